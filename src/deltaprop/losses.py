@@ -1,0 +1,117 @@
+"""Cost functions C(y, t) and their gradients grad_y C, one registry.
+
+The protocol
+------------
+Every loss is one :class:`Loss` entry in ``LOSSES`` and provides, for network
+outputs y = a^L and targets t, both of shape (n_examples, N_L):
+
+``cost(y, t) -> c``
+    the cost of each example, shape (n_examples,). The network's cost
+    C(theta) is the mean of these (plus the L2 term, see ``Network.loss``).
+``grad(y, t) -> grad_y C``
+    dc/dy for each example, shape (n_examples, N_L): the lecture's
+    ``nabla C(y)`` that starts the backward pass,
+    delta^L = sigma'(z^L) (.) nabla C(y).
+``outputs``
+    the output activations the loss is defined for (``None``: any).
+``fused_output``
+    the output activation for which delta^L simplifies to y - t (softmax with
+    cross-entropy, sigmoid with binary cross-entropy), or ``None``. The
+    network may take that shortcut for speed; the literal path
+    sigma'(z^L) (.) nabla C(y) stays available and a test proves they agree.
+
+Adding a loss is one entry in ``LOSSES``: its cost and gradient side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["Loss", "LOSSES", "get_loss"]
+
+Array = np.ndarray
+
+
+def _floor(y: Array) -> Array:
+    # log(0) = -inf: keep probabilities at least the smallest normal number of their dtype.
+    return np.maximum(y, np.finfo(y.dtype).tiny)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One cost function with its gradient with respect to the output y.
+
+    Attributes
+    ----------
+    name : str
+    cost : callable (y, t) -> per-example costs, shape (n,)
+    grad : callable (y, t) -> dc/dy, shape (n, N_L)
+    outputs : tuple of str or None
+        Output activations this loss accepts; None accepts any.
+    fused_output : str or None
+        Output activation with which delta^L = y - t exactly.
+    """
+
+    name: str
+    cost: Callable[[Array, Array], Array]
+    grad: Callable[[Array, Array], Array]
+    outputs: tuple[str, ...] | None = None
+    fused_output: str | None = None
+
+
+LOSSES: dict[str, Loss] = {
+    l.name: l
+    for l in [
+        # c = 1/2 ||y - t||^2 (the lecture's),      dc/dy = y - t
+        Loss(
+            "quadratic",
+            lambda y, t: 0.5 * np.sum((y - t) ** 2, axis=1),
+            lambda y, t: y - t,
+        ),
+        # c = -sum_i t_i log y_i,                   dc/dy_i = -t_i / y_i
+        Loss(
+            "cross_entropy",
+            lambda y, t: -np.sum(t * np.log(_floor(y)), axis=1),
+            lambda y, t: -t / _floor(y),
+            outputs=("softmax",),
+            fused_output="softmax",
+        ),
+        # c = -sum_i [t_i log y_i + (1-t_i) log(1-y_i)],  dc/dy_i = (y_i - t_i) / (y_i (1 - y_i))
+        Loss(
+            "binary_cross_entropy",
+            lambda y, t: -np.sum(t * np.log(_floor(y)) + (1 - t) * np.log(_floor(1 - y)), axis=1),
+            lambda y, t: (y - t) / _floor(y * (1 - y)),
+            outputs=("sigmoid",),
+            fused_output="sigmoid",
+        ),
+    ]
+}
+
+#: Other names users of peer tools type for the same losses.
+ALIASES = {
+    "mse": "quadratic",
+    "squared_error": "quadratic",
+    "log_loss": "cross_entropy",
+    "categorical_crossentropy": "cross_entropy",
+    "binary_crossentropy": "binary_cross_entropy",
+}
+
+
+def get_loss(name: str | Loss, *, argument: str = "loss") -> Loss:
+    """Look up a loss by name (or pass one through).
+
+    Raises
+    ------
+    ValueError naming ``argument``, the known names and the name given.
+    """
+    if isinstance(name, Loss):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"{argument} must be a name (str) such as 'quadratic'; got {type(name).__name__} {name!r}")
+    key = ALIASES.get(name, name)
+    if key not in LOSSES:
+        raise ValueError(f"{argument}: unknown loss {name!r}; expected one of {sorted(LOSSES)}")
+    return LOSSES[key]

@@ -1,0 +1,586 @@
+"""The network: the lecture's forward pass and backpropagation, for a batch at once.
+
+Notation and conventions (the lecture's, numbered 1..L)
+-------------------------------------------------------
+Layer l = 1..L has N_l units; N_0 is the input size. Its weight matrix W^l has
+the lecture's shape (N_l, N_{l-1}) and its bias b^l shape (N_l,), so for one
+example
+
+    z^l = W^l a^{l-1} + b^l,    a^l = sigma(z^l),    a^0 = x,    y = a^L.
+
+The API holds one example per *row*: a batch of n examples is an array of
+shape (n, N_l), and the same equation for the batch reads
+Z^l = A^{l-1} (W^l)^T + b^l. Python lists are 0-based, so ``weights[l - 1]``
+is W^l, ``z[l - 1]`` is z^l and ``delta[l - 1]`` is delta^l, while ``a[l]`` is
+a^l (``a[0]`` is the input x). The code below loops over the lecture's l and
+converts at the index, so every line reads like the lecture.
+
+Backward, from layer L down to 1:
+
+    delta^L = sigma'(z^L) (.) nabla C(y)
+    delta^l = sigma'(z^l) (.) (W^{l+1})^T delta^{l+1}
+    dC/dw_ij^l = delta_i^l a_j^{l-1}    (a^0 = x)
+    dC/db_i^l = delta_i^l
+
+C(theta) is the mean of the per-example costs over the batch (plus
+lambda/2 sum_l ||W^l||^2 when ``l2`` = lambda > 0), so dW^l and db^l average the
+per-example products over the batch. ``delta`` holds the per-example deltas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+from typing import Sequence
+
+import numpy as np
+
+from .activations import HIDDEN_ACTIVATIONS, Activation, get_activation
+from .initialisers import get_initialiser
+from .losses import Loss, get_loss
+
+__all__ = ["Network", "ForwardPass", "Gradients"]
+
+Array = np.ndarray
+
+#: The output activation and loss used when only one of them is given.
+DEFAULT_LOSS_FOR_OUTPUT = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy"}
+DEFAULT_OUTPUT_FOR_LOSS = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid", "quadratic": "identity"}
+CLASSIFICATION_LOSSES = ("cross_entropy", "binary_cross_entropy")
+
+
+@dataclass
+class ForwardPass:
+    """The result of :meth:`Network.forward` for a batch of n examples.
+
+    Attributes
+    ----------
+    z : list of L arrays; ``z[l - 1]`` is z^l, shape (n, N_l).
+    a : list of L + 1 arrays; ``a[0]`` is the input x, shape (n, N_0), and
+        ``a[l]`` is a^l = sigma(z^l), shape (n, N_l) (after the dropout mask
+        where dropout was applied). ``a[-1]`` is the output y.
+    masks : list of L entries; ``masks[l - 1]`` is the inverted-dropout mask of
+        layer l (0 or 1/(1 - p), shape (n, N_l)), or None where no dropout.
+    """
+
+    z: list[Array]
+    a: list[Array]
+    masks: list[Array | None]
+    # sigma(z^l) before the dropout mask, for layers that have one (sigma' needs it).
+    _unmasked: dict[int, Array] = field(default_factory=dict, repr=False)
+
+    @property
+    def output(self) -> Array:
+        """y = a^L, shape (n, N_L)."""
+        return self.a[-1]
+
+
+@dataclass
+class Gradients:
+    """The result of :meth:`Network.backward`.
+
+    Attributes
+    ----------
+    delta : list of L arrays; ``delta[l - 1]`` is delta^l = dc/dz^l for each
+        example, shape (n, N_l) (scaled by the example's weight when
+        ``sample_weight`` was given).
+    dW : list of L arrays; ``dW[l - 1]`` = dC/dW^l, shape (N_l, N_{l-1}).
+    db : list of L arrays; ``db[l - 1]`` = dC/db^l, shape (N_l,).
+    """
+
+    delta: list[Array]
+    dW: list[Array]
+    db: list[Array]
+
+
+def _as_list(value, n: int, name: str) -> list:
+    """A single value for every hidden layer, or one value per hidden layer."""
+    if isinstance(value, (str, Real, Activation)) or value is None:
+        return [value] * n
+    values = list(value)
+    if len(values) != n:
+        raise ValueError(f"{name}: expected one value or {n} (one per hidden layer); got {len(values)}: {values!r}")
+    return values
+
+
+class Network:
+    """A feedforward network trained by backpropagation.
+
+    Parameters
+    ----------
+    sizes : sequence of int, [N_0, N_1, ..., N_L]
+        The input size followed by the size of each layer 1..L; at least two
+        entries, all >= 1. Example: ``[784, 256, 10]``.
+    activation : str or sequence of str, default "sigmoid"
+        sigma of the hidden layers 1..L-1: one name for all, or one per hidden
+        layer. One of ``sigmoid`` (the lecture's), ``tanh``, ``relu``,
+        ``leaky_relu``, ``identity``.
+    output : str, optional
+        sigma of the output layer L: any activation name or ``softmax``.
+    loss : str, optional
+        ``quadratic`` (the lecture's 1/2 ||y - t||^2), ``cross_entropy``
+        (needs ``softmax`` output) or ``binary_cross_entropy`` (needs
+        ``sigmoid`` output; also multi-label). When neither ``output`` nor
+        ``loss`` is given: softmax with cross-entropy for N_L > 1, sigmoid
+        with binary cross-entropy for N_L = 1. When one is given, the other
+        follows (softmax <-> cross_entropy, sigmoid <-> binary_cross_entropy,
+        quadratic -> identity, any other output -> quadratic).
+    init : str or sequence of str, optional
+        Initialiser name per layer 1..L (see ``deltaprop.initialisers``);
+        by default Glorot for sigmoid/tanh/identity/softmax layers and He for
+        ReLU-like layers.
+    l2 : float >= 0, default 0
+        lambda of the penalty lambda/2 sum_l ||W^l||^2 added to C (biases are
+        not penalised).
+    dropout : float or sequence of float in [0, 1), default 0
+        Probability of dropping each unit of a hidden layer during training
+        (inverted dropout: kept units are scaled by 1/(1 - p), so nothing
+        changes at prediction time). One value for all hidden layers or one
+        per hidden layer.
+    seed : int, numpy.random.Generator or None
+        Source of the initial weights and, in ``fit``, of shuffling and
+        dropout: the same seed gives the same parameters bit for bit.
+    dtype : "float32" or "float64", default "float32"
+        dtype of the parameters and of every computation; inputs are cast to it.
+
+    Attributes
+    ----------
+    weights : list of L arrays, ``weights[l - 1]`` = W^l of shape (N_l, N_{l-1}).
+    biases : list of L arrays, ``biases[l - 1]`` = b^l of shape (N_l,).
+    classes_ : array or None, the class labels once fitted on labels.
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str | Sequence[str] = "sigmoid",
+        output: str | None = None,
+        loss: str | None = None,
+        *,
+        init: str | Sequence[str] | None = None,
+        l2: float = 0.0,
+        dropout: float | Sequence[float] = 0.0,
+        seed: int | np.random.Generator | None = None,
+        dtype: str | np.dtype = "float32",
+    ) -> None:
+        self.sizes = self._check_sizes(sizes)
+        L = self.n_layers
+        self.dtype = self._check_dtype(dtype)
+
+        self.hidden_activations = [
+            get_activation(name, argument=f"activation (layer {l})")
+            for l, name in enumerate(_as_list(activation, L - 1, "activation"), start=1)
+        ]
+        for l, act in enumerate(self.hidden_activations, start=1):
+            if act.name not in HIDDEN_ACTIVATIONS:
+                raise ValueError(
+                    f"activation (layer {l}): {act.name!r} is for the output layer only; "
+                    f"expected one of {list(HIDDEN_ACTIVATIONS)} for hidden layers"
+                )
+        self.output_activation, self.loss_function = self._pair_output_and_loss(output, loss)
+        self.activations: list[Activation] = self.hidden_activations + [self.output_activation]
+
+        self.l2 = float(l2)
+        if not np.isfinite(self.l2) or self.l2 < 0:
+            raise ValueError(f"l2: expected a finite number >= 0; got {l2!r}")
+        self.dropout = [float(p) for p in _as_list(dropout, L - 1, "dropout")] + [0.0]
+        for l, p in enumerate(self.dropout[:-1], start=1):
+            if not 0 <= p < 1:
+                raise ValueError(f"dropout (layer {l}): expected a probability in [0, 1); got {p!r}")
+
+        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        inits = _as_list(init, L, "init") if init is not None else [a.init for a in self.activations]
+        self.init_names = [n if isinstance(n, str) else getattr(n, "__name__", "custom") for n in inits]
+        self.weights: list[Array] = []
+        self.biases: list[Array] = []
+        for l in range(1, L + 1):
+            initialise = get_initialiser(inits[l - 1], argument=f"init (layer {l})")
+            self.weights.append(initialise(self.rng, self.sizes[l], self.sizes[l - 1], self.dtype))  # W^l
+            self.biases.append(np.zeros(self.sizes[l], dtype=self.dtype))  # b^l
+        self.classes_: Array | None = None
+        self.multilabel_ = False
+        self.history = None
+
+    # ------------------------------------------------------------------ checks
+
+    @staticmethod
+    def _check_sizes(sizes) -> list[int]:
+        try:
+            sizes = list(sizes)
+        except TypeError:
+            raise TypeError(f"sizes: expected a sequence of layer sizes such as [784, 256, 10]; got {sizes!r}") from None
+        if len(sizes) < 2:
+            raise ValueError(f"sizes: expected at least 2 sizes [N_0, ..., N_L]; got {sizes!r}")
+        for l, n in enumerate(sizes):
+            if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
+                raise ValueError(f"sizes: expected integers >= 1; got {n!r} for N_{l} in {sizes!r}")
+        return [int(n) for n in sizes]
+
+    @staticmethod
+    def _check_dtype(dtype) -> np.dtype:
+        try:
+            dt = np.dtype(dtype)
+        except TypeError:
+            dt = None
+        if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise ValueError(f"dtype: expected 'float32' or 'float64'; got {dtype!r}")
+        return dt
+
+    def _pair_output_and_loss(self, output, loss) -> tuple[Activation, Loss]:
+        if output is None and loss is None:
+            output = "softmax" if self.sizes[-1] > 1 else "sigmoid"
+        if loss is None:
+            out_name = get_activation(output, argument="output").name
+            loss = DEFAULT_LOSS_FOR_OUTPUT.get(out_name, "quadratic")
+        loss_fn = get_loss(loss, argument="loss")
+        if output is None:
+            output = DEFAULT_OUTPUT_FOR_LOSS.get(loss_fn.name, "identity")
+        out = get_activation(output, argument="output")
+        if loss_fn.outputs is not None and out.name not in loss_fn.outputs:
+            raise ValueError(
+                f"loss: {loss_fn.name!r} expects output {' or '.join(map(repr, loss_fn.outputs))}; "
+                f"got output {out.name!r}"
+            )
+        if out.name == "softmax" and self.sizes[-1] < 2:
+            raise ValueError(f"output: 'softmax' needs at least 2 output units; got N_L = {self.sizes[-1]}")
+        return out, loss_fn
+
+    def check_X(self, X, argument: str = "X") -> Array:
+        """Return X as a C-contiguous array of shape (n, N_0) and the network's dtype, or raise."""
+        if hasattr(X, "toarray"):  # scipy sparse
+            X = X.toarray()
+        X = np.asarray(X)
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"{argument}: expected numbers; got an array of dtype {X.dtype}")
+        if X.ndim != 2:
+            raise ValueError(
+                f"{argument}: expected a 2-D array of shape (n_examples, {self.sizes[0]}); got shape {X.shape}"
+            )
+        if X.shape[1] != self.sizes[0]:
+            raise ValueError(
+                f"{argument}: expected {self.sizes[0]} features per example (N_0 = {self.sizes[0]}); "
+                f"got shape {X.shape}"
+            )
+        if X.shape[0] < 1:
+            raise ValueError(f"{argument}: expected at least 1 example; got shape {X.shape}")
+        X = np.ascontiguousarray(X, dtype=self.dtype)
+        if not np.isfinite(X).all():
+            raise ValueError(f"{argument}: expected finite values; got NaN or infinity in {np.count_nonzero(~np.isfinite(X))} entries")
+        return X
+
+    def check_T(self, T, n: int, argument: str = "T") -> Array:
+        """Return encoded targets T of shape (n, N_L) in the network's dtype, or raise."""
+        T = np.asarray(T)
+        if T.dtype.kind not in "biuf":
+            raise TypeError(f"{argument}: expected numbers; got an array of dtype {T.dtype}")
+        if T.ndim == 1 and self.sizes[-1] == 1:
+            T = T[:, None]
+        if T.shape != (n, self.sizes[-1]):
+            raise ValueError(f"{argument}: expected shape ({n}, {self.sizes[-1]}) = (n_examples, N_L); got {T.shape}")
+        T = np.ascontiguousarray(T, dtype=self.dtype)
+        if not np.isfinite(T).all():
+            raise ValueError(f"{argument}: expected finite values; got NaN or infinity")
+        return T
+
+    # ------------------------------------------------------------------ shape
+
+    @property
+    def n_layers(self) -> int:
+        """L, the number of layers with weights."""
+        return len(self.sizes) - 1
+
+    @property
+    def n_parameters(self) -> int:
+        """The number of weights and biases, sum_l N_l (N_{l-1} + 1)."""
+        return sum(o * (i + 1) for i, o in zip(self.sizes[:-1], self.sizes[1:]))
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.loss_function.name in CLASSIFICATION_LOSSES
+
+    def parameters(self) -> list[Array]:
+        """theta = [W^1, b^1, ..., W^L, b^L]: the arrays themselves, not copies."""
+        return [p for W, b in zip(self.weights, self.biases) for p in (W, b)]
+
+    def __repr__(self) -> str:
+        acts = ",".join(a.name for a in self.activations)
+        return f"Network(sizes={self.sizes}, activations=[{acts}], loss={self.loss_function.name!r}, dtype={self.dtype.name})"
+
+    # ------------------------------------------------------------------ forward
+
+    def forward(self, X, *, training: bool = False, rng: np.random.Generator | None = None) -> ForwardPass:
+        """The forward pass for a batch: z^l and a^l for l = 1..L.
+
+        Parameters
+        ----------
+        X : array of shape (n, N_0)
+        training : bool, default False
+            Apply dropout (with ``rng``, or the network's generator).
+
+        Returns
+        -------
+        ForwardPass with ``z`` (L arrays (n, N_l)) and ``a`` (L + 1 arrays, ``a[0]`` = X).
+        """
+        return self._forward(self.check_X(X), training, rng or self.rng)
+
+    def _forward(self, X: Array, training: bool, rng: np.random.Generator) -> ForwardPass:
+        # X already checked: shape (n, N_0), the network's dtype.
+        fp = ForwardPass(z=[], a=[X], masks=[])
+        for l in range(1, self.n_layers + 1):
+            W, b, sigma = self.weights[l - 1], self.biases[l - 1], self.activations[l - 1]
+            z = fp.a[l - 1] @ W.T + b  # z^l = W^l a^{l-1} + b^l   (a row per example)
+            a = sigma.forward(z)  # a^l = sigma(z^l)
+            mask = None
+            p = self.dropout[l - 1]
+            if training and p > 0:
+                # inverted dropout: keep with probability 1 - p, scale kept units by 1/(1 - p)
+                mask = (rng.random(a.shape, dtype=self.dtype) >= p) * self.dtype.type(1 / (1 - p))
+                fp._unmasked[l] = a
+                a = a * mask
+            fp.z.append(z)
+            fp.a.append(a)
+            fp.masks.append(mask)
+        return fp
+
+    # ------------------------------------------------------------------ backward
+
+    def output_delta(self, fp: ForwardPass, T: Array, *, fused: bool = True) -> Array:
+        """delta^L for every example, shape (n, N_L).
+
+        The literal path is the lecture's delta^L = sigma'(z^L) (.) nabla C(y)
+        (for softmax, its Jacobian-vector product). With ``fused=True`` and
+        softmax + cross-entropy or sigmoid + binary cross-entropy, the product
+        simplifies to y - t, which is what is computed then; a test proves the
+        two paths agree.
+        """
+        y, zL = fp.a[-1], fp.z[-1]
+        if fused and self.loss_function.fused_output == self.output_activation.name:
+            return y - T  # delta^L = y - t   (sigma'(z^L) (.) nabla C(y), simplified)
+        grad_y = self.loss_function.grad(y, T)  # nabla C(y)
+        return self.output_activation.vjp(zL, y, grad_y)  # delta^L = sigma'(z^L) (.) nabla C(y)
+
+    def backward(self, fp: ForwardPass, T, *, sample_weight=None, fused: bool = True) -> Gradients:
+        """Backpropagation: delta^l and the gradients dC/dW^l, dC/db^l, from layer L down to 1.
+
+        Parameters
+        ----------
+        fp : ForwardPass from :meth:`forward` on the same batch.
+        T : array of shape (n, N_L) (or (n,) when N_L = 1)
+            Encoded targets t (one-hot for classes).
+        sample_weight : array of shape (n,), optional
+            Weights of the examples' costs: C = sum_n w_n c_n / sum_n w_n.
+        fused : bool, default True
+            Use delta^L = y - t where it is exact (see :meth:`output_delta`).
+
+        Returns
+        -------
+        Gradients: ``delta``, ``dW`` and ``db`` in the order and shapes of
+        ``weights`` and ``biases``; the exact gradient of :meth:`loss`.
+        """
+        n = fp.a[0].shape[0]
+        T = self.check_T(T, n)
+        w = None if sample_weight is None else self._normalised_weights(sample_weight, n)
+        return self._backward(fp, T, w, fused)
+
+    def _backward(self, fp: ForwardPass, T: Array, w: Array | None, fused: bool) -> Gradients:
+        # T checked, w normalised to mean 1 (or None).
+        L = self.n_layers
+        n = fp.a[0].shape[0]
+        delta: list[Array] = [None] * L  # delta[l - 1] is delta^l
+        d = self.output_delta(fp, T, fused=fused)  # delta^L
+        if w is not None:
+            d *= w[:, None]
+        delta[L - 1] = d
+        for l in range(L - 1, 0, -1):
+            back = delta[l] @ self.weights[l]  # (W^{l+1})^T delta^{l+1}   (a row per example)
+            if fp.masks[l - 1] is not None:
+                back *= fp.masks[l - 1]  # dropped units pass no gradient
+            s = fp._unmasked.get(l, fp.a[l])
+            delta[l - 1] = self.activations[l - 1].vjp(fp.z[l - 1], s, back)  # delta^l = sigma'(z^l) (.) ...
+        scale = self.dtype.type(1 / n)
+        dW, db = [], []
+        for l in range(1, L + 1):
+            # dC/dw_ij^l = delta_i^l a_j^{l-1}, averaged over the batch: (delta^l)^T A^{l-1} / n
+            g = (delta[l - 1].T @ fp.a[l - 1]) * scale
+            if self.l2:
+                g += self.dtype.type(self.l2) * self.weights[l - 1]  # d/dW of lambda/2 ||W||^2
+            dW.append(g)
+            db.append(delta[l - 1].sum(axis=0) * scale)  # dC/db_i^l = delta_i^l, averaged
+        return Gradients(delta=delta, dW=dW, db=db)
+
+    def _normalised_weights(self, sample_weight, n: int) -> Array:
+        w = np.asarray(sample_weight, dtype=self.dtype)
+        if w.shape != (n,):
+            raise ValueError(f"sample_weight: expected shape ({n},); got {w.shape}")
+        if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+            raise ValueError("sample_weight: expected finite weights >= 0 with a positive sum")
+        return w * self.dtype.type(n / w.sum())  # mean 1, so C = sum w c / sum w
+
+    # ------------------------------------------------------------------ cost
+
+    def penalty(self) -> float:
+        """lambda/2 sum_l ||W^l||^2 (0 when l2 = 0)."""
+        if not self.l2:
+            return 0.0
+        return 0.5 * self.l2 * float(sum(np.vdot(W, W) for W in self.weights))
+
+    def cost_of(self, y: Array, T: Array, sample_weight=None) -> float:
+        """Mean per-example cost of outputs y against encoded targets T, without the penalty."""
+        c = self.loss_function.cost(y, T)
+        if sample_weight is not None:
+            c = c * self._normalised_weights(sample_weight, len(c))
+        return float(np.mean(c, dtype=np.float64))
+
+    def loss(self, X, T, *, sample_weight=None) -> float:
+        """C(theta): the mean cost over the examples plus the L2 term.
+
+        Parameters
+        ----------
+        X : array of shape (n, N_0)
+        T : array of shape (n, N_L), encoded targets (see :meth:`encode_targets`).
+        """
+        fp = self.forward(X)
+        T = self.check_T(T, fp.a[0].shape[0])
+        return self.cost_of(fp.output, T, sample_weight) + self.penalty()
+
+    # ------------------------------------------------------------------ targets
+
+    def encode_targets(self, y, *, remember: bool = False) -> Array:
+        """Turn labels or targets y into T of shape (n, N_L).
+
+        - 1-D labels (any type) with N_L > 1: one-hot over the classes (sorted);
+        - 1-D labels with binary cross-entropy and N_L = 1: 0/1 for the two classes;
+        - 1-D real targets with N_L = 1, or 2-D of shape (n, N_L): used as given
+          (one-hot, multi-label indicators or real-valued targets).
+
+        ``remember=True`` (used by ``fit``) stores the classes in ``classes_``;
+        otherwise labels must be among the known classes.
+        """
+        y = np.asarray(y)
+        NL = self.sizes[-1]
+        if y.ndim == 2 and y.shape[1] == 1 and NL == 1:
+            y = y[:, 0]
+        labels = y.ndim == 1 and (NL > 1 or self.loss_function.name == "binary_cross_entropy")
+        if not labels:
+            if y.ndim not in (1, 2) or (y.ndim == 2 and y.shape[1] != NL) or (y.ndim == 1 and NL != 1):
+                raise ValueError(f"y: expected labels of shape (n,) or targets of shape (n, {NL}); got {y.shape}")
+            if y.dtype.kind not in "biuf":
+                raise TypeError(f"y: expected numeric targets; got dtype {y.dtype}")
+            if remember and self.is_classifier:
+                if not np.isin(y, (0, 1)).all():
+                    raise ValueError("y: expected one-hot or 0/1 indicator targets for a classification loss")
+                self.classes_ = np.arange(NL)
+                self.multilabel_ = self.loss_function.name == "binary_cross_entropy" and NL > 1
+            return self.check_T(y, len(y), argument="y")
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise ValueError("y: expected finite labels; got NaN or infinity")
+        if remember:
+            classes = np.unique(y)
+            n_expected = 2 if NL == 1 else NL
+            if len(classes) > n_expected:
+                raise ValueError(
+                    f"y: the network has N_L = {NL} output units, room for {n_expected} classes; "
+                    f"got {len(classes)} classes {classes[:10].tolist()}"
+                )
+            if NL > 1 and len(classes) < NL:
+                # fewer classes than outputs: assume labels 0..N_L-1 when they are integers in range
+                if y.dtype.kind in "iu" and classes.min() >= 0 and classes.max() < NL:
+                    classes = np.arange(NL)
+                else:
+                    raise ValueError(f"y: {len(classes)} classes {classes.tolist()} for N_L = {NL} output units")
+            if NL == 1 and len(classes) == 1:
+                raise ValueError(f"y: binary classification needs 2 classes; got only {classes.tolist()}")
+            self.classes_ = classes
+            self.multilabel_ = False
+        if self.classes_ is None:
+            raise ValueError("y: labels given, but the network has no classes yet; fit it first or pass encoded targets")
+        index = np.searchsorted(self.classes_, y)
+        index = np.clip(index, 0, len(self.classes_) - 1)
+        unknown = self.classes_[index] != y
+        if unknown.any():
+            raise ValueError(
+                f"y: labels {np.unique(y[unknown])[:10].tolist()} are not among the classes {self.classes_.tolist()}"
+            )
+        if NL == 1:
+            return index.astype(self.dtype)[:, None]
+        T = np.zeros((len(y), NL), dtype=self.dtype)
+        T[np.arange(len(y)), index] = 1
+        return T
+
+    # ------------------------------------------------------------------ prediction
+
+    def predict_output(self, X, batch_size: int = 4096) -> Array:
+        """y = a^L for each example, shape (n, N_L), computed in batches without dropout."""
+        X = self.check_X(X)
+        out = np.empty((X.shape[0], self.sizes[-1]), dtype=self.dtype)
+        for start in range(0, X.shape[0], batch_size):
+            a = X[start : start + batch_size]
+            for W, b, sigma in zip(self.weights, self.biases, self.activations):
+                a = sigma.forward(a @ W.T + b)  # a^l = sigma(W^l a^{l-1} + b^l)
+            out[start : start + batch_size] = a
+        return out
+
+    def predict_proba(self, X) -> Array:
+        """Class probabilities, shape (n, n_classes); for one sigmoid unit, columns [1 - y, y]."""
+        if not self.is_classifier:
+            raise ValueError(f"predict_proba: needs a classification loss; the network's loss is {self.loss_function.name!r}")
+        y = self.predict_output(X)
+        if self.sizes[-1] == 1:
+            return np.hstack([1 - y, y])
+        return y
+
+    def predict(self, X) -> Array:
+        """Predictions: class labels, shape (n,) (0/1 indicators (n, N_L) for multi-label),
+        or the outputs y, shape (n, N_L), for regression."""
+        y = self.predict_output(X)
+        if not self.is_classifier:
+            return y
+        if self.multilabel_:
+            return (y >= 0.5).astype(np.int64)
+        classes = self.classes_ if self.classes_ is not None else np.arange(max(self.sizes[-1], 2))
+        index = (y[:, 0] >= 0.5).astype(np.intp) if self.sizes[-1] == 1 else np.argmax(y, axis=1)
+        return classes[index]
+
+    def score(self, X, y) -> float:
+        """Accuracy for classification (subset accuracy for multi-label), R^2 for regression
+        (averaged over outputs)."""
+        pred = self.predict(X)
+        y = np.asarray(y)
+        if self.is_classifier:
+            if self.multilabel_:
+                return float(np.mean(np.all(pred == y, axis=1)))
+            if y.ndim == 2 and y.shape[1] == self.sizes[-1] > 1:  # one-hot targets
+                classes = self.classes_ if self.classes_ is not None else np.arange(y.shape[1])
+                y = classes[np.argmax(y, axis=1)]
+            return float(np.mean(pred == y.reshape(pred.shape)))
+        y = y.reshape(pred.shape).astype(np.float64)
+        ss_res = ((y - pred) ** 2).sum(axis=0)
+        ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), 0.0)
+        return float(np.mean(r2))
+
+    # ------------------------------------------------------------------ training
+
+    def fit(self, X, y, **options):
+        """Train by backpropagation; see :func:`deltaprop.training.fit` for the options.
+
+        Returns the :class:`~deltaprop.training.History` (also kept in ``self.history``).
+        """
+        from .training import fit
+
+        return fit(self, X, y, **options)
+
+    def copy(self) -> "Network":
+        """A deep copy (parameters, classes and settings)."""
+        import copy
+
+        return copy.deepcopy(self)
+
+    def astype(self, dtype) -> "Network":
+        """A copy with parameters (and all computation) in ``dtype``."""
+        net = self.copy()
+        net.dtype = self._check_dtype(dtype)
+        net.weights = [W.astype(net.dtype) for W in net.weights]
+        net.biases = [b.astype(net.dtype) for b in net.biases]
+        return net

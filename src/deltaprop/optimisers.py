@@ -1,0 +1,241 @@
+"""Optimisers: one update rule for one parameter array, and learning-rate schedules.
+
+The protocol
+------------
+An optimiser is an object with
+
+``init(param) -> state``
+    a tuple of arrays (same shape and dtype as ``param``) holding its memory
+    of past gradients: empty for plain gradient descent, a velocity for
+    momentum, the two moment estimates for Adam.
+``update(param, grad, state, eta, step) -> None``
+    changes ``param`` in place, given its gradient ``grad`` = dC/dtheta, the
+    learning rate ``eta`` of this step and the step count ``step`` (1, 2, ...).
+
+Parameters are passed in, never held by the optimiser: the training loop
+applies the same ``update`` to every W^l and b^l in one place
+(:func:`apply_update`). The lecture's rule is :class:`GD`:
+theta <- theta - eta grad C(theta).
+
+A schedule is a function ``schedule(eta0, epoch, n_epochs) -> eta`` for
+epoch = 0, 1, ...
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "GD",
+    "SGD",
+    "Adam",
+    "LBFGS",
+    "OPTIMISERS",
+    "get_optimiser",
+    "apply_update",
+    "SCHEDULES",
+    "get_schedule",
+    "constant",
+    "step_decay",
+    "cosine",
+    "exponential",
+]
+
+Array = np.ndarray
+
+
+def _check_unit(name: str, value: float, *, closed_low: bool = True) -> None:
+    ok = (0 <= value < 1) if closed_low else (0 < value < 1)
+    if not isinstance(value, (int, float)) or not ok:
+        lo = "[0" if closed_low else "(0"
+        raise ValueError(f"{name} must be in {lo}, 1); got {value!r}")
+
+
+@dataclass
+class GD:
+    """The lecture's gradient descent: theta <- theta - eta grad C(theta).
+
+    With ``fit(optimiser="gd")`` every step uses the whole data set; the same
+    rule on mini-batches is :class:`SGD` with ``momentum=0``.
+    """
+
+    name = "gd"
+
+    def init(self, param: Array) -> tuple:
+        return ()
+
+    def update(self, param: Array, grad: Array, state: tuple, eta: float, step: int) -> None:
+        # theta^{i+1} <- theta^i - eta grad C(theta^i)
+        param -= param.dtype.type(eta) * grad
+
+
+@dataclass
+class SGD:
+    """Mini-batch gradient descent, optionally with (Nesterov) momentum.
+
+    v <- mu v - eta g;  theta <- theta + v            (classical momentum)
+    v <- mu v - eta g;  theta <- theta + mu v - eta g  (Nesterov, as in scikit-learn)
+
+    Parameters
+    ----------
+    momentum : float in [0, 1), mu.
+    nesterov : bool
+    """
+
+    momentum: float = 0.9
+    nesterov: bool = False
+    name = "sgd"
+
+    def __post_init__(self) -> None:
+        _check_unit("momentum", self.momentum)
+
+    def init(self, param: Array) -> tuple:
+        return (np.zeros_like(param),) if self.momentum else ()
+
+    def update(self, param: Array, grad: Array, state: tuple, eta: float, step: int) -> None:
+        eta = param.dtype.type(eta)
+        if not self.momentum:
+            param -= eta * grad
+            return
+        (v,) = state
+        mu = param.dtype.type(self.momentum)
+        v *= mu
+        v -= eta * grad  # v <- mu v - eta g
+        if self.nesterov:
+            param += mu * v - eta * grad
+        else:
+            param += v
+
+
+@dataclass
+class Adam:
+    """Adam (Kingma & Ba 2015), in the form scikit-learn and PyTorch use.
+
+    m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
+    theta <- theta - eta_t m / (sqrt(v) + eps),  eta_t = eta sqrt(1 - b2^t) / (1 - b1^t)
+
+    Parameters
+    ----------
+    beta_1, beta_2 : float in [0, 1)
+    epsilon : float > 0
+    """
+
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    name = "adam"
+
+    def __post_init__(self) -> None:
+        _check_unit("beta_1", self.beta_1)
+        _check_unit("beta_2", self.beta_2)
+        if not self.epsilon > 0:
+            raise ValueError(f"epsilon must be > 0; got {self.epsilon!r}")
+
+    def init(self, param: Array) -> tuple:
+        # m, v and one scratch array, so that an update allocates nothing.
+        return (np.zeros_like(param), np.zeros_like(param), np.empty_like(param))
+
+    def update(self, param: Array, grad: Array, state: tuple, eta: float, step: int) -> None:
+        m, v, scratch = state
+        t = param.dtype.type
+        b1, b2 = self.beta_1, self.beta_2
+        eta_t = eta * math.sqrt(1 - b2**step) / (1 - b1**step)
+        m *= t(b1)
+        np.multiply(grad, t(1 - b1), out=scratch)
+        m += scratch  # m <- b1 m + (1 - b1) g
+        v *= t(b2)
+        np.multiply(grad, grad, out=scratch)
+        scratch *= t(1 - b2)
+        v += scratch  # v <- b2 v + (1 - b2) g^2
+        np.sqrt(v, out=scratch)
+        scratch += t(self.epsilon)
+        np.divide(m, scratch, out=scratch)
+        scratch *= t(eta_t)
+        param -= scratch  # theta <- theta - eta_t m / (sqrt(v) + eps)
+
+
+@dataclass
+class LBFGS:
+    """Limited-memory BFGS on the whole data set, through ``scipy.optimize.minimize``.
+
+    Not a per-array rule: the training loop hands SciPy the flattened
+    parameters and deltaprop's exact gradient (see ``training.fit``).
+
+    Parameters
+    ----------
+    max_fun : int, the largest number of cost evaluations.
+    """
+
+    max_fun: int = 15000
+    name = "lbfgs"
+
+
+OPTIMISERS: dict[str, Callable[..., object]] = {"gd": GD, "sgd": SGD, "adam": Adam, "lbfgs": LBFGS}
+
+
+def get_optimiser(optimiser: str | object, *, argument: str = "optimiser", **options) -> object:
+    """Return an optimiser object from a name (with options) or pass an object through."""
+    if isinstance(optimiser, str):
+        if optimiser not in OPTIMISERS:
+            raise ValueError(f"{argument}: unknown optimiser {optimiser!r}; expected one of {sorted(OPTIMISERS)}")
+        return OPTIMISERS[optimiser](**options)
+    if not (hasattr(optimiser, "init") and hasattr(optimiser, "update")) and not isinstance(optimiser, LBFGS):
+        raise TypeError(
+            f"{argument} must be a name {sorted(OPTIMISERS)} or an object with init(param) and "
+            f"update(param, grad, state, eta, step); got {type(optimiser).__name__}"
+        )
+    return optimiser
+
+
+def apply_update(
+    optimiser, params: Sequence[Array], grads: Sequence[Array], states: Sequence[tuple], eta: float, step: int
+) -> None:
+    """The one place where every parameter array theta (all W^l and b^l) is updated."""
+    for param, grad, state in zip(params, grads, states):
+        optimiser.update(param, grad, state, eta, step)
+
+
+# Learning-rate schedules: eta for epoch 0, 1, ... of n_epochs.
+
+
+def constant(eta0: float, epoch: int, n_epochs: int) -> float:
+    """eta = eta0."""
+    return eta0
+
+
+def step_decay(every: int = 10, factor: float = 0.5) -> Callable[[float, int, int], float]:
+    """eta = eta0 * factor ** floor(epoch / every)."""
+    return lambda eta0, epoch, n_epochs: eta0 * factor ** (epoch // every)
+
+
+def cosine(eta_min: float = 0.0) -> Callable[[float, int, int], float]:
+    """eta = eta_min + (eta0 - eta_min) (1 + cos(pi epoch / n_epochs)) / 2."""
+    return lambda eta0, epoch, n_epochs: eta_min + (eta0 - eta_min) * 0.5 * (
+        1 + math.cos(math.pi * epoch / max(n_epochs, 1))
+    )
+
+
+def exponential(gamma: float = 0.95) -> Callable[[float, int, int], float]:
+    """eta = eta0 * gamma ** epoch."""
+    return lambda eta0, epoch, n_epochs: eta0 * gamma**epoch
+
+
+SCHEDULES: dict[str, Callable[[float, int, int], float]] = {
+    "constant": constant,
+    "step": step_decay(),
+    "cosine": cosine(),
+    "exponential": exponential(),
+}
+
+
+def get_schedule(schedule, *, argument: str = "schedule") -> Callable[[float, int, int], float]:
+    """Return a schedule function from a name in ``SCHEDULES`` or pass a callable through."""
+    if callable(schedule):
+        return schedule
+    if not isinstance(schedule, str) or schedule not in SCHEDULES:
+        raise ValueError(f"{argument}: unknown schedule {schedule!r}; expected one of {sorted(SCHEDULES)}")
+    return SCHEDULES[schedule]

@@ -1,0 +1,391 @@
+"""Training: gradient descent and its relatives over the examples, with callbacks.
+
+The lecture's algorithm::
+
+    Initialization: start at theta^0
+    while (theta^{i+1} != theta^i)
+        compute the gradients at theta^i              (backpropagation)
+        theta^{i+1} <- theta^i - eta grad C(theta^i)
+
+``optimiser="gd"`` is exactly that on the whole data set, stopping when no
+parameter changes by more than ``tol`` or after ``epochs`` steps. ``sgd`` and
+``adam`` take the same step on shuffled mini-batches; ``lbfgs`` hands
+deltaprop's exact gradient to SciPy's L-BFGS.
+
+Callbacks
+---------
+A callback is any object with some of these methods (see
+:class:`deltaprop.callbacks.Callback`); each gets the :class:`Run`::
+
+    on_train_begin(run)
+    on_epoch_begin(run, epoch)            # epoch = 0, 1, ...
+    on_batch_end(run, batch, loss)        # mini-batch optimisers only
+    on_epoch_end(run, epoch, logs)        # logs: this epoch's history entries
+    on_train_end(run)
+
+A callback stops training by setting ``run.stop = True`` (and may say why in
+``run.stop_reason``) and changes the learning rate through ``run.eta0``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .network import Network
+from .optimisers import LBFGS, apply_update, get_optimiser, get_schedule
+
+__all__ = ["fit", "History", "Run", "DivergenceError"]
+
+Array = np.ndarray
+
+DEFAULT_LEARNING_RATE = {"gd": 0.5, "sgd": 0.01, "adam": 0.001, "lbfgs": None}
+DEFAULT_EPOCHS = {"gd": 1000, "lbfgs": 200}
+DEFAULT_EPOCHS_MINIBATCH = 10
+
+
+class DivergenceError(FloatingPointError):
+    """The cost became NaN or infinite; the network was left at its last finite parameters."""
+
+
+@dataclass
+class History:
+    """What happened in each epoch of ``fit``.
+
+    Attributes
+    ----------
+    loss : list of float, the training cost C of each epoch (mean over its
+        mini-batches, L2 term included).
+    accuracy : list of float, training accuracy per epoch (classification).
+    val_loss, val_accuracy : list of float, on the validation data, if any.
+    learning_rate : list of float, eta used in each epoch.
+    time : list of float, seconds per epoch.
+    stop_reason : str, why training ended.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    learning_rate: list[float] = field(default_factory=list)
+    time: list[float] = field(default_factory=list)
+    stop_reason: str = ""
+
+    KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "time")
+
+    @property
+    def epochs(self) -> int:
+        """The number of completed epochs (for ``gd``, steps)."""
+        return len(self.loss)
+
+    def last(self) -> dict[str, float]:
+        """The latest value of each recorded quantity."""
+        return {k: getattr(self, k)[-1] for k in self.KEYS if getattr(self, k)}
+
+    def as_dict(self) -> dict:
+        return {k: list(getattr(self, k)) for k in self.KEYS} | {"stop_reason": self.stop_reason}
+
+
+@dataclass
+class Run:
+    """The state of a training run that callbacks see and may change."""
+
+    net: Network
+    optimiser: object
+    states: list
+    history: History
+    epochs: int
+    eta0: float | None
+    n_train: int
+    batch_size: int
+    rng: np.random.Generator
+    epoch: int = 0
+    step: int = 0
+    stop: bool = False
+    stop_reason: str = ""
+    val_data: tuple | None = None
+
+
+def _accuracy_count(net: Network, y: Array, T: Array) -> int:
+    """How many rows of outputs y match the encoded targets T (classification)."""
+    if net.sizes[-1] == 1 or net.multilabel_:
+        return int(np.count_nonzero(np.all((y >= 0.5) == (T >= 0.5), axis=1)))
+    return int(np.count_nonzero(np.argmax(y, axis=1) == np.argmax(T, axis=1)))
+
+
+def _evaluate(net: Network, X: Array, T: Array) -> tuple[float, float | None]:
+    y = net.predict_output(X)
+    loss = net.cost_of(y, T) + net.penalty()
+    acc = _accuracy_count(net, y, T) / len(X) if net.is_classifier else None
+    return loss, acc
+
+
+def _check_positive_int(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def _split_validation(X, T, w, fraction, rng):
+    if not 0 < fraction < 1:
+        raise ValueError(f"validation_fraction: expected a number in [0, 1); got {fraction!r}")
+    n = len(X)
+    n_val = int(round(n * fraction))
+    if n_val < 1 or n - n_val < 1:
+        raise ValueError(f"validation_fraction: {fraction} of {n} examples leaves an empty training or validation set")
+    perm = rng.permutation(n)
+    val, train = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+    return X[train], T[train], (None if w is None else w[train]), (X[val], T[val])
+
+
+def fit(
+    net: Network,
+    X,
+    y,
+    *,
+    optimiser="adam",
+    learning_rate: float | None = None,
+    epochs: int | None = None,
+    batch_size: int = 200,
+    schedule="constant",
+    momentum: float = 0.9,
+    nesterov: bool = False,
+    beta_1: float = 0.9,
+    beta_2: float = 0.999,
+    epsilon: float = 1e-8,
+    tol: float | None = None,
+    shuffle: bool = True,
+    sample_weight=None,
+    validation_data: tuple | None = None,
+    validation_fraction: float = 0.0,
+    callbacks=(),
+    verbose: bool = False,
+    fused: bool = True,
+    reset_optimiser: bool = True,
+    _run_hook=None,
+) -> History:
+    """Train ``net`` on (X, y) by backpropagation.
+
+    Parameters
+    ----------
+    X : array of shape (n, N_0)
+    y : labels of shape (n,), or targets of shape (n, N_L) (one-hot,
+        multi-label indicators or real values); see ``Network.encode_targets``.
+    optimiser : "gd", "sgd", "adam", "lbfgs" or an optimiser object
+        (see ``deltaprop.optimisers``).
+    learning_rate : float > 0, eta (default: gd 0.5, sgd 0.01, adam 0.001).
+    epochs : int >= 1, passes over the data (for gd and lbfgs: iterations,
+        default 1000 and 200; otherwise 10).
+    batch_size : int >= 1, examples per mini-batch (capped at n); ignored by
+        gd and lbfgs, which use every example in every step.
+    schedule : "constant", "step", "cosine", "exponential" or a function
+        (eta0, epoch, n_epochs) -> eta.
+    momentum, nesterov : for sgd.   beta_1, beta_2, epsilon : for adam.
+    tol : float >= 0, optional. gd stops once no parameter changed by more
+        than tol in a step (default 1e-6); lbfgs passes it as SciPy's gtol.
+    shuffle : bool, reshuffle the examples every epoch (from the network's seed).
+    sample_weight : array of shape (n,), optional, weights of the examples' costs.
+    validation_data : (X_val, y_val), optional.
+    validation_fraction : float in [0, 1): hold this share of (X, y) out for
+        validation instead.
+    callbacks : sequence of callbacks (see module docstring).
+    verbose : bool, print one line per epoch.
+    fused : bool, take the y - t shortcut for delta^L where it is exact.
+
+    Returns
+    -------
+    History (also stored as ``net.history``).
+
+    Raises
+    ------
+    ValueError / TypeError on bad input, before any parameter changes.
+    DivergenceError when the cost becomes NaN or infinite; the network is
+    left at the parameters it had at the start of that epoch.
+    """
+    rng = net.rng
+    opt_name = optimiser if isinstance(optimiser, str) else getattr(optimiser, "name", None)
+    if isinstance(optimiser, str):
+        options = {"sgd": dict(momentum=momentum, nesterov=nesterov), "adam": dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)}
+        optimiser = get_optimiser(optimiser, **options.get(optimiser, {}))
+    else:
+        optimiser = get_optimiser(optimiser)
+
+    if learning_rate is None:
+        learning_rate = DEFAULT_LEARNING_RATE.get(opt_name, 0.01)
+    if learning_rate is not None and (not isinstance(learning_rate, (int, float, np.floating)) or not learning_rate > 0 or not math.isfinite(learning_rate)):
+        raise ValueError(f"learning_rate: expected a finite number > 0; got {learning_rate!r}")
+    if epochs is None:
+        epochs = DEFAULT_EPOCHS.get(opt_name, DEFAULT_EPOCHS_MINIBATCH)
+    epochs = _check_positive_int("epochs", epochs)
+    batch_size = _check_positive_int("batch_size", batch_size)
+    schedule = get_schedule(schedule)
+    if tol is not None and (not isinstance(tol, (int, float)) or tol < 0):
+        raise ValueError(f"tol: expected a number >= 0; got {tol!r}")
+
+    X = net.check_X(X)
+    n = len(X)
+    if len(y) != n:
+        raise ValueError(f"y: expected {n} labels or targets, one per row of X; got {len(y)}")
+    T = net.encode_targets(y, remember=True)
+    w = None if sample_weight is None else net._normalised_weights(sample_weight, n)
+
+    val = None
+    if validation_data is not None:
+        try:
+            Xv, yv = validation_data
+        except (TypeError, ValueError):
+            raise ValueError("validation_data: expected a pair (X_val, y_val)") from None
+        val = (net.check_X(Xv, "validation_data X"), net.encode_targets(yv))
+    elif validation_fraction:
+        X, T, w, val = _split_validation(X, T, w, validation_fraction, rng)
+        n = len(X)
+
+    full_batch = isinstance(optimiser, LBFGS) or opt_name == "gd"
+    batch_size = n if full_batch else min(batch_size, n)
+    params = net.parameters()
+    states = [] if isinstance(optimiser, LBFGS) else [optimiser.init(p) for p in params]
+    history = History()
+    run = Run(net, optimiser, states, history, epochs, learning_rate, n, batch_size, rng, val_data=val)
+
+    from .callbacks import PrintProgress  # callbacks builds on this module
+
+    callbacks = list(callbacks) + ([PrintProgress()] if verbose else [])
+
+    def notify(event: str, *args) -> None:
+        for cb in callbacks:
+            method = getattr(cb, event, None)
+            if method is not None:
+                method(run, *args)
+
+    net.history = history
+    notify("on_train_begin")
+    if isinstance(optimiser, LBFGS):
+        _fit_lbfgs(run, X, T, w, tol, notify)
+    else:
+        _fit_steps(run, X, T, w, schedule, opt_name == "gd", (1e-6 if tol is None else tol), shuffle, fused, notify)
+    notify("on_train_end")
+    return history
+
+
+def _record_epoch(run: Run, epoch: int, loss: float, correct: int | None, eta, seconds: float, notify) -> None:
+    h, net = run.history, run.net
+    h.loss.append(loss)
+    if correct is not None:
+        h.accuracy.append(correct / run.n_train)
+    if run.val_data is not None:
+        vl, va = _evaluate(net, *run.val_data)
+        h.val_loss.append(vl)
+        if va is not None:
+            h.val_accuracy.append(va)
+    h.learning_rate.append(eta if eta is not None else float("nan"))
+    h.time.append(seconds)
+    notify("on_epoch_end", epoch, h.last())
+
+
+def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, shuffle: bool, fused: bool, notify) -> None:
+    """Mini-batch (or whole-set) steps theta <- update(theta, grad C(theta))."""
+    net, optimiser, states = run.net, run.optimiser, run.states
+    params = net.parameters()
+    n, bs = run.n_train, run.batch_size
+    classify = net.is_classifier
+    xbuf = np.empty((bs, X.shape[1]), dtype=net.dtype)
+    tbuf = np.empty((bs, T.shape[1]), dtype=net.dtype)
+    wbuf = None if w is None else np.empty(bs, dtype=net.dtype)
+    for epoch in range(run.epochs):
+        run.epoch = epoch
+        notify("on_epoch_begin", epoch)
+        start = time.perf_counter()
+        eta = schedule(run.eta0, epoch, run.epochs)
+        snapshot = [p.copy() for p in params]  # the last finite parameters, if this epoch diverges
+        order = run.rng.permutation(n) if shuffle and not whole_batch_gd else None
+        total, correct, largest_change = 0.0, 0, 0.0
+        for batch, lo in enumerate(range(0, n, bs)):
+            hi = min(lo + bs, n)
+            if order is None:
+                xb, tb, wb = X[lo:hi], T[lo:hi], (None if w is None else w[lo:hi])
+            else:
+                idx = order[lo:hi]
+                xb = np.take(X, idx, axis=0, out=xbuf[: hi - lo])
+                tb = np.take(T, idx, axis=0, out=tbuf[: hi - lo])
+                wb = None if w is None else np.take(w, idx, out=wbuf[: hi - lo])
+            fp = net._forward(xb, True, run.rng)
+            grads = net._backward(fp, tb, wb, fused)
+            batch_loss = net.cost_of(fp.output, tb, wb) + net.penalty()
+            if not math.isfinite(batch_loss):
+                for p, s in zip(params, snapshot):
+                    p[...] = s
+                run.history.stop_reason = "diverged"
+                raise DivergenceError(
+                    f"the cost became {batch_loss} in epoch {epoch + 1} (batch {batch + 1}); "
+                    f"try a smaller learning rate than {eta:g}. The network keeps its parameters "
+                    f"from the start of epoch {epoch + 1}."
+                )
+            total += batch_loss * (hi - lo)
+            if classify:
+                correct += _accuracy_count(net, fp.output, tb)
+            run.step += 1
+            flat_grads = [g for dW, db in zip(grads.dW, grads.db) for g in (dW, db)]
+            if whole_batch_gd:
+                largest_change = max(float(np.max(np.abs(g))) for g in flat_grads) * eta
+            apply_update(optimiser, params, flat_grads, states, eta, run.step)
+            notify("on_batch_end", batch, batch_loss)
+            if run.stop:
+                break
+        _record_epoch(run, epoch, total / n if not run.stop else total / max(hi, 1), correct if classify else None, eta, time.perf_counter() - start, notify)
+        if whole_batch_gd and largest_change <= tol:
+            run.history.stop_reason = f"converged: no parameter changed by more than tol={tol:g}"
+            return
+        if run.stop:
+            run.history.stop_reason = run.stop_reason or "stopped by a callback"
+            return
+    run.history.stop_reason = f"reached epochs={run.epochs}"
+
+
+def _fit_lbfgs(run: Run, X, T, w, tol, notify) -> None:
+    """Whole-set L-BFGS through SciPy, using deltaprop's exact gradient of C(theta)."""
+    from scipy.optimize import minimize
+
+    net = run.net
+    params = net.parameters()
+    shapes = [p.shape for p in params]
+    sizes = [p.size for p in params]
+
+    def unpack(theta: Array) -> None:
+        offset = 0
+        for p, size, shape in zip(params, sizes, shapes):
+            p[...] = theta[offset : offset + size].reshape(shape)
+            offset += size
+
+    def cost_and_gradient(theta: Array) -> tuple[float, Array]:
+        unpack(theta)
+        fp = net._forward(X, False, run.rng)
+        g = net._backward(fp, T, w, True)
+        c = net.cost_of(fp.output, T, w) + net.penalty()
+        flat = np.concatenate([x.ravel() for dW, db in zip(g.dW, g.db) for x in (dW, db)]).astype(np.float64)
+        return c, flat
+
+    state = {"epoch": 0, "start": time.perf_counter()}
+
+    def after_iteration(intermediate_result) -> None:
+        epoch = state["epoch"]
+        unpack(intermediate_result.x)
+        fp = net._forward(X, False, run.rng)
+        correct = _accuracy_count(net, fp.output, T) if net.is_classifier else None
+        now = time.perf_counter()
+        _record_epoch(run, epoch, float(intermediate_result.fun), correct, None, now - state["start"], notify)
+        state["epoch"], state["start"] = epoch + 1, now
+        if run.stop:
+            raise StopIteration
+
+    theta0 = np.concatenate([p.ravel() for p in params]).astype(np.float64)
+    options = {"maxiter": run.epochs, "maxfun": run.optimiser.max_fun}
+    if tol is not None:
+        options["gtol"] = tol
+    result = minimize(cost_and_gradient, theta0, jac=True, method="L-BFGS-B", options=options, callback=after_iteration)
+    unpack(result.x)
+    if not math.isfinite(result.fun):
+        raise DivergenceError(f"L-BFGS reached a non-finite cost {result.fun}")
+    run.history.stop_reason = run.stop_reason or f"L-BFGS: {result.message}"
