@@ -1,0 +1,66 @@
+"""The ``deltaprop`` command line: one subcommand per module in ``deltaprop.commands``.
+
+Each command module provides ``add_parser(subparsers) -> argparse.ArgumentParser``
+and sets ``run=function(args) -> int`` as the parser's default; adding a
+command is one module and one name in ``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+__all__ = ["main", "COMMANDS", "build_parser"]
+
+#: Subcommands, in the order ``--help`` lists them: modules of ``deltaprop.commands``.
+COMMANDS = ("train", "evaluate", "predict", "info", "explain", "chain", "cost")
+
+
+class UsageError(Exception):
+    """A user mistake the CLI reports in one line (exit status 2)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deltaprop",
+        description="Train feedforward networks by backpropagation, and see how it works.",
+        epilog="example: deltaprop train --data digits --layers 64 --epochs 20",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"deltaprop.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"deltaprop.commands.{name}":
+                continue  # not written yet
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(argv)
+    if args.command is None:
+        # `deltaprop` alone: train on the default data set, as `deltaprop train` does.
+        args = parser.parse_args(["train", *argv])
+    debug = args.debug or getattr(args, "sub_debug", False)
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        print("deltaprop: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, OSError, UsageError, FloatingPointError) as exc:
+        if debug:
+            raise
+        message = " ".join(str(exc).split())
+        print(f"deltaprop {args.command}: error: {message}", file=sys.stderr)
+        return 2 if isinstance(exc, UsageError) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

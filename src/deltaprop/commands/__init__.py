@@ -1,0 +1,1 @@
+"""Subcommands of the deltaprop CLI; see deltaprop.cli."""
