@@ -1,0 +1,220 @@
+"""The forward pass and backpropagation against the lecture's equations."""
+
+import numpy as np
+import pytest
+from conftest import HIDDEN, PAIRINGS, targets_for
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reference import backprop_batch
+
+import deltaprop as dp
+
+
+def make(sizes, hidden, output, loss, seed=0, **kw):
+    net = dp.Network(sizes, activation=hidden, output=output, loss=loss, seed=seed, dtype="float64", **kw)
+    # Random biases: with b = 0 a ReLU layer whose inputs are all 0 gives z exactly 0, the kink
+    # where no derivative exists and finite differences disagree with any one-sided choice.
+    for b in net.biases:
+        b[:] = np.random.default_rng(seed + 99).normal(scale=0.1, size=b.shape)
+    return net
+
+
+def sizes_for_depth(L, n_out):
+    return [3] + [4, 3, 5][: L - 1] + [n_out]
+
+
+@pytest.mark.parametrize("L", [1, 2, 3, 4])
+@pytest.mark.parametrize("output,loss", PAIRINGS)
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_gradcheck_every_activation_pairing_and_depth(hidden, output, loss, L, rng):
+    net = make(sizes_for_depth(L, 3), hidden, output, loss, seed=L)
+    X = rng.normal(size=(5, 3))
+    T = targets_for(loss, output, 5, 3, rng)
+    result = dp.gradcheck(net, X, T)
+    assert len(result.weight_errors) == L
+    assert result.max_error < 1e-6, str(result)
+
+
+@pytest.mark.parametrize("output,loss", PAIRINGS)
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_backward_equals_one_example_at_a_time_reference(hidden, output, loss, rng):
+    net = make([4, 5, 4, 3], hidden, output, loss, l2=0.01)
+    X = rng.normal(size=(6, 4))
+    T = targets_for(loss, output, 6, 3, rng)
+    g = net.backward(net.forward(X), T)
+    deltas, dW, db = backprop_batch(net, X, T)
+    for l in range(3):
+        np.testing.assert_allclose(g.delta[l], deltas[l], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(g.dW[l], dW[l], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(g.db[l], db[l], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("output,loss", [("softmax", "cross_entropy"), ("sigmoid", "binary_cross_entropy")])
+def test_fused_output_delta_equals_literal_path(output, loss, rng):
+    net = make([4, 6, 3], "tanh", output, loss)
+    X = rng.normal(size=(8, 4))
+    T = targets_for(loss, output, 8, 3, rng)
+    fp = net.forward(X)
+    fused = net.output_delta(fp, T, fused=True)
+    literal = net.output_delta(fp, T, fused=False)  # sigma'(z^L) (.) nabla C(y), softmax via its JVP
+    np.testing.assert_allclose(fused, fp.output - T, rtol=0, atol=0)
+    np.testing.assert_allclose(fused, literal, rtol=1e-10, atol=1e-12)
+    g_fused, g_literal = net.backward(fp, T, fused=True), net.backward(fp, T, fused=False)
+    for a, b in zip(g_fused.dW + g_fused.db, g_literal.dW + g_literal.db):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_forward_shapes_and_the_lectures_orientation(rng):
+    net = dp.Network([5, 4, 3, 2], seed=0)
+    assert [W.shape for W in net.weights] == [(4, 5), (3, 4), (2, 3)]  # W^l: (N_l, N_{l-1})
+    assert [b.shape for b in net.biases] == [(4,), (3,), (2,)]
+    X = rng.normal(size=(7, 5)).astype(np.float32)
+    fp = net.forward(X)
+    assert len(fp.z) == 3 and len(fp.a) == 4
+    assert fp.a[0] is not None and np.array_equal(fp.a[0], X)
+    # z^1 = W^1 x + b^1 for one example, as the lecture writes it (column vector)
+    np.testing.assert_allclose(fp.z[0][2], net.weights[0] @ X[2] + net.biases[0], rtol=1e-5)
+    assert [z.shape for z in fp.z] == [(7, 4), (7, 3), (7, 2)]
+    assert all(a.dtype == np.float32 for a in fp.a + fp.z)
+
+
+def test_loss_is_the_mean_cost_plus_l2_and_backward_is_its_gradient(rng):
+    net = make([3, 4, 2], "sigmoid", "sigmoid", "quadratic", l2=0.1)
+    X, T = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    y = net.forward(X).output
+    expected = np.mean(0.5 * np.sum((y - T) ** 2, axis=1)) + 0.05 * sum(np.sum(W**2) for W in net.weights)
+    assert net.loss(X, T) == pytest.approx(expected, rel=1e-12)
+    assert dp.gradcheck(net, X, T).max_error < 1e-6
+
+
+def test_sample_weights_equal_repeating_examples(rng):
+    net = make([3, 4, 3], "tanh", "softmax", "cross_entropy")
+    X = rng.normal(size=(3, 3))
+    T = np.eye(3)
+    g_w = net.backward(net.forward(X), T, sample_weight=[2, 1, 1])
+    Xr, Tr = np.vstack([X, X[:1]]), np.vstack([T, T[:1]])
+    g_r = net.backward(net.forward(Xr), Tr)
+    for a, b in zip(g_w.dW + g_w.db, g_r.dW + g_r.db):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert net.loss(X, T, sample_weight=[2, 1, 1]) == pytest.approx(net.loss(Xr, Tr), rel=1e-12)
+    assert dp.gradcheck(net, X, T, sample_weight=[0.5, 2.0, 1.0]).max_error < 1e-6
+
+
+def test_dropout_mask_is_used_in_the_backward_pass(rng):
+    net = make([4, 8, 6, 3], "relu", "softmax", "cross_entropy", dropout=[0.5, 0.25])
+    X = rng.normal(size=(5, 4))
+    T = np.eye(3)[[0, 1, 2, 0, 1]]
+    fp = net.forward(X, training=True, rng=np.random.default_rng(0))
+    assert fp.masks[0] is not None and fp.masks[1] is not None and fp.masks[2] is None
+    assert set(np.unique(fp.masks[0])) <= {0.0, 2.0}  # inverted dropout: kept units scaled by 1/(1-p)
+    g = net.backward(fp, T)
+    deltas, dW, db = backprop_batch(net, X, T, masks=fp.masks)
+    for l in range(3):
+        np.testing.assert_allclose(g.dW[l], dW[l], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(g.db[l], db[l], rtol=1e-10, atol=1e-12)
+    # dropped units pass no gradient
+    assert np.all(g.delta[0][fp.masks[0] == 0] == 0)
+
+
+def test_dropout_is_off_at_prediction_and_keeps_the_expected_activation(rng):
+    net = dp.Network([20, 500, 2], activation="sigmoid", dropout=0.3, seed=0, dtype="float64")
+    X = rng.normal(size=(200, 20))
+    plain = net.forward(X)
+    np.testing.assert_array_equal(net.predict_output(X), plain.output)
+    dropped = net.forward(X, training=True, rng=np.random.default_rng(1))
+    share_dropped = np.mean(dropped.masks[0] == 0)
+    assert 0.28 < share_dropped < 0.32
+    # E[mask] = 1, so the mean activation is preserved
+    assert np.mean(dropped.a[1]) == pytest.approx(np.mean(plain.a[1]), rel=0.02)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    widths=st.lists(st.integers(1, 5), min_size=1, max_size=4),
+    n=st.integers(1, 6),
+    hidden=st.sampled_from(HIDDEN),
+    pairing=st.sampled_from(PAIRINGS),
+    seed=st.integers(0, 2**16),
+)
+def test_property_backward_matches_reference_for_any_shape(widths, n, hidden, pairing, seed):
+    output, loss = pairing
+    n_out = widths[-1]
+    if output == "softmax" and n_out < 2:
+        n_out = 2
+    sizes = widths[:-1] + [n_out]
+    if len(sizes) < 2:
+        sizes = [widths[0], n_out]
+    rng = np.random.default_rng(seed)
+    net = make(sizes, hidden, output, loss, seed=seed)
+    X = rng.normal(size=(n, sizes[0]))
+    T = targets_for(loss, output, n, n_out, rng)
+    fp = net.forward(X)
+    g = net.backward(fp, T)
+    assert [d.shape for d in g.delta] == [(n, s) for s in sizes[1:]]
+    assert [w.shape for w in g.dW] == [W.shape for W in net.weights]
+    assert [b.shape for b in g.db] == [b.shape for b in net.biases]
+    deltas, dW, db = backprop_batch(net, X, T)
+    for l in range(len(sizes) - 1):
+        np.testing.assert_allclose(g.dW[l], dW[l], rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(g.db[l], db[l], rtol=1e-8, atol=1e-10)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), n=st.integers(1, 8), hidden=st.sampled_from(["sigmoid", "tanh"]))
+def test_property_directional_derivative_matches_finite_difference(seed, n, hidden):
+    rng = np.random.default_rng(seed)
+    net = make([3, 4, 4, 2], hidden, "softmax", "cross_entropy", seed=seed, l2=0.01)
+    X = rng.normal(size=(n, 3))
+    T = np.eye(2)[rng.integers(0, 2, n)]
+    g = net.backward(net.forward(X), T)
+    direction = [rng.normal(size=p.shape) for p in net.parameters()]
+    grads = [x for dW, db in zip(g.dW, g.db) for x in (dW, db)]
+    analytic = sum(np.vdot(gr, d) for gr, d in zip(grads, direction))
+    eps = 1e-6
+    params = net.parameters()
+    for p, d in zip(params, direction):
+        p += eps * d
+    c_plus = net.loss(X, T)
+    for p, d in zip(params, direction):
+        p -= 2 * eps * d
+    c_minus = net.loss(X, T)
+    assert (c_plus - c_minus) / (2 * eps) == pytest.approx(analytic, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dtype_in_is_dtype_out(dtype, rng):
+    net = dp.Network([4, 5, 3], seed=0, dtype=dtype)
+    assert all(p.dtype == np.dtype(dtype) for p in net.parameters())
+    X = rng.normal(size=(6, 4)).astype(dtype)
+    fp = net.forward(X)
+    g = net.backward(fp, np.eye(3)[[0, 1, 2, 0, 1, 2]])
+    assert all(x.dtype == np.dtype(dtype) for x in fp.a + fp.z + g.delta + g.dW + g.db)
+    assert net.predict_proba(X).dtype == np.dtype(dtype)
+
+
+def test_same_seed_same_initial_weights_and_default_initialisers():
+    a, b = dp.Network([30, 20, 10], activation="relu", seed=7), dp.Network([30, 20, 10], activation="relu", seed=7)
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(p, q)
+    c = dp.Network([30, 20, 10], activation="relu", seed=8)
+    assert not np.array_equal(a.weights[0], c.weights[0])
+    assert a.init_names == ["he_normal", "glorot_uniform"]  # He for ReLU, Glorot for softmax
+    assert dp.Network([30, 20, 10], activation="tanh").init_names == ["glorot_uniform", "glorot_uniform"]
+    big = dp.Network([1000, 1000, 2], activation="relu", seed=0, dtype="float64")
+    assert np.std(big.weights[0]) == pytest.approx(np.sqrt(2 / 1000), rel=0.02)  # He: Var = 2 / N_in
+
+
+def test_default_output_and_loss_pairing():
+    assert (dp.Network([3, 4]).output_activation.name, dp.Network([3, 4]).loss_function.name) == ("softmax", "cross_entropy")
+    one = dp.Network([3, 1])
+    assert (one.output_activation.name, one.loss_function.name) == ("sigmoid", "binary_cross_entropy")
+    reg = dp.Network([3, 2], loss="quadratic")
+    assert reg.output_activation.name == "identity"
+    lecture = dp.Network([3, 2], output="sigmoid", loss="quadratic")
+    assert lecture.output_activation.name == "sigmoid"
+
+
+def test_per_layer_activations():
+    net = dp.Network([3, 4, 4, 2], activation=["relu", "tanh"], seed=0)
+    assert [a.name for a in net.activations] == ["relu", "tanh", "softmax"]
+    assert dp.Network([3, 4, 2], activation="logistic").activations[0].name == "sigmoid"  # scikit-learn's name

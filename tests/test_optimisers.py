@@ -1,0 +1,101 @@
+"""One step of each optimiser equals its update written out by hand."""
+
+import math
+
+import numpy as np
+import pytest
+
+from deltaprop.optimisers import SCHEDULES, SGD, Adam, GD, apply_update, cosine, get_optimiser, get_schedule, step_decay
+
+THETA = np.array([[0.5, -1.0], [2.0, 0.25]])
+G1 = np.array([[0.1, -0.2], [0.3, 0.0]])
+G2 = np.array([[-0.05, 0.4], [0.1, 0.2]])
+
+
+def steps(opt, grads, eta):
+    theta = THETA.copy()
+    state = opt.init(theta)
+    for t, g in enumerate(grads, start=1):
+        opt.update(theta, g, state, eta, t)
+    return theta
+
+
+def test_gd_is_the_lectures_update():
+    # theta^{i+1} <- theta^i - eta grad C(theta^i)
+    np.testing.assert_allclose(steps(GD(), [G1], 0.5), THETA - 0.5 * G1, rtol=0, atol=0)
+
+
+def test_sgd_with_momentum_two_steps():
+    mu, eta = 0.9, 0.1
+    v1 = -eta * G1
+    v2 = mu * v1 - eta * G2
+    np.testing.assert_allclose(steps(SGD(momentum=mu), [G1, G2], eta), THETA + v1 + v2, rtol=1e-15)
+
+
+def test_sgd_without_momentum_keeps_no_state():
+    opt = SGD(momentum=0.0)
+    assert opt.init(THETA) == ()
+    np.testing.assert_allclose(steps(opt, [G1, G2], 0.1), THETA - 0.1 * G1 - 0.1 * G2, rtol=1e-15)
+
+
+def test_nesterov_two_steps():
+    mu, eta = 0.9, 0.1
+    v1 = -eta * G1
+    theta1 = THETA + mu * v1 - eta * G1
+    v2 = mu * v1 - eta * G2
+    theta2 = theta1 + mu * v2 - eta * G2
+    np.testing.assert_allclose(steps(SGD(momentum=mu, nesterov=True), [G1, G2], eta), theta2, rtol=1e-15)
+
+
+def test_adam_two_steps():
+    b1, b2, eps, eta = 0.9, 0.999, 1e-8, 0.01
+    m = v = np.zeros_like(THETA)
+    theta = THETA.copy()
+    for t, g in enumerate([G1, G2], start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        eta_t = eta * math.sqrt(1 - b2**t) / (1 - b1**t)
+        theta = theta - eta_t * m / (np.sqrt(v) + eps)
+    np.testing.assert_allclose(steps(Adam(b1, b2, eps), [G1, G2], eta), theta, rtol=1e-14)
+
+
+def test_float32_parameters_stay_float32():
+    theta = THETA.astype(np.float32)
+    for opt in (GD(), SGD(), Adam()):
+        p = theta.copy()
+        state = opt.init(p)
+        opt.update(p, G1.astype(np.float32), state, 0.1, 1)
+        assert p.dtype == np.float32
+
+
+def test_apply_update_changes_every_parameter_in_place():
+    params = [THETA.copy(), np.ones(2)]
+    ids = [id(p) for p in params]
+    apply_update(GD(), params, [G1, np.ones(2)], [(), ()], 1.0, 1)
+    assert [id(p) for p in params] == ids
+    np.testing.assert_allclose(params[1], 0.0)
+
+
+def test_schedules():
+    assert get_schedule("constant")(0.1, 7, 10) == 0.1
+    assert step_decay(every=2, factor=0.5)(1.0, 5, 10) == 0.25
+    assert cosine()(1.0, 0, 10) == pytest.approx(1.0)
+    assert cosine()(1.0, 5, 10) == pytest.approx(0.5)
+    assert cosine()(1.0, 10, 10) == pytest.approx(0.0, abs=1e-12)
+    assert SCHEDULES["exponential"](1.0, 2, 10) == pytest.approx(0.95**2)
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: get_optimiser("adamw"), ["optimiser", "adamw", "adam"]),
+        (lambda: SGD(momentum=1.5), ["momentum", "1.5"]),
+        (lambda: Adam(beta_1=1.0), ["beta_1", "1.0"]),
+        (lambda: get_schedule("linear"), ["schedule", "linear", "cosine"]),
+    ],
+)
+def test_bad_options_are_named(call, words):
+    with pytest.raises(ValueError) as info:
+        call()
+    for word in words:
+        assert word in str(info.value)

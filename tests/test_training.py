@@ -1,0 +1,248 @@
+"""fit: the lecture's gradient descent and its relatives, reproducibility, divergence, bad input."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, load_iris
+
+import deltaprop as dp
+from deltaprop.callbacks import Callback
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+XOR_T = np.array([[0], [1], [1], [0]], dtype=float)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X / 16).astype(np.float32), y
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_xor_is_learned_by_a_2_3_1_sigmoid_network_with_gd(seed):
+    net = dp.Network([2, 3, 1], activation="sigmoid", output="sigmoid", loss="quadratic", seed=seed, dtype="float64")
+    history = net.fit(XOR_X, XOR_T, optimiser="gd", learning_rate=2.0, epochs=5000)
+    y = net.predict_output(XOR_X).ravel()
+    assert np.all(np.abs(y - XOR_T.ravel()) < 0.1), y
+    assert history.loss[-1] < history.loss[0] / 50
+
+
+def test_gd_stops_when_theta_stops_changing():
+    net = dp.Network([2, 3, 1], output="sigmoid", loss="quadratic", seed=0, dtype="float64")
+    history = net.fit(XOR_X, XOR_T, optimiser="gd", learning_rate=1.0, epochs=100000, tol=1e-4)
+    assert history.stop_reason.startswith("converged")
+    assert history.epochs < 100000
+    # one more step would change no parameter by more than tol
+    g = net.backward(net.forward(XOR_X), XOR_T)
+    assert max(np.max(np.abs(x)) for x in g.dW + g.db) * 1.0 <= 1e-4 * 1.5
+
+
+def test_gd_step_is_theta_minus_eta_gradient():
+    net = dp.Network([2, 3, 1], output="sigmoid", loss="quadratic", seed=0, dtype="float64")
+    before = [p.copy() for p in net.parameters()]
+    g = net.backward(net.forward(XOR_X), XOR_T)
+    net.fit(XOR_X, XOR_T, optimiser="gd", learning_rate=0.3, epochs=1)
+    grads = [x for dW, db in zip(g.dW, g.db) for x in (dW, db)]
+    for p, p0, gr in zip(net.parameters(), before, grads):
+        np.testing.assert_allclose(p, p0 - 0.3 * gr, rtol=1e-14)
+
+
+@pytest.mark.parametrize("optimiser", ["sgd", "adam"])
+def test_same_seed_gives_the_same_parameters_bit_for_bit(optimiser, digits):
+    X, y = digits
+    runs = []
+    for _ in range(2):
+        net = dp.Network([64, 32, 10], activation="relu", dropout=0.2, seed=3)
+        net.fit(X[:600], y[:600], optimiser=optimiser, epochs=3, batch_size=50, validation_fraction=0.1)
+        runs.append(net.parameters())
+    for p, q in zip(*runs):
+        np.testing.assert_array_equal(p, q)
+    other = dp.Network([64, 32, 10], activation="relu", dropout=0.2, seed=4)
+    other.fit(X[:600], y[:600], optimiser=optimiser, epochs=3, batch_size=50, validation_fraction=0.1)
+    assert not np.array_equal(other.weights[0], runs[0][0])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fit_keeps_the_dtype(dtype, digits):
+    X, y = digits
+    net = dp.Network([64, 16, 10], seed=0, dtype=dtype)
+    net.fit(X[:200].astype(dtype), y[:200], epochs=1)
+    assert all(p.dtype == np.dtype(dtype) for p in net.parameters())
+    assert net.predict_proba(X[:3]).dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize(
+    "optimiser, options",
+    [
+        ("sgd", dict(learning_rate=0.1, momentum=0.9, epochs=15)),
+        ("sgd", dict(learning_rate=0.1, momentum=0.9, nesterov=True, epochs=15)),
+        ("adam", dict(learning_rate=0.01, epochs=15)),
+        ("adam", dict(learning_rate=0.01, epochs=15, schedule="cosine")),
+        ("lbfgs", dict(epochs=100)),
+        ("gd", dict(learning_rate=1.0, epochs=300)),
+    ],
+)
+def test_every_optimiser_learns_digits(optimiser, options, digits):
+    X, y = digits
+    net = dp.Network([64, 32, 10], activation="tanh", seed=0, dtype="float64" if optimiser == "lbfgs" else "float32")
+    history = net.fit(X[:1200], y[:1200], optimiser=optimiser, batch_size=32, **options)
+    assert history.loss[-1] < history.loss[0]
+    assert net.score(X[1200:], y[1200:]) > 0.9, (optimiser, history.stop_reason)
+    assert history.accuracy and len(history.accuracy) == history.epochs
+
+
+def test_history_records_validation_and_learning_rate(digits):
+    X, y = digits
+    net = dp.Network([64, 16, 10], seed=0)
+    h = net.fit(X[:500], y[:500], epochs=4, schedule="step", validation_data=(X[500:700], y[500:700]))
+    assert h.epochs == 4 and len(h.val_loss) == 4 and len(h.val_accuracy) == 4 and len(h.time) == 4
+    assert h.val_accuracy[-1] == pytest.approx(net.score(X[500:700], y[500:700]))
+    assert h.learning_rate == [0.001] * 4  # step decay halves every 10 epochs
+    assert net.history is h
+
+
+def test_callbacks_see_each_epoch_and_can_stop(digits):
+    X, y = digits
+
+    class Recorder(Callback):
+        def __init__(self):
+            self.events = []
+
+        def on_train_begin(self, run):
+            self.events.append("begin")
+
+        def on_epoch_end(self, run, epoch, logs):
+            self.events.append(("epoch", epoch, round(logs["loss"], 6)))
+            if epoch == 2:
+                run.stop, run.stop_reason = True, "enough"
+
+        def on_train_end(self, run):
+            self.events.append("end")
+
+    rec = Recorder()
+    h = dp.Network([64, 8, 10], seed=0).fit(X[:300], y[:300], epochs=10, callbacks=[rec])
+    assert rec.events[0] == "begin" and rec.events[-1] == "end"
+    assert [e[1] for e in rec.events[1:-1]] == [0, 1, 2]
+    assert h.epochs == 3 and h.stop_reason == "enough"
+
+
+def test_class_labels_of_any_type_and_predict_proba():
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    net = dp.Network([4, 8, 3], activation="tanh", seed=0)
+    net.fit(X, names, optimiser="adam", learning_rate=0.05, epochs=60, batch_size=16)
+    assert list(net.classes_) == ["setosa", "versicolor", "virginica"]
+    assert set(net.predict(X)) <= set(names)
+    assert net.score(X, names) > 0.9
+    p = net.predict_proba(X)
+    assert p.shape == (150, 3)
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_binary_and_multilabel_with_sigmoid_outputs(rng):
+    X = rng.normal(size=(300, 2))
+    y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+    net = dp.Network([2, 4, 1], seed=0)
+    net.fit(X, y, learning_rate=0.05, epochs=40, batch_size=20)
+    assert list(net.classes_) == ["no", "yes"] and net.score(X, y) > 0.95
+    assert net.predict_proba(X).shape == (300, 2)
+    Y = np.stack([X[:, 0] > 0, X[:, 1] > 0], axis=1).astype(int)  # two independent labels
+    multi = dp.Network([2, 8, 2], output="sigmoid", seed=0)
+    multi.fit(X, Y, learning_rate=0.05, epochs=60, batch_size=20)
+    assert multi.multilabel_ and multi.predict(X).shape == (300, 2)
+    assert multi.score(X, Y) > 0.9
+
+
+def test_regression_with_quadratic_loss(rng):
+    X = rng.uniform(-1, 1, size=(400, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.3
+    net = dp.Network([3, 16, 1], activation="tanh", loss="quadratic", seed=0, dtype="float64")
+    net.fit(X, y, learning_rate=0.01, epochs=100, batch_size=20)
+    assert net.predict(X).shape == (400, 1)
+    assert net.score(X, y) > 0.98
+
+
+def test_divergence_stops_with_the_epoch_and_keeps_finite_parameters(rng):
+    X = rng.normal(size=(100, 3)) * 100
+    y = rng.normal(size=100) * 1e6
+    net = dp.Network([3, 8, 1], activation="relu", loss="quadratic", seed=0)
+    with pytest.raises(dp.DivergenceError, match=r"epoch \d+.*smaller learning rate"):
+        net.fit(X, y, optimiser="sgd", learning_rate=10.0, momentum=0.0, epochs=50, batch_size=10)
+    assert all(np.isfinite(p).all() for p in net.parameters())
+    assert net.history.stop_reason == "diverged"
+
+
+def test_lbfgs_reaches_the_gradient_tolerance_on_xor():
+    net = dp.Network([2, 3, 1], output="sigmoid", loss="quadratic", seed=1, dtype="float64")
+    history = net.fit(XOR_X, XOR_T, optimiser="lbfgs", epochs=500, tol=1e-10)
+    assert history.loss[-1] < 1e-3
+    assert "L-BFGS" in history.stop_reason
+
+
+BAD_FITS = [
+    (dict(X=np.ones((5, 3)), y=np.arange(5)), "X", ValueError),  # 3 features for N_0 = 4
+    (dict(X=np.ones(4), y=np.arange(1)), "X", ValueError),  # 1-D X
+    (dict(X=np.full((4, 4), np.nan), y=np.arange(4) % 2), "X", ValueError),
+    (dict(X=np.ones((4, 4)), y=np.arange(5) % 2), "y", ValueError),
+    (dict(X=np.ones((0, 4)), y=np.arange(0)), "X", ValueError),
+    (dict(X=np.array([["a"] * 4] * 4), y=np.arange(4) % 2), "X", TypeError),
+    (dict(X=np.ones((6, 4)), y=np.arange(6)), "classes", ValueError),  # 6 classes, 3 outputs
+    (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, learning_rate=0.0), "learning_rate", ValueError),
+    (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, learning_rate=-1), "learning_rate", ValueError),
+    (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, epochs=0), "epochs", ValueError),
+    (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, batch_size=0), "batch_size", ValueError),
+    (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, optimiser="rmsprop"), "optimiser", ValueError),
+    (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, validation_fraction=1.5), "validation_fraction", ValueError),
+    (dict(X=np.ones((4, 4)), y=np.array([0, 1, np.nan, 2])), "y", ValueError),
+]
+
+
+@pytest.mark.parametrize("kwargs, word, error", BAD_FITS)
+def test_bad_fit_input_is_named_and_changes_nothing(kwargs, word, error):
+    net = dp.Network([4, 5, 3], seed=0)
+    before = [p.copy() for p in net.parameters()]
+    kwargs = dict(kwargs)
+    X, y = kwargs.pop("X"), kwargs.pop("y")
+    with pytest.raises(error) as info:
+        net.fit(X, y, **kwargs)
+    assert word in str(info.value)
+    for p, q in zip(net.parameters(), before):
+        np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        (dict(sizes=[4]), "sizes"),
+        (dict(sizes=[4, 0, 2]), "sizes"),
+        (dict(sizes=[4, 2.5, 2]), "sizes"),
+        (dict(sizes=[4, 3, 2], activation="swish"), "activation"),
+        (dict(sizes=[4, 3, 2], activation="softmax"), "activation (layer 1)"),
+        (dict(sizes=[4, 3, 3, 2], activation=["relu"]), "activation"),
+        (dict(sizes=[4, 3, 2], loss="hinge"), "loss"),
+        (dict(sizes=[4, 3, 2], output="sigmoid", loss="cross_entropy"), "loss"),
+        (dict(sizes=[4, 3, 2], output="softmax", loss="binary_cross_entropy"), "loss"),
+        (dict(sizes=[4, 3, 1], output="softmax"), "softmax"),
+        (dict(sizes=[4, 3, 2], dropout=1.0), "dropout"),
+        (dict(sizes=[4, 3, 2], l2=-1), "l2"),
+        (dict(sizes=[4, 3, 2], dtype="int32"), "dtype"),
+        (dict(sizes=[4, 3, 2], init="zeros"), "init"),
+    ],
+)
+def test_bad_network_arguments_are_named(kwargs, word):
+    with pytest.raises(ValueError) as info:
+        dp.Network(**kwargs)
+    assert word in str(info.value)
+
+
+def test_unknown_labels_at_predict_time_are_refused(digits):
+    X, y = digits
+    net = dp.Network([64, 8, 10], seed=0)
+    net.fit(X[:100], y[:100], epochs=1)
+    with pytest.raises(ValueError, match="not among the classes"):
+        net.encode_targets(np.array([11]))
+
+
+def test_demo_reaches_the_promised_accuracy():
+    from deltaprop import demo
+
+    assert demo.run(verbose=False) >= demo.REQUIRED_ACCURACY
