@@ -571,6 +571,20 @@ class Network:
 
         return fit(self, X, y, **options)
 
+    def config(self) -> dict:
+        """The architecture as plain JSON-able values: ``Network(**config)`` rebuilds it
+        (with fresh parameters). Model files store this beside the weights."""
+        return {
+            "sizes": list(self.sizes),
+            "activation": [a.name for a in self.hidden_activations],
+            "output": self.output_activation.name,
+            "loss": self.loss_function.name,
+            "init": list(self.init_names),
+            "l2": self.l2,
+            "dropout": self.dropout[:-1],
+            "dtype": self.dtype.name,
+        }
+
     def copy(self) -> "Network":
         """A deep copy (parameters, classes and settings)."""
         import copy

@@ -1,0 +1,152 @@
+"""Training checkpoints: everything needed to continue a run exactly where it stopped.
+
+A checkpoint is a safetensors file (no pickle: loading it executes nothing)
+holding, at the end of a completed epoch,
+
+- the parameters theta = [W^1, b^1, ..., W^L, b^L] (tensors ``theta.K``),
+- the optimiser's memory, one tuple of arrays per parameter (``optimiser.K.J``),
+
+and as JSON metadata the architecture (``Network.config``), the classes, the
+optimiser's name and settings, the step count, the number of completed epochs,
+the base learning rate eta0, the random generator's state and the history.
+``fit(resume=path)`` restores all of it, so an interrupted run that is resumed
+ends with exactly the parameters of the same run left uninterrupted.
+
+Files are written to a temporary file in the same directory and renamed over
+the target, so a crash mid-write never leaves a broken checkpoint where a good
+one was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["save_checkpoint", "load_checkpoint", "Checkpoint", "write_atomically", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "deltaprop-checkpoint"
+FORMAT_VERSION = 1
+
+
+def write_atomically(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename (atomic on POSIX)."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+@dataclass
+class Checkpoint:
+    """The contents of a checkpoint file (see module docstring)."""
+
+    config: dict
+    classes: list | None
+    multilabel: bool
+    params: list[np.ndarray]
+    optimiser: dict
+    optimiser_states: list[tuple]
+    step: int
+    epochs_done: int
+    eta0: float
+    rng_state: dict
+    history: dict
+    split_seed: int | None
+
+
+def _optimiser_description(optimiser) -> dict:
+    fields = dataclasses.asdict(optimiser) if dataclasses.is_dataclass(optimiser) else {}
+    return {"name": getattr(optimiser, "name", type(optimiser).__name__), "options": fields}
+
+
+def save_checkpoint(path, run, epochs_done: int) -> None:
+    """Write the state of ``run`` (a ``training.Run``) after ``epochs_done`` completed epochs."""
+    net = run.net
+    tensors = {}
+    for k, p in enumerate(net.parameters()):
+        tensors[f"theta.{k}"] = np.ascontiguousarray(p)
+        for j, s in enumerate(run.states[k]):
+            tensors[f"optimiser.{k}.{j}"] = np.ascontiguousarray(s)
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "config": net.config(),
+        "classes": None if net.classes_ is None else np.asarray(net.classes_).tolist(),
+        "multilabel": bool(net.multilabel_),
+        "optimiser": _optimiser_description(run.optimiser),
+        "n_states": [len(s) for s in run.states],
+        "step": run.step,
+        "epochs_done": epochs_done,
+        "eta0": run.eta0,
+        "rng_state": run.rng.bit_generator.state,
+        "history": run.history.as_dict(),
+        "split_seed": run.split_seed,
+    }
+    from safetensors.numpy import save
+
+    write_atomically(path, save(tensors, metadata={"deltaprop": json.dumps(meta)}))
+
+
+def load_checkpoint(path) -> Checkpoint:
+    """Read a checkpoint written by :func:`save_checkpoint`.
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError
+    ValueError when the file is not a deltaprop checkpoint, is corrupt or
+    truncated, or has another format version.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"checkpoint: expected a file; got the directory {path}")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"checkpoint: no such file {path}")
+    try:
+        with safe_open(path, framework="np") as f:
+            meta = json.loads((f.metadata() or {}).get("deltaprop", "null"))
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError, json.JSONDecodeError) as exc:
+        raise ValueError(f"checkpoint: {path} is not a readable safetensors file ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"checkpoint: {path} is not a deltaprop training checkpoint")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"checkpoint: {path} has format version {meta.get('format_version')}; "
+            f"this deltaprop reads version {FORMAT_VERSION}"
+        )
+    try:
+        n_params = len(meta["n_states"])
+        params = [tensors[f"theta.{k}"] for k in range(n_params)]
+        states = [tuple(tensors[f"optimiser.{k}.{j}"] for j in range(n)) for k, n in enumerate(meta["n_states"])]
+        return Checkpoint(
+            config=meta["config"],
+            classes=meta["classes"],
+            multilabel=meta["multilabel"],
+            params=params,
+            optimiser=meta["optimiser"],
+            optimiser_states=states,
+            step=int(meta["step"]),
+            epochs_done=int(meta["epochs_done"]),
+            eta0=meta["eta0"],
+            rng_state=meta["rng_state"],
+            history=meta["history"],
+            split_seed=meta["split_seed"],
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"checkpoint: {path} is incomplete (missing {exc})") from None
