@@ -29,7 +29,10 @@ A callback stops training by setting ``run.stop = True`` (and may say why in
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -38,7 +41,7 @@ import numpy as np
 from .network import Network
 from .optimisers import LBFGS, apply_update, get_optimiser, get_schedule
 
-__all__ = ["fit", "History", "Run", "DivergenceError"]
+__all__ = ["fit", "History", "Run", "DivergenceError", "OptimiserState"]
 
 Array = np.ndarray
 
@@ -64,6 +67,8 @@ class History:
     learning_rate : list of float, eta used in each epoch.
     time : list of float, seconds per epoch.
     stop_reason : str, why training ended.
+    optimiser_state : OptimiserState or None, the optimiser's memory at the
+        end (pass it to ``fit(optimiser_state=...)`` to continue training).
     """
 
     loss: list[float] = field(default_factory=list)
@@ -73,6 +78,7 @@ class History:
     learning_rate: list[float] = field(default_factory=list)
     time: list[float] = field(default_factory=list)
     stop_reason: str = ""
+    optimiser_state: "OptimiserState | None" = field(default=None, repr=False)
 
     KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "time")
 
@@ -87,6 +93,21 @@ class History:
 
     def as_dict(self) -> dict:
         return {k: list(getattr(self, k)) for k in self.KEYS} | {"stop_reason": self.stop_reason}
+
+
+@dataclass
+class OptimiserState:
+    """A mini-batch optimiser with its memory (velocities, Adam moments) and step count.
+
+    ``fit`` leaves one in ``History.optimiser_state``; passing it back as
+    ``fit(optimiser_state=...)`` continues where that run stopped (incremental
+    training, warm starts) instead of starting the optimiser afresh.
+    ``states[k]`` belongs to ``net.parameters()[k]``.
+    """
+
+    optimiser: object
+    states: list
+    step: int = 0
 
 
 @dataclass
@@ -107,6 +128,10 @@ class Run:
     stop: bool = False
     stop_reason: str = ""
     val_data: tuple | None = None
+    first_epoch: int = 0
+    split_seed: int | None = None
+    checkpoint_path: object = None
+    checkpoint_every: int = 1
 
 
 def _accuracy_count(net: Network, y: Array, T: Array) -> int:
@@ -164,8 +189,11 @@ def fit(
     callbacks=(),
     verbose: bool = False,
     fused: bool = True,
-    reset_optimiser: bool = True,
-    _run_hook=None,
+    optimiser_state: OptimiserState | None = None,
+    checkpoint=None,
+    checkpoint_every: int = 1,
+    resume=None,
+    catch_interrupt: bool = True,
 ) -> History:
     """Train ``net`` on (X, y) by backpropagation.
 
@@ -194,6 +222,21 @@ def fit(
     callbacks : sequence of callbacks (see module docstring).
     verbose : bool, print one line per epoch.
     fused : bool, take the y - t shortcut for delta^L where it is exact.
+    optimiser_state : OptimiserState, optional, from a previous
+        ``History.optimiser_state`` of this network: continue with that
+        optimiser, its memory and step count (``optimiser`` and its options
+        are then ignored). Not for lbfgs.
+    checkpoint : path, optional. Write the whole training state (parameters,
+        optimiser memory, epoch, random state, history) there atomically every
+        ``checkpoint_every`` epochs and when interrupted (see
+        ``deltaprop.checkpoint``). Not for lbfgs.
+    resume : path or ``checkpoint.Checkpoint``, optional. Continue the run
+        saved there: call ``fit`` with the same data and options; the run
+        ends with exactly the parameters of the same run never interrupted.
+    catch_interrupt : bool, default True. The first Ctrl-C (SIGINT) stops
+        after the current mini-batch, puts back the parameters of the last
+        completed epoch and writes the checkpoint; a second exits at once.
+        Only in the main thread.
 
     Returns
     -------
@@ -232,6 +275,14 @@ def fit(
     T = net.encode_targets(y, remember=True)
     w = None if sample_weight is None else net._normalised_weights(sample_weight, n)
 
+    ck = None
+    if resume is not None:
+        from .checkpoint import Checkpoint, load_checkpoint
+
+        ck = resume if isinstance(resume, Checkpoint) else load_checkpoint(resume)
+        if ck.config != net.config():
+            raise ValueError(f"resume: the checkpoint is of the network {ck.config}; got {net.config()}")
+    split_seed = None
     val = None
     if validation_data is not None:
         try:
@@ -240,15 +291,25 @@ def fit(
             raise ValueError("validation_data: expected a pair (X_val, y_val)") from None
         val = (net.check_X(Xv, "validation_data X"), net.encode_targets(yv))
     elif validation_fraction:
-        X, T, w, val = _split_validation(X, T, w, validation_fraction, rng)
+        # The split draws from its own seed, saved in checkpoints, so that a resumed run holds out the same examples.
+        split_seed = ck.split_seed if ck is not None else int(rng.integers(2**63))
+        X, T, w, val = _split_validation(X, T, w, validation_fraction, np.random.default_rng(split_seed))
         n = len(X)
 
     full_batch = isinstance(optimiser, LBFGS) or opt_name == "gd"
     batch_size = n if full_batch else min(batch_size, n)
     params = net.parameters()
     states = [] if isinstance(optimiser, LBFGS) else [optimiser.init(p) for p in params]
+    step = 0
+    if optimiser_state is not None and not isinstance(optimiser, LBFGS):
+        if [tuple(np.shape(a) for a in s) for s in optimiser_state.states] != [tuple(a.shape for a in s) for s in states]:
+            raise ValueError("optimiser_state: expected the state of this network's optimiser (one entry per W^l and b^l); its shapes differ")
+        optimiser, states, step = optimiser_state.optimiser, optimiser_state.states, optimiser_state.step
     history = History()
-    run = Run(net, optimiser, states, history, epochs, learning_rate, n, batch_size, rng, val_data=val)
+    run = Run(net, optimiser, states, history, epochs, learning_rate, n, batch_size, rng, val_data=val, step=step)
+    run.split_seed, run.checkpoint_path, run.checkpoint_every = split_seed, checkpoint, checkpoint_every
+    if ck is not None:
+        _restore(run, ck)
 
     from .callbacks import PrintProgress  # callbacks builds on this module
 
@@ -260,14 +321,90 @@ def fit(
             if method is not None:
                 method(run, *args)
 
-    net.history = history
+    net.history = run.history
     notify("on_train_begin")
-    if isinstance(optimiser, LBFGS):
-        _fit_lbfgs(run, X, T, w, tol, notify)
-    else:
-        _fit_steps(run, X, T, w, schedule, opt_name == "gd", (1e-6 if tol is None else tol), shuffle, fused, notify)
+    with _interrupts_stop(run, catch_interrupt):
+        if isinstance(optimiser, LBFGS):
+            _fit_lbfgs(run, X, T, w, tol, notify)
+        else:
+            _fit_steps(run, X, T, w, schedule, opt_name == "gd", (1e-6 if tol is None else tol), shuffle, fused, notify)
+    history = run.history
     notify("on_train_end")
+    if not isinstance(optimiser, LBFGS):
+        history.optimiser_state = OptimiserState(run.optimiser, run.states, run.step)
     return history
+
+
+INTERRUPTED = "interrupted"
+
+
+@contextlib.contextmanager
+def _interrupts_stop(run: Run, active: bool):
+    """While training: the first SIGINT asks the loop to stop after this batch, a second one exits at once."""
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if run.stop and run.stop_reason == INTERRUPTED:
+            raise KeyboardInterrupt
+        run.stop, run.stop_reason = True, INTERRUPTED
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _restore(run: Run, ck) -> None:
+    """Put a checkpoint's parameters, optimiser memory, counters, random state and history into ``run``."""
+    from .optimisers import get_optimiser
+
+    net = run.net
+    for k, (p, saved) in enumerate(zip(net.parameters(), ck.params)):
+        if saved.shape != p.shape or saved.dtype != p.dtype:
+            raise ValueError(f"resume: parameter {k} of the checkpoint has {saved.shape} {saved.dtype}; expected {p.shape} {p.dtype}")
+        p[...] = saved
+    saved_name = ck.optimiser["name"]
+    if saved_name != getattr(run.optimiser, "name", None):
+        raise ValueError(f"resume: the checkpoint was trained with optimiser {saved_name!r}; got {getattr(run.optimiser, 'name', run.optimiser)!r}")
+    run.optimiser = get_optimiser(saved_name, **ck.optimiser["options"])
+    if [len(s) for s in ck.optimiser_states] != [len(s) for s in run.states]:
+        raise ValueError("resume: the checkpoint's optimiser state does not fit this optimiser")
+    run.states[:] = [tuple(np.array(a) for a in s) for s in ck.optimiser_states]  # writable copies
+    net.classes_ = None if ck.classes is None else np.asarray(ck.classes)
+    net.multilabel_ = ck.multilabel
+    run.step, run.first_epoch, run.eta0 = ck.step, ck.epochs_done, ck.eta0
+    run.rng.bit_generator.state = ck.rng_state
+    run.history = History(**{k: list(ck.history.get(k, [])) for k in History.KEYS})
+
+
+def _snapshot(run: Run) -> tuple:
+    return (
+        [p.copy() for p in run.net.parameters()],
+        [tuple(a.copy() for a in s) for s in run.states],
+        run.step,
+        run.rng.bit_generator.state,
+    )
+
+
+def _put_back(run: Run, snapshot: tuple) -> None:
+    params, states, step, rng_state = snapshot
+    for p, saved in zip(run.net.parameters(), params):
+        p[...] = saved
+    for s, saved in zip(run.states, states):
+        for a, b in zip(s, saved):
+            a[...] = b
+    run.step = step
+    run.rng.bit_generator.state = rng_state
+
+
+def _save_checkpoint(run: Run, epochs_done: int) -> None:
+    if run.checkpoint_path is not None:
+        from .checkpoint import save_checkpoint
+
+        save_checkpoint(run.checkpoint_path, run, epochs_done)
 
 
 def _record_epoch(run: Run, epoch: int, loss: float, correct: int | None, eta, seconds: float, notify) -> None:
@@ -294,12 +431,13 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
     xbuf = np.empty((bs, X.shape[1]), dtype=net.dtype)
     tbuf = np.empty((bs, T.shape[1]), dtype=net.dtype)
     wbuf = None if w is None else np.empty(bs, dtype=net.dtype)
-    for epoch in range(run.epochs):
+    for epoch in range(run.first_epoch, run.epochs):
         run.epoch = epoch
         notify("on_epoch_begin", epoch)
         start = time.perf_counter()
         eta = schedule(run.eta0, epoch, run.epochs)
-        snapshot = [p.copy() for p in params]  # the last finite parameters, if this epoch diverges
+        # The state after the last completed epoch: put back if this one diverges or is interrupted.
+        snapshot = _snapshot(run)
         order = run.rng.permutation(n) if shuffle and not whole_batch_gd else None
         total, correct, largest_change = 0.0, 0, 0.0
         for batch, lo in enumerate(range(0, n, bs)):
@@ -315,8 +453,7 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
             grads = net._backward(fp, tb, wb, fused)
             batch_loss = net.cost_of(fp.output, tb, wb) + net.penalty()
             if not math.isfinite(batch_loss):
-                for p, s in zip(params, snapshot):
-                    p[...] = s
+                _put_back(run, snapshot)
                 run.history.stop_reason = "diverged"
                 raise DivergenceError(
                     f"the cost became {batch_loss} in epoch {epoch + 1} (batch {batch + 1}); "
@@ -334,7 +471,14 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
             notify("on_batch_end", batch, batch_loss)
             if run.stop:
                 break
+        if run.stop and run.stop_reason == INTERRUPTED:
+            _put_back(run, snapshot)  # lose at most this epoch, keep the run exactly resumable
+            _save_checkpoint(run, epoch)
+            run.history.stop_reason = f"interrupted in epoch {epoch + 1}; parameters of epoch {epoch} kept"
+            return
         _record_epoch(run, epoch, total / n if not run.stop else total / max(hi, 1), correct if classify else None, eta, time.perf_counter() - start, notify)
+        if (epoch + 1) % run.checkpoint_every == 0 or run.stop or epoch + 1 == run.epochs:
+            _save_checkpoint(run, epoch + 1)
         if whole_batch_gd and largest_change <= tol:
             run.history.stop_reason = f"converged: no parameter changed by more than tol={tol:g}"
             return

@@ -1,0 +1,119 @@
+"""Interrupted training loses at most the current epoch and resumes exactly."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import deltaprop as dp
+from deltaprop.checkpoint import FORMAT_VERSION, load_checkpoint
+
+HERE = os.path.dirname(__file__)
+sys.path.insert(0, HERE)
+import resumable_run  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def uninterrupted():
+    net, history = resumable_run.train()
+    return np.concatenate([p.ravel() for p in net.parameters()]), history
+
+
+def start(tmp_path, *extra):
+    return subprocess.Popen(
+        [sys.executable, os.path.join(HERE, "resumable_run.py"), str(tmp_path / "run.ckpt"), str(tmp_path / "out.npy"), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def wait_for(proc, text):
+    for line in proc.stdout:
+        if line.strip() == text:
+            return
+    raise AssertionError(f"the run ended before printing {text!r}: {proc.stderr.read()}")
+
+
+def finish(proc):
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    return out
+
+
+def test_killed_run_resumes_to_exactly_the_uninterrupted_parameters(tmp_path, uninterrupted):
+    proc = start(tmp_path)
+    wait_for(proc, "epoch 2")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    saved = load_checkpoint(tmp_path / "run.ckpt")
+    assert 1 <= saved.epochs_done < resumable_run.EPOCHS
+    out = finish(start(tmp_path, "--resume"))
+    assert f"after {resumable_run.EPOCHS} epochs" in out
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), uninterrupted[0])
+
+
+@pytest.mark.parametrize("moment", ["epoch 1", "inside epoch 2"])
+def test_sigint_stops_cleanly_with_a_checkpoint_and_resumes_exactly(tmp_path, uninterrupted, moment):
+    proc = start(tmp_path)
+    wait_for(proc, moment)
+    proc.send_signal(signal.SIGINT)
+    out = finish(proc)
+    assert "interrupted" in out
+    saved = load_checkpoint(tmp_path / "run.ckpt")
+    assert saved.epochs_done == 2  # the half-done epoch 3 (number 2 from 0) is lost, nothing else
+    assert len(saved.history["loss"]) == saved.epochs_done
+    finish(start(tmp_path, "--resume"))
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), uninterrupted[0])
+
+
+def test_resumed_history_continues_the_saved_one(tmp_path, uninterrupted):
+    net, history = resumable_run.train(checkpoint=tmp_path / "c.ckpt")
+    resumed_net, resumed = resumable_run.train(resume=tmp_path / "c.ckpt")  # already complete: nothing to do
+    assert resumed.loss == history.loss and resumed.val_loss == history.val_loss
+    assert history.loss == uninterrupted[1].loss
+
+
+def test_resume_refuses_another_network(tmp_path):
+    resumable_run.train(checkpoint=tmp_path / "c.ckpt")
+    other = dp.Network([64, 17, 10], seed=0, dtype="float64")
+    with pytest.raises(ValueError, match="resume: the checkpoint is of the network"):
+        other.fit(np.zeros((10, 64)), np.arange(10), resume=tmp_path / "c.ckpt")
+
+
+def test_divergence_keeps_the_last_good_checkpoint(tmp_path, rng):
+    X = rng.normal(size=(100, 3)) * 100
+    y = rng.normal(size=100) * 1e6
+    net = dp.Network([3, 8, 1], activation="relu", loss="quadratic", seed=0, dtype="float64")
+    ck = tmp_path / "d.ckpt"
+    with pytest.raises(dp.DivergenceError):
+        net.fit(X, y, optimiser="sgd", learning_rate=1e-9, momentum=0.0, epochs=2, batch_size=10, checkpoint=ck)
+        net.fit(X, y, optimiser="sgd", learning_rate=10.0, momentum=0.0, epochs=50, batch_size=10, checkpoint=ck)
+    good = load_checkpoint(ck)
+    assert all(np.isfinite(p).all() for p in good.params)
+
+
+def test_broken_checkpoints_get_clear_errors(tmp_path):
+    resumable_run.train(checkpoint=tmp_path / "c.ckpt")
+    data = (tmp_path / "c.ckpt").read_bytes()
+    (tmp_path / "truncated.ckpt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated.ckpt"):
+        load_checkpoint(tmp_path / "truncated.ckpt")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        load_checkpoint(tmp_path / "missing.ckpt")
+    with pytest.raises(IsADirectoryError, match="expected a file"):
+        load_checkpoint(tmp_path)
+    # another format version: refused, naming both versions
+    header_len = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + header_len])
+    meta = json.loads(header["__metadata__"]["deltaprop"])
+    meta["format_version"] = FORMAT_VERSION + 1
+    header["__metadata__"]["deltaprop"] = json.dumps(meta)
+    new_header = json.dumps(header).encode()
+    new_header += b" " * (-len(new_header) % 8)
+    (tmp_path / "future.ckpt").write_bytes(len(new_header).to_bytes(8, "little") + new_header + data[8 + header_len :])
+    with pytest.raises(ValueError, match=rf"version {FORMAT_VERSION + 1}.*version {FORMAT_VERSION}"):
+        load_checkpoint(tmp_path / "future.ckpt")
