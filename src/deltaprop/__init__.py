@@ -8,6 +8,7 @@
 
 from .activations import ACTIVATIONS
 from .callbacks import Callback
+from .explain import Explanation, explain  # deltaprop.explain(net, x, t): the function (the module stays importable)
 from .gradcheck import GradcheckResult, gradcheck
 from .losses import LOSSES
 from .network import ForwardPass, Gradients, Network
@@ -26,6 +27,8 @@ __all__ = [
     "History",
     "DivergenceError",
     "Callback",
+    "explain",
+    "Explanation",
     "gradcheck",
     "GradcheckResult",
     "GD",

@@ -1,0 +1,39 @@
+"""``deltaprop chain``: the lecture's chain-rule example z = f(f(f(w))), step by step."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXAMPLES = """\
+examples:
+  deltaprop chain                       # f = sigmoid at w = 0.5
+  deltaprop chain --f tanh --w -1.2
+  deltaprop chain --f relu --w 0.3 --format markdown
+"""
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "chain",
+        help="the chain rule dz/dw = f'(y) f'(x) f'(w) for z = f(f(f(w))), with a finite-difference check",
+        description="The lecture's chain-rule example w -> x -> y -> z: the forward values, the backward "
+        "product of local derivatives, and a central finite-difference estimate beside it.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--f", default="sigmoid", help="the function f: sigmoid, tanh, relu, leaky_relu, identity")
+    parser.add_argument("--w", type=float, default=0.5, help="the point w (default 0.5)")
+    parser.add_argument("--eps", type=float, default=1e-6, help="finite-difference step (default 1e-6)")
+    parser.add_argument("--format", choices=("text", "markdown"), default="text")
+    parser.add_argument("--debug", dest="sub_debug", action="store_true", help="show the full traceback on errors")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args) -> int:
+    from deltaprop.chain import chain_rule
+
+    result = chain_rule(args.f, args.w, eps=args.eps)
+    sys.stdout.write(result.to_markdown() if args.format == "markdown" else result.to_text())
+    return 0

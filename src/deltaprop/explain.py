@@ -1,0 +1,490 @@
+"""One forward and one backward pass on one example, in the lecture's order and notation.
+
+:func:`explain` runs ``net.forward`` and ``net.backward`` on a single example
+and keeps every intermediate quantity, layer by layer (l = 1..L):
+
+    Forward direction     z^l = W^l a^{l-1} + b^l,  a^l = sigma(z^l),  a^0 = x,  y = a^L
+    Backward direction    delta^L = sigma'(z^L) (.) nabla C(y)
+                          delta^l = sigma'(z^l) (.) (W^{l+1})^T delta^{l+1}
+    Gradients             dC/dw_ij^l = delta_i^l a_j^{l-1}  (x_j for l = 1),  dC/db_i^l = delta_i^l
+    Update                theta <- theta - eta grad C(theta), with the cost before and after
+
+The :class:`Explanation` renders itself as plain text, as coloured text for a
+terminal (``rich``) or as Markdown with LaTeX. Numbers are printed in the
+shortest form that reads back to exactly the same value of the network's
+dtype (unless a ``precision`` is asked for), so the printout *is* the
+network's arithmetic. Large layers are truncated to their first
+``max_units`` units; what is shown stays exact.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+
+from .network import Network
+
+__all__ = ["explain", "Explanation", "LayerTrace", "format_number"]
+
+Array = np.ndarray
+
+#: rich styles of the kinds of segment in a rendered line.
+STYLES = {
+    "title": "bold underline",
+    "section": "bold yellow",
+    "layer": "bold",
+    "forward": "cyan",
+    "backward": "magenta",
+    "gradient": "red",
+    "update": "green",
+    "note": "dim",
+    "number": "",
+}
+
+
+@dataclass
+class LayerTrace:
+    """Everything about layer l of one example, vectors of shape (N_l,), float of the network's dtype.
+
+    Attributes
+    ----------
+    l : int, 1..L.
+    activation : str, the name of sigma for this layer.
+    W : (N_l, N_{l-1}), W^l before the update.   b : (N_l,), b^l before the update.
+    z : z^l.   a : a^l = sigma(z^l).
+    sigma_prime : sigma'(z^l), or None for softmax (not element-wise).
+    incoming : nabla C(y) for l = L, (W^{l+1})^T delta^{l+1} for l < L: what delta^l multiplies.
+    delta : delta^l = dC/dz^l.
+    dW : (N_l, N_{l-1}), dC/dW^l.   db : dC/db^l.
+    W_after, b_after : W^l and b^l after theta <- theta - eta grad C(theta).
+    """
+
+    l: int
+    activation: str
+    W: Array
+    b: Array
+    z: Array
+    a: Array
+    sigma_prime: Array | None
+    incoming: Array
+    delta: Array
+    dW: Array
+    db: Array
+    W_after: Array
+    b_after: Array
+
+
+def format_number(value, dtype: np.dtype, precision: int | None = None) -> str:
+    """``value`` as text: the shortest string that reads back to the same ``dtype`` value
+    (``precision=None``), or rounded to ``precision`` significant digits."""
+    v = dtype.type(value)
+    if precision is None:
+        return str(v)
+    return f"{float(v):.{precision}g}"
+
+
+@dataclass
+class Explanation:
+    """The result of :func:`explain`: one example's forward pass, backward pass and update.
+
+    Attributes
+    ----------
+    sizes : [N_0, ..., N_L].   loss : name of the cost function.   dtype : the network's dtype.
+    x : (N_0,) the input.   t : (N_L,) the encoded target.   y : (N_L,) the output a^L.
+    grad_y : (N_L,) nabla C(y) = dC/dy.
+    cost_before, cost_after : C(theta) on this example before and after the update (float).
+    eta : the learning rate of the update.   l2 : lambda of the L2 term (0: none).
+    fused : whether delta^L was taken as y - t (the exact shortcut for softmax +
+        cross-entropy and sigmoid + binary cross-entropy) rather than the literal product.
+    layers : list of L :class:`LayerTrace`, ``layers[l - 1]`` is layer l.
+    """
+
+    sizes: list[int]
+    loss: str
+    dtype: np.dtype
+    x: Array
+    t: Array
+    y: Array
+    grad_y: Array
+    cost_before: float
+    cost_after: float
+    eta: float
+    l2: float
+    fused: bool
+    layers: list[LayerTrace]
+
+    @property
+    def L(self) -> int:
+        return len(self.layers)
+
+    # ------------------------------------------------------------------ rendering
+
+    def lines(self, *, max_units: int = 6, precision: int | None = None) -> list[list[tuple[str, str]]]:
+        """The explanation as lines of (text, kind) segments; ``kind`` is a key of ``STYLES``."""
+        return _TextBuilder(self, max_units, precision).build()
+
+    def to_text(self, *, max_units: int = 6, precision: int | None = None) -> str:
+        """Plain text (no colour), one quantity per line."""
+        return "\n".join("".join(text for text, _ in line) for line in self.lines(max_units=max_units, precision=precision)) + "\n"
+
+    def to_rich(self, *, max_units: int = 6, precision: int | None = None):
+        """A ``rich.text.Text`` with the same content as :meth:`to_text`, coloured by kind."""
+        from rich.text import Text
+
+        out = Text()
+        for line in self.lines(max_units=max_units, precision=precision):
+            for text, kind in line:
+                out.append(text, style=STYLES.get(kind, ""))
+            out.append("\n")
+        return out
+
+    def print(self, file=None, *, color: bool | None = None, max_units: int = 6, precision: int | None = None) -> None:
+        """Print to ``file`` (default stdout): coloured when it is a terminal (or ``color=True``), plain otherwise."""
+        file = file or sys.stdout
+        if color is None:
+            color = hasattr(file, "isatty") and file.isatty()
+        if not color:
+            file.write(self.to_text(max_units=max_units, precision=precision))
+            return
+        from rich.console import Console
+
+        Console(file=file, force_terminal=True, highlight=False, soft_wrap=True).print(
+            self.to_rich(max_units=max_units, precision=precision), end=""
+        )
+
+    def to_markdown(self, *, max_units: int = 6, precision: int | None = None) -> str:
+        """Markdown with LaTeX ($$ ... $$ blocks), for slides and notes."""
+        return _markdown(self, max_units, precision)
+
+
+# ---------------------------------------------------------------------- computing
+
+
+def _check_example(net: Network, x, t) -> tuple[Array, Array]:
+    """x as (1, N_0) and t as encoded (1, N_L), in the network's dtype."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"x: expected numbers; got an array of dtype {x.dtype}")
+    if x.ndim == 2 and x.shape[0] == 1:
+        x = x[0]
+    if x.shape != (net.sizes[0],):
+        raise ValueError(f"x: expected one example of {net.sizes[0]} values (N_0 = {net.sizes[0]}); got shape {x.shape}")
+    NL = net.sizes[-1]
+    if isinstance(t, Integral) and not isinstance(t, bool) and NL > 1:
+        if not 0 <= t < NL:
+            raise ValueError(f"t: a class label must be in 0..{NL - 1} (N_L = {NL}); got {t}")
+        onehot = np.zeros(NL)
+        onehot[int(t)] = 1
+        t = onehot
+    t = np.asarray(t)
+    if t.dtype.kind not in "biuf":
+        raise TypeError(f"t: expected numbers; got an array of dtype {t.dtype}")
+    if t.ndim == 0:
+        t = t.reshape(1)
+    if t.ndim == 2 and t.shape[0] == 1:
+        t = t[0]
+    if t.shape != (NL,):
+        raise ValueError(f"t: expected a target of {NL} values (N_L = {NL}) or a class label; got shape {t.shape}")
+    X = net.check_X(x[None, :], argument="x")
+    T = net.check_T(t[None, :], 1, argument="t")
+    return X, T
+
+
+def explain(net: Network, x, t, *, eta: float = 0.5, fused: bool = False) -> Explanation:
+    """One forward and one backward pass of ``net`` on the example (x, t), and one update.
+
+    Parameters
+    ----------
+    net : Network (not changed; the update is applied to a copy).
+    x : array of shape (N_0,) (or (1, N_0)), the input.
+    t : array of shape (N_L,), the encoded target (one-hot for classes), or an
+        integer class label 0..N_L-1 when N_L > 1.
+    eta : float > 0, the learning rate of the update shown.
+    fused : bool, default False
+        False shows the lecture's literal delta^L = sigma'(z^L) (.) nabla C(y);
+        True uses the network's y - t shortcut where it is exact (as training does).
+
+    Returns
+    -------
+    Explanation. Its numbers are those of ``net.forward(x[None])`` and
+    ``net.backward(fp, t[None], fused=fused)``, bit for bit, in ``net.dtype``.
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net: expected a deltaprop Network; got {type(net).__name__}")
+    if isinstance(eta, bool) or not isinstance(eta, (int, float, np.floating)) or not np.isfinite(eta) or eta <= 0:
+        raise ValueError(f"eta: expected a finite number > 0; got {eta!r}")
+    X, T = _check_example(net, x, t)
+    fp = net.forward(X)
+    grads = net.backward(fp, T, fused=fused)
+    cost_before = net.loss(X, T)
+    grad_y = net.loss_function.grad(fp.output, T)  # nabla C(y)
+
+    # theta <- theta - eta grad C(theta), on a copy, exactly as optimisers.GD does it.
+    after = net.copy()
+    for param, grad in zip(after.parameters(), [g for dW, db in zip(grads.dW, grads.db) for g in (dW, db)]):
+        param -= param.dtype.type(eta) * grad
+    cost_after = after.loss(X, T)
+
+    L = net.n_layers
+    layers = []
+    for l in range(1, L + 1):
+        sigma = net.activations[l - 1]
+        z, a = fp.z[l - 1], fp.a[l]
+        # (W^{l+1})^T delta^{l+1}, computed as network._backward does (row vector times W^{l+1}).
+        incoming = grad_y if l == L else grads.delta[l] @ net.weights[l]
+        layers.append(
+            LayerTrace(
+                l=l,
+                activation=sigma.name,
+                W=net.weights[l - 1].copy(),
+                b=net.biases[l - 1].copy(),
+                z=z[0],
+                a=a[0],
+                sigma_prime=None if sigma.derivative is None else sigma.derivative(z, a)[0],
+                incoming=incoming[0],
+                delta=grads.delta[l - 1][0],
+                dW=grads.dW[l - 1],
+                db=grads.db[l - 1],
+                W_after=after.weights[l - 1],
+                b_after=after.biases[l - 1],
+            )
+        )
+    fused_used = fused and net.loss_function.fused_output == net.output_activation.name
+    return Explanation(
+        sizes=list(net.sizes),
+        loss=net.loss_function.name,
+        dtype=net.dtype,
+        x=X[0],
+        t=T[0],
+        y=fp.output[0],
+        grad_y=grad_y[0],
+        cost_before=float(cost_before),
+        cost_after=float(cost_after),
+        eta=float(eta),
+        l2=net.l2,
+        fused=fused_used,
+        layers=layers,
+    )
+
+
+# ---------------------------------------------------------------------- plain / rich text
+
+#: The cost functions as the lecture would write them.
+COST_FORMULAS = {
+    "quadratic": "C = 1/2 ||y - t||^2",
+    "cross_entropy": "C = -sum_i t_i log y_i",
+    "binary_cross_entropy": "C = -sum_i [t_i log y_i + (1 - t_i) log(1 - y_i)]",
+}
+COST_LATEX = {
+    "quadratic": r"C = \tfrac12 \lVert y - t \rVert^2",
+    "cross_entropy": r"C = -\sum_i t_i \log y_i",
+    "binary_cross_entropy": r"C = -\sum_i \big[t_i \log y_i + (1 - t_i)\log(1 - y_i)\big]",
+}
+
+
+class _TextBuilder:
+    def __init__(self, ex: Explanation, max_units: int, precision: int | None) -> None:
+        if isinstance(max_units, bool) or not isinstance(max_units, Integral) or max_units < 1:
+            raise ValueError(f"max_units: expected an integer >= 1; got {max_units!r}")
+        if precision is not None and (isinstance(precision, bool) or not isinstance(precision, Integral) or precision < 1):
+            raise ValueError(f"precision: expected None (exact) or an integer >= 1; got {precision!r}")
+        self.ex, self.k, self.precision = ex, int(max_units), precision
+        self.out: list[list[tuple[str, str]]] = []
+
+    def num(self, v) -> str:
+        return format_number(v, self.ex.dtype, self.precision)
+
+    def vec(self, v: Array) -> str:
+        shown = ", ".join(self.num(x) for x in v[: self.k])
+        more = len(v) - self.k
+        return f"[{shown}{f', ... +{more} more' if more > 0 else ''}]"
+
+    def line(self, *segments) -> None:
+        self.out.append([s if isinstance(s, tuple) else (s, "") for s in segments])
+
+    def quantity(self, indent: str, name: str, kind: str, formula: str, values: Array) -> None:
+        """``name = formula = [values]`` on one line."""
+        eq = f" = {formula} = " if formula else " = "
+        self.line(indent, (name, kind), eq, (self.vec(values), "number"))
+
+    def matrix(self, indent: str, name: str, kind: str, formula: str, M: Array) -> None:
+        eq = f" = {formula} =" if formula else " ="
+        self.line(indent, (name, kind), eq, (f"  ({M.shape[0]} x {M.shape[1]})", "note"))
+        for row in M[: self.k]:
+            self.line(indent + "    ", (self.vec(row), "number"))
+        if M.shape[0] > self.k:
+            self.line(indent + "    ", (f"... +{M.shape[0] - self.k} more rows", "note"))
+
+    def build(self) -> list[list[tuple[str, str]]]:
+        ex, L = self.ex, self.ex.L
+        acts = ", ".join(f"{t.l}: {t.activation}" for t in ex.layers)
+        self.line(("Backpropagation on one example", "title"))
+        self.line((f"sizes [N_0, ..., N_L] = {ex.sizes}, L = {L}; sigma per layer {{{acts}}}; "
+                   f"cost {ex.loss}; dtype {ex.dtype.name}", "note"))
+        self.line(("W^l has shape (N_l, N_{l-1}); vectors are per unit; a^0 = x. "
+                   + ("Exact values (shortest form that reads back to the same number)."
+                      if self.precision is None else f"Rounded to {self.precision} significant digits."), "note"))
+        if any(n > self.k for n in ex.sizes):
+            self.line((f"Layers wider than {self.k} units show their first {self.k}.", "note"))
+        self.line()
+        self.quantity("", "x", "forward", "", ex.x)
+        self.quantity("", "t", "forward", "", ex.t)
+        self.line()
+        self.line(("Forward direction", "section"))
+        for tr in ex.layers:
+            l = tr.l
+            prev = "x" if l == 1 else f"a^{l - 1}"
+            self.line((f"layer {l}", "layer"), (f"  (N_{l} = {ex.sizes[l]}, sigma = {tr.activation})", "note"))
+            self.matrix("  ", f"W^{l}", "forward", "", tr.W)
+            self.quantity("  ", f"b^{l}", "forward", "", tr.b)
+            self.quantity("  ", f"z^{l}", "forward", f"W^{l} {prev} + b^{l}", tr.z)
+            self.quantity("  ", f"a^{l}", "forward", f"sigma(z^{l})", tr.a)
+        self.quantity("", "y", "forward", f"a^{L}", ex.y)
+        self.line(("cost", "section"), f"  {COST_FORMULAS.get(ex.loss, ex.loss)} = ", (self.num_cost(ex.cost_before), "number"))
+        self.line()
+        self.line(("Backward direction", "section"), (f"  (from layer L = {L} down to 1)", "note"))
+        self.quantity("", "nabla C(y)", "backward", "dC/dy", ex.grad_y)
+        for tr in reversed(ex.layers):
+            l = tr.l
+            self.line((f"layer {l}", "layer"))
+            into = "nabla C(y)" if l == L else f"(W^{l + 1})^T delta^{l + 1}"
+            if l < L:
+                self.quantity("  ", into, "backward", "", tr.incoming)
+            if tr.sigma_prime is not None:
+                self.quantity("  ", f"sigma'(z^{l})", "backward", "", tr.sigma_prime)
+            if l == L and ex.fused:
+                formula = f"y - t  (= sigma'(z^{L}) (.) nabla C(y) for {tr.activation} with {ex.loss})"
+            elif tr.sigma_prime is None:
+                formula = f"J_{tr.activation}(z^{l})^T {into}"
+            else:
+                formula = f"sigma'(z^{l}) (.) {into}"
+            self.quantity("  ", f"delta^{l}", "backward", formula, tr.delta)
+        self.line()
+        self.line(("Gradients", "section"), ("  dC/dw_ij^l = delta_i^l a_j^{l-1} (x_j for l = 1), dC/db_i^l = delta_i^l", "note"))
+        for tr in ex.layers:
+            l = tr.l
+            prev = "x" if l == 1 else f"(a^{l - 1})"
+            prev_vec = ex.x if l == 1 else ex.layers[l - 2].a
+            penalty = f" + {self.num(ex.l2)} W^{l}" if ex.l2 else ""
+            self.line((f"layer {l}", "layer"))
+            self.matrix("  ", f"dC/dW^{l}", "gradient", f"delta^{l} {prev}^T{penalty}", tr.dW)
+            for i in range(min(2, tr.dW.shape[0])):
+                for j in range(min(2, tr.dW.shape[1])):
+                    a_name = f"x_{j + 1}" if l == 1 else f"a_{j + 1}^{l - 1}"
+                    extra = f" + {self.num(ex.l2)} w_{i + 1}{j + 1}^{l}" if ex.l2 else ""
+                    extra_value = f" + {self.num(ex.l2)} ({self.num(tr.W[i, j])})" if ex.l2 else ""
+                    self.line(
+                        "    ",
+                        (f"dC/dw_{i + 1}{j + 1}^{l}", "gradient"),
+                        f" = delta_{i + 1}^{l} {a_name}{extra} = ({self.num(tr.delta[i])}) ({self.num(prev_vec[j])}){extra_value} = ",
+                        (self.num(tr.dW[i, j]), "number"),
+                    )
+            self.quantity("  ", f"dC/db^{l}", "gradient", f"delta^{l}", tr.db)
+        self.line()
+        self.line(("Update", "section"), (f"  theta <- theta - eta grad C(theta), eta = {self.num(ex.eta)}", "note"))
+        for tr in ex.layers:
+            l = tr.l
+            self.matrix("  ", f"W^{l} <- W^{l} - eta dC/dW^{l}", "update", "", tr.W_after)
+            self.quantity("  ", f"b^{l} <- b^{l} - eta dC/db^{l}", "update", "", tr.b_after)
+        change = ex.cost_after - ex.cost_before
+        self.line(("cost before", "section"), " = ", (self.num_cost(ex.cost_before), "number"))
+        self.line(("cost after", "section"), "  = ", (self.num_cost(ex.cost_after), "number"),
+                  (f"  (change {change:+.3g})", "note"))
+        return self.out
+
+    def num_cost(self, c: float) -> str:
+        # The cost is accumulated in float64 (Network.cost_of), so it is printed as one.
+        return format_number(c, np.dtype(np.float64), self.precision)
+
+
+# ---------------------------------------------------------------------- markdown
+
+
+def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
+    b = _TextBuilder(ex, max_units, precision)  # validates the options and formats numbers
+    k, num = b.k, b.num
+
+    def col(v: Array) -> str:
+        entries = [num(x) for x in v[:k]] + ([r"\vdots"] if len(v) > k else [])
+        return r"\begin{bmatrix}" + r" \\ ".join(entries) + r"\end{bmatrix}"
+
+    def mat(M: Array) -> str:
+        rows = []
+        for row in M[:k]:
+            rows.append(" & ".join([num(x) for x in row[:k]] + ([r"\cdots"] if M.shape[1] > k else [])))
+        if M.shape[0] > k:
+            rows.append(" & ".join([r"\vdots"] * (min(M.shape[1], k) + (M.shape[1] > k))))
+        return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+
+    L = ex.L
+    out = [
+        "# Backpropagation on one example",
+        "",
+        f"Sizes $[N_0, \\dots, N_L] = {ex.sizes}$, $L = {L}$, cost {ex.loss} (${COST_LATEX.get(ex.loss, ex.loss)}$), "
+        f"dtype {ex.dtype.name}. $W^l$ has shape $(N_l, N_{{l-1}})$ and $a^0 = x$."
+        + (f" Layers wider than {k} units show their first {k}." if any(n > k for n in ex.sizes) else ""),
+        "",
+        f"$$x = {col(ex.x)}, \\quad t = {col(ex.t)}$$",
+        "",
+        "## Forward direction",
+        "",
+    ]
+    for tr in ex.layers:
+        l = tr.l
+        prev = "x" if l == 1 else f"a^{{{l - 1}}}"
+        out += [
+            f"**Layer {l}** ($N_{{{l}}} = {ex.sizes[l]}$, $\\sigma$ = {tr.activation})",
+            "",
+            f"$$W^{{{l}}} = {mat(tr.W)}, \\quad b^{{{l}}} = {col(tr.b)}$$",
+            "",
+            f"$$z^{{{l}}} = W^{{{l}}} {prev} + b^{{{l}}} = {col(tr.z)}, \\quad a^{{{l}}} = \\sigma(z^{{{l}}}) = {col(tr.a)}$$",
+            "",
+        ]
+    out += [f"$$y = a^{{{L}}} = {col(ex.y)}, \\quad C(\\theta) = {b.num_cost(ex.cost_before)}$$", "", "## Backward direction", ""]
+    out += [f"$$\\nabla C(y) = {col(ex.grad_y)}$$", ""]
+    for tr in reversed(ex.layers):
+        l = tr.l
+        into = r"\nabla C(y)" if l == L else f"(W^{{{l + 1}}})^T \\delta^{{{l + 1}}}"
+        parts = []
+        if l < L:
+            parts.append(f"{into} = {col(tr.incoming)}")
+        if tr.sigma_prime is not None:
+            parts.append(f"\\sigma'(z^{{{l}}}) = {col(tr.sigma_prime)}")
+        if l == L and ex.fused:
+            rhs = "y - t"
+        elif tr.sigma_prime is None:
+            rhs = f"J_{{\\mathrm{{{tr.activation}}}}}(z^{{{l}}})^T {into}"
+        else:
+            rhs = f"\\sigma'(z^{{{l}}}) \\odot {into}"
+        parts.append(f"\\delta^{{{l}}} = {rhs} = {col(tr.delta)}")
+        out += [f"**Layer {l}**", "", "$$" + r", \quad ".join(parts) + "$$", ""]
+    out += [
+        "## Gradients",
+        "",
+        r"$$\frac{\partial C(\theta)}{\partial w_{ij}^l} = \delta_i^l a_j^{l-1} \; (x_j \text{ for } l = 1), \qquad "
+        r"\frac{\partial C(\theta)}{\partial b_i^l} = \delta_i^l$$",
+        "",
+    ]
+    for tr in ex.layers:
+        l = tr.l
+        prev = "x" if l == 1 else f"(a^{{{l - 1}}})"
+        penalty = f" + {num(ex.l2)} W^{{{l}}}" if ex.l2 else ""
+        prev_vec = ex.x if l == 1 else ex.layers[l - 2].a
+        a_name = "x_1" if l == 1 else f"a_1^{{{l - 1}}}"
+        example = f"\\frac{{\\partial C}}{{\\partial w_{{11}}^{{{l}}}}} = \\delta_1^{{{l}}} {a_name} = ({num(tr.delta[0])})({num(prev_vec[0])}) = {num(tr.dW[0, 0])}"
+        out += [
+            f"$$\\frac{{\\partial C}}{{\\partial W^{{{l}}}}} = \\delta^{{{l}}} {prev}^T{penalty} = {mat(tr.dW)}, \\quad "
+            f"\\frac{{\\partial C}}{{\\partial b^{{{l}}}}} = {col(tr.db)}$$",
+            "",
+        ]
+        if not ex.l2:
+            out += [f"$${example}$$", ""]
+    out += ["## Update", "", f"$$\\theta \\leftarrow \\theta - \\eta \\nabla C(\\theta), \\quad \\eta = {num(ex.eta)}$$", ""]
+    for tr in ex.layers:
+        l = tr.l
+        out += [f"$$W^{{{l}}} \\leftarrow {mat(tr.W_after)}, \\quad b^{{{l}}} \\leftarrow {col(tr.b_after)}$$", ""]
+    out += [f"Cost before: ${b.num_cost(ex.cost_before)}$; after: ${b.num_cost(ex.cost_after)}$.", ""]
+    return "\n".join(out)

@@ -1,0 +1,161 @@
+"""A picture of the network on one example: the forward and the backward pass side by side.
+
+Neurons are nodes, one column per layer (x = a^0 on the left, y = a^L on the
+right). Edges are the weights w_ij^l: blue for w > 0, orange for w < 0, wider
+and darker for larger |w| (scaled per layer). In the forward panel a node is
+coloured by its activation a_i^l; in the backward panel by its delta_i^l =
+dC/dz_i^l on the same example, on one scale for all layers, so a vanishing
+gradient shows as pale early layers. Wide layers show their first
+``max_nodes`` units and say how many more there are.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+from pathlib import Path
+
+import numpy as np
+
+from ._figures import new_figure, save_png
+from .network import Network
+
+__all__ = ["draw_network", "PANELS"]
+
+PANELS = ("forward", "backward")
+POSITIVE_EDGE = "#1f77b4"  # blue: w > 0
+NEGATIVE_EDGE = "#ff7f0e"  # orange: w < 0
+
+
+def draw_network(
+    net: Network,
+    x,
+    t=None,
+    path=None,
+    *,
+    panels=PANELS,
+    max_nodes: int = 12,
+    fused: bool = False,
+    annotate: bool | None = None,
+):
+    """Draw ``net`` on the example x (and target t) and optionally save it as a PNG.
+
+    Parameters
+    ----------
+    net : Network.
+    x : array of shape (N_0,), one input.
+    t : array of shape (N_L,) or an integer class label; needed for the backward panel.
+    path : str or os.PathLike, optional; where to write the PNG (atomically).
+    panels : sequence from ("forward", "backward"); default both, side by side.
+    max_nodes : int >= 2, the most units drawn per layer.
+    fused : bool, passed to :func:`deltaprop.explain.explain` (how delta^L is computed).
+    annotate : bool, write the value beside each node; default when no layer is wider than 8.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from .explain import _check_example, explain
+
+    panels = tuple([panels] if isinstance(panels, str) else panels)
+    if not panels or any(p not in PANELS for p in panels):
+        raise ValueError(f"panels: expected a non-empty selection from {PANELS}; got {panels!r}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, Integral) or max_nodes < 2:
+        raise ValueError(f"max_nodes: expected an integer >= 2; got {max_nodes!r}")
+    if "backward" in panels and t is None:
+        raise ValueError("t: the backward panel needs a target t; got None (pass t, or panels=('forward',))")
+    if t is None:
+        X, _ = _check_example(net, x, np.zeros(net.sizes[-1]))
+        fp = net.forward(X)
+        values = {"forward": [fp.a[l][0] for l in range(net.n_layers + 1)]}
+    else:
+        ex = explain(net, x, t, fused=fused)
+        values = {
+            "forward": [ex.x] + [tr.a for tr in ex.layers],
+            "backward": [None] + [tr.delta for tr in ex.layers],
+        }
+    if annotate is None:
+        annotate = max(net.sizes) <= 8
+
+    shown = [min(n, max_nodes) for n in net.sizes]
+    height = max(3.5, 0.42 * max(shown) + 1.8)
+    width_per_panel = max(5.0, 1.6 * len(net.sizes) + 2.0)
+    fig = new_figure(width_per_panel * len(panels), height)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, panel in zip(axes, panels):
+        _draw_panel(fig, ax, net, values[panel], panel, shown, annotate)
+    fig.suptitle(
+        f"deltaprop network {net.sizes}: edges blue w > 0, orange w < 0, width ~ |w| (per layer)", fontsize=10
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    if path is not None:
+        save_png(fig, Path(path))
+    return fig
+
+
+def _node_positions(shown: list[int]) -> list[np.ndarray]:
+    """y coordinates of the drawn nodes of each layer, centred on 0, top to bottom."""
+    return [np.arange(n)[::-1] - (n - 1) / 2 for n in shown]
+
+
+def _draw_panel(fig, ax, net: Network, values: list, panel: str, shown: list[int], annotate: bool) -> None:
+    from matplotlib import colors
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.collections import LineCollection
+
+    ys = _node_positions(shown)
+    L = net.n_layers
+    # Edges w_ij^l from unit j of layer l-1 to unit i of layer l.
+    for l in range(1, L + 1):
+        W = net.weights[l - 1][: shown[l], : shown[l - 1]]
+        scale = float(np.max(np.abs(net.weights[l - 1]))) or 1.0
+        segments, edge_colors, widths = [], [], []
+        for i in range(W.shape[0]):
+            for j in range(W.shape[1]):
+                strength = abs(float(W[i, j])) / scale
+                segments.append([(l - 1, ys[l - 1][j]), (l, ys[l][i])])
+                rgba = colors.to_rgba(POSITIVE_EDGE if W[i, j] > 0 else NEGATIVE_EDGE, alpha=0.15 + 0.75 * strength)
+                edge_colors.append(rgba)
+                widths.append(0.3 + 2.7 * strength)
+        ax.add_collection(LineCollection(segments, colors=edge_colors, linewidths=widths, zorder=1))
+
+    if panel == "forward":
+        finite = np.concatenate([v[: shown[l]] for l, v in enumerate(values)]).astype(np.float64)
+        lo, hi = float(finite.min()), float(finite.max())
+        norm = colors.Normalize(lo, hi if hi > lo else lo + 1)
+        cmap = "viridis"
+        title = r"Forward: $a^l = \sigma(W^l a^{l-1} + b^l)$, $a^0 = x$"
+        label = r"activation $a_i^l$ ($x_j$ for the inputs)"
+    else:
+        finite = np.concatenate([v[: shown[l]] for l, v in enumerate(values) if v is not None]).astype(np.float64)
+        m = float(np.max(np.abs(finite))) or 1.0
+        norm = colors.Normalize(-m, m)
+        cmap = "PiYG"
+        title = r"Backward: $\delta^l = \partial C / \partial z^l$ (one scale for all layers)"
+        label = r"$\delta_i^l$"
+    mapper = ScalarMappable(norm=norm, cmap=cmap)
+
+    for l, v in enumerate(values):
+        n = shown[l]
+        if v is None:  # the inputs have no delta
+            face = ["#dddddd"] * n
+        else:
+            face = [mapper.to_rgba(float(val)) for val in v[:n]]
+        ax.scatter(np.full(n, l), ys[l], s=260, c=face, edgecolors="black", linewidths=0.8, zorder=3)
+        if annotate and v is not None:
+            for y_pos, val in zip(ys[l], v[:n]):
+                ax.annotate(f"{float(val):.3g}", (l, y_pos), xytext=(0, 11), textcoords="offset points",
+                            ha="center", fontsize=7, zorder=4)
+        hidden = net.sizes[l] - n
+        if hidden > 0:
+            ax.annotate(f"+{hidden} more", (l, ys[l][-1]), xytext=(0, -16), textcoords="offset points",
+                        ha="center", fontsize=7, color="dimgray")
+    ax.set_xticks(range(L + 1))
+    ax.set_xticklabels([f"x\n$N_0$={net.sizes[0]}"] + [f"layer {l}\n$N_{{{l}}}$={net.sizes[l]}" for l in range(1, L + 1)], fontsize=8)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    top = max(shown) / 2 + 0.6
+    ax.set_ylim(-top - 0.4, top)
+    ax.set_xlim(-0.5, L + 0.5)
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(mapper, ax=ax, fraction=0.04, pad=0.02).set_label(label, fontsize=8)

@@ -1,0 +1,73 @@
+"""Gradient flow: the vanishing gradient with sigmoid, far less with ReLU + He, on digits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+from sklearn.datasets import load_digits
+
+from deltaprop import Network
+from deltaprop.gradflow import GradientFlow
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).astype(np.float32), y
+
+
+def train_deep(digits, activation: str) -> GradientFlow:
+    """5 hidden layers of 30 on digits, fixed seed, a few epochs of plain SGD."""
+    X, y = digits
+    net = Network([64, 30, 30, 30, 30, 30, 10], activation=activation, seed=0)
+    flow = GradientFlow(X, y, n_examples=300, seed=0)
+    net.fit(X, y, optimiser="sgd", learning_rate=0.1, momentum=0.0, epochs=3, batch_size=32, callbacks=[flow])
+    return flow
+
+
+def test_sigmoid_vanishes_relu_he_far_less(digits, tmp_path):
+    sigmoid = train_deep(digits, "sigmoid")
+    relu = train_deep(digits, "relu")  # ReLU layers default to He initialisation
+    assert len(sigmoid.epochs) == 4 and sigmoid.epochs == [0, 1, 2, 3]
+
+    # Sigmoid: every earlier hidden layer learns more slowly than the one after it.
+    s_delta, s_grad = sigmoid.mean_delta_norm(), sigmoid.mean_weight_grad_norm()
+    assert np.all(np.diff(s_delta[:5]) > 0), s_delta
+    assert np.all(np.diff(s_grad[:5]) > 0), s_grad
+    sigmoid_ratio = s_grad[0] / s_grad[4]  # layer 1 against layer 5
+    assert sigmoid_ratio < 0.05
+
+    # ReLU + He: layer 1 within a small factor of layer 5, at least 10x closer than sigmoid's.
+    r_grad = relu.mean_weight_grad_norm()
+    relu_ratio = r_grad[0] / r_grad[4]
+    assert relu_ratio > 0.3
+    assert relu_ratio > 10 * sigmoid_ratio
+
+    path = tmp_path / "flow.png"
+    sigmoid.plot(path)
+    image = imread(path)
+    assert image.ndim == 3 and image.shape[0] > 300 and image.shape[1] > 800
+    assert "layer" in sigmoid.summary()
+
+
+def test_uses_validation_data_when_no_examples_given(digits):
+    X, y = digits
+    net = Network([64, 8, 10], seed=0)
+    flow = GradientFlow()
+    net.fit(X[:200], y[:200], epochs=2, callbacks=[flow], validation_data=(X[200:300], y[200:300]))
+    assert len(flow.delta_norm) == 3 and flow.delta_norm[0].shape == (2,)
+    assert np.all(np.array(flow.weight_grad_norm) > 0)
+
+
+def test_errors(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="X, y"):
+        GradientFlow(X)
+    with pytest.raises(ValueError, match="n_examples"):
+        GradientFlow(X, y, n_examples=0)
+    with pytest.raises(ValueError, match="nothing recorded"):
+        GradientFlow(X, y).plot("unused.png")
+    net = Network([64, 8, 10], seed=0)
+    with pytest.raises(ValueError, match="X: GradientFlow needs examples"):
+        net.fit(X[:50], y[:50], epochs=1, callbacks=[GradientFlow()])
