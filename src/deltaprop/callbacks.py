@@ -12,9 +12,11 @@ Epochs are numbered from 0 in calls and from 1 in messages.
 
 from __future__ import annotations
 
+import math
 import sys
+import time
 
-__all__ = ["Callback", "PrintProgress"]
+__all__ = ["Callback", "PrintProgress", "ProgressBar", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger"]
 
 
 class Callback:
@@ -53,3 +55,226 @@ class PrintProgress(Callback):
         seconds = logs.get("time", 0.0)
         parts.append(f"{seconds:.2f}s ({run.n_train / max(seconds, 1e-9):,.0f} ex/s)")
         print("  ".join(parts), file=self.stream, flush=True)
+
+
+def _monitored(logs: dict, monitor: str, who: str) -> float:
+    if monitor not in logs:
+        raise ValueError(
+            f"{who}: monitor {monitor!r} is not recorded; this run records {sorted(logs)} "
+            "(validation quantities need validation_data or validation_fraction)"
+        )
+    return float(logs[monitor])
+
+
+class EarlyStopping(Callback):
+    """Stop when the validation loss has not improved for ``patience`` epochs.
+
+    Parameters
+    ----------
+    patience : int >= 1, epochs without improvement to wait.
+    min_delta : float >= 0, the smallest decrease that counts as improvement.
+    restore_best : bool, put back the parameters of the best epoch when training ends.
+    monitor : str, the history key to minimise (default "val_loss").
+
+    Attributes
+    ----------
+    best : the best monitored value; best_epoch : its epoch (from 0), or None.
+    """
+
+    def __init__(self, patience: int = 5, min_delta: float = 0.0, restore_best: bool = True, monitor: str = "val_loss") -> None:
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"patience: expected an integer >= 1; got {patience!r}")
+        if not min_delta >= 0:
+            raise ValueError(f"min_delta: expected a number >= 0; got {min_delta!r}")
+        self.patience, self.min_delta, self.restore_best, self.monitor = patience, float(min_delta), restore_best, monitor
+
+    def on_train_begin(self, run) -> None:
+        if self.monitor.startswith("val_") and run.val_data is None:
+            raise ValueError(f"EarlyStopping: monitors {self.monitor!r}, which needs validation_data or validation_fraction > 0")
+        self.best, self.best_epoch, self.wait, self._best_params = math.inf, None, 0, None
+
+    def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
+        value = _monitored(logs, self.monitor, "EarlyStopping")
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best:
+                self._best_params = [p.copy() for p in run.net.parameters()]
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            run.stop = True
+            run.stop_reason = (
+                f"early stopping: {self.monitor} did not improve for {self.patience} epochs "
+                f"(best {self.best:.4g} in epoch {self.best_epoch + 1})"
+            )
+
+    def on_train_end(self, run) -> None:
+        if self.restore_best and self._best_params is not None and self.best_epoch != run.history.epochs - 1:
+            for p, best in zip(run.net.parameters(), self._best_params):
+                p[...] = best  # in place: the optimiser's state refers to these arrays
+            run.history.stop_reason = (run.stop_reason or run.history.stop_reason) + f"; restored the weights of epoch {self.best_epoch + 1}"
+
+
+class ModelCheckpoint(Callback):
+    """Save the model every ``every`` epochs with :func:`deltaprop.io.save_model` (atomic writes).
+
+    ``path`` may contain ``{epoch}`` (from 1), e.g. ``"model-{epoch:03d}.safetensors"``;
+    without it the same file is overwritten. ``save_options`` go to ``save_model``
+    (scaling, class_names, image_shape, training). For checkpoints that resume
+    a run exactly, see ``deltaprop.checkpoint``.
+    """
+
+    def __init__(self, path, every: int = 1, **save_options) -> None:
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every: expected an integer >= 1; got {every!r}")
+        self.path, self.every, self.save_options = str(path), every, save_options
+        self.saved: list[str] = []
+
+    def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
+        if (epoch + 1) % self.every:
+            return
+        from .io import save_model
+
+        path = self.path.format(epoch=epoch + 1)
+        training = dict(self.save_options.get("training") or {}) | {"epochs": epoch + 1, **{k: v for k, v in logs.items()}}
+        save_model(run.net, path, **(self.save_options | {"training": training}))
+        self.saved.append(path)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the base learning rate ``run.eta0`` by ``factor`` after ``patience`` epochs without improvement.
+
+    Monitors ``val_loss`` when the run has validation data, otherwise ``loss``
+    (unless ``monitor`` is given). eta never goes below ``min_lr``.
+    """
+
+    def __init__(self, factor: float = 0.5, patience: int = 3, min_lr: float = 1e-6, min_delta: float = 0.0, monitor: str | None = None) -> None:
+        if not 0 < factor < 1:
+            raise ValueError(f"factor: expected a number in (0, 1); got {factor!r}")
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"patience: expected an integer >= 1; got {patience!r}")
+        self.factor, self.patience, self.min_lr, self.min_delta, self.monitor = factor, patience, min_lr, min_delta, monitor
+
+    def on_train_begin(self, run) -> None:
+        if run.eta0 is None:
+            raise ValueError("ReduceLROnPlateau: the optimiser has no learning rate (L-BFGS)")
+        self._monitor = self.monitor or ("val_loss" if run.val_data is not None else "loss")
+        self.best, self.wait, self.reductions = math.inf, 0, []
+
+    def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
+        value = _monitored(logs, self._monitor, "ReduceLROnPlateau")
+        if value < self.best - self.min_delta:
+            self.best, self.wait = value, 0
+            return
+        self.wait += 1
+        if self.wait >= self.patience and run.eta0 > self.min_lr:
+            run.eta0 = max(run.eta0 * self.factor, self.min_lr)
+            self.reductions.append((epoch, run.eta0))
+            self.wait = 0
+
+
+class CSVLogger(Callback):
+    """Write the history to a CSV file, one row per epoch, rewritten atomically after each epoch."""
+
+    COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "time")
+
+    def __init__(self, path) -> None:
+        self.path = path
+        self.rows: list[dict] = []
+
+    def on_train_begin(self, run) -> None:
+        self.rows = []
+
+    def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
+        from ._figures import write_text_atomically
+
+        self.rows.append({"epoch": epoch + 1, **logs})
+        columns = [c for c in self.COLUMNS if any(c in r for r in self.rows)]
+        lines = [",".join(columns)]
+        lines += [",".join(repr(float(r[c])) if c != "epoch" else str(r[c]) for c in columns if c in r) for r in self.rows]
+        write_text_atomically(self.path, "\n".join(lines) + "\n")
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class ProgressBar(Callback):
+    """A live bar per epoch (rich): examples/s, loss, validation accuracy, time left for the run.
+
+    When ``stream`` is not a terminal (a pipe, a file, CI logs) it prints one
+    plain line per epoch instead, with the same figures. ``plain=True`` or
+    ``False`` forces either mode.
+    """
+
+    def __init__(self, stream=None, plain: bool | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.plain = plain
+
+    def on_train_begin(self, run) -> None:
+        from rich.console import Console
+
+        self.console = Console(file=self.stream, force_terminal=None if self.plain is None else not self.plain)
+        self.live = self.console.is_terminal
+        self.start = time.perf_counter()
+        self.done_examples = 0  # over the whole run, for examples/s and time left
+        self.val_text = ""
+        self.progress = None
+
+    def _time_left(self, run) -> float:
+        elapsed = time.perf_counter() - self.start
+        total = run.n_train * run.epochs
+        return elapsed / self.done_examples * (total - self.done_examples) if self.done_examples else float("nan")
+
+    def on_epoch_begin(self, run, epoch: int) -> None:
+        self.epoch_start = time.perf_counter()
+        self.epoch_done = 0
+        if not self.live:
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.progress = Progress(
+            TextColumn("epoch {task.fields[epoch]}"),
+            BarColumn(bar_width=20),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[speed]} ex/s  loss {task.fields[loss]}{task.fields[val]}  left {task.fields[left]}"),
+            console=self.console,
+            transient=False,
+        )
+        self.progress.start()
+        self.task = self.progress.add_task("", total=run.n_train, epoch=f"{epoch + 1}/{run.epochs}", speed="-", loss="-", val=self.val_text,
+                                       left=_duration(self._time_left(run)) if self.done_examples else "-")
+
+    def on_batch_end(self, run, batch: int, loss: float) -> None:
+        seen = min((batch + 1) * run.batch_size, run.n_train)
+        self.done_examples += seen - self.epoch_done
+        self.epoch_done = seen
+        if self.progress is not None:
+            speed = seen / max(time.perf_counter() - self.epoch_start, 1e-9)
+            self.progress.update(self.task, completed=seen, speed=f"{speed:,.0f}", loss=f"{loss:.4f}", left=_duration(self._time_left(run)) if self.done_examples else "-")
+
+    def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
+        self.done_examples += run.n_train - self.epoch_done  # L-BFGS has no batches
+        self.epoch_done = run.n_train
+        seconds = logs.get("time", time.perf_counter() - self.epoch_start)
+        speed = run.n_train / max(seconds, 1e-9)
+        self.val_text = f"  val_acc {logs['val_accuracy']:.4f}" if "val_accuracy" in logs else (f"  val_loss {logs['val_loss']:.4f}" if "val_loss" in logs else "")
+        left = self._time_left(run) if epoch + 1 < run.epochs else 0.0
+        if self.progress is not None:
+            self.progress.update(self.task, completed=run.n_train, speed=f"{speed:,.0f}", loss=f"{logs['loss']:.4f}", val=self.val_text, left=_duration(left))
+            self.progress.stop()
+            self.progress = None
+            return
+        acc = f"  acc {logs['accuracy']:.4f}" if "accuracy" in logs else ""
+        print(
+            f"epoch {epoch + 1:>3}/{run.epochs}  loss {logs['loss']:.4f}{acc}{self.val_text}  "
+            f"{seconds:.2f}s ({speed:,.0f} ex/s)  left {_duration(left)}",
+            file=self.stream,
+            flush=True,
+        )
+
+    def on_train_end(self, run) -> None:
+        if self.progress is not None:  # stopped mid-epoch
+            self.progress.stop()
+            self.progress = None

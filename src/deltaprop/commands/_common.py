@@ -1,0 +1,47 @@
+"""Helpers the train, evaluate, predict and info commands share."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Show defaults and keep the examples' line breaks."""
+
+
+def new_parser(subparsers, name: str, help: str, description: str, examples: str) -> argparse.ArgumentParser:
+    """A subcommand parser with an example epilog and ``--debug``."""
+    parser = subparsers.add_parser(name, help=help, description=description, epilog=examples, formatter_class=HelpFormatter)
+    parser.add_argument("--debug", dest="sub_debug", action="store_true", help="show the full traceback on errors")
+    return parser
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1; got {value}")
+    return value
+
+
+def add_data_arguments(parser: argparse.ArgumentParser, default: str | None) -> None:
+    parser.add_argument("--data", default=default, metavar="NAME|PATH",
+                        help="digits, fashion-mnist, mnist, a directory of IDX files, or a .csv/.npy/.npz file"
+                        + ("" if default else " (default: the data set the model was trained on)"))
+    parser.add_argument("--label", default=None,
+                        help="label column of a CSV (default 'label'), array of a .npz (default 'y'), "
+                        "or column number of a plain .npy (default -1)")
+    parser.add_argument("--limit", type=positive_int, default=None, metavar="N",
+                        help="use only the first N training and N test examples (quick runs)")
+
+
+def print_json(obj) -> None:
+    """``obj`` as JSON on stdout (NaN and infinities become null)."""
+    from deltaprop.io import _json_safe
+
+    json.dump(_json_safe(obj), sys.stdout, indent=2, allow_nan=False)
+    sys.stdout.write("\n")

@@ -1,0 +1,91 @@
+"""``deltaprop evaluate``: accuracy, per-class precision/recall and the confusion matrix of a saved model."""
+
+from __future__ import annotations
+
+from ._common import add_data_arguments, new_parser, print_json
+
+EXAMPLES = """\
+examples:
+  deltaprop evaluate m.safetensors --data fashion-mnist
+  deltaprop evaluate m.safetensors --data fashion-mnist --json | jq .accuracy
+  deltaprop evaluate m.safetensors --data test.csv --label species --plot plots/
+"""
+
+
+def add_parser(subparsers):
+    parser = new_parser(
+        subparsers,
+        "evaluate",
+        help="measure a saved model on a data set's test part",
+        description="Evaluate a saved model on the test part of a data set (all of it for a CSV/NumPy file), "
+        "scaling the inputs as in training.",
+        examples=EXAMPLES,
+    )
+    parser.add_argument("model", metavar="MODEL", help="a model file written by `deltaprop train --out`")
+    add_data_arguments(parser, default=None)
+    parser.add_argument("--plot", default=None, metavar="DIR", help="write confusion.png here")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def evaluation_data(saved, data_arg, label, limit):
+    """(X, y, name) to evaluate ``saved`` on: the data set's test part, scaled with the model's scaling."""
+    from deltaprop.data import NAMED, load_dataset
+
+    trained_on = saved.training
+    data = data_arg or (trained_on.get("data") if trained_on.get("data") in NAMED else trained_on.get("data_source")) or "digits"
+    if label is None and not data_arg:
+        label = trained_on.get("label")
+    dataset = load_dataset(data, label=label, limit=limit, scaling=saved.scaling)
+    if not data_arg and dataset.X_test is None:
+        dataset.split_test(0.2, seed=trained_on.get("seed", 0))  # the test rows train held out
+    X, y = (dataset.X_test, dataset.y_test) if dataset.X_test is not None else (dataset.X_train, dataset.y_train)
+    n0 = saved.network.sizes[0]
+    if X.shape[1] != n0:
+        raise ValueError(f"--data: {dataset.name} has {X.shape[1]} features per example; the model expects N_0 = {n0}")
+    return X, y, dataset
+
+
+def run(args) -> int:
+    from deltaprop.io import load_model
+    from deltaprop.metrics import classification_report
+
+    saved = load_model(args.model)
+    net = saved.network
+    X, y, dataset = evaluation_data(saved, args.data, args.label, args.limit)
+    if not net.is_classifier or net.multilabel_:
+        result = {"model": args.model, "data": dataset.name, "n_examples": len(X), "score": net.score(X, y),
+                  "loss": net.loss_function.name}
+        if args.json:
+            print_json(result)
+        else:
+            print(f"{args.model} on {dataset.name}: score {result['score']:.4f} ({len(X):,} examples)")
+        return 0
+    names = saved.class_names or dataset.class_names
+    report = classification_report(y, net.predict(X), net.classes_, names)
+    result = {"model": args.model, "data": dataset.name} | report
+    if args.plot:
+        from pathlib import Path
+
+        from deltaprop.plots import plot_confusion
+
+        Path(args.plot).mkdir(parents=True, exist_ok=True)
+        result["files"] = [str(plot_confusion(report["confusion_matrix"], [p["name"] for p in report["per_class"]],
+                                              Path(args.plot) / "confusion.png"))]
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"{args.model} on {dataset.name} ({report['n_examples']:,} examples): accuracy {report['accuracy']:.4f}")
+    width = max(len(p["name"]) for p in report["per_class"])
+    print(f"\n{'class':<{width}}  precision  recall  support")
+    for p in report["per_class"]:
+        print(f"{p['name']:<{width}}  {p['precision']:9.4f}  {p['recall']:6.4f}  {p['support']:7d}")
+    cm = report["confusion_matrix"]
+    cell = max(len(str(v)) for row in cm for v in row) + 1
+    print("\nconfusion matrix (rows: true class, columns: predicted)")
+    for p, row in zip(report["per_class"], cm):
+        print(f"{p['name']:<{width}} " + "".join(f"{v:>{cell}}" for v in row))
+    for path in result.get("files", []):
+        print(f"wrote {path}")
+    return 0

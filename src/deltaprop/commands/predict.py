@@ -1,0 +1,78 @@
+"""``deltaprop predict``: labels or class probabilities from a saved model for new inputs."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ._common import new_parser
+
+EXAMPLES = """\
+examples:
+  deltaprop predict m.safetensors images.npy                    # one label per line
+  deltaprop predict m.safetensors t10k-images-idx3-ubyte.gz --names --out labels.csv
+  deltaprop predict m.safetensors rows.csv --proba              # CSV of probabilities, one column per class
+"""
+
+
+def add_parser(subparsers):
+    parser = new_parser(
+        subparsers,
+        "predict",
+        help="predict labels or probabilities for new inputs",
+        description="Read raw inputs (CSV with or without a header, .npy, .npz or an IDX images file), "
+        "scale them as in training, and write one prediction per example.",
+        examples=EXAMPLES,
+    )
+    parser.add_argument("model", metavar="MODEL", help="a model file written by `deltaprop train --out`")
+    parser.add_argument("input", metavar="INPUT", help="inputs: .csv, .npy, .npz, or IDX images (plain or .gz)")
+    parser.add_argument("--label", default=None, help="a CSV header column to ignore (default 'label')")
+    parser.add_argument("--proba", action="store_true", help="write class probabilities instead of labels")
+    parser.add_argument("--names", action="store_true", help="write class names (e.g. 'Sneaker') instead of labels")
+    parser.add_argument("--out", default=None, metavar="FILE", help="write to FILE (.csv or .npy) instead of stdout")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args) -> int:
+    from deltaprop.data import read_inputs
+    from deltaprop.io import load_model
+
+    saved = load_model(args.model)
+    net = saved.network
+    X = read_inputs(args.input, label=args.label)
+    if X.shape[1] != net.sizes[0]:
+        raise ValueError(f"INPUT: expected {net.sizes[0]} values per example (N_0 of the model); {args.input} has {X.shape[1]}")
+    if args.proba:
+        result = saved.predict_proba(X)
+        header = [str(c) for c in (saved.class_names or net.classes_.tolist())]
+    else:
+        result = saved.predict(X)
+        header = ["label"]
+        if args.names:
+            if not saved.class_names:
+                raise ValueError("--names: the model has no class names; omit --names to get the labels")
+            result = np.asarray(saved.class_names)[np.searchsorted(net.classes_, result)]
+    if args.out and Path(args.out).suffix.lower() == ".npy":
+        from deltaprop.io import write_bytes_atomically
+
+        buffer = io.BytesIO()
+        np.save(buffer, np.asarray(result), allow_pickle=False)
+        write_bytes_atomically(args.out, buffer.getvalue())
+        return 0
+    lines = [",".join(header)] if args.proba or args.out else []
+    if result.ndim == 2:
+        lines += [",".join(f"{v:.6g}" for v in row) for row in result]
+    else:
+        lines += [str(v) for v in result.tolist()]
+    text = "\n".join(lines) + "\n"
+    if args.out:
+        from deltaprop._figures import write_text_atomically
+
+        write_text_atomically(args.out, text)
+    else:
+        sys.stdout.write(text)
+    return 0

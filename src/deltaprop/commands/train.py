@@ -1,0 +1,216 @@
+"""``deltaprop train``: train a network on a data set, show progress, save the model and pictures."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from ._common import add_data_arguments, new_parser, positive_int, print_json
+
+EXAMPLES = """\
+examples:
+  deltaprop train                                   # digits, one hidden layer of 128 ReLU units
+  deltaprop train --data fashion-mnist --layers 256,128 --epochs 5 --out m.safetensors
+  deltaprop train --data table.csv --label species --layers 32 --early-stopping 5 --plot plots/
+  deltaprop train --activation sigmoid --optimiser sgd --lr 0.5 --schedule cosine --json
+"""
+
+
+def add_parser(subparsers):
+    from deltaprop.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+    from deltaprop.losses import LOSSES
+    from deltaprop.optimisers import OPTIMISERS, SCHEDULES
+
+    parser = new_parser(
+        subparsers,
+        "train",
+        help="train a network on a data set (the default command)",
+        description="Train a feedforward network by backpropagation, showing progress per epoch; "
+        "report test accuracy, and optionally save the model (--out) and pictures (--plot).",
+        examples=EXAMPLES,
+    )
+    add_data_arguments(parser, default="digits")
+    parser.add_argument("--scale", choices=["auto", "unit", "standard", "none"], default="auto",
+                        help="input scaling: auto = images to [0, 1], tables standardised")
+    net = parser.add_argument_group("network")
+    net.add_argument("--layers", default="128", help="hidden layer sizes N_1..N_{L-1}, comma-separated ('' for none)")
+    net.add_argument("--activation", default="relu",
+                     help=f"hidden activation(s), one or one per hidden layer, comma-separated: {', '.join(HIDDEN_ACTIVATIONS)}")
+    net.add_argument("--output", default=None, choices=sorted(ACTIVATIONS), help="output activation (default: follows the loss)")
+    net.add_argument("--loss", default=None, choices=sorted(LOSSES), help="loss (default: cross_entropy with softmax)")
+    net.add_argument("--l2", type=float, default=0.0, help="L2 penalty lambda")
+    net.add_argument("--dropout", type=float, default=0.0, help="dropout probability of the hidden units")
+    net.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    opt = parser.add_argument_group("training")
+    opt.add_argument("--optimiser", "--optimizer", dest="optimiser", choices=sorted(OPTIMISERS), default="adam")
+    opt.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,
+                     help="learning rate eta (default: adam 0.001, sgd 0.01, gd 0.5)")
+    opt.add_argument("--schedule", choices=sorted(SCHEDULES), default="constant", help="learning-rate schedule")
+    opt.add_argument("--momentum", type=float, default=0.9, help="momentum of sgd")
+    opt.add_argument("--epochs", type=positive_int, default=20)
+    opt.add_argument("--batch-size", type=positive_int, default=64)
+    opt.add_argument("--validation-fraction", type=float, default=0.1, help="share of the training set held out for validation (0: none)")
+    opt.add_argument("--early-stopping", type=positive_int, default=None, metavar="PATIENCE",
+                     help="stop when the validation loss has not improved for PATIENCE epochs; keep the best weights")
+    opt.add_argument("--reduce-lr", type=positive_int, default=None, metavar="PATIENCE",
+                     help="halve the learning rate when the validation loss has not improved for PATIENCE epochs")
+    opt.add_argument("--seed", type=int, default=0, help="seed of the initial weights, shuffling, dropout and validation split")
+    out = parser.add_argument_group("output")
+    out.add_argument("--out", default=None, metavar="MODEL", help="save the trained model here (.safetensors)")
+    out.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="N",
+                     help="also save the model to --out every N epochs")
+    out.add_argument("--log", default=None, metavar="CSV", help="write the per-epoch history to this CSV file")
+    out.add_argument("--plot", default=None, metavar="DIR", help="write history.png, confusion.png and first_layer.png here")
+    out.add_argument("--gradient-flow", action="store_true",
+                     help="record per-layer gradient norms and write gradient_flow.png (into --plot DIR, else .)")
+    out.add_argument("--quiet", action="store_true", help="no progress and no summary (errors and --json still print)")
+    out.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout (progress goes to stderr)")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _int_list(text: str, option: str) -> list[int]:
+    if text.strip().lower() in ("", "none"):
+        return []
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(f"{option}: expected comma-separated integers such as 256,128; got {text!r}") from None
+    if any(v < 1 for v in values):
+        raise ValueError(f"{option}: expected sizes >= 1; got {text!r}")
+    return values
+
+
+def _build_network(args, data):
+    from deltaprop.network import Network
+
+    hidden = _int_list(args.layers, "--layers")
+    activations = args.activation.split(",")
+    classes = data.n_classes
+    binary = args.loss == "binary_cross_entropy" or (args.output == "sigmoid" and args.loss is None)
+    n_out = 1 if binary and classes == 2 else classes
+    if args.loss == "quadratic" and data.y_train.dtype.kind == "f":
+        n_out = 1  # real-valued targets: regression with one output
+    return Network(
+        [data.n_features, *hidden, n_out],
+        activation=activations[0] if len(activations) == 1 else activations,
+        output=args.output,
+        loss=args.loss,
+        l2=args.l2,
+        dropout=args.dropout,
+        seed=args.seed,
+        dtype=args.dtype,
+    )
+
+
+def _callbacks(args, data, net, save_options):
+    from deltaprop import callbacks as cb
+
+    stream = sys.stderr if args.json else sys.stdout
+    chosen = [] if args.quiet else [cb.ProgressBar(stream=stream)]
+    if args.early_stopping:
+        if not args.validation_fraction:
+            raise ValueError("--early-stopping: needs a validation set; got --validation-fraction 0")
+        chosen.append(cb.EarlyStopping(patience=args.early_stopping))
+    if args.reduce_lr:
+        chosen.append(cb.ReduceLROnPlateau(patience=args.reduce_lr))
+    if args.log:
+        chosen.append(cb.CSVLogger(args.log))
+    if args.checkpoint_every:
+        if not args.out:
+            raise ValueError("--checkpoint-every: needs --out MODEL to know where to save")
+        chosen.append(cb.ModelCheckpoint(args.out, every=args.checkpoint_every, **save_options))
+    flow = None
+    if args.gradient_flow:
+        try:
+            from deltaprop.gradflow import GradientFlow
+        except ModuleNotFoundError as exc:
+            raise ValueError(f"--gradient-flow: this deltaprop has no gradient-flow module ({exc})") from None
+        flow = GradientFlow(data.X_train, data.y_train)
+        chosen.append(flow)
+    return chosen, flow
+
+
+def run(args) -> int:
+    from deltaprop.data import load_dataset
+    from deltaprop.io import save_model
+    from deltaprop.metrics import classification_report
+
+    if not 0 <= args.validation_fraction < 1:
+        raise ValueError(f"--validation-fraction: expected a number in [0, 1); got {args.validation_fraction}")
+    started = time.perf_counter()
+    data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit)
+    data.split_test(0.2, seed=args.seed)  # tables come without a test part
+    net = _build_network(args, data)
+    save_options = dict(scaling=data.scaling, class_names=data.class_names, image_shape=data.image_shape,
+                        training={"data": data.name, "data_source": data.source, "label": args.label, "seed": args.seed})
+    callbacks, flow = _callbacks(args, data, net, save_options)
+    if not args.quiet and not args.json:
+        print(f"training {net} on {data.name}: {len(data.X_train):,} examples "
+              f"({args.validation_fraction:.0%} held out for validation), {len(data.X_test):,} for testing")
+    history = net.fit(
+        data.X_train, data.y_train,
+        optimiser=args.optimiser, learning_rate=args.lr, epochs=args.epochs, batch_size=args.batch_size,
+        schedule=args.schedule, momentum=args.momentum, validation_fraction=args.validation_fraction,
+        callbacks=callbacks,
+    )
+    seconds = time.perf_counter() - started
+
+    summary = {
+        "data": data.name,
+        "data_source": data.source,
+        "sizes": net.sizes,
+        "activations": [a.name for a in net.activations],
+        "loss": net.loss_function.name,
+        "optimiser": args.optimiser,
+        "learning_rate": args.lr,
+        "schedule": args.schedule,
+        "batch_size": args.batch_size,
+        "l2": args.l2,
+        "dropout": args.dropout,
+        "dtype": args.dtype,
+        "seed": args.seed,
+        "epochs": history.epochs,
+        "stop_reason": history.stop_reason,
+        "n_train": len(data.X_train),
+        "n_test": len(data.X_test),
+        "final_loss": history.loss[-1],
+        "seconds": round(seconds, 3),
+    }
+    for key in ("accuracy", "val_loss", "val_accuracy"):
+        if getattr(history, key):
+            summary[f"final_{key}"] = getattr(history, key)[-1]
+    report = None
+    if net.is_classifier and not net.multilabel_:
+        report = classification_report(data.y_test, net.predict(data.X_test), net.classes_, data.class_names)
+        summary["test_accuracy"] = report["accuracy"]
+    else:
+        summary["test_score"] = net.score(data.X_test, data.y_test)
+
+    written = []
+    if args.out:
+        save_options["training"] = save_options["training"] | summary | {"history": history.as_dict()}
+        written.append(str(save_model(net, args.out, **save_options)))
+    if args.plot:
+        from deltaprop.plots import plot_training
+
+        cm = report["confusion_matrix"] if report else None
+        names = data.class_names or (net.classes_.tolist() if report else None)
+        written += [str(p) for p in plot_training(args.plot, history=history, net=net, cm=cm, class_names=names, image_shape=data.image_shape)]
+    if flow is not None:
+        directory = Path(args.plot or ".")
+        directory.mkdir(parents=True, exist_ok=True)
+        flow.plot(directory / "gradient_flow.png")
+        written.append(str(directory / "gradient_flow.png"))
+
+    if args.json:
+        print_json(summary | {"model": args.out, "files": written, "history": history.as_dict()})
+    elif not args.quiet:
+        result = (f"test accuracy {summary['test_accuracy']:.4f}" if "test_accuracy" in summary
+                  else f"test R^2 {summary['test_score']:.4f}")
+        print(f"{result} on {summary['n_test']:,} examples after {history.epochs} epochs "
+              f"({history.stop_reason}), {seconds:.1f}s")
+        for path in written:
+            print(f"wrote {path}")
+    return 0

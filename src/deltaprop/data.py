@@ -1,0 +1,561 @@
+"""Data sets from local files, never downloaded: IDX (MNIST format), digits, CSV and NumPy files.
+
+Every loader returns a :class:`Dataset` whose inputs are float32 arrays of
+shape (n, N_0), one example per row, scaled once (see :class:`Scaling`), and
+whose labels are 1-D arrays of shape (n,).
+
+Named data sets
+---------------
+``digits``
+    scikit-learn's bundled 8x8 handwritten digits (1,797 images), split once
+    with a fixed seed into 1,437 training and 360 test examples.
+``fashion-mnist`` / ``mnist``
+    The four IDX files (``train-images-idx3-ubyte[.gz]`` and so on) in a
+    directory: the one given by ``path=``, ``$DELTAPROP_DATA/<name>``,
+    ``$DELTAPROP_DATA``, then ``/usr/share/datasets/<name>`` (where Debian's
+    ``dataset-fashion-mnist`` package installs Fashion-MNIST).
+A directory path
+    Any directory holding MNIST-format IDX files.
+A ``.csv``, ``.npy`` or ``.npz`` file
+    Features plus a named label column (CSV header), field (structured
+    ``.npy``), column number (plain 2-D ``.npy``) or array (``.npz``).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Dataset", "Scaling", "read_idx", "load_dataset", "load_idx_directory", "load_table", "read_inputs", "NAMED"]
+
+Array = np.ndarray
+
+#: IDX type codes (third byte of the magic number) and their big-endian NumPy dtypes.
+IDX_DTYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+SYSTEM_DATA_DIR = Path("/usr/share/datasets")
+NAMED = ("digits", "fashion-mnist", "mnist")
+HOW_TO_GET = {
+    "fashion-mnist": "install it with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or put the four files "
+    "from https://github.com/zalandoresearch/fashion-mnist in a directory and pass that directory "
+    "(--data DIR) or set DELTAPROP_DATA=DIR",
+    "mnist": "put the four MNIST IDX files (train-images-idx3-ubyte.gz, ...) in a directory and pass that "
+    "directory (--data DIR) or set DELTAPROP_DATA=DIR",
+}
+# The four files of an MNIST-format directory: (role, glob pattern).
+IDX_FILES = (
+    ("train images", "train-images*idx3*"),
+    ("train labels", "train-labels*idx1*"),
+    ("test images", "t10k-images*idx3*"),
+    ("test labels", "t10k-labels*idx1*"),
+)
+
+
+# ---------------------------------------------------------------------- scaling
+
+
+@dataclass
+class Scaling:
+    """The input scaling x' = (x - shift) * factor, fitted once on the training inputs.
+
+    ``method`` is ``"unit"`` (to [0, 1] from a known or observed range),
+    ``"standard"`` (per feature: zero mean, unit variance) or ``"none"``.
+    ``shift`` and ``factor`` are floats or float64 arrays of shape (N_0,).
+    """
+
+    method: str = "none"
+    shift: float | Array = 0.0
+    factor: float | Array = 1.0
+
+    @classmethod
+    def fit(cls, X: Array, method: str, value_range: tuple[float, float] | None = None) -> "Scaling":
+        """Fit ``method`` to raw inputs X of shape (n, N_0); ``value_range`` fixes the unit range (pixels)."""
+        if method == "none":
+            return cls()
+        if method == "unit":
+            lo, hi = value_range if value_range is not None else (float(X.min()), float(X.max()))
+            return cls("unit", lo, 1.0 / (hi - lo) if hi > lo else 1.0)
+        if method == "standard":
+            mean = X.mean(axis=0, dtype=np.float64)
+            std = X.std(axis=0, dtype=np.float64)
+            return cls("standard", mean, 1.0 / np.where(std > 0, std, 1.0))
+        raise ValueError(f"scale: expected 'unit', 'standard' or 'none'; got {method!r}")
+
+    def apply(self, X, *, owned: bool = False) -> Array:
+        """Return float32 (X - shift) * factor, shape (n, N_0).
+
+        With ``owned=True`` a float32 X is scaled in place (the caller gives it
+        up), so a large set never exists twice; otherwise X is left untouched.
+        """
+        X = np.asarray(X)
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"X: expected numbers; got an array of dtype {X.dtype}")
+        out = X if (owned and X.dtype == np.float32 and X.flags.writeable) else X.astype(np.float32)
+        if self.method != "none":
+            out -= np.asarray(self.shift, dtype=np.float32)
+            out *= np.asarray(self.factor, dtype=np.float32)
+        return out
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description (arrays as lists)."""
+        as_json = lambda v: np.asarray(v).tolist() if isinstance(v, np.ndarray) else float(v)  # noqa: E731
+        return {"method": self.method, "shift": as_json(self.shift), "factor": as_json(self.factor)}
+
+    @classmethod
+    def from_dict(cls, d: dict, n_features: int | None = None) -> "Scaling":
+        """The inverse of :meth:`to_dict`; checks per-feature arrays against ``n_features``."""
+        if not isinstance(d, dict) or d.get("method") not in ("unit", "standard", "none"):
+            raise ValueError(f"scaling: expected a dict with method 'unit', 'standard' or 'none'; got {d!r}")
+        values = []
+        for key in ("shift", "factor"):
+            v = d.get(key, 0.0 if key == "shift" else 1.0)
+            if isinstance(v, list):
+                v = np.asarray(v, dtype=np.float64)
+                if v.ndim != 1 or (n_features is not None and v.shape != (n_features,)):
+                    raise ValueError(f"scaling {key}: expected {n_features} values; got shape {v.shape}")
+            elif not isinstance(v, (int, float)):
+                raise ValueError(f"scaling {key}: expected a number or a list; got {v!r}")
+            values.append(v)
+        return cls(d["method"], *values)
+
+
+# ---------------------------------------------------------------------- data set
+
+
+@dataclass
+class Dataset:
+    """Inputs (float32, shape (n, N_0), scaled) and labels (shape (n,)) for training and testing.
+
+    ``X_test``/``y_test`` are None when the source has no test part (CSV,
+    NumPy files); ``image_shape`` is (height, width) for images, else None.
+    """
+
+    name: str
+    X_train: Array
+    y_train: Array
+    X_test: Array | None = None
+    y_test: Array | None = None
+    scaling: Scaling = field(default_factory=Scaling)
+    image_shape: tuple[int, int] | None = None
+    class_names: list[str] | None = None
+    source: str = ""
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X_train.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        labels = self.y_train if self.y_test is None else np.concatenate([self.y_train, self.y_test])
+        return int(len(np.unique(labels)))
+
+    def split_test(self, fraction: float = 0.2, seed: int = 0) -> "Dataset":
+        """Hold out ``fraction`` of the training examples as the test part (when there is none)."""
+        if self.X_test is not None:
+            return self
+        if not 0 < fraction < 1:
+            raise ValueError(f"test fraction: expected a number in (0, 1); got {fraction!r}")
+        n = len(self.X_train)
+        n_test = int(round(n * fraction))
+        if n_test < 1 or n_test >= n:
+            raise ValueError(f"data: {n} examples are too few to hold out {fraction:.0%} for testing")
+        perm = np.random.default_rng(seed).permutation(n)
+        test, train = np.sort(perm[:n_test]), np.sort(perm[n_test:])
+        self.X_test, self.y_test = self.X_train[test], self.y_train[test]
+        self.X_train, self.y_train = self.X_train[train], self.y_train[train]
+        return self
+
+
+# ---------------------------------------------------------------------- IDX
+
+
+def read_idx(path) -> Array:
+    """Read an IDX file (the MNIST format), plain or gzip-compressed.
+
+    The header is two zero bytes, a type code (0x08 unsigned byte ... 0x0E
+    float64), the number of dimensions d >= 1, then d big-endian uint32 sizes.
+
+    Returns
+    -------
+    array of the file's shape, e.g. (60000, 28, 28) uint8 for images or
+    (60000,) uint8 for labels, in native byte order (no copy for bytes).
+
+    Raises
+    ------
+    FileNotFoundError, or ValueError naming the file and what is wrong
+    (not gzip/corrupt, bad magic number, unknown type, truncated, trailing bytes).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"IDX file {path}: no such file")
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":  # gzip magic
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ValueError(f"IDX file {path}: corrupt or truncated gzip data ({exc})") from None
+    if len(raw) < 4:
+        raise ValueError(f"IDX file {path}: expected a 4-byte magic number; the file has only {len(raw)} bytes")
+    if raw[0] != 0 or raw[1] != 0:
+        raise ValueError(f"IDX file {path}: bad magic number {raw[:4].hex()}; expected 0000 then a type code and a dimension count (not an IDX file?)")
+    code, ndim = raw[2], raw[3]
+    if code not in IDX_DTYPES:
+        raise ValueError(f"IDX file {path}: unknown type code 0x{code:02x}; expected one of {[hex(c) for c in IDX_DTYPES]}")
+    if ndim < 1:
+        raise ValueError(f"IDX file {path}: expected at least 1 dimension; the header says 0")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"IDX file {path}: truncated header; expected {header} bytes for {ndim} dimensions, got {len(raw)}")
+    shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    dtype = IDX_DTYPES[code]
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    got = len(raw) - header
+    if got < expected:
+        raise ValueError(f"IDX file {path}: truncated; the header promises shape {shape} ({expected:,} data bytes), the file has {got:,}")
+    if got > expected:
+        raise ValueError(f"IDX file {path}: {got - expected:,} unexpected bytes after the data of shape {shape} (corrupt or wrong header)")
+    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    return data if dtype.byteorder in "=|" else data.astype(dtype.newbyteorder("="))
+
+
+def _find_idx_files(directory: Path) -> dict[str, Path] | None:
+    """The four IDX files of an MNIST-format directory, or None if any is missing."""
+    found = {}
+    for role, pattern in IDX_FILES:
+        matches = sorted(p for p in directory.glob(pattern) if p.is_file())
+        if not matches:
+            return None
+        found[role] = matches[0]
+    return found
+
+
+def _images_and_labels(images_path: Path, labels_path: Path, limit: int | None) -> tuple[Array, Array]:
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    if images.ndim < 2:
+        raise ValueError(f"IDX file {images_path}: expected images of shape (n, height, width); got shape {images.shape}")
+    if labels.ndim != 1:
+        raise ValueError(f"IDX file {labels_path}: expected labels of shape (n,); got shape {labels.shape}")
+    if len(images) != len(labels):
+        raise ValueError(f"IDX files {images_path.name} and {labels_path.name}: {len(images)} images but {len(labels)} labels")
+    if limit is not None:
+        images, labels = images[:limit], labels[:limit]
+    return images, labels
+
+
+def load_idx_directory(directory, *, name: str | None = None, scale: str = "unit", limit: int | None = None, scaling: Scaling | None = None) -> Dataset:
+    """Load the four MNIST-format IDX files in ``directory`` (plain or .gz).
+
+    Images of shape (n, h, w) become rows of h*w float32 values; unsigned
+    byte pixels are scaled to [0, 1] by 1/255 (``scale="unit"``).
+    ``limit`` keeps only the first ``limit`` training and test examples.
+    ``scaling`` (e.g. a saved model's) is used instead of fitting one.
+    """
+    directory = Path(directory)
+    files = _find_idx_files(directory)
+    if files is None:
+        present = sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
+        raise FileNotFoundError(
+            f"data directory {directory}: expected the four MNIST-format IDX files "
+            f"{', '.join(p for _, p in IDX_FILES)}; found {present or 'nothing'}"
+        )
+    train_images, y_train = _images_and_labels(files["train images"], files["train labels"], limit)
+    test_images, y_test = _images_and_labels(files["test images"], files["test labels"], limit)
+    if train_images.shape[1:] != test_images.shape[1:]:
+        raise ValueError(f"data directory {directory}: training images are {train_images.shape[1:]} but test images {test_images.shape[1:]}")
+    image_shape = tuple(train_images.shape[1:]) if train_images.ndim == 3 else None
+    X_train = train_images.reshape(len(train_images), -1)  # a view: no copy yet
+    X_test = test_images.reshape(len(test_images), -1)
+    value_range = (0.0, 255.0) if X_train.dtype == np.uint8 else None
+    if scaling is None:
+        scaling = Scaling.fit(X_train, "standard" if scale == "auto" and value_range is None else ("unit" if scale == "auto" else scale), value_range)
+    name = name or directory.name
+    return Dataset(
+        name=name,
+        X_train=scaling.apply(X_train, owned=True),  # the one float32 copy of each part
+        y_train=y_train.astype(np.int64),
+        X_test=scaling.apply(X_test, owned=True),
+        y_test=y_test.astype(np.int64),
+        scaling=scaling,
+        image_shape=image_shape,
+        class_names=FASHION_CLASSES if name == "fashion-mnist" else None,
+        source=str(directory.resolve()),
+    )
+
+
+def _named_idx_directory(name: str, path=None) -> Path:
+    """Where a named IDX data set is: ``path``, $DELTAPROP_DATA[/name], /usr/share/datasets/name."""
+    candidates = []
+    if path is not None:
+        candidates.append(Path(path))
+    env = os.environ.get("DELTAPROP_DATA")
+    if env:
+        candidates += [Path(env) / name, Path(env)]
+    candidates.append(SYSTEM_DATA_DIR / name)
+    for directory in candidates:
+        if directory.is_dir() and _find_idx_files(directory) is not None:
+            return directory
+    looked = ", ".join(str(c) for c in candidates)
+    raise FileNotFoundError(f"data set {name!r} not found; looked in {looked}. To get it: {HOW_TO_GET[name]}")
+
+
+# ---------------------------------------------------------------------- tables
+
+
+def _parse_labels(values: Array) -> Array:
+    """Labels read as text: integers when they all are, else floats, else strings."""
+    for kind in (np.int64, np.float64):
+        try:
+            return values.astype(kind)
+        except ValueError:
+            continue
+    return values.astype(str)
+
+
+def load_table(path, label: str | int | None = None) -> tuple[Array, Array]:
+    """Read features X (float32, shape (n, d)) and labels y (shape (n,)) from a CSV, .npy or .npz file.
+
+    ``label`` names the label: a CSV header column (default ``"label"``),
+    a field of a structured .npy (default ``"label"``) or a column number of a
+    plain 2-D .npy (default -1, the last), or an array of a .npz (default
+    ``"y"``; the features are the array ``"X"`` or the only other array).
+    Files are never unpickled.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"data file {path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _load_csv(path, "label" if label is None else str(label))
+    if suffix == ".npz":
+        return _load_npz(path, "y" if label is None else str(label))
+    if suffix == ".npy":
+        return _load_npy(path, label)
+    raise ValueError(f"data file {path}: expected a .csv, .npy or .npz file, or an IDX directory; got suffix {suffix!r}")
+
+
+def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle), None)
+    if not header:
+        raise ValueError(f"CSV file {path}: empty; expected a header row naming the columns")
+    header = [h.strip() for h in header]
+    if label not in header:
+        raise ValueError(f"CSV file {path}: no label column {label!r}; the header has {header[:20]} (choose one with --label)")
+    j = header.index(label)
+    features = [i for i in range(len(header)) if i != j]
+    if not features:
+        raise ValueError(f"CSV file {path}: only the label column {label!r}; expected feature columns too")
+    try:
+        X = np.loadtxt(path, delimiter=",", skiprows=1, usecols=features, dtype=np.float32, ndmin=2)
+    except ValueError as exc:
+        raise ValueError(f"CSV file {path}: expected numbers in every feature column ({exc})") from None
+    y = np.loadtxt(path, delimiter=",", skiprows=1, usecols=[j], dtype=str, ndmin=1)
+    if len(X) == 0:
+        raise ValueError(f"CSV file {path}: no data rows after the header")
+    return X, _parse_labels(np.char.strip(y))
+
+
+def _load_npz(path: Path, label: str) -> tuple[Array, Array]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"NumPy file {path}: cannot read it ({exc})") from None
+    if label not in arrays:
+        raise ValueError(f"NumPy file {path}: no label array {label!r}; it holds {sorted(arrays)} (choose one with --label)")
+    others = [k for k in arrays if k != label]
+    key = "X" if "X" in arrays else (others[0] if len(others) == 1 else None)
+    if key is None:
+        raise ValueError(f"NumPy file {path}: expected the features in an array 'X' (or one array besides {label!r}); it holds {sorted(arrays)}")
+    X, y = arrays[key], arrays[label]
+    X = X.reshape(len(X), -1) if X.ndim > 2 else X
+    if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
+        raise ValueError(f"NumPy file {path}: expected features (n, d) and labels (n,); got {key} {X.shape} and {label} {y.shape}")
+    return X, y
+
+
+def _load_npy(path: Path, label) -> tuple[Array, Array]:
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"NumPy file {path}: cannot read it ({exc})") from None
+    if data.dtype.names:  # structured: named fields
+        name = "label" if label is None else str(label)
+        if name not in data.dtype.names:
+            raise ValueError(f"NumPy file {path}: no label field {name!r}; fields are {list(data.dtype.names)}")
+        rest = [f for f in data.dtype.names if f != name]
+        X = np.stack([data[f].astype(np.float32) for f in rest], axis=1)
+        return X, data[name]
+    if data.ndim != 2 or data.shape[1] < 2:
+        raise ValueError(f"NumPy file {path}: expected a 2-D array with a label column; got shape {data.shape}")
+    try:
+        j = -1 if label is None else int(label)
+    except ValueError:
+        raise ValueError(f"label: a plain .npy array has no column names; expected a column number such as -1; got {label!r}") from None
+    if not -data.shape[1] <= j < data.shape[1]:
+        raise ValueError(f"label: expected a column number in [{-data.shape[1]}, {data.shape[1] - 1}]; got {j}")
+    j %= data.shape[1]
+    y = data[:, j]
+    if y.dtype.kind == "f" and np.all(y == np.round(y)):
+        y = y.astype(np.int64)
+    return np.delete(data, j, axis=1), y
+
+
+# ---------------------------------------------------------------------- entry points
+
+
+def _check_limit(limit) -> int | None:
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
+        raise ValueError(f"limit: expected an integer >= 1 or None; got {limit!r}")
+    return int(limit)
+
+
+def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, scale: str = "auto", limit: int | None = None, scaling: Scaling | None = None) -> Dataset:
+    """Load a data set by name or path (see the module docstring).
+
+    Parameters
+    ----------
+    data : "digits", "fashion-mnist", "mnist", a directory of IDX files, or a
+        .csv / .npy / .npz file.
+    path : directory to look in first for a named IDX data set.
+    label : the label column/array of a table (see :func:`load_table`).
+    scale : "auto" (images to [0, 1], tables standardised), "unit", "standard" or "none".
+    limit : keep only the first ``limit`` training (and test) examples.
+    scaling : use this (e.g. a saved model's) instead of fitting one.
+
+    Returns
+    -------
+    Dataset with float32 inputs of shape (n, N_0) and labels of shape (n,).
+    """
+    limit = _check_limit(limit)
+    if scale not in ("auto", "unit", "standard", "none"):
+        raise ValueError(f"scale: expected 'auto', 'unit', 'standard' or 'none'; got {scale!r}")
+    if not isinstance(data, (str, os.PathLike)):
+        raise TypeError(f"data: expected a data set name {list(NAMED)} or a path; got {type(data).__name__}")
+    if data == "digits":
+        return _load_digits(scale, limit, scaling)
+    if data in ("fashion-mnist", "mnist"):
+        return load_idx_directory(_named_idx_directory(str(data), path), name=str(data), scale=scale, limit=limit, scaling=scaling)
+    p = Path(data)
+    if p.is_dir():
+        return load_idx_directory(p, scale=scale, limit=limit, scaling=scaling)
+    if p.is_file():
+        X, y = load_table(p, label)
+        X, y = (X[:limit], y[:limit]) if limit is not None else (X, y)
+        if scaling is None:
+            scaling = Scaling.fit(X, "standard" if scale == "auto" else scale)
+        return Dataset(name=p.name, X_train=scaling.apply(X, owned=True), y_train=y, scaling=scaling, source=str(p.resolve()))
+    raise FileNotFoundError(
+        f"data: {str(data)!r} is neither a known data set {list(NAMED)} nor an existing file or directory"
+    )
+
+
+def _digits_arrays() -> tuple[Array, Array]:
+    """scikit-learn's bundled digits: X (1797, 64) float64 in 0..16, y (1797,) int64.
+
+    Reads the CSV that scikit-learn ships directly, since importing sklearn
+    costs a second or more at every CLI start; falls back to load_digits.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(root) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            table = np.loadtxt(path, delimiter=",", dtype=np.float64)
+            if table.shape == (1797, 65):
+                return table[:, :-1], table[:, -1].astype(np.int64)
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return bunch.data, bunch.target.astype(np.int64)
+
+
+def _load_digits(scale: str, limit: int | None, scaling: Scaling | None) -> Dataset:
+    X, y = _digits_arrays()  # X: (1797, 64), values 0..16
+    perm = np.random.default_rng(0).permutation(len(X))  # a fixed split, the same in train and evaluate
+    n_test = 360
+    test, train = np.sort(perm[:n_test]), np.sort(perm[n_test:])
+    if limit is not None:
+        train, test = train[:limit], test[:limit]
+    if scaling is None:
+        scaling = Scaling.fit(X[train], "unit" if scale == "auto" else scale, (0.0, 16.0))
+    return Dataset(
+        name="digits",
+        X_train=scaling.apply(X[train], owned=True),
+        y_train=y[train],
+        X_test=scaling.apply(X[test], owned=True),
+        y_test=y[test],
+        scaling=scaling,
+        image_shape=(8, 8),
+        source="sklearn.datasets.load_digits",
+    )
+
+
+def read_inputs(path, *, label=None) -> Array:
+    """Raw inputs for prediction from a file: CSV, .npy, .npz or an IDX images file.
+
+    A CSV may have a header (detected when its first row is not numeric); a
+    column named ``label`` (or the given ``label``) is dropped. A .npz gives
+    its array ``X`` (or its only array). IDX images (n, h, w) become (n, h*w).
+
+    Returns
+    -------
+    array of shape (n, d), unscaled, in the file's numeric dtype.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"input file {path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with open(path, newline="", encoding="utf-8") as handle:
+            first = next(csv.reader(handle), None)
+        if not first:
+            raise ValueError(f"CSV file {path}: empty")
+        try:
+            [float(v) for v in first]
+            header = None
+        except ValueError:
+            header = [h.strip() for h in first]
+        columns = None
+        if header is not None:
+            drop = "label" if label is None else str(label)
+            columns = [i for i, h in enumerate(header) if h != drop]
+        try:
+            X = np.loadtxt(path, delimiter=",", skiprows=0 if header is None else 1, usecols=columns, dtype=np.float64, ndmin=2)
+        except ValueError as exc:
+            raise ValueError(f"CSV file {path}: expected numbers in every input column ({exc})") from None
+    elif suffix == ".npy":
+        try:
+            X = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise ValueError(f"NumPy file {path}: cannot read it ({exc})") from None
+    elif suffix == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                names = archive.files
+                key = "X" if "X" in names else (names[0] if len(names) == 1 else None)
+                if key is None:
+                    raise ValueError(f"NumPy file {path}: expected an array 'X' (or a single array); it holds {names}")
+                X = archive[key]
+        except (OSError, EOFError) as exc:
+            raise ValueError(f"NumPy file {path}: cannot read it ({exc})") from None
+    else:
+        X = read_idx(path)
+    X = np.asarray(X)
+    if X.ndim == 1:
+        X = X[None, :]
+    if X.ndim > 2:
+        X = X.reshape(len(X), -1)
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"input file {path}: expected numbers; got dtype {X.dtype}")
+    return X

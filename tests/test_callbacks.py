@@ -1,0 +1,114 @@
+"""Built-in callbacks: early stopping with restore, checkpoints, learning-rate reduction, CSV log, progress."""
+
+import csv
+import io
+
+import numpy as np
+import pytest
+
+from deltaprop import Network
+from deltaprop.callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ProgressBar, ReduceLROnPlateau
+from deltaprop.io import load_model
+
+
+def problem(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    return X, y
+
+
+class Recorder(Callback):
+    """Keeps each epoch's parameters and the learning rate the run had."""
+
+    def __init__(self):
+        self.params, self.eta0 = [], []
+
+    def on_epoch_end(self, run, epoch, logs):
+        self.params.append([p.copy() for p in run.net.parameters()])
+        self.eta0.append(run.eta0)
+
+
+def test_early_stopping_stops_and_restores_the_best_epoch():
+    X, y = problem()
+    net = Network([4, 16, 2], "relu", seed=0)
+    rec = Recorder()
+    # a learning rate this large makes the validation loss bounce, so patience runs out
+    stop = EarlyStopping(patience=2)
+    history = net.fit(X, y, epochs=60, learning_rate=0.3, validation_fraction=0.3, callbacks=[rec, stop])
+    assert history.epochs < 60, "expected early stopping"
+    best = int(np.argmin(history.val_loss))
+    assert stop.best_epoch == best and history.epochs == best + 3
+    for p, q in zip(net.parameters(), rec.params[best]):
+        np.testing.assert_array_equal(p, q)
+    assert "early stopping" in history.stop_reason and f"epoch {best + 1}" in history.stop_reason
+
+
+def test_early_stopping_without_restore_keeps_the_last_weights():
+    X, y = problem()
+    net = Network([4, 16, 2], "relu", seed=0)
+    rec = Recorder()
+    net.fit(X, y, epochs=60, learning_rate=0.3, validation_fraction=0.3, callbacks=[rec, EarlyStopping(patience=2, restore_best=False)])
+    for p, q in zip(net.parameters(), rec.params[-1]):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_early_stopping_needs_validation_data():
+    X, y = problem()
+    with pytest.raises(ValueError, match="EarlyStopping.*validation"):
+        Network([4, 2], seed=0).fit(X, y, epochs=2, callbacks=[EarlyStopping()])
+    with pytest.raises(ValueError, match="patience"):
+        EarlyStopping(patience=0)
+
+
+def test_model_checkpoint_every_n_epochs(tmp_path):
+    X, y = problem()
+    net = Network([4, 8, 2], "tanh", seed=0)
+    rec = Recorder()
+    cp = ModelCheckpoint(tmp_path / "m-{epoch}.safetensors", every=2, training={"data": "toy"})
+    net.fit(X, y, epochs=5, callbacks=[rec, cp])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-2.safetensors", "m-4.safetensors"]
+    saved = load_model(tmp_path / "m-2.safetensors")
+    for p, q in zip(saved.network.parameters(), rec.params[1]):
+        np.testing.assert_array_equal(p, q)
+    assert saved.training["data"] == "toy" and saved.training["epochs"] == 2
+
+
+def test_reduce_lr_on_plateau_halves_eta0():
+    X, y = problem()
+    net = Network([4, 8, 2], "tanh", seed=0)
+    rec = Recorder()
+    # a tiny step keeps the training loss almost flat; min_delta makes that a plateau
+    reduce = ReduceLROnPlateau(factor=0.5, patience=2, min_delta=1.0)
+    net.fit(X, y, epochs=7, learning_rate=1e-3, callbacks=[reduce, rec])
+    assert [round(e / 1e-3, 6) for e in rec.eta0] == [1, 1, 0.5, 0.5, 0.25, 0.25, 0.125]
+    assert net.history.learning_rate[3] == pytest.approx(5e-4)  # the schedule used the new eta0
+
+
+def test_csv_logger_writes_one_row_per_epoch(tmp_path):
+    X, y = problem()
+    net = Network([4, 8, 2], "tanh", seed=0)
+    history = net.fit(X, y, epochs=3, validation_fraction=0.25, callbacks=[CSVLogger(tmp_path / "h.csv")])
+    rows = list(csv.DictReader(open(tmp_path / "h.csv")))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert [float(r["val_accuracy"]) for r in rows] == history.val_accuracy
+    assert [float(r["loss"]) for r in rows] == history.loss
+
+
+def test_progress_bar_plain_lines_when_not_a_terminal():
+    X, y = problem()
+    out = io.StringIO()
+    Network([4, 8, 2], seed=0).fit(X, y, epochs=3, validation_fraction=0.25, callbacks=[ProgressBar(stream=out)])
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("epoch   1/3") and "ex/s" in lines[0] and "val_acc" in lines[0] and "left" in lines[0]
+    assert "\x1b[" not in out.getvalue()  # no terminal control codes in a log
+
+
+def test_progress_bar_live_on_a_terminal():
+    X, y = problem()
+    out = io.StringIO()
+    Network([4, 8, 2], seed=0).fit(X, y, epochs=2, batch_size=30, validation_fraction=0.25, callbacks=[ProgressBar(stream=out, plain=False)])
+    text = out.getvalue()
+    assert "\x1b[" in text  # drawn with rich
+    assert "epoch 2/2" in text and "ex/s" in text and "val_acc" in text and "left" in text

@@ -1,0 +1,259 @@
+"""The IDX reader on generated files (good and broken), named data sets, tables and scaling."""
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from deltaprop.data import FASHION_CLASSES, Scaling, load_dataset, load_table, read_idx, read_inputs
+
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+def idx_bytes(array: np.ndarray, code: int = 0x08) -> bytes:
+    """An IDX file's bytes: 0, 0, type code, ndim, big-endian sizes, big-endian data."""
+    dtype = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}[code]
+    header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + np.asarray(array, dtype=dtype).tobytes()
+
+
+def write(path: Path, data: bytes, compress: bool = False) -> Path:
+    path.write_bytes(gzip.compress(data) if compress else data)
+    return path
+
+
+def make_idx_dir(directory: Path, n_train=30, n_test=10, shape=(4, 5), compress=True, seed=0) -> Path:
+    rng = np.random.default_rng(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    suffix = ".gz" if compress else ""
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        images = rng.integers(0, 256, (n, *shape), dtype=np.uint8)
+        labels = rng.integers(0, 3, n, dtype=np.uint8)
+        write(directory / f"{prefix}-images-idx3-ubyte{suffix}", idx_bytes(images), compress)
+        write(directory / f"{prefix}-labels-idx1-ubyte{suffix}", idx_bytes(labels), compress)
+    return directory
+
+
+# ---------------------------------------------------------------------- IDX reader
+
+
+@pytest.mark.parametrize("compress", [False, True])
+@pytest.mark.parametrize("code", [0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E])
+def test_read_idx_round_trips_every_type(tmp_path, compress, code):
+    rng = np.random.default_rng(code)
+    array = rng.integers(-100 if code != 0x08 else 0, 100, (3, 4, 2))
+    path = write(tmp_path / "a.idx", idx_bytes(array, code), compress)
+    got = read_idx(path)
+    assert got.shape == (3, 4, 2)
+    np.testing.assert_array_equal(got, array)
+    assert got.dtype.isnative
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda b: b[:3], "4-byte magic number"),
+        (lambda b: b"\x01" + b[1:], "bad magic number"),
+        (lambda b: b[:2] + b"\x07" + b[3:], "unknown type code 0x07"),
+        (lambda b: b[:3] + b"\x00" + b[4:], "at least 1 dimension"),
+        (lambda b: b[:6], "truncated header"),
+        (lambda b: b[:-5], "truncated"),
+        (lambda b: b + b"\x00\x00", "unexpected bytes"),
+    ],
+    ids=["short", "magic", "type", "ndim0", "header", "truncated", "trailing"],
+)
+@pytest.mark.parametrize("compress", [False, True])
+def test_read_idx_rejects_broken_files_naming_the_file(tmp_path, mutate, message, compress):
+    good = idx_bytes(np.arange(24, dtype=np.uint8).reshape(2, 3, 4))
+    path = write(tmp_path / "broken-idx3-ubyte", mutate(good), compress)
+    with pytest.raises(ValueError, match=message) as info:
+        read_idx(path)
+    assert str(path) in str(info.value)
+
+
+def test_read_idx_rejects_corrupt_and_truncated_gzip(tmp_path):
+    data = gzip.compress(idx_bytes(np.arange(1000, dtype=np.uint8).reshape(10, 100)))
+    cut = write(tmp_path / "cut.gz", data[: len(data) // 2])
+    with pytest.raises(ValueError, match="corrupt or truncated gzip") as info:
+        read_idx(cut)
+    assert "cut.gz" in str(info.value)
+    flipped = bytearray(data)
+    flipped[20] ^= 0xFF
+    with pytest.raises(ValueError, match="cut2.gz"):
+        read_idx(write(tmp_path / "cut2.gz", bytes(flipped)))
+
+
+def test_read_idx_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothere"):
+        read_idx(tmp_path / "nothere")
+
+
+# ---------------------------------------------------------------------- IDX directories
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_idx_directory_loads_scaled_float32_rows(tmp_path, compress):
+    directory = make_idx_dir(tmp_path / "set", compress=compress)
+    data = load_dataset(directory)
+    raw = read_idx(next(directory.glob("train-images*")))
+    assert data.X_train.shape == (30, 20) and data.X_train.dtype == np.float32
+    assert data.X_test.shape == (10, 20)
+    np.testing.assert_allclose(data.X_train, raw.reshape(30, 20) / 255.0, rtol=1e-6)
+    assert 0.0 <= data.X_train.min() and data.X_train.max() <= 1.0
+    assert data.image_shape == (4, 5)
+    assert data.y_train.shape == (30,)
+    assert data.scaling.method == "unit"
+
+
+def test_idx_directory_limit_keeps_the_first_examples(tmp_path):
+    directory = make_idx_dir(tmp_path / "set")
+    full, part = load_dataset(directory), load_dataset(directory, limit=7)
+    assert len(part.X_train) == 7 and len(part.X_test) == 7
+    np.testing.assert_array_equal(part.X_train, full.X_train[:7])
+    np.testing.assert_array_equal(part.y_test, full.y_test[:7])
+
+
+def test_idx_directory_with_mismatched_counts_is_an_error(tmp_path):
+    directory = make_idx_dir(tmp_path / "set", compress=False)
+    write(directory / "train-labels-idx1-ubyte", idx_bytes(np.zeros(29, dtype=np.uint8)))
+    with pytest.raises(ValueError, match="30 images but 29 labels"):
+        load_dataset(directory)
+
+
+def test_idx_directory_missing_files_lists_what_it_found(tmp_path):
+    directory = make_idx_dir(tmp_path / "set")
+    next(directory.glob("t10k-labels*")).unlink()
+    with pytest.raises(FileNotFoundError, match="t10k-labels") as info:
+        load_dataset(directory)
+    assert "train-images-idx3-ubyte.gz" in str(info.value)
+
+
+def test_named_set_error_says_where_it_looked_and_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("DELTAPROP_DATA", str(tmp_path))
+    monkeypatch.setattr("deltaprop.data.SYSTEM_DATA_DIR", tmp_path / "system")
+    with pytest.raises(FileNotFoundError) as info:
+        load_dataset("fashion-mnist")
+    message = str(info.value)
+    assert str(tmp_path / "fashion-mnist") in message and str(tmp_path / "system" / "fashion-mnist") in message
+    assert "apt-get install dataset-fashion-mnist" in message and "DELTAPROP_DATA" in message
+
+
+def test_named_set_found_through_DELTAPROP_DATA(tmp_path, monkeypatch):
+    make_idx_dir(tmp_path / "fashion-mnist")
+    monkeypatch.setenv("DELTAPROP_DATA", str(tmp_path))
+    monkeypatch.setattr("deltaprop.data.SYSTEM_DATA_DIR", tmp_path / "system")
+    data = load_dataset("fashion-mnist")
+    assert data.name == "fashion-mnist" and data.class_names == FASHION_CLASSES
+    assert data.source == str(tmp_path / "fashion-mnist")
+
+
+# ---------------------------------------------------------------------- digits, tables, scaling
+
+
+def test_digits_is_a_fixed_split_in_unit_range():
+    a, b = load_dataset("digits"), load_dataset()
+    assert a.X_train.shape == (1437, 64) and a.X_test.shape == (360, 64)
+    assert a.X_train.dtype == np.float32 and a.X_train.max() == 1.0 and a.X_train.min() == 0.0
+    np.testing.assert_array_equal(a.y_test, b.y_test)
+    assert a.image_shape == (8, 8)
+
+
+def test_csv_with_a_named_string_label_column(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,species,b\n1,cat,2\n3,dog,4\n5,cat,6\n")
+    X, y = load_table(path, "species")
+    np.testing.assert_array_equal(X, [[1, 2], [3, 4], [5, 6]])
+    assert X.dtype == np.float32
+    assert y.tolist() == ["cat", "dog", "cat"]
+    with pytest.raises(ValueError, match="no label column 'label'.*species"):
+        load_table(path)
+
+
+def test_csv_integer_labels_and_standard_scaling(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("x1,x2,label\n1,10,0\n2,20,1\n3,30,2\n4,40,1\n")
+    data = load_dataset(path)
+    assert data.y_train.dtype.kind == "i" and data.y_train.tolist() == [0, 1, 2, 1]
+    assert data.scaling.method == "standard" and data.X_train.dtype == np.float32
+    np.testing.assert_allclose(data.X_train.mean(axis=0), 0, atol=1e-6)
+    np.testing.assert_allclose(data.X_train.std(axis=0), 1, rtol=1e-5)
+
+
+def test_npz_and_npy_tables(tmp_path):
+    X = np.arange(12.0).reshape(4, 3)
+    y = np.array([0, 1, 0, 1])
+    np.savez(tmp_path / "d.npz", X=X, target=y)
+    X2, y2 = load_table(tmp_path / "d.npz", "target")
+    np.testing.assert_array_equal(X2, X)
+    np.testing.assert_array_equal(y2, y)
+    with pytest.raises(ValueError, match="no label array 'y'"):
+        load_table(tmp_path / "d.npz")
+    np.save(tmp_path / "plain.npy", np.column_stack([X, y]))
+    X3, y3 = load_table(tmp_path / "plain.npy")  # the last column by default
+    np.testing.assert_array_equal(X3, X)
+    np.testing.assert_array_equal(y3, y)
+    with pytest.raises(ValueError, match="label: a plain .npy"):
+        load_table(tmp_path / "plain.npy", "label")
+
+
+def test_object_npy_is_never_unpickled(tmp_path):
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="cannot read it"):
+        load_table(tmp_path / "obj.npy")
+
+
+def test_scaling_in_place_only_when_owned():
+    X = np.array([[0.0, 255.0]], dtype=np.float32)
+    s = Scaling.fit(X, "unit")
+    out = s.apply(X)
+    assert out is not X and X[0, 1] == 255.0  # the caller's array untouched
+    owned = s.apply(X, owned=True)
+    assert owned is X and X[0, 1] == 1.0
+    u8 = np.array([[0, 255]], dtype=np.uint8)
+    assert Scaling.fit(u8, "unit").apply(u8).dtype == np.float32
+    with pytest.raises(ValueError, match="scale: expected"):
+        Scaling.fit(X, "minmax")
+
+
+def test_read_inputs_csv_header_detection_and_idx(tmp_path):
+    (tmp_path / "h.csv").write_text("a,label,b\n1,0,2\n3,1,4\n")
+    np.testing.assert_array_equal(read_inputs(tmp_path / "h.csv"), [[1, 2], [3, 4]])
+    (tmp_path / "n.csv").write_text("1,2\n3,4\n")
+    np.testing.assert_array_equal(read_inputs(tmp_path / "n.csv"), [[1, 2], [3, 4]])
+    images = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    path = write(tmp_path / "img-idx3-ubyte", idx_bytes(images))
+    assert read_inputs(path).shape == (2, 9)
+
+
+# ---------------------------------------------------------------------- real data
+
+
+def fashion_available() -> bool:
+    return all(any(FASHION_DIR.glob(p)) for p in ("train-images*", "train-labels*", "t10k-images*", "t10k-labels*"))
+
+
+@pytest.mark.skipif(
+    not fashion_available() and not os.environ.get("CI"),
+    reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist); under CI this test runs and fails instead",
+)
+def test_real_fashion_mnist_files():
+    data = load_dataset("fashion-mnist")
+    assert data.X_train.shape == (60000, 784) and data.X_test.shape == (10000, 784)
+    assert data.X_train.dtype == np.float32 and data.X_train.min() == 0.0 and data.X_train.max() == 1.0
+    assert np.bincount(data.y_train).tolist() == [6000] * 10
+    assert np.bincount(data.y_test).tolist() == [1000] * 10
+    assert data.image_shape == (28, 28)
+
+
+def test_digits_read_directly_equal_sklearn_load_digits():
+    from sklearn.datasets import load_digits
+
+    from deltaprop.data import _digits_arrays
+
+    X, y = _digits_arrays()
+    bunch = load_digits()
+    np.testing.assert_array_equal(X, bunch.data)
+    np.testing.assert_array_equal(y, bunch.target)

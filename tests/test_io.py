@@ -1,0 +1,172 @@
+"""Model files: the round trip, metadata, atomic writes and clear errors for bad files."""
+
+import json
+import struct
+
+import numpy as np
+import pytest
+from safetensors.numpy import save as st_save
+
+from deltaprop import Network
+from deltaprop.data import Scaling
+from deltaprop.io import FORMAT_VERSION, load_model, save_model
+
+
+def trained(dtype="float32", labels=None, seed=0, **kw):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(60, 5)).astype(dtype)
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    if labels is not None:
+        y = np.asarray(labels)[y]
+    net = Network([5, 7, 4, 3], ["tanh", "relu"], seed=seed, dtype=dtype, **kw)
+    net.fit(X, y, epochs=3, batch_size=16)
+    return net, X
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_round_trip_gives_identical_predictions(tmp_path, dtype):
+    net, X = trained(dtype, l2=1e-3, dropout=[0.1, 0.2])
+    path = save_model(net, tmp_path / "m.safetensors")
+    saved = load_model(path)
+    new = saved.network
+    assert new.sizes == net.sizes and new.dtype == net.dtype
+    assert [a.name for a in new.activations] == ["tanh", "relu", "softmax"]
+    assert new.l2 == net.l2 and new.dropout == net.dropout
+    for a, b in zip(new.parameters(), net.parameters()):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(new.predict_output(X), net.predict_output(X))
+    np.testing.assert_array_equal(new.predict(X), net.predict(X))
+    assert saved.format_version == FORMAT_VERSION
+
+
+def test_string_classes_scaling_and_summary_survive(tmp_path):
+    net, X = trained(labels=["ant", "bee", "cow"])
+    scaling = Scaling("standard", np.arange(5.0), np.full(5, 0.5))
+    path = save_model(net, tmp_path / "m.safetensors", scaling=scaling, training={"epochs": 3, "acc": np.float32(0.5)},
+                      class_names=["Ant", "Bee", "Cow"])
+    saved = load_model(path)
+    assert saved.network.classes_.tolist() == ["ant", "bee", "cow"]
+    assert saved.class_names == ["Ant", "Bee", "Cow"]
+    assert saved.training == {"epochs": 3, "acc": 0.5}
+    assert saved.scaling.method == "standard"
+    np.testing.assert_array_equal(saved.scaling.shift, np.arange(5.0))
+    raw = X * 2 + np.arange(5.0)  # scaling maps this back to X
+    np.testing.assert_array_equal(saved.predict(raw), net.predict(scaling.apply(raw)))
+
+
+def test_loaded_network_can_train_further(tmp_path):
+    net, X = trained()
+    saved = load_model(save_model(net, tmp_path / "m.safetensors"))
+    before = saved.network.weights[0].copy()
+    saved.network.fit(X, net.predict(X), epochs=1)
+    assert not np.array_equal(before, saved.network.weights[0])
+
+
+def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
+    net, X = trained()
+    path = save_model(net, tmp_path / "m.safetensors")
+    good = path.read_bytes()
+    other, _ = trained(seed=1)
+
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("deltaprop.io.os.replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        save_model(other, path)
+    assert path.read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]  # no temporary file left
+
+
+def test_saved_file_is_readable_by_others(tmp_path):
+    net, _ = trained()
+    path = save_model(net, tmp_path / "m.safetensors")
+    assert path.stat().st_mode & 0o044  # not mkstemp's 0600
+
+
+def good_file(tmp_path):
+    net, _ = trained()
+    return save_model(net, tmp_path / "m.safetensors")
+
+
+def rewrite_header(path, change):
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    change(header)
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + raw[8 + n :])
+
+
+@pytest.mark.parametrize("cut", [0, 5, 40, -3])
+def test_truncated_files_are_rejected(tmp_path, cut):
+    path = good_file(tmp_path)
+    raw = path.read_bytes()
+    path.write_bytes(raw[:cut])
+    with pytest.raises(ValueError, match="truncated") as info:
+        load_model(path)
+    assert str(path) in str(info.value)
+
+
+def test_garbage_and_foreign_files_are_rejected(tmp_path):
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(struct.pack("<Q", 4) + b"{{{{")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        load_model(junk)
+    foreign = tmp_path / "foreign.safetensors"
+    foreign.write_bytes(st_save({"W1": np.zeros((2, 2), np.float32)}))
+    with pytest.raises(ValueError, match="not a deltaprop model"):
+        load_model(foreign)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        load_model(tmp_path / "absent.safetensors")
+
+
+def test_wrong_shapes_dtypes_and_tensors_are_rejected(tmp_path):
+    path = good_file(tmp_path)
+    original = path.read_bytes()
+
+    def sizes(h):
+        meta = json.loads(h["__metadata__"]["model"])
+        meta["sizes"] = [5, 8, 4, 3]
+        h["__metadata__"]["model"] = json.dumps(meta)
+
+    rewrite_header(path, sizes)
+    with pytest.raises(ValueError, match=r"tensor W1 has shape \(7, 5\); expected \(8, 5\)"):
+        load_model(path)
+
+    path.write_bytes(original)
+    rewrite_header(path, lambda h: h["W2"].update(dtype="F64"))
+    with pytest.raises(ValueError, match="tensor W2 has dtype 'F64'; expected float32"):
+        load_model(path)
+
+    path.write_bytes(original)
+    rewrite_header(path, lambda h: h.update(b3=h.pop("b3")) or h.update(extra=h.pop("b3")))
+    with pytest.raises(ValueError, match=r"missing \['b3'\], unexpected \['extra'\]"):
+        load_model(path)
+
+    path.write_bytes(original)
+    rewrite_header(path, lambda h: h["__metadata__"].update(format_version=str(FORMAT_VERSION + 1)))
+    with pytest.raises(ValueError, match="newer than this deltaprop"):
+        load_model(path)
+
+    path.write_bytes(original)
+    rewrite_header(path, lambda h: h["__metadata__"].update(model=json.dumps({"sizes": [5, 3]})))
+    with pytest.raises(ValueError, match="metadata lacks"):
+        load_model(path)
+
+
+def test_trailing_bytes_and_nan_weights_are_rejected(tmp_path):
+    path = good_file(tmp_path)
+    raw = path.read_bytes()
+    path.write_bytes(raw + b"\x00" * 4)
+    with pytest.raises(ValueError, match="unexpected bytes after the tensors"):
+        load_model(path)
+    path.write_bytes(raw[:-4] + np.float32(np.nan).tobytes())
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        load_model(path)
+
+
+def test_save_rejects_non_networks(tmp_path):
+    with pytest.raises(TypeError, match="net: expected a deltaprop Network"):
+        save_model({"W1": 1}, tmp_path / "x.safetensors")
