@@ -72,7 +72,7 @@ def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
     def fail(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr("deltaprop.io.os.replace", fail)
+    monkeypatch.setattr("deltaprop.files.os.replace", fail)
     with pytest.raises(OSError, match="disk full"):
         save_model(other, path)
     assert path.read_bytes() == good

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from pathlib import Path
+
+from .files import check_path, write_atomically
 
 
 def new_figure(width: float, height: float):
@@ -22,40 +23,13 @@ def new_figure(width: float, height: float):
 
 
 def save_png(fig, path) -> Path:
-    """Write ``fig`` as a PNG to ``path`` atomically (a temporary file, then os.replace).
+    """Write ``fig`` as a PNG to ``path`` atomically (see ``files.write_atomically``).
 
     Raises
     ------
     TypeError if ``path`` is not a str or os.PathLike.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path: expected a file name (str or os.PathLike); got {type(path).__name__} {path!r}")
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            fig.savefig(handle, format="png", dpi=fig.dpi)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def write_text_atomically(path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file and os.replace."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path: expected a file name (str or os.PathLike); got {type(path).__name__} {path!r}")
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    path = check_path(path)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi)
+    return write_atomically(path, buffer.getvalue())

@@ -186,13 +186,13 @@ class CSVLogger(Callback):
         self.rows = []
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
-        from ._figures import write_text_atomically
+        from .files import write_atomically
 
         self.rows.append({"epoch": epoch + 1, **logs})
         columns = [c for c in self.COLUMNS if any(c in r for r in self.rows)]
         lines = [",".join(columns)]
         lines += [",".join(repr(float(r[c])) if c != "epoch" else str(r[c]) for c in columns if c in r) for r in self.rows]
-        write_text_atomically(self.path, "\n".join(lines) + "\n")
+        write_atomically(self.path, "\n".join(lines) + "\n")
 
 
 def _duration(seconds: float) -> str:

@@ -19,18 +19,17 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import struct
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .data import Scaling
+from .files import check_path, write_atomically
 from .network import Network
 
-__all__ = ["SavedModel", "save_model", "load_model", "write_bytes_atomically", "FORMAT_VERSION"]
+__all__ = ["SavedModel", "save_model", "load_model", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 MAX_HEADER_BYTES = 100 * 1024 * 1024  # safetensors' own limit
@@ -66,12 +65,6 @@ class SavedModel:
         return self.network.predict_proba(self.scale(X))
 
 
-def _check_path(path) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path: expected a file name (str or os.PathLike); got {type(path).__name__}")
-    return Path(path)
-
-
 def _json_safe(value):
     """NumPy scalars and arrays to plain Python, for json.dumps."""
     if isinstance(value, np.ndarray):
@@ -92,17 +85,7 @@ def model_config(net: Network) -> dict:
     classes = None
     if net.classes_ is not None:
         classes = {"values": _json_safe(np.asarray(net.classes_)), "kind": np.asarray(net.classes_).dtype.kind}
-    return {
-        "sizes": list(net.sizes),
-        "activations": [a.name for a in net.hidden_activations],
-        "output": net.output_activation.name,
-        "loss": net.loss_function.name,
-        "dtype": net.dtype.name,
-        "l2": net.l2,
-        "dropout": net.dropout[:-1],
-        "classes": classes,
-        "multilabel": bool(net.multilabel_),
-    }
+    return {**net.config(), "classes": classes, "multilabel": bool(net.multilabel_)}
 
 
 def save_model(
@@ -130,7 +113,7 @@ def save_model(
 
     if not isinstance(net, Network):
         raise TypeError(f"net: expected a deltaprop Network; got {type(net).__name__}")
-    path = _check_path(path)
+    path = check_path(path)
     tensors = {}
     for l in range(1, net.n_layers + 1):
         tensors[f"W{l}"] = np.ascontiguousarray(net.weights[l - 1])
@@ -142,28 +125,7 @@ def save_model(
         "training": _json_safe(training or {}),
     }
     metadata = {"format": "deltaprop", "format_version": str(FORMAT_VERSION), "model": json.dumps(model, allow_nan=False)}
-    return write_bytes_atomically(path, save(tensors, metadata=metadata))
-
-
-def write_bytes_atomically(path, payload: bytes) -> Path:
-    """Write ``payload`` to ``path`` through a temporary file in the same directory and os.replace."""
-    path = _check_path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_atomically(path, save(tensors, metadata=metadata))
 
 
 def _read_header(path: Path, raw: bytes) -> tuple[dict, int]:
@@ -206,7 +168,7 @@ def _build_network(path: Path, model: dict) -> Network:
         sizes = model["sizes"]
         net = Network(
             sizes,
-            activation=model["activations"] if model["activations"] else "sigmoid",
+            activation=model["activation"] if model["activation"] else "sigmoid",
             output=model["output"],
             loss=model["loss"],
             l2=model.get("l2", 0.0),
@@ -276,7 +238,7 @@ def load_model(path) -> SavedModel:
     ------
     FileNotFoundError, or ValueError naming the file and what is wrong.
     """
-    path = _check_path(path)
+    path = check_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {path}: no such file")
     raw = path.read_bytes()

@@ -131,10 +131,10 @@ def run(args) -> int:
     ex = explain(net, x, t, eta=args.eta, fused=args.fused)
     options = dict(max_units=args.max_units, precision=args.precision)
     if args.out:
-        from deltaprop._figures import write_text_atomically
+        from deltaprop.files import write_atomically
 
         text = ex.to_markdown(**options) if args.format == "markdown" else ex.to_text(**options)
-        write_text_atomically(args.out, text)
+        write_atomically(args.out, text)
         print(f"wrote {args.out}")
     elif args.format == "markdown":
         sys.stdout.write(ex.to_markdown(**options))

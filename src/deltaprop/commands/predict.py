@@ -57,11 +57,11 @@ def run(args) -> int:
                 raise ValueError("--names: the model has no class names; omit --names to get the labels")
             result = np.asarray(saved.class_names)[np.searchsorted(net.classes_, result)]
     if args.out and Path(args.out).suffix.lower() == ".npy":
-        from deltaprop.io import write_bytes_atomically
+        from deltaprop.files import write_atomically
 
         buffer = io.BytesIO()
         np.save(buffer, np.asarray(result), allow_pickle=False)
-        write_bytes_atomically(args.out, buffer.getvalue())
+        write_atomically(args.out, buffer.getvalue())
         return 0
     lines = [",".join(header)] if args.proba or args.out else []
     if result.ndim == 2:
@@ -70,9 +70,9 @@ def run(args) -> int:
         lines += [str(v) for v in result.tolist()]
     text = "\n".join(lines) + "\n"
     if args.out:
-        from deltaprop._figures import write_text_atomically
+        from deltaprop.files import write_atomically
 
-        write_text_atomically(args.out, text)
+        write_atomically(args.out, text)
     else:
         sys.stdout.write(text)
     return 0

@@ -1,0 +1,44 @@
+"""Writing files so that a crash never leaves a broken one where a good one was."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["write_atomically", "check_path"]
+
+
+def check_path(path, argument: str = "path") -> Path:
+    """``path`` as a Path, or TypeError naming ``argument``."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{argument}: expected a file name (str or os.PathLike); got {type(path).__name__} {path!r}")
+    return Path(path)
+
+
+def write_atomically(path, data: bytes | str) -> Path:
+    """Write ``data`` (bytes, or str as UTF-8) to ``path`` atomically.
+
+    The data go to a temporary file in the same directory, are flushed to
+    disk, and the file is renamed over ``path`` (atomic on POSIX), with the
+    permissions a plain ``open`` would give (mkstemp's are owner-only).
+    """
+    path = check_path(path)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

@@ -1,0 +1,36 @@
+import os
+import stat
+
+import pytest
+
+from deltaprop.files import write_atomically
+
+
+def test_written_file_has_the_usual_permissions_and_no_temporary_is_left(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = write_atomically(tmp_path / "a.txt", "hello")
+    finally:
+        os.umask(old)
+    assert path.read_text() == "hello"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert os.listdir(tmp_path) == ["a.txt"]
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "m.bin"
+    write_atomically(path, b"good")
+
+    def crash(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("deltaprop.files.os.replace", crash)
+    with pytest.raises(OSError):
+        write_atomically(path, b"new")
+    assert path.read_bytes() == b"good"
+    assert os.listdir(tmp_path) == ["m.bin"]
+
+
+def test_path_must_be_a_path():
+    with pytest.raises(TypeError, match="path: expected a file name"):
+        write_atomically(3, b"")
