@@ -1,7 +1,7 @@
 """Coverage-guided fuzzing of deltaprop's file readers with atheris (``make fuzz``).
 
 usage: python fuzz/fuzz_readers.py READER [atheris/libFuzzer options, e.g. -runs=10000]
-READER is one of: idx, model, checkpoint, csv, npy.
+READER is one of: idx, model, checkpoint, csv, npy, npz.
 
 Each input is written to a file and read; any exception other than the
 documented ValueError (naming the file) is a crash that atheris reports
@@ -25,6 +25,7 @@ READERS = {
     "checkpoint": (load_checkpoint, ".ckpt"),
     "csv": (load_table, ".csv"),
     "npy": (load_table, ".npy"),
+    "npz": (load_table, ".npz"),
 }
 
 

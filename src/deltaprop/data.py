@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import math
 import os
 import zlib
 from dataclasses import dataclass, field
@@ -215,7 +216,7 @@ def read_idx(path) -> Array:
         raise ValueError(f"IDX file {path}: truncated header; expected {header} bytes for {ndim} dimensions, got {len(raw)}")
     shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = IDX_DTYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow for huge claimed shapes
     got = len(raw) - header
     if got < expected:
         raise ValueError(f"IDX file {path}: truncated; the header promises shape {shape} ({expected:,} data bytes), the file has {got:,}")
@@ -341,8 +342,11 @@ def load_table(path, label: str | int | None = None) -> tuple[Array, Array]:
 
 
 def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        header = next(csv.reader(handle), None)
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle), None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"CSV file {path}: not a UTF-8 CSV file ({exc})") from None
     if not header:
         raise ValueError(f"CSV file {path}: empty; expected a header row naming the columns")
     header = [h.strip() for h in header]
@@ -353,10 +357,10 @@ def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
     if not features:
         raise ValueError(f"CSV file {path}: only the label column {label!r}; expected feature columns too")
     try:
-        X = np.loadtxt(path, delimiter=",", skiprows=1, usecols=features, dtype=np.float32, ndmin=2)
-    except ValueError as exc:
+        X = np.loadtxt(path, delimiter=",", skiprows=1, usecols=features, dtype=np.float32, ndmin=2, encoding="utf-8")
+        y = np.loadtxt(path, delimiter=",", skiprows=1, usecols=[j], dtype=str, ndmin=1, encoding="utf-8")
+    except ValueError as exc:  # UnicodeDecodeError included
         raise ValueError(f"CSV file {path}: expected numbers in every feature column ({exc})") from None
-    y = np.loadtxt(path, delimiter=",", skiprows=1, usecols=[j], dtype=str, ndmin=1)
     if len(X) == 0:
         raise ValueError(f"CSV file {path}: no data rows after the header")
     return X, _parse_labels(np.char.strip(y))
@@ -366,7 +370,7 @@ def _load_npz(path: Path, label: str) -> tuple[Array, Array]:
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}
-    except (ValueError, OSError, EOFError) as exc:
+    except Exception as exc:  # noqa: BLE001 - zipfile and numpy's header parser raise many kinds on mangled files
         raise ValueError(f"NumPy file {path}: cannot read it ({exc})") from None
     if label not in arrays:
         raise ValueError(f"NumPy file {path}: no label array {label!r}; it holds {sorted(arrays)} (choose one with --label)")
@@ -381,10 +385,34 @@ def _load_npz(path: Path, label: str) -> tuple[Array, Array]:
     return X, y
 
 
+def _check_npy_size(path: Path) -> None:
+    """Refuse a .npy whose header promises more bytes than the file holds, before anything is allocated."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        version = np.lib.format.read_magic(handle)  # ValueError on a bad magic string
+        if version not in ((1, 0), (2, 0), (3, 0)):
+            raise ValueError(f"NumPy file {path}: unknown .npy format version {version}")
+        length_bytes = 2 if version == (1, 0) else 4
+        header_length = int.from_bytes(handle.read(length_bytes), "little")
+        if header_length > size - handle.tell():
+            raise ValueError(f"NumPy file {path}: truncated; the header claims {header_length:,} bytes, the file has {size:,} in all")
+        handle.seek(-length_bytes, os.SEEK_CUR)
+        # version 3 differs from 2 only in allowing UTF-8 field names; the shape and dtype read the same
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(handle)
+        needed = math.prod(shape) * dtype.itemsize
+        have = size - handle.tell()
+    if needed > have:
+        raise ValueError(f"NumPy file {path}: truncated; the header promises shape {shape} ({needed:,} bytes), the file has {have:,}")
+
+
 def _load_npy(path: Path, label) -> tuple[Array, Array]:
     try:
+        _check_npy_size(path)
         data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+    except Exception as exc:  # noqa: BLE001 - numpy's header parser raises SyntaxError, TokenError, TypeError... on mangled files
+        if str(path) in str(exc):
+            raise
         raise ValueError(f"NumPy file {path}: cannot read it ({exc})") from None
     if data.dtype.names:  # structured: named fields
         name = "label" if label is None else str(label)
