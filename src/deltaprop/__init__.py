@@ -7,9 +7,11 @@
 """
 
 from .activations import ACTIVATIONS
-from .callbacks import Callback
+from .callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ProgressBar, ReduceLROnPlateau
+from .data import load_dataset
 from .explain import Explanation, explain  # deltaprop.explain(net, x, t): the function (the module stays importable)
 from .gradcheck import GradcheckResult, gradcheck
+from .io import load_model, save_model
 from .losses import LOSSES
 from .network import ForwardPass, Gradients, Network
 from .optimisers import SGD, Adam, GD, LBFGS
@@ -27,6 +29,14 @@ __all__ = [
     "History",
     "DivergenceError",
     "Callback",
+    "EarlyStopping",
+    "ModelCheckpoint",
+    "ReduceLROnPlateau",
+    "CSVLogger",
+    "ProgressBar",
+    "load_dataset",
+    "save_model",
+    "load_model",
     "explain",
     "Explanation",
     "gradcheck",
@@ -35,4 +45,17 @@ __all__ = [
     "SGD",
     "Adam",
     "LBFGS",
+    "DeltapropClassifier",
+    "DeltapropRegressor",
 ]
+
+_SKLEARN_ESTIMATORS = ("DeltapropClassifier", "DeltapropRegressor")
+
+
+def __getattr__(name: str):
+    # The scikit-learn estimators load on first use, so `import deltaprop` stays quick.
+    if name in _SKLEARN_ESTIMATORS:
+        from . import sklearn as _estimators
+
+        return getattr(_estimators, name)
+    raise AttributeError(f"module 'deltaprop' has no attribute {name!r}")

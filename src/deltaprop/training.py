@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .fastpath import Workspace
 from .network import Network
 from .optimisers import LBFGS, apply_update, get_optimiser, get_schedule
 
@@ -228,8 +229,9 @@ def fit(
         are then ignored). Not for lbfgs.
     checkpoint : path, optional. Write the whole training state (parameters,
         optimiser memory, epoch, random state, history) there atomically every
-        ``checkpoint_every`` epochs and when interrupted (see
-        ``deltaprop.checkpoint``). Not for lbfgs.
+        ``checkpoint_every`` epochs, after the last one, and when interrupted
+        (see ``deltaprop.checkpoint``); ``checkpoint_every=0``: only when
+        interrupted. Not for lbfgs.
     resume : path or ``checkpoint.Checkpoint``, optional. Continue the run
         saved there: call ``fit`` with the same data and options; the run
         ends with exactly the parameters of the same run never interrupted.
@@ -265,6 +267,7 @@ def fit(
     epochs = _check_positive_int("epochs", epochs)
     batch_size = _check_positive_int("batch_size", batch_size)
     schedule = get_schedule(schedule)
+    checkpoint_every = _check_positive_int("checkpoint_every", checkpoint_every, minimum=0)
     if tol is not None and (not isinstance(tol, (int, float)) or tol < 0):
         raise ValueError(f"tol: expected a number >= 0; got {tol!r}")
 
@@ -431,6 +434,8 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
     xbuf = np.empty((bs, X.shape[1]), dtype=net.dtype)
     tbuf = np.empty((bs, T.shape[1]), dtype=net.dtype)
     wbuf = None if w is None else np.empty(bs, dtype=net.dtype)
+    # Preallocated buffers for the same equations as net._forward/_backward (None: use those).
+    workspace = Workspace.for_network(net, bs, fused)
     for epoch in range(run.first_epoch, run.epochs):
         run.epoch = epoch
         notify("on_epoch_begin", epoch)
@@ -446,12 +451,17 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
                 xb, tb, wb = X[lo:hi], T[lo:hi], (None if w is None else w[lo:hi])
             else:
                 idx = order[lo:hi]
-                xb = np.take(X, idx, axis=0, out=xbuf[: hi - lo])
-                tb = np.take(T, idx, axis=0, out=tbuf[: hi - lo])
-                wb = None if w is None else np.take(w, idx, out=wbuf[: hi - lo])
-            fp = net._forward(xb, True, run.rng)
-            grads = net._backward(fp, tb, wb, fused)
-            batch_loss = net.cost_of(fp.output, tb, wb) + net.penalty()
+                # mode="clip": idx is a permutation, always in range; the default "raise" copies twice via a buffer
+                xb = np.take(X, idx, axis=0, out=xbuf[: hi - lo], mode="clip")
+                tb = np.take(T, idx, axis=0, out=tbuf[: hi - lo], mode="clip")
+                wb = None if w is None else np.take(w, idx, out=wbuf[: hi - lo], mode="clip")
+            if workspace is None:
+                fp = net._forward(xb, True, run.rng)
+                grads = net._backward(fp, tb, wb, fused)
+                y, dWs, dbs = fp.output, grads.dW, grads.db
+            else:
+                y, dWs, dbs = workspace.step(xb, tb, wb, run.rng)
+            batch_loss = net.cost_of(y, tb, wb) + net.penalty()
             if not math.isfinite(batch_loss):
                 _put_back(run, snapshot)
                 run.history.stop_reason = "diverged"
@@ -462,9 +472,9 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
                 )
             total += batch_loss * (hi - lo)
             if classify:
-                correct += _accuracy_count(net, fp.output, tb)
+                correct += _accuracy_count(net, y, tb)
             run.step += 1
-            flat_grads = [g for dW, db in zip(grads.dW, grads.db) for g in (dW, db)]
+            flat_grads = [g for dW, db in zip(dWs, dbs) for g in (dW, db)]
             if whole_batch_gd:
                 largest_change = max(float(np.max(np.abs(g))) for g in flat_grads) * eta
             apply_update(optimiser, params, flat_grads, states, eta, run.step)
@@ -477,13 +487,15 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
             run.history.stop_reason = f"interrupted in epoch {epoch + 1}; parameters of epoch {epoch} kept"
             return
         _record_epoch(run, epoch, total / n if not run.stop else total / max(hi, 1), correct if classify else None, eta, time.perf_counter() - start, notify)
-        if (epoch + 1) % run.checkpoint_every == 0 or run.stop or epoch + 1 == run.epochs:
+        interrupted = run.stop and run.stop_reason == INTERRUPTED  # Ctrl-C during the epoch's callbacks
+        due = run.checkpoint_every and ((epoch + 1) % run.checkpoint_every == 0 or run.stop or epoch + 1 == run.epochs)
+        if due or interrupted:
             _save_checkpoint(run, epoch + 1)
         if whole_batch_gd and largest_change <= tol:
             run.history.stop_reason = f"converged: no parameter changed by more than tol={tol:g}"
             return
         if run.stop:
-            run.history.stop_reason = run.stop_reason or "stopped by a callback"
+            run.history.stop_reason = f"interrupted after epoch {epoch + 1}" if interrupted else (run.stop_reason or "stopped by a callback")
             return
     run.history.stop_reason = f"reached epochs={run.epochs}"
 

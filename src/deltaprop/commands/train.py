@@ -14,7 +14,13 @@ examples:
   deltaprop train --data fashion-mnist --layers 256,128 --epochs 5 --out m.safetensors
   deltaprop train --data table.csv --label species --layers 32 --early-stopping 5 --plot plots/
   deltaprop train --activation sigmoid --optimiser sgd --lr 0.5 --schedule cosine --json
+  deltaprop train --data fashion-mnist --epochs 30 --checkpoint run.ckpt   # Ctrl-C, then:
+  deltaprop train --data fashion-mnist --epochs 30 --resume run.ckpt
 """
+
+
+#: Where Ctrl-C saves the training state when no --checkpoint is given.
+INTERRUPTED_CHECKPOINT = "deltaprop-interrupted.ckpt"
 
 
 def add_parser(subparsers):
@@ -60,6 +66,11 @@ def add_parser(subparsers):
     out.add_argument("--out", default=None, metavar="MODEL", help="save the trained model here (.safetensors)")
     out.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="N",
                      help="also save the model to --out every N epochs")
+    out.add_argument("--checkpoint", default=None, metavar="PATH",
+                     help="write the whole training state here after every epoch (for --resume); "
+                     "Ctrl-C stops after the current batch and writes it (default PATH: deltaprop-interrupted.ckpt)")
+    out.add_argument("--resume", default=None, metavar="PATH",
+                     help="continue the run saved in this checkpoint (the network comes from it; give the same data and training options)")
     out.add_argument("--log", default=None, metavar="CSV", help="write the per-epoch history to this CSV file")
     out.add_argument("--plot", default=None, metavar="DIR", help="write history.png, confusion.png and first_layer.png here")
     out.add_argument("--gradient-flow", action="store_true",
@@ -142,7 +153,16 @@ def run(args) -> int:
     started = time.perf_counter()
     data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit)
     data.split_test(0.2, seed=args.seed)  # tables come without a test part
-    net = _build_network(args, data)
+    if args.resume:
+        from deltaprop.checkpoint import load_checkpoint
+        from deltaprop.network import Network
+
+        resume = load_checkpoint(args.resume)
+        net = Network(**resume.config)  # the architecture of the run being continued
+    else:
+        resume = None
+        net = _build_network(args, data)
+    checkpoint = args.checkpoint or args.resume or INTERRUPTED_CHECKPOINT
     save_options = dict(scaling=data.scaling, class_names=data.class_names, image_shape=data.image_shape,
                         training={"data": data.name, "data_source": data.source, "label": args.label, "seed": args.seed})
     callbacks, flow = _callbacks(args, data, net, save_options)
@@ -153,8 +173,13 @@ def run(args) -> int:
         data.X_train, data.y_train,
         optimiser=args.optimiser, learning_rate=args.lr, epochs=args.epochs, batch_size=args.batch_size,
         schedule=args.schedule, momentum=args.momentum, validation_fraction=args.validation_fraction,
-        callbacks=callbacks,
+        callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=1 if (args.checkpoint or args.resume) else 0,
+        resume=resume,
     )
+    interrupted = history.stop_reason.startswith("interrupted")
+    if interrupted:
+        print(f"deltaprop train: {history.stop_reason}; the training state is in {checkpoint}. "
+              f"Continue with the same command plus --resume {checkpoint}", file=sys.stderr)
     seconds = time.perf_counter() - started
 
     summary = {
@@ -213,4 +238,4 @@ def run(args) -> int:
               f"({history.stop_reason}), {seconds:.1f}s")
         for path in written:
             print(f"wrote {path}")
-    return 0
+    return 130 if interrupted else 0

@@ -1,0 +1,835 @@
+"""scikit-learn estimators: drop-in replacements for ``MLPClassifier`` and ``MLPRegressor``.
+
+Swap the import and keep your code::
+
+    from sklearn.neural_network import MLPClassifier       # before
+    from deltaprop import DeltapropClassifier as MLPClassifier   # after
+
+Every parameter of scikit-learn's MLP keeps its name and meaning; deltaprop
+adds ``dropout``, per-layer ``activation`` lists, ``loss``, ``class_weight``,
+``callbacks``, ``dtype`` and the full-batch solver ``"gd"`` (the lecture's
+theta <- theta - eta grad C(theta)). Training is deltaprop's backpropagation
+(``deltaprop.training.fit``); this module only translates scikit-learn's
+conventions:
+
+- scikit-learn's ``alpha`` penalises (alpha / 2) ||W||^2 / n_batch, where
+  n_batch is the number of examples (the sum of their weights, with
+  ``sample_weight``) in the mini-batch. deltaprop's penalty is
+  (lambda / 2) sum_l ||W^l||^2 added to the *mean* cost, so each batch gets
+  lambda = alpha / n_batch (exactly for full-batch solvers; with weights and
+  mini-batches, n_batch times the mean weight).
+- ``learning_rate="invscaling"``/``"adaptive"`` and stopping on ``tol`` /
+  ``n_iter_no_change`` (training loss, or validation score with
+  ``early_stopping=True``, keeping the best weights) follow scikit-learn's
+  rules epoch by epoch, in a callback.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from .activations import ACTIVATIONS, get_activation
+from .callbacks import Callback
+from .losses import LOSSES, get_loss
+from .network import Network
+from .optimisers import LBFGS, SCHEDULES
+from .training import fit as train
+
+__all__ = ["DeltapropClassifier", "DeltapropRegressor"]
+
+SOLVERS = ("sgd", "adam", "lbfgs", "gd")
+STOCHASTIC = ("sgd", "adam", "gd")  # the solvers that step epoch by epoch and support partial_fit
+SKLEARN_RATES = ("constant", "invscaling", "adaptive")
+# scikit-learn's names for deltaprop's activations (out_activation_ uses them).
+SKLEARN_NAMES = {"sigmoid": "logistic"}
+PREDICT_CHUNK = 4096  # rows densified at a time for sparse input
+
+
+class _EncodedNetwork(Network):
+    """A :class:`Network` whose targets arrive already encoded by the estimator.
+
+    The estimator binarises labels itself (as scikit-learn does), so ``fit``
+    receives T of shape (n, N_L) and must not treat a single 0/1 column as
+    labels. It is also picklable: activations and losses from the registries
+    are stored by name.
+    """
+
+    def encode_targets(self, y, *, remember: bool = False):
+        return self.check_T(y, len(y), argument="y")
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["hidden_activations"] = [_by_name(a, ACTIVATIONS) for a in self.hidden_activations]
+        state["output_activation"] = _by_name(self.output_activation, ACTIVATIONS)
+        state["loss_function"] = _by_name(self.loss_function, LOSSES)
+        state["activations"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.hidden_activations = [get_activation(a) for a in self.hidden_activations]
+        self.output_activation = get_activation(self.output_activation)
+        self.loss_function = get_loss(self.loss_function)
+        self.activations = self.hidden_activations + [self.output_activation]
+
+
+def _by_name(obj, registry):
+    """The registry name of obj, or obj itself when it is a custom one (pickled as is)."""
+    return obj.name if registry.get(obj.name) is obj else obj
+
+
+class _SklearnRules(Callback):
+    """scikit-learn's per-batch L2 scaling and per-epoch bookkeeping, learning rate and stopping.
+
+    Updates the estimator's fitted attributes (``loss_curve_``, ``t_``,
+    ``best_loss_``, ``validation_scores_``...) as the epochs end.
+    """
+
+    def __init__(self, est, alpha_per_example: float, stochastic: bool, validation=None) -> None:
+        self.est = est
+        self.alpha_per_example = alpha_per_example  # alpha / (mean example weight)
+        self.stochastic = stochastic
+        self.validation = validation  # (X_val, y_val, sample_weight_val) or None
+        self.n_epochs = 0
+        self.stopped = False  # by scikit-learn's tol / n_iter_no_change rule
+
+    def _set_l2(self, run, n_batch: int) -> None:
+        run.net.l2 = self.alpha_per_example / n_batch
+
+    def on_epoch_begin(self, run, epoch: int) -> None:
+        self._set_l2(run, run.batch_size)
+
+    def on_batch_end(self, run, batch: int, loss: float) -> None:
+        lo = (batch + 1) * run.batch_size  # the next batch starts here
+        if lo < run.n_train:
+            self._set_l2(run, min(run.batch_size, run.n_train - lo))
+
+    def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
+        est = self.est
+        self.n_epochs += 1
+        est.loss_curve_.append(float(logs["loss"]))
+        if not self.stochastic:
+            return
+        est.t_ += run.n_train
+        if self.validation is not None:
+            self._after_validation(run, logs)
+        else:
+            # scikit-learn: count epochs whose loss is not below the best by tol
+            loss = est.loss_curve_[-1]
+            est._no_improvement_count = est._no_improvement_count + 1 if loss > est.best_loss_ - est.tol else 0
+            est.best_loss_ = min(est.best_loss_, loss)
+        if est.solver != "adam" and est.learning_rate == "invscaling":
+            est._learning_rate = est.learning_rate_init / (est.t_ + 1) ** est.power_t
+        if est._no_improvement_count > est.n_iter_no_change:
+            what = "Validation score" if self.validation is not None else "Training loss"
+            message = f"{what} did not improve more than tol={est.tol:f} for {est.n_iter_no_change} consecutive epochs."
+            if est.solver != "adam" and est.learning_rate == "adaptive" and est._learning_rate > 1e-6:
+                est._learning_rate /= 5.0
+                est._no_improvement_count = 0
+                if est.verbose:
+                    print(f"{message} Setting learning rate to {est._learning_rate:f}")
+            else:
+                run.stop, run.stop_reason, self.stopped = True, message, True
+                if est.verbose:
+                    print(f"{message} Stopping.")
+        if est.solver != "adam" and isinstance(est.learning_rate, str) and est.learning_rate in SKLEARN_RATES:
+            run.eta0 = est._learning_rate
+
+    def _after_validation(self, run, logs: dict) -> None:
+        est = self.est
+        Xv, yv, wv = self.validation
+        est.validation_loss_curve_.append(float(logs["val_loss"]))
+        score = est._score_on(Xv, yv, wv)
+        est.validation_scores_.append(score)
+        if est.verbose:
+            print(f"Validation score: {score:f}")
+        est._no_improvement_count = est._no_improvement_count + 1 if score < est.best_validation_score_ + est.tol else 0
+        if score > est.best_validation_score_:
+            est.best_validation_score_ = score
+            est._best_parameters = [p.copy() for p in run.net.parameters()]
+
+    def on_train_end(self, run) -> None:
+        best = getattr(self.est, "_best_parameters", None)
+        if self.validation is not None and best is not None:
+            for p, b in zip(run.net.parameters(), best):  # scikit-learn keeps the best validation weights
+                p[...] = b
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name}: expected one of {list(choices)}; got {value!r}")
+
+
+def _check_number(name: str, value, low=None, high=None, *, low_open=False, high_open=False, integer=False) -> None:
+    kinds = Integral if integer else Real
+    ok = isinstance(value, kinds) and not isinstance(value, bool) and np.isfinite(value)
+    ok = ok and (low is None or (value > low if low_open else value >= low))
+    ok = ok and (high is None or (value < high if high_open else value <= high))
+    if not ok:
+        lo = "" if low is None else f"{'(' if low_open else '['}{low}, "
+        hi = "inf)" if high is None else f"{high}{')' if high_open else ']'}"
+        what = "an integer" if integer else "a number"
+        raise ValueError(f"{name}: expected {what} in {lo or '(-inf, '}{hi}; got {value!r}")
+
+
+def _checked_sample_weight(sample_weight, n: int):
+    """sample_weight as float64 of shape (n,), or None; raises on bad weights."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim == 0:
+        w = np.full(n, float(w))
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight: expected shape ({n},), one weight per row of X; got shape {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("sample_weight: expected finite weights >= 0; got negative, NaN or infinite weights")
+    if w.sum() <= 0:
+        raise ValueError("sample_weight: all weights are zero; expected at least one positive weight")
+    return w
+
+
+class _DeltapropMLP(BaseEstimator):
+    """What the classifier and regressor share; see their docstrings."""
+
+    # ------------------------------------------------------------------ parameters
+
+    def _hidden_sizes(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if not hasattr(sizes, "__iter__") else list(sizes)
+        for s in sizes:
+            if isinstance(s, bool) or not isinstance(s, Integral) or s < 1:
+                raise ValueError(f"hidden_layer_sizes: expected integers >= 1 (N_1, ..., N_(L-1)); got {self.hidden_layer_sizes!r}")
+        return [int(s) for s in sizes]
+
+    def _check_params(self) -> None:
+        self._hidden_sizes()
+        _check_choice("solver", self.solver, SOLVERS)
+        _check_number("alpha", self.alpha, 0)
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            _check_number("batch_size", self.batch_size, 1, integer=True)
+        if not callable(self.learning_rate):
+            _check_choice("learning_rate", self.learning_rate, SKLEARN_RATES + tuple(s for s in SCHEDULES if s != "constant"))
+        _check_number("learning_rate_init", self.learning_rate_init, 0, low_open=True)
+        _check_number("power_t", self.power_t, 0)
+        _check_number("max_iter", self.max_iter, 1, integer=True)
+        _check_number("tol", self.tol, 0)
+        _check_number("momentum", self.momentum, 0, 1, high_open=True)
+        _check_number("validation_fraction", self.validation_fraction, 0, 1, high_open=True)
+        _check_number("beta_1", self.beta_1, 0, 1, high_open=True)
+        _check_number("beta_2", self.beta_2, 0, 1, high_open=True)
+        _check_number("epsilon", self.epsilon, 0, low_open=True)
+        _check_number("n_iter_no_change", self.n_iter_no_change, 1, integer=True)
+        _check_number("max_fun", self.max_fun, 1, integer=True)
+        for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name}: expected True or False; got {getattr(self, name)!r}")
+        try:
+            dtype_ok = self.dtype is None or np.dtype(self.dtype) in (np.float32, np.float64)
+        except TypeError:
+            dtype_ok = False
+        if not dtype_ok:
+            raise ValueError(f"dtype: expected None (the dtype of X), 'float32' or 'float64'; got {self.dtype!r}")
+        if self.callbacks is not None and not hasattr(self.callbacks, "__iter__"):
+            raise TypeError(f"callbacks: expected a list of callback objects or None; got {type(self.callbacks).__name__}")
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on (X, y).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            float32 input trains in float32 (unless ``dtype`` says otherwise);
+            anything else in float64. Sparse input is densified.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels (any type; an indicator matrix for multi-label), or
+            real targets for the regressor.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights of the examples' costs, C = sum_n w_n c_n / sum_n w_n.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def _check_solver(self) -> bool:
+        if self.solver not in STOCHASTIC:
+            raise AttributeError(f"partial_fit is only available for the solvers {list(STOCHASTIC)}; got solver={self.solver!r}")
+        return True
+
+    def _fit(self, X, y, sample_weight, incremental: bool, classes=None):
+        self._check_params()
+        first_pass = not hasattr(self, "_network") or (not self.warm_start and not incremental)
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        X, T, y_labels = self._validate_input(X, y, incremental, first_pass, classes)
+        sample_weight = self._weights_with_classes(_checked_sample_weight(sample_weight, X.shape[0]), y_labels, incremental)
+        rs = check_random_state(self.random_state)
+        if first_pass:
+            dtype = np.dtype(self.dtype) if self.dtype is not None else X.dtype
+            self._initialise(X.shape[1], T.shape[1], dtype, np.random.default_rng(rs.randint(np.iinfo(np.int32).max)))
+        net = self._network
+        stochastic = self.solver in STOCHASTIC
+        if not incremental:
+            self._learning_rate = float(self.learning_rate_init)
+
+        validation = None
+        if stochastic and self.early_stopping:
+            X, T, y_labels, sample_weight, validation = self._split_validation(X, T, y_labels, sample_weight, rs)
+        n = X.shape[0]
+        mean_weight = 1.0 if sample_weight is None else float(np.mean(sample_weight))
+        if stochastic and self.solver != "gd":
+            if self.batch_size == "auto":
+                batch_size = min(200, n)
+            else:
+                if self.batch_size > n:
+                    warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
+                batch_size = int(np.clip(self.batch_size, 1, n))
+        else:
+            batch_size = n
+        net.l2 = self.alpha / (mean_weight * batch_size)  # alpha / n_batch; the callback adjusts it per batch
+
+        rules = _SklearnRules(self, self.alpha / mean_weight, stochastic, validation)
+        options = dict(
+            epochs=1 if incremental else self.max_iter,
+            batch_size=batch_size,
+            shuffle=self.shuffle,
+            sample_weight=sample_weight,
+            callbacks=[rules, *(self.callbacks or [])],
+            verbose=bool(self.verbose),
+            validation_data=None if validation is None else (validation[0], self._encode(validation[1])),
+        )
+        if self.solver == "lbfgs":
+            options.update(optimiser=LBFGS(max_fun=self.max_fun), tol=self.tol)
+        else:
+            schedule = self.learning_rate if (callable(self.learning_rate) or self.learning_rate in SCHEDULES) else "constant"
+            options.update(
+                optimiser=self.solver,
+                learning_rate=self._learning_rate if self.solver != "adam" else self.learning_rate_init,
+                schedule=schedule,
+                momentum=self.momentum,
+                nesterov=self.nesterovs_momentum,
+                beta_1=self.beta_1,
+                beta_2=self.beta_2,
+                epsilon=self.epsilon,
+                tol=0.0 if self.solver == "gd" else None,  # gd stops by scikit-learn's rules instead
+                optimiser_state=self._optimiser_state if incremental else None,
+            )
+        history = train(net, X, T, **options)
+        self._optimiser_state = history.optimiser_state
+        self.n_iter_ = rules.n_epochs
+        self.loss_ = history.loss[-1]
+        if not incremental and not rules.stopped and self.n_iter_ >= self.max_iter:
+            warnings.warn(
+                f"solver={self.solver!r}: reached max_iter={self.max_iter} and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        return self
+
+    def _initialise(self, n_features: int, n_outputs: int, dtype, rng) -> None:
+        """A fresh network and fresh fitted attributes (first fit, or fit without warm_start)."""
+        output, loss = self._output_and_loss(n_outputs)
+        sizes = [n_features, *self._hidden_sizes(), n_outputs]
+        self._network = _EncodedNetwork(
+            sizes, activation=self.activation, output=output, loss=loss, dropout=self.dropout, seed=rng, dtype=dtype
+        )
+        self._network.multilabel_ = getattr(self, "_multilabel", False)
+        self.n_outputs_ = n_outputs
+        self.n_layers_ = len(sizes)
+        self.out_activation_ = SKLEARN_NAMES.get(self._network.output_activation.name, self._network.output_activation.name)
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self._optimiser_state = None
+        self._learning_rate = float(self.learning_rate_init)
+        self._no_improvement_count = 0
+        self._best_parameters = None
+        if self.solver in STOCHASTIC and self.early_stopping:
+            self.validation_scores_, self.best_validation_score_, self.best_loss_ = [], -np.inf, None
+            self.validation_loss_curve_ = []
+        else:
+            self.validation_scores_ = self.best_validation_score_ = self.validation_loss_curve_ = None
+            self.best_loss_ = np.inf if self.solver in STOCHASTIC else None
+
+    def _split_validation(self, X, T, y_labels, sample_weight, rs):
+        # as scikit-learn: stratified for binary classification only
+        stratify = y_labels if isinstance(self, ClassifierMixin) and self.n_outputs_ == 1 else None
+        arrays = [X, T, y_labels] + ([] if sample_weight is None else [sample_weight])
+        parts = train_test_split(*arrays, random_state=rs, test_size=self.validation_fraction, stratify=stratify)
+        X_tr, X_val, T_tr, _, y_tr, y_val = parts[:6]
+        w_tr, w_val = (parts[6], parts[7]) if sample_weight is not None else (None, None)
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                f"validation_fraction: the validation set has {X_val.shape[0]} example(s); expected at least 2. "
+                "Increase validation_fraction or the size of your data set."
+            )
+        return X_tr, T_tr, y_tr, w_tr, (X_val, y_val, w_val)
+
+    # ------------------------------------------------------------------ prediction
+
+    def _outputs(self, X):
+        """y = a^L of shape (n, N_L) for validated X, densifying sparse input a chunk at a time."""
+        net = self._network
+        if not hasattr(X, "toarray"):
+            return net.predict_output(X)
+        out = np.empty((X.shape[0], net.sizes[-1]), dtype=net.dtype)
+        for lo in range(0, X.shape[0], PREDICT_CHUNK):
+            out[lo : lo + PREDICT_CHUNK] = net.predict_output(X[lo : lo + PREDICT_CHUNK].toarray())
+        return out
+
+    def _forward(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
+        return self._outputs(X)
+
+    # ------------------------------------------------------------------ parameters, both orientations
+
+    @property
+    def weights_(self) -> list:
+        """W^l for l = 1..L, shape (N_l, N_{l-1}) (the lecture's orientation); the arrays themselves."""
+        check_is_fitted(self)
+        return self._network.weights
+
+    @property
+    def biases_(self) -> list:
+        """b^l for l = 1..L, shape (N_l,)."""
+        check_is_fitted(self)
+        return self._network.biases
+
+    @property
+    def coefs_(self) -> list:
+        """scikit-learn's orientation: ``coefs_[i]`` = (W^{i+1})^T, shape (N_i, N_{i+1}) (views)."""
+        return [W.T for W in self.weights_]
+
+    @property
+    def intercepts_(self) -> list:
+        """scikit-learn's name for the biases: ``intercepts_[i]`` = b^{i+1}, shape (N_{i+1},)."""
+        return list(self.biases_)
+
+    @property
+    def network_(self) -> Network:
+        """The trained :class:`deltaprop.Network`."""
+        check_is_fitted(self)
+        return self._network
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+_PARAMETERS_DOC = """
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int, default=(100,)
+        N_1, ..., N_{L-1}: the sizes of the hidden layers.
+    activation : str or sequence of str, default="relu"
+        sigma of the hidden layers, one name for all or one per hidden layer:
+        ``"logistic"`` (= ``"sigmoid"``), ``"tanh"``, ``"relu"``,
+        ``"leaky_relu"``, ``"identity"``.
+    solver : {"adam", "sgd", "lbfgs", "gd"}, default="adam"
+        ``"gd"`` is deltaprop's full-batch gradient descent.
+    alpha : float >= 0, default=1e-4
+        L2 strength as in scikit-learn: penalty (alpha / 2) ||W||^2 / n_batch.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size for sgd and adam; "auto" is min(200, n_samples).
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        eta schedule for sgd and gd, as in scikit-learn (ignored by adam).
+        deltaprop's schedules ("step", "cosine", "exponential" or a function
+        (eta0, epoch, n_epochs) -> eta) work with every mini-batch solver.
+    learning_rate_init : float > 0, default=1e-3
+    power_t : float >= 0, default=0.5
+        Exponent of ``invscaling``: eta = learning_rate_init / (t + 1)^power_t.
+    max_iter : int >= 1, default=200
+        Epochs for sgd/adam/gd, iterations for lbfgs.
+    shuffle : bool, default=True
+    random_state : int, RandomState or None
+        Seeds the initial weights, shuffling, dropout and the validation split.
+    tol : float >= 0, default=1e-4
+        Improvement needed over ``n_iter_no_change`` epochs; lbfgs's gtol.
+    verbose : bool, default=False
+        Print one line per epoch.
+    warm_start : bool, default=False
+        Start ``fit`` from the current weights (the optimiser restarts, as in
+        scikit-learn; ``partial_fit`` keeps its state between calls).
+    momentum : float in [0, 1), default=0.9
+    nesterovs_momentum : bool, default=True
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop when the validation
+        score stops improving and keep the best weights.
+    validation_fraction : float in [0, 1), default=0.1
+    beta_1, beta_2 : float in [0, 1), default=0.9, 0.999
+    epsilon : float > 0, default=1e-8
+    n_iter_no_change : int >= 1, default=10
+    max_fun : int >= 1, default=15000
+        Most cost evaluations for lbfgs.
+    dropout : float or sequence of float in [0, 1), default=0
+        Probability of dropping each hidden unit during training (one value
+        for all hidden layers or one per hidden layer).
+    callbacks : list of deltaprop callbacks or None
+        See :mod:`deltaprop.callbacks`; they get each epoch's logs.
+    dtype : None, "float32" or "float64", default=None
+        None follows X (float32 stays float32, everything else is float64).
+"""
+
+_ATTRIBUTES_DOC = """
+    n_features_in_ : int
+    feature_names_in_ : array of str, when X was a DataFrame with string column names.
+    loss_ : float, the training cost C of the last epoch.
+    loss_curve_ : list of float, C per epoch (per iteration for lbfgs), across warm starts.
+    validation_loss_curve_ : list of float or None, the validation cost per epoch (early_stopping).
+    validation_scores_, best_validation_score_ : the validation score per epoch
+        and the best (early_stopping), as in scikit-learn.
+    best_loss_ : float or None, the lowest training cost (stochastic solvers without early_stopping).
+    weights_, biases_ : lists of L arrays: W^l of shape (N_l, N_{l-1}) and b^l of
+        shape (N_l,), the lecture's orientation.
+    coefs_, intercepts_ : scikit-learn's orientation, ``coefs_[i]`` of shape
+        (N_i, N_{i+1}) (the transposes of ``weights_``), for code written for MLP.
+    n_iter_ : int, epochs (lbfgs: iterations) run by the last call.
+    t_ : int, training examples seen by the stochastic solvers.
+    n_layers_ : int, L + 1 (scikit-learn counts the input layer).
+    n_outputs_ : int, N_L.
+    out_activation_ : str, "logistic", "softmax" or "identity".
+    network_ : deltaprop.Network, the trained network.
+"""
+
+
+class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        loss="log_loss",
+        class_weight=None,
+        callbacks=None,
+        dtype=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.loss = loss
+        self.class_weight = class_weight
+        self.callbacks = callbacks
+        self.dtype = dtype
+
+    # -- labels
+
+    def _validate_input(self, X, y, incremental, reset, classes):
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], multi_output=True, dtype=(np.float64, np.float32), reset=reset
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if incremental and not hasattr(self, "classes_"):
+            if classes is None and not type_of_target(y).startswith("multilabel"):
+                raise ValueError("classes: expected the array of all classes on the first call to partial_fit; got None")
+            self._binarizer = LabelBinarizer().fit(y if classes is None else classes)
+            self.classes_ = self._binarizer.classes_
+        elif not hasattr(self, "classes_") or reset:
+            self._binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._binarizer.classes_
+        else:
+            present = unique_labels(y)
+            if self.warm_start and not incremental and set(present) != set(self.classes_):
+                raise ValueError(
+                    f"y: warm_start needs the classes of the previous fit {self.classes_.tolist()}; got {present.tolist()}"
+                )
+            if len(np.setdiff1d(present, self.classes_)):
+                raise ValueError(f"y: has classes not in classes_ {self.classes_.tolist()}; got {present.tolist()}")
+        self._multilabel = self._binarizer.y_type_.startswith("multilabel")
+        return X, self._encode(y), y
+
+    def _encode(self, y):
+        return self._binarizer.transform(y).astype(np.float64)
+
+    def _weights_with_classes(self, sample_weight, y, incremental):
+        if self.class_weight is None:
+            return sample_weight
+        if self._multilabel:
+            raise ValueError("class_weight: not supported for multi-label targets; use sample_weight")
+        if isinstance(self.class_weight, str):
+            if self.class_weight != "balanced":
+                raise ValueError(f"class_weight: expected None, 'balanced' or a dict {{class: weight}}; got {self.class_weight!r}")
+            if incremental:
+                raise ValueError("class_weight: 'balanced' is not supported by partial_fit (the class counts are unknown); use a dict")
+            present = np.unique(y)
+            per_class = dict(zip(present, compute_class_weight("balanced", classes=present, y=y)))
+        elif isinstance(self.class_weight, dict):
+            per_class = self.class_weight
+        else:
+            raise ValueError(f"class_weight: expected None, 'balanced' or a dict {{class: weight}}; got {self.class_weight!r}")
+        w = np.array([float(per_class.get(label, 1.0)) for label in y])
+        return _checked_sample_weight(w if sample_weight is None else w * sample_weight, len(y))
+
+    def _output_and_loss(self, n_outputs: int):
+        softmax = self._binarizer.y_type_ == "multiclass"
+        if isinstance(self.loss, str) and self.loss == "log_loss":
+            return ("softmax", "cross_entropy") if softmax else ("sigmoid", "binary_cross_entropy")
+        loss = get_loss(self.loss, argument="loss")
+        wanted = "softmax" if softmax else "sigmoid"
+        if loss.outputs is not None and wanted not in loss.outputs:
+            kind = "multiclass" if softmax else "binary and multi-label"
+            raise ValueError(f"loss: {loss.name!r} needs output {loss.outputs[0]!r}, which does not fit {kind} targets")
+        return wanted, loss
+
+    def _score_on(self, X, y, sample_weight) -> float:
+        return float(accuracy_score(y, self._labels(self._outputs(X)), sample_weight=sample_weight))
+
+    # -- public API
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch over (X, y), continuing the weights and the optimiser's state.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), or an indicator matrix (multi-label)
+        sample_weight : array-like of shape (n_samples,), optional
+        classes : array of all class labels; required on the first call
+            (not for multi-label), ignored afterwards.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _labels(self, out):
+        if self.n_outputs_ == 1:
+            out = out.ravel()
+        return self._binarizer.inverse_transform(out)
+
+    def predict(self, X):
+        """Class labels, shape (n_samples,), or an indicator matrix (n_samples, n_classes) for multi-label."""
+        return self._labels(self._forward(X))
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, n_classes) in the order of ``classes_``
+        (for multi-label, each label's own probability)."""
+        out = self._forward(X)
+        if self.n_outputs_ == 1:
+            return np.hstack([1 - out, out])
+        return out
+
+    def predict_log_proba(self, X):
+        """log of :meth:`predict_proba`, same shape."""
+        p = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(p, out=p)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class DeltapropRegressor(RegressorMixin, _DeltapropMLP):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        loss="squared_error",
+        callbacks=None,
+        dtype=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.loss = loss
+        self.callbacks = callbacks
+        self.dtype = dtype
+
+    def _validate_input(self, X, y, incremental, reset, classes):
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True,
+            dtype=(np.float64, np.float32), reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        T = y.reshape(len(y), -1).astype(np.float64)
+        if not reset and T.shape[1] != self.n_outputs_:
+            raise ValueError(f"y: expected {self.n_outputs_} target(s) per example as in the previous fit; got {T.shape[1]}")
+        return X, T, y
+
+    def _encode(self, y):
+        return np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+
+    def _weights_with_classes(self, sample_weight, y, incremental):
+        return sample_weight
+
+    def _output_and_loss(self, n_outputs: int):
+        name = "quadratic" if isinstance(self.loss, str) and self.loss == "squared_error" else self.loss
+        loss = get_loss(name, argument="loss")
+        if loss.outputs is not None:
+            raise ValueError(f"loss: {loss.name!r} is a classification loss; expected 'squared_error' for regression")
+        return "identity", loss
+
+    def _score_on(self, X, y, sample_weight) -> float:
+        return float(r2_score(y, self._predict_values(self._outputs(X)), sample_weight=sample_weight))
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over (X, y), continuing the weights and the optimiser's state.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _predict_values(self, out):
+        return out.ravel() if out.shape[1] == 1 else out
+
+    def predict(self, X):
+        """Predicted values, shape (n_samples,) or (n_samples, n_outputs)."""
+        return self._predict_values(self._forward(X))
+
+
+DeltapropClassifier.__doc__ = (
+    """A multi-layer perceptron classifier trained by deltaprop's backpropagation;
+    a drop-in replacement for ``sklearn.neural_network.MLPClassifier``.
+
+    Binary targets get one sigmoid output unit, multiclass targets a softmax
+    layer with cross-entropy, multi-label indicator matrices one sigmoid unit
+    per label with binary cross-entropy (as in scikit-learn). Labels may be
+    of any type (strings, integers).
+"""
+    + _PARAMETERS_DOC
+    + """    loss : "log_loss" or a deltaprop loss name (e.g. "quadratic"), default="log_loss"
+    class_weight : dict {class: weight}, "balanced" or None
+        Multiplies each example's weight by its class's weight.
+
+    Attributes
+    ----------
+    classes_ : array of the class labels.
+"""
+    + _ATTRIBUTES_DOC
+)
+
+DeltapropRegressor.__doc__ = (
+    """A multi-layer perceptron regressor trained by deltaprop's backpropagation;
+    a drop-in replacement for ``sklearn.neural_network.MLPRegressor``.
+
+    The output layer is the identity with the quadratic cost 1/2 ||y - t||^2
+    (summed over outputs; scikit-learn's ``loss_curve_`` divides it by the
+    number of outputs, the gradient is the same). Multi-output targets work.
+"""
+    + _PARAMETERS_DOC
+    + """    loss : "squared_error" (= deltaprop's "quadratic"), default="squared_error"
+
+    Attributes
+    ----------
+"""
+    + _ATTRIBUTES_DOC
+)

@@ -1,0 +1,411 @@
+"""DeltapropClassifier / DeltapropRegressor: scikit-learn's own estimator checks,
+the meta-estimators, round trips, target types, and a comparison with MLP."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn import datasets
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from threadpoolctl import threadpool_limits
+
+import deltaprop
+from deltaprop import Callback
+from deltaprop.sklearn import DeltapropClassifier, DeltapropRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_blas_thread():
+    # Small matrices on a shared 2-core machine: BLAS threads only contend (25x slower).
+    with threadpool_limits(limits=1):
+        yield
+
+
+def scaled(name):
+    X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return scaled("iris")
+
+
+# ---------------------------------------------------------------- scikit-learn's checks
+# No check is skipped or marked as expected to fail. Two report "skipped" from inside
+# scikit-learn itself, with its reason: check_array_api_input (SCIPY_ARRAY_API not set,
+# the same for every estimator) and ..._format_decision_function (MLP has no
+# decision_function either).
+
+
+@parametrize_with_checks(
+    [
+        DeltapropClassifier(),
+        DeltapropRegressor(),
+        # the lecture's full-batch gradient descent, per-layer activations
+        DeltapropClassifier(solver="gd", learning_rate_init=0.5, hidden_layer_sizes=(20, 10),
+                            activation=["logistic", "tanh"], max_iter=100),
+        # sgd with momentum and scikit-learn's adaptive learning rate
+        DeltapropRegressor(solver="sgd", learning_rate="adaptive", learning_rate_init=0.003,
+                           hidden_layer_sizes=(30,), max_iter=100, n_iter_no_change=3),
+    ]
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+# ---------------------------------------------------------------- meta-estimators
+
+
+def test_pipeline_scales_then_fits(iris):
+    X, y = datasets.load_iris(return_X_y=True)  # unscaled: the pipeline scales
+    pipe = make_pipeline(StandardScaler(), DeltapropClassifier(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0))
+    pipe.fit(X, y)
+    direct = DeltapropClassifier(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0).fit(iris[0], y)
+    np.testing.assert_allclose(pipe.predict_proba(X), direct.predict_proba(iris[0]), rtol=1e-6, atol=1e-9)
+    assert pipe.score(X, y) > 0.95
+
+
+def test_grid_search_sets_parameters(iris):
+    X, y = iris
+    grid = GridSearchCV(
+        DeltapropClassifier(hidden_layer_sizes=(8,), solver="lbfgs", random_state=0),
+        {"max_iter": [1, 200]},
+        cv=3,
+    ).fit(X, y)
+    assert grid.best_params_ == {"max_iter": 200}
+    scores = grid.cv_results_["mean_test_score"]
+    assert scores[1] > 0.9 and scores[0] < scores[1]
+    assert grid.best_estimator_.n_iter_ > 1
+
+
+def test_cross_val_score_matches_manual_folds(iris):
+    X, y = iris
+    est = DeltapropClassifier(hidden_layer_sizes=(8,), solver="lbfgs", random_state=0)
+    cv = KFold(3, shuffle=True, random_state=0)
+    scores = cross_val_score(est, X, y, cv=cv)
+    manual = [clone(est).fit(X[tr], y[tr]).score(X[te], y[te]) for tr, te in cv.split(X)]
+    np.testing.assert_array_equal(scores, manual)
+    assert scores.mean() > 0.9
+
+
+# ---------------------------------------------------------------- round trips
+
+
+@pytest.mark.parametrize("Estimator", [DeltapropClassifier, DeltapropRegressor])
+def test_clone_and_pickle_keep_predictions(Estimator, iris):
+    X, y = iris
+    est = Estimator(hidden_layer_sizes=(8,), dropout=0.1, activation="tanh", max_iter=20, random_state=3).fit(X, y)
+    method = est.predict_proba if Estimator is DeltapropClassifier else est.predict
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(getattr(restored, method.__name__)(X), method(X))
+    again = clone(est)
+    assert not hasattr(again, "n_features_in_") and again.get_params() == est.get_params()
+    np.testing.assert_array_equal(getattr(again.fit(X, y), method.__name__)(X), method(X))
+    # the optimiser's state travels too: one more epoch gives the same model either way
+    est.partial_fit(X, y)
+    restored.partial_fit(X, y)
+    np.testing.assert_array_equal(getattr(restored, method.__name__)(X), method(X))
+
+
+# ---------------------------------------------------------------- target types
+
+
+def test_binary_and_multiclass(iris):
+    X, y = iris
+    binary = DeltapropClassifier(hidden_layer_sizes=(8,), solver="lbfgs", random_state=0).fit(X, y == 2)
+    assert binary.out_activation_ == "logistic" and binary.n_outputs_ == 1
+    assert binary.predict_proba(X).shape == (150, 2) and binary.predict(X).dtype == bool
+    multi = DeltapropClassifier(hidden_layer_sizes=(8,), solver="lbfgs", random_state=0).fit(X, y)
+    assert multi.out_activation_ == "softmax" and multi.n_outputs_ == 3 and multi.n_layers_ == 3
+    p = multi.predict_proba(X)
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-12)
+    np.testing.assert_allclose(multi.predict_log_proba(X), np.log(p))
+    np.testing.assert_array_equal(multi.predict(X), multi.classes_[p.argmax(axis=1)])
+    assert multi.score(X, y) > 0.95
+
+
+def test_string_labels(iris):
+    X, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    est = DeltapropClassifier(hidden_layer_sizes=(8,), solver="lbfgs", random_state=0).fit(X, names)
+    assert est.classes_.tolist() == ["setosa", "versicolor", "virginica"]
+    assert set(est.predict(X)) <= set(est.classes_) and est.score(X, names) > 0.95
+
+
+def test_multilabel_indicator_targets():
+    X, Y = datasets.make_multilabel_classification(n_samples=200, n_classes=4, random_state=0)
+    est = DeltapropClassifier(hidden_layer_sizes=(32,), solver="lbfgs", random_state=0).fit(X, Y)
+    assert est.out_activation_ == "logistic" and est.n_outputs_ == 4
+    pred = est.predict(X)
+    assert pred.shape == (200, 4) and set(np.unique(pred)) <= {0, 1}
+    proba = est.predict_proba(X)
+    np.testing.assert_array_equal(pred, (proba >= 0.5).astype(pred.dtype))
+    assert est.score(X, Y) > 0.8  # subset accuracy on the training set
+
+
+def test_multi_output_regression():
+    X, Y = datasets.make_regression(n_samples=200, n_features=5, n_targets=3, noise=1.0, random_state=0)
+    Y = Y / Y.std(axis=0)
+    est = DeltapropRegressor(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0).fit(X, Y)
+    assert est.out_activation_ == "identity" and est.predict(X).shape == (200, 3)
+    assert est.score(X, Y) > 0.95
+    single = DeltapropRegressor(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0).fit(X, Y[:, 0])
+    assert single.predict(X).shape == (200,)
+
+
+# ---------------------------------------------------------------- input types
+
+
+def test_dataframe_records_feature_names(iris):
+    import pandas as pd  # in the 'test' extra: a missing pandas fails here rather than skipping
+    X, y = iris
+    df = pd.DataFrame(X, columns=["sepal_l", "sepal_w", "petal_l", "petal_w"])
+    est = DeltapropClassifier(hidden_layer_sizes=(8,), solver="lbfgs", random_state=0).fit(df, y)
+    assert est.feature_names_in_.tolist() == list(df.columns)
+    with pytest.warns(UserWarning, match="feature names"):
+        np.testing.assert_array_equal(est.predict(df), est.predict(X))
+    with pytest.raises(ValueError, match="feature names"):
+        est.predict(df.rename(columns={"sepal_l": "other"}))
+
+
+def test_sparse_input_equals_dense():
+    X, y = datasets.make_classification(n_samples=150, n_features=30, n_informative=5, random_state=0)
+    X[np.abs(X) < 1] = 0
+    dense = DeltapropClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(X, y)
+    for fmt in (sp.csr_matrix, sp.csc_array):
+        sparse = DeltapropClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(fmt(X), y)
+        np.testing.assert_allclose(sparse.predict_proba(fmt(X)), dense.predict_proba(X), rtol=1e-10, atol=1e-12)
+
+
+def test_float32_stays_float32_unless_dtype_says(iris):
+    X, y = iris
+    est = DeltapropClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X.astype(np.float32), y)
+    assert est.predict_proba(X).dtype == np.float32 and est.coefs_[0].dtype == np.float32
+    est = DeltapropClassifier(hidden_layer_sizes=(8,), max_iter=5, dtype="float64", random_state=0)
+    assert est.fit(X.astype(np.float32), y).predict_proba(X).dtype == np.float64
+
+
+# ---------------------------------------------------------------- weights
+
+
+def test_integer_sample_weight_equals_repetition(iris):
+    X, y = iris
+    w = np.random.default_rng(0).integers(0, 3, len(y))
+    kw = dict(hidden_layer_sizes=(8,), solver="lbfgs", alpha=0.1, random_state=0)
+    weighted = DeltapropClassifier(**kw).fit(X, y, sample_weight=w)
+    repeated = DeltapropClassifier(**kw).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+    np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-6, atol=1e-8)
+
+
+def test_class_weight_shifts_decisions_and_balanced_equals_sample_weight():
+    X, y = datasets.make_classification(n_samples=300, weights=[0.9, 0.1], flip_y=0.05, random_state=0)
+    kw = dict(hidden_layer_sizes=(8,), solver="lbfgs", alpha=1.0, random_state=0)
+    plain = DeltapropClassifier(**kw).fit(X, y)
+    heavy = DeltapropClassifier(class_weight={1: 20.0}, **kw).fit(X, y)
+    assert (heavy.predict(X) == 1).sum() > (plain.predict(X) == 1).sum()
+    balanced = DeltapropClassifier(class_weight="balanced", **kw).fit(X, y)
+    manual = DeltapropClassifier(**kw).fit(X, y, sample_weight=compute_sample_weight("balanced", y))
+    np.testing.assert_allclose(balanced.predict_proba(X), manual.predict_proba(X), rtol=1e-10)
+    with pytest.raises(ValueError, match="class_weight"):
+        DeltapropClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
+
+
+# ---------------------------------------------------------------- incremental training
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_partial_fit_continues_the_optimiser(solver, iris):
+    X, y = iris
+    kw = dict(hidden_layer_sizes=(8,), solver=solver, shuffle=False, batch_size=50, learning_rate_init=0.01, random_state=0)
+    whole = DeltapropClassifier(max_iter=3, **kw).fit(X, y)
+    steps = DeltapropClassifier(**kw)
+    for _ in range(3):
+        steps.partial_fit(X, y, classes=np.unique(y))
+    # equal only if the momentum / Adam moments and step count carried over between calls
+    for a, b in zip(steps.weights_, whole.weights_):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert steps.loss_curve_ == pytest.approx(whole.loss_curve_, rel=1e-10)
+    assert steps.t_ == whole.t_ == 450
+
+
+def test_partial_fit_needs_classes_first_and_accepts_missing_ones(iris):
+    X, y = iris
+    est = DeltapropClassifier(hidden_layer_sizes=(8,), random_state=0)
+    with pytest.raises(ValueError, match="classes"):
+        est.partial_fit(X, y)
+    est.partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
+    assert est.classes_.tolist() == [0, 1, 2] and est.predict_proba(X).shape == (150, 3)
+    with pytest.raises(ValueError, match="classes"):
+        est.partial_fit(X, y + 5)
+    assert not hasattr(DeltapropClassifier(solver="lbfgs"), "partial_fit")
+
+
+def test_warm_start_continues_from_the_weights(iris):
+    X, y = iris
+    est = DeltapropClassifier(hidden_layer_sizes=(8,), max_iter=20, warm_start=True, random_state=0).fit(X, y)
+    first = [W.copy() for W in est.weights_]
+    est.fit(X, y)
+    assert len(est.loss_curve_) == 40 and est.n_iter_ == 20
+    assert est.loss_curve_[20] < est.loss_curve_[0]  # started where the first fit ended
+    assert not np.allclose(est.weights_[0], first[0])
+    with pytest.raises(ValueError, match="warm_start"):
+        est.fit(X[y < 2], y[y < 2])
+    cold = clone(est).set_params(warm_start=False).fit(X, y)
+    assert len(cold.loss_curve_) == 20
+
+
+# ---------------------------------------------------------------- scikit-learn's rules
+
+
+def test_early_stopping_keeps_the_best_validation_weights():
+    X, y = scaled("digits")
+
+    class KeepValidationSet(Callback):
+        def on_train_begin(self, run):
+            self.X, self.T = run.val_data
+
+    held_out = KeepValidationSet()
+    est = DeltapropClassifier(hidden_layer_sizes=(32,), early_stopping=True, n_iter_no_change=3, max_iter=200,
+                              learning_rate_init=0.01, callbacks=[held_out], random_state=0).fit(X, y)
+    assert est.n_iter_ < 200 and est.best_loss_ is None
+    assert len(est.validation_scores_) == len(est.validation_loss_curve_) == len(est.loss_curve_) == est.n_iter_
+    assert est.best_validation_score_ == max(est.validation_scores_) > 0.9
+    # the kept weights are the best epoch's: recompute that validation score
+    assert len(held_out.X) == 180  # validation_fraction=0.1 of 1797
+    assert est.score(held_out.X, held_out.T.argmax(axis=1)) == pytest.approx(est.best_validation_score_)
+    assert est.validation_scores_[-1] < est.best_validation_score_  # so the last epoch's weights were not kept
+
+
+def test_tol_stops_on_training_loss(iris):
+    X, y = iris
+    est = DeltapropClassifier(hidden_layer_sizes=(8,), tol=10.0, n_iter_no_change=2, random_state=0).fit(X, y)
+    # no epoch improves by 10: the first sets best_loss_, then stop when the count exceeds 2
+    assert est.n_iter_ == 4 == MLPClassifier(hidden_layer_sizes=(8,), tol=10.0, n_iter_no_change=2).fit(X, y).n_iter_
+    assert est.best_loss_ == min(est.loss_curve_)
+
+
+def test_invscaling_learning_rate_follows_sklearn(iris):
+    X, y = iris
+    est = DeltapropClassifier(hidden_layer_sizes=(8,), solver="sgd", learning_rate="invscaling", power_t=0.5,
+                              learning_rate_init=0.1, max_iter=4, tol=0, random_state=0).fit(X, y)
+    n = len(X)
+    expected = [0.1] + [0.1 / (k * n + 1) ** 0.5 for k in (1, 2, 3)]  # eta0 / (t + 1)^power_t, t = examples seen
+    assert est.network_.history.learning_rate == pytest.approx(expected)
+
+
+def test_alpha_means_what_it_means_in_sklearn():
+    # Without hidden layers the cost is convex: both libraries must reach the same optimum,
+    # which depends on alpha's scaling (alpha / (2 n) ||W||^2), the loss and coefs_'s orientation.
+    X, y = scaled("breast_cancer")
+    for Est, Ref, target in [(DeltapropClassifier, MLPClassifier, y), (DeltapropRegressor, MLPRegressor, X[:, 0] + X[:, 1] ** 2)]:
+        kw = dict(hidden_layer_sizes=(), solver="lbfgs", alpha=5.0, tol=1e-10, max_iter=2000, random_state=0)
+        ours, theirs = Est(**kw).fit(X[:, 2:], target), Ref(**kw).fit(X[:, 2:], target)
+        np.testing.assert_allclose(ours.coefs_[0], theirs.coefs_[0], atol=2e-3)  # both stop at L-BFGS's tolerances
+        np.testing.assert_allclose(ours.intercepts_[0], theirs.intercepts_[0], atol=2e-3)
+        assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-6)
+
+
+def test_coefs_are_the_transposed_weights(iris):
+    X, y = iris
+    est = DeltapropClassifier(hidden_layer_sizes=(5, 4), activation=["relu", "logistic"], max_iter=5, random_state=0).fit(X, y)
+    assert [c.shape for c in est.coefs_] == [(4, 5), (5, 4), (4, 3)]
+    assert [W.shape for W in est.weights_] == [(5, 4), (4, 5), (3, 4)]
+    a = np.maximum(X @ est.coefs_[0] + est.intercepts_[0], 0)
+    a = 1 / (1 + np.exp(-(a @ est.coefs_[1] + est.intercepts_[1])))
+    z = a @ est.coefs_[2] + est.intercepts_[2]
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(est.predict_proba(X), p / p.sum(axis=1, keepdims=True), rtol=1e-10)
+
+
+def test_callbacks_verbose_and_dropout(iris, capsys):
+    X, y = iris
+
+    class Count(Callback):
+        epochs = 0
+
+        def on_epoch_end(self, run, epoch, logs):
+            Count.epochs += 1
+
+    est = DeltapropClassifier(hidden_layer_sizes=(8,), max_iter=7, tol=0, callbacks=[Count()], verbose=True,
+                              random_state=0).fit(X, y)
+    assert Count.epochs == 7 == est.n_iter_
+    assert capsys.readouterr().out.count("loss") >= 7
+    dropped = DeltapropClassifier(hidden_layer_sizes=(8,), max_iter=7, dropout=0.5, random_state=0).fit(X, y)
+    assert not np.allclose(dropped.weights_[0], est.weights_[0])
+    np.testing.assert_array_equal(dropped.predict_proba(X), dropped.predict_proba(X))  # no dropout when predicting
+
+
+def test_bad_parameters_name_the_argument(iris):
+    X, y = iris
+    for params, name in [
+        (dict(solver="newton"), "solver"),
+        (dict(alpha=-1.0), "alpha"),
+        (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(learning_rate="sometimes"), "learning_rate"),
+        (dict(dropout=1.5), "dropout"),
+        (dict(activation="swish"), "activation"),
+        (dict(dtype="int8"), "dtype"),
+        (dict(loss="quadratic_hinge"), "loss"),
+        (dict(class_weight="heavy"), "class_weight"),
+    ]:
+        with pytest.raises(ValueError, match=name):
+            DeltapropClassifier(max_iter=1, **params).fit(X, y)
+
+
+def test_importable_from_the_package():
+    assert deltaprop.DeltapropClassifier is DeltapropClassifier
+    assert deltaprop.DeltapropRegressor is DeltapropRegressor
+
+
+def test_max_iter_warns_like_sklearn(iris):
+    X, y = iris
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        DeltapropClassifier(hidden_layer_sizes=(4,), max_iter=2, tol=0).fit(X, y)
+    assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
+
+
+# ---------------------------------------------------------------- comparison with MLP
+
+# Same hyper-parameters for both; mean test score over three random splits.
+COMPARISONS = {
+    "digits": dict(hidden_layer_sizes=(32,), solver="lbfgs", alpha=1.0),
+    "breast_cancer": dict(hidden_layer_sizes=(32,), solver="lbfgs", alpha=1.0),
+    "iris": dict(hidden_layer_sizes=(32,), solver="lbfgs", alpha=1.0),
+    "wine": dict(hidden_layer_sizes=(32,), solver="lbfgs", alpha=1.0),
+    "diabetes": dict(hidden_layer_sizes=(16,), solver="lbfgs", alpha=30.0),
+    "digits-adam": dict(hidden_layer_sizes=(32,), max_iter=100),
+    "breast_cancer-adam": dict(hidden_layer_sizes=(32,), max_iter=100),
+}
+
+
+@pytest.mark.parametrize("case", COMPARISONS)
+def test_within_one_point_of_mlp(case):
+    name = case.split("-")[0]
+    X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    regression = name == "diabetes"
+    ours, theirs = (DeltapropRegressor, MLPRegressor) if regression else (DeltapropClassifier, MLPClassifier)
+    scores = {ours: [], theirs: []}
+    for seed in range(3):
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=seed, stratify=None if regression else y)
+        if regression:
+            y_tr, y_te = (y_tr - y_tr.mean()) / y_tr.std(), (y_te - y_tr.mean()) / y_tr.std()
+        for Est in scores:
+            model = make_pipeline(StandardScaler(), Est(random_state=seed, **COMPARISONS[case])).fit(X_tr, y_tr)
+            scores[Est].append(model.score(X_te, y_te))
+    ours_mean, theirs_mean = np.mean(scores[ours]), np.mean(scores[theirs])
+    assert ours_mean >= theirs_mean - 0.01, f"{case}: deltaprop {ours_mean:.4f}, MLP {theirs_mean:.4f}"
+    assert ours_mean > (0.4 if regression else 0.9)
