@@ -29,6 +29,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from . import kernels
+
 __all__ = [
     "GD",
     "SGD",
@@ -102,6 +104,9 @@ class SGD:
             param -= eta * grad
             return
         (v,) = state
+        if kernels.fusable(param, grad, v):  # one fused pass, same bits as the lines below
+            kernels.momentum_step(param.ravel(), grad.ravel(), v.ravel(), self.momentum, eta, self.nesterov)
+            return
         mu = param.dtype.type(self.momentum)
         v *= mu
         v -= eta * grad  # v <- mu v - eta g
@@ -144,6 +149,9 @@ class Adam:
         t = param.dtype.type
         b1, b2 = self.beta_1, self.beta_2
         eta_t = eta * math.sqrt(1 - b2**step) / (1 - b1**step)
+        if kernels.fusable(param, grad, m, v):  # one fused pass, same bits as the lines below
+            kernels.adam_step(param.ravel(), grad.ravel(), m.ravel(), v.ravel(), b1, b2, self.epsilon, eta_t)
+            return
         m *= t(b1)
         np.multiply(grad, t(1 - b1), out=scratch)
         m += scratch  # m <- b1 m + (1 - b1) g

@@ -1,0 +1,127 @@
+"""The buffered training step (deltaprop.fastpath) and fused optimiser kernels agree with the literal path."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import deltaprop.training as training
+from deltaprop import Network, kernels
+from deltaprop.activations import Activation
+from deltaprop.fastpath import Workspace
+from deltaprop.optimisers import SGD, Adam
+
+from conftest import HIDDEN, PAIRINGS, targets_for
+
+SIZES = [7, 6, 5, 4]
+
+
+def literal_gradients(net, X, T, w, rng, fused):
+    fp = net._forward(X, True, rng)
+    g = net._backward(fp, T, w, fused)
+    return fp.output, g.dW, g.db
+
+
+def assert_close(fast, literal):
+    for f, l in zip(fast, literal):
+        np.testing.assert_allclose(f, l, rtol=1e-10, atol=1e-13)
+
+
+CASES = [
+    (hidden, output, loss, dropout, weighted, l2, fused)
+    for hidden, (output, loss) in itertools.product(HIDDEN, PAIRINGS)
+    for dropout, weighted, l2, fused in [(0.0, False, 0.0, True), (0.3, True, 0.01, True), (0.5, False, 0.0, False)]
+]
+
+
+@pytest.mark.parametrize("hidden,output,loss,dropout,weighted,l2,fused", CASES)
+def test_step_matches_literal_gradients(hidden, output, loss, dropout, weighted, l2, fused):
+    data = np.random.default_rng(7)
+    net = Network(SIZES, activation=hidden, output=output, loss=loss, dropout=dropout, l2=l2, seed=3, dtype="float64")
+    for W in net.weights[:-1]:  # biases nonzero too, so every term of z^l matters
+        W += 0.1
+    net.biases = [data.normal(size=b.shape) for b in net.biases]
+    workspace = Workspace.for_network(net, batch_size=16, fused=fused)
+    for m in (16, 5):  # a full batch, then a shorter last one in the same buffers
+        X = data.normal(size=(m, SIZES[0]))
+        T = targets_for(loss, output, m, SIZES[-1], data)
+        w = data.uniform(0.2, 2.0, size=m) if weighted else None
+        y, dW, db = workspace.step(X, T, w, np.random.default_rng(11))
+        y_ref, dW_ref, db_ref = literal_gradients(net, X, T, w, np.random.default_rng(11), fused)
+        assert_close([y], [y_ref])
+        assert_close(dW, dW_ref)
+        assert_close(db, db_ref)
+
+
+def test_a_wrong_derivative_is_caught(monkeypatch):
+    # The comparison above can fail: break the fast sigmoid derivative and it must differ.
+    net = Network(SIZES, activation="sigmoid", seed=3, dtype="float64")
+    data = np.random.default_rng(0)
+    X, T = data.normal(size=(8, SIZES[0])), np.eye(SIZES[-1])[data.integers(0, SIZES[-1], 8)]
+    workspace = Workspace.for_network(net, 8)
+    monkeypatch.setattr(workspace, "_hidden", ["tanh"] * 2)
+    _, dW, _ = workspace.step(X, T, None, np.random.default_rng(0))
+    _, dW_ref, _ = literal_gradients(net, X, T, None, np.random.default_rng(0), True)
+    assert not np.allclose(dW[0], dW_ref[0])
+
+
+def test_custom_hidden_activation_falls_back_to_the_literal_path():
+    # An Activation object of its own (here a steeper sigmoid under the same name) is not the registry's.
+    steep = Activation("sigmoid", lambda z: 1 / (1 + np.exp(-2 * z)), lambda z, a: 2 * a * (1 - a))
+    net = Network([3, 4, 2], activation=steep, seed=0)
+    assert Workspace.for_network(net, 10) is None
+    net.fit(np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 2, epochs=1)  # still trains
+
+
+def fit(fast, monkeypatch, **network):
+    data = np.random.default_rng(5)
+    X, y = data.normal(size=(130, 12)), data.integers(0, 3, 130)
+    net = Network([12, 10, 8, 3], seed=2, **network)
+    with monkeypatch.context() as m:
+        if not fast:
+            m.setattr(training.Workspace, "for_network", classmethod(lambda cls, *a, **k: None))
+        net.fit(X, y, epochs=3, batch_size=32, sample_weight=data.uniform(0.5, 1.5, 130))
+    return net
+
+
+@pytest.mark.parametrize("network", [dict(activation="relu", dropout=0.2, l2=1e-3), dict(activation="tanh")])
+def test_training_through_the_fast_path_matches_the_literal_path(monkeypatch, network):
+    fast = fit(True, monkeypatch, dtype="float64", **network)
+    literal = fit(False, monkeypatch, dtype="float64", **network)
+    for p, q in zip(fast.parameters(), literal.parameters()):
+        np.testing.assert_allclose(p, q, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fast.history.loss, literal.history.loss, rtol=1e-10)
+
+
+def test_training_is_bit_for_bit_reproducible_from_a_seed(monkeypatch):
+    a = fit(True, monkeypatch, activation="relu", dropout=0.3, dtype="float32")
+    b = fit(True, monkeypatch, activation="relu", dropout=0.3, dtype="float32")
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert p.dtype == np.float32
+        np.testing.assert_array_equal(p, q)
+    c = fit(True, monkeypatch, activation="relu", dropout=0.3, dtype="float32", l2=1e-6)
+    assert not np.array_equal(a.weights[0], c.weights[0])  # and the comparison can see a difference
+
+
+@pytest.mark.skipif(not kernels.AVAILABLE, reason="Numba not importable; the NumPy update is then the only path")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("optimiser", [Adam(), SGD(momentum=0.9), SGD(momentum=0.8, nesterov=True)])
+def test_fused_optimiser_kernels_give_the_numpy_bits(optimiser, dtype):
+    data = np.random.default_rng(1)
+    theta = data.normal(size=(9, 7)).astype(dtype)
+    fused_theta, numpy_theta = theta.copy(), np.asfortranarray(theta)  # Fortran order takes the NumPy lines
+    fused_state, numpy_state = optimiser.init(fused_theta), optimiser.init(numpy_theta)
+    numpy_state = tuple(np.asfortranarray(s) for s in numpy_state)
+    for step in range(1, 6):
+        g = data.normal(size=theta.shape).astype(dtype)
+        optimiser.update(fused_theta, g, fused_state, 0.01, step)
+        optimiser.update(numpy_theta, np.asfortranarray(g), numpy_state, 0.01, step)
+    assert kernels.fusable(fused_theta, g) and not kernels.fusable(numpy_theta, np.asfortranarray(g))
+    np.testing.assert_array_equal(fused_theta, numpy_theta)
+    assert not np.array_equal(fused_theta, theta)
+
+
+def test_add_scaled():
+    y, x = np.arange(6, dtype=np.float32), np.ones(6, dtype=np.float32)
+    kernels.add_scaled(y, x, 0.5)
+    np.testing.assert_array_equal(y, np.arange(6) + 0.5)
