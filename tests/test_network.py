@@ -218,3 +218,14 @@ def test_per_layer_activations():
     net = dp.Network([3, 4, 4, 2], activation=["relu", "tanh"], seed=0)
     assert [a.name for a in net.activations] == ["relu", "tanh", "softmax"]
     assert dp.Network([3, 4, 2], activation="logistic").activations[0].name == "sigmoid"  # scikit-learn's name
+
+
+def test_pickle_round_trip_keeps_predictions(rng):
+    import pickle
+
+    net = dp.Network([3, 5, 4, 2], activation=["relu", "tanh"], seed=0)
+    net.encode_targets(np.array([0, 1]), remember=True)
+    copy = pickle.loads(pickle.dumps(net))
+    X = rng.normal(size=(6, 3)).astype(np.float32)
+    np.testing.assert_array_equal(copy.predict_proba(X), net.predict_proba(X))
+    assert copy.activations[0] is dp.ACTIVATIONS["relu"]  # registry entries come back by name

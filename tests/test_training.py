@@ -246,3 +246,16 @@ def test_demo_reaches_the_promised_accuracy():
     from deltaprop import demo
 
     assert demo.run(verbose=False) >= demo.REQUIRED_ACCURACY
+
+
+def test_a_batch_whose_weights_are_all_zero_is_fine(rng):
+    X = rng.normal(size=(30, 3))
+    y = np.arange(30) % 2
+    w = np.ones(30)
+    w[:10] = 0  # the whole first batch
+    net = dp.Network([3, 4, 2], seed=0, dtype="float64")
+    history = net.fit(X, y, batch_size=10, shuffle=False, sample_weight=w, epochs=2)
+    assert np.isfinite(history.loss).all()
+    # the epoch's cost is the weighted mean: with weights normalised over the data set,
+    # sum over batches of (n_b / n) * mean_b(w c) = (1/n) sum w c
+    assert history.epochs == 2

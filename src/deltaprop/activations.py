@@ -72,6 +72,10 @@ class Activation:
     def __call__(self, z: Array) -> Array:
         return self.forward(z)
 
+    def __reduce__(self):
+        # Pickle a registry entry by name (its functions are lambdas, which pickle cannot store).
+        return (get_activation, (self.name,))
+
 
 def _sigmoid(z: Array) -> Array:
     # scipy's expit is 1 / (1 + e^-z) evaluated without overflow for large |z|.

@@ -61,6 +61,10 @@ class Loss:
     outputs: tuple[str, ...] | None = None
     fused_output: str | None = None
 
+    def __reduce__(self):
+        # Pickle a registry entry by name (its functions are lambdas, which pickle cannot store).
+        return (get_loss, (self.name,))
+
 
 LOSSES: dict[str, Loss] = {
     l.name: l

@@ -424,11 +424,13 @@ class Network:
             return 0.0
         return 0.5 * self.l2 * float(sum(np.vdot(W, W) for W in self.weights))
 
-    def cost_of(self, y: Array, T: Array, sample_weight=None) -> float:
-        """Mean per-example cost of outputs y against encoded targets T, without the penalty."""
+    def cost_of(self, y: Array, T: Array, weights: Array | None = None) -> float:
+        """(1/n) sum_n w_n c(y_n, t_n): the mean per-example cost of outputs y (n, N_L) against
+        encoded targets T (n, N_L), without the penalty. ``weights`` are used as given (the
+        training loop passes a batch's slice of weights normalised over the whole data set)."""
         c = self.loss_function.cost(y, T)
-        if sample_weight is not None:
-            c = c * self._normalised_weights(sample_weight, len(c))
+        if weights is not None:
+            c = c * weights
         return float(np.mean(c, dtype=np.float64))
 
     def loss(self, X, T, *, sample_weight=None) -> float:
@@ -440,8 +442,10 @@ class Network:
         T : array of shape (n, N_L), encoded targets (see :meth:`encode_targets`).
         """
         fp = self.forward(X)
-        T = self.check_T(T, fp.a[0].shape[0])
-        return self.cost_of(fp.output, T, sample_weight) + self.penalty()
+        n = fp.a[0].shape[0]
+        T = self.check_T(T, n)
+        w = None if sample_weight is None else self._normalised_weights(sample_weight, n)
+        return self.cost_of(fp.output, T, w) + self.penalty()
 
     # ------------------------------------------------------------------ targets
 
