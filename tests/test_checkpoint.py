@@ -117,3 +117,37 @@ def test_broken_checkpoints_get_clear_errors(tmp_path):
     (tmp_path / "future.ckpt").write_bytes(len(new_header).to_bytes(8, "little") + new_header + data[8 + header_len :])
     with pytest.raises(ValueError, match=rf"version {FORMAT_VERSION + 1}.*version {FORMAT_VERSION}"):
         load_checkpoint(tmp_path / "future.ckpt")
+
+
+DELTAPROP = [sys.executable, "-m", "deltaprop.cli"]
+TRAIN = ["train", "--dtype", "float64", "--layers", "16", "--batch-size", "100", "--seed", "3"]
+
+
+def test_cli_resume_ends_where_the_uninterrupted_run_ends(tmp_path):
+    def run(*args):
+        done = subprocess.run([*DELTAPROP, *TRAIN, "--quiet", *args], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        assert done.returncode == 0, done.stderr
+
+    run("--epochs", "4", "--out", "whole.safetensors")
+    run("--epochs", "2", "--checkpoint", "run.ckpt")
+    assert load_checkpoint(tmp_path / "run.ckpt").epochs_done == 2
+    run("--epochs", "4", "--resume", "run.ckpt", "--out", "resumed.safetensors")
+    from deltaprop.io import load_model
+
+    whole, resumed = load_model(tmp_path / "whole.safetensors").network, load_model(tmp_path / "resumed.safetensors").network
+    for p, q in zip(whole.parameters(), resumed.parameters()):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_cli_ctrl_c_saves_the_training_state_and_says_how_to_resume(tmp_path):
+    proc = subprocess.Popen([*DELTAPROP, *TRAIN, "--epochs", "500"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    for line in proc.stdout:
+        if line.startswith("epoch"):
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "--resume deltaprop-interrupted.ckpt" in err
+    assert "Traceback" not in err
+    saved = load_checkpoint(tmp_path / "deltaprop-interrupted.ckpt")
+    assert 1 <= saved.epochs_done < 500
