@@ -20,3 +20,13 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .hypothesis
+
+# make bench [BENCH_ARGS=--quick]: installs the bench extra (torch==2.13.0 CPU, threadpoolctl), then
+# runs with OpenBLAS choosing its own kernel for this CPU (no forced OPENBLAS_CORETYPE / L2 size).
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench.py $(BENCH_ARGS)

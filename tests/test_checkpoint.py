@@ -102,9 +102,9 @@ def test_broken_checkpoints_get_clear_errors(tmp_path):
     (tmp_path / "truncated.ckpt").write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match="truncated.ckpt"):
         load_checkpoint(tmp_path / "truncated.ckpt")
-    with pytest.raises(FileNotFoundError, match="no such file"):
+    with pytest.raises(FileNotFoundError, match="missing.ckpt: no such file"):
         load_checkpoint(tmp_path / "missing.ckpt")
-    with pytest.raises(IsADirectoryError, match="expected a file"):
+    with pytest.raises(IsADirectoryError, match="expected a file; got a directory"):
         load_checkpoint(tmp_path)
     # another format version: refused, naming both versions
     header_len = int.from_bytes(data[:8], "little")

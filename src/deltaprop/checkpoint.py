@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from .files import write_atomically
+from .files import existing_file, write_atomically
 
 __all__ = ["save_checkpoint", "load_checkpoint", "Checkpoint", "FORMAT", "FORMAT_VERSION"]
 
@@ -96,11 +95,7 @@ def load_checkpoint(path) -> Checkpoint:
     """
     from safetensors import SafetensorError, safe_open
 
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"checkpoint: expected a file; got the directory {path}")
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"checkpoint: no such file {path}")
+    path = str(existing_file(path, "checkpoint"))
     try:
         with safe_open(path, framework="np") as f:
             meta = json.loads((f.metadata() or {}).get("deltaprop", "null"))

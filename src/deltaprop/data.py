@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import existing_file
+
 __all__ = ["Dataset", "Scaling", "read_idx", "load_dataset", "load_idx_directory", "load_table", "read_inputs", "NAMED"]
 
 Array = np.ndarray
@@ -193,9 +195,7 @@ def read_idx(path) -> Array:
     FileNotFoundError, or ValueError naming the file and what is wrong
     (not gzip/corrupt, bad magic number, unknown type, truncated, trailing bytes).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"IDX file {path}: no such file")
+    path = existing_file(path, "IDX file")
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":  # gzip magic
         try:
@@ -328,9 +328,7 @@ def load_table(path, label: str | int | None = None) -> tuple[Array, Array]:
     ``"y"``; the features are the array ``"X"`` or the only other array).
     Files are never unpickled.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"data file {path}: no such file")
+    path = existing_file(path, "data file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _load_csv(path, "label" if label is None else str(label))
@@ -540,9 +538,7 @@ def read_inputs(path, *, label=None) -> Array:
     -------
     array of shape (n, d), unscaled, in the file's numeric dtype.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"input file {path}: no such file")
+    path = existing_file(path, "input file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         with open(path, newline="", encoding="utf-8") as handle:

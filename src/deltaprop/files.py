@@ -42,3 +42,23 @@ def write_atomically(path, data: bytes | str) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def existing_file(path, what: str) -> Path:
+    """``path`` as a Path to an existing regular file, or an error saying what was expected.
+
+    ``what`` names the file in messages ("model file", "IDX file", ...).
+
+    Raises
+    ------
+    TypeError (not a path), FileNotFoundError, IsADirectoryError, or ValueError
+    for other non-files (a FIFO or device, which reading could block on).
+    """
+    path = check_path(path, what)
+    if not path.exists():
+        raise FileNotFoundError(f"{what} {path}: no such file")
+    if path.is_dir():
+        raise IsADirectoryError(f"{what} {path}: expected a file; got a directory")
+    if not path.is_file():
+        raise ValueError(f"{what} {path}: expected a regular file")
+    return path

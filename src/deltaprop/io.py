@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import Scaling
-from .files import check_path, write_atomically
+from .files import check_path, existing_file, write_atomically
 from .network import Network
 
 __all__ = ["SavedModel", "save_model", "load_model", "FORMAT_VERSION"]
@@ -238,9 +238,7 @@ def load_model(path) -> SavedModel:
     ------
     FileNotFoundError, or ValueError naming the file and what is wrong.
     """
-    path = check_path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"model file {path}: no such file")
+    path = existing_file(path, "model file")
     raw = path.read_bytes()
     header, start = _read_header(path, raw)
     version, model = _metadata(path, header)

@@ -14,19 +14,17 @@ Every array must be C-contiguous; callers pass ``ravel()`` views.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import numpy as np
 
-try:  # Numba is a dependency; this guard only keeps ``import deltaprop`` working on odd platforms.
-    from numba import njit
-except ImportError:  # pragma: no cover - exercised only where Numba cannot be installed
-    njit = None
-
 __all__ = ["AVAILABLE", "adam_step", "momentum_step", "add_scaled", "fusable"]
 
-#: Whether the compiled kernels are available (else callers use their NumPy code).
-AVAILABLE = njit is not None
+#: Whether Numba is installed (else callers use their NumPy code). It is a dependency; the
+#: check only keeps deltaprop working where it cannot be installed. Numba itself is imported
+#: on the first update, so that ``import deltaprop`` stays quick (it takes about 0.25 s).
+AVAILABLE = importlib.util.find_spec("numba") is not None
 
 
 def fusable(*arrays: np.ndarray) -> bool:
@@ -37,10 +35,20 @@ def fusable(*arrays: np.ndarray) -> bool:
     )
 
 
-def _jit(function):
-    # error_model="numpy": x / 0 gives inf as in NumPy instead of a Python exception;
-    # that check would otherwise stop LLVM from vectorising the loop.
-    return njit(cache=True, nogil=True, error_model="numpy")(function) if AVAILABLE else function
+class _jit:
+    """Compile ``function`` with Numba on its first call (then cached on disk by Numba)."""
+
+    def __init__(self, function) -> None:
+        self.function, self.compiled = function, None
+
+    def __call__(self, *args):
+        if self.compiled is None:
+            from numba import njit
+
+            # error_model="numpy": x / 0 gives inf as in NumPy instead of a Python exception;
+            # that check would otherwise stop LLVM from vectorising the loop.
+            self.compiled = njit(cache=True, nogil=True, error_model="numpy")(self.function)
+        return self.compiled(*args)
 
 
 @_jit
