@@ -262,9 +262,10 @@ def load_idx_directory(directory, *, name: str | None = None, scale: str = "unit
     files = _find_idx_files(directory)
     if files is None:
         present = sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
+        shown = present[:8] + ([f"... {len(present) - 8} more"] if len(present) > 8 else [])
         raise FileNotFoundError(
             f"data directory {directory}: expected the four MNIST-format IDX files "
-            f"{', '.join(p for _, p in IDX_FILES)}; found {present or 'nothing'}"
+            f"{', '.join(p for _, p in IDX_FILES)}; found {shown or 'nothing'}"
         )
     train_images, y_train = _images_and_labels(files["train images"], files["train labels"], limit)
     test_images, y_test = _images_and_labels(files["test images"], files["test labels"], limit)

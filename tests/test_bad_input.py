@@ -1,0 +1,171 @@
+"""The catalogue of bad input (issue 7): each case gets an exception of the right type whose
+message names the argument and what was expected; the CLI prints one line, exits non-zero and
+shows no traceback unless --debug is given.
+
+More cases live beside the code they guard: ``test_training.py`` (fit and Network arguments),
+``test_optimisers.py``, ``test_sklearn.py``, ``test_io.py``, ``test_data.py``, ``test_checkpoint.py``.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import deltaprop as dp
+from deltaprop.cli import main as cli_main
+from deltaprop.io import save_model
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(20, 4))
+Y = np.arange(20) % 2
+
+
+def fitted():
+    net = dp.Network([4, 3, 2], seed=0)
+    net.fit(X, Y, epochs=1)
+    return net
+
+
+# ---------------------------------------------------------------- Python API
+
+API_CASES = [
+    ("predict with another input size", lambda: fitted().predict(X[:, :3]), ValueError, ["X", "4 features", "(20, 3)"]),
+    ("forward of a 1-D example", lambda: dp.Network([4, 2]).forward(X[0]), ValueError, ["X", "2-D", "(4,)"]),
+    ("forward of strings", lambda: dp.Network([4, 2]).forward(np.full((2, 4), "x")), TypeError, ["X", "numbers"]),
+    ("forward of objects", lambda: dp.Network([4, 2]).forward(np.array([[object()] * 4])), TypeError, ["X", "numbers"]),
+    ("infinite input", lambda: fitted().predict(np.full((2, 4), np.inf)), ValueError, ["X", "finite"]),
+    ("backward with targets of the wrong width", lambda: (lambda n: n.backward(n.forward(X), np.zeros((20, 3))))(dp.Network([4, 2])), ValueError, ["T", "(20, 2)", "(20, 3)"]),
+    ("gradcheck with too few targets", lambda: dp.gradcheck(dp.Network([4, 2], dtype="float64"), X[:3], np.eye(2)[[0, 1]]), ValueError, ["T", "(3, 2)"]),
+    ("labels unseen at fit time", lambda: fitted().encode_targets(np.array([0, 7])), ValueError, ["y", "[7]", "classes"]),
+    ("one class for a binary output", lambda: dp.Network([4, 1]).fit(X, np.zeros(20)), ValueError, ["y", "2 classes"]),
+    ("one string class for two outputs", lambda: dp.Network([4, 2]).fit(X, np.array(["a"] * 20)), ValueError, ["y", "['a']", "N_L = 2"]),
+    ("one example cannot be split for validation", lambda: dp.Network([4, 2]).fit(X[:1], Y[:1], validation_fraction=0.5), ValueError, ["validation_fraction"]),
+    ("validation data of another width", lambda: dp.Network([4, 2]).fit(X, Y, validation_data=(X[:, :2], Y)), ValueError, ["validation_data X", "4 features"]),
+    ("validation data that is not a pair", lambda: dp.Network([4, 2]).fit(X, Y, validation_data=X), ValueError, ["validation_data", "pair"]),
+    ("negative sample weights", lambda: dp.Network([4, 2]).fit(X, Y, sample_weight=-np.ones(20)), ValueError, ["sample_weight", ">= 0"]),
+    ("sample weights of another length", lambda: dp.Network([4, 2]).fit(X, Y, sample_weight=np.ones(3)), ValueError, ["sample_weight", "(20,)", "(3,)"]),
+    ("unknown schedule", lambda: dp.Network([4, 2]).fit(X, Y, schedule="warmup"), ValueError, ["schedule", "warmup", "cosine"]),
+    ("sizes that are not a list", lambda: dp.Network(5), TypeError, ["sizes", "sequence"]),
+    ("negative checkpoint interval", lambda: dp.Network([4, 2]).fit(X, Y, checkpoint_every=-1), ValueError, ["checkpoint_every", ">= 0"]),
+    ("a model file that does not exist", lambda: dp.load_model("/nonexistent/m.safetensors"), FileNotFoundError, ["model file", "/nonexistent/m.safetensors", "no such file"]),
+    ("a directory in place of a model file", lambda: dp.load_model("/"), IsADirectoryError, ["model file", "directory"]),
+    ("a directory without IDX files", lambda: dp.load_dataset("/usr/share/doc"), FileNotFoundError, ["/usr/share/doc", "IDX files", "more"]),
+    ("an unknown data set name", lambda: dp.load_dataset("cifar-10"), FileNotFoundError, ["cifar-10", "digits"]),
+    ("explain with an example of the wrong length", lambda: dp.explain(dp.Network([4, 2]), np.ones(3), np.array([1.0, 0.0])), ValueError, ["x", "4"]),
+    ("save to a path that is not a path", lambda: save_model(dp.Network([4, 2]), 42), TypeError, ["path"]),
+]
+
+
+@pytest.mark.parametrize("name, call, error, words", API_CASES, ids=[c[0] for c in API_CASES])
+def test_api(name, call, error, words):
+    with pytest.raises(error) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), f"{name}: {word!r} not in {info.value}"
+    assert len(str(info.value)) < 600, "an error message should fit on a screen"
+
+
+# ---------------------------------------------------------------- scikit-learn estimators
+
+SKLEARN_CASES = [
+    ("hidden layer of size 0", dict(hidden_layer_sizes=(0,)), X, Y, ["hidden_layer_sizes", "(0,)"]),
+    ("learning rate 0", dict(learning_rate_init=0), X, Y, ["learning_rate_init", "0"]),
+    ("negative alpha", dict(alpha=-1), X, Y, ["alpha", "-1"]),
+    ("batch size 0", dict(batch_size=0), X, Y, ["batch_size", "0"]),
+    ("unknown solver", dict(solver="foo"), X, Y, ["solver", "foo"]),
+    ("unknown activation", dict(activation="swish"), X, Y, ["activation", "swish"]),
+    ("dropout above 1", dict(dropout=1.2), X, Y, ["dropout", "1.2"]),
+    ("NaN in X", {}, np.full((20, 4), np.nan), Y, ["X", "NaN"]),
+    ("labels of another length", {}, X, Y[:5], ["inconsistent numbers of samples", "[20, 5]"]),
+    ("no examples", {}, X[:0], Y[:0], ["0 sample"]),
+]
+
+
+@pytest.mark.parametrize("name, params, Xb, yb, words", SKLEARN_CASES, ids=[c[0] for c in SKLEARN_CASES])
+def test_sklearn(name, params, Xb, yb, words):
+    with pytest.raises(ValueError) as info, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dp.DeltapropClassifier(max_iter=5, **params).fit(Xb, yb)
+    for word in words:
+        assert word in str(info.value), f"{name}: {word!r} not in {info.value}"
+
+
+def test_sklearn_predict_with_another_number_of_features():
+    clf = dp.DeltapropClassifier(max_iter=5).fit(X, Y)
+    with pytest.raises(ValueError, match="X has 3 features, but DeltapropClassifier is expecting 4"):
+        clf.predict(X[:, :3])
+
+
+def test_sklearn_partial_fit_with_labels_unseen_at_first():
+    clf = dp.DeltapropClassifier().partial_fit(X, Y, classes=[0, 1])
+    with pytest.raises(ValueError, match=r"y: .*\[5, 6\]"):
+        clf.partial_fit(X, Y + 5)
+
+
+# ---------------------------------------------------------------- command line
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad")
+    (d / "strings.csv").write_text("a,b,label\nx,y,0\nz,w,1\n")
+    (d / "empty.csv").write_text("")
+    (d / "three.csv").write_text("a,b,c,label\n" + "".join(f"{i},{i + 1},{i % 3},{i % 2}\n" for i in range(30)))
+    (d / "garbage.safetensors").write_bytes(b"\x00" * 100)
+    (d / "wide.npy").write_bytes(b"")
+    np.save(d / "wide.npy", np.ones((3, 5)))
+    net = dp.Network([64, 8, 10], seed=0)
+    save_model(net, d / "digits.safetensors")
+    return d
+
+
+CLI_CASES = [
+    ("layer size 0", ["train", "--layers", "0"], ["--layers", ">= 1", "'0'"]),
+    ("layer sizes that are not numbers", ["train", "--layers", "a,b"], ["--layers", "integers", "'a,b'"]),
+    ("a data file that does not exist", ["train", "--data", "{d}/missing.csv"], ["missing.csv"]),
+    ("an unknown data set", ["train", "--data", "cifar"], ["cifar"]),
+    ("a negative learning rate", ["train", "--lr", "-1", "--limit", "50"], ["learning_rate", "-1"]),
+    ("an unknown activation", ["train", "--activation", "swish", "--limit", "50"], ["activation", "swish"]),
+    ("dropout of 1.5", ["train", "--dropout", "1.5", "--limit", "50"], ["dropout", "1.5"]),
+    ("validation fraction of 2", ["train", "--validation-fraction", "2"], ["--validation-fraction", "2"]),
+    ("early stopping without validation", ["train", "--early-stopping", "3", "--validation-fraction", "0", "--limit", "50"], ["--early-stopping", "validation"]),
+    ("strings where numbers belong", ["train", "--data", "{d}/strings.csv"], ["strings.csv", "numbers"]),
+    ("an empty CSV file", ["train", "--data", "{d}/empty.csv"], ["empty.csv"]),
+    ("a label column that is not there", ["train", "--data", "{d}/three.csv", "--label", "species"], ["species", "label"]),
+    ("resume from a missing checkpoint", ["train", "--resume", "{d}/missing.ckpt"], ["missing.ckpt", "no such file"]),
+    ("evaluate a missing model", ["evaluate", "{d}/missing.safetensors"], ["missing.safetensors", "no such file"]),
+    ("evaluate a directory", ["evaluate", "{d}"], ["directory"]),
+    ("evaluate a corrupt model file", ["evaluate", "{d}/garbage.safetensors"], ["garbage.safetensors"]),
+    ("a model whose input size differs from the data", ["evaluate", "{d}/digits.safetensors", "--data", "{d}/three.csv"], ["3", "64"]),
+    ("predict inputs of the wrong width", ["predict", "{d}/digits.safetensors", "{d}/wide.npy"], ["64"]),
+    ("info of a missing model", ["info", "{d}/missing.safetensors"], ["no such file"]),
+    ("explain with letters for numbers", ["explain", "--x", "a,b"], ["--x", "numbers", "'a,b'"]),
+]
+
+
+@pytest.mark.parametrize("name, argv, words", CLI_CASES, ids=[c[0] for c in CLI_CASES])
+def test_cli(name, argv, words, files, capsys):
+    argv = [a.format(d=files) for a in argv]
+    status = cli_main(argv)
+    out, err = capsys.readouterr()
+    assert status not in (0, None), f"{name}: exit status {status}"
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"deltaprop {argv[0]}: error: "), err
+    assert "Traceback" not in err
+    for word in words:
+        assert word in lines[0], f"{name}: {word!r} not in {lines[0]}"
+
+
+def test_cli_debug_shows_the_traceback(files):
+    with pytest.raises(FileNotFoundError):
+        cli_main(["--debug", "evaluate", f"{files}/missing.safetensors"])
+    with pytest.raises(FileNotFoundError):
+        cli_main(["evaluate", f"{files}/missing.safetensors", "--debug"])
+
+
+def test_cli_argument_syntax_errors_exit_2_without_traceback(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli_main(["train", "--epochs", "0"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--epochs" in err and "expected an integer >= 1" in err and "Traceback" not in err
