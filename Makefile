@@ -30,3 +30,19 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 
 bench: $(BENCH_STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench.py $(BENCH_ARGS)
+
+# make fuzz [FUZZ_RUNS=10000]: 10,000 Hypothesis cases per file reader, then atheris (coverage-guided)
+# on each reader. The normal `make test` runs a few hundred Hypothesis cases per reader.
+FUZZ_RUNS ?= 10000
+FUZZ_STAMP := $(VENV)/.installed-fuzz
+$(FUZZ_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[fuzz]'
+	touch $(FUZZ_STAMP)
+
+fuzz: $(FUZZ_STAMP)
+	DELTAPROP_FUZZ_EXAMPLES=$(FUZZ_RUNS) $(PY) -m pytest -q tests/test_fuzz.py
+	for reader in idx model checkpoint csv npy npz; do \
+	  log=$$(mktemp); \
+	  $(PY) fuzz/fuzz_readers.py $$reader -runs=$(FUZZ_RUNS) -max_len=4096 >$$log 2>&1 || { cat $$log; exit 1; }; \
+	  echo "$$reader: $$(tail -n 1 $$log)"; rm -f $$log; \
+	done

@@ -240,6 +240,14 @@ def load_model(path) -> SavedModel:
     """
     path = existing_file(path, "model file")
     raw = path.read_bytes()
+    try:
+        return _parse_model(path, raw)
+    except (KeyError, TypeError, AttributeError, IndexError, OverflowError) as exc:
+        # a header that parses as JSON but holds the wrong kinds of values
+        raise ValueError(f"model file {path}: corrupt metadata ({type(exc).__name__}: {exc})") from None
+
+
+def _parse_model(path: Path, raw: bytes) -> SavedModel:
     header, start = _read_header(path, raw)
     version, model = _metadata(path, header)
     net = _build_network(path, model)
