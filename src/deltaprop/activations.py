@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.special import expit
 
 __all__ = ["Activation", "ACTIVATIONS", "get_activation", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS"]
 
@@ -78,8 +77,13 @@ class Activation:
 
 
 def _sigmoid(z: Array) -> Array:
-    # scipy's expit is 1 / (1 + e^-z) evaluated without overflow for large |z|.
-    return expit(z)
+    # 1 / (1 + e^-z), in place on one new array. For z below about -88 (float32) e^-z overflows
+    # to inf and the result is 1/inf = 0, the correctly rounded value, so the warning is silenced.
+    out = np.negative(z)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
 
 
 def _softmax(z: Array) -> Array:
