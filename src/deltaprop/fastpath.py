@@ -30,7 +30,6 @@ loss work, through the registry's functions on the (small) output layer.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
 from . import kernels
 from .activations import ACTIVATIONS, LEAKY_SLOPE
@@ -42,6 +41,16 @@ Array = np.ndarray
 
 #: Hidden activations with an in-place forward and derivative below.
 IN_PLACE_HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
+
+
+def _sigmoid_in_place(z: Array) -> Array:
+    # 1 / (1 + e^-z), the same operations as activations._sigmoid, without its new array;
+    # e^-z overflowing to inf gives 1/inf = 0, the correctly rounded value.
+    np.negative(z, out=z)
+    with np.errstate(over="ignore"):
+        np.exp(z, out=z)
+    z += 1
+    return np.reciprocal(z, out=z)
 
 
 class Workspace:
@@ -116,7 +125,7 @@ class Workspace:
 
     def _activate_in_place(self, name: str, z: Array, m: int) -> Array:
         if name == "sigmoid":
-            expit(z, out=z)  # 1 / (1 + e^-z)
+            _sigmoid_in_place(z)  # 1 / (1 + e^-z)
         elif name == "tanh":
             np.tanh(z, out=z)
         elif name == "relu":
@@ -136,7 +145,7 @@ class Workspace:
             z /= z.sum(axis=1, keepdims=True)
             return z
         if self._fused_output and out.name == "sigmoid":
-            return expit(z, out=z)
+            return _sigmoid_in_place(z)
         self._zL = z.copy()  # sigma'(z^L) of a general output activation needs z^L itself
         y = out.forward(z)
         z[...] = y
