@@ -147,7 +147,12 @@ def test_wrong_shapes_dtypes_and_tensors_are_rejected(tmp_path):
 
     path.write_bytes(original)
     rewrite_header(path, lambda h: h["__metadata__"].update(format_version=str(FORMAT_VERSION + 1)))
-    with pytest.raises(ValueError, match="newer than this deltaprop"):
+    with pytest.raises(ValueError, match=rf"format_version {FORMAT_VERSION + 1} is newer than this deltaprop reads \({FORMAT_VERSION}\)"):
+        load_model(path)
+
+    path.write_bytes(original)
+    rewrite_header(path, lambda h: h["__metadata__"].update(format_version="0"))
+    with pytest.raises(ValueError, match=rf"format_version 0 is older than this deltaprop reads \(1 to {FORMAT_VERSION}\)"):
         load_model(path)
 
     path.write_bytes(original)

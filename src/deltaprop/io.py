@@ -32,6 +32,9 @@ from .network import Network
 __all__ = ["SavedModel", "save_model", "load_model", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
+#: Files from OLDEST_READABLE_VERSION to FORMAT_VERSION load (a new version that only adds
+#: metadata keeps this; one that changes the meaning of old fields raises it).
+OLDEST_READABLE_VERSION = 1
 MAX_HEADER_BYTES = 100 * 1024 * 1024  # safetensors' own limit
 SAFETENSORS_DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
 
@@ -154,6 +157,11 @@ def _metadata(path: Path, header: dict) -> tuple[int, dict]:
         raise ValueError(f"model file {path}: bad format_version {meta.get('format_version')!r}") from None
     if version > FORMAT_VERSION:
         raise ValueError(f"model file {path}: format_version {version} is newer than this deltaprop reads ({FORMAT_VERSION}); upgrade deltaprop")
+    if version < OLDEST_READABLE_VERSION:
+        raise ValueError(
+            f"model file {path}: format_version {version} is older than this deltaprop reads "
+            f"({OLDEST_READABLE_VERSION} to {FORMAT_VERSION}); save the model again with a matching deltaprop"
+        )
     try:
         model = json.loads(meta.get("model", ""))
     except json.JSONDecodeError as exc:
