@@ -257,3 +257,14 @@ def test_digits_read_directly_equal_sklearn_load_digits():
     bunch = load_digits()
     np.testing.assert_array_equal(X, bunch.data)
     np.testing.assert_array_equal(y, bunch.target)
+
+
+def test_idx_header_with_impossible_dimensions_is_refused(tmp_path):
+    # found by atheris: a zero dimension makes the byte count 0, but NumPy cannot reshape to the rest
+    from deltaprop.data import read_idx
+
+    dims = [1717986918, 1717960704, 31, 0]
+    path = tmp_path / "odd.idx"
+    path.write_bytes(bytes([0, 0, 0x08, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims))
+    with pytest.raises(ValueError, match="odd.idx: impossible dimensions"):
+        read_idx(path)

@@ -216,6 +216,8 @@ def read_idx(path) -> Array:
         raise ValueError(f"IDX file {path}: truncated header; expected {header} bytes for {ndim} dimensions, got {len(raw)}")
     shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = IDX_DTYPES[code]
+    if math.prod(s for s in shape if s) >= 2**48:  # NumPy cannot even describe such a shape, empty or not
+        raise ValueError(f"IDX file {path}: impossible dimensions {shape} in the header (corrupt)")
     expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow for huge claimed shapes
     got = len(raw) - header
     if got < expected:
