@@ -103,7 +103,6 @@ def test_training_is_bit_for_bit_reproducible_from_a_seed(monkeypatch):
     assert not np.array_equal(a.weights[0], c.weights[0])  # and the comparison can see a difference
 
 
-@pytest.mark.skipif(not kernels.AVAILABLE, reason="Numba not importable; the NumPy update is then the only path")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("optimiser", [Adam(), SGD(momentum=0.9), SGD(momentum=0.8, nesterov=True)])
 def test_fused_optimiser_kernels_give_the_numpy_bits(optimiser, dtype):
