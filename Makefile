@@ -41,7 +41,7 @@ $(FUZZ_STAMP): $(STAMP) pyproject.toml
 
 fuzz: $(FUZZ_STAMP)
 	DELTAPROP_FUZZ_EXAMPLES=$(FUZZ_RUNS) $(PY) -m pytest -q tests/test_fuzz.py
-	for reader in idx model checkpoint csv npy npz; do \
+	for reader in idx model checkpoint csv npy npz inputs.csv inputs.npy inputs.npz; do \
 	  log=$$(mktemp); \
 	  $(PY) fuzz/fuzz_readers.py $$reader -runs=$(FUZZ_RUNS) -max_len=4096 -artifact_prefix=$$(dirname $$log)/ >$$log 2>&1 || { cat $$log; exit 1; }; \
 	  echo "$$reader: $$(tail -n 1 $$log)"; rm -f $$log; \

@@ -1,7 +1,7 @@
 """Coverage-guided fuzzing of deltaprop's file readers with atheris (``make fuzz``).
 
 usage: python fuzz/fuzz_readers.py READER [atheris/libFuzzer options, e.g. -runs=10000]
-READER is one of: idx, model, checkpoint, csv, npy, npz.
+READER is one of: idx, model, checkpoint, csv, npy, npz, inputs.csv, inputs.npy, inputs.npz.
 
 Each input is written to a file and read; any exception other than the
 documented ValueError (naming the file) is a crash that atheris reports
@@ -16,7 +16,7 @@ import atheris
 
 with atheris.instrument_imports():
     from deltaprop.checkpoint import load_checkpoint
-    from deltaprop.data import load_table, read_idx
+    from deltaprop.data import load_table, read_idx, read_inputs
     from deltaprop.io import load_model
 
 READERS = {
@@ -26,6 +26,9 @@ READERS = {
     "csv": (load_table, ".csv"),
     "npy": (load_table, ".npy"),
     "npz": (load_table, ".npz"),
+    "inputs.csv": (read_inputs, ".csv"),
+    "inputs.npy": (read_inputs, ".npy"),
+    "inputs.npz": (read_inputs, ".npz"),
 }
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import deltaprop as dp
 from deltaprop.checkpoint import load_checkpoint
-from deltaprop.data import load_table, read_idx
+from deltaprop.data import load_table, read_idx, read_inputs
 from deltaprop.io import load_model, save_model
 
 EXAMPLES = int(os.environ.get("DELTAPROP_FUZZ_EXAMPLES", "150"))
@@ -49,6 +49,9 @@ def _valid_files(tmp_dir):
         "csv": b"a,b,label\n1,2,0\n3,4,1\n",
         "npy": npy.getvalue(),
         "npz": npz.getvalue(),
+        "inputs.csv": b"a,b\n1,2\n3,4\n",
+        "inputs.npy": npy.getvalue(),
+        "inputs.npz": npz.getvalue(),
     }
 
 
@@ -60,6 +63,10 @@ READERS = {
     "csv": (lambda p: load_table(p), ".csv"),
     "npy": (lambda p: load_table(p), ".npy"),
     "npz": (lambda p: load_table(p), ".npz"),
+    # the inputs of `deltaprop predict`
+    "inputs.csv": (lambda p: read_inputs(p), ".csv"),
+    "inputs.npy": (lambda p: read_inputs(p), ".npy"),
+    "inputs.npz": (lambda p: read_inputs(p), ".npz"),
 }
 
 

@@ -259,3 +259,17 @@ def test_a_batch_whose_weights_are_all_zero_is_fine(rng):
     # the epoch's cost is the weighted mean: with weights normalised over the data set,
     # sum over batches of (n_b / n) * mean_b(w c) = (1/n) sum w c
     assert history.epochs == 2
+
+
+def test_the_lectures_quadratic_cost_on_class_labels_is_a_classifier(digits):
+    X, y = digits
+    net = dp.Network([64, 32, 10], activation="sigmoid", output="sigmoid", loss="quadratic", seed=0)
+    history = net.fit(X[:1200], y[:1200], learning_rate=0.01, epochs=15, batch_size=32)
+    assert net.is_classifier and list(net.classes_) == list(range(10))
+    assert net.predict(X[:5]).shape == (5,)  # labels, not the 10 outputs
+    assert history.accuracy and net.score(X[1200:], y[1200:]) > 0.9
+    with pytest.raises(ValueError, match="predict_proba: needs a classification loss"):
+        net.predict_proba(X[:5])  # sigmoid outputs trained on a quadratic cost are not probabilities
+    # the same network fitted on real-valued targets afterwards is a regressor again
+    net.fit(X[:100], np.tile(X[:100, :1], (1, 10)), epochs=1)
+    assert not net.is_classifier and net.predict(X[:5]).shape == (5, 10)

@@ -367,12 +367,28 @@ def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
     return X, _parse_labels(np.char.strip(y))
 
 
-def _load_npz(path: Path, label: str) -> tuple[Array, Array]:
+def _read_npz(path: Path) -> dict[str, Array]:
+    """The arrays of a .npz file (never unpickled), or ValueError naming the file."""
     try:
         with np.load(path, allow_pickle=False) as archive:
-            arrays = {k: archive[k] for k in archive.files}
+            return {k: archive[k] for k in archive.files}
     except Exception as exc:  # noqa: BLE001 - zipfile and numpy's header parser raise many kinds on mangled files
         raise ValueError(f"NumPy file {path}: cannot read it ({exc})") from None
+
+
+def _read_npy(path: Path) -> Array:
+    """The array of a .npy file (never unpickled), or ValueError naming the file."""
+    try:
+        _check_npy_size(path)
+        return np.load(path, allow_pickle=False)
+    except Exception as exc:  # noqa: BLE001 - numpy's header parser raises SyntaxError, TokenError, TypeError... on mangled files
+        if str(path) in str(exc):
+            raise
+        raise ValueError(f"NumPy file {path}: cannot read it ({exc})") from None
+
+
+def _load_npz(path: Path, label: str) -> tuple[Array, Array]:
+    arrays = _read_npz(path)
     if label not in arrays:
         raise ValueError(f"NumPy file {path}: no label array {label!r}; it holds {sorted(arrays)} (choose one with --label)")
     others = [k for k in arrays if k != label]
@@ -408,13 +424,7 @@ def _check_npy_size(path: Path) -> None:
 
 
 def _load_npy(path: Path, label) -> tuple[Array, Array]:
-    try:
-        _check_npy_size(path)
-        data = np.load(path, allow_pickle=False)
-    except Exception as exc:  # noqa: BLE001 - numpy's header parser raises SyntaxError, TokenError, TypeError... on mangled files
-        if str(path) in str(exc):
-            raise
-        raise ValueError(f"NumPy file {path}: cannot read it ({exc})") from None
+    data = _read_npy(path)
     if data.dtype.names:  # structured: named fields
         name = "label" if label is None else str(label)
         if name not in data.dtype.names:
@@ -544,8 +554,11 @@ def read_inputs(path, *, label=None) -> Array:
     path = existing_file(path, "input file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        with open(path, newline="", encoding="utf-8") as handle:
-            first = next(csv.reader(handle), None)
+        try:
+            with open(path, newline="", encoding="utf-8") as handle:
+                first = next(csv.reader(handle), None)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise ValueError(f"CSV file {path}: not a UTF-8 CSV file ({exc})") from None
         if not first:
             raise ValueError(f"CSV file {path}: empty")
         try:
@@ -558,27 +571,22 @@ def read_inputs(path, *, label=None) -> Array:
             drop = "label" if label is None else str(label)
             columns = [i for i, h in enumerate(header) if h != drop]
         try:
-            X = np.loadtxt(path, delimiter=",", skiprows=0 if header is None else 1, usecols=columns, dtype=np.float64, ndmin=2)
-        except ValueError as exc:
+            X = np.loadtxt(path, delimiter=",", skiprows=0 if header is None else 1, usecols=columns, dtype=np.float64, ndmin=2, encoding="utf-8")
+        except ValueError as exc:  # UnicodeDecodeError included
             raise ValueError(f"CSV file {path}: expected numbers in every input column ({exc})") from None
     elif suffix == ".npy":
-        try:
-            X = np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise ValueError(f"NumPy file {path}: cannot read it ({exc})") from None
+        X = _read_npy(path)
     elif suffix == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                names = archive.files
-                key = "X" if "X" in names else (names[0] if len(names) == 1 else None)
-                if key is None:
-                    raise ValueError(f"NumPy file {path}: expected an array 'X' (or a single array); it holds {names}")
-                X = archive[key]
-        except (OSError, EOFError) as exc:
-            raise ValueError(f"NumPy file {path}: cannot read it ({exc})") from None
+        arrays = _read_npz(path)
+        key = "X" if "X" in arrays else (next(iter(arrays)) if len(arrays) == 1 else None)
+        if key is None:
+            raise ValueError(f"NumPy file {path}: expected an array 'X' (or a single array); it holds {sorted(arrays)}")
+        X = arrays[key]
     else:
         X = read_idx(path)
     X = np.asarray(X)
+    if X.ndim == 0 or X.size == 0:
+        raise ValueError(f"input file {path}: expected examples of shape (n, d); got an array of shape {X.shape}")
     if X.ndim == 1:
         X = X[None, :]
     if X.ndim > 2:

@@ -296,7 +296,9 @@ class Network:
 
     @property
     def is_classifier(self) -> bool:
-        return self.loss_function.name in CLASSIFICATION_LOSSES
+        """Whether outputs are read as classes: a classification loss, or class labels given to
+        ``fit`` (the lecture's quadratic cost on one-hot targets, say)."""
+        return self.loss_function.name in CLASSIFICATION_LOSSES or self.classes_ is not None
 
     def parameters(self) -> list[Array]:
         """theta = [W^1, b^1, ..., W^L, b^L]: the arrays themselves, not copies."""
@@ -470,11 +472,13 @@ class Network:
                 raise ValueError(f"y: expected labels of shape (n,) or targets of shape (n, {NL}); got {y.shape}")
             if y.dtype.kind not in "biuf":
                 raise TypeError(f"y: expected numeric targets; got dtype {y.dtype}")
-            if remember and self.is_classifier:
+            if remember and self.loss_function.name in CLASSIFICATION_LOSSES:
                 if not np.isin(y, (0, 1)).all():
                     raise ValueError("y: expected one-hot or 0/1 indicator targets for a classification loss")
                 self.classes_ = np.arange(NL)
                 self.multilabel_ = self.loss_function.name == "binary_cross_entropy" and NL > 1
+            elif remember:
+                self.classes_, self.multilabel_ = None, False  # real-valued targets: regression
             return self.check_T(y, len(y), argument="y")
         if y.dtype.kind == "f" and not np.isfinite(y).all():
             raise ValueError("y: expected finite labels; got NaN or infinity")
@@ -526,8 +530,11 @@ class Network:
 
     def predict_proba(self, X) -> Array:
         """Class probabilities, shape (n, n_classes); for one sigmoid unit, columns [1 - y, y]."""
-        if not self.is_classifier:
-            raise ValueError(f"predict_proba: needs a classification loss; the network's loss is {self.loss_function.name!r}")
+        if self.loss_function.name not in CLASSIFICATION_LOSSES:
+            raise ValueError(
+                f"predict_proba: needs a classification loss (cross_entropy or binary_cross_entropy) whose outputs "
+                f"are probabilities; the network's loss is {self.loss_function.name!r} (use predict_output)"
+            )
         y = self.predict_output(X)
         if self.sizes[-1] == 1:
             return np.hstack([1 - y, y])
