@@ -169,3 +169,10 @@ def test_cli_argument_syntax_errors_exit_2_without_traceback(capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "--epochs" in err and "expected an integer >= 1" in err and "Traceback" not in err
+
+
+def test_cli_train_options_without_the_command_train(capsys):
+    # `deltaprop --epochs 0` is `deltaprop train --epochs 0`: train's own error, not "invalid choice"
+    with pytest.raises(SystemExit):
+        cli_main(["--epochs", "0"])
+    assert "--epochs" in capsys.readouterr().err

@@ -34,3 +34,8 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
 def test_path_must_be_a_path():
     with pytest.raises(TypeError, match="path: expected a file name"):
         write_atomically(3, b"")
+
+
+def test_a_missing_directory_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="the directory .*nowhere does not exist"):
+        write_atomically(tmp_path / "nowhere" / "m.bin", b"x")

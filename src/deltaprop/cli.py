@@ -44,11 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    argv = sys.argv[1:] if argv is None else argv
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # `deltaprop`, `deltaprop --debug` or `deltaprop --epochs 5`: train is the default command.
+    first = 1 if argv[:1] == ["--debug"] else 0
+    if first == len(argv) or (argv[first].startswith("-") and argv[first] not in ("-h", "--help")):
+        argv.insert(first, "train")
     args = parser.parse_args(argv)
-    if args.command is None:
-        # `deltaprop` alone: train on the default data set, as `deltaprop train` does.
-        args = parser.parse_args(["train", *argv])
     debug = args.debug or getattr(args, "sub_debug", False)
     try:
         return int(args.run(args) or 0)

@@ -27,6 +27,8 @@ def write_atomically(path, data: bytes | str) -> Path:
     if isinstance(data, str):
         data = data.encode("utf-8")
     directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise FileNotFoundError(f"{path}: cannot write it; the directory {directory} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
