@@ -176,3 +176,20 @@ def test_cli_train_options_without_the_command_train(capsys):
     with pytest.raises(SystemExit):
         cli_main(["--epochs", "0"])
     assert "--epochs" in capsys.readouterr().err
+
+
+def test_explain_refuses_targets_a_cross_entropy_cannot_take():
+    net = dp.Network([2, 3, 1], output="sigmoid", loss="binary_cross_entropy", seed=0)
+    with pytest.raises(ValueError, match=r"t: binary_cross_entropy needs targets in \[0, 1\]"):
+        dp.explain(net, [0.1, 0.2], [2.0])
+    net = dp.Network([2, 3, 2], seed=0)
+    with pytest.raises(ValueError, match="t: cross_entropy needs targets that sum to 1"):
+        dp.explain(net, [0.1, 0.2], np.array([1.0, 1.0]))
+
+
+def test_save_model_refuses_an_image_shape_that_is_not_height_by_width(tmp_path):
+    net = dp.Network([64, 2], seed=0)
+    for shape in [(64,), (4, 4, 4), (8, 9)]:
+        with pytest.raises(ValueError, match="image_shape: expected \\(height, width\\)"):
+            save_model(net, tmp_path / "m.safetensors", image_shape=shape)
+    assert not (tmp_path / "m.safetensors").exists()

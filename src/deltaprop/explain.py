@@ -188,6 +188,11 @@ def _check_example(net: Network, x, t) -> tuple[Array, Array]:
         t = t[0]
     if t.shape != (NL,):
         raise ValueError(f"t: expected a target of {NL} values (N_L = {NL}) or a class label; got shape {t.shape}")
+    loss = net.loss_function.name
+    if loss in ("cross_entropy", "binary_cross_entropy") and not np.all((t >= 0) & (t <= 1)):
+        raise ValueError(f"t: {loss} needs targets in [0, 1] (probabilities); got {t.tolist()}")
+    if loss == "cross_entropy" and not np.isclose(t.sum(), 1):
+        raise ValueError(f"t: cross_entropy needs targets that sum to 1 (a distribution over the classes); got {t.tolist()}")
     X = net.check_X(x[None, :], argument="x")
     T = net.check_T(t[None, :], 1, argument="t")
     return X, T

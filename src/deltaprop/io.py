@@ -91,6 +91,15 @@ def model_config(net: Network) -> dict:
     return {**net.config(), "classes": classes, "multilabel": bool(net.multilabel_)}
 
 
+def _check_image_shape(image_shape, n_inputs: int) -> list[int] | None:
+    if image_shape is None:
+        return None
+    shape = list(image_shape)
+    if len(shape) != 2 or math.prod(shape) != n_inputs:
+        raise ValueError(f"image_shape: expected (height, width) with height * width = N_0 = {n_inputs}; got {tuple(shape)}")
+    return [int(v) for v in shape]
+
+
 def save_model(
     net: Network,
     path,
@@ -123,7 +132,7 @@ def save_model(
         tensors[f"b{l}"] = np.ascontiguousarray(net.biases[l - 1])
     model = model_config(net) | {
         "scaling": (scaling or Scaling()).to_dict(),
-        "image_shape": list(image_shape) if image_shape is not None else None,
+        "image_shape": _check_image_shape(image_shape, net.sizes[0]),
         "class_names": list(class_names) if class_names is not None else None,
         "training": _json_safe(training or {}),
     }
@@ -265,6 +274,8 @@ def _parse_model(path: Path, raw: bytes) -> SavedModel:
     except ValueError as exc:
         raise ValueError(f"model file {path}: {exc}") from None
     image_shape = model.get("image_shape")
+    if image_shape is not None and len(image_shape) != 2:
+        raise ValueError(f"model file {path}: image_shape {image_shape}; expected (height, width)")
     if image_shape is not None and math.prod(image_shape) != net.sizes[0]:
         raise ValueError(f"model file {path}: image_shape {image_shape} does not match N_0 = {net.sizes[0]} inputs")
     return SavedModel(
