@@ -273,3 +273,54 @@ def test_the_lectures_quadratic_cost_on_class_labels_is_a_classifier(digits):
     # the same network fitted on real-valued targets afterwards is a regressor again
     net.fit(X[:100], np.tile(X[:100, :1], (1, 10)), epochs=1)
     assert not net.is_classifier and net.predict(X[:5]).shape == (5, 10)
+
+
+def test_an_update_that_overflows_at_the_end_of_an_epoch_is_caught(tmp_path, rng):
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=20) * 1000
+    net = dp.Network([3, 4, 1], activation="tanh", loss="quadratic", seed=0, dtype="float64")
+    ck = tmp_path / "run.ckpt"
+    net.fit(X, y, optimiser="sgd", momentum=0.0, learning_rate=1e-3, epochs=1, batch_size=20, checkpoint=ck)
+    good = [p.copy() for p in net.parameters()]
+    saved = ck.read_bytes()
+    with pytest.raises(dp.DivergenceError, match="epoch 1"):
+        # one full-batch step per epoch: the loss before it is finite, eta * gradient (> 1e308) is not
+        net.fit(X, y, optimiser="sgd", momentum=0.0, learning_rate=1e307, epochs=3, batch_size=20, checkpoint=ck)
+    for p, q in zip(net.parameters(), good):
+        np.testing.assert_array_equal(p, q)
+    assert ck.read_bytes() == saved  # the last good checkpoint stays
+
+
+def test_a_refused_fit_changes_neither_parameters_nor_classes(tmp_path, rng):
+    X = rng.normal(size=(30, 3))
+    net = dp.Network([3, 4, 3], seed=0, dtype="float64")
+    net.fit(X, np.arange(30) % 3, epochs=1, checkpoint=tmp_path / "adam.ckpt")
+    before = [p.copy() for p in net.parameters()]
+    rng_state = net.rng.bit_generator.state
+    letters = np.array(["a", "b", "c"])[np.arange(30) % 3]
+    with pytest.raises(ValueError, match="validation_data: expected 30 labels"):
+        net.fit(X, letters, validation_data=(X, letters[:7]))
+    with pytest.raises(ValueError, match="resume: the checkpoint was trained with optimiser 'adam'; got 'sgd'"):
+        net.fit(X, letters, optimiser="sgd", resume=tmp_path / "adam.ckpt", validation_fraction=0.2)
+    with pytest.raises(ValueError, match="y: expected 30 labels"):
+        net.fit(X, 3)
+    assert list(net.classes_) == [0, 1, 2]
+    assert net.rng.bit_generator.state == rng_state
+    for p, q in zip(net.parameters(), before):
+        np.testing.assert_array_equal(p, q)
+    with pytest.raises(ValueError, match=r"y: expected 30 labels or targets, one per row of X; got shape \(5,\)"):
+        net.score(X, np.arange(5))
+
+
+def test_accuracy_of_an_epoch_stopped_early_counts_the_examples_seen(rng):
+    X = rng.normal(size=(100, 3))
+    y = (X[:, 0] > 0).astype(int)
+
+    class StopAfterFirstBatch(dp.Callback):
+        def on_batch_end(self, run, batch, loss):
+            run.stop = True
+
+    net = dp.Network([3, 4, 2], seed=0)
+    history = net.fit(X, y, batch_size=10, shuffle=False, epochs=3, callbacks=[StopAfterFirstBatch()])
+    expected = np.mean(net.predict(X[:10]) == y[:10])  # one tiny step later the predictions barely move
+    assert history.accuracy[0] <= 1.0 and history.accuracy[0] >= 0.1
+    assert abs(history.accuracy[0] - expected) <= 0.2

@@ -557,6 +557,8 @@ class Network:
         (averaged over outputs)."""
         pred = self.predict(X)
         y = np.asarray(y)
+        if y.ndim == 0 or len(y) != len(pred):
+            raise ValueError(f"y: expected {len(pred)} labels or targets, one per row of X; got shape {y.shape}")
         if self.is_classifier:
             if self.multilabel_:
                 return float(np.mean(np.all(pred == y, axis=1)))

@@ -225,8 +225,9 @@ def fit(
     fused : bool, take the y - t shortcut for delta^L where it is exact.
     optimiser_state : OptimiserState, optional, from a previous
         ``History.optimiser_state`` of this network: continue with that
-        optimiser, its memory and step count (``optimiser`` and its options
-        are then ignored). Not for lbfgs.
+        optimiser object, its memory and step count. Pass the same
+        ``optimiser`` name as the run that made it (its shapes are checked
+        against it). Not for lbfgs.
     checkpoint : path, optional. Write the whole training state (parameters,
         optimiser memory, epoch, random state, history) there atomically every
         ``checkpoint_every`` epochs, after the last one, and when interrupted
@@ -273,46 +274,18 @@ def fit(
 
     X = net.check_X(X)
     n = len(X)
-    if len(y) != n:
-        raise ValueError(f"y: expected {n} labels or targets, one per row of X; got {len(y)}")
-    T = net.encode_targets(y, remember=True)
-    w = None if sample_weight is None else net._normalised_weights(sample_weight, n)
-
-    ck = None
-    if resume is not None:
-        from .checkpoint import Checkpoint, load_checkpoint
-
-        ck = resume if isinstance(resume, Checkpoint) else load_checkpoint(resume)
-        if ck.config != net.config():
-            raise ValueError(f"resume: the checkpoint is of the network {ck.config}; got {net.config()}")
-    split_seed = None
-    val = None
-    if validation_data is not None:
-        try:
-            Xv, yv = validation_data
-        except (TypeError, ValueError):
-            raise ValueError("validation_data: expected a pair (X_val, y_val)") from None
-        val = (net.check_X(Xv, "validation_data X"), net.encode_targets(yv))
-    elif validation_fraction:
-        # The split draws from its own seed, saved in checkpoints, so that a resumed run holds out the same examples.
-        split_seed = ck.split_seed if ck is not None else int(rng.integers(2**63))
-        X, T, w, val = _split_validation(X, T, w, validation_fraction, np.random.default_rng(split_seed))
-        n = len(X)
-
-    full_batch = isinstance(optimiser, LBFGS) or opt_name == "gd"
-    batch_size = n if full_batch else min(batch_size, n)
-    params = net.parameters()
-    states = [] if isinstance(optimiser, LBFGS) else [optimiser.init(p) for p in params]
-    step = 0
-    if optimiser_state is not None and not isinstance(optimiser, LBFGS):
-        if [tuple(np.shape(a) for a in s) for s in optimiser_state.states] != [tuple(a.shape for a in s) for s in states]:
-            raise ValueError("optimiser_state: expected the state of this network's optimiser (one entry per W^l and b^l); its shapes differ")
-        optimiser, states, step = optimiser_state.optimiser, optimiser_state.states, optimiser_state.step
-    history = History()
-    run = Run(net, optimiser, states, history, epochs, learning_rate, n, batch_size, rng, val_data=val, step=step)
-    run.split_seed, run.checkpoint_path, run.checkpoint_every = split_seed, checkpoint, checkpoint_every
-    if ck is not None:
-        _restore(run, ck)
+    y = y if hasattr(y, "__len__") else np.asarray(y)
+    if np.ndim(y) == 0 or len(y) != n:
+        raise ValueError(f"y: expected {n} labels or targets, one per row of X; got {y!r:.80}")
+    # What the setup changes before training starts (classes, the random state), put back if it raises.
+    before = (net.classes_, net.multilabel_, rng.bit_generator.state)
+    try:
+        run, X, T, w = _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_size, sample_weight,
+                              validation_data, validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume)
+    except BaseException:
+        net.classes_, net.multilabel_, rng.bit_generator.state = before
+        raise
+    optimiser = run.optimiser
 
     from .callbacks import PrintProgress  # callbacks builds on this module
 
@@ -336,6 +309,54 @@ def fit(
     if not isinstance(optimiser, LBFGS):
         history.optimiser_state = OptimiserState(run.optimiser, run.states, run.step)
     return history
+
+
+def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_size, sample_weight, validation_data,
+           validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume):
+    """Targets, weights, validation data, optimiser state and the Run; raises before any parameter changes."""
+    n = len(X)
+    T = net.encode_targets(y, remember=True)
+    w = None if sample_weight is None else net._normalised_weights(sample_weight, n)
+
+    ck = None
+    if resume is not None:
+        from .checkpoint import Checkpoint, load_checkpoint
+
+        ck = resume if isinstance(resume, Checkpoint) else load_checkpoint(resume)
+        if ck.config != net.config():
+            raise ValueError(f"resume: the checkpoint is of the network {ck.config}; got {net.config()}")
+    split_seed = None
+    val = None
+    if validation_data is not None:
+        try:
+            Xv, yv = validation_data
+        except (TypeError, ValueError):
+            raise ValueError("validation_data: expected a pair (X_val, y_val)") from None
+        Xv = net.check_X(Xv, "validation_data X")
+        if np.ndim(yv) == 0 or len(yv) != len(Xv):
+            raise ValueError(f"validation_data: expected {len(Xv)} labels or targets, one per row of X_val; got {np.shape(yv)}")
+        val = (Xv, net.encode_targets(yv))
+    elif validation_fraction:
+        # The split draws from its own seed, saved in checkpoints, so that a resumed run holds out the same examples.
+        split_seed = ck.split_seed if ck is not None else int(rng.integers(2**63))
+        X, T, w, val = _split_validation(X, T, w, validation_fraction, np.random.default_rng(split_seed))
+        n = len(X)
+
+    full_batch = isinstance(optimiser, LBFGS) or opt_name == "gd"
+    batch_size = n if full_batch else min(batch_size, n)
+    params = net.parameters()
+    states = [] if isinstance(optimiser, LBFGS) else [optimiser.init(p) for p in params]
+    step = 0
+    if optimiser_state is not None and not isinstance(optimiser, LBFGS):
+        if [tuple(np.shape(a) for a in s) for s in optimiser_state.states] != [tuple(a.shape for a in s) for s in states]:
+            raise ValueError("optimiser_state: expected the state of this network's optimiser (one entry per W^l and b^l); its shapes differ")
+        optimiser, states, step = optimiser_state.optimiser, optimiser_state.states, optimiser_state.step
+    history = History()
+    run = Run(net, optimiser, states, history, epochs, learning_rate, n, batch_size, rng, val_data=val, step=step)
+    run.split_seed, run.checkpoint_path, run.checkpoint_every = split_seed, checkpoint, checkpoint_every
+    if ck is not None:
+        _restore(run, ck)
+    return run, X, T, w
 
 
 INTERRUPTED = "interrupted"
@@ -368,13 +389,16 @@ def _restore(run: Run, ck) -> None:
     for k, (p, saved) in enumerate(zip(net.parameters(), ck.params)):
         if saved.shape != p.shape or saved.dtype != p.dtype:
             raise ValueError(f"resume: parameter {k} of the checkpoint has {saved.shape} {saved.dtype}; expected {p.shape} {p.dtype}")
-        p[...] = saved
     saved_name = ck.optimiser["name"]
     if saved_name != getattr(run.optimiser, "name", None):
         raise ValueError(f"resume: the checkpoint was trained with optimiser {saved_name!r}; got {getattr(run.optimiser, 'name', run.optimiser)!r}")
-    run.optimiser = get_optimiser(saved_name, **ck.optimiser["options"])
+    optimiser = get_optimiser(saved_name, **ck.optimiser["options"])
     if [len(s) for s in ck.optimiser_states] != [len(s) for s in run.states]:
         raise ValueError("resume: the checkpoint's optimiser state does not fit this optimiser")
+    # every check passed: only now change the network
+    for p, saved in zip(net.parameters(), ck.params):
+        p[...] = saved
+    run.optimiser = optimiser
     run.states[:] = [tuple(np.array(a) for a in s) for s in ck.optimiser_states]  # writable copies
     net.classes_ = None if ck.classes is None else np.asarray(ck.classes)
     net.multilabel_ = ck.multilabel
@@ -410,11 +434,12 @@ def _save_checkpoint(run: Run, epochs_done: int) -> None:
         save_checkpoint(run.checkpoint_path, run, epochs_done)
 
 
-def _record_epoch(run: Run, epoch: int, loss: float, correct: int | None, eta, seconds: float, notify) -> None:
+def _record_epoch(run: Run, epoch: int, loss: float, correct: int | None, eta, seconds: float, notify, seen: int | None = None) -> None:
+    """Append this epoch's entries to the history; ``seen`` examples (all by default) gave loss and accuracy."""
     h, net = run.history, run.net
     h.loss.append(loss)
     if correct is not None:
-        h.accuracy.append(correct / run.n_train)
+        h.accuracy.append(correct / (seen or run.n_train))
     if run.val_data is not None:
         vl, va = _evaluate(net, *run.val_data)
         h.val_loss.append(vl)
@@ -486,7 +511,15 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
             _save_checkpoint(run, epoch)
             run.history.stop_reason = f"interrupted in epoch {epoch + 1}; parameters of epoch {epoch} kept"
             return
-        _record_epoch(run, epoch, total / n if not run.stop else total / max(hi, 1), correct if classify else None, eta, time.perf_counter() - start, notify)
+        if not all(np.isfinite(p).all() for p in params):  # the epoch's last update overflowed
+            _put_back(run, snapshot)
+            run.history.stop_reason = "diverged"
+            raise DivergenceError(
+                f"the parameters became infinite or NaN in epoch {epoch + 1}; try a smaller learning rate than "
+                f"{eta:g}. The network keeps its parameters from the start of epoch {epoch + 1}."
+            )
+        seen = hi  # fewer than n when a callback stopped the epoch early
+        _record_epoch(run, epoch, total / seen, correct if classify else None, eta, time.perf_counter() - start, notify, seen)
         interrupted = run.stop and run.stop_reason == INTERRUPTED  # Ctrl-C during the epoch's callbacks
         due = run.checkpoint_every and ((epoch + 1) % run.checkpoint_every == 0 or run.stop or epoch + 1 == run.epochs)
         if due or interrupted:
