@@ -89,11 +89,13 @@ def test_divergence_keeps_the_last_good_checkpoint(tmp_path, rng):
     y = rng.normal(size=100) * 1e6
     net = dp.Network([3, 8, 1], activation="relu", loss="quadratic", seed=0, dtype="float64")
     ck = tmp_path / "d.ckpt"
+    net.fit(X, y, optimiser="sgd", learning_rate=1e-9, momentum=0.0, epochs=2, batch_size=10, checkpoint=ck)
     with pytest.raises(dp.DivergenceError):
-        net.fit(X, y, optimiser="sgd", learning_rate=1e-9, momentum=0.0, epochs=2, batch_size=10, checkpoint=ck)
         net.fit(X, y, optimiser="sgd", learning_rate=10.0, momentum=0.0, epochs=50, batch_size=10, checkpoint=ck)
     good = load_checkpoint(ck)
     assert all(np.isfinite(p).all() for p in good.params)
+    for p, saved in zip(net.parameters(), good.params):  # the network is at the last good epoch's parameters
+        assert np.isfinite(p).all()
 
 
 def test_broken_checkpoints_get_clear_errors(tmp_path):

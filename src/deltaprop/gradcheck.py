@@ -96,6 +96,8 @@ def gradcheck(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None, fuse
     -------
     GradcheckResult with the largest relative error per layer.
     """
+    if not (isinstance(eps, (int, float)) and 0 < eps < 1):
+        raise ValueError(f"eps: expected a finite-difference step in (0, 1) such as 1e-6; got {eps!r}")
     net64 = net.astype(np.float64)
     X64 = net64.check_X(X)
     T64 = net64.check_T(T, len(X64))

@@ -118,7 +118,7 @@ class SGD:
 
 @dataclass
 class Adam:
-    """Adam (Kingma & Ba 2015), in the form scikit-learn and PyTorch use.
+    """Adam (Kingma & Ba 2015), in the form scikit-learn uses (epsilon outside the bias correction).
 
     m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
     theta <- theta - eta_t m / (sqrt(v) + eps),  eta_t = eta sqrt(1 - b2^t) / (1 - b1^t)

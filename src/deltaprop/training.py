@@ -157,7 +157,7 @@ def _check_positive_int(name: str, value, minimum: int = 1) -> int:
 
 def _split_validation(X, T, w, fraction, rng):
     if not 0 < fraction < 1:
-        raise ValueError(f"validation_fraction: expected a number in [0, 1); got {fraction!r}")
+        raise ValueError(f"validation_fraction: expected a number in (0, 1), or 0 for none; got {fraction!r}")
     n = len(X)
     n_val = int(round(n * fraction))
     if n_val < 1 or n - n_val < 1:

@@ -35,8 +35,9 @@ def evaluation_data(saved, data_arg, label, limit):
 
     trained_on = saved.training
     data = data_arg or (trained_on.get("data") if trained_on.get("data") in NAMED else trained_on.get("data_source")) or "digits"
-    if label is None and not data_arg:
-        label = trained_on.get("label")
+    if not data_arg:  # the training data: the same label, and the same rows when train used --limit
+        label = trained_on.get("label") if label is None else label
+        limit = trained_on.get("limit") if limit is None else limit
     dataset = load_dataset(data, label=label, limit=limit, scaling=saved.scaling)
     if not data_arg and dataset.X_test is None:
         dataset.split_test(0.2, seed=trained_on.get("seed", 0))  # the test rows train held out

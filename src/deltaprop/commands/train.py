@@ -164,7 +164,8 @@ def run(args) -> int:
         net = _build_network(args, data)
     checkpoint = args.checkpoint or args.resume or INTERRUPTED_CHECKPOINT
     save_options = dict(scaling=data.scaling, class_names=data.class_names, image_shape=data.image_shape,
-                        training={"data": data.name, "data_source": data.source, "label": args.label, "seed": args.seed})
+                        training={"data": data.name, "data_source": data.source, "label": args.label, "seed": args.seed,
+                                  "limit": args.limit})
     callbacks, flow = _callbacks(args, data, net, save_options)
     if not args.quiet and not args.json:
         print(f"training {net} on {data.name}: {len(data.X_train):,} examples "
