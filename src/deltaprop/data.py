@@ -342,12 +342,17 @@ def load_table(path, label: str | int | None = None) -> tuple[Array, Array]:
     raise ValueError(f"data file {path}: expected a .csv, .npy or .npz file, or an IDX directory; got suffix {suffix!r}")
 
 
-def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
+def _first_csv_row(path: Path) -> list[str] | None:
+    """The first row of a CSV file (None when it is empty), or ValueError naming the file."""
     try:
         with open(path, newline="", encoding="utf-8") as handle:
-            header = next(csv.reader(handle), None)
+            return next(csv.reader(handle), None)
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ValueError(f"CSV file {path}: not a UTF-8 CSV file ({exc})") from None
+
+
+def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
+    header = _first_csv_row(path)
     if not header:
         raise ValueError(f"CSV file {path}: empty; expected a header row naming the columns")
     header = [h.strip() for h in header]
@@ -554,11 +559,7 @@ def read_inputs(path, *, label=None) -> Array:
     path = existing_file(path, "input file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        try:
-            with open(path, newline="", encoding="utf-8") as handle:
-                first = next(csv.reader(handle), None)
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise ValueError(f"CSV file {path}: not a UTF-8 CSV file ({exc})") from None
+        first = _first_csv_row(path)
         if not first:
             raise ValueError(f"CSV file {path}: empty")
         try:
