@@ -46,11 +46,14 @@ def test_step_matches_literal_gradients(hidden, output, loss, dropout, weighted,
         X = data.normal(size=(m, SIZES[0]))
         T = targets_for(loss, output, m, SIZES[-1], data)
         w = data.uniform(0.2, 2.0, size=m) if weighted else None
-        y, dW, db = workspace.step(X, T, w, np.random.default_rng(11))
+        step = workspace.step(X, T, w, np.random.default_rng(11), count_correct=net.is_classifier)
         y_ref, dW_ref, db_ref = literal_gradients(net, X, T, w, np.random.default_rng(11), fused)
-        assert_close([y], [y_ref])
-        assert_close(dW, dW_ref)
-        assert_close(db, db_ref)
+        assert_close([step.output], [y_ref])
+        assert_close(step.dW, dW_ref)
+        assert_close(step.db, db_ref)
+        np.testing.assert_allclose(step.cost, net.cost_of(y_ref, T, w), rtol=1e-12)
+        if net.is_classifier:
+            assert step.correct == net.count_correct(y_ref, T)
 
 
 def test_a_wrong_derivative_is_caught(monkeypatch):
@@ -60,7 +63,7 @@ def test_a_wrong_derivative_is_caught(monkeypatch):
     X, T = data.normal(size=(8, SIZES[0])), np.eye(SIZES[-1])[data.integers(0, SIZES[-1], 8)]
     workspace = Workspace.for_network(net, 8)
     monkeypatch.setattr(workspace, "_hidden", ["tanh"] * 2)
-    _, dW, _ = workspace.step(X, T, None, np.random.default_rng(0))
+    dW = workspace.step(X, T, None, np.random.default_rng(0)).dW
     _, dW_ref, _ = literal_gradients(net, X, T, None, np.random.default_rng(0), True)
     assert not np.allclose(dW[0], dW_ref[0])
 
@@ -124,3 +127,22 @@ def test_add_scaled():
     y, x = np.arange(6, dtype=np.float32), np.ones(6, dtype=np.float32)
     kernels.add_scaled(y, x, 0.5)
     np.testing.assert_array_equal(y, np.arange(6) + 0.5)
+
+
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_float32_step_matches_the_literal_path_to_float32_precision(hidden):
+    # The kernels take their constants typed as the arrays; a float64 constant would still pass the
+    # float64 tests above but change the float32 arithmetic (and its speed).
+    data = np.random.default_rng(4)
+    net = Network([30, 20, 10, 5], activation=hidden, seed=1, dtype="float32")
+    X, labels = data.normal(size=(40, 30)).astype(np.float32), data.integers(0, 5, 40)
+    T = net.encode_targets(labels, remember=True)
+    workspace = Workspace.for_network(net, 40)
+    assert workspace._softmax_cross_entropy  # the compiled output layer is the one under test
+    step = workspace.step(X, T, None, np.random.default_rng(0), count_correct=True)
+    y_ref, dW_ref, db_ref = literal_gradients(net, X, T, None, np.random.default_rng(0), True)
+    for fast, ref in zip([step.output, *step.dW, *step.db], [y_ref, *dW_ref, *db_ref]):
+        assert fast.dtype == np.float32
+        np.testing.assert_allclose(fast, ref, rtol=2e-5, atol=1e-6)
+    assert step.correct == net.count_correct(y_ref, T)
+    np.testing.assert_allclose(step.cost, net.cost_of(y_ref, T), rtol=1e-6)

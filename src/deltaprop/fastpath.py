@@ -12,6 +12,11 @@ lecture's equations stay beside the lines that compute them:
     delta^l = sigma'(z^l) (.) (W^{l+1})^T delta^{l+1}
     dC/dW^l = delta^l (a^{l-1})^T,   dC/db^l = delta^l (averaged over the batch)
 
+The element-wise work of a hidden layer runs in two compiled loops of
+:mod:`deltaprop.kernels`: z^l + b^l and sigma in one pass (sigmoid and tanh
+take NumPy's vectorised exp and tanh after it), sigma'(z^l) (.) g and the
+column sums dC/db^l in another.
+
 Two rearrangements, both exact in real arithmetic (``tests/test_fastpath.py``
 checks them against the reference in float64):
 
@@ -23,24 +28,26 @@ checks them against the reference in float64):
   without a pass over the parameters to scale them.
 
 Hidden activations other than the built-in ones fall back to the reference
-path (:meth:`Workspace.for_network` returns None); any output activation and
-loss work, through the registry's functions on the (small) output layer.
+path (:meth:`Workspace.for_network` returns None), as does everything where
+Numba is missing; any output activation and loss work, through the
+registry's functions on the (small) output layer.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
 from . import kernels
 from .activations import ACTIVATIONS, LEAKY_SLOPE
+from .losses import LOSSES
 from .network import Network
 
-__all__ = ["Workspace"]
+__all__ = ["Workspace", "Step"]
 
 Array = np.ndarray
 
-#: Hidden activations with an in-place forward and derivative below.
-IN_PLACE_HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 
 
 def _sigmoid_in_place(z: Array) -> Array:
@@ -51,6 +58,16 @@ def _sigmoid_in_place(z: Array) -> Array:
         np.exp(z, out=z)
     z += 1
     return np.reciprocal(z, out=z)
+
+
+class Step(NamedTuple):
+    """What one training step gives back (see :meth:`Workspace.step`)."""
+
+    output: Array  #: a^L = y, shape (m, N_L)
+    dW: list  #: dC/dW^l for l = 1..L, shaped like ``net.weights``
+    db: list  #: dC/db^l for l = 1..L, shaped like ``net.biases``
+    cost: float  #: the batch's mean cost (1/m) sum_n w_n c(y_n, t_n), without the L2 term
+    correct: int | None  #: correctly classified examples, when asked for
 
 
 class Workspace:
@@ -73,19 +90,26 @@ class Workspace:
         self.delta = [np.empty((n, sizes[l]), dtype=dt) for l in range(1, L + 1)]
         self.dW = [np.empty_like(W) for W in net.weights]
         self.db = [np.empty_like(b) for b in net.biases]
-        widest = max(sizes[1:])
-        self._scratch = np.empty(n * widest, dtype=dt)  # sigma'(z^l) of one layer
-        self._bool = np.empty(n * widest, dtype=bool)  # 1[a^l > 0] and dropout keeps
+        self._keep = np.empty(n * max(sizes[1:]), dtype=bool)  # which units dropout keeps, one layer at a time
         self._hidden = [act.name for act in net.hidden_activations]
         out, loss = net.output_activation, net.loss_function
         # delta^L = y - t where that is exact (see Network.output_delta).
         self._fused_output = fused and loss.fused_output == out.name and out is ACTIVATIONS[out.name]
+        # The registry's softmax + cross-entropy, classifying by argmax: one compiled kernel does the output layer.
+        self._softmax_cross_entropy = (
+            self._fused_output and out.name == "softmax" and loss is LOSSES["cross_entropy"]
+            and sizes[-1] > 1 and not net.multilabel_
+        )
+        self._ones = np.ones(n, dtype=dt)  # the example weights when there are none
 
     @classmethod
     def for_network(cls, net: Network, batch_size: int, fused: bool = True) -> "Workspace | None":
-        """A workspace for ``net``, or None when its hidden activations need the reference path."""
+        """A workspace for ``net``, or None when it needs the reference path (an activation of
+        its own, a dtype other than float32/float64, or no Numba)."""
+        if not kernels.AVAILABLE or net.dtype not in (np.float32, np.float64):
+            return None
         for act in net.hidden_activations:
-            if act.name not in IN_PLACE_HIDDEN or act is not ACTIVATIONS[act.name]:
+            if act.name not in kernels.HIDDEN_KINDS or act is not ACTIVATIONS[act.name]:
                 return None
         return cls(net, batch_size, fused)
 
@@ -94,8 +118,12 @@ class Workspace:
 
     # ------------------------------------------------------------------ forward
 
-    def _forward(self, X: Array, training: bool, rng: np.random.Generator) -> list[Array]:
-        """Fill the buffers for batch X (m, N_0); return [a^0, a^1, ..., a^L] as views."""
+    def _forward(self, X: Array, training: bool, rng: np.random.Generator) -> tuple[list[Array], Array]:
+        """Fill the buffers for batch X (m, N_0).
+
+        Returns [a^0, a^1, ..., a^{L-1}] as views, and W^L a^{L-1} (m, N_L): the
+        output layer's bias and activation come with its delta in :meth:`_output_layer`.
+        """
         net, m = self.net, X.shape[0]
         L = net.n_layers
         acts = [X]
@@ -103,125 +131,105 @@ class Workspace:
         for l in range(1, L + 1):
             W, b = net.weights[l - 1], net.biases[l - 1]
             z = self.a[l - 1][:m]
-            np.matmul(acts[l - 1], W.T, out=z)
-            z += b  # z^l = W^l a^{l-1} + b^l   (a row per example)
+            np.matmul(acts[l - 1], W.T, out=z)  # W^l a^{l-1}   (a row per example)
             if l == L:
-                acts.append(self._output(z))
-                break
-            a = self._activate_in_place(self._hidden[l - 1], z, m)  # a^l = sigma(z^l)
+                return acts, z
+            a = self._activate(self._hidden[l - 1], z, b)  # z^l = W^l a^{l-1} + b^l, a^l = sigma(z^l)
             p = net.dropout[l - 1]
             if training and p > 0:
                 # inverted dropout: keep with probability 1 - p, scale kept units by 1/(1 - p);
                 # the same draws from rng as Network._forward.
                 mask = self.masks[l - 1][:m]
                 rng.random(dtype=net.dtype, out=mask)
-                keep = self._rows(self._bool, m, mask.shape[1])
+                keep = self._rows(self._keep, m, mask.shape[1])
                 np.greater_equal(mask, p, out=keep)
                 np.multiply(keep, net.dtype.type(1 / (1 - p)), out=mask)
                 a = np.multiply(a, mask, out=self.masked[l - 1][:m])
                 self._dropped[l - 1] = True
             acts.append(a)
-        return acts
+        raise AssertionError("unreachable: the loop returns at l = L")
 
-    def _activate_in_place(self, name: str, z: Array, m: int) -> Array:
+    def _activate(self, name: str, z: Array, b: Array) -> Array:
+        """z <- sigma(z + b) in place (z holds W^l a^{l-1} on entry)."""
+        kernels.bias_activation(z, b, kernels.HIDDEN_KINDS[name], LEAKY_SLOPE)  # identity, relu, leaky_relu
         if name == "sigmoid":
             _sigmoid_in_place(z)  # 1 / (1 + e^-z)
         elif name == "tanh":
             np.tanh(z, out=z)
-        elif name == "relu":
-            np.maximum(z, 0, out=z)  # max(0, z)
-        elif name == "leaky_relu":
-            slope_z = self._rows(self._scratch, m, z.shape[1])
-            np.multiply(z, z.dtype.type(LEAKY_SLOPE), out=slope_z)
-            np.maximum(z, slope_z, out=z)  # z if z > 0 else 0.01 z   (slope < 1)
-        return z  # identity: a = z
-
-    def _output(self, z: Array) -> Array:
-        out = self.net.output_activation
-        if self._fused_output and out.name == "softmax":
-            # sigma(z)_i = e^{z_i - max z} / sum_j e^{z_j - max z}, in place
-            np.subtract(z, z.max(axis=1, keepdims=True), out=z)
-            np.exp(z, out=z)
-            z /= z.sum(axis=1, keepdims=True)
-            return z
-        if self._fused_output and out.name == "sigmoid":
-            return _sigmoid_in_place(z)
-        self._zL = z.copy()  # sigma'(z^L) of a general output activation needs z^L itself
-        y = out.forward(z)
-        z[...] = y
         return z
 
-    # ------------------------------------------------------------------ backward
+    # ------------------------------------------------------------------ output layer
 
-    def _backward(self, acts: list[Array], T: Array, w: Array | None) -> None:
-        net, m = self.net, T.shape[0]
-        L = net.n_layers
-        y = acts[L]
-        d = self.delta[L - 1][:m]
+    def _output_layer(self, z: Array, T: Array, w: Array | None, count_correct: bool) -> tuple[Array, float, int | None]:
+        """From z = W^L a^{L-1}: y = a^L, delta^L (times w_n / m) and dC/db^L into the buffers.
+
+        Returns y (m, N_L), the batch's mean cost (1/m) sum_n w_n c(y_n, t_n) and, if
+        ``count_correct``, how many examples it classifies correctly.
+        """
+        net, m, L = self.net, T.shape[0], self.net.n_layers
+        d, db, b = self.delta[L - 1][:m], self.db[L - 1], net.biases[L - 1]
+        if self._softmax_cross_entropy:  # all of the below, for this pair, in one compiled pass
+            cost, correct = kernels.softmax_cross_entropy(z, b, T, self._ones[:m] if w is None else w, d, db)
+            return z, cost, (correct if count_correct else None)
+        z += b  # z^L = W^L a^{L-1} + b^L
+        out = net.output_activation
         if self._fused_output:
+            if out.name == "softmax":
+                # y_i = e^{z_i - max z} / sum_j e^{z_j - max z}, in place
+                np.subtract(z, z.max(axis=1, keepdims=True), out=z)
+                np.exp(z, out=z)
+                y = np.divide(z, z.sum(axis=1, keepdims=True), out=z)
+            else:
+                y = _sigmoid_in_place(z)
             np.subtract(y, T, out=d)  # delta^L = y - t   (sigma'(z^L) (.) nabla C(y), simplified)
         else:
+            y = out.forward(z)
             grad_y = net.loss_function.grad(y, T)  # nabla C(y)
-            d[...] = net.output_activation.vjp(self._zL, y, grad_y)  # delta^L = sigma'(z^L) (.) nabla C(y)
+            d[...] = out.vjp(z, y, grad_y)  # delta^L = sigma'(z^L) (.) nabla C(y)
         # 1/n of the batch mean (times the example weights) once, here; see the module docstring.
         if w is None:
             d *= net.dtype.type(1 / m)
         else:
             d *= (w * net.dtype.type(1 / m))[:, None]
+        np.sum(d, axis=0, out=db)  # dC/db_i^L = delta_i^L
+        return y, net.cost_of(y, T, w), (net.count_correct(y, T) if count_correct else None)
+
+    # ------------------------------------------------------------------ backward
+
+    def _backward(self, acts: list[Array], m: int) -> None:
+        """delta^l for l = L-1 .. 1 from delta^L, then every dC/dW^l (and dC/db^l of the hidden layers)."""
+        net, L = self.net, self.net.n_layers
         for l in range(L - 1, 0, -1):
             back = np.matmul(self.delta[l][:m], net.weights[l], out=self.delta[l - 1][:m])  # (W^{l+1})^T delta^{l+1}
             if self._dropped[l - 1]:
                 back *= self.masks[l - 1][:m]  # dropped units pass no gradient
-            self._times_derivative(self._hidden[l - 1], self.a[l - 1][:m], back)  # delta^l = sigma'(z^l) (.) back
+            # delta^l = sigma'(z^l) (.) back, and dC/db_i^l = delta_i^l summed over the batch, in one pass
+            kind = kernels.HIDDEN_KINDS[self._hidden[l - 1]]
+            kernels.times_derivative(back, self.a[l - 1][:m], kind, LEAKY_SLOPE, self.db[l - 1])
         for l in range(1, L + 1):
             dl = self.delta[l - 1][:m]
             # dC/dw_ij^l = delta_i^l a_j^{l-1}, summed over the (already 1/n-scaled) rows: (delta^l)^T A^{l-1}
             np.matmul(dl.T, acts[l - 1], out=self.dW[l - 1])
             if net.l2:
                 kernels.add_scaled(self.dW[l - 1], net.weights[l - 1], net.l2)  # + d/dW of lambda/2 ||W||^2
-            np.sum(dl, axis=0, out=self.db[l - 1])  # dC/db_i^l = delta_i^l
-
-    def _times_derivative(self, name: str, a: Array, g: Array) -> None:
-        """g <- sigma'(z) (.) g in place, with sigma'(z) written in terms of a = sigma(z)."""
-        m, width = a.shape
-        if name == "identity":
-            return  # sigma'(z) = 1
-        if name in ("relu", "leaky_relu"):
-            positive = self._rows(self._bool, m, width)
-            np.greater(a, 0, out=positive)  # 1[z > 0] = 1[a > 0]
-            if name == "relu":
-                np.multiply(g, positive, out=g)  # sigma'(z) = 1[z > 0]
-                return
-            slope = self._rows(self._scratch, m, width)
-            slope.fill(LEAKY_SLOPE)
-            np.copyto(slope, 1, where=positive)  # sigma'(z) = 1 or 0.01
-            g *= slope
-            return
-        s = self._rows(self._scratch, m, width)
-        if name == "sigmoid":
-            np.subtract(1, a, out=s)
-            s *= a  # sigma'(z) = sigma(z) (1 - sigma(z))
-        else:  # tanh
-            np.multiply(a, a, out=s)
-            np.subtract(1, s, out=s)  # sigma'(z) = 1 - tanh^2 z
-        g *= s
 
     # ------------------------------------------------------------------ step
 
-    def step(self, X: Array, T: Array, w: Array | None, rng: np.random.Generator, training: bool = True):
+    def step(self, X: Array, T: Array, w: Array | None, rng: np.random.Generator, training: bool = True,
+             count_correct: bool = False) -> Step:
         """Forward and backward for one batch.
 
         Parameters
         ----------
         X : (m, N_0) inputs, T : (m, N_L) encoded targets, both ``net.dtype``, m <= batch_size.
         w : (m,) example weights normalised as in ``Network._backward``, or None.
+        count_correct : whether to count the correctly classified examples.
 
         Returns
         -------
-        (y, dW, db): the outputs a^L (m, N_L) and the gradients of C, lists of L
-        arrays shaped like ``net.weights`` / ``net.biases``. All are views of
-        this workspace's buffers, overwritten by the next step.
+        :class:`Step`. Its arrays are views of this workspace's buffers, overwritten by the next step.
         """
-        acts = self._forward(X, training, rng)
-        self._backward(acts, T, w)
-        return acts[-1], self.dW, self.db
+        acts, zL = self._forward(X, training, rng)
+        y, cost, correct = self._output_layer(zL, T, w, count_correct)
+        self._backward(acts, len(X))
+        return Step(y, self.dW, self.db, cost, correct)

@@ -1,9 +1,13 @@
-"""Fused element-wise kernels for the optimiser updates, compiled by Numba.
+"""Fused element-wise kernels for the training step and the optimiser updates, compiled by Numba.
 
 Why: the straightforward NumPy Adam step makes about ten passes over every
 parameter, each allocating or streaming a full-size array; on a 784-1024-1024-10
 network that costs more than the step's matrix products. One loop that reads
-theta, g, m, v once and writes them once is about four times faster.
+theta, g, m, v once and writes them once is about four times faster. Likewise
+for a hidden layer: z^l + b^l and sigma take one pass instead of two (NumPy's
+broadcast add and ``maximum`` are each slower than the fused loop), and
+sigma'(z^l) (.) g with dC/db^l = sum over the batch takes one pass instead of
+three (a comparison, a multiply by a boolean array, a column sum).
 
 The kernels are serial (``parallel=False``): a second thread pool next to
 OpenBLAS's makes the two fight over the same cores, which measured slower.
@@ -19,7 +23,8 @@ import math
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "adam_step", "momentum_step", "add_scaled", "fusable"]
+__all__ = ["AVAILABLE", "adam_step", "momentum_step", "add_scaled", "fusable", "HIDDEN_KINDS", "bias_activation",
+           "times_derivative"]
 
 #: Whether Numba is installed (else callers use their NumPy code). It is a dependency; the
 #: check only keeps deltaprop working where it cannot be installed. Numba itself is imported
@@ -93,3 +98,120 @@ def add_scaled(y, x, alpha: float) -> None:
         _add_scaled(y.ravel(), x.ravel(), y.dtype.type(alpha))
     else:
         y += y.dtype.type(alpha) * x
+
+
+# ---------------------------------------------------------------------- hidden layers of the training step
+#
+# The hidden activations these kernels know, as the integer ``kind`` they branch on (the branch is
+# the same for every element, so the compiler moves it out of the loop). sigma'(z) is written in
+# terms of a = sigma(z), which is what the training step keeps (see deltaprop.fastpath).
+# Constants come in typed as the arrays (``one``, ``slope``): a Python literal such as 1 would
+# promote a float32 expression to float64 and change its bits.
+HIDDEN_KINDS = {"identity": 0, "relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4}
+_RELU, _LEAKY, _SIGMOID, _TANH = (HIDDEN_KINDS[k] for k in ("relu", "leaky_relu", "sigmoid", "tanh"))
+
+
+@_jit
+def _bias_activation(z, b, kind, slope):  # pragma: no cover - compiled
+    zero = slope - slope
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            x = z[i, j] + b[j]  # z^l = W^l a^{l-1} + b^l   (W^l a^{l-1} is already in z)
+            if kind == _RELU and x < 0:
+                x = zero  # a^l = max(0, z^l); NaN stays NaN, as in np.maximum
+            elif kind == _LEAKY and x < 0:
+                x = x * slope  # a^l = z^l if z^l > 0 else slope z^l
+            z[i, j] = x
+
+
+@_jit
+def _times_derivative(g, a, kind, one, slope, db):  # pragma: no cover - compiled
+    zero = one - one
+    column_sums = np.zeros(g.shape[1], dtype=g.dtype)  # its own array: the compiler then knows it aliases nothing
+    for i in range(g.shape[0]):
+        for j in range(g.shape[1]):
+            s = a[i, j]  # sigma(z^l); sigma'(z^l) written in terms of it:
+            if kind == _RELU:
+                d = one if s > 0 else zero  # 1[z > 0] = 1[a > 0]
+            elif kind == _LEAKY:
+                d = one if s > 0 else slope  # 1 or slope
+            elif kind == _SIGMOID:
+                d = (one - s) * s  # sigma(z) (1 - sigma(z))
+            elif kind == _TANH:
+                d = one - s * s  # 1 - tanh^2 z
+            else:
+                d = one  # identity
+            x = g[i, j] * d  # delta^l = sigma'(z^l) (.) g
+            g[i, j] = x
+            column_sums[j] += x  # dC/db^l = sum over the batch of delta^l
+    db[:] = column_sums
+
+
+def bias_activation(z, b, kind: int, slope: float) -> None:
+    """z <- sigma(z + b) in place, for ``kind`` identity, relu or leaky_relu (else only z + b).
+
+    z : (m, N_l) C-contiguous, b : (N_l,), same float dtype.
+    """
+    _bias_activation(z, b, kind, z.dtype.type(slope))
+
+
+def times_derivative(g, a, kind: int, slope: float, db) -> None:
+    """g <- sigma'(z) (.) g in place, with sigma'(z) from a = sigma(z); db <- the column sums of the new g.
+
+    g, a : (m, N_l) C-contiguous, db : (N_l,), same float dtype.
+    """
+    t = g.dtype.type
+    _times_derivative(g, a, kind, t(1), t(slope), db)
+
+
+# ---------------------------------------------------------------------- the output layer of the training step
+
+
+@_jit
+def _softmax_cross_entropy(z, b, T, weights, inv_m, largest_cost, d, db):  # pragma: no cover - compiled
+    zero = largest_cost - largest_cost
+    column_sums = np.zeros(z.shape[1], dtype=z.dtype)
+    total = 0.0  # float64, as Network.cost_of accumulates
+    correct = 0
+    for i in range(z.shape[0]):
+        y = z[i]
+        for k in range(y.size):
+            y[k] += b[k]  # z^L = W^L a^{L-1} + b^L
+        top = y.max()
+        norm = zero
+        for k in range(y.size):
+            y[k] -= top  # z_k - max z
+            d[i, k] = math.exp(y[k])  # (d holds e^{z_k - max z} for a moment)
+            norm += d[i, k]
+        log_norm = math.log(norm)
+        c = zero
+        for k in range(y.size):
+            # c = -sum_k t_k log y_k with log y_k = (z_k - max z) - log sum_j e^{z_j - max z}, one log a row;
+            # at most -log(tiny), as the loss's floor of y at the smallest normal number gives
+            c += T[i, k] * min(log_norm - y[k], largest_cost)
+            y[k] = d[i, k] / norm  # y_k = e^{z_k - max z} / sum_j e^{z_j - max z}   (softmax)
+        total += c * weights[i]
+        correct += np.argmax(y) == np.argmax(T[i])
+        scale = weights[i] * inv_m
+        for k in range(y.size):
+            x = (y[k] - T[i, k]) * scale  # delta^L = y - t, times w_n / m (see deltaprop.fastpath)
+            d[i, k] = x
+            column_sums[k] += x  # dC/db^L = sum over the batch of delta^L
+    db[:] = column_sums
+    return total / z.shape[0], correct
+
+
+def softmax_cross_entropy(z, b, T, weights, d, db) -> tuple[float, int]:
+    """The output layer of a softmax + cross-entropy network, forward and backward, in one pass.
+
+    z : (m, N_L) holding W^L a^{L-1} on entry, sigma(z^L) = y on return; b : (N_L,);
+    T : (m, N_L) encoded targets; weights : (m,) example weights (ones for none);
+    d : (m, N_L) <- delta^L = (y - t) w_n / m;  db : (N_L,) <- its column sums. All one float dtype.
+
+    Returns the mean weighted cost (1/m) sum_n w_n c(y_n, t_n) (a Python float, accumulated in
+    float64) and how many rows have argmax y = argmax t.
+    """
+    t = z.dtype.type
+    largest_cost = -np.log(np.finfo(z.dtype).tiny)  # -log of the loss's floor under y
+    cost, correct = _softmax_cross_entropy(z, b, T, weights, t(1 / len(z)), largest_cost, d, db)
+    return float(cost), int(correct)

@@ -435,6 +435,14 @@ class Network:
             c = c * weights
         return float(np.mean(c, dtype=np.float64))
 
+    def count_correct(self, y: Array, T: Array) -> int:
+        """How many rows of outputs y (n, N_L) classify as the encoded targets T (n, N_L) do:
+        argmax y = argmax t, or, for one output or multilabel targets, every unit on the
+        same side of 0.5."""
+        if self.sizes[-1] == 1 or self.multilabel_:
+            return int(np.count_nonzero(np.all((y >= 0.5) == (T >= 0.5), axis=1)))
+        return int(np.count_nonzero(np.argmax(y, axis=1) == np.argmax(T, axis=1)))
+
     def loss(self, X, T, *, sample_weight=None) -> float:
         """C(theta): the mean cost over the examples plus the L2 term.
 

@@ -135,17 +135,10 @@ class Run:
     checkpoint_every: int = 1
 
 
-def _accuracy_count(net: Network, y: Array, T: Array) -> int:
-    """How many rows of outputs y match the encoded targets T (classification)."""
-    if net.sizes[-1] == 1 or net.multilabel_:
-        return int(np.count_nonzero(np.all((y >= 0.5) == (T >= 0.5), axis=1)))
-    return int(np.count_nonzero(np.argmax(y, axis=1) == np.argmax(T, axis=1)))
-
-
 def _evaluate(net: Network, X: Array, T: Array) -> tuple[float, float | None]:
     y = net.predict_output(X)
     loss = net.cost_of(y, T) + net.penalty()
-    acc = _accuracy_count(net, y, T) / len(X) if net.is_classifier else None
+    acc = net.count_correct(y, T) / len(X) if net.is_classifier else None
     return loss, acc
 
 
@@ -484,9 +477,10 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
                 fp = net._forward(xb, True, run.rng)
                 grads = net._backward(fp, tb, wb, fused)
                 y, dWs, dbs = fp.output, grads.dW, grads.db
+                cost, n_correct = net.cost_of(y, tb, wb), (net.count_correct(y, tb) if classify else None)
             else:
-                y, dWs, dbs = workspace.step(xb, tb, wb, run.rng)
-            batch_loss = net.cost_of(y, tb, wb) + net.penalty()
+                y, dWs, dbs, cost, n_correct = workspace.step(xb, tb, wb, run.rng, count_correct=classify)
+            batch_loss = cost + net.penalty()
             if not math.isfinite(batch_loss):
                 _put_back(run, snapshot)
                 run.history.stop_reason = "diverged"
@@ -497,7 +491,7 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
                 )
             total += batch_loss * (hi - lo)
             if classify:
-                correct += _accuracy_count(net, y, tb)
+                correct += n_correct
             run.step += 1
             flat_grads = [g for dW, db in zip(dWs, dbs) for g in (dW, db)]
             if whole_batch_gd:
@@ -562,7 +556,7 @@ def _fit_lbfgs(run: Run, X, T, w, tol, notify) -> None:
         epoch = state["epoch"]
         unpack(intermediate_result.x)
         fp = net._forward(X, False, run.rng)
-        correct = _accuracy_count(net, fp.output, T) if net.is_classifier else None
+        correct = net.count_correct(fp.output, T) if net.is_classifier else None
         now = time.perf_counter()
         _record_epoch(run, epoch, float(intermediate_result.fun), correct, None, now - state["start"], notify)
         state["epoch"], state["start"] = epoch + 1, now
