@@ -149,12 +149,12 @@ def run_recipe() -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="Adam only, 2 epochs (1 warm-up + 1 timed): a few minutes")
-    parser.add_argument("--epochs", type=int, default=None, help="epochs per contender, the first a warm-up (default 3; quick 2)")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs per contender, the first a warm-up (default 4; quick 2)")
     parser.add_argument("--no-recipe", action="store_true", help="skip the time-to-accuracy run")
     parser.add_argument("--networks", nargs="+", choices=NETWORKS, default=NETWORKS, metavar="SIZES", help=f"subset of {NETWORKS}")
     parser.add_argument("--optimisers", nargs="+", choices=OPTIMISERS, default=None, help="adam and/or sgd (default both; quick: adam)")
     args = parser.parse_args(argv)
-    epochs = args.epochs or (2 if args.quick else 3)
+    epochs = args.epochs or (2 if args.quick else 4)
     if epochs < 1:
         parser.error(f"--epochs: expected an integer >= 1; got {epochs}")
     optimisers = args.optimisers or (["adam"] if args.quick else OPTIMISERS)

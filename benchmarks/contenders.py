@@ -149,17 +149,22 @@ def run_sklearn(sizes, optimiser, epochs, X, y, Xt, yt) -> None:
 
 # ---------------------------------------------------------------------- time to accuracy
 
-#: The recipe: a pure MLP, no augmentation; inputs scaled to [0, 1] only.
+#: The recipe: a pure MLP, no augmentation. Inputs standardised per pixel with the training
+#: images' mean and standard deviation (deltaprop's ``--scale standard``); with pixels in [0, 1]
+#: instead it ends at 0.899-0.901, on the edge of the target.
 RECIPE = dict(sizes=[784, 512, 512, 10], activation="relu", dropout=0.2, optimiser="adam",
-              learning_rate=1e-3, schedule="cosine", batch_size=200, epochs=15)
+              learning_rate=1e-3, schedule="cosine", batch_size=200, epochs=15, scale="standard")
 TARGET, BUDGET_S = 0.90, 60.0
 
 
 def run_recipe(X, y, Xt, yt) -> None:
     """Train RECIPE; after each epoch (not timed) check the test accuracy; stop at TARGET or BUDGET_S."""
     from deltaprop import Network
+    from deltaprop.data import Scaling
 
     r = RECIPE
+    scaling = Scaling.fit(X, r["scale"])  # on the training images only
+    X, Xt = scaling.apply(X), scaling.apply(Xt)
     net = Network(r["sizes"], activation=r["activation"], dropout=r["dropout"], seed=0, dtype="float32")
     reached = {}
 
