@@ -15,7 +15,9 @@ lecture's equations stay beside the lines that compute them:
 The element-wise work of a hidden layer runs in two compiled loops of
 :mod:`deltaprop.kernels`: z^l + b^l and sigma in one pass (sigmoid and tanh
 take NumPy's vectorised exp and tanh after it), sigma'(z^l) (.) g and the
-column sums dC/db^l in another.
+column sums dC/db^l in another. For the registry's softmax with
+cross-entropy, one more compiled loop does the whole output layer: z^L + b^L,
+softmax, the cost, the correct count, delta^L = y - t and dC/db^L.
 
 Two rearrangements, both exact in real arithmetic (``tests/test_fastpath.py``
 checks them against the reference in float64):
@@ -47,7 +49,6 @@ from .network import Network
 __all__ = ["Workspace", "Step"]
 
 Array = np.ndarray
-
 
 
 def _sigmoid_in_place(z: Array) -> Array:

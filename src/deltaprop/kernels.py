@@ -10,7 +10,11 @@ sigma'(z^l) (.) g with dC/db^l = sum over the batch takes one pass instead of
 three (a comparison, a multiply by a boolean array, a column sum).
 
 The kernels are serial (``parallel=False``): a second thread pool next to
-OpenBLAS's makes the two fight over the same cores, which measured slower.
+OpenBLAS's makes the two fight over the same cores. Measured on the 2-core
+machine, Adam's share of an epoch: 784-512-256-10, 0.24 s serial against 3.3 s
+with Numba's OpenMP threads; 784-1024-1024-10, 0.73 s against 1.02 s with its
+workqueue threads; splitting each array between two Python threads, 0.26 s
+against 0.40 s.
 They do the same float operations in the same order as the NumPy reference
 in :mod:`deltaprop.optimisers`, without fast-math, so both give the same bits.
 Every array must be C-contiguous; callers pass ``ravel()`` views.
