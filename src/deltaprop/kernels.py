@@ -174,30 +174,38 @@ def times_derivative(g, a, kind: int, slope: float, db) -> None:
 @_jit
 def _softmax_cross_entropy(z, b, T, weights, inv_m, largest_cost, d, db):  # pragma: no cover - compiled
     zero = largest_cost - largest_cost
-    column_sums = np.zeros(z.shape[1], dtype=z.dtype)
+    n_out = z.shape[1]
+    column_sums = np.zeros(n_out, dtype=z.dtype)
     total = 0.0  # float64, as Network.cost_of accumulates
     correct = 0
     for i in range(z.shape[0]):
         y = z[i]
-        for k in range(y.size):
+        top = y[0] + b[0]
+        for k in range(n_out):
             y[k] += b[k]  # z^L = W^L a^{L-1} + b^L
-        top = y.max()
+            if y[k] > top:
+                top = y[k]  # max z (a NaN never wins, but it makes the cost NaN below)
         norm = zero
-        for k in range(y.size):
+        for k in range(n_out):
             y[k] -= top  # z_k - max z
             d[i, k] = math.exp(y[k])  # (d holds e^{z_k - max z} for a moment)
             norm += d[i, k]
         log_norm = math.log(norm)
         c = zero
-        for k in range(y.size):
+        top_y = top_t = 0  # argmax y, argmax t: the first largest, as np.argmax
+        for k in range(n_out):
             # c = -sum_k t_k log y_k with log y_k = (z_k - max z) - log sum_j e^{z_j - max z}, one log a row;
             # at most -log(tiny), as the loss's floor of y at the smallest normal number gives
             c += T[i, k] * min(log_norm - y[k], largest_cost)
             y[k] = d[i, k] / norm  # y_k = e^{z_k - max z} / sum_j e^{z_j - max z}   (softmax)
+            if y[k] > y[top_y]:
+                top_y = k
+            if T[i, k] > T[i, top_t]:
+                top_t = k
         total += c * weights[i]
-        correct += np.argmax(y) == np.argmax(T[i])
+        correct += top_y == top_t
         scale = weights[i] * inv_m
-        for k in range(y.size):
+        for k in range(n_out):
             x = (y[k] - T[i, k]) * scale  # delta^L = y - t, times w_n / m (see deltaprop.fastpath)
             d[i, k] = x
             column_sums[k] += x  # dC/db^L = sum over the batch of delta^L
