@@ -57,15 +57,18 @@ def test_step_matches_literal_gradients(hidden, output, loss, dropout, weighted,
 
 
 def test_a_wrong_derivative_is_caught(monkeypatch):
-    # The comparison above can fail: break the fast sigmoid derivative and it must differ.
+    # The comparison above can fail: hand the backward pass tanh's derivative (the forward pass
+    # still computes sigmoid) and the gradients must differ.
     net = Network(SIZES, activation="sigmoid", seed=3, dtype="float64")
     data = np.random.default_rng(0)
     X, T = data.normal(size=(8, SIZES[0])), np.eye(SIZES[-1])[data.integers(0, SIZES[-1], 8)]
     workspace = Workspace.for_network(net, 8)
-    monkeypatch.setattr(workspace, "_hidden", ["tanh"] * 2)
-    dW = workspace.step(X, T, None, np.random.default_rng(0)).dW
-    _, dW_ref, _ = literal_gradients(net, X, T, None, np.random.default_rng(0), True)
-    assert not np.allclose(dW[0], dW_ref[0])
+    right = kernels.times_derivative
+    monkeypatch.setattr(kernels, "times_derivative", lambda g, a, kind, slope, db: right(g, a, kernels.HIDDEN_KINDS["tanh"], slope, db))
+    step = workspace.step(X, T, None, np.random.default_rng(0))
+    y_ref, dW_ref, _ = literal_gradients(net, X, T, None, np.random.default_rng(0), True)
+    np.testing.assert_allclose(step.output, y_ref, rtol=1e-12)  # the forward pass is untouched
+    assert not np.allclose(step.dW[0], dW_ref[0])
 
 
 def test_custom_hidden_activation_falls_back_to_the_literal_path():
@@ -146,3 +149,71 @@ def test_float32_step_matches_the_literal_path_to_float32_precision(hidden):
         np.testing.assert_allclose(fast, ref, rtol=2e-5, atol=1e-6)
     assert step.correct == net.count_correct(y_ref, T)
     np.testing.assert_allclose(step.cost, net.cost_of(y_ref, T), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(kernels.HIDDEN_KINDS))
+def test_hidden_kernels_give_numpys_float32_bits(name):
+    # Bit for bit against the same float32 operations in NumPy: a constant that promoted the
+    # arithmetic to float64 would round differently somewhere among these 6,000 values.
+    data = np.random.default_rng(2)
+    f32, slope = np.float32, np.float32(0.01)
+    z, b, g = (data.normal(size=s).astype(f32) for s in [(200, 30), (30,), (200, 30)])
+    z = z * f32(3)
+    fast = z.copy()
+    kernels.bias_activation(fast, b, kernels.HIDDEN_KINDS[name], 0.01)
+    zb = z + b
+    expected = {"relu": np.maximum(zb, f32(0)), "leaky_relu": np.where(zb < 0, zb * slope, zb)}.get(name, zb)
+    np.testing.assert_array_equal(fast, expected)  # sigmoid and tanh: only z + b here (NumPy does the rest)
+    a = {"sigmoid": f32(1) / (f32(1) + np.exp(-zb)), "tanh": np.tanh(zb)}.get(name, expected)
+    sigma_prime = {
+        "identity": np.ones_like(a),
+        "relu": (a > 0).astype(f32),
+        "leaky_relu": np.where(a > 0, f32(1), slope),
+        "sigmoid": (f32(1) - a) * a,
+        "tanh": f32(1) - a * a,
+    }[name]
+    fast_g, db = g.copy(), np.empty(30, f32)
+    kernels.times_derivative(fast_g, a, kernels.HIDDEN_KINDS[name], 0.01, db)
+    np.testing.assert_array_equal(fast_g, g * sigma_prime)
+    np.testing.assert_allclose(db, (g * sigma_prime).sum(axis=0), rtol=1e-5, atol=1e-5)  # another order of sums
+
+
+def _softmax_network(dtype):
+    net = Network([6, 5, 4], activation="relu", seed=0, dtype=dtype)
+    data = np.random.default_rng(8)
+    X = data.normal(size=(12, 6)).astype(dtype)
+    T = net.encode_targets(data.integers(0, 4, 12), remember=True)
+    return net, X, T
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softmax_kernel_cost_keeps_the_losss_floor(dtype):
+    # Outputs so confident that some y_k underflow to 0: the loss floors them at the smallest
+    # normal number, and the kernel's log-sum-exp form must give the same cost.
+    net, X, T = _softmax_network(dtype)
+    net.weights[-1] *= 1e4
+    step = Workspace.for_network(net, 12).step(X, T, None, np.random.default_rng(0))
+    y_ref = net._forward(X, False, np.random.default_rng(0)).output
+    assert (y_ref == 0).any() and net.cost_of(y_ref, T) > 50  # the floor is reached
+    np.testing.assert_allclose(step.cost, net.cost_of(y_ref, T), rtol=1e-5)
+
+
+@pytest.mark.parametrize("poison", ["nan weight", "inf input"])
+def test_softmax_kernel_cost_is_not_finite_when_the_outputs_are_not(poison):
+    # Divergence is detected through the cost; the kernel must not hide a NaN behind its floor.
+    net, X, T = _softmax_network("float64")
+    if poison == "nan weight":
+        net.weights[-1][0, 0] = np.nan
+    else:
+        X[3, 2] = np.inf
+    step = Workspace.for_network(net, 12).step(X, T, None, np.random.default_rng(0))
+    assert not np.isfinite(step.cost)
+
+
+def test_softmax_cross_entropy_training_that_diverges_raises():
+    data = np.random.default_rng(3)
+    X, y = data.normal(size=(60, 5)) * 1e3, data.integers(0, 3, 60)
+    net = Network([5, 8, 3], activation="relu", seed=0)
+    assert Workspace.for_network(net, 20)._softmax_cross_entropy  # the kernel is on this path
+    with pytest.raises(training.DivergenceError):
+        net.fit(X, y, optimiser="sgd", learning_rate=1e6, momentum=0.0, batch_size=20, epochs=5)

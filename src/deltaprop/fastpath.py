@@ -129,13 +129,10 @@ class Workspace:
         L = net.n_layers
         acts = [X]
         self._dropped = [False] * L  # which layers applied their mask in this step
-        for l in range(1, L + 1):
-            W, b = net.weights[l - 1], net.biases[l - 1]
+        for l in range(1, L):
             z = self.a[l - 1][:m]
-            np.matmul(acts[l - 1], W.T, out=z)  # W^l a^{l-1}   (a row per example)
-            if l == L:
-                return acts, z
-            a = self._activate(self._hidden[l - 1], z, b)  # z^l = W^l a^{l-1} + b^l, a^l = sigma(z^l)
+            np.matmul(acts[l - 1], net.weights[l - 1].T, out=z)  # W^l a^{l-1}   (a row per example)
+            a = self._activate(self._hidden[l - 1], z, net.biases[l - 1])  # z^l = W^l a^{l-1} + b^l, a^l = sigma(z^l)
             p = net.dropout[l - 1]
             if training and p > 0:
                 # inverted dropout: keep with probability 1 - p, scale kept units by 1/(1 - p);
@@ -148,7 +145,7 @@ class Workspace:
                 a = np.multiply(a, mask, out=self.masked[l - 1][:m])
                 self._dropped[l - 1] = True
             acts.append(a)
-        raise AssertionError("unreachable: the loop returns at l = L")
+        return acts, np.matmul(acts[L - 1], net.weights[L - 1].T, out=self.a[L - 1][:m])  # W^L a^{L-1}
 
     def _activate(self, name: str, z: Array, b: Array) -> Array:
         """z <- sigma(z + b) in place (z holds W^l a^{l-1} on entry)."""

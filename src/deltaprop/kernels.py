@@ -15,9 +15,13 @@ machine, Adam's share of an epoch: 784-512-256-10, 0.24 s serial against 3.3 s
 with Numba's OpenMP threads; 784-1024-1024-10, 0.73 s against 1.02 s with its
 workqueue threads; splitting each array between two Python threads, 0.26 s
 against 0.40 s.
-They do the same float operations in the same order as the NumPy reference
-in :mod:`deltaprop.optimisers`, without fast-math, so both give the same bits.
-Every array must be C-contiguous; callers pass ``ravel()`` views.
+The optimiser kernels do the same float operations in the same order as the
+NumPy reference in :mod:`deltaprop.optimisers`, without fast-math, so both give
+the same bits; they take flat arrays (callers pass ``ravel()`` views). The
+training step's kernels take 2-D arrays (one row per example) and agree with
+the literal ``Network`` path to rounding: element-wise results bit for bit,
+but column sums add in another order and the output layer's cost uses the
+log-sum-exp form (``tests/test_fastpath.py``). Every array must be C-contiguous.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import math
 import numpy as np
 
 __all__ = ["AVAILABLE", "adam_step", "momentum_step", "add_scaled", "fusable", "HIDDEN_KINDS", "bias_activation",
-           "times_derivative"]
+           "times_derivative", "softmax_cross_entropy"]
 
 #: Whether Numba is installed (else callers use their NumPy code). It is a dependency; the
 #: check only keeps deltaprop working where it cannot be installed. Numba itself is imported
@@ -179,26 +183,27 @@ def _softmax_cross_entropy(z, b, T, weights, inv_m, largest_cost, d, db):  # pra
     total = 0.0  # float64, as Network.cost_of accumulates
     correct = 0
     for i in range(z.shape[0]):
-        y = z[i]
-        top = y[0] + b[0]
+        row = z[i]  # W^L a^{L-1} of example i; then z^L, then z^L - max z^L, and last y = a^L
+        top = row[0] + b[0]
         for k in range(n_out):
-            y[k] += b[k]  # z^L = W^L a^{L-1} + b^L
-            if y[k] > top:
-                top = y[k]  # max z (a NaN never wins, but it makes the cost NaN below)
+            row[k] += b[k]  # z^L = W^L a^{L-1} + b^L
+            if row[k] > top:
+                top = row[k]  # max z (a NaN never wins, but it makes the cost NaN below)
         norm = zero
         for k in range(n_out):
-            y[k] -= top  # z_k - max z
-            d[i, k] = math.exp(y[k])  # (d holds e^{z_k - max z} for a moment)
+            row[k] -= top  # z_k - max z
+            d[i, k] = math.exp(row[k])  # (d holds e^{z_k - max z} for a moment)
             norm += d[i, k]
         log_norm = math.log(norm)
         c = zero
         top_y = top_t = 0  # argmax y, argmax t: the first largest, as np.argmax
         for k in range(n_out):
             # c = -sum_k t_k log y_k with log y_k = (z_k - max z) - log sum_j e^{z_j - max z}, one log a row;
-            # at most -log(tiny), as the loss's floor of y at the smallest normal number gives
-            c += T[i, k] * min(log_norm - y[k], largest_cost)
-            y[k] = d[i, k] / norm  # y_k = e^{z_k - max z} / sum_j e^{z_j - max z}   (softmax)
-            if y[k] > y[top_y]:
+            # at most -log(tiny), as the loss's floor of y at the smallest normal number gives. The NaN
+            # of a diverged row must survive: min(x, ...) returns x when the comparison fails, so x goes first.
+            c += T[i, k] * min(log_norm - row[k], largest_cost)
+            row[k] = d[i, k] / norm  # y_k = e^{z_k - max z} / sum_j e^{z_j - max z}   (softmax)
+            if row[k] > row[top_y]:
                 top_y = k
             if T[i, k] > T[i, top_t]:
                 top_t = k
@@ -206,7 +211,7 @@ def _softmax_cross_entropy(z, b, T, weights, inv_m, largest_cost, d, db):  # pra
         correct += top_y == top_t
         scale = weights[i] * inv_m
         for k in range(n_out):
-            x = (y[k] - T[i, k]) * scale  # delta^L = y - t, times w_n / m (see deltaprop.fastpath)
+            x = (row[k] - T[i, k]) * scale  # delta^L = y - t, times w_n / m (see deltaprop.fastpath)
             d[i, k] = x
             column_sums[k] += x  # dC/db^L = sum over the batch of delta^L
     db[:] = column_sums

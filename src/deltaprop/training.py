@@ -476,10 +476,11 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
             if workspace is None:
                 fp = net._forward(xb, True, run.rng)
                 grads = net._backward(fp, tb, wb, fused)
-                y, dWs, dbs = fp.output, grads.dW, grads.db
-                cost, n_correct = net.cost_of(y, tb, wb), (net.count_correct(y, tb) if classify else None)
+                dWs, dbs = grads.dW, grads.db
+                cost = net.cost_of(fp.output, tb, wb)
+                n_correct = net.count_correct(fp.output, tb) if classify else None
             else:
-                y, dWs, dbs, cost, n_correct = workspace.step(xb, tb, wb, run.rng, count_correct=classify)
+                _, dWs, dbs, cost, n_correct = workspace.step(xb, tb, wb, run.rng, count_correct=classify)
             batch_loss = cost + net.penalty()
             if not math.isfinite(batch_loss):
                 _put_back(run, snapshot)
