@@ -30,6 +30,10 @@ CONTENDERS = ["gemm", "deltaprop", "torch", "sklearn"]
 #: The issue's targets, as ratios measured in the same run.
 TARGETS = {"bound": 1.25, "torch": 2.0, "sklearn": 3.0, "accuracy_points": 0.5, "memory_extra_mib": 512}
 DATASET_MIB = 70000 * 784 * 4 / 2**20  # Fashion-MNIST in float32
+#: Pause before each contender's epoch: the previous contender's idle BLAS and OpenMP threads
+#: keep spinning for a while after its work (OpenBLAS about 2^28 cycles, ~0.1 s), and on two
+#: cores they would take time from the next one's epoch.
+SETTLE_S = 0.5
 
 
 def blas_report() -> dict:
@@ -88,6 +92,7 @@ def measure(network: str, optimiser: str, epochs: int) -> dict:
         seconds = {p.name: [] for p in procs}
         for _ in range(epochs):
             for p in procs:
+                time.sleep(SETTLE_S)
                 seconds[p.name].append(p.ask("epoch")["seconds"])
         result = {}
         for p in procs:
