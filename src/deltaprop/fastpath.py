@@ -225,7 +225,8 @@ class Workspace:
 
         Returns
         -------
-        :class:`Step`. Its arrays are views of this workspace's buffers, overwritten by the next step.
+        :class:`Step`. Its arrays are (except a general output activation's y) views of this
+        workspace's buffers, overwritten by the next step.
         """
         acts, zL = self._forward(X, training, rng)
         y, cost, correct = self._output_layer(zL, T, w, count_correct)
