@@ -2,7 +2,8 @@
 
 For each network and optimiser, four processes (one per contender, see
 ``contenders.py``) load Fashion-MNIST and are driven epoch by epoch in turn:
-epoch 1 is a warm-up, the later ones are timed, and the best timed epoch of
+epoch 1 is a warm-up, the later ones are timed (each after a pause of
+``SETTLE_S``, so that the last contender's threads are idle), and the best timed epoch of
 each contender is its seconds per epoch (the least disturbed by other load on
 the machine). Every contender trains the same number of epochs before its
 test accuracy is taken. Then the time-to-accuracy recipe runs. The table is

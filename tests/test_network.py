@@ -229,3 +229,14 @@ def test_pickle_round_trip_keeps_predictions(rng):
     X = rng.normal(size=(6, 3)).astype(np.float32)
     np.testing.assert_array_equal(copy.predict_proba(X), net.predict_proba(X))
     assert copy.activations[0] is dp.ACTIVATIONS["relu"]  # registry entries come back by name
+
+
+def test_count_correct_by_argmax_by_threshold_and_for_multilabel():
+    y = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.4, 0.5, 0.1]])
+    T = np.eye(3)[[0, 2, 0]]
+    assert dp.Network([2, 3]).count_correct(y, T) == 2  # argmax y = argmax t on rows 1 and 2
+    binary = dp.Network([2, 1], output="sigmoid", loss="binary_cross_entropy")
+    assert binary.count_correct(np.array([[0.8], [0.4], [0.5]]), np.array([[1.0], [1.0], [0.0]])) == 1  # y >= 0.5 is class 1
+    multilabel = dp.Network([2, 3], output="sigmoid", loss="binary_cross_entropy")
+    multilabel.multilabel_ = True  # every label must be on its side of 0.5
+    assert multilabel.count_correct(np.array([[0.9, 0.1, 0.6], [0.9, 0.6, 0.1]]), np.array([[1, 0, 1], [1, 0, 0.0]])) == 1
