@@ -8,6 +8,7 @@ import pytest
 import deltaprop.training as training
 from deltaprop import Network, kernels
 from deltaprop.activations import Activation
+from deltaprop.losses import LOSSES, Loss
 from deltaprop.fastpath import Workspace
 from deltaprop.optimisers import SGD, Adam
 
@@ -217,3 +218,21 @@ def test_softmax_cross_entropy_training_that_diverges_raises():
     assert Workspace.for_network(net, 20)._softmax_cross_entropy  # the kernel is on this path
     with pytest.raises(training.DivergenceError):
         net.fit(X, y, optimiser="sgd", learning_rate=1e6, momentum=0.0, batch_size=20, epochs=5)
+
+
+def test_a_fused_softmax_loss_of_its_own_takes_the_numpy_output_lines():
+    # The compiled output layer is for the registry's cross-entropy only; a Loss object of one's own
+    # (here the same functions under another name) that declares delta^L = y - t with softmax takes
+    # the NumPy softmax lines and its own cost function.
+    xent = LOSSES["cross_entropy"]
+    mine = Loss("my_cross_entropy", xent.cost, xent.grad, outputs=("softmax",), fused_output="softmax")
+    net = Network([5, 4, 3], activation="tanh", output="softmax", loss=mine, seed=0, dtype="float64")
+    data = np.random.default_rng(1)
+    X, T = data.normal(size=(10, 5)), np.eye(3)[data.integers(0, 3, 10)]
+    workspace = Workspace.for_network(net, 10)
+    assert workspace._fused_output and not workspace._softmax_cross_entropy
+    step = workspace.step(X, T, None, np.random.default_rng(0), count_correct=True)
+    y_ref, dW_ref, db_ref = literal_gradients(net, X, T, None, np.random.default_rng(0), True)
+    assert_close([step.output, *step.dW, *step.db], [y_ref, *dW_ref, *db_ref])
+    np.testing.assert_allclose(step.cost, net.cost_of(y_ref, T), rtol=1e-12)
+    assert step.correct == net.count_correct(y_ref, T)
