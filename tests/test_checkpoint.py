@@ -153,3 +153,19 @@ def test_cli_ctrl_c_saves_the_training_state_and_says_how_to_resume(tmp_path):
     assert "Traceback" not in err
     saved = load_checkpoint(tmp_path / "deltaprop-interrupted.ckpt")
     assert 1 <= saved.epochs_done < 500
+
+
+def test_the_same_run_saves_the_same_optimiser_state(tmp_path, rng):
+    # Every array in a checkpoint is the run's own state: nothing uninitialised that would differ
+    # between two identical runs (and carry stray bytes of the process's memory into the file).
+    X, y = rng.normal(size=(80, 6)), rng.integers(0, 3, 80)
+    saved = []
+    for k in range(2):
+        junk = [np.full(n, 1e30 * (k + 1)) for n in (6 * 8, 8, 8 * 3, 3)]  # freed memory an allocation may reuse
+        del junk
+        net = dp.Network([6, 8, 3], activation="relu", seed=1)
+        net.fit(X, y, optimiser="adam", batch_size=20, epochs=2, checkpoint=tmp_path / f"run{k}.ckpt")
+        saved.append(load_checkpoint(tmp_path / f"run{k}.ckpt").optimiser_states)
+    for a_states, b_states in zip(*saved):
+        for a, b in zip(a_states, b_states):
+            np.testing.assert_array_equal(a, b)

@@ -141,8 +141,9 @@ class Adam:
             raise ValueError(f"epsilon must be > 0; got {self.epsilon!r}")
 
     def init(self, param: Array) -> tuple:
-        # m, v and one scratch array, so that an update allocates nothing.
-        return (np.zeros_like(param), np.zeros_like(param), np.empty_like(param))
+        # m, v and one scratch array, so that an update allocates nothing. Zeros, not np.empty: the
+        # state goes into checkpoints, which must hold no stray bytes of this process's memory.
+        return (np.zeros_like(param), np.zeros_like(param), np.zeros_like(param))
 
     def update(self, param: Array, grad: Array, state: tuple, eta: float, step: int) -> None:
         m, v, scratch = state
