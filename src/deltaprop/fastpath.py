@@ -83,7 +83,8 @@ class Workspace:
         self.net, self.batch_size, self.fused = net, int(batch_size), fused
         dt, sizes, L = net.dtype, net.sizes, net.n_layers
         n = self.batch_size
-        # a[l - 1] holds z^l and then, in place, sigma(z^l) (before the dropout mask).
+        # a[l - 1] holds W^l a^{l-1}, then in place z^l and sigma(z^l) (before the dropout mask);
+        # for l = L, y = a^L too, except with an output activation of the general path (a new array).
         self.a = [np.empty((n, sizes[l]), dtype=dt) for l in range(1, L + 1)]
         # Where layer l has dropout: masks[l - 1] (0 or 1/(1 - p)) and the masked a^l.
         self.masks = [np.empty((n, sizes[l]), dtype=dt) if net.dropout[l - 1] > 0 else None for l in range(1, L + 1)]

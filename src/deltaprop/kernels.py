@@ -19,9 +19,10 @@ The optimiser kernels do the same float operations in the same order as the
 NumPy reference in :mod:`deltaprop.optimisers`, without fast-math, so both give
 the same bits; they take flat arrays (callers pass ``ravel()`` views). The
 training step's kernels take 2-D arrays (one row per example) and agree with
-the literal ``Network`` path to rounding: element-wise results bit for bit,
-but column sums add in another order and the output layer's cost uses the
-log-sum-exp form (``tests/test_fastpath.py``). Every array must be C-contiguous.
+the literal ``Network`` path to rounding: the hidden layers' element-wise
+results bit for bit, their column sums in another order, and the output
+layer's softmax (Numba's exp) and cost (log-sum-exp form) to an ulp or so
+(``tests/test_fastpath.py``). Every array must be C-contiguous.
 """
 
 from __future__ import annotations
