@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import deltaprop as dp
+from deltaprop.callbacks import Callback
 from deltaprop.checkpoint import FORMAT_VERSION, load_checkpoint
 
 HERE = os.path.dirname(__file__)
@@ -77,6 +78,36 @@ def test_resumed_history_continues_the_saved_one(tmp_path, uninterrupted):
     assert history.loss == uninterrupted[1].loss
 
 
+class StopAfterEpoch2(Callback):
+    def on_epoch_end(self, run, epoch, logs):
+        if epoch == 1:
+            run.stop = True
+
+
+def test_adam_checkpoints_hold_m_and_v_only(tmp_path):
+    resumable_run.train(checkpoint=tmp_path / "c.ckpt", callbacks=[StopAfterEpoch2()])
+    saved = load_checkpoint(tmp_path / "c.ckpt")
+    net = dp.Network([64, 16, 10])
+    assert [[s.shape for s in state] for state in saved.optimiser_states] == [[p.shape] * 2 for p in net.parameters()]
+
+
+def test_a_version_1_checkpoint_with_adams_scratch_array_resumes_exactly(tmp_path, uninterrupted):
+    # Version 1 stored Adam's state as (m, v, scratch); reading drops the scratch array.
+    from safetensors.numpy import load_file, save_file
+
+    resumable_run.train(checkpoint=tmp_path / "c.ckpt", callbacks=[StopAfterEpoch2()])
+    tensors = load_file(tmp_path / "c.ckpt")
+    with open(tmp_path / "c.ckpt", "rb") as f:
+        meta = json.loads(json.loads(f.read(int.from_bytes(f.read(8), "little")))["__metadata__"]["deltaprop"])
+    for k in range(len(meta["n_states"])):
+        tensors[f"optimiser.{k}.2"] = np.full_like(tensors[f"optimiser.{k}.0"], 7.0)
+    meta.update(format_version=1, n_states=[3] * len(meta["n_states"]))
+    save_file(tensors, tmp_path / "v1.ckpt", metadata={"deltaprop": json.dumps(meta)})
+    assert load_checkpoint(tmp_path / "v1.ckpt").epochs_done == 2
+    net, _ = resumable_run.train(resume=tmp_path / "v1.ckpt")
+    np.testing.assert_array_equal(np.concatenate([p.ravel() for p in net.parameters()]), uninterrupted[0])
+
+
 def test_resume_refuses_another_network(tmp_path):
     resumable_run.train(checkpoint=tmp_path / "c.ckpt")
     other = dp.Network([64, 17, 10], seed=0, dtype="float64")
@@ -117,7 +148,7 @@ def test_broken_checkpoints_get_clear_errors(tmp_path):
     new_header = json.dumps(header).encode()
     new_header += b" " * (-len(new_header) % 8)
     (tmp_path / "future.ckpt").write_bytes(len(new_header).to_bytes(8, "little") + new_header + data[8 + header_len :])
-    with pytest.raises(ValueError, match=rf"version {FORMAT_VERSION + 1}.*version {FORMAT_VERSION}"):
+    with pytest.raises(ValueError, match=rf"version {FORMAT_VERSION + 1}.*versions 1 to {FORMAT_VERSION}"):
         load_checkpoint(tmp_path / "future.ckpt")
 
 

@@ -30,7 +30,10 @@ from .files import existing_file, write_atomically
 __all__ = ["save_checkpoint", "load_checkpoint", "Checkpoint", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "deltaprop-checkpoint"
-FORMAT_VERSION = 1
+#: 2: Adam's state is (m, v). Version 1 also stored a scratch array per parameter, which reading
+#: drops; it held no information (zeros or the last update's temporary values).
+FORMAT_VERSION = 2
+READS_VERSIONS = (1, 2)
 
 
 @dataclass
@@ -104,15 +107,18 @@ def load_checkpoint(path) -> Checkpoint:
         raise ValueError(f"checkpoint: {path} is not a readable safetensors file ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"checkpoint: {path} is not a deltaprop training checkpoint")
-    if meta.get("format_version") != FORMAT_VERSION:
+    version = meta.get("format_version")
+    if version not in READS_VERSIONS:
         raise ValueError(
-            f"checkpoint: {path} has format version {meta.get('format_version')}; "
-            f"this deltaprop reads version {FORMAT_VERSION}"
+            f"checkpoint: {path} has format version {version}; "
+            f"this deltaprop reads versions {READS_VERSIONS[0]} to {FORMAT_VERSION}"
         )
     try:
         n_params = len(meta["n_states"])
         params = [tensors[f"theta.{k}"] for k in range(n_params)]
         states = [tuple(tensors[f"optimiser.{k}.{j}"] for j in range(n)) for k, n in enumerate(meta["n_states"])]
+        if version == 1 and meta["optimiser"]["name"] == "adam":
+            states = [s[:2] for s in states]  # (m, v, scratch) -> (m, v)
         return Checkpoint(
             config=meta["config"],
             classes=meta["classes"],

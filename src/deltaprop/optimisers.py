@@ -141,20 +141,20 @@ class Adam:
             raise ValueError(f"epsilon must be > 0; got {self.epsilon!r}")
 
     def init(self, param: Array) -> tuple:
-        # m, v and one scratch array, so that an update allocates nothing. Zeros, not np.empty: the
-        # state goes into checkpoints, which must hold no stray bytes of this process's memory.
-        return (np.zeros_like(param), np.zeros_like(param), np.zeros_like(param))
+        return (np.zeros_like(param), np.zeros_like(param))  # m, v
 
     def update(self, param: Array, grad: Array, state: tuple, eta: float, step: int) -> None:
-        m, v, scratch = state
+        m, v = state
         t = param.dtype.type
         b1, b2 = self.beta_1, self.beta_2
         eta_t = eta * math.sqrt(1 - b2**step) / (1 - b1**step)
         if kernels.fusable(param, grad, m, v):  # one fused pass, same bits as the lines below
             kernels.adam_step(param.ravel(), grad.ravel(), m.ravel(), v.ravel(), b1, b2, self.epsilon, eta_t)
             return
+        # Without the kernel (no Numba, or arrays it cannot take): one temporary array, kept out of the
+        # state so that checkpoints and snapshots hold only m and v.
+        scratch = np.multiply(grad, t(1 - b1))
         m *= t(b1)
-        np.multiply(grad, t(1 - b1), out=scratch)
         m += scratch  # m <- b1 m + (1 - b1) g
         v *= t(b2)
         np.multiply(grad, grad, out=scratch)
