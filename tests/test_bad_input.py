@@ -53,7 +53,39 @@ API_CASES = [
     ("an unknown data set name", lambda: dp.load_dataset("cifar-10"), FileNotFoundError, ["cifar-10", "digits"]),
     ("explain with an example of the wrong length", lambda: dp.explain(dp.Network([4, 2]), np.ones(3), np.array([1.0, 0.0])), ValueError, ["x", "4"]),
     ("save to a path that is not a path", lambda: save_model(dp.Network([4, 2]), 42), TypeError, ["path"]),
+    ("an unknown dtype", lambda: dp.Network([4, 2], dtype="foo"), ValueError, ["dtype", "'float32'", "'foo'"]),
+    ("dtype None", lambda: dp.Network([4, 2], dtype=None), ValueError, ["dtype", "'float32'", "None"]),
+    ("astype to an unknown dtype", lambda: dp.Network([4, 2]).astype("foo"), ValueError, ["dtype", "'foo'"]),
+    ("momentum as a string", lambda: dp.SGD(momentum="0.9"), ValueError, ["momentum", "[0, 1)", "'0.9'"]),
+    ("nesterov as a truthy string", lambda: dp.SGD(nesterov="no"), TypeError, ["nesterov", "True or False", "'no'"]),
+    ("Adam's epsilon as a string", lambda: dp.Adam(epsilon="1e-8"), ValueError, ["epsilon", "> 0", "'1e-8'"]),
+    ("l2 as a string", lambda: dp.Network([4, 2], l2="a"), ValueError, ["l2", ">= 0", "'a'"]),
+    ("l2 None", lambda: dp.Network([4, 2], l2=None), ValueError, ["l2", ">= 0", "None"]),
+    ("dropout as a string", lambda: dp.Network([4, 3, 2], dropout="0.5"), ValueError, ["dropout (layer 1)", "[0, 1)", "'0.5'"]),
+    ("one initialiser name for a 2-layer network", lambda: dp.Network([4, 3, 2], init=["he_normal"]), ValueError, ["init", "2 (one per layer 1..L)", "got 1"]),
+    ("an initialiser giving W^l transposed", lambda: dp.Network([4, 3, 2], init=lambda rng, o, i, dt: np.zeros((i, o))), ValueError, ["init (layer 1)", "(N_1, N_0) = (3, 4)", "(4, 3)"]),
+    ("predict_output in batches of 0", lambda: dp.Network([4, 2]).predict_output(X, batch_size=0), ValueError, ["batch_size", ">= 1", "0"]),
+    ("learning rate True", lambda: dp.Network([4, 2]).fit(X, Y, learning_rate=True), ValueError, ["learning_rate", "> 0", "True"]),
+    ("tol as a string", lambda: dp.Network([4, 2]).fit(X, Y, optimiser="gd", tol="0"), ValueError, ["tol", ">= 0", "'0'"]),
+    ("gradcheck step 0", lambda: dp.gradcheck(dp.Network([4, 2], dtype="float64"), X[:3], np.eye(2)[[0, 1, 0]], eps=0), ValueError, ["eps", "(0, 1)", "got 0"]),
 ]
+
+
+def test_numpy_scalars_are_numbers():
+    # NumPy floats (a value read from an array, a float32 hyperparameter) are accepted where Python floats are.
+    assert dp.SGD(momentum=np.float32(0.5)).momentum == 0.5
+    assert dp.Adam(beta_1=np.float64(0.8), epsilon=np.float32(0.25)).epsilon == 0.25
+    net = dp.Network([4, 3, 2], l2=np.float32(0.5), dropout=np.float64(0.25), seed=0, dtype="float64")
+    assert (net.l2, net.dropout) == (0.5, [0.25, 0.0])
+    history = net.fit(X, Y, optimiser="gd", learning_rate=np.float32(0.5), tol=np.float32(10.0), epochs=5)
+    assert history.stop_reason.startswith("converged")
+    assert dp.gradcheck(net, X[:3], np.eye(2)[[0, 1, 0]], eps=np.float32(2.0**-20)).max_error < 1e-5
+
+
+def test_a_custom_initialiser_of_another_dtype_gets_the_networks():
+    net = dp.Network([4, 3, 2], init=lambda rng, o, i, dt: rng.standard_normal((o, i)), dtype="float32")
+    assert [W.dtype for W in net.weights] == [np.float32, np.float32]
+    assert all(W.flags.c_contiguous for W in net.weights)
 
 
 @pytest.mark.parametrize("name, call, error, words", API_CASES, ids=[c[0] for c in API_CASES])

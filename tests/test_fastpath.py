@@ -188,15 +188,18 @@ def _softmax_network(dtype):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_softmax_kernel_cost_keeps_the_losss_floor(dtype):
-    # Outputs so confident that some y_k underflow to 0: the loss floors them at the smallest
-    # normal number, and the kernel's log-sum-exp form must give the same cost.
+def test_softmax_kernel_cost_is_the_exact_cost_of_confident_outputs(dtype):
+    # Outputs so confident that some y_k underflow to 0: log y_k must come from z^L (the loss's
+    # logit_cost), not from a floor under y, in the kernel as in the literal path.
     net, X, T = _softmax_network(dtype)
     net.weights[-1] *= 1e4
     step = Workspace.for_network(net, 12).step(X, T, None, np.random.default_rng(0))
-    y_ref = net._forward(X, False, np.random.default_rng(0)).output
-    assert (y_ref == 0).any() and net.cost_of(y_ref, T) > 50  # the floor is reached
-    np.testing.assert_allclose(step.cost, net.cost_of(y_ref, T), rtol=1e-5)
+    fp = net._forward(X, False, np.random.default_rng(0))
+    z = fp.z[net.n_layers - 1].astype(np.float64)
+    exact = np.mean(np.sum(T * (np.log(np.sum(np.exp(z - z.max(1, keepdims=True)), 1, keepdims=True)) + z.max(1, keepdims=True) - z), 1))
+    assert (fp.output == 0).any() and exact > -np.log(np.finfo(dtype).tiny)  # beyond any floor under y
+    np.testing.assert_allclose(net.cost_of(fp.output, T, z=fp.z[net.n_layers - 1]), exact, rtol=1e-5)
+    np.testing.assert_allclose(step.cost, exact, rtol=1e-5)
 
 
 @pytest.mark.parametrize("poison", ["nan weight", "inf input"])

@@ -64,6 +64,35 @@ def test_fused_output_delta_equals_literal_path(output, loss, rng):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["cross_entropy", "binary_cross_entropy"]), st.floats(0.1, 3))
+@settings(max_examples=60, deadline=None)
+def test_logit_cost_is_the_cost_of_the_fused_output(seed, loss_name, scale):
+    # logit_cost(z, t) = cost(sigma(z), t) where 1 - y keeps its digits (|z| up to about 10; beyond, the
+    # y-form loses them in 1 - y, and the saturated test below checks the logit form alone)
+    loss = dp.losses.LOSSES[loss_name]
+    sigma = dp.activations.ACTIVATIONS[loss.fused_output]
+    data = np.random.default_rng(seed)
+    z = data.normal(size=(7, 3)) * scale
+    t = data.dirichlet(np.ones(3), size=7) if loss_name == "cross_entropy" else data.random((7, 3))
+    np.testing.assert_allclose(loss.logit_cost(z, t), loss.cost(sigma.forward(z), t), rtol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_cost_of_a_saturated_sigmoid_output_is_exact(dtype):
+    # y = sigmoid(40) rounds to 1 in both dtypes: -log(1 - y) would need a floor (87 or 708);
+    # from z^L the cost is log(1 + e^40) = 40, and it keeps matching its gradient y - t.
+    net = dp.Network([1, 1], seed=0, dtype=dtype)  # sigmoid + binary cross-entropy
+    net.weights[0][...], net.biases[0][...] = 1, 0
+    X, T = np.array([[40.0], [-40.0], [3.0]]), np.array([[0.0], [1.0], [1.0]])
+    np.testing.assert_allclose(net.loss(X, T), (40 + 40 + np.log1p(np.exp(-3.0))) / 3, rtol=1e-6)
+    np.testing.assert_allclose(net.cost_of(None, T, z=X), net.loss(X, T), rtol=1e-6)  # cost_of from z^L alone
+    y = net.predict_output(X)
+    assert y[0, 0] == 1 and net.loss_function.cost(y, T)[0] > 80  # what the y-only form gives: its floor
+    history = net.fit(X, T, optimiser="gd", learning_rate=1e-9, epochs=1)
+    np.testing.assert_allclose(history.loss[0], net.loss(X, T), rtol=1e-6)  # training reports the same
+    assert dp.gradcheck(net, X, T).max_error < 1e-6  # finite differences of the cost agree with y - t
+
+
 def test_forward_shapes_and_the_lectures_orientation(rng):
     net = dp.Network([5, 4, 3, 2], seed=0)
     assert [W.shape for W in net.weights] == [(4, 5), (3, 4), (2, 3)]  # W^l: (N_l, N_{l-1})

@@ -326,3 +326,32 @@ def test_accuracy_of_an_epoch_stopped_early_counts_the_examples_seen(rng):
     expected = np.mean(net.predict(X[:10]) == y[:10])  # one tiny step later the predictions barely move
     assert history.accuracy[0] <= 1.0 and history.accuracy[0] >= 0.1
     assert abs(history.accuracy[0] - expected) <= 0.2
+
+
+def test_the_validation_split_renormalises_the_training_weights():
+    # C = sum w c / sum w over the examples trained on: their weights have mean 1 after the split.
+    from deltaprop.training import _split_validation
+
+    X = np.arange(20.0)[:, None]
+    w = np.tile([0.2, 1.8], 10)  # mean 1 over all 20 examples
+    for seed in range(5):
+        X_train, _, w_train, (X_val, _) = _split_validation(X, X, w, 0.3, np.random.default_rng(seed))
+        rows = X_train[:, 0].astype(int)
+        assert len(w_train) == 14 and len(X_val) == 6
+        np.testing.assert_allclose(w_train.mean(), 1.0)
+        np.testing.assert_allclose(w_train / w_train[0], w[rows] / w[rows[0]])  # the same proportions
+    held_out = np.random.default_rng(1).permutation(20)[0]  # the split's first draw goes to validation
+    only_held_out = np.where(np.arange(20) == held_out, 20.0, 0.0)
+    with pytest.raises(ValueError, match="sample_weight: every example left for training"):
+        _split_validation(X, X, only_held_out, 0.3, np.random.default_rng(1))
+
+
+def test_lbfgs_refuses_dropout_and_takes_the_fused_setting(monkeypatch):
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=r"optimiser: 'lbfgs' needs a cost .* \(dropout=\[0.5\]\)"):
+        dp.Network([4, 8, 3], dropout=0.5).fit(X, y, optimiser="lbfgs", epochs=3)
+    seen = []
+    backward = dp.Network._backward
+    monkeypatch.setattr(dp.Network, "_backward", lambda self, fp, T, w, fused: seen.append(fused) or backward(self, fp, T, w, fused))
+    dp.Network([4, 8, 3], seed=0).fit(X, y, optimiser="lbfgs", epochs=3, fused=False)
+    assert seen and not any(seen)  # the literal delta^L = sigma'(z^L) (.) nabla C(y) on every evaluation

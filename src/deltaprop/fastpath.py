@@ -102,6 +102,7 @@ class Workspace:
             self._fused_output and out.name == "softmax" and loss is LOSSES["cross_entropy"]
             and sizes[-1] > 1 and not net.multilabel_
         )
+        self._logit_cost = net.has_logit_cost()
         self._ones = np.ones(n, dtype=dt)  # the example weights when there are none
 
     @classmethod
@@ -171,6 +172,8 @@ class Workspace:
             cost, correct = kernels.softmax_cross_entropy(z, b, T, self._ones[:m] if w is None else w, d, db)
             return z, cost, (correct if count_correct else None)
         z += b  # z^L = W^L a^{L-1} + b^L
+        # the cost from z^L where the loss has that form (see Network.cost_of), before z becomes y in place
+        cost = net.cost_of(None, T, w, z=z) if self._logit_cost else None
         out = net.output_activation
         if self._fused_output:
             if out.name == "softmax":
@@ -191,7 +194,9 @@ class Workspace:
         else:
             d *= (w * net.dtype.type(1 / m))[:, None]
         np.sum(d, axis=0, out=db)  # dC/db_i^L = delta_i^L
-        return y, net.cost_of(y, T, w), (net.count_correct(y, T) if count_correct else None)
+        if cost is None:
+            cost = net.cost_of(y, T, w)
+        return y, cost, (net.count_correct(y, T) if count_correct else None)
 
     # ------------------------------------------------------------------ backward
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import real
 from .network import Network
 
 __all__ = ["gradcheck", "GradcheckResult", "numerical_gradient", "relative_error"]
@@ -96,8 +97,7 @@ def gradcheck(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None, fuse
     -------
     GradcheckResult with the largest relative error per layer.
     """
-    if not (isinstance(eps, (int, float)) and 0 < eps < 1):
-        raise ValueError(f"eps: expected a finite-difference step in (0, 1) such as 1e-6; got {eps!r}")
+    eps = real("eps", eps, 0, 1, low_open=True, high_open=True, what="a finite-difference step")
     net64 = net.astype(np.float64)
     X64 = net64.check_X(X)
     T64 = net64.check_T(T, len(X64))

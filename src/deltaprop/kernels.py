@@ -177,8 +177,8 @@ def times_derivative(g, a, kind: int, slope: float, db) -> None:
 
 
 @_jit
-def _softmax_cross_entropy(z, b, T, weights, inv_m, largest_cost, d, db):  # pragma: no cover - compiled
-    zero = largest_cost - largest_cost
+def _softmax_cross_entropy(z, b, T, weights, inv_m, d, db):  # pragma: no cover - compiled
+    zero = inv_m - inv_m
     n_out = z.shape[1]
     column_sums = np.zeros(n_out, dtype=z.dtype)
     total = 0.0  # float64, as Network.cost_of accumulates
@@ -199,10 +199,9 @@ def _softmax_cross_entropy(z, b, T, weights, inv_m, largest_cost, d, db):  # pra
         c = zero
         top_y = top_t = 0  # argmax y, argmax t: the first largest, as np.argmax
         for k in range(n_out):
-            # c = -sum_k t_k log y_k with log y_k = (z_k - max z) - log sum_j e^{z_j - max z}, one log a row;
-            # at most -log(tiny), as the loss's floor of y at the smallest normal number gives. The NaN
-            # of a diverged row must survive: min(x, ...) returns x when the comparison fails, so x goes first.
-            c += T[i, k] * min(log_norm - row[k], largest_cost)
+            # c = -sum_k t_k log y_k with log y_k = (z_k - max z) - log sum_j e^{z_j - max z}, one log a row
+            # (the loss's logit_cost: exact where y_k rounds to 0; a diverged row's NaN comes through)
+            c += T[i, k] * (log_norm - row[k])
             row[k] = d[i, k] / norm  # y_k = e^{z_k - max z} / sum_j e^{z_j - max z}   (softmax)
             if row[k] > row[top_y]:
                 top_y = k
@@ -230,6 +229,5 @@ def softmax_cross_entropy(z, b, T, weights, d, db) -> tuple[float, int]:
     float64) and how many rows have argmax y = argmax t.
     """
     t = z.dtype.type
-    largest_cost = -np.log(np.finfo(z.dtype).tiny)  # -log of the loss's floor under y
-    cost, correct = _softmax_cross_entropy(z, b, T, weights, t(1 / len(z)), largest_cost, d, db)
+    cost, correct = _softmax_cross_entropy(z, b, T, weights, t(1 / len(z)), d, db)
     return float(cost), int(correct)

@@ -19,6 +19,12 @@ outputs y = a^L and targets t, both of shape (n_examples, N_L):
     cross-entropy, sigmoid with binary cross-entropy), or ``None``. The
     network may take that shortcut for speed; the literal path
     sigma'(z^L) (.) nabla C(y) stays available and a test proves they agree.
+``logit_cost(z, t) -> c`` (with ``fused_output``, else ``None``)
+    the same per-example cost written in z^L for that output activation,
+    c(sigma(z), t). Where y rounds to exactly 0 or 1 (a confident output:
+    z = 17 in float32) ``cost`` can only floor log y; this form stays exact,
+    so the cost keeps matching its gradient y - t. The network uses it
+    whenever it has z^L.
 
 Adding a loss is one entry in ``LOSSES``: its cost and gradient side by side.
 """
@@ -40,6 +46,17 @@ def _floor(y: Array) -> Array:
     return np.maximum(y, np.finfo(y.dtype).tiny)
 
 
+def _log_softmax(z: Array) -> Array:
+    # log y_k = z_k - log sum_j e^{z_j}, with the largest z subtracted first so that no e^z overflows
+    shifted = z - np.max(z, axis=1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+
+
+def _softplus(z: Array) -> Array:
+    # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), which neither overflows nor loses small values
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
 @dataclass(frozen=True)
 class Loss:
     """One cost function with its gradient with respect to the output y.
@@ -53,6 +70,8 @@ class Loss:
         Output activations this loss accepts; None accepts any.
     fused_output : str or None
         Output activation with which delta^L = y - t exactly.
+    logit_cost : callable (z, t) -> per-example costs, shape (n,), or None
+        ``cost(fused_output(z), t)`` computed from z^L (see the module docstring).
     """
 
     name: str
@@ -60,6 +79,7 @@ class Loss:
     grad: Callable[[Array, Array], Array]
     outputs: tuple[str, ...] | None = None
     fused_output: str | None = None
+    logit_cost: Callable[[Array, Array], Array] | None = None
 
     def __reduce__(self):
         # Pickle a registry entry by name (its functions are lambdas, which pickle cannot store).
@@ -76,20 +96,24 @@ LOSSES: dict[str, Loss] = {
             lambda y, t: y - t,
         ),
         # c = -sum_i t_i log y_i,                   dc/dy_i = -t_i / y_i
+        # with y = softmax(z): c = -sum_i t_i (z_i - log sum_j e^{z_j})
         Loss(
             "cross_entropy",
             lambda y, t: -np.sum(t * np.log(_floor(y)), axis=1),
             lambda y, t: -t / _floor(y),
             outputs=("softmax",),
             fused_output="softmax",
+            logit_cost=lambda z, t: -np.sum(t * _log_softmax(z), axis=1),
         ),
         # c = -sum_i [t_i log y_i + (1-t_i) log(1-y_i)],  dc/dy_i = (y_i - t_i) / (y_i (1 - y_i))
+        # with y = sigmoid(z): log y = -log(1 + e^-z), log(1 - y) = -log(1 + e^z), so c = sum_i log(1 + e^{z_i}) - t_i z_i
         Loss(
             "binary_cross_entropy",
             lambda y, t: -np.sum(t * np.log(_floor(y)) + (1 - t) * np.log(_floor(1 - y)), axis=1),
             lambda y, t: (y - t) / _floor(y * (1 - y)),
             outputs=("sigmoid",),
             fused_output="sigmoid",
+            logit_cost=lambda z, t: np.sum(_softplus(z) - t * z, axis=1),
         ),
     ]
 }

@@ -35,7 +35,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .activations import HIDDEN_ACTIVATIONS, Activation, get_activation
+from .activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, Activation, get_activation
+from .checks import integer, real
 from .initialisers import get_initialiser
 from .losses import Loss, get_loss
 
@@ -93,13 +94,13 @@ class Gradients:
     db: list[Array]
 
 
-def _as_list(value, n: int, name: str) -> list:
-    """A single value for every hidden layer, or one value per hidden layer."""
-    if isinstance(value, (str, Real, Activation)) or value is None:
+def _as_list(value, n: int, name: str, per: str = "hidden layer") -> list:
+    """A single value for every hidden layer (or every ``per``), or one value for each."""
+    if isinstance(value, (str, Real, Activation)) or value is None or callable(value):
         return [value] * n
     values = list(value)
     if len(values) != n:
-        raise ValueError(f"{name}: expected one value or {n} (one per hidden layer); got {len(values)}: {values!r}")
+        raise ValueError(f"{name}: expected one value or {n} (one per {per}); got {len(values)}: {values!r}")
     return values
 
 
@@ -180,22 +181,24 @@ class Network:
         self.output_activation, self.loss_function = self._pair_output_and_loss(output, loss)
         self.activations: list[Activation] = self.hidden_activations + [self.output_activation]
 
-        self.l2 = float(l2)
-        if not np.isfinite(self.l2) or self.l2 < 0:
-            raise ValueError(f"l2: expected a finite number >= 0; got {l2!r}")
-        self.dropout = [float(p) for p in _as_list(dropout, L - 1, "dropout")] + [0.0]
-        for l, p in enumerate(self.dropout[:-1], start=1):
-            if not 0 <= p < 1:
-                raise ValueError(f"dropout (layer {l}): expected a probability in [0, 1); got {p!r}")
+        self.l2 = real("l2", l2, 0, what="a finite number")
+        self.dropout = [
+            real(f"dropout (layer {l})", p, 0, 1, high_open=True, what="a probability")
+            for l, p in enumerate(_as_list(dropout, L - 1, "dropout"), start=1)
+        ] + [0.0]
 
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        inits = _as_list(init, L, "init") if init is not None else [a.init for a in self.activations]
+        inits = _as_list(init, L, "init", per="layer 1..L") if init is not None else [a.init for a in self.activations]
         self.init_names = [n if isinstance(n, str) else getattr(n, "__name__", "custom") for n in inits]
         self.weights: list[Array] = []
         self.biases: list[Array] = []
         for l in range(1, L + 1):
             initialise = get_initialiser(inits[l - 1], argument=f"init (layer {l})")
-            self.weights.append(initialise(self.rng, self.sizes[l], self.sizes[l - 1], self.dtype))  # W^l
+            W = initialise(self.rng, self.sizes[l], self.sizes[l - 1], self.dtype)  # W^l
+            shape = (self.sizes[l], self.sizes[l - 1])
+            if np.shape(W) != shape:  # an initialiser of one's own may get the lecture's shape backwards
+                raise ValueError(f"init (layer {l}): expected W^{l} of shape (N_{l}, N_{l - 1}) = {shape}; got {np.shape(W)}")
+            self.weights.append(np.ascontiguousarray(W, dtype=self.dtype))
             self.biases.append(np.zeros(self.sizes[l], dtype=self.dtype))  # b^l
         self.classes_: Array | None = None
         self.multilabel_ = False
@@ -219,10 +222,11 @@ class Network:
     @staticmethod
     def _check_dtype(dtype) -> np.dtype:
         try:
-            dt = np.dtype(dtype)
+            dt = None if dtype is None else np.dtype(dtype)  # np.dtype(None) would be float64
         except TypeError:
             dt = None
-        if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        # `dt in (...)` would compare with ==, and np.dtype("float64") == None is True
+        if dt is None or dt not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise ValueError(f"dtype: expected 'float32' or 'float64'; got {dtype!r}")
         return dt
 
@@ -426,11 +430,23 @@ class Network:
             return 0.0
         return 0.5 * self.l2 * float(sum(np.vdot(W, W) for W in self.weights))
 
-    def cost_of(self, y: Array, T: Array, weights: Array | None = None) -> float:
+    def has_logit_cost(self) -> bool:
+        """Whether the cost can be computed from z^L: the loss's ``logit_cost`` for this output activation."""
+        out, loss = self.output_activation, self.loss_function
+        return loss.logit_cost is not None and loss.fused_output == out.name and out is ACTIVATIONS.get(out.name)
+
+    def cost_of(self, y: Array | None, T: Array, weights: Array | None = None, z: Array | None = None) -> float:
         """(1/n) sum_n w_n c(y_n, t_n): the mean per-example cost of outputs y (n, N_L) against
         encoded targets T (n, N_L), without the penalty. ``weights`` are used as given (the
-        training loop passes a batch's slice of weights normalised over the whole data set)."""
-        c = self.loss_function.cost(y, T)
+        training loop passes a batch's slice of weights normalised over the whole data set).
+
+        z : z^L (n, N_L), optional. Where :meth:`has_logit_cost`, the cost is computed from it,
+        c = logit_cost(z, t): the same value, but exact where y = sigma(z^L) rounds to 0 or 1
+        (``y`` may then be None)."""
+        if z is not None and self.has_logit_cost():
+            c = self.loss_function.logit_cost(z, T)
+        else:
+            c = self.loss_function.cost(y, T)
         if weights is not None:
             c = c * weights
         return float(np.mean(c, dtype=np.float64))
@@ -455,7 +471,7 @@ class Network:
         n = fp.a[0].shape[0]
         T = self.check_T(T, n)
         w = None if sample_weight is None else self._normalised_weights(sample_weight, n)
-        return self.cost_of(fp.output, T, w) + self.penalty()
+        return self.cost_of(fp.output, T, w, z=fp.z[self.n_layers - 1]) + self.penalty()  # z^L
 
     # ------------------------------------------------------------------ targets
 
@@ -527,14 +543,21 @@ class Network:
 
     def predict_output(self, X, batch_size: int = 4096) -> Array:
         """y = a^L for each example, shape (n, N_L), computed in batches without dropout."""
+        return self.output_and_logits(X, batch_size)[0]
+
+    def output_and_logits(self, X, batch_size: int = 4096) -> tuple[Array, Array]:
+        """y = a^L and z^L for each example, both of shape (n, N_L), in batches without dropout."""
         X = self.check_X(X)
-        out = np.empty((X.shape[0], self.sizes[-1]), dtype=self.dtype)
+        batch_size = integer("batch_size", batch_size)
+        y = np.empty((X.shape[0], self.sizes[-1]), dtype=self.dtype)
+        zL = np.empty_like(y)
         for start in range(0, X.shape[0], batch_size):
             a = X[start : start + batch_size]
             for W, b, sigma in zip(self.weights, self.biases, self.activations):
-                a = sigma.forward(a @ W.T + b)  # a^l = sigma(W^l a^{l-1} + b^l)
-            out[start : start + batch_size] = a
-        return out
+                z_l = a @ W.T + b  # z^l = W^l a^{l-1} + b^l
+                a = sigma.forward(z_l)  # a^l = sigma(z^l)
+            y[start : start + batch_size], zL[start : start + batch_size] = a, z_l
+        return y, zL
 
     def predict_proba(self, X) -> Array:
         """Class probabilities, shape (n, n_classes); for one sigmoid unit, columns [1 - y, y]."""

@@ -30,6 +30,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import kernels
+from .checks import boolean, real
 
 __all__ = [
     "GD",
@@ -50,11 +51,8 @@ __all__ = [
 Array = np.ndarray
 
 
-def _check_unit(name: str, value: float, *, closed_low: bool = True) -> None:
-    ok = (0 <= value < 1) if closed_low else (0 < value < 1)
-    if not isinstance(value, (int, float)) or not ok:
-        lo = "[0" if closed_low else "(0"
-        raise ValueError(f"{name} must be in {lo}, 1); got {value!r}")
+def _check_unit(name: str, value) -> float:
+    return real(name, value, 0, 1, high_open=True)
 
 
 @dataclass
@@ -93,7 +91,8 @@ class SGD:
     name = "sgd"
 
     def __post_init__(self) -> None:
-        _check_unit("momentum", self.momentum)
+        self.momentum = _check_unit("momentum", self.momentum)
+        self.nesterov = boolean("nesterov", self.nesterov)
 
     def init(self, param: Array) -> tuple:
         return (np.zeros_like(param),) if self.momentum else ()
@@ -135,10 +134,9 @@ class Adam:
     name = "adam"
 
     def __post_init__(self) -> None:
-        _check_unit("beta_1", self.beta_1)
-        _check_unit("beta_2", self.beta_2)
-        if not self.epsilon > 0:
-            raise ValueError(f"epsilon must be > 0; got {self.epsilon!r}")
+        self.beta_1 = _check_unit("beta_1", self.beta_1)
+        self.beta_2 = _check_unit("beta_2", self.beta_2)
+        self.epsilon = real("epsilon", self.epsilon, 0, low_open=True)
 
     def init(self, param: Array) -> tuple:
         return (np.zeros_like(param), np.zeros_like(param))  # m, v

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .checks import integer, real
 from .fastpath import Workspace
 from .network import Network
 from .optimisers import LBFGS, apply_update, get_optimiser, get_schedule
@@ -136,16 +137,10 @@ class Run:
 
 
 def _evaluate(net: Network, X: Array, T: Array) -> tuple[float, float | None]:
-    y = net.predict_output(X)
-    loss = net.cost_of(y, T) + net.penalty()
+    y, zL = net.output_and_logits(X)
+    loss = net.cost_of(y, T, z=zL) + net.penalty()
     acc = net.count_correct(y, T) / len(X) if net.is_classifier else None
     return loss, acc
-
-
-def _check_positive_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}; got {value!r}")
-    return int(value)
 
 
 def _split_validation(X, T, w, fraction, rng):
@@ -157,7 +152,12 @@ def _split_validation(X, T, w, fraction, rng):
         raise ValueError(f"validation_fraction: {fraction} of {n} examples leaves an empty training or validation set")
     perm = rng.permutation(n)
     val, train = np.sort(perm[:n_val]), np.sort(perm[n_val:])
-    return X[train], T[train], (None if w is None else w[train]), (X[val], T[val])
+    if w is not None:
+        w = w[train]
+        if not w.sum() > 0:
+            raise ValueError(f"sample_weight: every example left for training by validation_fraction={fraction} has weight 0")
+        w = w * w.dtype.type(len(w) / w.sum())  # mean 1 again over the training examples: C = sum w c / sum w
+    return X[train], T[train], w, (X[val], T[val])
 
 
 def fit(
@@ -254,16 +254,21 @@ def fit(
 
     if learning_rate is None:
         learning_rate = DEFAULT_LEARNING_RATE.get(opt_name, 0.01)
-    if learning_rate is not None and (not isinstance(learning_rate, (int, float, np.floating)) or not learning_rate > 0 or not math.isfinite(learning_rate)):
-        raise ValueError(f"learning_rate: expected a finite number > 0; got {learning_rate!r}")
+    if learning_rate is not None:  # None for lbfgs, which has no learning rate
+        learning_rate = real("learning_rate", learning_rate, 0, low_open=True, what="a finite number")
+    if opt_name == "lbfgs" and any(net.dropout):
+        raise ValueError(
+            f"optimiser: 'lbfgs' needs a cost C(theta) that does not change between evaluations; the network "
+            f"drops units at random (dropout={net.dropout[:-1]}). Use 'adam' or 'sgd', or a network with dropout=0"
+        )
     if epochs is None:
         epochs = DEFAULT_EPOCHS.get(opt_name, DEFAULT_EPOCHS_MINIBATCH)
-    epochs = _check_positive_int("epochs", epochs)
-    batch_size = _check_positive_int("batch_size", batch_size)
+    epochs = integer("epochs", epochs)
+    batch_size = integer("batch_size", batch_size)
     schedule = get_schedule(schedule)
-    checkpoint_every = _check_positive_int("checkpoint_every", checkpoint_every, minimum=0)
-    if tol is not None and (not isinstance(tol, (int, float)) or tol < 0):
-        raise ValueError(f"tol: expected a number >= 0; got {tol!r}")
+    checkpoint_every = integer("checkpoint_every", checkpoint_every, minimum=0)
+    if tol is not None:
+        tol = real("tol", tol, 0)
 
     X = net.check_X(X)
     n = len(X)
@@ -294,7 +299,7 @@ def fit(
     notify("on_train_begin")
     with _interrupts_stop(run, catch_interrupt):
         if isinstance(optimiser, LBFGS):
-            _fit_lbfgs(run, X, T, w, tol, notify)
+            _fit_lbfgs(run, X, T, w, tol, fused, notify)
         else:
             _fit_steps(run, X, T, w, schedule, opt_name == "gd", (1e-6 if tol is None else tol), shuffle, fused, notify)
     history = run.history
@@ -477,7 +482,7 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
                 fp = net._forward(xb, True, run.rng)
                 grads = net._backward(fp, tb, wb, fused)
                 dWs, dbs = grads.dW, grads.db
-                cost = net.cost_of(fp.output, tb, wb)
+                cost = net.cost_of(fp.output, tb, wb, z=fp.z[net.n_layers - 1])  # from z^L where exact
                 n_correct = net.count_correct(fp.output, tb) if classify else None
             else:
                 _, dWs, dbs, cost, n_correct = workspace.step(xb, tb, wb, run.rng, count_correct=classify)
@@ -528,7 +533,7 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
     run.history.stop_reason = f"reached epochs={run.epochs}"
 
 
-def _fit_lbfgs(run: Run, X, T, w, tol, notify) -> None:
+def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
     """Whole-set L-BFGS through SciPy, using deltaprop's exact gradient of C(theta)."""
     from scipy.optimize import minimize
 
@@ -546,8 +551,8 @@ def _fit_lbfgs(run: Run, X, T, w, tol, notify) -> None:
     def cost_and_gradient(theta: Array) -> tuple[float, Array]:
         unpack(theta)
         fp = net._forward(X, False, run.rng)
-        g = net._backward(fp, T, w, True)
-        c = net.cost_of(fp.output, T, w) + net.penalty()
+        g = net._backward(fp, T, w, fused)
+        c = net.cost_of(fp.output, T, w, z=fp.z[net.n_layers - 1]) + net.penalty()
         flat = np.concatenate([x.ravel() for dW, db in zip(g.dW, g.db) for x in (dW, db)]).astype(np.float64)
         return c, flat
 

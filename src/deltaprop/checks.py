@@ -1,0 +1,45 @@
+"""Argument checks shared by the public functions: each error names the argument, what was
+expected and what was given.
+
+Numbers are ``numbers.Real`` (Python or NumPy floats and integers, never ``bool``) and
+finite; strings such as ``"0.9"`` are refused rather than parsed.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+__all__ = ["real", "integer", "boolean"]
+
+
+def real(name: str, value, low: float | None = None, high: float | None = None, *,
+         low_open: bool = False, high_open: bool = False, what: str = "a number") -> float:
+    """``value`` as a float, or ValueError: a finite real number in [low, high] (ends open as asked)."""
+    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if not ok:
+        lo = "" if low is None else ("(" if low_open else "[") + f"{low:g}"
+        hi = "" if high is None else f"{high:g}" + (")" if high_open else "]")
+        interval = f" in {lo}, {hi}" if low is not None and high is not None else (
+            f" {'>' if low_open else '>='} {low:g}" if low is not None else (
+                f" {'<' if high_open else '<='} {high:g}" if high is not None else ""))
+        raise ValueError(f"{name}: expected {what}{interval}; got {value!r}")
+    return float(value)
+
+
+def integer(name: str, value, minimum: int = 1) -> int:
+    """``value`` as an int, or ValueError: an integer (not bool) >= minimum."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def boolean(name: str, value) -> bool:
+    """``value`` as a bool, or TypeError: True or False (NumPy's too), not a truthy string or number."""
+    if not isinstance(value, bool) and type(value).__name__ != "bool_":
+        raise TypeError(f"{name}: expected True or False; got {value!r}")
+    return bool(value)
