@@ -409,3 +409,85 @@ def test_within_one_point_of_mlp(case):
     ours_mean, theirs_mean = np.mean(scores[ours]), np.mean(scores[theirs])
     assert ours_mean >= theirs_mean - 0.01, f"{case}: deltaprop {ours_mean:.4f}, MLP {theirs_mean:.4f}"
     assert ours_mean > (0.4 if regression else 0.9)
+
+
+# ---------------------------------------------------------------- partial_fit and warm_start continuity
+
+def _abc(n=60):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, 3)), np.array(list("abc") * (n // 3))
+
+
+def test_first_partial_fit_refuses_labels_missing_from_classes():
+    X, y = _abc()
+    model = DeltapropClassifier(hidden_layer_sizes=(4,), random_state=0)
+    with pytest.raises(ValueError, match=r"y: has classes not in classes=\['a', 'b'\]: \['c'\]"):
+        model.partial_fit(X, y, classes=["a", "b"])
+    assert not hasattr(model, "_network")
+
+
+def test_a_first_partial_fit_that_raised_is_retried_with_its_classes():
+    X, y = _abc()
+    model = DeltapropClassifier(hidden_layer_sizes=(4,), random_state=0)
+    with pytest.raises(ValueError, match="sample_weight"):
+        model.partial_fit(X, y, classes=list("abcd"), sample_weight=np.ones(5))
+    model.partial_fit(X, y, classes=list("abcd"))
+    assert model.classes_.tolist() == list("abcd") and model.predict_proba(X).shape == (60, 4)
+
+
+@pytest.mark.parametrize("change", [dict(momentum=0.0), dict(solver="gd"), dict(solver="adam"), dict(beta_1=0.5)])
+def test_partial_fit_after_set_params_starts_the_optimisers_memory_afresh(change):
+    X, y = _abc()
+    model = DeltapropClassifier(hidden_layer_sizes=(4,), solver="sgd", random_state=0)
+    model.partial_fit(X, y, classes=list("abc")).set_params(**change).partial_fit(X, y)
+    fresh = DeltapropClassifier(hidden_layer_sizes=(4,), solver="sgd", random_state=0).partial_fit(X, y, classes=list("abc"))
+    fresh._optimiser_state = None  # what the changed settings must give: the same weights, a new optimiser memory
+    fresh.set_params(**change).partial_fit(X, y)
+    for a, b in zip(model.weights_, fresh.weights_):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("change", [dict(hidden_layer_sizes=(10, 10)), dict(activation="tanh"), dict(dropout=0.5), dict(dtype="float32")])
+def test_warm_start_refuses_another_architecture(change):
+    X, y = _abc()
+    model = DeltapropClassifier(hidden_layer_sizes=[4], warm_start=True, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+        model.set_params(hidden_layer_sizes=(4,)).fit(X, y)  # the same sizes as a tuple: continues
+        name = next(iter(change))
+        with pytest.raises(ValueError, match=rf"{name}: warm_start and partial_fit continue the fitted network"):
+            model.set_params(**change).fit(X, y)
+
+
+def test_lbfgs_stopped_by_max_fun_warns():
+    X, y = _abc()
+    with pytest.warns(ConvergenceWarning, match=r"solver='lbfgs' failed to converge .*max_fun=10"):
+        DeltapropClassifier(solver="lbfgs", max_fun=10, random_state=0).fit(X, y)
+
+
+def test_partial_fit_refuses_schedules_that_need_the_epoch_count():
+    X, y = _abc()
+    with pytest.raises(ValueError, match="learning_rate: the schedule 'cosine' needs the number of epochs"):
+        DeltapropClassifier(solver="sgd", learning_rate="cosine").partial_fit(X, y, classes=list("abc"))
+
+
+@pytest.mark.parametrize("params, fit_args, words", [
+    (dict(early_stopping=True, validation_fraction=0.0), {}, ["validation_fraction", "(0, 1)", "0.0"]),
+    (dict(early_stopping=True, validation_fraction=0.01), dict(y=np.arange(60) % 2), ["validation_fraction", "0.01 of 60 examples"]),
+    (dict(random_state="x"), {}, ["random_state", "'x'"]),
+    (dict(verbose="x"), {}, ["verbose", "'x'"]),
+    ({}, dict(sample_weight=["a"] * 60), ["sample_weight", "numbers"]),
+])
+def test_classifier_arguments_named_in_errors(params, fit_args, words):
+    X, y = _abc()
+    fit_args = {"y": y, **fit_args}
+    with pytest.raises(ValueError) as info:
+        DeltapropClassifier(**params).fit(X, **fit_args)
+    assert all(word in str(info.value) for word in words), str(info.value)
+
+
+def test_regressor_refuses_text_targets_naming_y():
+    X, y = _abc()
+    with pytest.raises(ValueError, match="y: expected real-valued regression targets"):
+        DeltapropRegressor().fit(X, y)

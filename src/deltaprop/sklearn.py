@@ -26,6 +26,7 @@ conventions:
 
 from __future__ import annotations
 
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -46,6 +47,7 @@ from .callbacks import Callback
 from .losses import LOSSES, get_loss
 from .network import Network
 from .optimisers import LBFGS, SCHEDULES
+from .training import LBFGS_CONVERGED
 from .training import fit as train
 
 __all__ = ["DeltapropClassifier", "DeltapropRegressor"]
@@ -185,11 +187,25 @@ def _check_number(name: str, value, low=None, high=None, *, low_open=False, high
         raise ValueError(f"{name}: expected {what} in {lo or '(-inf, '}{hi}; got {value!r}")
 
 
+def _same(a, b) -> bool:
+    """Whether two parameter values are equal, lists, tuples and arrays alike."""
+    def plain(v):
+        v = v.tolist() if isinstance(v, np.ndarray) else v
+        return [plain(x) for x in v] if isinstance(v, (list, tuple)) else v
+    try:
+        return bool(plain(a) == plain(b))
+    except (TypeError, ValueError):
+        return False
+
+
 def _checked_sample_weight(sample_weight, n: int):
     """sample_weight as float64 of shape (n,), or None; raises on bad weights."""
     if sample_weight is None:
         return None
-    w = np.asarray(sample_weight, dtype=np.float64)
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"sample_weight: expected numbers, one weight per row of X; got {sample_weight!r:.80}") from None
     if w.ndim == 0:
         w = np.full(n, float(w))
     if w.shape != (n,):
@@ -227,12 +243,15 @@ class _DeltapropMLP(BaseEstimator):
         _check_number("max_iter", self.max_iter, 1, integer=True)
         _check_number("tol", self.tol, 0)
         _check_number("momentum", self.momentum, 0, 1, high_open=True)
-        _check_number("validation_fraction", self.validation_fraction, 0, 1, high_open=True)
+        # (0, 1) when early stopping holds examples out; 0 is fine otherwise
+        _check_number("validation_fraction", self.validation_fraction, 0, 1, low_open=bool(self.early_stopping), high_open=True)
         _check_number("beta_1", self.beta_1, 0, 1, high_open=True)
         _check_number("beta_2", self.beta_2, 0, 1, high_open=True)
         _check_number("epsilon", self.epsilon, 0, low_open=True)
         _check_number("n_iter_no_change", self.n_iter_no_change, 1, integer=True)
         _check_number("max_fun", self.max_fun, 1, integer=True)
+        if isinstance(self.verbose, str) or not isinstance(self.verbose, (Integral, bool, np.bool_)):
+            raise ValueError(f"verbose: expected True, False or an integer; got {self.verbose!r}")
         for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name}: expected True or False; got {getattr(self, name)!r}")
@@ -277,13 +296,27 @@ class _DeltapropMLP(BaseEstimator):
         first_pass = not hasattr(self, "_network") or (not self.warm_start and not incremental)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
+        if incremental and not (callable(self.learning_rate) or self.learning_rate in SKLEARN_RATES):
+            raise ValueError(
+                f"learning_rate: the schedule {self.learning_rate!r} needs the number of epochs, which partial_fit "
+                f"does not know; expected one of {list(SKLEARN_RATES)} with partial_fit"
+            )
+        if not first_pass:
+            self._check_same_architecture()
         X, T, y_labels = self._validate_input(X, y, incremental, first_pass, classes)
         sample_weight = self._weights_with_classes(_checked_sample_weight(sample_weight, X.shape[0]), y_labels, incremental)
-        rs = check_random_state(self.random_state)
+        try:
+            rs = check_random_state(self.random_state)
+        except ValueError:
+            raise ValueError(f"random_state: expected None, an integer or a numpy RandomState; got {self.random_state!r}") from None
         if first_pass:
             dtype = np.dtype(self.dtype) if self.dtype is not None else X.dtype
             self._initialise(X.shape[1], T.shape[1], dtype, np.random.default_rng(rs.randint(np.iinfo(np.int32).max)))
         net = self._network
+        settings = (self.solver, self.momentum, self.nesterovs_momentum, self.beta_1, self.beta_2, self.epsilon)
+        if incremental and settings != getattr(self, "_optimiser_settings", settings):
+            self._optimiser_state = None  # set_params changed the optimiser: start its memory afresh
+        self._optimiser_settings = settings
         stochastic = self.solver in STOCHASTIC
         if not incremental:
             self._learning_rate = float(self.learning_rate_init)
@@ -339,7 +372,21 @@ class _DeltapropMLP(BaseEstimator):
                 f"solver={self.solver!r}: reached max_iter={self.max_iter} and the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
+        elif self.solver == "lbfgs" and not rules.stopped and not history.stop_reason.startswith(LBFGS_CONVERGED):
+            warnings.warn(f"solver='lbfgs' failed to converge ({history.stop_reason}); max_fun={self.max_fun}", ConvergenceWarning)
         return self
+
+    #: What a warm or incremental fit must find unchanged in the fitted network.
+    ARCHITECTURE = ("hidden_layer_sizes", "activation", "loss", "dropout", "dtype")
+
+    def _check_same_architecture(self) -> None:
+        for name, fitted in self._architecture.items():
+            now = getattr(self, name)
+            if not _same(now, fitted):
+                raise ValueError(
+                    f"{name}: warm_start and partial_fit continue the fitted network, built with {name}={fitted!r}; "
+                    f"got {now!r}. Set warm_start=False (or call fit) to build a new one"
+                )
 
     def _initialise(self, n_features: int, n_outputs: int, dtype, rng) -> None:
         """A fresh network and fresh fitted attributes (first fit, or fit without warm_start)."""
@@ -349,6 +396,7 @@ class _DeltapropMLP(BaseEstimator):
             sizes, activation=self.activation, output=output, loss=loss, dropout=self.dropout, seed=rng, dtype=dtype
         )
         self._network.multilabel_ = getattr(self, "_multilabel", False)
+        self._architecture = {name: copy.deepcopy(getattr(self, name)) for name in self.ARCHITECTURE}
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(sizes)
         self.out_activation_ = SKLEARN_NAMES.get(self._network.output_activation.name, self._network.output_activation.name)
@@ -370,7 +418,10 @@ class _DeltapropMLP(BaseEstimator):
         # as scikit-learn: stratified for binary classification only
         stratify = y_labels if isinstance(self, ClassifierMixin) and self.n_outputs_ == 1 else None
         arrays = [X, T, y_labels] + ([] if sample_weight is None else [sample_weight])
-        parts = train_test_split(*arrays, random_state=rs, test_size=self.validation_fraction, stratify=stratify)
+        try:
+            parts = train_test_split(*arrays, random_state=rs, test_size=self.validation_fraction, stratify=stratify)
+        except ValueError as exc:
+            raise ValueError(f"validation_fraction: {self.validation_fraction} of {len(X)} examples cannot be held out ({exc})") from None
         X_tr, X_val, T_tr, _, y_tr, y_val = parts[:6]
         w_tr, w_val = (parts[6], parts[7]) if sample_weight is not None else (None, None)
         if X_val.shape[0] < 2:
@@ -580,9 +631,11 @@ class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        if incremental and not hasattr(self, "classes_"):
+        if incremental and not hasattr(self, "_network"):  # the first partial_fit (or a retry of one that raised)
             if classes is None and not type_of_target(y).startswith("multilabel"):
                 raise ValueError("classes: expected the array of all classes on the first call to partial_fit; got None")
+            if classes is not None and len(unseen := np.setdiff1d(unique_labels(y), classes)):
+                raise ValueError(f"y: has classes not in classes={np.asarray(classes).tolist()}: {unseen.tolist()}")
             self._binarizer = LabelBinarizer().fit(y if classes is None else classes)
             self.classes_ = self._binarizer.classes_
         elif not hasattr(self, "classes_") or reset:
@@ -745,6 +798,11 @@ class DeltapropRegressor(RegressorMixin, _DeltapropMLP):
         self.dtype = dtype
 
     def _validate_input(self, X, y, incremental, reset, classes):
+        if hasattr(y, "__len__") and np.asarray(y).dtype.kind in "OUS":
+            try:
+                np.asarray(y, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"y: expected real-valued regression targets; got {np.asarray(y)[:5]!r}...") from None
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True,
             dtype=(np.float64, np.float32), reset=reset,

@@ -47,6 +47,8 @@ __all__ = ["fit", "History", "Run", "DivergenceError", "OptimiserState"]
 
 Array = np.ndarray
 
+#: How History.stop_reason starts when SciPy's L-BFGS reports convergence (status 0).
+LBFGS_CONVERGED = "L-BFGS converged"
 DEFAULT_LEARNING_RATE = {"gd": 0.5, "sgd": 0.01, "adam": 0.001, "lbfgs": None}
 DEFAULT_EPOCHS = {"gd": 1000, "lbfgs": 200}
 DEFAULT_EPOCHS_MINIBATCH = 10
@@ -577,4 +579,6 @@ def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
     unpack(result.x)
     if not math.isfinite(result.fun):
         raise DivergenceError(f"L-BFGS reached a non-finite cost {result.fun}")
-    run.history.stop_reason = run.stop_reason or f"L-BFGS: {result.message}"
+    run.history.stop_reason = run.stop_reason or (
+        f"{LBFGS_CONVERGED}: {result.message}" if result.status == 0 else f"L-BFGS did not converge: {result.message}"
+    )
