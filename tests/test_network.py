@@ -269,3 +269,15 @@ def test_count_correct_by_argmax_by_threshold_and_for_multilabel():
     multilabel = dp.Network([2, 3], output="sigmoid", loss="binary_cross_entropy")
     multilabel.multilabel_ = True  # every label must be on its side of 0.5
     assert multilabel.count_correct(np.array([[0.9, 0.1, 0.6], [0.9, 0.6, 0.1]]), np.array([[1, 0, 1], [1, 0, 0.0]])) == 1
+
+
+def test_the_literal_output_delta_vanishes_where_the_output_saturates():
+    # What Network.output_delta's docstring says: y = sigmoid(17) rounds to 1 in float32, so
+    # sigma'(z^L) = y (1 - y) = 0 and the literal delta^L is 0 where y - t = 1.
+    net = dp.Network([1, 1], seed=0, dtype="float32")
+    net.weights[0][...], net.biases[0][...] = 1, 0
+    fp = net.forward(np.array([[17.0]]))
+    T = np.array([[0.0]])
+    assert fp.output[0, 0] == 1
+    assert net.output_delta(fp, T, fused=False)[0, 0] == 0
+    assert net.output_delta(fp, T, fused=True)[0, 0] == 1

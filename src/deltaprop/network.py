@@ -358,6 +358,12 @@ class Network:
         softmax + cross-entropy or sigmoid + binary cross-entropy, the product
         simplifies to y - t, which is what is computed then; a test proves the
         two paths agree.
+
+        Where an output saturates (y rounds to exactly 0 or 1: z^L = 17 for a
+        float32 sigmoid), the literal product is 0 times a floored gradient,
+        so it gives delta^L = 0 where y - t is 1: the lecture's formula, taken
+        literally in floating point, stops learning there. Training uses the
+        fused form by default for that reason as well as speed.
         """
         y, zL = fp.a[-1], fp.z[-1]
         if fused and self.loss_function.fused_output == self.output_activation.name:
