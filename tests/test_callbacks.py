@@ -112,3 +112,50 @@ def test_progress_bar_live_on_a_terminal():
     text = out.getvalue()
     assert "\x1b[" in text  # drawn with rich
     assert "epoch 2/2" in text and "ex/s" in text and "val_acc" in text and "left" in text
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_progress_bar_follows_lbfgs_iterations(plain):
+    # L-BFGS has no mini-batches: each iteration is an epoch that begins and ends like any other.
+    X, y = problem()
+    out = io.StringIO()
+    history = Network([4, 8, 2], seed=0).fit(X, y, optimiser="lbfgs", epochs=3, callbacks=[ProgressBar(stream=out, plain=plain)])
+    assert history.epochs == 3
+    assert "epoch 3/3" in out.getvalue() or "epoch   3/3" in out.getvalue()
+
+
+def test_every_callback_ends_when_training_raises():
+    class Ends(Callback):
+        ended = False
+
+        def on_train_end(self, run):
+            Ends.ended = True
+
+    class Fails(Callback):
+        def on_epoch_end(self, run, epoch, logs):
+            raise RuntimeError("a callback failed")
+
+    X, y = problem()
+    with pytest.raises(RuntimeError, match="a callback failed"):  # the original error, not one from on_train_end
+        Network([4, 8, 2], seed=0).fit(X, y, epochs=3, callbacks=[Ends(), Fails(), ProgressBar(stream=io.StringIO(), plain=False)])
+    assert Ends.ended
+
+
+def test_csv_logger_keeps_the_rows_of_a_resumed_run(tmp_path):
+    X, y = problem()
+    whole = Network([4, 8, 2], seed=0).fit(X, y, epochs=4, callbacks=[CSVLogger(tmp_path / "whole.csv")])
+    Network([4, 8, 2], seed=0).fit(X, y, epochs=2, checkpoint=tmp_path / "run.ckpt")
+    Network([4, 8, 2], seed=0).fit(X, y, epochs=4, resume=tmp_path / "run.ckpt", callbacks=[CSVLogger(tmp_path / "resumed.csv")])
+    rows = list(csv.DictReader(open(tmp_path / "resumed.csv")))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
+    assert [float(r["loss"]) for r in rows] == whole.loss
+    assert [r["time"] != "" for r in rows] == [True] * 4
+
+
+def test_model_checkpoint_refuses_fields_other_than_epoch(tmp_path):
+    with pytest.raises(ValueError, match=r"path: .*\{epoch\}.*run-\{name\}.safetensors'"):
+        ModelCheckpoint(tmp_path / "run-{name}.safetensors")
+    literal = ModelCheckpoint(str(tmp_path / "run-{{x}}.safetensors"))
+    X, y = problem()
+    Network([4, 8, 2], seed=0).fit(X, y, epochs=1, callbacks=[literal])
+    assert (tmp_path / "run-{x}.safetensors").exists()

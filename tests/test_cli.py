@@ -153,3 +153,43 @@ def test_fashion_mnist_done_criterion(tmp_path):
     result = json.loads(deltaprop("evaluate", "m.safetensors", "--data", "fashion-mnist", "--json", cwd=tmp_path).stdout)
     assert result["accuracy"] == pytest.approx(accuracy, abs=1e-4) and result["n_examples"] == 10000
     assert result["per_class"][9]["name"] == "Ankle boot"
+
+
+def test_lbfgs_trains_with_progress_and_refuses_checkpoints(tmp_path):
+    proc = deltaprop("train", "--optimiser", "lbfgs", "--layers", "8", "--epochs", "3", cwd=tmp_path)
+    assert "epoch   3/3" in proc.stdout and "test accuracy" in proc.stdout
+    assert not (tmp_path / "deltaprop-interrupted.ckpt").exists()  # no checkpoint an L-BFGS run could not resume from
+    refused = deltaprop("train", "--optimiser", "lbfgs", "--checkpoint", "run.ckpt", cwd=tmp_path, check=False)
+    assert refused.returncode == 1 and "--checkpoint: L-BFGS" in refused.stderr
+
+
+def test_an_output_path_that_cannot_be_written_fails_before_training(tmp_path):
+    proc = deltaprop("train", "--epochs", "50", "--out", "missing/m.safetensors", cwd=tmp_path, check=False)
+    assert proc.returncode == 1
+    assert "--out: cannot write missing/m.safetensors; the directory missing does not exist" in proc.stderr
+    assert "epoch" not in proc.stdout
+
+
+def test_periodic_saves_keep_braces_in_the_out_name(tmp_path):
+    deltaprop("train", "--layers", "8", "--epochs", "2", "--checkpoint-every", "1", "--out", "m{1}.safetensors", "--quiet", cwd=tmp_path)
+    assert load_model(tmp_path / "m{1}.safetensors").network.sizes == [64, 8, 10]
+
+
+def test_ctrl_c_in_the_first_epoch_exits_130_with_nothing_trained(tmp_path, monkeypatch, capsys):
+    import signal
+
+    from deltaprop import callbacks
+    from deltaprop.checkpoint import load_checkpoint
+    from deltaprop.cli import main
+
+    def press_ctrl_c(self, run, batch, loss):  # at the first mini-batch, as a user would
+        if batch == 0:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(callbacks.ProgressBar, "on_batch_end", press_ctrl_c)
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--layers", "8", "--out", "m.safetensors"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted in epoch 1" in err and "--resume deltaprop-interrupted.ckpt" in err
+    assert not (tmp_path / "m.safetensors").exists()
+    assert load_checkpoint(tmp_path / "deltaprop-interrupted.ckpt").epochs_done == 0

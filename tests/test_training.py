@@ -193,6 +193,9 @@ BAD_FITS = [
     (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, optimiser="rmsprop"), "optimiser", ValueError),
     (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, validation_fraction=1.5), "validation_fraction", ValueError),
     (dict(X=np.ones((4, 4)), y=np.array([0, 1, np.nan, 2])), "y", ValueError),
+    (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, optimiser="lbfgs", checkpoint="run.ckpt"), "checkpoint", ValueError),
+    (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, optimiser="lbfgs", resume="run.ckpt"), "resume", ValueError),
+    (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, checkpoint="no-such-directory/run.ckpt"), "checkpoint", FileNotFoundError),
 ]
 
 

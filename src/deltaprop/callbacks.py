@@ -127,7 +127,16 @@ class ModelCheckpoint(Callback):
     def __init__(self, path, every: int = 1, **save_options) -> None:
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"every: expected an integer >= 1; got {every!r}")
-        self.path, self.every, self.save_options = str(path), every, save_options
+        from .files import check_path
+
+        self.path, self.every, self.save_options = str(check_path(path, "path")), every, save_options
+        try:
+            self.path.format(epoch=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"path: expected a file name whose only {{...}} field is {{epoch}} (write {{{{ and }}}} for literal braces); "
+                f"got {self.path!r} ({type(exc).__name__}: {exc})"
+            ) from None
         self.saved: list[str] = []
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
@@ -183,7 +192,9 @@ class CSVLogger(Callback):
         self.rows: list[dict] = []
 
     def on_train_begin(self, run) -> None:
-        self.rows = []
+        # A resumed run starts with the history of the epochs before it: keep their rows.
+        h = run.history
+        self.rows = [{"epoch": e + 1, **{k: getattr(h, k)[e] for k in h.KEYS if len(getattr(h, k)) > e}} for e in range(h.epochs)]
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
         from .files import write_atomically
@@ -218,13 +229,14 @@ class ProgressBar(Callback):
         self.console = Console(file=self.stream, force_terminal=None if self.plain is None else not self.plain)
         self.live = self.console.is_terminal
         self.start = time.perf_counter()
-        self.done_examples = 0  # over the whole run, for examples/s and time left
+        self.done_examples = 0  # over this run (after any resumed epochs), for examples/s and time left
+        self.epoch_done = 0
         self.val_text = ""
         self.progress = None
 
     def _time_left(self, run) -> float:
         elapsed = time.perf_counter() - self.start
-        total = run.n_train * run.epochs
+        total = run.n_train * (run.epochs - run.first_epoch)
         return elapsed / self.done_examples * (total - self.done_examples) if self.done_examples else float("nan")
 
     def on_epoch_begin(self, run, epoch: int) -> None:

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomically", "check_path"]
+__all__ = ["write_atomically", "check_path", "writable_path", "existing_file"]
 
 
 def check_path(path, argument: str = "path") -> Path:
@@ -14,6 +14,20 @@ def check_path(path, argument: str = "path") -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{argument}: expected a file name (str or os.PathLike); got {type(path).__name__} {path!r}")
     return Path(path)
+
+
+def writable_path(path, argument: str = "path") -> Path:
+    """``path`` as a Path whose directory exists, checked before a long run that ends by writing it.
+
+    Raises TypeError (not a path), IsADirectoryError, or FileNotFoundError naming ``argument``.
+    """
+    path = check_path(path, argument)
+    if path.is_dir():
+        raise IsADirectoryError(f"{argument}: expected a file name; got the directory {path}")
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise FileNotFoundError(f"{argument}: cannot write {path}; the directory {directory} does not exist")
+    return path
 
 
 def write_atomically(path, data: bytes | str) -> Path:

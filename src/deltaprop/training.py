@@ -21,7 +21,7 @@ A callback is any object with some of these methods (see
     on_epoch_begin(run, epoch)            # epoch = 0, 1, ...
     on_batch_end(run, batch, loss)        # mini-batch optimisers only
     on_epoch_end(run, epoch, logs)        # logs: this epoch's history entries
-    on_train_end(run)
+    on_train_end(run)                     # also when training raises (divergence, ...)
 
 A callback stops training by setting ``run.stop = True`` (and may say why in
 ``run.stop_reason``) and changes the learning rate through ``run.eta0``.
@@ -40,6 +40,7 @@ import numpy as np
 
 from .checks import integer, real
 from .fastpath import Workspace
+from .files import writable_path
 from .network import Network
 from .optimisers import LBFGS, apply_update, get_optimiser, get_schedule
 
@@ -263,6 +264,13 @@ def fit(
             f"optimiser: 'lbfgs' needs a cost C(theta) that does not change between evaluations; the network "
             f"drops units at random (dropout={net.dropout[:-1]}). Use 'adam' or 'sgd', or a network with dropout=0"
         )
+    if opt_name == "lbfgs":
+        for argument, value in (("checkpoint", checkpoint), ("resume", resume), ("optimiser_state", optimiser_state)):
+            if value is not None:
+                raise ValueError(
+                    f"{argument}: 'lbfgs' runs inside SciPy, which cannot be stopped and continued exactly; "
+                    f"got {argument}={value!r:.60}. Use 'adam' or 'sgd' to checkpoint and resume, or leave {argument} out"
+                )
     if epochs is None:
         epochs = DEFAULT_EPOCHS.get(opt_name, DEFAULT_EPOCHS_MINIBATCH)
     epochs = integer("epochs", epochs)
@@ -271,6 +279,8 @@ def fit(
     checkpoint_every = integer("checkpoint_every", checkpoint_every, minimum=0)
     if tol is not None:
         tol = real("tol", tol, 0)
+    if checkpoint is not None:
+        writable_path(checkpoint, "checkpoint")  # now, not after the first epoch
 
     X = net.check_X(X)
     n = len(X)
@@ -299,11 +309,19 @@ def fit(
 
     net.history = run.history
     notify("on_train_begin")
-    with _interrupts_stop(run, catch_interrupt):
-        if isinstance(optimiser, LBFGS):
-            _fit_lbfgs(run, X, T, w, tol, fused, notify)
-        else:
-            _fit_steps(run, X, T, w, schedule, opt_name == "gd", (1e-6 if tol is None else tol), shuffle, fused, notify)
+    try:
+        with _interrupts_stop(run, catch_interrupt):
+            if isinstance(optimiser, LBFGS):
+                _fit_lbfgs(run, X, T, w, tol, fused, notify)
+            else:
+                _fit_steps(run, X, T, w, schedule, opt_name == "gd", (1e-6 if tol is None else tol), shuffle, fused, notify)
+    except BaseException:
+        # Divergence, a second Ctrl-C, a failing callback: every callback still ends (a live progress
+        # bar gives the terminal its cursor back); the original exception is the one raised.
+        for cb in callbacks:
+            with contextlib.suppress(Exception):
+                getattr(cb, "on_train_end", lambda run: None)(run)
+        raise
     history = run.history
     notify("on_train_end")
     if not isinstance(optimiser, LBFGS):
@@ -550,15 +568,19 @@ def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
             p[...] = theta[offset : offset + size].reshape(shape)
             offset += size
 
+    state = {"epoch": 0, "start": time.perf_counter(), "begun": False}
+
     def cost_and_gradient(theta: Array) -> tuple[float, Array]:
+        if not state["begun"]:  # the first evaluation of an iteration (an "epoch": one pass over all examples or more)
+            state["begun"] = True
+            run.epoch = state["epoch"]
+            notify("on_epoch_begin", state["epoch"])
         unpack(theta)
         fp = net._forward(X, False, run.rng)
         g = net._backward(fp, T, w, fused)
         c = net.cost_of(fp.output, T, w, z=fp.z[net.n_layers - 1]) + net.penalty()
         flat = np.concatenate([x.ravel() for dW, db in zip(g.dW, g.db) for x in (dW, db)]).astype(np.float64)
         return c, flat
-
-    state = {"epoch": 0, "start": time.perf_counter()}
 
     def after_iteration(intermediate_result) -> None:
         epoch = state["epoch"]
@@ -567,7 +589,7 @@ def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
         correct = net.count_correct(fp.output, T) if net.is_classifier else None
         now = time.perf_counter()
         _record_epoch(run, epoch, float(intermediate_result.fun), correct, None, now - state["start"], notify)
-        state["epoch"], state["start"] = epoch + 1, now
+        state["epoch"], state["start"], state["begun"] = epoch + 1, now, False
         if run.stop:
             raise StopIteration
 

@@ -131,7 +131,8 @@ def _callbacks(args, data, net, save_options):
     if args.checkpoint_every:
         if not args.out:
             raise ValueError("--checkpoint-every: needs --out MODEL to know where to save")
-        chosen.append(cb.ModelCheckpoint(args.out, every=args.checkpoint_every, **save_options))
+        literal = args.out.replace("{", "{{").replace("}", "}}")  # the file name as given, braces included
+        chosen.append(cb.ModelCheckpoint(literal, every=args.checkpoint_every, **save_options))
     flow = None
     if args.gradient_flow:
         try:
@@ -145,11 +146,20 @@ def _callbacks(args, data, net, save_options):
 
 def run(args) -> int:
     from deltaprop.data import load_dataset
+    from deltaprop.files import writable_path
     from deltaprop.io import save_model
     from deltaprop.metrics import classification_report
 
     if not 0 <= args.validation_fraction < 1:
         raise ValueError(f"--validation-fraction: expected a number in [0, 1); got {args.validation_fraction}")
+    lbfgs = args.optimiser == "lbfgs"
+    for option in ("checkpoint", "resume"):
+        if lbfgs and getattr(args, option):
+            raise ValueError(f"--{option}: L-BFGS runs inside SciPy and cannot be checkpointed or resumed; "
+                             f"got --optimiser lbfgs --{option} {getattr(args, option)}. Use adam or sgd")
+    for option in ("out", "checkpoint", "log"):  # before training, not after it
+        if getattr(args, option):
+            writable_path(getattr(args, option), f"--{option}")
     started = time.perf_counter()
     data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit)
     data.split_test(0.2, seed=args.seed)  # tables come without a test part
@@ -162,7 +172,7 @@ def run(args) -> int:
     else:
         resume = None
         net = _build_network(args, data)
-    checkpoint = args.checkpoint or args.resume or INTERRUPTED_CHECKPOINT
+    checkpoint = None if lbfgs else (args.checkpoint or args.resume or INTERRUPTED_CHECKPOINT)
     save_options = dict(scaling=data.scaling, class_names=data.class_names, image_shape=data.image_shape,
                         training={"data": data.name, "data_source": data.source, "label": args.label, "seed": args.seed,
                                   "limit": args.limit})
@@ -179,8 +189,15 @@ def run(args) -> int:
     )
     interrupted = history.stop_reason.startswith("interrupted")
     if interrupted:
-        print(f"deltaprop train: {history.stop_reason}; the training state is in {checkpoint}. "
-              f"Continue with the same command plus --resume {checkpoint}", file=sys.stderr)
+        if checkpoint is None:
+            print(f"deltaprop train: {history.stop_reason}", file=sys.stderr)
+        else:
+            print(f"deltaprop train: {history.stop_reason}; the training state is in {checkpoint}. "
+                  f"Continue with the same command plus --resume {checkpoint}", file=sys.stderr)
+    if interrupted and history.epochs == 0:  # in the first epoch: nothing trained to test, save or plot
+        if args.json:
+            print_json({"data": data.name, "epochs": 0, "stop_reason": history.stop_reason, "checkpoint": checkpoint})
+        return 130
     seconds = time.perf_counter() - started
 
     summary = {
@@ -201,7 +218,7 @@ def run(args) -> int:
         "stop_reason": history.stop_reason,
         "n_train": len(data.X_train),
         "n_test": len(data.X_test),
-        "final_loss": history.loss[-1],
+        "final_loss": history.loss[-1] if history.loss else None,  # None: L-BFGS converged before its first step
         "seconds": round(seconds, 3),
     }
     for key in ("accuracy", "val_loss", "val_accuracy"):
