@@ -268,3 +268,40 @@ def test_idx_header_with_impossible_dimensions_is_refused(tmp_path):
     path.write_bytes(bytes([0, 0, 0x08, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims))
     with pytest.raises(ValueError, match="odd.idx: impossible dimensions"):
         read_idx(path)
+
+
+def test_csv_from_a_spreadsheet_with_a_byte_order_mark_and_quoted_labels(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes('label,a,b\n"setosa, wild",1,2\n"virginica",3,4\n'.encode("utf-8-sig"))
+    X, y = load_table(path)
+    np.testing.assert_array_equal(X, [[1, 2], [3, 4]])
+    assert y.tolist() == ["setosa, wild", "virginica"]
+    assert read_inputs(path).tolist() == [[1, 2], [3, 4]]
+    numbers = tmp_path / "n.csv"
+    numbers.write_bytes("1,2\n3,4\n".encode("utf-8-sig"))
+    assert read_inputs(numbers).tolist() == [[1, 2], [3, 4]]
+
+
+def test_csv_labels_that_are_empty_or_beyond_int64(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,label\n1,0\n2,\n3,1\n")
+    with pytest.raises(ValueError, match=r"t.csv: the label of data row 2 is empty"):
+        load_table(path)
+    path.write_text("a,label\n1,99999999999999999999\n2,1\n")
+    assert load_table(path)[1].dtype == np.float64
+
+
+def test_a_table_holds_out_test_rows_per_class_and_scales_with_the_training_rows(tmp_path):
+    path = tmp_path / "t.csv"
+    rows = [f"{i},{i * i},{'rare' if i == 7 else ('a' if i % 2 else 'b')}" for i in range(40)]
+    path.write_text("x1,x2,label\n" + "\n".join(rows) + "\n")
+    for seed in range(10):  # wherever the shuffle puts it, the one 'rare' row stays in training
+        data = load_dataset(path, test_fraction=0.25, seed=seed)
+        assert "rare" in data.y_train.tolist() and "rare" not in data.y_test.tolist()
+        assert sorted(data.y_test.tolist()) == ["a"] * 5 + ["b"] * 5
+        # the scaling is fitted on the training rows alone: they, not all 40, have mean 0 and std 1
+        np.testing.assert_allclose(data.X_train.mean(axis=0), 0, atol=1e-5)
+        np.testing.assert_allclose(data.X_train.std(axis=0), 1, rtol=1e-4)
+        assert len(data.X_train) + len(data.X_test) == 40
+    split = load_dataset(path).split_test(0.25, seed=3)  # the method holds out the same rows
+    np.testing.assert_array_equal(np.sort(split.y_test), np.sort(load_dataset(path, test_fraction=0.25, seed=3).y_test))

@@ -160,20 +160,37 @@ class Dataset:
         return int(len(np.unique(labels)))
 
     def split_test(self, fraction: float = 0.2, seed: int = 0) -> "Dataset":
-        """Hold out ``fraction`` of the training examples as the test part (when there is none)."""
+        """Hold out ``fraction`` of the training examples as the test part (when there is none).
+
+        Class labels are held out class by class (stratified), so that every
+        class keeps at least one training example; real-valued targets at random.
+        """
         if self.X_test is not None:
             return self
-        if not 0 < fraction < 1:
-            raise ValueError(f"test fraction: expected a number in (0, 1); got {fraction!r}")
-        n = len(self.X_train)
-        n_test = int(round(n * fraction))
-        if n_test < 1 or n_test >= n:
-            raise ValueError(f"data: {n} examples are too few to hold out {fraction:.0%} for testing")
-        perm = np.random.default_rng(seed).permutation(n)
-        test, train = np.sort(perm[:n_test]), np.sort(perm[n_test:])
+        train, test = _test_split(self.y_train, fraction, seed)
         self.X_test, self.y_test = self.X_train[test], self.y_train[test]
         self.X_train, self.y_train = self.X_train[train], self.y_train[train]
         return self
+
+
+def _test_split(y: Array, fraction: float, seed: int) -> tuple[Array, Array]:
+    """Sorted (train, test) row numbers: ``fraction`` of each class (of all rows for real targets) to test."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"test fraction: expected a number in (0, 1); got {fraction!r}")
+    n = len(y)
+    perm = np.random.default_rng(seed).permutation(n)
+    if np.asarray(y).dtype.kind == "f":
+        test = perm[: int(round(n * fraction))]
+    else:
+        _, inverse = np.unique(y, return_inverse=True)
+        by_class = [perm[inverse[perm] == k] for k in range(inverse.max() + 1)] if n else []
+        # a class's last example stays in training: a class seen only in testing could not be learned
+        test = np.concatenate([rows[: min(int(round(len(rows) * fraction)), len(rows) - 1)] for rows in by_class] or [perm[:0]])
+    if len(test) < 1 or len(test) >= n:
+        raise ValueError(f"data: {n} examples are too few to hold out {fraction:.0%} for testing")
+    in_test = np.zeros(n, dtype=bool)
+    in_test[test] = True
+    return np.flatnonzero(~in_test), np.flatnonzero(in_test)
 
 
 # ---------------------------------------------------------------------- IDX
@@ -312,12 +329,15 @@ def _named_idx_directory(name: str, path=None) -> Path:
 # ---------------------------------------------------------------------- tables
 
 
-def _parse_labels(values: Array) -> Array:
-    """Labels read as text: integers when they all are, else floats, else strings."""
+def _parse_labels(values: Array, where: str) -> Array:
+    """Labels read as text: integers when they all are, else floats, else strings; none may be empty."""
+    empty = np.flatnonzero(values == "")
+    if len(empty):
+        raise ValueError(f"{where}: the label of data row {empty[0] + 1} is empty ({len(empty)} rows in all); expected a label in every row")
     for kind in (np.int64, np.float64):
         try:
             return values.astype(kind)
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: integers beyond int64, read as floats instead
             continue
     return values.astype(str)
 
@@ -345,7 +365,7 @@ def load_table(path, label: str | int | None = None) -> tuple[Array, Array]:
 def _first_csv_row(path: Path) -> list[str] | None:
     """The first row of a CSV file (None when it is empty), or ValueError naming the file."""
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: without a byte-order mark from Excel
             return next(csv.reader(handle), None)
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ValueError(f"CSV file {path}: not a UTF-8 CSV file ({exc})") from None
@@ -363,13 +383,13 @@ def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
     if not features:
         raise ValueError(f"CSV file {path}: only the label column {label!r}; expected feature columns too")
     try:
-        X = np.loadtxt(path, delimiter=",", skiprows=1, usecols=features, dtype=np.float32, ndmin=2, encoding="utf-8")
-        y = np.loadtxt(path, delimiter=",", skiprows=1, usecols=[j], dtype=str, ndmin=1, encoding="utf-8")
+        X = np.loadtxt(path, delimiter=",", skiprows=1, usecols=features, dtype=np.float32, ndmin=2, encoding="utf-8-sig", quotechar='"')
+        y = np.loadtxt(path, delimiter=",", skiprows=1, usecols=[j], dtype=str, ndmin=1, encoding="utf-8-sig", quotechar='"')
     except ValueError as exc:  # UnicodeDecodeError included
         raise ValueError(f"CSV file {path}: expected numbers in every feature column ({exc})") from None
     if len(X) == 0:
         raise ValueError(f"CSV file {path}: no data rows after the header")
-    return X, _parse_labels(np.char.strip(y))
+    return X, _parse_labels(np.char.strip(y), f"CSV file {path}")
 
 
 def _read_npz(path: Path) -> dict[str, Array]:
@@ -463,7 +483,8 @@ def _check_limit(limit) -> int | None:
     return int(limit)
 
 
-def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, scale: str = "auto", limit: int | None = None, scaling: Scaling | None = None) -> Dataset:
+def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, scale: str = "auto", limit: int | None = None,
+                 scaling: Scaling | None = None, test_fraction: float = 0.0, seed: int = 0) -> Dataset:
     """Load a data set by name or path (see the module docstring).
 
     Parameters
@@ -475,6 +496,11 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
     scale : "auto" (images to [0, 1], tables standardised), "unit", "standard" or "none".
     limit : keep only the first ``limit`` training (and test) examples.
     scaling : use this (e.g. a saved model's) instead of fitting one.
+    test_fraction : float in [0, 1); a table (which has no test part) holds
+        out this share of its rows for testing, chosen from ``seed`` class by
+        class (see :meth:`Dataset.split_test`), before the scaling is fitted
+        on the rest. Data sets with a test part keep theirs.
+    seed : int, the seed of that split.
 
     Returns
     -------
@@ -495,9 +521,14 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
     if p.is_file():
         X, y = load_table(p, label)
         X, y = (X[:limit], y[:limit]) if limit is not None else (X, y)
-        if scaling is None:
+        X_test = y_test = None
+        if test_fraction:
+            train, test = _test_split(y, test_fraction, seed)
+            X, y, X_test, y_test = X[train], y[train], X[test], y[test]
+        if scaling is None:  # fitted on the training rows only: the test rows stay unseen
             scaling = Scaling.fit(X, "standard" if scale == "auto" else scale)
-        return Dataset(name=p.name, X_train=scaling.apply(X, owned=True), y_train=y, scaling=scaling, source=str(p.resolve()))
+        return Dataset(name=p.name, X_train=scaling.apply(X, owned=True), y_train=y, scaling=scaling, source=str(p.resolve()),
+                       X_test=None if X_test is None else scaling.apply(X_test, owned=True), y_test=y_test)
     raise FileNotFoundError(
         f"data: {str(data)!r} is neither a known data set {list(NAMED)} nor an existing file or directory"
     )
@@ -572,7 +603,7 @@ def read_inputs(path, *, label=None) -> Array:
             drop = "label" if label is None else str(label)
             columns = [i for i, h in enumerate(header) if h != drop]
         try:
-            X = np.loadtxt(path, delimiter=",", skiprows=0 if header is None else 1, usecols=columns, dtype=np.float64, ndmin=2, encoding="utf-8")
+            X = np.loadtxt(path, delimiter=",", skiprows=0 if header is None else 1, usecols=columns, dtype=np.float64, ndmin=2, encoding="utf-8-sig", quotechar='"')
         except ValueError as exc:  # UnicodeDecodeError included
             raise ValueError(f"CSV file {path}: expected numbers in every input column ({exc})") from None
     elif suffix == ".npy":

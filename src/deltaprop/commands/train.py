@@ -161,8 +161,8 @@ def run(args) -> int:
         if getattr(args, option):
             writable_path(getattr(args, option), f"--{option}")
     started = time.perf_counter()
-    data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit)
-    data.split_test(0.2, seed=args.seed)  # tables come without a test part
+    # tables come without a test part: hold out 20% of their rows before the scaling is fitted
+    data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit, test_fraction=0.2, seed=args.seed)
     if args.resume:
         from deltaprop.checkpoint import load_checkpoint
         from deltaprop.network import Network
