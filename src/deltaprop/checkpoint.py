@@ -54,6 +54,25 @@ class Checkpoint:
     split_seed: int | None
 
 
+def _state_to_json(value):
+    """A bit generator's state for JSON: its arrays (MT19937's key, Philox's counter...) as tagged lists."""
+    if isinstance(value, dict):
+        return {k: _state_to_json(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": value.tolist(), "dtype": value.dtype.str}
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _state_from_json(value):
+    if isinstance(value, dict):
+        if set(value) == {"__ndarray__", "dtype"}:
+            return np.array(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
+        return {k: _state_from_json(v) for k, v in value.items()}
+    return value
+
+
 def _optimiser_description(optimiser) -> dict:
     fields = dataclasses.asdict(optimiser) if dataclasses.is_dataclass(optimiser) else {}
     return {"name": getattr(optimiser, "name", type(optimiser).__name__), "options": fields}
@@ -78,7 +97,7 @@ def save_checkpoint(path, run, epochs_done: int) -> None:
         "step": run.step,
         "epochs_done": epochs_done,
         "eta0": run.eta0,
-        "rng_state": run.rng.bit_generator.state,
+        "rng_state": _state_to_json(run.rng.bit_generator.state),
         "history": run.history.as_dict(),
         "split_seed": run.split_seed,
     }
@@ -129,7 +148,7 @@ def load_checkpoint(path) -> Checkpoint:
             step=int(meta["step"]),
             epochs_done=int(meta["epochs_done"]),
             eta0=meta["eta0"],
-            rng_state=meta["rng_state"],
+            rng_state=_state_from_json(meta["rng_state"]),
             history=meta["history"],
             split_seed=meta["split_seed"],
         )
