@@ -193,3 +193,15 @@ def test_ctrl_c_in_the_first_epoch_exits_130_with_nothing_trained(tmp_path, monk
     assert "interrupted in epoch 1" in err and "--resume deltaprop-interrupted.ckpt" in err
     assert not (tmp_path / "m.safetensors").exists()
     assert load_checkpoint(tmp_path / "deltaprop-interrupted.ckpt").epochs_done == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--lr", "-1"], "--lr: expected a finite number > 0; got -1.0"),
+    (["--dropout", "1.5"], "--dropout (layer 1): expected a probability in [0, 1)"),
+    (["--optimiser", "sgd", "--momentum", "2"], "--momentum: expected a number in [0, 1)"),
+])
+def test_train_errors_name_the_flag_not_the_library_argument(args, message, capsys):
+    from deltaprop.cli import main
+
+    assert main(["train", "--quiet", "--epochs", "1", *args]) == 1
+    assert f"deltaprop train: error: {message}" in capsys.readouterr().err

@@ -152,7 +152,7 @@ def test_cli_example_from_digits_and_markdown(tmp_path, capsys):
     assert r"\vdots" in md and md.count("$$") % 2 == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["explain", "--example", "nope:1"]) == 1
-    assert "'nope'" in capsys.readouterr().err
+    assert "error: --example: data: 'nope'" in capsys.readouterr().err
 
 
 def test_markdown_numbers_are_exact():

@@ -377,7 +377,7 @@ def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
         raise ValueError(f"CSV file {path}: empty; expected a header row naming the columns")
     header = [h.strip() for h in header]
     if label not in header:
-        raise ValueError(f"CSV file {path}: no label column {label!r}; the header has {header[:20]} (choose one with --label)")
+        raise ValueError(f"CSV file {path}: no label column {label!r}; the header has {header[:20]} (name it with label=, or --label on the command line)")
     j = header.index(label)
     features = [i for i in range(len(header)) if i != j]
     if not features:
@@ -415,7 +415,7 @@ def _read_npy(path: Path) -> Array:
 def _load_npz(path: Path, label: str) -> tuple[Array, Array]:
     arrays = _read_npz(path)
     if label not in arrays:
-        raise ValueError(f"NumPy file {path}: no label array {label!r}; it holds {sorted(arrays)} (choose one with --label)")
+        raise ValueError(f"NumPy file {path}: no label array {label!r}; it holds {sorted(arrays)} (name it with label=, or --label on the command line)")
     others = [k for k in arrays if k != label]
     key = "X" if "X" in arrays else (others[0] if len(others) == 1 else None)
     if key is None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import re
 import sys
 
 
@@ -45,3 +47,19 @@ def print_json(obj) -> None:
 
     json.dump(_json_safe(obj), sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")
+
+
+@contextlib.contextmanager
+def flag_names(flags: dict[str, str]):
+    """Errors from the library that start with an argument's name say the command-line flag instead.
+
+    ``flags`` maps argument names to flags, e.g. ``{"learning_rate": "--lr"}``:
+    "learning_rate: expected a finite number > 0" becomes "--lr: expected ...".
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        match = re.match(r"(\w+)(?=[: ])", str(exc))
+        if not match or match.group(1) not in flags or len(exc.args) != 1:
+            raise
+        raise type(exc)(flags[match.group(1)] + str(exc)[match.end():]) from exc

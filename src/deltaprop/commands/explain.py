@@ -61,12 +61,12 @@ def load_example(spec: str) -> tuple[np.ndarray, np.ndarray, int]:
         X, y = load_iris(return_X_y=True)
         X = (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0))
     else:
-        try:
-            from deltaprop.data import load_dataset  # fashion-mnist, mnist, files: when that module is present
-        except ImportError:
-            raise ValueError(f"--example: unknown data set {name!r}; expected one of {list(BUILTIN_EXAMPLES)}") from None
+        from deltaprop.data import load_dataset  # fashion-mnist, mnist, files (their column "label", array "y")
         # The first index + 1000 examples: enough to hold every class of the usual data sets.
-        data = load_dataset(name, limit=index + 1000)
+        try:
+            data = load_dataset(name, limit=index + 1000)
+        except (ValueError, OSError) as exc:
+            raise type(exc)(f"--example: {exc}") from None
         X, y = np.asarray(data.X_train, dtype=np.float64), np.asarray(data.y_train)
     if not 0 <= index < len(X):
         raise ValueError(f"--example: index must be in 0..{len(X) - 1} for {name!r}; got {index}")

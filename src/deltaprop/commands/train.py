@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from ._common import add_data_arguments, new_parser, positive_int, print_json
+from ._common import add_data_arguments, flag_names, new_parser, positive_int, print_json
 
 EXAMPLES = """\
 examples:
@@ -18,6 +18,11 @@ examples:
   deltaprop train --data fashion-mnist --epochs 30 --resume run.ckpt
 """
 
+
+#: Library argument names in error messages, and the flags that set them here.
+FLAGS = {"learning_rate": "--lr", "batch_size": "--batch-size", "validation_fraction": "--validation-fraction",
+         "dropout": "--dropout", "l2": "--l2", "momentum": "--momentum", "activation": "--activation",
+         "loss": "--loss", "output": "--output", "epochs": "--epochs", "checkpoint": "--checkpoint", "resume": "--resume"}
 
 #: Where Ctrl-C saves the training state when no --checkpoint is given.
 INTERRUPTED_CHECKPOINT = "deltaprop-interrupted.ckpt"
@@ -103,16 +108,17 @@ def _build_network(args, data):
     n_out = 1 if binary and classes == 2 else classes
     if args.loss == "quadratic" and data.y_train.dtype.kind == "f":
         n_out = 1  # real-valued targets: regression with one output
-    return Network(
-        [data.n_features, *hidden, n_out],
-        activation=activations[0] if len(activations) == 1 else activations,
-        output=args.output,
-        loss=args.loss,
-        l2=args.l2,
-        dropout=args.dropout,
-        seed=args.seed,
-        dtype=args.dtype,
-    )
+    with flag_names(FLAGS):
+        return Network(
+            [data.n_features, *hidden, n_out],
+            activation=activations[0] if len(activations) == 1 else activations,
+            output=args.output,
+            loss=args.loss,
+            l2=args.l2,
+            dropout=args.dropout,
+            seed=args.seed,
+            dtype=args.dtype,
+        )
 
 
 def _callbacks(args, data, net, save_options):
@@ -180,13 +186,14 @@ def run(args) -> int:
     if not args.quiet and not args.json:
         print(f"training {net} on {data.name}: {len(data.X_train):,} examples "
               f"({args.validation_fraction:.0%} held out for validation), {len(data.X_test):,} for testing")
-    history = net.fit(
-        data.X_train, data.y_train,
-        optimiser=args.optimiser, learning_rate=args.lr, epochs=args.epochs, batch_size=args.batch_size,
-        schedule=args.schedule, momentum=args.momentum, validation_fraction=args.validation_fraction,
-        callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=1 if (args.checkpoint or args.resume) else 0,
-        resume=resume,
-    )
+    with flag_names(FLAGS):
+        history = net.fit(
+            data.X_train, data.y_train,
+            optimiser=args.optimiser, learning_rate=args.lr, epochs=args.epochs, batch_size=args.batch_size,
+            schedule=args.schedule, momentum=args.momentum, validation_fraction=args.validation_fraction,
+            callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=1 if (args.checkpoint or args.resume) else 0,
+            resume=resume,
+        )
     interrupted = history.stop_reason.startswith("interrupted")
     if interrupted:
         if checkpoint is None:
