@@ -491,3 +491,14 @@ def test_regressor_refuses_text_targets_naming_y():
     X, y = _abc()
     with pytest.raises(ValueError, match="y: expected real-valued regression targets"):
         DeltapropRegressor().fit(X, y)
+
+
+def test_class_weight_refuses_keys_that_are_not_classes():
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    y = np.array(["cat", "dog", "emu"])[np.arange(30) % 3]
+    with pytest.raises(ValueError, match=r"class_weight: \['dgo'\] are not classes; the classes are \['cat', 'dog', 'emu'\]"):
+        DeltapropClassifier(hidden_layer_sizes=(4,), max_iter=2, class_weight={"dgo": 2.0}).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        DeltapropClassifier(hidden_layer_sizes=(4,), max_iter=2, class_weight={"dog": 2.0}).fit(X, y)
+        DeltapropClassifier(hidden_layer_sizes=(4,), max_iter=2, class_weight={np.int64(1): 2.0}).fit(X, np.arange(30) % 3)

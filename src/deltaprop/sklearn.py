@@ -669,6 +669,10 @@ class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
             per_class = dict(zip(present, compute_class_weight("balanced", classes=present, y=y)))
         elif isinstance(self.class_weight, dict):
             per_class = self.class_weight
+            classes = set(self.classes_.tolist())
+            unknown = [k for k in per_class if k not in classes]
+            if unknown:  # a misspelt class would silently keep weight 1 (scikit-learn refuses it too)
+                raise ValueError(f"class_weight: {unknown} are not classes; the classes are {self.classes_.tolist()}")
         else:
             raise ValueError(f"class_weight: expected None, 'balanced' or a dict {{class: weight}}; got {self.class_weight!r}")
         w = np.array([float(per_class.get(label, 1.0)) for label in y])
