@@ -358,3 +358,17 @@ def test_lbfgs_refuses_dropout_and_takes_the_fused_setting(monkeypatch):
     monkeypatch.setattr(dp.Network, "_backward", lambda self, fp, T, w, fused: seen.append(fused) or backward(self, fp, T, w, fused))
     dp.Network([4, 8, 3], seed=0).fit(X, y, optimiser="lbfgs", epochs=3, fused=False)
     assert seen and not any(seen)  # the literal delta^L = sigma'(z^L) (.) nabla C(y) on every evaluation
+
+
+def test_ctrl_c_stops_lbfgs_after_the_current_iteration(rng):
+    import os
+    import signal
+
+    class PressCtrlC(Callback):
+        def on_epoch_end(self, run, epoch, logs):
+            if epoch == 1:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    X = rng.normal(size=(60, 3))
+    history = dp.Network([3, 6, 3], seed=0, dtype="float64").fit(X, np.arange(60) % 3, optimiser="lbfgs", epochs=50, callbacks=[PressCtrlC()])
+    assert history.epochs == 2 and history.stop_reason == "interrupted after iteration 2"

@@ -601,6 +601,9 @@ def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
     unpack(result.x)
     if not math.isfinite(result.fun):
         raise DivergenceError(f"L-BFGS reached a non-finite cost {result.fun}")
+    if run.stop_reason == INTERRUPTED:
+        run.history.stop_reason = f"interrupted after iteration {run.history.epochs}"
+        return
     run.history.stop_reason = run.stop_reason or (
         f"{LBFGS_CONVERGED}: {result.message}" if result.status == 0 else f"L-BFGS did not converge: {result.message}"
     )
