@@ -156,7 +156,7 @@ CLI_CASES = [
     ("layer sizes that are not numbers", ["train", "--layers", "a,b"], ["--layers", "integers", "'a,b'"]),
     ("a data file that does not exist", ["train", "--data", "{d}/missing.csv"], ["missing.csv"]),
     ("an unknown data set", ["train", "--data", "cifar"], ["cifar"]),
-    ("a negative learning rate", ["train", "--lr", "-1", "--limit", "50"], ["learning_rate", "-1"]),
+    ("a negative learning rate", ["train", "--lr", "-1", "--limit", "50"], ["--lr", "-1"]),
     ("an unknown activation", ["train", "--activation", "swish", "--limit", "50"], ["activation", "swish"]),
     ("dropout of 1.5", ["train", "--dropout", "1.5", "--limit", "50"], ["dropout", "1.5"]),
     ("validation fraction of 2", ["train", "--validation-fraction", "2"], ["--validation-fraction", "2"]),
