@@ -6,10 +6,14 @@ epoch 1 is a warm-up, the later ones are timed (each after a pause of
 ``SETTLE_S``, so that the last contender's threads are idle), and the best timed epoch of
 each contender is its seconds per epoch (the least disturbed by other load on
 the machine). Every contender trains the same number of epochs before its
-test accuracy is taken. Then the time-to-accuracy recipe runs. The table is
+test accuracy is taken. With ``--seeds N`` this is repeated for seeds
+0..N-1 (initial weights and shuffling): the accuracy shown is the mean over
+the seeds, since after a few epochs one seed's accuracy varies by a point or
+two, more than the accuracy target's half point; seconds per epoch are the
+best over all seeds. Then the time-to-accuracy recipe runs. The table is
 printed and written as JSON to ``bench-results/``.
 
-Usage: ``python benchmarks/bench.py [--quick] [--epochs N] [--no-recipe]``
+Usage: ``python benchmarks/bench.py [--quick] [--epochs N] [--seeds N] [--no-recipe]``
 """
 
 from __future__ import annotations
@@ -62,10 +66,10 @@ def blas_report() -> dict:
 class Contender:
     """One contender's process, answering one JSON line per command."""
 
-    def __init__(self, name: str, network: str, optimiser: str, epochs: int) -> None:
+    def __init__(self, name: str, network: str, optimiser: str, epochs: int, seed: int) -> None:
         self.name = name
         self.proc = subprocess.Popen(
-            [sys.executable, str(HERE / "contenders.py"), name, network, optimiser, str(epochs)],
+            [sys.executable, str(HERE / "contenders.py"), name, network, optimiser, str(epochs), str(seed)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
 
@@ -84,9 +88,9 @@ class Contender:
         self.proc.wait()
 
 
-def measure(network: str, optimiser: str, epochs: int) -> dict:
+def measure(network: str, optimiser: str, epochs: int, seed: int = 0) -> dict:
     """Run the four contenders interleaved; return seconds per epoch, accuracy and peak memory of each."""
-    procs = [Contender(name, network, optimiser, epochs) for name in CONTENDERS]
+    procs = [Contender(name, network, optimiser, epochs, seed) for name in CONTENDERS]
     try:
         for p in procs:
             p.ask()  # ready
@@ -104,6 +108,22 @@ def measure(network: str, optimiser: str, epochs: int) -> dict:
     finally:
         for p in procs:
             p.close()
+
+
+def combine(per_seed: list[dict]) -> dict:
+    """One result per contender from runs with different seeds: the best epoch, the mean accuracy, the largest peak."""
+    out = {}
+    for name in CONTENDERS:
+        runs = [r[name] for r in per_seed]
+        accuracies = [run["accuracy"] for run in runs]
+        out[name] = {
+            "seconds_per_epoch": min(run["seconds_per_epoch"] for run in runs),
+            "epochs_seconds": [run["epochs_seconds"] for run in runs],
+            "accuracy": None if accuracies[0] is None else sum(accuracies) / len(accuracies),
+            "accuracy_per_seed": accuracies,
+            "peak_mib": max(run["peak_mib"] for run in runs),
+        }
+    return out
 
 
 def ratios(r: dict) -> dict:
@@ -156,6 +176,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="Adam only, 2 epochs (1 warm-up + 1 timed): a few minutes")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per contender, the first a warm-up (default 4; quick 2)")
+    parser.add_argument("--seeds", type=int, default=1, help="run each comparison with seeds 0..N-1 and average the accuracy (default 1)")
     parser.add_argument("--no-recipe", action="store_true", help="skip the time-to-accuracy run")
     parser.add_argument("--networks", nargs="+", choices=NETWORKS, default=NETWORKS, metavar="SIZES", help=f"subset of {NETWORKS}")
     parser.add_argument("--optimisers", nargs="+", choices=OPTIMISERS, default=None, help="adam and/or sgd (default both; quick: adam)")
@@ -163,6 +184,8 @@ def main(argv=None) -> int:
     epochs = args.epochs or (2 if args.quick else 4)
     if epochs < 1:
         parser.error(f"--epochs: expected an integer >= 1; got {epochs}")
+    if args.seeds < 1:
+        parser.error(f"--seeds: expected an integer >= 1; got {args.seeds}")
     optimisers = args.optimisers or (["adam"] if args.quick else OPTIMISERS)
 
     info = blas_report()
@@ -175,6 +198,7 @@ def main(argv=None) -> int:
     if info["OPENBLAS_L2_SIZE"]:
         print(f"WARNING: OPENBLAS_L2_SIZE={info['OPENBLAS_L2_SIZE']} overrides OpenBLAS's blocking for this CPU.")
     print(f"Fashion-MNIST, batch 200, float32, ReLU MLP; {epochs} epochs each (the first a warm-up; best timed epoch shown); "
+          f"{'seed 0' if args.seeds == 1 else f'seeds 0-{args.seeds - 1}, mean accuracy'}; "
           f"load average at start {os.getloadavg()[0]:.2f}\n")
     print("| network | optimiser | GEMM bound s/epoch | deltaprop | PyTorch | scikit-learn | deltaprop / bound "
           "| PyTorch / deltaprop | sklearn / deltaprop | test accuracy dp / torch / sklearn | peak MiB dp / torch / sklearn |")
@@ -182,7 +206,7 @@ def main(argv=None) -> int:
     rows = []
     for network in args.networks:
         for optimiser in optimisers:
-            r = measure(network, optimiser, epochs)
+            r = combine([measure(network, optimiser, epochs, seed) for seed in range(args.seeds)])
             q = ratios(r)
             print_row(network, optimiser, r, q)
             rows.append({"network": network, "optimiser": optimiser, "results": r, "ratios": q})
@@ -198,7 +222,7 @@ def main(argv=None) -> int:
             verdict = "reached" if recipe["reached"] else "NOT reached"
             print(f"  {verdict}: {recipe['accuracy']:.4f} after {recipe['epochs']} epochs, {recipe['seconds']:.1f} s of training; recipe {recipe['recipe']}")
 
-    report = {"machine": info, "epochs": epochs, "quick": args.quick, "load_average_end": os.getloadavg(), "rows": rows,
+    report = {"machine": info, "epochs": epochs, "seeds": args.seeds, "quick": args.quick, "load_average_end": os.getloadavg(), "rows": rows,
               "recipe": recipe, "targets": TARGETS, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}{'-quick' if args.quick else ''}.json"

@@ -1,6 +1,7 @@
 """One benchmark contender per process, driven epoch by epoch over stdin/stdout.
 
-Run by ``bench.py`` as ``python contenders.py NAME SIZES OPTIMISER EPOCHS``.
+Run by ``bench.py`` as ``python contenders.py NAME SIZES OPTIMISER EPOCHS [SEED]``
+(SEED, default 0, seeds the initial weights and the shuffling).
 The process loads Fashion-MNIST, builds its model, prints ``{"ready": ...}``
 and then, for each line ``epoch`` it reads, trains one epoch and prints
 ``{"seconds": s}``; on ``eval`` it prints the test accuracy and its peak
@@ -52,9 +53,9 @@ def finish(accuracy: float | None) -> None:
 # ---------------------------------------------------------------------- contenders
 
 
-def run_gemm(sizes, optimiser, epochs, X, y, Xt, yt) -> None:
+def run_gemm(sizes, optimiser, epochs, X, y, Xt, yt, seed=0) -> None:
     """The matrix products of one training epoch with these shapes, and nothing else."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     L = len(sizes) - 1
     W = [(rng.standard_normal((sizes[l], sizes[l - 1])) * 0.01).astype(np.float32) for l in range(1, L + 1)]
     A = [np.empty((BATCH, s), np.float32) for s in sizes[1:]]
@@ -78,10 +79,10 @@ def run_gemm(sizes, optimiser, epochs, X, y, Xt, yt) -> None:
     finish(None)
 
 
-def run_deltaprop(sizes, optimiser, epochs, X, y, Xt, yt) -> None:
+def run_deltaprop(sizes, optimiser, epochs, X, y, Xt, yt, seed=0) -> None:
     from deltaprop import Network
 
-    net = Network(sizes, activation="relu", seed=0, dtype="float32")
+    net = Network(sizes, activation="relu", seed=seed, dtype="float32")
 
     class Driven:
         def on_epoch_begin(self, run, epoch):
@@ -96,10 +97,10 @@ def run_deltaprop(sizes, optimiser, epochs, X, y, Xt, yt) -> None:
     finish(net.score(Xt, yt))
 
 
-def run_torch(sizes, optimiser, epochs, X, y, Xt, yt) -> None:
+def run_torch(sizes, optimiser, epochs, X, y, Xt, yt, seed=0) -> None:
     import torch
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     layers = []
     for l in range(1, len(sizes)):
         layers.append(torch.nn.Linear(sizes[l - 1], sizes[l]))
@@ -129,13 +130,13 @@ def run_torch(sizes, optimiser, epochs, X, y, Xt, yt) -> None:
     finish(float(np.mean(predicted == yt)))
 
 
-def run_sklearn(sizes, optimiser, epochs, X, y, Xt, yt) -> None:
+def run_sklearn(sizes, optimiser, epochs, X, y, Xt, yt, seed=0) -> None:
     from sklearn.neural_network import MLPClassifier
 
     model = MLPClassifier(
         hidden_layer_sizes=tuple(sizes[1:-1]), activation="relu", solver=optimiser, alpha=0.0,
         batch_size=BATCH, learning_rate_init=LEARNING_RATE[optimiser], momentum=MOMENTUM,
-        nesterovs_momentum=False, random_state=0,
+        nesterovs_momentum=False, random_state=seed,
     )
     classes = np.arange(10)
     say(ready=True)
@@ -194,8 +195,9 @@ def main(argv: list[str]) -> None:
         run_recipe(*load_fashion_mnist())
         return
     name, sizes, optimiser, epochs = argv[0], [int(s) for s in argv[1].split("-")], argv[2], int(argv[3])
+    seed = int(argv[4]) if len(argv) > 4 else 0
     X, y, Xt, yt = load_fashion_mnist()
-    CONTENDERS[name](sizes, optimiser, epochs, X, y, Xt, yt)
+    CONTENDERS[name](sizes, optimiser, epochs, X, y, Xt, yt, seed=seed)
 
 
 if __name__ == "__main__":

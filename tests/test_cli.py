@@ -170,6 +170,14 @@ def test_an_output_path_that_cannot_be_written_fails_before_training(tmp_path):
     assert "epoch" not in proc.stdout
 
 
+def test_a_plot_directory_that_is_a_file_fails_before_training(tmp_path):
+    (tmp_path / "plots").write_text("not a directory")
+    proc = deltaprop("train", "--epochs", "50", "--plot", "plots", cwd=tmp_path, check=False)
+    assert proc.returncode == 1
+    assert "--plot: expected a directory (made if missing); got the file plots" in proc.stderr
+    assert "epoch" not in proc.stdout
+
+
 def test_periodic_saves_keep_braces_in_the_out_name(tmp_path):
     deltaprop("train", "--layers", "8", "--epochs", "2", "--checkpoint-every", "1", "--out", "m{1}.safetensors", "--quiet", cwd=tmp_path)
     assert load_model(tmp_path / "m{1}.safetensors").network.sizes == [64, 8, 10]

@@ -166,6 +166,8 @@ def run(args) -> int:
     for option in ("out", "checkpoint", "log"):  # before training, not after it
         if getattr(args, option):
             writable_path(getattr(args, option), f"--{option}")
+    if args.plot and Path(args.plot).exists() and not Path(args.plot).is_dir():
+        raise NotADirectoryError(f"--plot: expected a directory (made if missing); got the file {args.plot}")
     started = time.perf_counter()
     # tables come without a test part: hold out 20% of their rows before the scaling is fitted
     data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit, test_fraction=0.2, seed=args.seed)
