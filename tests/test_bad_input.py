@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import deltaprop as dp
+from deltaprop.callbacks import ModelCheckpoint, ReduceLROnPlateau
 from deltaprop.cli import main as cli_main
 from deltaprop.io import save_model
 
@@ -68,6 +69,26 @@ API_CASES = [
     ("learning rate True", lambda: dp.Network([4, 2]).fit(X, Y, learning_rate=True), ValueError, ["learning_rate", "> 0", "True"]),
     ("tol as a string", lambda: dp.Network([4, 2]).fit(X, Y, optimiser="gd", tol="0"), ValueError, ["tol", ">= 0", "'0'"]),
     ("gradcheck step 0", lambda: dp.gradcheck(dp.Network([4, 2], dtype="float64"), X[:3], np.eye(2)[[0, 1, 0]], eps=0), ValueError, ["eps", "(0, 1)", "got 0"]),
+    ("shuffle as a truthy string", lambda: dp.Network([4, 2]).fit(X, Y, shuffle="no"), TypeError, ["shuffle", "True or False", "'no'"]),
+    ("fused as a truthy string", lambda: dp.Network([4, 2]).fit(X, Y, fused="no"), TypeError, ["fused", "True or False", "'no'"]),
+    ("verbose as a string", lambda: dp.Network([4, 2]).fit(X, Y, verbose="x"), TypeError, ["verbose", "True or False", "'x'"]),
+    ("validation fraction as a string", lambda: dp.Network([4, 2]).fit(X, Y, validation_fraction="0.1"), ValueError, ["validation_fraction", "[0, 1)", "'0.1'"]),
+    ("validation fraction of 1", lambda: dp.Network([4, 2]).fit(X, Y, validation_fraction=1), ValueError, ["validation_fraction", "[0, 1)", "got 1"]),
+    ("validation data and fraction both", lambda: dp.Network([4, 2]).fit(X, Y, validation_data=(X, Y), validation_fraction=0.2), ValueError, ["validation_fraction", "not both", "0.2"]),
+    ("one callback not in a list", lambda: dp.Network([4, 2]).fit(X, Y, callbacks=dp.EarlyStopping(monitor="loss")), TypeError, ["callbacks", "list", "EarlyStopping", "[callback]"]),
+    ("optimiser state of another kind", lambda: dp.Network([4, 2]).fit(X, Y, optimiser_state="abc"), TypeError, ["optimiser_state", "OptimiserState", "'abc'"]),
+    ("a schedule giving a negative rate", lambda: dp.Network([4, 2]).fit(X, Y, schedule=lambda eta0, epoch, n: -1.0), ValueError, ["schedule", "> 0", "-1.0", "epoch 1"]),
+    ("a schedule giving NaN", lambda: dp.Network([4, 2]).fit(X, Y, schedule=lambda eta0, epoch, n: eta0 if epoch < 2 else float("nan")), ValueError, ["schedule", "nan", "epoch 3"]),
+    ("L-BFGS with a negative max_fun", lambda: dp.LBFGS(max_fun=-5), ValueError, ["max_fun", ">= 1", "-5"]),
+    ("L-BFGS with max_fun as a string", lambda: dp.LBFGS(max_fun="10"), ValueError, ["max_fun", ">= 1", "'10'"]),
+    ("EarlyStopping patience as a string", lambda: dp.EarlyStopping(patience="3"), ValueError, ["patience", ">= 1", "'3'"]),
+    ("EarlyStopping min_delta as a string", lambda: dp.EarlyStopping(min_delta="0.1"), ValueError, ["min_delta", ">= 0", "'0.1'"]),
+    ("EarlyStopping restore_best as a string", lambda: dp.EarlyStopping(restore_best="no"), TypeError, ["restore_best", "True or False", "'no'"]),
+    ("EarlyStopping monitor as a number", lambda: dp.EarlyStopping(monitor=3), TypeError, ["monitor", "history key", "3"]),
+    ("EarlyStopping mode unknown", lambda: dp.EarlyStopping(mode="up"), ValueError, ["mode", "'min'", "'up'"]),
+    ("ReduceLROnPlateau negative min_lr", lambda: ReduceLROnPlateau(min_lr=-1.0), ValueError, ["min_lr", ">= 0", "-1.0"]),
+    ("ReduceLROnPlateau negative min_delta", lambda: ReduceLROnPlateau(min_delta=-5), ValueError, ["min_delta", ">= 0", "-5"]),
+    ("ReduceLROnPlateau factor as a string", lambda: ReduceLROnPlateau(factor="0.5"), ValueError, ["factor", "(0, 1)", "'0.5'"]),
 ]
 
 
@@ -80,6 +101,13 @@ def test_numpy_scalars_are_numbers():
     history = net.fit(X, Y, optimiser="gd", learning_rate=np.float32(0.5), tol=np.float32(10.0), epochs=5)
     assert history.stop_reason.startswith("converged")
     assert dp.gradcheck(net, X[:3], np.eye(2)[[0, 1, 0]], eps=np.float32(2.0**-20)).max_error < 1e-5
+
+
+def test_numpy_integers_and_no_callbacks_are_accepted():
+    assert dp.EarlyStopping(patience=np.int64(3)).patience == 3
+    assert ModelCheckpoint("m.safetensors", every=np.int64(2)).every == 2
+    assert ReduceLROnPlateau(patience=np.int32(2)).patience == 2
+    assert dp.Network([4, 2]).fit(X, Y, epochs=1, callbacks=None).epochs == 1
 
 
 def test_a_custom_initialiser_of_another_dtype_gets_the_networks():

@@ -61,6 +61,42 @@ def test_early_stopping_needs_validation_data():
         EarlyStopping(patience=0)
 
 
+def test_early_stopping_on_an_accuracy_maximises_it():
+    X, y = problem()
+    rec = Recorder()
+    stop = EarlyStopping(monitor="val_accuracy", patience=3)
+    net = Network([4, 16, 2], "relu", seed=0)
+    history = net.fit(X, y, epochs=60, learning_rate=0.3, validation_fraction=0.3, callbacks=[rec, stop])
+    best = int(np.argmax(history.val_accuracy))  # the first epoch of the highest accuracy
+    assert stop.best == max(history.val_accuracy) and stop.best_epoch == best
+    assert history.epochs == best + 4 and "val_accuracy did not improve" in history.stop_reason
+    for p, q in zip(net.parameters(), rec.params[best]):
+        np.testing.assert_array_equal(p, q)
+    # mode="min" on it, as asked, keeps the lowest
+    low = EarlyStopping(monitor="val_accuracy", patience=3, mode="min")
+    Network([4, 16, 2], "relu", seed=0).fit(X, y, epochs=60, learning_rate=0.3, validation_fraction=0.3, callbacks=[low])
+    assert low.best < stop.best
+
+
+@pytest.mark.parametrize("callback, words", [
+    (EarlyStopping(monitor="acuracy"), ["EarlyStopping", "'acuracy'", "records ['loss', 'learning_rate', 'time']"]),
+    (EarlyStopping(monitor="accuracy"), ["EarlyStopping", "'accuracy'", "accuracies need a classifier"]),
+    (ReduceLROnPlateau(monitor="val_loss"), ["ReduceLROnPlateau", "'val_loss'", "validation_data or validation_fraction"]),
+])
+def test_a_monitor_the_run_does_not_record_is_refused_before_the_first_epoch(callback, words):
+    X, y = problem()
+    net = Network([4, 5, 1], output="identity", seed=0)  # regression: no accuracy
+    before = [p.copy() for p in net.parameters()]
+    state = net.rng.bit_generator.state
+    with pytest.raises(ValueError) as info:
+        net.fit(X, y.astype(float), epochs=3, callbacks=[callback])
+    for word in words:
+        assert word in str(info.value)
+    for p, q in zip(net.parameters(), before):
+        np.testing.assert_array_equal(p, q)
+    assert net.rng.bit_generator.state == state  # the next fit still gives the seed's result
+
+
 def test_model_checkpoint_every_n_epochs(tmp_path):
     X, y = problem()
     net = Network([4, 8, 2], "tanh", seed=0)

@@ -218,3 +218,45 @@ def test_runs_with_any_bit_generator_resume_exactly(tmp_path, bit_generator):
     resumed.fit(X, y, epochs=4, batch_size=20, resume=tmp_path / "run.ckpt")
     for p, q in zip(whole.parameters(), resumed.parameters()):
         np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("tol", [0.05, 0.01])
+def test_gd_that_converges_writes_its_checkpoint_and_resuming_it_takes_no_more_steps(tmp_path, tol):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 4)), rng.integers(0, 3, 50)
+    ck = tmp_path / "gd.ckpt"
+    options = dict(optimiser="gd", learning_rate=0.5, epochs=1000, tol=tol)
+    net = dp.Network([4, 6, 3], seed=0, dtype="float64")
+    history = net.fit(X, y, checkpoint=ck, checkpoint_every=10, **options)
+    # tol 0.05: converged after 2 steps, before any due checkpoint; tol 0.01: after 10, at one
+    assert history.stop_reason.startswith("converged") and history.epochs == {0.05: 2, 0.01: 10}[tol]
+    assert load_checkpoint(ck).epochs_done == history.epochs
+    again = dp.Network([4, 6, 3], seed=0, dtype="float64")
+    resumed = again.fit(X, y, resume=ck, **options)
+    assert resumed.stop_reason == history.stop_reason and resumed.loss == history.loss
+    for p, q in zip(net.parameters(), again.parameters()):
+        np.testing.assert_array_equal(p, q)
+    # a smaller tol than the run's carries on from the same checkpoint
+    assert again.fit(X, y, resume=ck, **(options | {"tol": tol / 100})).epochs > history.epochs
+
+
+def test_a_run_with_an_optimiser_of_ones_own_resumes_with_that_object(tmp_path):
+    class SignGD:
+        name = "signgd"
+
+        def init(self, param):
+            return ()
+
+        def update(self, param, grad, state, eta, step):
+            param -= param.dtype.type(eta) * np.sign(grad)
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 4)), rng.integers(0, 3, 40)
+    whole = dp.Network([4, 5, 3], seed=0)
+    whole.fit(X, y, optimiser=SignGD(), epochs=4, batch_size=10)
+    ck = tmp_path / "sign.ckpt"
+    dp.Network([4, 5, 3], seed=0).fit(X, y, optimiser=SignGD(), epochs=2, batch_size=10, checkpoint=ck)
+    resumed = dp.Network([4, 5, 3], seed=0)
+    resumed.fit(X, y, optimiser=SignGD(), epochs=4, batch_size=10, resume=ck)
+    for p, q in zip(whole.parameters(), resumed.parameters()):
+        np.testing.assert_array_equal(p, q)

@@ -281,3 +281,34 @@ def test_the_literal_output_delta_vanishes_where_the_output_saturates():
     assert fp.output[0, 0] == 1
     assert net.output_delta(fp, T, fused=False)[0, 0] == 0
     assert net.output_delta(fp, T, fused=True)[0, 0] == 1
+
+
+def test_softmax_cross_entropy_takes_y_minus_t_only_where_each_row_of_t_sums_to_one(rng):
+    # dC/dz_j = y_j sum_k t_k - t_j: y - t needs sum_k t_k = 1. Rows of several or no 1s take the
+    # literal path, so backward stays the gradient of the cost for any targets.
+    X = rng.normal(size=(4, 3))
+    T = np.array([[1, 1, 0], [0, 0, 0], [1, 0, 0], [0.2, 0.3, 0.5]], dtype=float)
+    net = make([3, 4, 3], "tanh", "softmax", "cross_entropy")
+    assert not net.takes_fused_output(T) and net.takes_fused_output(T[2:])
+    fp = net.forward(X)
+    fused, literal = net.backward(fp, T, fused=True), net.backward(fp, T, fused=False)
+    for a, b in zip(fused.dW + fused.db, literal.dW + literal.db):
+        np.testing.assert_array_equal(a, b)
+    assert dp.gradcheck(net, X, T).max_error < 1e-6
+
+
+def test_fit_refuses_rows_of_several_classes_for_a_softmax_output(rng):
+    X = rng.normal(size=(4, 3))
+    net = make([3, 4, 3], "tanh", "softmax", "cross_entropy")
+    with pytest.raises(ValueError, match=r"y: a softmax output .* exactly one 1; rows \[0, 1\] have \[2, 0\].*output='sigmoid'"):
+        net.fit(X, np.array([[1, 1, 0], [0, 0, 0], [1, 0, 0], [0, 1, 0]]), epochs=1)
+    assert net.classes_ is None
+    multilabel = make([3, 4, 3], "tanh", "sigmoid", "binary_cross_entropy")
+    multilabel.fit(X, np.array([[1, 1, 0], [0, 0, 0], [1, 0, 0], [0, 1, 1]]), epochs=1)  # what sigmoid outputs are for
+    assert multilabel.multilabel_
+
+
+def test_dropout_on_a_network_without_hidden_layers_is_refused():
+    with pytest.raises(ValueError, match=r"dropout: applies to the hidden layers 1..L-1, and sizes \[4, 3\] has none; got 0.5"):
+        dp.Network([4, 3], dropout=0.5)
+    assert dp.Network([4, 3], dropout=0).dropout == [0.0]

@@ -301,14 +301,21 @@ def test_a_refused_fit_changes_neither_parameters_nor_classes(tmp_path, rng):
     net.fit(X, np.arange(30) % 3, epochs=1, checkpoint=tmp_path / "adam.ckpt")
     before = [p.copy() for p in net.parameters()]
     rng_state = net.rng.bit_generator.state
-    letters = np.array(["a", "b", "c"])[np.arange(30) % 3]
+    labels = np.arange(30) % 3
+    letters = np.array(["a", "b", "c"])[labels]
     with pytest.raises(ValueError, match="validation_data: expected 30 labels"):
-        net.fit(X, letters, validation_data=(X, letters[:7]))
+        net.fit(X, labels, validation_data=(X, labels[:7]))
     with pytest.raises(ValueError, match="resume: the checkpoint was trained with optimiser 'adam'; got 'sgd'"):
-        net.fit(X, letters, optimiser="sgd", resume=tmp_path / "adam.ckpt", validation_fraction=0.2)
+        net.fit(X, labels, optimiser="sgd", resume=tmp_path / "adam.ckpt", validation_fraction=0.2)
     with pytest.raises(ValueError, match="y: expected 30 labels"):
         net.fit(X, 3)
+    with pytest.raises(ValueError, match=r"y: labels \['a', 'b', 'c'\] are not among the classes \[0, 1, 2\]"):
+        net.fit(X, letters)  # a trained network keeps its output units' classes
     assert list(net.classes_) == [0, 1, 2]
+    fresh = dp.Network([3, 4, 3], seed=0)
+    with pytest.raises(ValueError, match="validation_data: expected 30 labels"):
+        fresh.fit(X, letters, validation_data=(X, letters[:7]))
+    assert fresh.classes_ is None  # set by the refused fit's setup, then put back
     assert net.rng.bit_generator.state == rng_state
     for p, q in zip(net.parameters(), before):
         np.testing.assert_array_equal(p, q)
@@ -372,3 +379,29 @@ def test_ctrl_c_stops_lbfgs_after_the_current_iteration(rng):
     X = rng.normal(size=(60, 3))
     history = dp.Network([3, 6, 3], seed=0, dtype="float64").fit(X, np.arange(60) % 3, optimiser="lbfgs", epochs=50, callbacks=[PressCtrlC()])
     assert history.epochs == 2 and history.stop_reason == "interrupted after iteration 2"
+
+
+def test_a_callback_refusing_the_run_leaves_the_random_state_for_the_next_fit(rng):
+    from deltaprop.callbacks import ReduceLROnPlateau
+
+    X, y = rng.normal(size=(50, 4)), rng.integers(0, 3, 50)
+    net = dp.Network([4, 6, 3], seed=0)
+    with pytest.raises(ValueError, match="ReduceLROnPlateau: the optimiser has no learning rate"):
+        net.fit(X, y, epochs=2, validation_fraction=0.2, optimiser="lbfgs", callbacks=[ReduceLROnPlateau()])
+    assert net.history is None and net.classes_ is None
+    net.fit(X, y, epochs=2, validation_fraction=0.2)
+    fresh = dp.Network([4, 6, 3], seed=0)
+    fresh.fit(X, y, epochs=2, validation_fraction=0.2)
+    for p, q in zip(net.parameters(), fresh.parameters()):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_continued_training_keeps_the_classes_of_the_output_units(rng):
+    X, y = rng.normal(size=(60, 4)), rng.integers(1, 4, 60)  # labels 1, 2, 3
+    net = dp.Network([4, 8, 3], seed=0, dtype="float64")
+    net.fit(X, y, epochs=50, batch_size=10, learning_rate=0.05)
+    before = net.predict(X)
+    some = y != 3
+    net.fit(X[some], y[some], epochs=1, learning_rate=1e-12)  # only labels 1 and 2 this time
+    assert list(net.classes_) == [1, 2, 3]
+    np.testing.assert_array_equal(net.predict(X), before)

@@ -16,6 +16,8 @@ import math
 import sys
 import time
 
+from .checks import boolean, integer, real
+
 __all__ = ["Callback", "PrintProgress", "ProgressBar", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger"]
 
 
@@ -57,45 +59,69 @@ class PrintProgress(Callback):
         print("  ".join(parts), file=self.stream, flush=True)
 
 
-def _monitored(logs: dict, monitor: str, who: str) -> float:
-    if monitor not in logs:
+def _check_monitored(run, monitor: str, who: str) -> None:
+    """Refuse, before the first epoch changes anything, a monitor that this run will not record."""
+    keys = run.recorded_keys()
+    if monitor not in keys:
         raise ValueError(
-            f"{who}: monitor {monitor!r} is not recorded; this run records {sorted(logs)} "
-            "(validation quantities need validation_data or validation_fraction)"
+            f"{who}: monitor {monitor!r} is not recorded; this run records {keys} "
+            "(validation quantities need validation_data or validation_fraction; accuracies need a classifier)"
         )
-    return float(logs[monitor])
+
+
+def _monitor_name(monitor) -> str:
+    if not isinstance(monitor, str):
+        raise TypeError(f"monitor: expected a history key such as 'val_loss'; got {monitor!r}")
+    return monitor
+
+
+#: mode="auto": which monitored keys are better when larger (the rest are better smaller), as Keras infers.
+MAXIMISED = ("accuracy", "val_accuracy")
+
+
+def _direction(mode, monitor: str) -> float:
+    """+1 when smaller is better (mode "min"), -1 when larger is ("max"; "auto" decides by the key)."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode: expected 'auto', 'min' or 'max'; got {mode!r}")
+    if mode == "auto":
+        mode = "max" if monitor in MAXIMISED else "min"
+    return 1.0 if mode == "min" else -1.0
 
 
 class EarlyStopping(Callback):
-    """Stop when the validation loss has not improved for ``patience`` epochs.
+    """Stop when the validation loss (or another monitored quantity) has not improved for ``patience`` epochs.
 
     Parameters
     ----------
     patience : int >= 1, epochs without improvement to wait.
-    min_delta : float >= 0, the smallest decrease that counts as improvement.
+    min_delta : float >= 0, the smallest change that counts as improvement.
     restore_best : bool, put back the parameters of the best epoch when training ends.
-    monitor : str, the history key to minimise (default "val_loss").
+    monitor : str, the history key to watch (default "val_loss"): one the run records,
+        checked before training starts.
+    mode : "auto" (default), "min" or "max": whether smaller or larger values are better;
+        "auto" maximises accuracies and minimises everything else.
 
     Attributes
     ----------
     best : the best monitored value; best_epoch : its epoch (from 0), or None.
     """
 
-    def __init__(self, patience: int = 5, min_delta: float = 0.0, restore_best: bool = True, monitor: str = "val_loss") -> None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"patience: expected an integer >= 1; got {patience!r}")
-        if not min_delta >= 0:
-            raise ValueError(f"min_delta: expected a number >= 0; got {min_delta!r}")
-        self.patience, self.min_delta, self.restore_best, self.monitor = patience, float(min_delta), restore_best, monitor
+    def __init__(self, patience: int = 5, min_delta: float = 0.0, restore_best: bool = True, monitor: str = "val_loss",
+                 mode: str = "auto") -> None:
+        self.patience = integer("patience", patience)
+        self.min_delta = real("min_delta", min_delta, 0)
+        self.restore_best = boolean("restore_best", restore_best)
+        self.monitor = _monitor_name(monitor)
+        self.mode = mode
+        self._sign = _direction(mode, self.monitor)
 
     def on_train_begin(self, run) -> None:
-        if self.monitor.startswith("val_") and run.val_data is None:
-            raise ValueError(f"EarlyStopping: monitors {self.monitor!r}, which needs validation_data or validation_fraction > 0")
-        self.best, self.best_epoch, self.wait, self._best_params = math.inf, None, 0, None
+        _check_monitored(run, self.monitor, "EarlyStopping")
+        self.best, self.best_epoch, self.wait, self._best_params = self._sign * math.inf, None, 0, None
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
-        value = _monitored(logs, self.monitor, "EarlyStopping")
-        if value < self.best - self.min_delta:
+        value = float(logs[self.monitor])
+        if self._sign * value < self._sign * self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best:
                 self._best_params = [p.copy() for p in run.net.parameters()]
@@ -125,8 +151,7 @@ class ModelCheckpoint(Callback):
     """
 
     def __init__(self, path, every: int = 1, **save_options) -> None:
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every: expected an integer >= 1; got {every!r}")
+        every = integer("every", every)
         from .files import check_path
 
         self.path, self.every, self.save_options = str(check_path(path, "path")), every, save_options
@@ -154,25 +179,31 @@ class ReduceLROnPlateau(Callback):
     """Multiply the base learning rate ``run.eta0`` by ``factor`` after ``patience`` epochs without improvement.
 
     Monitors ``val_loss`` when the run has validation data, otherwise ``loss``
-    (unless ``monitor`` is given). eta never goes below ``min_lr``.
+    (unless ``monitor`` is given; ``mode`` as in :class:`EarlyStopping`).
+    eta never goes below ``min_lr``.
     """
 
-    def __init__(self, factor: float = 0.5, patience: int = 3, min_lr: float = 1e-6, min_delta: float = 0.0, monitor: str | None = None) -> None:
-        if not 0 < factor < 1:
-            raise ValueError(f"factor: expected a number in (0, 1); got {factor!r}")
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"patience: expected an integer >= 1; got {patience!r}")
-        self.factor, self.patience, self.min_lr, self.min_delta, self.monitor = factor, patience, min_lr, min_delta, monitor
+    def __init__(self, factor: float = 0.5, patience: int = 3, min_lr: float = 1e-6, min_delta: float = 0.0,
+                 monitor: str | None = None, mode: str = "auto") -> None:
+        self.factor = real("factor", factor, 0, 1, low_open=True, high_open=True)
+        self.patience = integer("patience", patience)
+        self.min_lr = real("min_lr", min_lr, 0)
+        self.min_delta = real("min_delta", min_delta, 0)
+        self.monitor = None if monitor is None else _monitor_name(monitor)
+        self.mode = mode
+        _direction(mode, self.monitor or "loss")  # checks mode now
 
     def on_train_begin(self, run) -> None:
         if run.eta0 is None:
             raise ValueError("ReduceLROnPlateau: the optimiser has no learning rate (L-BFGS)")
         self._monitor = self.monitor or ("val_loss" if run.val_data is not None else "loss")
-        self.best, self.wait, self.reductions = math.inf, 0, []
+        _check_monitored(run, self._monitor, "ReduceLROnPlateau")
+        self._sign = _direction(self.mode, self._monitor)
+        self.best, self.wait, self.reductions = self._sign * math.inf, 0, []
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
-        value = _monitored(logs, self._monitor, "ReduceLROnPlateau")
-        if value < self.best - self.min_delta:
+        value = float(logs[self._monitor])
+        if self._sign * value < self._sign * self.best - self.min_delta:
             self.best, self.wait = value, 0
             return
         self.wait += 1

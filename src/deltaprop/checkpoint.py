@@ -8,7 +8,8 @@ holding, at the end of a completed epoch,
 
 and as JSON metadata the architecture (``Network.config``), the classes, the
 optimiser's name and settings, the step count, the number of completed epochs,
-the base learning rate eta0, the random generator's state and the history.
+the base learning rate eta0, the random generator's state, the history and,
+for ``gd``, the last step's largest parameter change (its ``tol`` test).
 ``fit(resume=path)`` restores all of it, so an interrupted run that is resumed
 ends with exactly the parameters of the same run left uninterrupted.
 
@@ -52,6 +53,7 @@ class Checkpoint:
     rng_state: dict
     history: dict
     split_seed: int | None
+    last_change: float | None = None  #: gd: the last step's largest parameter change (its tol test)
 
 
 def _state_to_json(value):
@@ -100,6 +102,7 @@ def save_checkpoint(path, run, epochs_done: int) -> None:
         "rng_state": _state_to_json(run.rng.bit_generator.state),
         "history": run.history.as_dict(),
         "split_seed": run.split_seed,
+        "last_change": run.last_change,
     }
     from safetensors.numpy import save
 
@@ -151,6 +154,7 @@ def load_checkpoint(path) -> Checkpoint:
             rng_state=_state_from_json(meta["rng_state"]),
             history=meta["history"],
             split_seed=meta["split_seed"],
+            last_change=None if meta.get("last_change") is None else float(meta["last_change"]),  # older files lack it
         )
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"checkpoint: {path} is incomplete (missing {exc})") from None

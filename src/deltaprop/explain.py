@@ -257,7 +257,7 @@ def explain(net: Network, x, t, *, eta: float = 0.5, fused: bool = False) -> Exp
                 b_after=after.biases[l - 1],
             )
         )
-    fused_used = fused and net.loss_function.fused_output == net.output_activation.name
+    fused_used = net.takes_fused_output(T, fused)
     return Explanation(
         sizes=list(net.sizes),
         loss=net.loss_function.name,

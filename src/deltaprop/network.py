@@ -182,6 +182,8 @@ class Network:
         self.activations: list[Activation] = self.hidden_activations + [self.output_activation]
 
         self.l2 = real("l2", l2, 0, what="a finite number")
+        if L == 1 and isinstance(dropout, Real) and dropout != 0:
+            raise ValueError(f"dropout: applies to the hidden layers 1..L-1, and sizes {self.sizes} has none; got {dropout!r}")
         self.dropout = [
             real(f"dropout (layer {l})", p, 0, 1, high_open=True, what="a probability")
             for l, p in enumerate(_as_list(dropout, L - 1, "dropout"), start=1)
@@ -366,10 +368,21 @@ class Network:
         fused form by default for that reason as well as speed.
         """
         y, zL = fp.a[-1], fp.z[-1]
-        if fused and self.loss_function.fused_output == self.output_activation.name:
+        if self.takes_fused_output(T, fused):
             return y - T  # delta^L = y - t   (sigma'(z^L) (.) nabla C(y), simplified)
         grad_y = self.loss_function.grad(y, T)  # nabla C(y)
         return self.output_activation.vjp(zL, y, grad_y)  # delta^L = sigma'(z^L) (.) nabla C(y)
+
+    def takes_fused_output(self, T: Array, fused: bool = True) -> bool:
+        """Whether :meth:`output_delta` takes delta^L = y - t for targets T of shape (n, N_L).
+
+        The shortcut is exact for sigmoid + binary cross-entropy with any t, and for softmax
+        + cross-entropy when each row of t sums to 1 (one-hot targets, or a distribution over
+        the classes): dC/dz_j = y_j sum_k t_k - t_j. Other rows take the literal path.
+        """
+        if not fused or self.loss_function.fused_output != self.output_activation.name:
+            return False
+        return self.output_activation.name != "softmax" or bool(np.all(T.sum(axis=1) == 1))
 
     def backward(self, fp: ForwardPass, T, *, sample_weight=None, fused: bool = True) -> Gradients:
         """Backpropagation: delta^l and the gradients dC/dW^l, dC/db^l, from layer L down to 1.
@@ -489,8 +502,9 @@ class Network:
         - 1-D real targets with N_L = 1, or 2-D of shape (n, N_L): used as given
           (one-hot, multi-label indicators or real-valued targets).
 
-        ``remember=True`` (used by ``fit``) stores the classes in ``classes_``;
-        otherwise labels must be among the known classes.
+        ``remember=True`` (used by ``fit``) stores the classes in ``classes_`` when the
+        network has none yet; otherwise (and in every later fit, which keeps the output
+        units' classes) labels must be among the known classes.
         """
         y = np.asarray(y)
         NL = self.sizes[-1]
@@ -505,13 +519,27 @@ class Network:
             if remember and self.loss_function.name in CLASSIFICATION_LOSSES:
                 if not np.isin(y, (0, 1)).all():
                     raise ValueError("y: expected one-hot or 0/1 indicator targets for a classification loss")
-                self.classes_ = np.arange(NL)
+                if self.output_activation.name == "softmax" and NL > 1:
+                    ones = y.sum(axis=1)
+                    bad = np.flatnonzero(ones != 1)[:5]
+                    if bad.size:
+                        raise ValueError(
+                            f"y: a softmax output gives one class per example, so each row of 0/1 targets needs exactly "
+                            f"one 1; rows {bad.tolist()} have {ones[bad].astype(int).tolist()}. For several labels per "
+                            f"example use output='sigmoid' (binary cross-entropy)"
+                        )
+                if self.classes_ is None or len(self.classes_) != NL:  # a continued fit keeps the classes' names
+                    self.classes_ = np.arange(NL)
                 self.multilabel_ = self.loss_function.name == "binary_cross_entropy" and NL > 1
             elif remember:
                 self.classes_, self.multilabel_ = None, False  # real-valued targets: regression
             return self.check_T(y, len(y), argument="y")
         if y.dtype.kind == "f" and not np.isfinite(y).all():
             raise ValueError("y: expected finite labels; got NaN or infinity")
+        if remember and self.classes_ is not None:
+            # Training continues: the output units keep their classes, so the labels must be among them
+            # (the check below), even when these data show only some of them.
+            remember = False
         if remember:
             classes = np.unique(y)
             n_expected = 2 if NL == 1 else NL
@@ -537,7 +565,8 @@ class Network:
         unknown = self.classes_[index] != y
         if unknown.any():
             raise ValueError(
-                f"y: labels {np.unique(y[unknown])[:10].tolist()} are not among the classes {self.classes_.tolist()}"
+                f"y: labels {np.unique(y[unknown])[:10].tolist()} are not among the classes {self.classes_.tolist()} "
+                f"this network has been trained for (make a new Network for other classes)"
             )
         if NL == 1:
             return index.astype(self.dtype)[:, None]

@@ -30,7 +30,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import kernels
-from .checks import boolean, real
+from .checks import boolean, integer, real
 
 __all__ = [
     "GD",
@@ -179,6 +179,9 @@ class LBFGS:
 
     max_fun: int = 15000
     name = "lbfgs"
+
+    def __post_init__(self) -> None:
+        self.max_fun = integer("max_fun", self.max_fun)
 
 
 OPTIMISERS: dict[str, Callable[..., object]] = {"gd": GD, "sgd": SGD, "adam": Adam, "lbfgs": LBFGS}

@@ -35,14 +35,15 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 
-from .checks import integer, real
+from .checks import boolean, integer, real
 from .fastpath import Workspace
 from .files import writable_path
 from .network import Network
-from .optimisers import LBFGS, apply_update, get_optimiser, get_schedule
+from .optimisers import LBFGS, OPTIMISERS, apply_update, get_optimiser, get_schedule
 
 __all__ = ["fit", "History", "Run", "DivergenceError", "OptimiserState"]
 
@@ -137,6 +138,14 @@ class Run:
     split_seed: int | None = None
     checkpoint_path: object = None
     checkpoint_every: int = 1
+    #: gd only: the largest change of any parameter in the last step (the tol test), saved in checkpoints.
+    last_change: float | None = None
+
+    def recorded_keys(self) -> list[str]:
+        """The history keys every epoch of this run records (what a callback may monitor)."""
+        classify = self.net.is_classifier
+        validation = ["val_loss"] + (["val_accuracy"] if classify else []) if self.val_data is not None else []
+        return ["loss"] + (["accuracy"] if classify else []) + validation + ["learning_rate", "time"]
 
 
 def _evaluate(net: Network, X: Array, T: Array) -> tuple[float, float | None]:
@@ -147,8 +156,6 @@ def _evaluate(net: Network, X: Array, T: Array) -> tuple[float, float | None]:
 
 
 def _split_validation(X, T, w, fraction, rng):
-    if not 0 < fraction < 1:
-        raise ValueError(f"validation_fraction: expected a number in (0, 1), or 0 for none; got {fraction!r}")
     n = len(X)
     n_val = int(round(n * fraction))
     if n_val < 1 or n - n_val < 1:
@@ -279,6 +286,19 @@ def fit(
     checkpoint_every = integer("checkpoint_every", checkpoint_every, minimum=0)
     if tol is not None:
         tol = real("tol", tol, 0)
+    shuffle, verbose, fused = boolean("shuffle", shuffle), boolean("verbose", verbose), boolean("fused", fused)
+    validation_fraction = real("validation_fraction", validation_fraction, 0, 1, high_open=True)
+    if validation_fraction and validation_data is not None:
+        raise ValueError(
+            f"validation_fraction: give validation_data or validation_fraction, not both; "
+            f"got validation_fraction={validation_fraction:g} with validation_data"
+        )
+    if optimiser_state is not None and not isinstance(optimiser_state, OptimiserState):
+        raise TypeError(f"optimiser_state: expected the OptimiserState of a previous run (History.optimiser_state); got {optimiser_state!r:.80}")
+    if callbacks is None:
+        callbacks = ()
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks: expected a list of callbacks; got {type(callbacks).__name__} (wrap a single one: [callback])")
     if checkpoint is not None:
         writable_path(checkpoint, "checkpoint")  # now, not after the first epoch
 
@@ -287,16 +307,6 @@ def fit(
     y = y if hasattr(y, "__len__") else np.asarray(y)
     if np.ndim(y) == 0 or len(y) != n:
         raise ValueError(f"y: expected {n} labels or targets, one per row of X; got {y!r:.80}")
-    # What the setup changes before training starts (classes, the random state), put back if it raises.
-    before = (net.classes_, net.multilabel_, rng.bit_generator.state)
-    try:
-        run, X, T, w = _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_size, sample_weight,
-                              validation_data, validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume)
-    except BaseException:
-        net.classes_, net.multilabel_, rng.bit_generator.state = before
-        raise
-    optimiser = run.optimiser
-
     from .callbacks import PrintProgress  # callbacks builds on this module
 
     callbacks = list(callbacks) + ([PrintProgress()] if verbose else [])
@@ -307,8 +317,21 @@ def fit(
             if method is not None:
                 method(run, *args)
 
-    net.history = run.history
-    notify("on_train_begin")
+    # What the setup changes before training starts (classes, the random state, net.history), put back
+    # if it raises, as when a callback refuses the run in on_train_begin.
+    before = (net.classes_, net.multilabel_, rng.bit_generator.state, net.history)
+    params_before = [p.copy() for p in net.parameters()] if resume is not None else None  # resuming writes them
+    try:
+        run, X, T, w = _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_size, sample_weight,
+                              validation_data, validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume)
+        net.history = run.history
+        notify("on_train_begin")
+    except BaseException:
+        net.classes_, net.multilabel_, rng.bit_generator.state, net.history = before
+        for p, saved in zip(net.parameters(), params_before or ()):
+            p[...] = saved
+        raise
+    optimiser = run.optimiser
     try:
         with _interrupts_stop(run, catch_interrupt):
             if isinstance(optimiser, LBFGS):
@@ -410,7 +433,9 @@ def _restore(run: Run, ck) -> None:
     saved_name = ck.optimiser["name"]
     if saved_name != getattr(run.optimiser, "name", None):
         raise ValueError(f"resume: the checkpoint was trained with optimiser {saved_name!r}; got {getattr(run.optimiser, 'name', run.optimiser)!r}")
-    optimiser = get_optimiser(saved_name, **ck.optimiser["options"])
+    # A registry optimiser gets the checkpoint's settings back; an object of the user's own (not in the
+    # registry, its settings unknown to us) is the one passed to this fit, whose name matched.
+    optimiser = get_optimiser(saved_name, **ck.optimiser["options"]) if saved_name in OPTIMISERS else run.optimiser
     if [len(s) for s in ck.optimiser_states] != [len(s) for s in run.states]:
         raise ValueError("resume: the checkpoint's optimiser state does not fit this optimiser")
     # every check passed: only now change the network
@@ -420,7 +445,7 @@ def _restore(run: Run, ck) -> None:
     run.states[:] = [tuple(np.array(a) for a in s) for s in ck.optimiser_states]  # writable copies
     net.classes_ = None if ck.classes is None else np.asarray(ck.classes)
     net.multilabel_ = ck.multilabel
-    run.step, run.first_epoch, run.eta0 = ck.step, ck.epochs_done, ck.eta0
+    run.step, run.first_epoch, run.eta0, run.last_change = ck.step, ck.epochs_done, ck.eta0, ck.last_change
     run.rng.bit_generator.state = ck.rng_state
     run.history = History(**{k: list(ck.history.get(k, [])) for k in History.KEYS})
 
@@ -468,6 +493,17 @@ def _record_epoch(run: Run, epoch: int, loss: float, correct: int | None, eta, s
     notify("on_epoch_end", epoch, h.last())
 
 
+def _scheduled(schedule, eta0: float, epoch: int, n_epochs: int) -> float:
+    """The schedule's eta for this epoch, or ValueError when it is not a finite number > 0."""
+    eta = schedule(eta0, epoch, n_epochs)
+    if isinstance(eta, bool) or not isinstance(eta, Real) or not (math.isfinite(eta) and eta > 0):
+        raise ValueError(
+            f"schedule: expected a finite learning rate > 0 for every epoch; got {eta!r} for epoch {epoch + 1} "
+            f"(from eta0={eta0:g})"
+        )
+    return float(eta)
+
+
 def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, shuffle: bool, fused: bool, notify) -> None:
     """Mini-batch (or whole-set) steps theta <- update(theta, grad C(theta))."""
     net, optimiser, states = run.net, run.optimiser, run.states
@@ -479,11 +515,15 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
     wbuf = None if w is None else np.empty(bs, dtype=net.dtype)
     # Preallocated buffers for the same equations as net._forward/_backward (None: use those).
     workspace = Workspace.for_network(net, bs, fused)
+    if whole_batch_gd and run.last_change is not None and run.last_change <= tol:
+        # resumed from the checkpoint of a run that had converged: no step more than that run took
+        run.history.stop_reason = f"converged: no parameter changed by more than tol={tol:g}"
+        return
     for epoch in range(run.first_epoch, run.epochs):
         run.epoch = epoch
         notify("on_epoch_begin", epoch)
         start = time.perf_counter()
-        eta = schedule(run.eta0, epoch, run.epochs)
+        eta = _scheduled(schedule, run.eta0, epoch, run.epochs)
         # The state after the last completed epoch: put back if this one diverges or is interrupted.
         snapshot = _snapshot(run)
         order = run.rng.permutation(n) if shuffle and not whole_batch_gd else None
@@ -541,10 +581,13 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
         seen = hi  # fewer than n when a callback stopped the epoch early
         _record_epoch(run, epoch, total / seen, correct if classify else None, eta, time.perf_counter() - start, notify, seen)
         interrupted = run.stop and run.stop_reason == INTERRUPTED  # Ctrl-C during the epoch's callbacks
-        due = run.checkpoint_every and ((epoch + 1) % run.checkpoint_every == 0 or run.stop or epoch + 1 == run.epochs)
+        if whole_batch_gd:
+            run.last_change = largest_change
+        converged = whole_batch_gd and largest_change <= tol
+        due = run.checkpoint_every and ((epoch + 1) % run.checkpoint_every == 0 or run.stop or epoch + 1 == run.epochs or converged)
         if due or interrupted:
             _save_checkpoint(run, epoch + 1)
-        if whole_batch_gd and largest_change <= tol:
+        if converged:
             run.history.stop_reason = f"converged: no parameter changed by more than tol={tol:g}"
             return
         if run.stop:
