@@ -468,8 +468,75 @@ def test_lbfgs_stopped_by_max_fun_warns():
 
 def test_partial_fit_refuses_schedules_that_need_the_epoch_count():
     X, y = _abc()
-    with pytest.raises(ValueError, match="learning_rate: the schedule 'cosine' needs the number of epochs"):
+    with pytest.raises(ValueError, match="learning_rate: the schedule 'cosine' needs the epoch and the number of epochs"):
         DeltapropClassifier(solver="sgd", learning_rate="cosine").partial_fit(X, y, classes=list("abc"))
+
+    def halve(eta0, epoch, n_epochs):  # each partial_fit would be its epoch 0 of 1: never halved
+        return eta0 / 2**epoch
+
+    with pytest.raises(ValueError, match="learning_rate: the schedule <function .*halve.* needs the epoch"):
+        DeltapropClassifier(solver="sgd", learning_rate=halve).partial_fit(X, y, classes=list("abc"))
+    whole = DeltapropClassifier(hidden_layer_sizes=(4,), solver="sgd", learning_rate=halve, max_iter=3, tol=0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert whole.fit(X, y).network_.history.learning_rate == [0.001, 0.0005, 0.00025]  # fit knows both
+
+
+def test_balanced_class_weights_count_examples_by_their_sample_weight():
+    X, y = datasets.make_classification(n_samples=60, n_features=4, weights=[0.7, 0.3], random_state=0)
+    w = np.where(y == 1, 3, 1)  # each example of class 1 counts three times
+    options = dict(hidden_layer_sizes=(4,), solver="lbfgs", alpha=1.0, class_weight="balanced", random_state=0, tol=1e-10, max_iter=2000)
+    weighted = DeltapropClassifier(**options).fit(X, y, sample_weight=w)
+    repeated = DeltapropClassifier(**options).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+    np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-6)
+
+
+def test_partial_fit_takes_classes_with_a_multilabel_indicator_matrix():
+    X, Y = datasets.make_multilabel_classification(n_samples=60, n_classes=4, random_state=0)
+    est = DeltapropClassifier(hidden_layer_sizes=(4,), random_state=0).partial_fit(X, Y, classes=[0, 1, 2, 3])
+    assert est.classes_.tolist() == MLPClassifier(hidden_layer_sizes=(4,)).partial_fit(X, Y, classes=[0, 1, 2, 3]).classes_.tolist()
+    assert est.predict(X).shape == Y.shape
+    with pytest.raises(ValueError, match=r"classes: expected one per column of the multi-label y \(4\); got \[0, 1\]"):
+        DeltapropClassifier(hidden_layer_sizes=(4,)).partial_fit(X, Y, classes=[0, 1])
+
+
+def test_a_later_partial_fit_refuses_other_classes():
+    X, y = _abc()
+    est = DeltapropClassifier(hidden_layer_sizes=(4,), random_state=0).partial_fit(X, y, classes=list("abc"))
+    est.partial_fit(X, y, classes=list("cab"))  # the same classes again, in any order
+    with pytest.raises(ValueError, match=r"classes: expected the classes of the first call to partial_fit \['a', 'b', 'c'\]"):
+        est.partial_fit(X, y, classes=list("abcd"))
+
+
+def test_numpy_bools_for_the_boolean_parameters():
+    X, y = _abc()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = DeltapropClassifier(hidden_layer_sizes=(3,), solver="sgd", max_iter=3, random_state=0, shuffle=False, nesterovs_momentum=True).fit(X, y)
+        numpy = DeltapropClassifier(hidden_layer_sizes=(3,), solver="sgd", max_iter=3, random_state=0, shuffle=np.False_, nesterovs_momentum=np.True_).fit(X, y)
+        search = GridSearchCV(DeltapropClassifier(hidden_layer_sizes=(3,), max_iter=3), {"shuffle": np.array([True, False])}, cv=2, error_score="raise")
+        search.fit(X, y)
+    np.testing.assert_array_equal(plain.predict_proba(X), numpy.predict_proba(X))
+
+
+@pytest.mark.parametrize("first", [False, True])
+def test_warm_start_may_switch_early_stopping(first):
+    X, y = _abc(90)
+    est = DeltapropClassifier(hidden_layer_sizes=(4,), max_iter=5, warm_start=True, early_stopping=first, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+        est.set_params(early_stopping=not first).fit(X, y)
+    assert (est.validation_scores_ is not None) == (not first) and len(est.loss_curve_) == 10
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow that diverges
+def test_a_diverging_fit_still_says_how_many_epochs_it_ran():
+    X = np.random.default_rng(0).normal(size=(80, 3))
+    est = DeltapropRegressor(hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=10.0, max_iter=20, random_state=0)
+    with pytest.raises(deltaprop.DivergenceError):
+        est.fit(X, X[:, 0] * 100)
+    assert est.n_iter_ == len(est.loss_curve_) == 4
 
 
 @pytest.mark.parametrize("params, fit_args, words", [

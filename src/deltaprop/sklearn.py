@@ -37,7 +37,6 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
@@ -296,13 +295,16 @@ class _DeltapropMLP(BaseEstimator):
         first_pass = not hasattr(self, "_network") or (not self.warm_start and not incremental)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
-        if incremental and not (callable(self.learning_rate) or self.learning_rate in SKLEARN_RATES):
+        if incremental and (callable(self.learning_rate) or self.learning_rate not in SKLEARN_RATES):
+            # a schedule (eta0, epoch, n_epochs) -> eta would see epoch 0 of 1 on every call
             raise ValueError(
-                f"learning_rate: the schedule {self.learning_rate!r} needs the number of epochs, which partial_fit "
-                f"does not know; expected one of {list(SKLEARN_RATES)} with partial_fit"
+                f"learning_rate: the schedule {self.learning_rate!r} needs the epoch and the number of epochs, which "
+                f"partial_fit does not know; expected one of {list(SKLEARN_RATES)} with partial_fit"
             )
         if not first_pass:
             self._check_same_architecture()
+            if self._stopping_on_validation != (self.solver in STOCHASTIC and bool(self.early_stopping)):
+                self._start_stopping_records()  # early_stopping changed between warm fits
         X, T, y_labels = self._validate_input(X, y, incremental, first_pass, classes)
         sample_weight = self._weights_with_classes(_checked_sample_weight(sample_weight, X.shape[0]), y_labels, incremental)
         try:
@@ -341,7 +343,7 @@ class _DeltapropMLP(BaseEstimator):
         options = dict(
             epochs=1 if incremental else self.max_iter,
             batch_size=batch_size,
-            shuffle=self.shuffle,
+            shuffle=bool(self.shuffle),  # checked above, NumPy's bools included
             sample_weight=sample_weight,
             callbacks=[rules, *(self.callbacks or [])],
             verbose=bool(self.verbose),
@@ -356,16 +358,18 @@ class _DeltapropMLP(BaseEstimator):
                 learning_rate=self._learning_rate if self.solver != "adam" else self.learning_rate_init,
                 schedule=schedule,
                 momentum=self.momentum,
-                nesterov=self.nesterovs_momentum,
+                nesterov=bool(self.nesterovs_momentum),
                 beta_1=self.beta_1,
                 beta_2=self.beta_2,
                 epsilon=self.epsilon,
                 tol=0.0 if self.solver == "gd" else None,  # gd stops by scikit-learn's rules instead
                 optimiser_state=self._optimiser_state if incremental else None,
             )
-        history = train(net, X, T, **options)
+        try:
+            history = train(net, X, T, **options)
+        finally:
+            self.n_iter_ = rules.n_epochs  # with loss_curve_ and t_, also when training raises
         self._optimiser_state = history.optimiser_state
-        self.n_iter_ = rules.n_epochs
         self.loss_ = history.loss[-1]
         if not incremental and not rules.stopped and self.n_iter_ >= self.max_iter:
             warnings.warn(
@@ -407,7 +411,12 @@ class _DeltapropMLP(BaseEstimator):
         self._learning_rate = float(self.learning_rate_init)
         self._no_improvement_count = 0
         self._best_parameters = None
-        if self.solver in STOCHASTIC and self.early_stopping:
+        self._start_stopping_records()
+
+    def _start_stopping_records(self) -> None:
+        """The records scikit-learn's stopping rule keeps: on the validation split with early_stopping."""
+        self._stopping_on_validation = self.solver in STOCHASTIC and bool(self.early_stopping)
+        if self._stopping_on_validation:
             self.validation_scores_, self.best_validation_score_, self.best_loss_ = [], -np.inf, None
             self.validation_loss_curve_ = []
         else:
@@ -631,17 +640,26 @@ class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
+        multilabel = type_of_target(y).startswith("multilabel")
         if incremental and not hasattr(self, "_network"):  # the first partial_fit (or a retry of one that raised)
-            if classes is None and not type_of_target(y).startswith("multilabel"):
+            if classes is None and not multilabel:
                 raise ValueError("classes: expected the array of all classes on the first call to partial_fit; got None")
-            if classes is not None and len(unseen := np.setdiff1d(unique_labels(y), classes)):
+            if multilabel and classes is not None and len(classes) != y.shape[1]:
+                raise ValueError(f"classes: expected one per column of the multi-label y ({y.shape[1]}); got {np.asarray(classes).tolist()}")
+            if classes is not None and not multilabel and len(unseen := np.setdiff1d(unique_labels(y), classes)):
                 raise ValueError(f"y: has classes not in classes={np.asarray(classes).tolist()}: {unseen.tolist()}")
-            self._binarizer = LabelBinarizer().fit(y if classes is None else classes)
+            # an indicator matrix gives its own columns as the classes (as scikit-learn's MLP)
+            self._binarizer = LabelBinarizer().fit(y if classes is None or multilabel else classes)
             self.classes_ = self._binarizer.classes_
         elif not hasattr(self, "classes_") or reset:
             self._binarizer = LabelBinarizer().fit(y)
             self.classes_ = self._binarizer.classes_
         else:
+            if incremental and classes is not None and not np.array_equal(np.sort(np.asarray(classes)), self.classes_):
+                raise ValueError(
+                    f"classes: expected the classes of the first call to partial_fit {self.classes_.tolist()} (or None); "
+                    f"got {np.asarray(classes).tolist()}"
+                )
             present = unique_labels(y)
             if self.warm_start and not incremental and set(present) != set(self.classes_):
                 raise ValueError(
@@ -665,8 +683,11 @@ class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
                 raise ValueError(f"class_weight: expected None, 'balanced' or a dict {{class: weight}}; got {self.class_weight!r}")
             if incremental:
                 raise ValueError("class_weight: 'balanced' is not supported by partial_fit (the class counts are unknown); use a dict")
-            present = np.unique(y)
-            per_class = dict(zip(present, compute_class_weight("balanced", classes=present, y=y)))
+            # n / (n_classes * count of c), counting each example by its sample weight (as scikit-learn
+            # does), so that an integer weight still equals repeating the example
+            present, index = np.unique(y, return_inverse=True)
+            counts = np.bincount(index, weights=sample_weight)
+            per_class = dict(zip(present, counts.sum() / (len(present) * counts)))
         elif isinstance(self.class_weight, dict):
             per_class = self.class_weight
             classes = set(self.classes_.tolist())
@@ -704,7 +725,7 @@ class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
         y : array-like of shape (n_samples,), or an indicator matrix (multi-label)
         sample_weight : array-like of shape (n_samples,), optional
         classes : array of all class labels; required on the first call
-            (not for multi-label), ignored afterwards.
+            (not for multi-label); later calls may repeat it, not change it.
 
         Returns
         -------
