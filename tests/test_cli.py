@@ -213,3 +213,75 @@ def test_train_errors_name_the_flag_not_the_library_argument(args, message, caps
 
     assert main(["train", "--quiet", "--epochs", "1", *args]) == 1
     assert f"deltaprop train: error: {message}" in capsys.readouterr().err
+
+
+def _run(argv, capsys):
+    from deltaprop.cli import main
+
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--out", "/proc/m.safetensors"], "--out: cannot write /proc/m.safetensors"),  # a directory nobody can write in
+    (["--log", "/proc/h.csv"], "--log: cannot write /proc/h.csv"),
+    (["--checkpoint", "/proc/r.ckpt"], "--checkpoint: cannot write /proc/r.ckpt"),
+    (["--plot", "/proc/plots"], "--plot: cannot make the directory /proc/plots"),
+    (["--out", "same.st", "--checkpoint", "same.st"], "--out: the model and the training checkpoint need two files; got same.st for both"),
+])
+def test_unwritable_outputs_fail_before_training(args, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(["train", "--epochs", "50", *args], capsys)
+    assert code == 1 and message in err and "epoch" not in out + err
+
+
+def test_a_resumed_run_refuses_flags_that_contradict_its_checkpoint(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert _run(["train", "--layers", "8", "--l2", "0.001", "--epochs", "2", "--checkpoint", "r.ckpt", "--quiet"], capsys)[0] == 0
+    for flags, message in [
+        (["--lr", "0.1"], "--lr: the run in r.ckpt was trained with 0.001; got 0.1"),
+        (["--dropout", "0.5"], "--dropout: the run in r.ckpt was trained with 0.0; got 0.5"),
+        (["--layers", "16"], "--layers: the run in r.ckpt was trained with 8; got 16"),
+        (["--dtype", "float64"], "--dtype: the run in r.ckpt was trained with float32; got float64"),
+        (["--activation", "tanh"], "--activation: the run in r.ckpt was trained with relu; got tanh"),
+        (["--l2", "0.1"], "--l2: the run in r.ckpt was trained with 0.001; got 0.1"),
+        (["--epochs", "1"], "--epochs: the checkpoint's run has done 2 epochs; got epochs=1"),
+    ]:
+        code, _, err = _run(["train", "--epochs", "3", "--resume", "r.ckpt", "--quiet", *flags], capsys)
+        assert code == 1 and message in err, (flags, err)
+    # flags left out (defaults) or the same: the checkpoint's settings, recorded as used
+    code, out, _ = _run(["train", "--epochs", "3", "--resume", "r.ckpt", "--layers", "8", "--lr", "0.001", "--json"], capsys)
+    summary = json.loads(out)
+    assert code == 0 and summary["epochs"] == 3 and summary["l2"] == 0.001 and summary["learning_rate"] == 0.001
+
+
+def test_limit_keeps_every_class_of_the_data_set(tmp_path, monkeypatch, capsys):
+    # the first 5 training digits hold 5 classes, the first 5 test digits others: the output layer has room for all
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(["train", "--limit", "5", "--epochs", "1", "--validation-fraction", "0", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["sizes"][-1] == 7
+
+
+def test_real_valued_targets_ask_for_the_quadratic_loss(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    np.savez(tmp_path / "reg.npz", X=X, y=X @ [1.0, -2.0, 0.5] + 0.25)
+    code, _, err = _run(["train", "--data", "reg.npz", "--epochs", "1"], capsys)
+    assert code == 1 and "--loss: the targets of reg.npz are real numbers, not classes; for regression give --loss quadratic" in err
+    code, out, err = _run(["train", "--data", "reg.npz", "--epochs", "2", "--loss", "quadratic", "--json"], capsys)
+    assert code == 0 and json.loads(out)["sizes"][-1] == 1, err
+
+
+def test_predict_out_checked_first_and_names_of_text_labels(trained, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(["predict", str(trained[0] / "m.safetensors"), "in.csv", "--out", str(tmp_path)], capsys)
+    assert code == 1 and f"--out: expected a file name; got the directory {tmp_path}" in err  # before reading in.csv
+    rows = ["a,b,species"] + [f"{i % 3},{(i * 7) % 5},{'xyz'[i % 3]}" for i in range(30)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    assert _run(["train", "--data", "t.csv", "--label", "species", "--layers", "4", "--epochs", "2", "--out", "t.safetensors", "--quiet"], capsys)[0] == 0
+    (tmp_path / "in.csv").write_text("a,b\n0,0\n1,2\n")
+    code, out, err = _run(["predict", "t.safetensors", "in.csv", "--names"], capsys)
+    assert code == 0 and set(out.split()) <= set("xyz") and len(out.split()) == 2, err

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomically", "check_path", "writable_path", "existing_file"]
+__all__ = ["write_atomically", "check_path", "writable_path", "writable_directory", "existing_file"]
 
 
 def check_path(path, argument: str = "path") -> Path:
@@ -27,7 +27,23 @@ def writable_path(path, argument: str = "path") -> Path:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"{argument}: cannot write {path}; the directory {directory} does not exist")
+    writable_directory(directory, argument, path)
     return path
+
+
+def writable_directory(directory, argument: str, target=None) -> Path:
+    """Create a file in ``directory`` and remove it: the only sure test that the run's last write will work
+    (permissions, a read-only file system, /proc) before the run starts. Raises PermissionError or OSError
+    naming ``argument``."""
+    directory = Path(directory)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".deltaprop-probe.", dir=directory)
+    except OSError as exc:
+        what = target if target is not None else directory
+        raise type(exc)(f"{argument}: cannot write {what}: {exc.strerror} (on creating a file in {directory})") from None
+    os.close(fd)
+    os.unlink(probe)
+    return directory
 
 
 def write_atomically(path, data: bytes | str) -> Path:

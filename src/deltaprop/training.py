@@ -430,6 +430,9 @@ def _restore(run: Run, ck) -> None:
     for k, (p, saved) in enumerate(zip(net.parameters(), ck.params)):
         if saved.shape != p.shape or saved.dtype != p.dtype:
             raise ValueError(f"resume: parameter {k} of the checkpoint has {saved.shape} {saved.dtype}; expected {p.shape} {p.dtype}")
+    if run.epochs < ck.epochs_done:
+        raise ValueError(f"epochs: the checkpoint's run has done {ck.epochs_done} epochs; got epochs={run.epochs}. "
+                         f"epochs is the run's total: give {ck.epochs_done} or more")
     saved_name = ck.optimiser["name"]
     if saved_name != getattr(run.optimiser, "name", None):
         raise ValueError(f"resume: the checkpoint was trained with optimiser {saved_name!r}; got {getattr(run.optimiser, 'name', run.optimiser)!r}")

@@ -41,6 +41,10 @@ def run(args) -> int:
     from deltaprop.data import read_inputs
     from deltaprop.io import load_model
 
+    if args.out:
+        from deltaprop.files import writable_path
+
+        writable_path(args.out, "--out")  # a directory or an unwritable place, said before the work
     saved = load_model(args.model)
     net = saved.network
     X = read_inputs(args.input, label=args.label)
@@ -52,10 +56,10 @@ def run(args) -> int:
     else:
         result = saved.predict(X)
         header = ["label"]
-        if args.names:
-            if not saved.class_names:
-                raise ValueError("--names: the model has no class names; omit --names to get the labels")
+        if args.names and saved.class_names:
             result = np.asarray(saved.class_names)[np.searchsorted(net.classes_, result)]
+        elif args.names and net.classes_.dtype.kind not in "US":  # text labels are their own names
+            raise ValueError("--names: the model has no class names; omit --names to get the labels")
     if args.out and Path(args.out).suffix.lower() == ".npy":
         from deltaprop.files import write_atomically
 

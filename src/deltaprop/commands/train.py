@@ -8,6 +8,18 @@ from pathlib import Path
 
 from ._common import add_data_arguments, flag_names, new_parser, positive_int, print_json
 
+
+def seed_int(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {value}")
+    return value
+
 EXAMPLES = """\
 examples:
   deltaprop train                                   # digits, one hidden layer of 128 ReLU units
@@ -23,6 +35,10 @@ examples:
 FLAGS = {"learning_rate": "--lr", "batch_size": "--batch-size", "validation_fraction": "--validation-fraction",
          "dropout": "--dropout", "l2": "--l2", "momentum": "--momentum", "activation": "--activation",
          "loss": "--loss", "output": "--output", "epochs": "--epochs", "checkpoint": "--checkpoint", "resume": "--resume"}
+
+#: Defaults of the network flags; a resumed run takes its network from the checkpoint, and a flag
+#: given with another value than this default must then agree with it.
+NETWORK_DEFAULTS = {"layers": "128", "activation": "relu", "l2": 0.0, "dropout": 0.0, "dtype": "float32"}
 
 #: Where Ctrl-C saves the training state when no --checkpoint is given.
 INTERRUPTED_CHECKPOINT = "deltaprop-interrupted.ckpt"
@@ -45,14 +61,14 @@ def add_parser(subparsers):
     parser.add_argument("--scale", choices=["auto", "unit", "standard", "none"], default="auto",
                         help="input scaling: auto = images to [0, 1], tables standardised")
     net = parser.add_argument_group("network")
-    net.add_argument("--layers", default="128", help="hidden layer sizes N_1..N_{L-1}, comma-separated ('' for none)")
-    net.add_argument("--activation", default="relu",
+    net.add_argument("--layers", default=NETWORK_DEFAULTS["layers"], help="hidden layer sizes N_1..N_{L-1}, comma-separated ('' for none)")
+    net.add_argument("--activation", default=NETWORK_DEFAULTS["activation"],
                      help=f"hidden activation(s), one or one per hidden layer, comma-separated: {', '.join(HIDDEN_ACTIVATIONS)}")
     net.add_argument("--output", default=None, choices=sorted(ACTIVATIONS), help="output activation (default: follows the loss)")
     net.add_argument("--loss", default=None, choices=sorted(LOSSES), help="loss (default: cross_entropy with softmax)")
-    net.add_argument("--l2", type=float, default=0.0, help="L2 penalty lambda")
-    net.add_argument("--dropout", type=float, default=0.0, help="dropout probability of the hidden units")
-    net.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    net.add_argument("--l2", type=float, default=NETWORK_DEFAULTS["l2"], help="L2 penalty lambda")
+    net.add_argument("--dropout", type=float, default=NETWORK_DEFAULTS["dropout"], help="dropout probability of the hidden units")
+    net.add_argument("--dtype", choices=["float32", "float64"], default=NETWORK_DEFAULTS["dtype"], help="float type of the parameters")
     opt = parser.add_argument_group("training")
     opt.add_argument("--optimiser", "--optimizer", dest="optimiser", choices=sorted(OPTIMISERS), default="adam")
     opt.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,
@@ -66,7 +82,7 @@ def add_parser(subparsers):
                      help="stop when the validation loss has not improved for PATIENCE epochs; keep the best weights")
     opt.add_argument("--reduce-lr", type=positive_int, default=None, metavar="PATIENCE",
                      help="halve the learning rate when the validation loss has not improved for PATIENCE epochs")
-    opt.add_argument("--seed", type=int, default=0, help="seed of the initial weights, shuffling, dropout and validation split")
+    opt.add_argument("--seed", type=seed_int, default=0, help="seed of the initial weights, shuffling, dropout and validation split")
     out = parser.add_argument_group("output")
     out.add_argument("--out", default=None, metavar="MODEL", help="save the trained model here (.safetensors)")
     out.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="N",
@@ -75,7 +91,8 @@ def add_parser(subparsers):
                      help="write the whole training state here after every epoch (for --resume); "
                      "Ctrl-C stops after the current batch and writes it (default PATH: deltaprop-interrupted.ckpt)")
     out.add_argument("--resume", default=None, metavar="PATH",
-                     help="continue the run saved in this checkpoint (the network comes from it; give the same data and training options)")
+                     help="continue the run saved in this checkpoint (the network and learning rate come from it, and flags that "
+                     "contradict them are refused; give the same data and training options)")
     out.add_argument("--log", default=None, metavar="CSV", help="write the per-epoch history to this CSV file")
     out.add_argument("--plot", default=None, metavar="DIR", help="write history.png, confusion.png and first_layer.png here")
     out.add_argument("--gradient-flow", action="store_true",
@@ -98,11 +115,26 @@ def _int_list(text: str, option: str) -> list[int]:
     return values
 
 
+def _real_valued(labels) -> bool:
+    import numpy as np
+
+    return labels.dtype.kind == "f" and not np.all(labels == np.round(labels))
+
+
+def _all_classes(data):
+    import numpy as np
+
+    return np.unique(data.y_train if data.y_test is None else np.concatenate([data.y_train, data.y_test]))
+
+
 def _build_network(args, data):
     from deltaprop.network import Network
 
     hidden = _int_list(args.layers, "--layers")
     activations = args.activation.split(",")
+    if _real_valued(data.y_train) and args.loss != "quadratic":
+        raise ValueError(f"--loss: the targets of {data.name} are real numbers, not classes; "
+                         f"for regression give --loss quadratic (got --loss {args.loss or 'cross_entropy'})")
     classes = data.n_classes
     binary = args.loss == "binary_cross_entropy" or (args.output == "sigmoid" and args.loss is None)
     n_out = 1 if binary and classes == 2 else classes
@@ -150,6 +182,52 @@ def _callbacks(args, data, net, save_options):
     return chosen, flow
 
 
+def _first_learning_rate(resume):
+    rates = resume.history.get("learning_rate") or []
+    return rates[0] if rates else resume.eta0  # the run's eta0 before any ReduceLROnPlateau; every schedule starts there
+
+
+def _base_learning_rate(args, history, resume):
+    from deltaprop.training import DEFAULT_LEARNING_RATE
+
+    if resume is not None:
+        return _first_learning_rate(resume)
+    return args.lr if args.lr is not None else DEFAULT_LEARNING_RATE.get(args.optimiser)
+
+
+def _check_resumed_flags(args, resume, net) -> None:
+    """A resumed run keeps the network and settings of its checkpoint: refuse flags that say otherwise."""
+    import math
+
+    def refuse(flag, saved, given):
+        raise ValueError(f"{flag}: the run in {args.resume} was trained with {saved}; got {given}. A resumed run keeps "
+                         f"its checkpoint's settings: leave {flag} out or give the same value")
+
+    hidden = [a.name for a in net.hidden_activations]
+    if args.layers != NETWORK_DEFAULTS["layers"] and _int_list(args.layers, "--layers") != net.sizes[1:-1]:
+        refuse("--layers", ",".join(map(str, net.sizes[1:-1])) or "no hidden layer", args.layers)
+    if args.activation != NETWORK_DEFAULTS["activation"]:
+        given = args.activation.split(",")
+        if (given * len(hidden) if len(given) == 1 else given) != hidden:
+            refuse("--activation", ",".join(hidden), args.activation)
+    if args.output is not None and args.output != net.output_activation.name:
+        refuse("--output", net.output_activation.name, args.output)
+    if args.loss is not None and args.loss != net.loss_function.name:
+        refuse("--loss", net.loss_function.name, args.loss)
+    if args.l2 != NETWORK_DEFAULTS["l2"] and args.l2 != net.l2:
+        refuse("--l2", net.l2, args.l2)
+    if args.dropout != NETWORK_DEFAULTS["dropout"] and any(p != args.dropout for p in net.dropout[:-1]):
+        refuse("--dropout", net.dropout[0] if len(set(net.dropout[:-1])) == 1 else net.dropout[:-1], args.dropout)
+    if args.dtype != NETWORK_DEFAULTS["dtype"] and args.dtype != net.dtype.name:
+        refuse("--dtype", net.dtype.name, args.dtype)
+    first = _first_learning_rate(resume)
+    if args.lr is not None and first is not None and not math.isclose(args.lr, first, rel_tol=1e-12):
+        refuse("--lr", first, args.lr)
+    saved_momentum = resume.optimiser.get("options", {}).get("momentum")
+    if args.optimiser == "sgd" and saved_momentum is not None and args.momentum != saved_momentum:
+        refuse("--momentum", saved_momentum, args.momentum)
+
+
 def run(args) -> int:
     from deltaprop.data import load_dataset
     from deltaprop.files import writable_path
@@ -166,8 +244,18 @@ def run(args) -> int:
     for option in ("out", "checkpoint", "log"):  # before training, not after it
         if getattr(args, option):
             writable_path(getattr(args, option), f"--{option}")
-    if args.plot and Path(args.plot).exists() and not Path(args.plot).is_dir():
-        raise NotADirectoryError(f"--plot: expected a directory (made if missing); got the file {args.plot}")
+    if args.out and args.checkpoint and Path(args.out).resolve() == Path(args.checkpoint).resolve():
+        raise ValueError(f"--out: the model and the training checkpoint need two files; got {args.out} for both")
+    if args.plot:
+        from deltaprop.files import writable_directory
+
+        if Path(args.plot).exists() and not Path(args.plot).is_dir():
+            raise NotADirectoryError(f"--plot: expected a directory (made if missing); got the file {args.plot}")
+        try:
+            Path(args.plot).mkdir(parents=True, exist_ok=True)  # now, so that the pictures after training have a place
+        except OSError as exc:
+            raise type(exc)(f"--plot: cannot make the directory {args.plot}: {exc.strerror}") from None
+        writable_directory(args.plot, "--plot")
     started = time.perf_counter()
     # tables come without a test part: hold out 20% of their rows before the scaling is fitted
     data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit, test_fraction=0.2, seed=args.seed)
@@ -177,6 +265,7 @@ def run(args) -> int:
 
         resume = load_checkpoint(args.resume)
         net = Network(**resume.config)  # the architecture of the run being continued
+        _check_resumed_flags(args, resume, net)
     else:
         resume = None
         net = _build_network(args, data)
@@ -184,6 +273,11 @@ def run(args) -> int:
     save_options = dict(scaling=data.scaling, class_names=data.class_names, image_shape=data.image_shape,
                         training={"data": data.name, "data_source": data.source, "label": args.label, "seed": args.seed,
                                   "limit": args.limit})
+    if net.is_classifier and not (args.resume and resume.classes is not None):
+        # every class of the data set, test part included: with --limit the training part may lack some
+        classes = _all_classes(data)
+        if len(classes) == (2 if net.sizes[-1] == 1 else net.sizes[-1]):
+            net.classes_ = classes
     callbacks, flow = _callbacks(args, data, net, save_options)
     if not args.quiet and not args.json:
         print(f"training {net} on {data.name}: {len(data.X_train):,} examples "
@@ -216,12 +310,12 @@ def run(args) -> int:
         "activations": [a.name for a in net.activations],
         "loss": net.loss_function.name,
         "optimiser": args.optimiser,
-        "learning_rate": args.lr,
+        "learning_rate": _base_learning_rate(args, history, resume),
         "schedule": args.schedule,
         "batch_size": args.batch_size,
-        "l2": args.l2,
-        "dropout": args.dropout,
-        "dtype": args.dtype,
+        "l2": net.l2,  # the network's, which a resumed run takes from its checkpoint
+        "dropout": net.dropout[0] if len(set(net.dropout[:-1])) == 1 else net.dropout[:-1],
+        "dtype": net.dtype.name,
         "seed": args.seed,
         "epochs": history.epochs,
         "stop_reason": history.stop_reason,
