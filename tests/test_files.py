@@ -39,3 +39,15 @@ def test_path_must_be_a_path():
 def test_a_missing_directory_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="the directory .*nowhere does not exist"):
         write_atomically(tmp_path / "nowhere" / "m.bin", b"x")
+
+
+def test_replacing_a_file_keeps_its_permissions_and_a_link_is_written_through(tmp_path):
+    private = tmp_path / "m.safetensors"
+    private.write_bytes(b"old")
+    private.chmod(0o600)
+    write_atomically(private, b"new")
+    assert private.read_bytes() == b"new" and stat.S_IMODE(private.stat().st_mode) == 0o600
+    link = tmp_path / "latest.safetensors"
+    link.symlink_to(private)
+    write_atomically(link, b"newer")
+    assert link.is_symlink() and private.read_bytes() == b"newer"

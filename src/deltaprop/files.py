@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -51,9 +52,12 @@ def write_atomically(path, data: bytes | str) -> Path:
 
     The data go to a temporary file in the same directory, are flushed to
     disk, and the file is renamed over ``path`` (atomic on POSIX), with the
-    permissions a plain ``open`` would give (mkstemp's are owner-only).
+    permissions a plain ``open`` would give (mkstemp's are owner-only), or the
+    replaced file's own. A symbolic link is written through, as ``open`` would.
     """
     path = check_path(path)
+    if path.is_symlink():
+        path = path.resolve()  # renaming over the link would replace the link, not the file it names
     if isinstance(data, str):
         data = data.encode("utf-8")
     directory = path.parent if str(path.parent) else Path(".")
@@ -65,9 +69,13 @@ def write_atomically(path, data: bytes | str) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        if path.is_file():
+            mode = stat.S_IMODE(path.stat().st_mode)  # a private model stays private
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
