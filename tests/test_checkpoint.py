@@ -260,3 +260,81 @@ def test_a_run_with_an_optimiser_of_ones_own_resumes_with_that_object(tmp_path):
     resumed.fit(X, y, optimiser=SignGD(), epochs=4, batch_size=10, resume=ck)
     for p, q in zip(whole.parameters(), resumed.parameters()):
         np.testing.assert_array_equal(p, q)
+
+
+def small_checkpoint(path, **fit_options):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 6)), np.arange(40) % 3
+    dp.Network([6, 5, 3], seed=0).fit(X, y, epochs=2, batch_size=10, checkpoint=path, **fit_options)
+    return X, y
+
+
+def rewrite_checkpoint(path, change_meta=None, change_tensors=None):
+    from safetensors import safe_open
+    from safetensors.numpy import save
+
+    with safe_open(str(path), framework="np") as f:
+        metadata, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+    meta = json.loads(metadata["deltaprop"])
+    if change_meta:
+        change_meta(meta)
+    if change_tensors:
+        change_tensors(tensors)
+    path.write_bytes(save(tensors, metadata={"deltaprop": json.dumps(meta)}))
+
+
+def set_tensor(name, value):
+    return lambda tensors: tensors.update({name: value(tensors[name])})
+
+
+@pytest.mark.parametrize("change_meta, change_tensors, message", [
+    (lambda m: m.update(history=[1]), None, r"history: expected an object of per-epoch lists; got \[1\]"),
+    (lambda m: m["history"].update(loss=["x"]), None, "history loss: expected a list of numbers"),
+    (lambda m: m.update(classes=[0, 1]), None, r"classes: expected 3 labels .* for N_L = 3 output units; got \[0, 1\]"),
+    (lambda m: m.update(classes=[2, 1, 0]), None, "classes: expected distinct labels in sorted order"),
+    (lambda m: m.update(classes=[[0], 1, 2]), None, "classes: expected 3 labels"),
+    (lambda m: m["config"].update(evil=1), None, r"config: unknown settings \['evil'\]"),
+    (lambda m: m["config"].update(activation=["nope"]), None, "activation .*'nope'"),
+    (lambda m: m.update(config=[6, 5, 3]), None, "config: expected an object of Network settings"),
+    (lambda m: m.update(rng_state="x"), None, "rng_state: expected a bit generator's state"),
+    (lambda m: m["rng_state"].update(state={"state": "x"}), None, "rng_state: not a state of a PCG64 bit generator"),
+    (lambda m: m.update(eta0="x"), None, "eta0: expected a finite learning rate > 0; got 'x'"),
+    (lambda m: m.update(eta0=float("nan")), None, "eta0: expected a finite learning rate > 0"),
+    (lambda m: m.update(step=-1), None, "step: expected an integer >= 0; got -1"),
+    (lambda m: m.update(epochs_done=1.5), None, "epochs_done: expected an integer >= 0; got 1.5"),
+    (lambda m: m.update(split_seed="x"), None, "split_seed: expected an integer >= 0"),
+    (lambda m: m.update(last_change="x"), None, "last_change: expected a number >= 0"),
+    (lambda m: m.update(multilabel="no"), None, "multilabel: expected true or false"),
+    (lambda m: m["optimiser"]["options"].update(evil=1), None, "unexpected keyword argument 'evil'"),
+    (lambda m: m["optimiser"].update(name="lbfgs"), None, "'lbfgs' runs write no checkpoints"),
+    (lambda m: m.update(n_states=[2] * 3), None, r"n_states: expected 4 counts .*; got \[2, 2, 2\]"),
+    (lambda m: m.update(n_states=[1] * 4), lambda t: [t.pop(f"optimiser.{k}.1") for k in range(4)],
+     "optimiser 'adam' keeps 2 arrays per parameter; parameter 0 has 1"),
+    (None, set_tensor("optimiser.0.0", lambda a: a[:2].copy()), r"optimiser.0.0 has shape \(2, 6\) .*; expected \(5, 6\) float32 as theta.0"),
+    (None, set_tensor("optimiser.1.1", lambda a: a.astype(np.float64)), "optimiser.1.1 has shape .* float64; expected"),
+    (None, set_tensor("optimiser.2.0", lambda a: np.full_like(a, np.nan)), "optimiser.2.0 holds NaN"),
+    (None, set_tensor("theta.2", lambda a: a[:, :4].copy()), r"theta.2 has shape \(3, 4\) .*; expected \(3, 5\)"),
+    (None, set_tensor("theta.3", lambda a: np.full_like(a, np.inf)), "theta.3 holds NaN or infinite values"),
+    (None, lambda t: t.update(extra=np.zeros(2, np.float32)), r"unexpected \['extra'\]"),
+])
+def test_corrupt_checkpoint_metadata_and_tensors_are_refused_naming_the_file(tmp_path, change_meta, change_tensors, message):
+    # each of these loaded before, then crashed on resume (AttributeError, IndexError, a matmul error,
+    # an unexpected keyword argument) or trained into NaN and blamed the learning rate
+    path = tmp_path / "c.ckpt"
+    small_checkpoint(path)
+    rewrite_checkpoint(path, change_meta, change_tensors)
+    with pytest.raises(ValueError, match=message) as info:
+        load_checkpoint(path)
+    assert str(info.value).startswith(f"checkpoint: {path} is corrupt (")
+
+
+def test_resuming_from_a_cut_optimiser_state_fails_before_any_change(tmp_path):
+    path = tmp_path / "c.ckpt"
+    X, y = small_checkpoint(path, optimiser="sgd")
+    rewrite_checkpoint(path, change_tensors=set_tensor("optimiser.0.0", lambda a: a[:2].copy()))
+    net = dp.Network([6, 5, 3], seed=0)
+    before = [p.copy() for p in net.parameters()]
+    with pytest.raises(ValueError, match=r"c.ckpt is corrupt \(optimiser.0.0 has shape \(2, 6\)"):
+        net.fit(X, y, optimiser="sgd", epochs=4, batch_size=10, resume=path)
+    for p, q in zip(before, net.parameters()):
+        np.testing.assert_array_equal(p, q)

@@ -285,3 +285,13 @@ def test_predict_out_checked_first_and_names_of_text_labels(trained, tmp_path, m
     (tmp_path / "in.csv").write_text("a,b\n0,0\n1,2\n")
     code, out, err = _run(["predict", "t.safetensors", "in.csv", "--names"], capsys)
     assert code == 0 and set(out.split()) <= set("xyz") and len(out.split()) == 2, err
+
+
+def test_evaluate_on_a_table_of_another_width_names_the_flag(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rows = ["a,b,c,species"] + [f"{i % 3},{(i * 7) % 5},{i % 4},{'xyz'[i % 3]}" for i in range(30)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    assert _run(["train", "--data", "t.csv", "--label", "species", "--layers", "4", "--epochs", "2", "--out", "t.safetensors", "--quiet"], capsys)[0] == 0
+    np.savez(tmp_path / "wide.npz", X=np.zeros((10, 64)), y=np.arange(10) % 3)
+    code, _, err = _run(["evaluate", "t.safetensors", "--data", "wide.npz"], capsys)  # the tables' scaling is per feature
+    assert code == 1 and "--data: expected 3 features per example, as the scaling was fitted on; got shape (10, 64)" in err

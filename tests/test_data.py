@@ -305,3 +305,97 @@ def test_a_table_holds_out_test_rows_per_class_and_scales_with_the_training_rows
         assert len(data.X_train) + len(data.X_test) == 40
     split = load_dataset(path).split_test(0.25, seed=3)  # the method holds out the same rows
     np.testing.assert_array_equal(np.sort(split.y_test), np.sort(load_dataset(path, test_fraction=0.25, seed=3).y_test))
+
+
+# ---------------------------------------------------------------------- reviewed: '#', strings, NaN, empty tables, row numbers
+
+
+def test_a_hash_in_a_csv_field_is_data_not_a_comment(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,lang\n1,2,C#\n3,4,C++\n5,6,C\n")
+    X, y = load_table(path, "lang")
+    assert y.tolist() == ["C#", "C++", "C"] and len(X) == 3
+    # the prediction inputs keep a row whose dropped label column starts with '#'
+    (tmp_path / "in.csv").write_text("label,a,b\n0,1,2\n#4,3,4\n5,6,7\n")
+    np.testing.assert_array_equal(read_inputs(tmp_path / "in.csv"), [[1, 2], [3, 4], [6, 7]])
+    # a features-only file: a row starting '#4' is refused, not silently dropped
+    (tmp_path / "f.csv").write_text("a,b\n1,2\n#4,5\n3,4\n")
+    with pytest.raises(ValueError, match=r"f.csv: expected numbers in every input column; got '#4' in data row 2, column 'a'"):
+        read_inputs(tmp_path / "f.csv")
+
+
+def test_numpy_files_of_strings_name_the_file_and_the_field(tmp_path):
+    fields = [("a", "f8"), ("b", "<U3"), ("label", "i8")]
+    np.save(tmp_path / "s.npy", np.array([(1.0, "x", 0), (2.0, "", 1)], dtype=fields))
+    with pytest.raises(ValueError, match=r"s.npy: expected numeric feature fields; field 'b' is not numeric \(dtype <U3\)"):
+        load_table(tmp_path / "s.npy")
+    np.save(tmp_path / "u.npy", np.array([["1", "2"], ["3", "0"]], dtype="<U32"))
+    for read in (load_table, load_dataset, read_inputs):
+        with pytest.raises(ValueError, match=r"u.npy: expected numeric features; got dtype <U32"):
+            read(tmp_path / "u.npy")
+    np.savez(tmp_path / "u.npz", X=np.array([["1", "2"]]), y=np.array([0]))
+    for read in (load_table, read_inputs):
+        with pytest.raises(ValueError, match=r"u.npz: expected numeric features in array 'X'; got dtype <U1"):
+            read(tmp_path / "u.npz")
+    with pytest.raises(ValueError, match=r"s.npy: expected a plain array of numbers; got a structured array"):
+        read_inputs(tmp_path / "s.npy")
+
+
+def test_nan_or_infinity_is_named_by_file_row_and_column_before_scaling(tmp_path):
+    path = tmp_path / "nan.csv"
+    path.write_text("a,b,label\n1,2,0\n3,nan,1\n5,6,0\n7,8,1\n")
+    with pytest.raises(ValueError, match=r"^CSV file \S*nan.csv: expected finite numbers; got 'nan' in data row 2, column 'b'$"):
+        load_dataset(path)
+    with pytest.raises(ValueError, match=r"nan.csv: expected finite numbers; got 'nan' in data row 2, column 'b'"):
+        read_inputs(path)
+    path.write_text("a,b,label\n1,2,0\n3,1e39,1\n5,-inf,0\n7,8,1\n")  # 1e39 is infinite as float32
+    with pytest.raises(ValueError, match=r"got '1e39' \(beyond the range of float32, about 3.4e\+38\) in data row 2, column 'b' \(2 cells in all\)"):
+        load_dataset(path)
+    X = np.arange(12.0).reshape(4, 3)
+    X[2, 1] = np.nan
+    np.save(tmp_path / "p.npy", X)
+    for read in (load_dataset, read_inputs):  # the index in the file, label column (the last) included
+        with pytest.raises(ValueError, match=r"p.npy: expected finite numbers; got nan at \[2, 1\]"):
+            read(tmp_path / "p.npy")
+    with pytest.raises(ValueError, match=r"p.npy: expected finite numbers; got nan at \[2, 1\]"):
+        load_dataset(tmp_path / "p.npy", label=0)
+    np.savez(tmp_path / "p.npz", X=X, y=np.arange(4))
+    with pytest.raises(ValueError, match=r"p.npz: expected finite numbers; got nan at X\[2, 1\]"):
+        load_dataset(tmp_path / "p.npz")
+    fields = [("a", "f8"), ("b", "f8"), ("label", "i8")]
+    np.save(tmp_path / "s.npy", np.array([(1.0, 2.0, 0), (3.0, np.inf, 1)], dtype=fields))
+    with pytest.raises(ValueError, match=r"s.npy: expected finite numbers; got inf at index 1 of field 'b'"):
+        load_dataset(tmp_path / "s.npy")
+
+
+def test_a_header_only_csv_says_so_without_a_numpy_warning(tmp_path):
+    import warnings
+
+    (tmp_path / "h.csv").write_text("a,b,label\n")
+    (tmp_path / "i.csv").write_text("a,b\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy's "loadtxt: input contained no data" would fail here
+        with pytest.raises(ValueError, match=r"h.csv: no data rows after the header"):
+            load_table(tmp_path / "h.csv")
+        with pytest.raises(ValueError, match=r"i.csv: no data rows after the header"):
+            read_inputs(tmp_path / "i.csv")
+
+
+def test_csv_rows_are_counted_from_1_and_a_field_too_many_is_refused(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,label\n1,2,0\n\n3,x,1\n")  # the blank line is not a data row
+    for read in (load_table, read_inputs):
+        with pytest.raises(ValueError, match=r"t.csv: expected numbers in every \w+ column; got 'x' in data row 2, column 'b'"):
+            read(path)
+    path.write_text("a,b,label\n1,2,0\n3,4,1,9\n")
+    with pytest.raises(ValueError, match=r"t.csv: expected 3 fields in every row, as in the header; data row 2 has 4"):
+        load_table(path)
+    path.write_text("a,b\n1,2\n3,4,9\n")
+    with pytest.raises(ValueError, match=r"t.csv: expected 2 fields in every row, as in the header; data row 2 has 3"):
+        read_inputs(path)
+    path.write_text("a,b\n1,2,3\n4,5,6\n")
+    with pytest.raises(ValueError, match=r"t.csv: expected 2 fields in every row, as in the header; data row 1 has 3"):
+        read_inputs(path)
+    path.write_text("1,2\n3,4,5\n")
+    with pytest.raises(ValueError, match=r"t.csv: expected 2 fields in every row, as in the first row; data row 2 has 3"):
+        read_inputs(path)

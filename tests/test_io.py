@@ -175,3 +175,84 @@ def test_trailing_bytes_and_nan_weights_are_rejected(tmp_path):
 def test_save_rejects_non_networks(tmp_path):
     with pytest.raises(TypeError, match="net: expected a deltaprop Network"):
         save_model({"W1": 1}, tmp_path / "x.safetensors")
+
+
+def change_model(change):
+    """A rewrite_header change that edits the model metadata (a dict) in place."""
+
+    def rewrite(header):
+        model = json.loads(header["__metadata__"]["model"])
+        change(model)
+        header["__metadata__"]["model"] = json.dumps(model)
+
+    return rewrite
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda m: m.update(training=[1, 2]), r"training summary \[1, 2\]; expected a JSON object"),
+    (lambda m: m.update(training="abc"), "training summary 'abc'; expected a JSON object"),
+    (lambda m: m["classes"].update(values=[0, 1]), "2 classes for N_L = 3 output units; expected 3"),
+    (lambda m: m["classes"].update(values=[[0, 1], [2], 3]), "classes .* of kind 'i'; expected one label per class"),
+    (lambda m: m["classes"].update(values=[2, 1, 0]), "expected distinct labels in sorted order"),
+    (lambda m: m["classes"].update(kind="x"), "of kind 'x'"),
+    (lambda m: m["classes"].update(kind="u", values=[-1, 0, 1]), "do not fit kind 'u'"),
+    (lambda m: m.update(class_names=5), "class_names 5; expected a list of 3 strings"),
+    (lambda m: m.update(class_names=["a", "b"]), "expected a list of 3 strings, one per class"),
+    (lambda m: m.update(class_names=["a", "b", 3]), "expected a list of 3 strings"),
+    (lambda m: m.update(classes=None, class_names=["a", "b", "c"]), "class_names .* for a model without classes"),
+    (lambda m: m.update(multilabel="yes"), "multilabel 'yes'; expected true or false"),
+    (lambda m: m.update(image_shape=[-1, -5]), r"image_shape \[-1, -5\]; expected \(height, width\), two integers >= 1"),
+    (lambda m: m.update(image_shape=[1.0, 5.0]), "two integers >= 1"),
+    (lambda m: m.update(scaling={"method": "unit", "shift": float("nan"), "factor": 1.0}), "scaling shift holds NaN or infinite"),
+    (lambda m: m.update(scaling={"method": "standard", "shift": [0.0] * 5, "factor": [1.0] * 4 + [float("inf")]}),
+     "scaling factor holds NaN or infinite"),
+])
+def test_metadata_of_the_wrong_kind_is_refused_naming_the_file(tmp_path, change, message):
+    # each of these loaded before, then crashed `info`, `evaluate` or `predict` (or blamed the user's input)
+    path = good_file(tmp_path)
+    rewrite_header(path, change_model(change))
+    with pytest.raises(ValueError, match=message) as info:
+        load_model(path)
+    assert str(info.value).startswith(f"model file {path}: ")
+
+
+@pytest.mark.parametrize("huge_shapes", [False, True])
+def test_a_tiny_file_claiming_huge_sizes_is_refused_before_building_the_network(tmp_path, monkeypatch, huge_shapes):
+    # The Network (every W^l allocated and initialised) is built only once the file is known to hold
+    # the tensors the sizes claim: these sizes would take 3.6 GB.
+    path = good_file(tmp_path)
+    sizes = [5, 30000, 30000, 3]
+
+    def claim(header):
+        change_model(lambda m: m.update(sizes=sizes))(header)
+        if huge_shapes:  # the header agrees with the sizes; the data are not there
+            for l in range(1, len(sizes)):
+                header[f"W{l}"]["shape"] = [sizes[l], sizes[l - 1]]
+                header[f"b{l}"]["shape"] = [sizes[l]]
+
+    rewrite_header(path, claim)
+    assert path.stat().st_size < 4096
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a Network was built from unchecked sizes")
+
+    monkeypatch.setattr(Network, "__init__", no_network)
+    message = "tensor W1 has 140 data bytes; expected 600000" if huge_shapes else r"tensor W1 has shape \(7, 5\); expected \(30000, 5\)"
+    with pytest.raises(ValueError, match=message) as info:
+        load_model(path)
+    assert str(info.value).startswith(f"model file {path}: ")
+
+
+def test_save_refuses_what_load_would_refuse(tmp_path):
+    net, _ = trained()
+    with pytest.raises(ValueError, match=r"class_names: expected 3 strings, one per class in net.classes_; got \['a', 'b'\]"):
+        save_model(net, tmp_path / "m.safetensors", class_names=["a", "b"])
+    with pytest.raises(ValueError, match="class_names: expected 3 strings"):
+        save_model(net, tmp_path / "m.safetensors", class_names=[0, 1, 2])
+    with pytest.raises(ValueError, match="class_names: expected none: the network has no classes"):
+        save_model(Network([5, 3], seed=0), tmp_path / "m.safetensors", class_names=["a", "b", "c"])
+    with pytest.raises(TypeError, match="training: expected a dict"):
+        save_model(net, tmp_path / "m.safetensors", training=["epochs", 3])
+    with pytest.raises(ValueError, match="image_shape: expected"):
+        save_model(net, tmp_path / "m.safetensors", image_shape=(-1, -5))
+    assert not (tmp_path / "m.safetensors").exists()

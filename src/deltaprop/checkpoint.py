@@ -70,7 +70,11 @@ def _state_to_json(value):
 def _state_from_json(value):
     if isinstance(value, dict):
         if set(value) == {"__ndarray__", "dtype"}:
-            return np.array(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
+            dtype = np.dtype(value["dtype"])
+            # bit generators keep integers only; another dtype (a void of a gigabyte per item) is corruption
+            if dtype.kind not in "iu":
+                raise ValueError(f"rng_state: an array of dtype {dtype}; expected integers")
+            return np.array(value["__ndarray__"], dtype=dtype)
         return {k: _state_from_json(v) for k, v in value.items()}
     return value
 
@@ -109,8 +113,21 @@ def save_checkpoint(path, run, epochs_done: int) -> None:
     write_atomically(path, save(tensors, metadata={"deltaprop": json.dumps(meta)}))
 
 
+#: The metadata every checkpoint has (``last_change`` came later and may be absent).
+REQUIRED_KEYS = ("config", "classes", "multilabel", "optimiser", "n_states", "step", "epochs_done", "eta0",
+                 "rng_state", "history", "split_seed")
+#: The keyword arguments of Network that Network.config() gives: the CLI rebuilds the network as Network(**config).
+CONFIG_KEYS = ("sizes", "activation", "output", "loss", "init", "l2", "dropout", "dtype")
+#: The bit generators whose states are checked by setting them on a fresh one.
+BIT_GENERATORS = ("MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64")
+
+
 def load_checkpoint(path) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint`.
+
+    Every field is checked (types, the parameters' shapes against the architecture, the
+    optimiser's memory against the parameters) before anything uses it, so resuming from a
+    corrupt file fails here, naming the file, rather than mid-training.
 
     Raises
     ------
@@ -135,26 +152,158 @@ def load_checkpoint(path) -> Checkpoint:
             f"checkpoint: {path} has format version {version}; "
             f"this deltaprop reads versions {READS_VERSIONS[0]} to {FORMAT_VERSION}"
         )
+    missing = [key for key in REQUIRED_KEYS if key not in meta]
+    if missing:
+        raise ValueError(f"checkpoint: {path} is incomplete (missing {', '.join(map(repr, missing))})")
     try:
-        n_params = len(meta["n_states"])
-        params = [tensors[f"theta.{k}"] for k in range(n_params)]
-        states = [tuple(tensors[f"optimiser.{k}.{j}"] for j in range(n)) for k, n in enumerate(meta["n_states"])]
-        if version == 1 and meta["optimiser"]["name"] == "adam":
-            states = [s[:2] for s in states]  # (m, v, scratch) -> (m, v)
-        return Checkpoint(
-            config=meta["config"],
-            classes=meta["classes"],
-            multilabel=meta["multilabel"],
-            params=params,
-            optimiser=meta["optimiser"],
-            optimiser_states=states,
-            step=int(meta["step"]),
-            epochs_done=int(meta["epochs_done"]),
-            eta0=meta["eta0"],
-            rng_state=_state_from_json(meta["rng_state"]),
-            history=meta["history"],
-            split_seed=meta["split_seed"],
-            last_change=None if meta.get("last_change") is None else float(meta["last_change"]),  # older files lack it
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"checkpoint: {path} is incomplete (missing {exc})") from None
+        return _checked(meta, tensors, version)
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        # a file that parses but holds the wrong kinds of values (or a bit generator state that does not fit)
+        raise ValueError(f"checkpoint: {path} is corrupt ({exc})") from None
+
+
+def _checked(meta: dict, tensors: dict, version: int) -> Checkpoint:
+    """The Checkpoint of the metadata and tensors, or ValueError saying which field is wrong."""
+    from .checks import integer, real
+    from .optimisers import OPTIMISERS, get_optimiser
+
+    config, sizes, dtype = _checked_config(meta["config"])
+    L = len(sizes) - 1
+    classes = _checked_classes(meta["classes"], sizes[-1])
+    if not isinstance(meta["multilabel"], bool):
+        raise ValueError(f"multilabel: expected true or false; got {meta['multilabel']!r:.60}")
+
+    optimiser = meta["optimiser"]
+    if not (isinstance(optimiser, dict) and isinstance(optimiser.get("name"), str) and isinstance(optimiser.get("options"), dict)):
+        raise ValueError(f"optimiser: expected {{'name': ..., 'options': {{...}}}}; got {optimiser!r:.80}")
+    known = None  # a registry optimiser, rebuilt from its settings as resuming will (its settings checked)
+    if optimiser["name"] in OPTIMISERS:
+        if optimiser["name"] == "lbfgs":
+            raise ValueError("optimiser: 'lbfgs' runs write no checkpoints")
+        try:
+            known = get_optimiser(optimiser["name"], **optimiser["options"])
+        except TypeError as exc:  # an option the optimiser does not have
+            raise ValueError(f"optimiser options {optimiser['options']!r:.80}: {exc}") from None
+    n_states = meta["n_states"]
+    if not (isinstance(n_states, list) and len(n_states) == 2 * L
+            and all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= len(tensors) for n in n_states)):
+        raise ValueError(f"n_states: expected {2 * L} counts of optimiser arrays, one per W^l and b^l; got {n_states!r:.80}")
+
+    # theta = [W^1, b^1, ..., W^L, b^L] with the shapes the sizes give, and the optimiser's arrays
+    shapes = [shape for l in range(1, L + 1) for shape in ((sizes[l], sizes[l - 1]), (sizes[l],))]
+    expected = {f"theta.{k}" for k in range(2 * L)} | {f"optimiser.{k}.{j}" for k, n in enumerate(n_states) for j in range(n)}
+    if set(tensors) != expected:
+        missing, extra = sorted(expected - set(tensors)), sorted(set(tensors) - expected)
+        raise ValueError(f"tensors do not match sizes {sizes}: missing {missing[:10]}, unexpected {extra[:10]}")
+    params = []
+    for k, shape in enumerate(shapes):
+        p = tensors[f"theta.{k}"]
+        if p.shape != shape or p.dtype != dtype:
+            raise ValueError(f"theta.{k} has shape {p.shape} and dtype {p.dtype}; expected {shape} {dtype} for sizes {sizes}")
+        if not np.isfinite(p).all():
+            raise ValueError(f"theta.{k} holds NaN or infinite values")
+        params.append(p)
+    states = [tuple(tensors[f"optimiser.{k}.{j}"] for j in range(n)) for k, n in enumerate(n_states)]
+    if version == 1 and optimiser["name"] == "adam":
+        states = [s[:2] for s in states]  # (m, v, scratch) -> (m, v)
+    if known is not None:
+        # the registry optimisers keep arrays shaped like their parameter (a velocity, Adam's m and v);
+        # one cut short would end in a matmul error or NaN mid-training, blamed on the learning rate
+        n_expected = len(known.init(np.zeros(1, dtype)))
+        for k, (p, state) in enumerate(zip(params, states)):
+            if len(state) != n_expected:
+                raise ValueError(f"optimiser {optimiser['name']!r} keeps {n_expected} arrays per parameter; parameter {k} has {len(state)}")
+            for j, a in enumerate(state):
+                if a.shape != p.shape or a.dtype != p.dtype:
+                    raise ValueError(f"optimiser.{k}.{j} has shape {a.shape} and dtype {a.dtype}; expected {p.shape} {p.dtype} as theta.{k}")
+    for k, state in enumerate(states):
+        for j, a in enumerate(state):
+            if a.dtype.kind == "f" and np.isnan(a).any():  # (an infinite Adam v is possible: g^2 can overflow)
+                raise ValueError(f"optimiser.{k}.{j} holds NaN")
+
+    step = integer("step", meta["step"], minimum=0)
+    epochs_done = integer("epochs_done", meta["epochs_done"], minimum=0)
+    eta0 = None if meta["eta0"] is None else real("eta0", meta["eta0"], 0, low_open=True, what="a finite learning rate")
+    split_seed = None if meta["split_seed"] is None else integer("split_seed", meta["split_seed"], minimum=0)
+    last_change = meta.get("last_change")  # older files lack it
+    last_change = None if last_change is None else real("last_change", last_change, 0)
+    return Checkpoint(
+        config=config,
+        classes=classes,
+        multilabel=meta["multilabel"],
+        params=params,
+        optimiser=optimiser,
+        optimiser_states=states,
+        step=step,
+        epochs_done=epochs_done,
+        eta0=eta0,
+        rng_state=_checked_rng_state(meta["rng_state"]),
+        history=_checked_history(meta["history"]),
+        split_seed=split_seed,
+        last_change=last_change,
+    )
+
+
+def _checked_config(config) -> tuple[dict, list[int], np.dtype]:
+    """``config`` (as Network.config() gives it), its sizes and dtype; the rest checked by Network itself."""
+    from .network import Network
+
+    if not isinstance(config, dict):
+        raise ValueError(f"config: expected an object of Network settings; got {config!r:.80}")
+    unknown = sorted(map(str, set(config) - set(CONFIG_KEYS)))
+    if unknown:
+        raise ValueError(f"config: unknown settings {unknown[:10]}; Network takes {list(CONFIG_KEYS)}")
+    if "sizes" not in config:
+        raise ValueError("config: no sizes")
+    sizes, dtype = Network._check_sizes(config["sizes"]), Network._check_dtype(config.get("dtype", "float32"))
+    init = config.get("init")
+    # names only: a network of one's own initialisers resumes with them, so they need not be in the registry
+    if init is not None and not (isinstance(init, str) or (isinstance(init, list) and len(init) == len(sizes) - 1
+                                                           and all(isinstance(n, str) for n in init))):
+        raise ValueError(f"config init: expected {len(sizes) - 1} initialiser names, one per layer; got {init!r:.80}")
+    # Every other setting checked by building the same network with at most 2 units a layer: the checks
+    # do not depend on the sizes beyond that, and nothing of the claimed size is allocated.
+    Network([min(n, 2) for n in sizes], **{k: v for k, v in config.items() if k not in ("sizes", "init")}, seed=0)
+    return config, sizes, dtype
+
+
+def _checked_classes(classes, n_outputs: int) -> list | None:
+    """The class labels: one per output unit (two for a single one, as predict() reads them), sorted."""
+    if classes is None:
+        return None
+    n_expected = 2 if n_outputs == 1 else n_outputs
+    if not (isinstance(classes, list) and len(classes) == n_expected
+            and all(isinstance(c, (str, int, float)) for c in classes) and len({type(c) is str for c in classes}) == 1):
+        raise ValueError(f"classes: expected {n_expected} labels (text or numbers) for N_L = {n_outputs} output units; got {classes!r:.80}")
+    values = np.asarray(classes)
+    if values.dtype.kind == "O" or not (values[1:] > values[:-1]).all():  # encode_targets looks labels up with searchsorted
+        raise ValueError(f"classes: expected distinct labels in sorted order; got {classes!r:.80}")
+    return classes
+
+
+def _checked_rng_state(state) -> dict:
+    """The random generator's state; a NumPy bit generator's is tried on a fresh one of its kind."""
+    if not (isinstance(state, dict) and isinstance(state.get("bit_generator"), str)):
+        raise ValueError(f"rng_state: expected a bit generator's state (an object naming its bit_generator); got {state!r:.80}")
+    name = state["bit_generator"]
+    try:
+        state = _state_from_json(state)
+        if name in BIT_GENERATORS:
+            getattr(np.random, name)().state = state
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise ValueError(f"rng_state: not a state of a {name} bit generator ({type(exc).__name__}: {exc})") from None
+    return state
+
+
+def _checked_history(history) -> dict:
+    from .training import History
+
+    if not isinstance(history, dict):
+        raise ValueError(f"history: expected an object of per-epoch lists; got {history!r:.80}")
+    for key in History.KEYS:
+        values = history.get(key, [])
+        if not (isinstance(values, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)):
+            raise ValueError(f"history {key}: expected a list of numbers; got {values!r:.80}")
+    if not isinstance(history.get("stop_reason", ""), str):
+        raise ValueError(f"history stop_reason: expected text; got {history['stop_reason']!r:.80}")
+    return history

@@ -27,6 +27,7 @@ import csv
 import gzip
 import math
 import os
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,9 @@ class Scaling:
         X = np.asarray(X)
         if X.dtype.kind not in "biuf":
             raise TypeError(f"X: expected numbers; got an array of dtype {X.dtype}")
+        width = next((np.size(v) for v in (self.shift, self.factor) if np.ndim(v) == 1), None)  # per-feature scaling
+        if width is not None and (X.ndim != 2 or X.shape[1] != width):
+            raise ValueError(f"X: expected {width} features per example, as the scaling was fitted on; got shape {X.shape}")
         out = X if (owned and X.dtype == np.float32 and X.flags.writeable) else X.astype(np.float32)
         if self.method != "none":
             out -= np.asarray(self.shift, dtype=np.float32)
@@ -371,6 +375,112 @@ def _first_csv_row(path: Path) -> list[str] | None:
         raise ValueError(f"CSV file {path}: not a UTF-8 CSV file ({exc})") from None
 
 
+def _csv_records(path: Path, skip_header: bool):
+    """(data row number from 1, fields) for each row of a CSV file, or ValueError naming the file.
+
+    Blank lines are skipped and not counted, as np.loadtxt skips them, so that
+    row n here is row n - 1 of the array loadtxt returns.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = csv.reader(handle)
+            if skip_header:
+                next(rows, None)
+            n = 0
+            for row in rows:
+                if row:
+                    n += 1
+                    yield n, row
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"CSV file {path}: not a UTF-8 CSV file ({exc})") from None
+
+
+def _loadtxt(path: Path, **kwargs) -> Array:
+    """np.loadtxt with the CSV settings every table reader here shares; a 2-D array."""
+    with warnings.catch_warnings():
+        # a header-only file: the callers say "no data rows" themselves, naming the file
+        warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
+        # comments=None: CSV has no comment syntax; a '#' is data (a label 'C#', a field '#4')
+        return np.loadtxt(path, delimiter=",", comments=None, ndmin=2, encoding="utf-8-sig", quotechar='"', **kwargs)
+
+
+def _column_name(header: list[str] | None, c: int) -> str:
+    return repr(header[c]) if header is not None else str(c + 1)
+
+
+def _plural(k: int, word: str) -> str:
+    return f"{k} {word}" + ("" if k == 1 else "s")
+
+
+def _is_number(text: str) -> bool:
+    """Whether np.loadtxt reads ``text`` as a float (float() also takes '1_000' and non-ASCII digits)."""
+    if not text.isascii() or "_" in text:
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _csv_error(path: Path, header: list[str] | None, columns: list[int] | None, exc: ValueError, what: str) -> ValueError:
+    """The first bad row or cell of a CSV file that np.loadtxt refused.
+
+    A second pass, made only on failure, since loadtxt's own message counts
+    rows from 0 and columns by number, where the other messages say "data row
+    N" from 1 and the column's name.
+    """
+    width = None if header is None else len(header)
+    for n, row in _csv_records(path, skip_header=header is not None):
+        if width is None:
+            width = len(row)
+        if len(row) != width:
+            where = "the header" if header is not None else "the first row"
+            return ValueError(f"CSV file {path}: expected {_plural(width, 'field')} in every row, as in {where}; data row {n} has {len(row)}")
+        for c in range(width) if columns is None else columns:
+            if not _is_number(row[c]):
+                return ValueError(f"CSV file {path}: expected numbers in every {what} column; got {row[c]!r} in data row {n}, column {_column_name(header, c)}")
+    return ValueError(f"CSV file {path}: expected numbers in every {what} column ({exc})")
+
+
+def _first_nonfinite(X: Array) -> tuple[tuple[int, ...], int] | None:
+    """The index of X's first NaN or infinity and how many there are, or None when all are finite."""
+    if X.dtype.kind not in "fc" or X.size == 0:
+        return None
+    if np.isfinite(X.min()) and np.isfinite(X.max()):  # NaN and inf show in these: no n x d mask on good data
+        return None
+    bad = ~np.isfinite(X)
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), X.shape)), int(np.count_nonzero(bad))
+
+
+def _check_csv_finite(path: Path, X: Array, header: list[str] | None, columns: list[int] | None) -> None:
+    """Refuse NaN or infinity in the features as read, naming the data row and column.
+
+    Checked here, before scaling: a NaN would spread through its column's mean
+    and be reported afterwards in every row, naming neither file nor cell.
+    """
+    found = _first_nonfinite(X)
+    if found is None:
+        return
+    (r, c), count = found
+    column = c if columns is None else columns[c]
+    # the cell's text, for a number that only became infinite in float32 (1e39)
+    text = next((row[column] for n, row in _csv_records(path, skip_header=header is not None) if n == r + 1), str(X[r, c])).strip()
+    overflow = f" (beyond the range of {X.dtype}, about {np.finfo(X.dtype).max:.3g})" if _is_number(text) and math.isfinite(float(text)) else ""
+    more = f" ({_plural(count, 'cell')} in all)" if count > 1 else ""
+    raise ValueError(f"CSV file {path}: expected finite numbers; got {text!r}{overflow} in data row {r + 1}, column {_column_name(header, column)}{more}")
+
+
+def _nonfinite_error(path: Path, X: Array, where) -> ValueError | None:
+    """ValueError naming a NumPy file and its first NaN or infinity, ``where(index)`` saying where, or None."""
+    found = _first_nonfinite(X)
+    if found is None:
+        return None
+    index, count = found
+    more = f" ({_plural(count, 'value')} in all)" if count > 1 else ""
+    return ValueError(f"NumPy file {path}: expected finite numbers; got {X[index]} {where(index)}{more}")
+
+
 def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
     header = _first_csv_row(path)
     if not header:
@@ -382,14 +492,23 @@ def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
     features = [i for i in range(len(header)) if i != j]
     if not features:
         raise ValueError(f"CSV file {path}: only the label column {label!r}; expected feature columns too")
-    try:
-        X = np.loadtxt(path, delimiter=",", skiprows=1, usecols=features, dtype=np.float32, ndmin=2, encoding="utf-8-sig", quotechar='"')
-        y = np.loadtxt(path, delimiter=",", skiprows=1, usecols=[j], dtype=str, ndmin=1, encoding="utf-8-sig", quotechar='"')
-    except ValueError as exc:  # UnicodeDecodeError included
-        raise ValueError(f"CSV file {path}: expected numbers in every feature column ({exc})") from None
-    if len(X) == 0:
+    # The labels are read with the csv module, in the pass that loadtxt would make for them
+    # anyway, so that a row with a field too many is refused (loadtxt's usecols ignores it).
+    labels = []
+    for n, row in _csv_records(path, skip_header=True):
+        if len(row) != len(header):
+            raise ValueError(f"CSV file {path}: expected {_plural(len(header), 'field')} in every row, as in the header; data row {n} has {len(row)}")
+        labels.append(row[j])
+    if not labels:
         raise ValueError(f"CSV file {path}: no data rows after the header")
-    return X, _parse_labels(np.char.strip(y), f"CSV file {path}")
+    try:
+        X = _loadtxt(path, skiprows=1, usecols=features, dtype=np.float32)
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise _csv_error(path, header, features, exc, "feature") from None
+    if len(X) != len(labels):  # the two readers disagree on where rows end (quoting)
+        raise ValueError(f"CSV file {path}: read {len(X)} rows of features but {len(labels)} labels; check the quoting")
+    _check_csv_finite(path, X, header, features)
+    return X, _parse_labels(np.char.strip(np.array(labels, dtype=str)), f"CSV file {path}")
 
 
 def _read_npz(path: Path) -> dict[str, Array]:
@@ -421,6 +540,11 @@ def _load_npz(path: Path, label: str) -> tuple[Array, Array]:
     if key is None:
         raise ValueError(f"NumPy file {path}: expected the features in an array 'X' (or one array besides {label!r}); it holds {sorted(arrays)}")
     X, y = arrays[key], arrays[label]
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"NumPy file {path}: expected numeric features in array {key!r}; got dtype {X.dtype}")
+    error = _nonfinite_error(path, X, lambda index: f"at {key}[{', '.join(map(str, index))}]")
+    if error is not None:
+        raise error
     X = X.reshape(len(X), -1) if X.ndim > 2 else X
     if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
         raise ValueError(f"NumPy file {path}: expected features (n, d) and labels (n,); got {key} {X.shape} and {label} {y.shape}")
@@ -455,8 +579,16 @@ def _load_npy(path: Path, label) -> tuple[Array, Array]:
         if name not in data.dtype.names:
             raise ValueError(f"NumPy file {path}: no label field {name!r}; fields are {list(data.dtype.names)}")
         rest = [f for f in data.dtype.names if f != name]
+        for f in rest:  # before astype, which would turn '1' into 1.0 but fail on '' naming nothing
+            if data.dtype[f].kind not in "biuf":
+                raise ValueError(f"NumPy file {path}: expected numeric feature fields; field {f!r} is not numeric (dtype {data.dtype[f]})")
         X = np.stack([data[f].astype(np.float32) for f in rest], axis=1)
+        error = _nonfinite_error(path, X, lambda index: f"at index {index[0]} of field {rest[index[1]]!r}")
+        if error is not None:
+            raise error
         return X, data[name]
+    if data.dtype.kind not in "biuf":
+        raise ValueError(f"NumPy file {path}: expected numeric features; got dtype {data.dtype}")
     if data.ndim != 2 or data.shape[1] < 2:
         raise ValueError(f"NumPy file {path}: expected a 2-D array with a label column; got shape {data.shape}")
     try:
@@ -469,7 +601,12 @@ def _load_npy(path: Path, label) -> tuple[Array, Array]:
     y = data[:, j]
     if y.dtype.kind == "f" and np.all(y == np.round(y)):
         y = y.astype(np.int64)
-    return np.delete(data, j, axis=1), y
+    X = np.delete(data, j, axis=1)
+    # the index as it is in the file, label column included
+    error = _nonfinite_error(path, X, lambda index: f"at [{index[0]}, {index[1] + (index[1] >= j)}]")
+    if error is not None:
+        raise error
+    return X, y
 
 
 # ---------------------------------------------------------------------- entry points
@@ -546,7 +683,7 @@ def _digits_arrays() -> tuple[Array, Array]:
     for root in (spec.submodule_search_locations or []) if spec else []:
         path = Path(root) / "datasets" / "data" / "digits.csv.gz"
         if path.is_file():
-            table = np.loadtxt(path, delimiter=",", dtype=np.float64)
+            table = np.loadtxt(path, delimiter=",", dtype=np.float64, comments=None)  # numbers only
             if table.shape == (1797, 65):
                 return table[:, :-1], table[:, -1].astype(np.int64)
     from sklearn.datasets import load_digits
@@ -586,6 +723,12 @@ def read_inputs(path, *, label=None) -> Array:
     Returns
     -------
     array of shape (n, d), unscaled, in the file's numeric dtype.
+
+    Raises
+    ------
+    FileNotFoundError, or ValueError naming the file and what is wrong (for a
+    CSV file the data row, from 1, and the column): text where numbers belong,
+    NaN or infinity, a row with more or fewer fields than the header.
     """
     path = existing_file(path, "input file")
     suffix = path.suffix.lower()
@@ -602,18 +745,33 @@ def read_inputs(path, *, label=None) -> Array:
         if header is not None:
             drop = "label" if label is None else str(label)
             columns = [i for i, h in enumerate(header) if h != drop]
+            if len(columns) == len(header):
+                columns = None  # without usecols, loadtxt refuses rows whose field count differs from the first's
         try:
-            X = np.loadtxt(path, delimiter=",", skiprows=0 if header is None else 1, usecols=columns, dtype=np.float64, ndmin=2, encoding="utf-8-sig", quotechar='"')
+            X = _loadtxt(path, skiprows=0 if header is None else 1, usecols=columns, dtype=np.float64)
         except ValueError as exc:  # UnicodeDecodeError included
-            raise ValueError(f"CSV file {path}: expected numbers in every input column ({exc})") from None
-    elif suffix == ".npy":
-        X = _read_npy(path)
-    elif suffix == ".npz":
-        arrays = _read_npz(path)
-        key = "X" if "X" in arrays else (next(iter(arrays)) if len(arrays) == 1 else None)
-        if key is None:
-            raise ValueError(f"NumPy file {path}: expected an array 'X' (or a single array); it holds {sorted(arrays)}")
-        X = arrays[key]
+            raise _csv_error(path, header, columns, exc, "input") from None
+        if len(X) == 0:
+            raise ValueError(f"CSV file {path}: no data rows after the header")
+        if header is not None and columns is None and X.shape[1] != len(header):  # every data row differs alike
+            raise ValueError(f"CSV file {path}: expected {_plural(len(header), 'field')} in every row, as in the header; data row 1 has {X.shape[1]}")
+        _check_csv_finite(path, X, header, columns)
+    elif suffix in (".npy", ".npz"):
+        if suffix == ".npy":
+            X, key = _read_npy(path), ""
+        else:
+            arrays = _read_npz(path)
+            key = "X" if "X" in arrays else (next(iter(arrays)) if len(arrays) == 1 else None)
+            if key is None:
+                raise ValueError(f"NumPy file {path}: expected an array 'X' (or a single array); it holds {sorted(arrays)}")
+            X = arrays[key]
+        if X.dtype.names:
+            raise ValueError(f"NumPy file {path}: expected a plain array of numbers; got a structured array with fields {list(X.dtype.names)}")
+        if X.dtype.kind not in "biuf":
+            raise ValueError(f"NumPy file {path}: expected numeric features{f' in array {key!r}' if key else ''}; got dtype {X.dtype}")
+        error = _nonfinite_error(path, X, lambda index: f"at {key}[{', '.join(map(str, index))}]") if X.ndim else None
+        if error is not None:
+            raise error
     else:
         X = read_idx(path)
     X = np.asarray(X)

@@ -10,9 +10,10 @@ dropout, classes, input scaling, image shape, class names and the training
 summary.
 
 Loading parses the header itself, checks every offset, shape and dtype
-against the metadata, and only then reads the numbers: a corrupt, truncated
-or mismatched file gets a ValueError naming the file and what is wrong, and
-nothing in a file is ever executed.
+against the metadata before it builds the network (so a small file cannot make
+it allocate a large one), checks the rest of the metadata, and only then reads
+the numbers: a corrupt, truncated or mismatched file gets a ValueError naming
+the file and what is wrong, and nothing in a file is ever executed.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def _check_image_shape(image_shape, n_inputs: int) -> list[int] | None:
     if image_shape is None:
         return None
     shape = list(image_shape)
-    if len(shape) != 2 or math.prod(shape) != n_inputs:
+    if len(shape) != 2 or math.prod(shape) != n_inputs or min(shape) < 1:  # (-8, -8) multiplies to 64 too
         raise ValueError(f"image_shape: expected (height, width) with height * width = N_0 = {n_inputs}; got {tuple(shape)}")
     return [int(v) for v in shape]
 
@@ -125,6 +126,18 @@ def save_model(
 
     if not isinstance(net, Network):
         raise TypeError(f"net: expected a deltaprop Network; got {type(net).__name__}")
+    # what load_model would refuse is refused here, before anything is written
+    if training is not None and not isinstance(training, dict):
+        raise TypeError(f"training: expected a dict (a JSON-ready summary); got {type(training).__name__}")
+    if class_names is not None:
+        n_classes = None if net.classes_ is None else len(net.classes_)
+        try:
+            names = None if isinstance(class_names, str) else list(class_names)
+        except TypeError:
+            names = None
+        if n_classes is None or names is None or len(names) != n_classes or not all(isinstance(n, str) for n in names):
+            expected = "none: the network has no classes" if n_classes is None else f"{n_classes} strings, one per class in net.classes_"
+            raise ValueError(f"class_names: expected {expected}; got {class_names!r:.80}")
     path = check_path(path)
     tensors = {}
     for l in range(1, net.n_layers + 1):
@@ -180,11 +193,70 @@ def _metadata(path: Path, header: dict) -> tuple[int, dict]:
     return version, model
 
 
+#: Metadata every file has; checked before anything is built from it.
+REQUIRED_KEYS = ("sizes", "activation", "output", "loss", "dtype")
+#: For each stored ``kind`` of the classes: the Python types of its JSON values and the dtype to load them in
+#: ("O": labels of an object array, text or numbers, loaded as NumPy infers them).
+CLASS_KINDS = {"U": ((str,), str), "i": ((int,), np.int64), "u": ((int,), np.uint64), "f": ((int, float), np.float64),
+               "b": ((bool,), bool), "O": ((str, int, float), None)}
+
+
+def _architecture(path: Path, model: dict) -> tuple[list[int], np.dtype]:
+    """Sizes and dtype from the metadata, checked without building anything."""
+    for key in REQUIRED_KEYS:
+        if key not in model:
+            raise ValueError(f"model file {path}: metadata lacks {key!r}")
+    try:
+        return Network._check_sizes(model["sizes"]), Network._check_dtype(model["dtype"])
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"model file {path}: bad architecture in metadata: {exc}") from None
+
+
+def _tensor_layout(path: Path, header: dict, data_size: int, sizes: list[int], dtype: np.dtype) -> list[tuple]:
+    """Check each W^l, b^l entry of the header against the sizes: [(name, shape, offset)].
+
+    Runs before the Network is built, so a small file claiming huge sizes is refused
+    without allocating (or initialising) a single W^l.
+    """
+    expected = {}
+    for l in range(1, len(sizes)):
+        expected[f"W{l}"] = (sizes[l], sizes[l - 1])
+        expected[f"b{l}"] = (sizes[l],)
+    entries = {k: v for k, v in header.items() if k != "__metadata__"}
+    if set(entries) != set(expected):
+        missing, extra = sorted(set(expected) - set(entries)), sorted(set(entries) - set(expected))
+        raise ValueError(
+            f"model file {path}: tensors do not match the architecture {sizes}: "
+            f"missing {missing[:10]}{' ...' if len(missing) > 10 else ''}, unexpected {extra[:10]}{' ...' if len(extra) > 10 else ''}"
+        )
+    layout = []
+    end_of_data = 0
+    for name, shape in expected.items():
+        entry = entries[name]
+        stored = SAFETENSORS_DTYPES.get(entry.get("dtype")) if isinstance(entry, dict) else None
+        if stored is None or stored != dtype.newbyteorder("<"):
+            raise ValueError(f"model file {path}: tensor {name} has dtype {entry.get('dtype') if isinstance(entry, dict) else entry!r}; expected {dtype.name}")
+        if list(entry.get("shape", [])) != list(shape):
+            raise ValueError(f"model file {path}: tensor {name} has shape {tuple(entry.get('shape', []))}; expected {shape} for sizes {sizes}")
+        offsets = entry.get("data_offsets")
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
+            raise ValueError(f"model file {path}: tensor {name} has bad data_offsets {offsets!r}")
+        lo, hi = offsets
+        if hi - lo != math.prod(shape) * stored.itemsize or lo < 0:
+            raise ValueError(f"model file {path}: tensor {name} has {hi - lo} data bytes; expected {math.prod(shape) * stored.itemsize} for shape {shape}")
+        if hi > data_size:
+            raise ValueError(f"model file {path}: truncated; tensor {name} needs bytes up to {hi:,} of the data, the file has {data_size:,}")
+        end_of_data = max(end_of_data, hi)
+        layout.append((name, shape, lo))
+    if end_of_data != data_size:
+        raise ValueError(f"model file {path}: {data_size - end_of_data:,} unexpected bytes after the tensors (corrupt)")
+    return layout
+
+
 def _build_network(path: Path, model: dict) -> Network:
     try:
-        sizes = model["sizes"]
         net = Network(
-            sizes,
+            model["sizes"],
             activation=model["activation"] if model["activation"] else "sigmoid",
             output=model["output"],
             loss=model["loss"],
@@ -193,54 +265,88 @@ def _build_network(path: Path, model: dict) -> Network:
             dtype=model["dtype"],
             seed=0,
         )
-    except KeyError as exc:
-        raise ValueError(f"model file {path}: metadata lacks {exc}") from None
     except (ValueError, TypeError) as exc:
         raise ValueError(f"model file {path}: bad architecture in metadata: {exc}") from None
-    classes = model.get("classes")
-    if classes is not None:
-        values = np.asarray(classes["values"])
-        kind = classes.get("kind", values.dtype.kind)
-        net.classes_ = values.astype(str) if kind == "U" else values.astype({"i": np.int64, "u": np.uint64, "f": np.float64, "b": bool}.get(kind, values.dtype))
-    net.multilabel_ = bool(model.get("multilabel", False))
+    net.classes_ = _classes(path, model.get("classes"), net.sizes[-1])
+    multilabel = model.get("multilabel", False)
+    if not isinstance(multilabel, bool):
+        raise ValueError(f"model file {path}: multilabel {multilabel!r}; expected true or false")
+    net.multilabel_ = multilabel
     return net
 
 
-def _read_tensors(path: Path, raw: bytes, header: dict, start: int, net: Network) -> None:
-    """Check each W^l, b^l entry of the header against ``net`` and copy the numbers in."""
-    expected = {}
-    for l in range(1, net.n_layers + 1):
-        expected[f"W{l}"] = (net.sizes[l], net.sizes[l - 1])
-        expected[f"b{l}"] = (net.sizes[l],)
-    entries = {k: v for k, v in header.items() if k != "__metadata__"}
-    if set(entries) != set(expected):
-        missing, extra = sorted(set(expected) - set(entries)), sorted(set(entries) - set(expected))
-        raise ValueError(f"model file {path}: tensors do not match the architecture {net.sizes}: missing {missing}, unexpected {extra}")
-    data_size = len(raw) - start
-    end_of_data = 0
-    for name, shape in expected.items():
-        entry = entries[name]
-        dtype = SAFETENSORS_DTYPES.get(entry.get("dtype")) if isinstance(entry, dict) else None
-        if dtype is None or dtype != net.dtype.newbyteorder("<"):
-            raise ValueError(f"model file {path}: tensor {name} has dtype {entry.get('dtype') if isinstance(entry, dict) else entry!r}; expected {net.dtype.name}")
-        if list(entry.get("shape", [])) != list(shape):
-            raise ValueError(f"model file {path}: tensor {name} has shape {tuple(entry.get('shape', []))}; expected {shape} for sizes {net.sizes}")
-        offsets = entry.get("data_offsets")
-        if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
-            raise ValueError(f"model file {path}: tensor {name} has bad data_offsets {offsets!r}")
-        lo, hi = offsets
-        if hi - lo != math.prod(shape) * dtype.itemsize or lo < 0:
-            raise ValueError(f"model file {path}: tensor {name} has {hi - lo} data bytes; expected {math.prod(shape) * dtype.itemsize} for shape {shape}")
-        if hi > data_size:
-            raise ValueError(f"model file {path}: truncated; tensor {name} needs bytes up to {hi:,} of the data, the file has {data_size:,}")
-        end_of_data = max(end_of_data, hi)
+def _classes(path: Path, classes, n_outputs: int) -> Array | None:
+    """The stored class labels, checked: one per output unit (two for a single output unit), sorted."""
+    if classes is None:
+        return None
+    if not isinstance(classes, dict) or not isinstance(classes.get("values"), list):
+        raise ValueError(f"model file {path}: classes {classes!r:.80}; expected an object with a list of values")
+    values, kind = classes["values"], classes.get("kind")
+    types, dtype = CLASS_KINDS.get(kind, ((), None))
+    # (bool is an int to Python: only kind "b" takes it; text and numbers do not mix)
+    if not (types and all(isinstance(v, types) and (kind == "b" or not isinstance(v, bool)) for v in values)
+            and len({isinstance(v, str) for v in values}) <= 1):
+        raise ValueError(f"model file {path}: classes {values!r:.80} of kind {kind!r}; expected one label per class, "
+                         f"all of one kind ('U' text, 'i'/'u' integers, 'f' numbers, 'b' booleans)")
+    # predict() picks classes[argmax y], or for one output unit classes[y >= 0.5]: exactly this many
+    n_expected = 2 if n_outputs == 1 else n_outputs
+    if len(values) != n_expected:
+        raise ValueError(f"model file {path}: {len(values)} classes for N_L = {n_outputs} output units; expected {n_expected}")
+    try:
+        array = np.array(values, dtype=dtype)
+        if array.dtype.kind == "O":  # kind "O" with integers beyond 64 bits
+            raise OverflowError
+    except (OverflowError, ValueError):
+        raise ValueError(f"model file {path}: classes {values!r:.80} do not fit kind {kind!r}") from None
+    # encode_targets looks labels up with searchsorted
+    if not (array[1:] > array[:-1]).all():
+        raise ValueError(f"model file {path}: classes {values!r:.80}; expected distinct labels in sorted order")
+    return array
+
+
+def _scaling(path: Path, scaling, n_inputs: int) -> Scaling:
+    try:
+        scaling = Scaling.from_dict({"method": "none"} if scaling is None else scaling, n_inputs)
+    except ValueError as exc:
+        raise ValueError(f"model file {path}: {exc}") from None
+    # Scaling.from_dict takes any float; NaN or inf would only surface in predictions, blamed on the input
+    for key in ("shift", "factor"):
+        if not np.isfinite(np.asarray(getattr(scaling, key), dtype=np.float64)).all():
+            raise ValueError(f"model file {path}: scaling {key} holds NaN or infinite values (corrupt)")
+    return scaling
+
+
+def _image_shape(path: Path, image_shape, n_inputs: int) -> tuple[int, int] | None:
+    if image_shape is None:
+        return None
+    if not (isinstance(image_shape, list) and len(image_shape) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in image_shape)):
+        raise ValueError(f"model file {path}: image_shape {image_shape!r:.80}; expected (height, width), two integers >= 1")
+    if math.prod(image_shape) != n_inputs:
+        raise ValueError(f"model file {path}: image_shape {image_shape} does not match N_0 = {n_inputs} inputs")
+    return tuple(image_shape)
+
+
+def _class_names(path: Path, names, classes: Array | None) -> list[str] | None:
+    if names is None:
+        return None
+    if classes is None:
+        raise ValueError(f"model file {path}: class_names {names!r:.80} for a model without classes")
+    # the names are looked up by the classes' positions
+    if not (isinstance(names, list) and len(names) == len(classes) and all(isinstance(n, str) for n in names)):
+        raise ValueError(f"model file {path}: class_names {names!r:.80}; expected a list of {len(classes)} strings, one per class")
+    return names
+
+
+def _read_tensors(path: Path, raw: bytes, start: int, layout: list[tuple], net: Network) -> None:
+    """Copy the numbers of each W^l, b^l (checked by :func:`_tensor_layout`) into ``net``."""
+    dtype = net.dtype.newbyteorder("<")
+    for name, shape, lo in layout:
         array = np.frombuffer(raw, dtype=dtype, count=math.prod(shape), offset=start + lo).reshape(shape)
         if not np.isfinite(array).all():
             raise ValueError(f"model file {path}: tensor {name} holds NaN or infinite values (corrupt)")
         l, target = int(name[1:]), (net.weights if name[0] == "W" else net.biases)
         target[l - 1] = array.astype(net.dtype)  # a writable, native-order copy
-    if end_of_data != data_size:
-        raise ValueError(f"model file {path}: {data_size - end_of_data:,} unexpected bytes after the tensors (corrupt)")
 
 
 def load_model(path) -> SavedModel:
@@ -267,22 +373,18 @@ def load_model(path) -> SavedModel:
 def _parse_model(path: Path, raw: bytes) -> SavedModel:
     header, start = _read_header(path, raw)
     version, model = _metadata(path, header)
-    net = _build_network(path, model)
-    _read_tensors(path, raw, header, start, net)
-    try:
-        scaling = Scaling.from_dict(model.get("scaling") or {"method": "none"}, net.sizes[0])
-    except ValueError as exc:
-        raise ValueError(f"model file {path}: {exc}") from None
-    image_shape = model.get("image_shape")
-    if image_shape is not None and len(image_shape) != 2:
-        raise ValueError(f"model file {path}: image_shape {image_shape}; expected (height, width)")
-    if image_shape is not None and math.prod(image_shape) != net.sizes[0]:
-        raise ValueError(f"model file {path}: image_shape {image_shape} does not match N_0 = {net.sizes[0]} inputs")
+    sizes, dtype = _architecture(path, model)
+    layout = _tensor_layout(path, header, len(raw) - start, sizes, dtype)
+    net = _build_network(path, model)  # only now: the file holds every W^l the sizes claim
+    _read_tensors(path, raw, start, layout, net)
+    training = model.get("training")
+    if training is not None and not isinstance(training, dict):
+        raise ValueError(f"model file {path}: training summary {training!r:.80}; expected a JSON object")
     return SavedModel(
         network=net,
-        scaling=scaling,
-        training=model.get("training") or {},
-        class_names=model.get("class_names"),
-        image_shape=tuple(image_shape) if image_shape is not None else None,
+        scaling=_scaling(path, model.get("scaling"), net.sizes[0]),
+        training=training or {},
+        class_names=_class_names(path, model.get("class_names"), net.classes_),
+        image_shape=_image_shape(path, model.get("image_shape"), net.sizes[0]),
         format_version=version,
     )

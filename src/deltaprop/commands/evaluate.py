@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import add_data_arguments, new_parser, print_json
+from ._common import add_data_arguments, flag_names, new_parser, print_json
 
 EXAMPLES = """\
 examples:
@@ -38,7 +38,8 @@ def evaluation_data(saved, data_arg, label, limit):
     if not data_arg:  # the training data: the same label, and the same rows when train used --limit
         label = trained_on.get("label") if label is None else label
         limit = trained_on.get("limit") if limit is None else limit
-    dataset = load_dataset(data, label=label, limit=limit, scaling=saved.scaling)
+    with flag_names({"X": "--data"}):  # a table of another width meets the model's per-feature scaling first
+        dataset = load_dataset(data, label=label, limit=limit, scaling=saved.scaling)
     if not data_arg and dataset.X_test is None:
         dataset.split_test(0.2, seed=trained_on.get("seed", 0))  # the test rows train held out
     X, y = (dataset.X_test, dataset.y_test) if dataset.X_test is not None else (dataset.X_train, dataset.y_train)
