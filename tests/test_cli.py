@@ -295,3 +295,20 @@ def test_evaluate_on_a_table_of_another_width_names_the_flag(tmp_path, monkeypat
     np.savez(tmp_path / "wide.npz", X=np.zeros((10, 64)), y=np.arange(10) % 3)
     code, _, err = _run(["evaluate", "t.safetensors", "--data", "wide.npz"], capsys)  # the tables' scaling is per feature
     assert code == 1 and "--data: expected 3 features per example, as the scaling was fitted on; got shape (10, 64)" in err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_states_each_default_once(command, capsys):
+    import re
+
+    from deltaprop.cli import main
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # the options' help, joined across wrapped lines
+    assert "(default: None)" not in text
+    for option in re.split(r"\s(?=--\w)", text):
+        assert option.count("(default: ") <= 1, option
+    if command == "train":
+        assert "--epochs EPOCHS passes over the training set (gd, lbfgs: steps) (default: 20)" in text
+        assert "--l2 L2 L2 penalty lambda (default: 0.0)" in text

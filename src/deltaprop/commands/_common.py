@@ -12,6 +12,12 @@ import sys
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Show defaults and keep the examples' line breaks."""
 
+    def _get_help_string(self, action):
+        # once: not "(default: None)" where the help says what None means, nor twice where it names the default
+        if any(action.default is v for v in (None, False, argparse.SUPPRESS)) or "default" in action.help:
+            return action.help
+        return super()._get_help_string(action)
+
 
 def new_parser(subparsers, name: str, help: str, description: str, examples: str) -> argparse.ArgumentParser:
     """A subcommand parser with an example epilog and ``--debug``."""

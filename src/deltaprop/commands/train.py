@@ -70,13 +70,14 @@ def add_parser(subparsers):
     net.add_argument("--dropout", type=float, default=NETWORK_DEFAULTS["dropout"], help="dropout probability of the hidden units")
     net.add_argument("--dtype", choices=["float32", "float64"], default=NETWORK_DEFAULTS["dtype"], help="float type of the parameters")
     opt = parser.add_argument_group("training")
-    opt.add_argument("--optimiser", "--optimizer", dest="optimiser", choices=sorted(OPTIMISERS), default="adam")
+    opt.add_argument("--optimiser", "--optimizer", dest="optimiser", choices=sorted(OPTIMISERS), default="adam",
+                     help="gd: the lecture's whole-set gradient descent; sgd: mini-batches with momentum; adam; lbfgs")
     opt.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,
                      help="learning rate eta (default: adam 0.001, sgd 0.01, gd 0.5)")
     opt.add_argument("--schedule", choices=sorted(SCHEDULES), default="constant", help="learning-rate schedule")
     opt.add_argument("--momentum", type=float, default=0.9, help="momentum of sgd")
-    opt.add_argument("--epochs", type=positive_int, default=20)
-    opt.add_argument("--batch-size", type=positive_int, default=64)
+    opt.add_argument("--epochs", type=positive_int, default=20, help="passes over the training set (gd, lbfgs: steps)")
+    opt.add_argument("--batch-size", type=positive_int, default=64, help="examples per mini-batch")
     opt.add_argument("--validation-fraction", type=float, default=0.1, help="share of the training set held out for validation (0: none)")
     opt.add_argument("--early-stopping", type=positive_int, default=None, metavar="PATIENCE",
                      help="stop when the validation loss has not improved for PATIENCE epochs; keep the best weights")
