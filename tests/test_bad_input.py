@@ -71,7 +71,7 @@ API_CASES = [
     ("gradcheck step 0", lambda: dp.gradcheck(dp.Network([4, 2], dtype="float64"), X[:3], np.eye(2)[[0, 1, 0]], eps=0), ValueError, ["eps", "(0, 1)", "got 0"]),
     ("shuffle as a truthy string", lambda: dp.Network([4, 2]).fit(X, Y, shuffle="no"), TypeError, ["shuffle", "True or False", "'no'"]),
     ("fused as a truthy string", lambda: dp.Network([4, 2]).fit(X, Y, fused="no"), TypeError, ["fused", "True or False", "'no'"]),
-    ("verbose as a string", lambda: dp.Network([4, 2]).fit(X, Y, verbose="x"), TypeError, ["verbose", "True or False", "'x'"]),
+    ("verbose as a string", lambda: dp.Network([4, 2]).fit(X, Y, verbose="x"), TypeError, ["verbose", "True, False or an integer", "'x'"]),
     ("validation fraction as a string", lambda: dp.Network([4, 2]).fit(X, Y, validation_fraction="0.1"), ValueError, ["validation_fraction", "[0, 1)", "'0.1'"]),
     ("validation fraction of 1", lambda: dp.Network([4, 2]).fit(X, Y, validation_fraction=1), ValueError, ["validation_fraction", "[0, 1)", "got 1"]),
     ("validation data and fraction both", lambda: dp.Network([4, 2]).fit(X, Y, validation_data=(X, Y), validation_fraction=0.2), ValueError, ["validation_fraction", "not both", "0.2"]),
@@ -108,6 +108,10 @@ def test_numpy_integers_and_no_callbacks_are_accepted():
     assert ModelCheckpoint("m.safetensors", every=np.int64(2)).every == 2
     assert ReduceLROnPlateau(patience=np.int32(2)).patience == 2
     assert dp.Network([4, 2]).fit(X, Y, epochs=1, callbacks=None).epochs == 1
+    # as Keras and scikit-learn take them: verbose=1, any iterable of callbacks, validation_fraction=None
+    stop = dp.EarlyStopping(monitor="loss")
+    assert dp.Network([4, 2]).fit(X, Y, epochs=1, verbose=0, callbacks=(c for c in [stop]), validation_fraction=None).epochs == 1
+    assert stop.best_epoch == 0
 
 
 def test_a_custom_initialiser_of_another_dtype_gets_the_networks():

@@ -246,7 +246,7 @@ def test_a_resumed_run_refuses_flags_that_contradict_its_checkpoint(tmp_path, mo
         (["--dtype", "float64"], "--dtype: the run in r.ckpt was trained with float32; got float64"),
         (["--activation", "tanh"], "--activation: the run in r.ckpt was trained with relu; got tanh"),
         (["--l2", "0.1"], "--l2: the run in r.ckpt was trained with 0.001; got 0.1"),
-        (["--epochs", "1"], "--epochs: the checkpoint's run has done 2 epochs; got epochs=1"),
+        (["--epochs", "1"], "--epochs: the checkpoint's run has done 2 epochs; got 1"),
     ]:
         code, _, err = _run(["train", "--epochs", "3", "--resume", "r.ckpt", "--quiet", *flags], capsys)
         assert code == 1 and message in err, (flags, err)
@@ -312,3 +312,36 @@ def test_help_states_each_default_once(command, capsys):
     if command == "train":
         assert "--epochs EPOCHS passes over the training set (gd, lbfgs: steps) (default: 20)" in text
         assert "--l2 L2 L2 penalty lambda (default: 0.0)" in text
+
+
+def test_resume_of_sgd_keeps_its_momentum_without_the_flag(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    common = ["train", "--layers", "8", "--optimiser", "sgd", "--quiet"]
+    assert _run([*common, "--momentum", "0.5", "--epochs", "2", "--checkpoint", "r.ckpt"], capsys)[0] == 0
+    assert _run([*common, "--epochs", "3", "--resume", "r.ckpt"], capsys)[0] == 0
+    code, _, err = _run([*common, "--epochs", "4", "--resume", "r.ckpt", "--momentum", "0.7"], capsys)
+    assert code == 1 and "--momentum: the run in r.ckpt was trained with 0.5; got 0.7" in err
+
+
+def test_predict_names_of_a_regression_model_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    np.savez(tmp_path / "reg.npz", X=X, y=X @ [1.0, -2.0, 0.5] + 0.25)
+    assert _run(["train", "--data", "reg.npz", "--loss", "quadratic", "--epochs", "1", "--out", "r.safetensors", "--quiet"], capsys)[0] == 0
+    np.save(tmp_path / "in.npy", X[:4])
+    code, _, err = _run(["predict", "r.safetensors", "in.npy", "--names"], capsys)
+    assert code == 1 and "--names: the model has no class names" in err
+
+
+@pytest.mark.skipif(
+    not fashion_available() and not os.environ.get("CI"),
+    reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist); under CI this test runs and fails instead",
+)
+def test_a_limited_fashion_mnist_model_names_its_own_classes(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(["train", "--data", "fashion-mnist", "--limit", "15", "--epochs", "1", "--out", "m.safetensors", "--quiet"], capsys)
+    assert code == 0, err
+    saved = load_model(tmp_path / "m.safetensors")
+    names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    assert len(saved.network.classes_) < 10 and saved.class_names == [names[c] for c in saved.network.classes_]

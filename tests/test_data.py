@@ -399,3 +399,12 @@ def test_csv_rows_are_counted_from_1_and_a_field_too_many_is_refused(tmp_path):
     path.write_text("1,2\n3,4,5\n")
     with pytest.raises(ValueError, match=r"t.csv: expected 2 fields in every row, as in the first row; data row 2 has 3"):
         read_inputs(path)
+
+
+def test_a_trailing_comma_on_each_row_is_not_a_field_too_many(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{'xy'[i % 2]},\n" for i in range(10)))
+    from deltaprop.data import load_dataset
+
+    data = load_dataset(path, label="label", scale="none")
+    assert data.X_train.shape == (10, 2) and sorted(set(data.y_train)) == ["x", "y"]

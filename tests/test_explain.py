@@ -204,4 +204,20 @@ def test_package_level_function_and_l2():
     ex = deltaprop.explain(net, [0.5, -1.0], [1.0])
     text = ex.to_text()
     assert "dC/dW^1 = delta^1 x^T + 0.1 W^1" in text and "+ 0.1 w_11^1" in text
+    assert "C = 1/2 ||y - t||^2 + lambda/2 sum_l ||W^l||^2 = " in text  # the cost shown is the one with its L2 term
+    assert r"+ \tfrac{\lambda}{2} \sum_l" in ex.to_markdown()
     check_against_network(text, net, [0.5, -1.0], [1.0], eta=0.5)
+
+
+@pytest.mark.parametrize("flags, output, loss", [
+    ([], "sigmoid", "quadratic"),
+    (["--loss", "quadratic"], "sigmoid", "quadratic"),  # the default, given: the same network
+    (["--output", "sigmoid"], "sigmoid", "quadratic"),
+    (["--loss", "cross_entropy", "--t", "0,1"], "softmax", "cross_entropy"),
+])
+def test_cli_defaults_each_of_output_and_loss_alone(flags, output, loss, capsys):
+    from deltaprop.explain import COST_FORMULAS
+
+    assert main(["explain", *flags]) == 0
+    text = capsys.readouterr().out
+    assert f"(N_2 = 2, sigma = {output})" in text and f"{COST_FORMULAS[loss]} = " in text  # layer L

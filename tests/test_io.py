@@ -256,3 +256,11 @@ def test_save_refuses_what_load_would_refuse(tmp_path):
     with pytest.raises(ValueError, match="image_shape: expected"):
         save_model(net, tmp_path / "m.safetensors", image_shape=(-1, -5))
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_a_name_per_label_of_the_data_set_gives_the_trained_classes_their_names(tmp_path):
+    # written by deltaprop train --limit before the names followed the classes: all ten names, three classes
+    net, _ = trained(labels=[1, 3, 4])
+    path = save_model(net, tmp_path / "m.safetensors", class_names=["one", "three", "four"])
+    rewrite_header(path, change_model(lambda m: m.update(class_names=[f"name {k}" for k in range(10)])))
+    assert load_model(path).class_names == ["name 1", "name 3", "name 4"]

@@ -37,6 +37,8 @@ def test_forward_only_needs_no_target(tmp_path):
     net = Network([3, 4, 1], seed=0)
     fig = draw_network(net, [1, 2, 3], panels=("forward",))
     assert sum(bool(ax.get_title()) for ax in fig.axes) == 1
+    softmax = Network([3, 4, 3], seed=0)  # the default pairing, whose loss takes only targets summing to 1
+    assert sum(bool(ax.get_title()) for ax in draw_network(softmax, [1, 2, 3], panels=("forward",)).axes) == 1
     with pytest.raises(ValueError, match="t: the backward panel needs a target"):
         draw_network(net, [1, 2, 3])
     with pytest.raises(ValueError, match="panels"):

@@ -569,3 +569,14 @@ def test_class_weight_refuses_keys_that_are_not_classes():
         warnings.simplefilter("ignore", ConvergenceWarning)
         DeltapropClassifier(hidden_layer_sizes=(4,), max_iter=2, class_weight={"dog": 2.0}).fit(X, y)
         DeltapropClassifier(hidden_layer_sizes=(4,), max_iter=2, class_weight={np.int64(1): 2.0}).fit(X, np.arange(30) % 3)
+
+
+def test_balanced_weights_with_a_class_of_zero_weight_and_repeated_partial_fit_classes():
+    X, y = _abc()
+    w = np.where(y == "c", 0.0, 1.0)
+    est = DeltapropClassifier(hidden_layer_sizes=(4,), class_weight="balanced", max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert np.isfinite(est.fit(X, y, sample_weight=w).predict_proba(X)).all()
+    inc = DeltapropClassifier(hidden_layer_sizes=(4,), random_state=0).partial_fit(X, y, classes=list("abc"))
+    inc.partial_fit(X, y, classes=list("abcab"))  # repeats, as scikit-learn allows

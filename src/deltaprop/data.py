@@ -395,6 +395,11 @@ def _csv_records(path: Path, skip_header: bool):
         raise ValueError(f"CSV file {path}: not a UTF-8 CSV file ({exc})") from None
 
 
+def _trailing_commas(row: list[str], width: int) -> bool:
+    """Whether ``row`` is ``width`` fields and then only empty ones: the trailing comma some exporters add."""
+    return len(row) > width and not any(field.strip() for field in row[width:])
+
+
 def _loadtxt(path: Path, **kwargs) -> Array:
     """np.loadtxt with the CSV settings every table reader here shares; a 2-D array."""
     with warnings.catch_warnings():
@@ -434,7 +439,7 @@ def _csv_error(path: Path, header: list[str] | None, columns: list[int] | None, 
     for n, row in _csv_records(path, skip_header=header is not None):
         if width is None:
             width = len(row)
-        if len(row) != width:
+        if len(row) != width and not _trailing_commas(row, width):
             where = "the header" if header is not None else "the first row"
             return ValueError(f"CSV file {path}: expected {_plural(width, 'field')} in every row, as in {where}; data row {n} has {len(row)}")
         for c in range(width) if columns is None else columns:
@@ -496,7 +501,7 @@ def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
     # anyway, so that a row with a field too many is refused (loadtxt's usecols ignores it).
     labels = []
     for n, row in _csv_records(path, skip_header=True):
-        if len(row) != len(header):
+        if len(row) != len(header) and not _trailing_commas(row, len(header)):
             raise ValueError(f"CSV file {path}: expected {_plural(len(header), 'field')} in every row, as in the header; data row {n} has {len(row)}")
         labels.append(row[j])
     if not labels:

@@ -348,7 +348,8 @@ class _TextBuilder:
             self.quantity("  ", f"z^{l}", "forward", f"W^{l} {prev} + b^{l}", tr.z)
             self.quantity("  ", f"a^{l}", "forward", f"sigma(z^{l})", tr.a)
         self.quantity("", "y", "forward", f"a^{L}", ex.y)
-        self.line(("cost", "section"), f"  {COST_FORMULAS.get(ex.loss, ex.loss)} = ", (self.num_cost(ex.cost_before), "number"))
+        penalty = " + lambda/2 sum_l ||W^l||^2" if ex.l2 else ""  # the cost the gradients are of, L2 term included
+        self.line(("cost", "section"), f"  {COST_FORMULAS.get(ex.loss, ex.loss)}{penalty} = ", (self.num_cost(ex.cost_before), "number"))
         self.line()
         self.line(("Backward direction", "section"), (f"  (from layer L = {L} down to 1)", "note"))
         self.quantity("", "nabla C(y)", "backward", "dC/dy", ex.grad_y)
@@ -425,10 +426,11 @@ def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
         return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
 
     L = ex.L
+    penalty = r" + \tfrac{\lambda}{2} \sum_l \lVert W^l \rVert^2" if ex.l2 else ""  # C(theta) includes the L2 term
     out = [
         "# Backpropagation on one example",
         "",
-        f"Sizes $[N_0, \\dots, N_L] = {ex.sizes}$, $L = {L}$, cost {ex.loss} (${COST_LATEX.get(ex.loss, ex.loss)}$), "
+        f"Sizes $[N_0, \\dots, N_L] = {ex.sizes}$, $L = {L}$, cost {ex.loss} (${COST_LATEX.get(ex.loss, ex.loss)}{penalty}$), "
         f"dtype {ex.dtype.name}. $W^l$ has shape $(N_l, N_{{l-1}})$ and $a^0 = x$."
         + (f" Layers wider than {k} units show their first {k}." if any(n > k for n in ex.sizes) else ""),
         "",

@@ -332,6 +332,11 @@ def _class_names(path: Path, names, classes: Array | None) -> list[str] | None:
         return None
     if classes is None:
         raise ValueError(f"model file {path}: class_names {names!r:.80} for a model without classes")
+    # Files written before the names followed the classes hold a name per label 0..K-1 of the data set
+    # (Fashion-MNIST's ten) for a network trained on some of them (--limit): take the trained classes' names.
+    if (isinstance(names, list) and len(names) > len(classes) and classes.dtype.kind in "iu"
+            and classes.min() >= 0 and classes.max() < len(names)):
+        names = [names[int(c)] for c in classes]
     # the names are looked up by the classes' positions
     if not (isinstance(names, list) and len(names) == len(classes) and all(isinstance(n, str) for n in names)):
         raise ValueError(f"model file {path}: class_names {names!r:.80}; expected a list of {len(classes)} strings, one per class")

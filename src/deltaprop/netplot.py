@@ -64,7 +64,7 @@ def draw_network(
     if "backward" in panels and t is None:
         raise ValueError("t: the backward panel needs a target t; got None (pass t, or panels=('forward',))")
     if t is None:
-        X, _ = _check_example(net, x, np.zeros(net.sizes[-1]))
+        X, _ = _check_example(net, x, np.eye(net.sizes[-1])[0])  # a target every loss takes; only x is used
         fp = net.forward(X)
         values = {"forward": [fp.a[l][0] for l in range(net.n_layers + 1)]}
     else:

@@ -655,7 +655,7 @@ class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
             self._binarizer = LabelBinarizer().fit(y)
             self.classes_ = self._binarizer.classes_
         else:
-            if incremental and classes is not None and not np.array_equal(np.sort(np.asarray(classes)), self.classes_):
+            if incremental and classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
                 raise ValueError(
                     f"classes: expected the classes of the first call to partial_fit {self.classes_.tolist()} (or None); "
                     f"got {np.asarray(classes).tolist()}"
@@ -687,7 +687,9 @@ class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
             # does), so that an integer weight still equals repeating the example
             present, index = np.unique(y, return_inverse=True)
             counts = np.bincount(index, weights=sample_weight)
-            per_class = dict(zip(present, counts.sum() / (len(present) * counts)))
+            # a class whose examples all weigh 0 keeps weight 0 (its examples count for nothing either way)
+            balanced = np.divide(counts.sum(), len(present) * counts, out=np.zeros(len(counts)), where=counts > 0)
+            per_class = dict(zip(present, balanced))
         elif isinstance(self.class_weight, dict):
             per_class = self.class_weight
             classes = set(self.classes_.tolist())

@@ -35,7 +35,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -206,6 +206,9 @@ def fit(
     X : array of shape (n, N_0)
     y : labels of shape (n,), or targets of shape (n, N_L) (one-hot,
         multi-label indicators or real values); see ``Network.encode_targets``.
+        Training continues from the network's parameters, and a network that has
+        classes (from an earlier fit or a model file) keeps them: y's labels must
+        be among them (a new Network learns other classes).
     optimiser : "gd", "sgd", "adam", "lbfgs" or an optimiser object
         (see ``deltaprop.optimisers``).
     learning_rate : float > 0, eta (default: gd 0.5, sgd 0.01, adam 0.001).
@@ -286,8 +289,11 @@ def fit(
     checkpoint_every = integer("checkpoint_every", checkpoint_every, minimum=0)
     if tol is not None:
         tol = real("tol", tol, 0)
-    shuffle, verbose, fused = boolean("shuffle", shuffle), boolean("verbose", verbose), boolean("fused", fused)
-    validation_fraction = real("validation_fraction", validation_fraction, 0, 1, high_open=True)
+    shuffle, fused = boolean("shuffle", shuffle), boolean("fused", fused)
+    if isinstance(verbose, str) or not isinstance(verbose, Integral):  # verbose=1 as in Keras and scikit-learn
+        raise TypeError(f"verbose: expected True, False or an integer; got {verbose!r}")
+    verbose = bool(verbose)
+    validation_fraction = real("validation_fraction", 0 if validation_fraction is None else validation_fraction, 0, 1, high_open=True)
     if validation_fraction and validation_data is not None:
         raise ValueError(
             f"validation_fraction: give validation_data or validation_fraction, not both; "
@@ -297,8 +303,9 @@ def fit(
         raise TypeError(f"optimiser_state: expected the OptimiserState of a previous run (History.optimiser_state); got {optimiser_state!r:.80}")
     if callbacks is None:
         callbacks = ()
-    if not isinstance(callbacks, (list, tuple)):
+    if any(hasattr(callbacks, event) for event in CALLBACK_EVENTS) or not hasattr(callbacks, "__iter__"):
         raise TypeError(f"callbacks: expected a list of callbacks; got {type(callbacks).__name__} (wrap a single one: [callback])")
+    callbacks = list(callbacks)
     if checkpoint is not None:
         writable_path(checkpoint, "checkpoint")  # now, not after the first epoch
 
@@ -401,6 +408,8 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
 
 
 INTERRUPTED = "interrupted"
+#: The methods a callback may have (see deltaprop.callbacks).
+CALLBACK_EVENTS = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
 
 
 @contextlib.contextmanager
@@ -431,7 +440,7 @@ def _restore(run: Run, ck) -> None:
         if saved.shape != p.shape or saved.dtype != p.dtype:
             raise ValueError(f"resume: parameter {k} of the checkpoint has {saved.shape} {saved.dtype}; expected {p.shape} {p.dtype}")
     if run.epochs < ck.epochs_done:
-        raise ValueError(f"epochs: the checkpoint's run has done {ck.epochs_done} epochs; got epochs={run.epochs}. "
+        raise ValueError(f"epochs: the checkpoint's run has done {ck.epochs_done} epochs; got {run.epochs}. "
                          f"epochs is the run's total: give {ck.epochs_done} or more")
     saved_name = ck.optimiser["name"]
     if saved_name != getattr(run.optimiser, "name", None):

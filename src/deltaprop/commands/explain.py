@@ -123,9 +123,9 @@ def run(args) -> int:
     else:
         x = parse_floats(args.x or "0.05,0.1", "--x")
         t = parse_floats(args.t or "0.01,0.99", "--t")
-    output, loss = args.output, args.loss
-    if output is None and loss is None:
-        output, loss = "sigmoid", "quadratic"  # the lecture's y = sigma(z^L) with C = 1/2 ||y - t||^2
+    # the lecture's y = sigma(z^L) with C = 1/2 ||y - t||^2, each where not given
+    loss = args.loss or "quadratic"
+    output = args.output or ("sigmoid" if loss == "quadratic" else None)
     sizes = [len(x), *parse_sizes(args.layers), len(t)]
     net = Network(sizes, activation=args.activation, output=output, loss=loss, seed=args.seed, dtype=args.dtype)
     ex = explain(net, x, t, eta=args.eta, fused=args.fused)

@@ -58,7 +58,7 @@ def run(args) -> int:
         header = ["label"]
         if args.names and saved.class_names:
             result = np.asarray(saved.class_names)[np.searchsorted(net.classes_, result)]
-        elif args.names and net.classes_.dtype.kind not in "US":  # text labels are their own names
+        elif args.names and (net.classes_ is None or net.classes_.dtype.kind not in "US"):  # text labels are their own names
             raise ValueError("--names: the model has no class names; omit --names to get the labels")
     if args.out and Path(args.out).suffix.lower() == ".npy":
         from deltaprop.files import write_atomically

@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from ._common import add_data_arguments, flag_names, new_parser, positive_int, print_json
 
 
@@ -39,6 +41,8 @@ FLAGS = {"learning_rate": "--lr", "batch_size": "--batch-size", "validation_frac
 #: Defaults of the network flags; a resumed run takes its network from the checkpoint, and a flag
 #: given with another value than this default must then agree with it.
 NETWORK_DEFAULTS = {"layers": "128", "activation": "relu", "l2": 0.0, "dropout": 0.0, "dtype": "float32"}
+
+MOMENTUM_DEFAULT = 0.9
 
 #: Where Ctrl-C saves the training state when no --checkpoint is given.
 INTERRUPTED_CHECKPOINT = "deltaprop-interrupted.ckpt"
@@ -75,7 +79,7 @@ def add_parser(subparsers):
     opt.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,
                      help="learning rate eta (default: adam 0.001, sgd 0.01, gd 0.5)")
     opt.add_argument("--schedule", choices=sorted(SCHEDULES), default="constant", help="learning-rate schedule")
-    opt.add_argument("--momentum", type=float, default=0.9, help="momentum of sgd")
+    opt.add_argument("--momentum", type=float, default=MOMENTUM_DEFAULT, help="momentum of sgd")
     opt.add_argument("--epochs", type=positive_int, default=20, help="passes over the training set (gd, lbfgs: steps)")
     opt.add_argument("--batch-size", type=positive_int, default=64, help="examples per mini-batch")
     opt.add_argument("--validation-fraction", type=float, default=0.1, help="share of the training set held out for validation (0: none)")
@@ -120,6 +124,13 @@ def _real_valued(labels) -> bool:
     import numpy as np
 
     return labels.dtype.kind == "f" and not np.all(labels == np.round(labels))
+
+
+def _class_names(data, net):
+    """The data set's names (one per label 0..K-1) of the network's classes, in their order, or None."""
+    if data.class_names is None or net.classes_ is None:
+        return None
+    return [data.class_names[int(c)] for c in net.classes_]
 
 
 def _all_classes(data):
@@ -225,7 +236,7 @@ def _check_resumed_flags(args, resume, net) -> None:
     if args.lr is not None and first is not None and not math.isclose(args.lr, first, rel_tol=1e-12):
         refuse("--lr", first, args.lr)
     saved_momentum = resume.optimiser.get("options", {}).get("momentum")
-    if args.optimiser == "sgd" and saved_momentum is not None and args.momentum != saved_momentum:
+    if args.optimiser == "sgd" and saved_momentum is not None and args.momentum != MOMENTUM_DEFAULT and args.momentum != saved_momentum:
         refuse("--momentum", saved_momentum, args.momentum)
 
 
@@ -271,14 +282,17 @@ def run(args) -> int:
         resume = None
         net = _build_network(args, data)
     checkpoint = None if lbfgs else (args.checkpoint or args.resume or INTERRUPTED_CHECKPOINT)
-    save_options = dict(scaling=data.scaling, class_names=data.class_names, image_shape=data.image_shape,
-                        training={"data": data.name, "data_source": data.source, "label": args.label, "seed": args.seed,
-                                  "limit": args.limit})
-    if net.is_classifier and not (args.resume and resume.classes is not None):
+    if resume is not None and resume.classes is not None:
+        net.classes_ = np.asarray(resume.classes)  # (fit restores them too; the model's class names need them now)
+    elif net.is_classifier:
         # every class of the data set, test part included: with --limit the training part may lack some
         classes = _all_classes(data)
         if len(classes) == (2 if net.sizes[-1] == 1 else net.sizes[-1]):
             net.classes_ = classes
+    names = _class_names(data, net)
+    save_options = dict(scaling=data.scaling, class_names=names, image_shape=data.image_shape,
+                        training={"data": data.name, "data_source": data.source, "label": args.label, "seed": args.seed,
+                                  "limit": args.limit})
     callbacks, flow = _callbacks(args, data, net, save_options)
     if not args.quiet and not args.json:
         print(f"training {net} on {data.name}: {len(data.X_train):,} examples "
@@ -330,7 +344,7 @@ def run(args) -> int:
             summary[f"final_{key}"] = getattr(history, key)[-1]
     report = None
     if net.is_classifier and not net.multilabel_:
-        report = classification_report(data.y_test, net.predict(data.X_test), net.classes_, data.class_names)
+        report = classification_report(data.y_test, net.predict(data.X_test), net.classes_, names)
         summary["test_accuracy"] = report["accuracy"]
     else:
         summary["test_score"] = net.score(data.X_test, data.y_test)
@@ -343,7 +357,7 @@ def run(args) -> int:
         from deltaprop.plots import plot_training
 
         cm = report["confusion_matrix"] if report else None
-        names = data.class_names or (net.classes_.tolist() if report else None)
+        names = names or (net.classes_.tolist() if report else None)
         written += [str(p) for p in plot_training(args.plot, history=history, net=net, cm=cm, class_names=names, image_shape=data.image_shape)]
     if flow is not None:
         directory = Path(args.plot or ".")
