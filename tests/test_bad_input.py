@@ -233,6 +233,9 @@ def test_cli_argument_syntax_errors_exit_2_without_traceback(capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "--epochs" in err and "expected an integer >= 1" in err and "Traceback" not in err
+    with pytest.raises(SystemExit) as info:
+        cli_main(["train", "--seed", "-1"])  # was taken, then refused by NumPy naming nothing
+    assert info.value.code == 2 and "argument --seed: expected an integer >= 0; got -1" in capsys.readouterr().err
 
 
 def test_cli_train_options_without_the_command_train(capsys):

@@ -8,19 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import add_data_arguments, flag_names, new_parser, positive_int, print_json
-
-
-def seed_int(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {value}")
-    return value
+from ._common import add_data_arguments, flag_names, int_at_least, new_parser, positive_int, print_json
 
 EXAMPLES = """\
 examples:
@@ -87,7 +75,7 @@ def add_parser(subparsers):
                      help="stop when the validation loss has not improved for PATIENCE epochs; keep the best weights")
     opt.add_argument("--reduce-lr", type=positive_int, default=None, metavar="PATIENCE",
                      help="halve the learning rate when the validation loss has not improved for PATIENCE epochs")
-    opt.add_argument("--seed", type=seed_int, default=0, help="seed of the initial weights, shuffling, dropout and validation split")
+    opt.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the initial weights, shuffling, dropout and validation split")
     out = parser.add_argument_group("output")
     out.add_argument("--out", default=None, metavar="MODEL", help="save the trained model here (.safetensors)")
     out.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="N",
