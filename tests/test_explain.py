@@ -155,6 +155,20 @@ def test_cli_example_from_digits_and_markdown(tmp_path, capsys):
     assert "error: --example: data: 'nope'" in capsys.readouterr().err
 
 
+def test_cli_example_from_a_csv_file_takes_its_label_column(tmp_path, capsys):
+    table = tmp_path / "flowers.csv"
+    table.write_text("a,b,species\n0.5,0.25,setosa\n0.125,1,virginica\n1,0,setosa\n")
+    assert main(["explain", "--example", f"{table}:1", "--label", "species", "--loss", "cross_entropy"]) == 0
+    text = capsys.readouterr().out
+    assert "t = [0.0, 1.0]" in text  # row 1 is 'virginica', the second of the classes (setosa, virginica)
+    assert main(["explain", "--example", f"{table}:1"]) == 1  # no column "label": the hint names --label, which exists
+    assert "--label on the command line" in capsys.readouterr().err
+    assert main(["explain", "--example", "digits:1", "--label", "species"]) == 1
+    assert "error: --label: names the label column of a data file; 'digits' is a built-in" in capsys.readouterr().err
+    assert main(["explain", "--label", "species"]) == 1
+    assert "error: --label: names the label column of the --example data file; give --example too" in capsys.readouterr().err
+
+
 def test_markdown_numbers_are_exact():
     net = Network([2, 2, 2], activation="sigmoid", output="sigmoid", loss="quadratic", seed=0)
     ex = explain(net, [0.05, 0.1], [0.01, 0.99])

@@ -308,6 +308,18 @@ def test_fit_refuses_rows_of_several_classes_for_a_softmax_output(rng):
     assert multilabel.multilabel_
 
 
+def test_a_multilabel_network_later_fitted_on_plain_labels_predicts_single_classes(rng):
+    X = rng.normal(size=(4, 3))
+    net = make([3, 4, 3], "tanh", "sigmoid", "binary_cross_entropy")
+    net.fit(X, np.array([[1, 1, 0], [0, 0, 0], [1, 0, 0], [0, 1, 1]]), epochs=1)
+    assert net.multilabel_ and net.predict(X).shape == (4, 3)
+    with pytest.raises(ValueError, match=r"labels \[7\] are not among the classes"):
+        net.fit(X, np.array([0, 2, 1, 7]), epochs=1)
+    assert net.multilabel_  # a refused fit changes nothing
+    net.fit(X, np.array([0, 2, 1, 0]), epochs=1)
+    assert not net.multilabel_ and net.predict(X).shape == (4,)
+
+
 def test_dropout_on_a_network_without_hidden_layers_is_refused():
     with pytest.raises(ValueError, match=r"dropout: applies to the hidden layers 1..L-1, and sizes \[4, 3\] has none; got 0.5"):
         dp.Network([4, 3], dropout=0.5)

@@ -32,6 +32,16 @@ def test_history_without_accuracy_has_one_panel():
         history_figure(History())
 
 
+def test_history_with_missing_or_nan_epochs_leaves_gaps():
+    # A history read back from JSON has null for a NaN loss (a diverged epoch).
+    fig = history_figure({"loss": [1000.0, None, 1.0], "accuracy": [0.5, None, 0.9]})
+    loss_ax, acc_ax = fig.axes
+    np.testing.assert_array_equal(loss_ax.lines[0].get_ydata(), [1000.0, np.nan, 1.0])
+    assert loss_ax.get_yscale() == "log"  # decided from the finite losses
+    np.testing.assert_array_equal(acc_ax.lines[0].get_ydata(), [0.5, np.nan, 0.9])
+    assert history_figure({"loss": [None, float("nan")]}).axes[0].get_yscale() == "linear"
+
+
 def test_confusion_figure_shows_counts_and_names():
     cm = np.array([[5, 1], [2, 7]])
     fig = confusion_figure(cm, ["cat", "dog"])
@@ -64,3 +74,13 @@ def test_plot_training_writes_pngs(tmp_path):
     assert not list((tmp_path / "plots").glob(".*"))  # no temporary files left
     # no image shape: no first-layer picture
     assert [p.name for p in plot_training(tmp_path / "p2", history=history(), net=net)] == ["history.png"]
+
+
+def test_confusion_figure_of_many_classes_writes_a_legible_subset_of_names():
+    k = 100
+    fig = confusion_figure(np.eye(k, dtype=int), [f"class {i}" for i in range(k)])
+    ax = fig.axes[0]
+    names = [t.get_text() for t in ax.get_xticklabels()]
+    assert 10 <= len(names) <= 30 and names[:2] == ["class 0", "class 4"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == names
+    assert len(ax.texts) == 0  # no counts past 20 classes

@@ -11,39 +11,49 @@ it on small networks and batches.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .checks import real
 from .network import Network
 
-__all__ = ["gradcheck", "GradcheckResult", "numerical_gradient", "relative_error"]
+__all__ = ["gradcheck", "GradcheckResult", "numerical_gradient", "relative_error", "entry_error"]
 
 
 @dataclass
 class GradcheckResult:
-    """The relative error of backpropagation's gradient per layer l = 1..L.
+    """How far backpropagation's gradient is from finite differences, per layer l = 1..L.
 
     Attributes
     ----------
-    weight_errors : list of L floats, the relative error of dC/dW^l (see :func:`relative_error`).
+    weight_errors : list of L floats, the relative error of dC/dW^l over the whole
+        array (see :func:`relative_error`): a systematic mistake shows here.
     bias_errors : list of L floats, the same for b^l.
+    weight_entry_errors : list of L floats, the worst single entry of dC/dW^l
+        against the layer's largest (see :func:`entry_error`): one wrong weight in
+        a large layer, which the whole-array error dilutes by about sqrt(N_l N_{l-1}),
+        shows here.
+    bias_entry_errors : list of L floats, the same for b^l.
     max_error : float, the largest of all.
     """
 
     weight_errors: list[float]
     bias_errors: list[float]
+    weight_entry_errors: list[float] = field(default_factory=list)
+    bias_entry_errors: list[float] = field(default_factory=list)
 
     @property
     def max_error(self) -> float:
-        return max(self.weight_errors + self.bias_errors)
+        return max(self.weight_errors + self.bias_errors + self.weight_entry_errors + self.bias_entry_errors)
 
     def passed(self, tolerance: float = 1e-6) -> bool:
         return self.max_error < tolerance
 
     def __str__(self) -> str:
         rows = [f"layer {l}: W {w:.2e}  b {b:.2e}" for l, (w, b) in enumerate(zip(self.weight_errors, self.bias_errors), 1)]
+        rows += [f"layer {l}: worst entry of W {w:.2e}  of b {b:.2e}"
+                 for l, (w, b) in enumerate(zip(self.weight_entry_errors, self.bias_entry_errors), 1)]
         return "\n".join(rows + [f"max relative error {self.max_error:.2e}"])
 
 
@@ -57,6 +67,17 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     """
     denominator = np.linalg.norm(analytic) + np.linalg.norm(numeric)
     return float(np.linalg.norm(analytic - numeric) / denominator) if denominator > 0 else 0.0
+
+
+def entry_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
+    """max_k |a_k - n_k| / (max_k |a_k| + max_k |n_k|) over one layer's array (0 when both are 0).
+
+    The worst entry, measured against the layer's largest entry rather than its
+    own size, for the same reason as :func:`relative_error`: a zero gradient's
+    rounding noise stays small next to the layer's scale.
+    """
+    denominator = np.max(np.abs(analytic), initial=0.0) + np.max(np.abs(numeric), initial=0.0)
+    return float(np.max(np.abs(analytic - numeric)) / denominator) if denominator > 0 else 0.0
 
 
 def numerical_gradient(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None) -> tuple[list, list]:
@@ -95,7 +116,7 @@ def gradcheck(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None, fuse
 
     Returns
     -------
-    GradcheckResult with the largest relative error per layer.
+    GradcheckResult with the relative error per layer, over each array and of its worst entry.
     """
     eps = real("eps", eps, 0, 1, low_open=True, high_open=True, what="a finite-difference step")
     net64 = net.astype(np.float64)
@@ -106,4 +127,6 @@ def gradcheck(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None, fuse
     return GradcheckResult(
         weight_errors=[relative_error(a, n) for a, n in zip(analytic.dW, num_W)],
         bias_errors=[relative_error(a, n) for a, n in zip(analytic.db, num_b)],
+        weight_entry_errors=[entry_error(a, n) for a, n in zip(analytic.dW, num_W)],
+        bias_entry_errors=[entry_error(a, n) for a, n in zip(analytic.db, num_b)],
     )

@@ -3,11 +3,12 @@
 :class:`GradientFlow` is a training callback. Before training and after every
 epoch it runs ``net.forward`` and ``net.backward`` on a fixed sample of the
 training data (so the training loop needs no hook and its random stream is
-untouched) and records, for every layer l = 1..L,
+untouched) and records, for every layer l = 1..L (entry ``[i][l - 1]`` of
+the i-th record, taken after epoch ``epochs[i]``, 0 being before training),
 
-- ``delta_norm[l]``: the mean over the sample of ||delta^l||_2, the size of
-  the backpropagated error at layer l;
-- ``weight_grad_norm[l]``: ||dC/dW^l||_F, how fast W^l moves under
+- ``delta_norm[i][l - 1]``: the mean over the sample of ||delta^l||_2, the
+  size of the backpropagated error at layer l;
+- ``weight_grad_norm[i][l - 1]``: ||dC/dW^l||_F, how fast W^l moves under
   theta <- theta - eta grad C(theta).
 
 With sigmoid on a deep network both shrink towards layer 1 (sigma' <= 1/4

@@ -536,6 +536,8 @@ class Network:
             return self.check_T(y, len(y), argument="y")
         if y.dtype.kind == "f" and not np.isfinite(y).all():
             raise ValueError("y: expected finite labels; got NaN or infinity")
+        if remember:
+            self.multilabel_ = False  # one label per example: predictions are single classes from now on
         if remember and self.classes_ is not None:
             # Training continues: the output units keep their classes, so the labels must be among them
             # (the check below), even when these data show only some of them.
@@ -557,7 +559,6 @@ class Network:
             if NL == 1 and len(classes) == 1:
                 raise ValueError(f"y: binary classification needs 2 classes; got only {classes.tolist()}")
             self.classes_ = classes
-            self.multilabel_ = False
         if self.classes_ is None:
             raise ValueError("y: labels given, but the network has no classes yet; fit it first or pass encoded targets")
         index = np.searchsorted(self.classes_, y)

@@ -29,11 +29,17 @@ def _history_dict(history) -> dict:
     return history.as_dict() if hasattr(history, "as_dict") else dict(history)
 
 
+def _numbers(values) -> np.ndarray:
+    """A history entry as float64, with None (NaN in a JSON history) as NaN: a gap in the curve."""
+    return np.array([np.nan if v is None else v for v in values or []], dtype=np.float64)
+
+
 def history_figure(history, title: str | None = None):
     """Loss (left) and accuracy (right) per epoch, training and validation.
 
     ``history`` is a :class:`deltaprop.training.History` or its ``as_dict()``.
-    The accuracy panel appears only when accuracy was recorded.
+    The accuracy panel appears only when accuracy was recorded. Entries that are
+    None or NaN (a diverged epoch; JSON writes NaN as null) leave a gap.
     """
     h = _history_dict(history)
     if not h.get("loss"):
@@ -44,25 +50,32 @@ def history_figure(history, title: str | None = None):
     for k, (key, ylabel, name) in enumerate(panels, start=1):
         ax = fig.add_subplot(1, len(panels), k)
         for prefix, label, style in (("", "training", "-o"), ("val_", "validation", "-s")):
-            values = h.get(prefix + key) or []
-            if values:
+            values = _numbers(h.get(prefix + key))
+            if values.size:
                 ax.plot(range(1, len(values) + 1), values, style, markersize=3, label=label)
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
         ax.set_title(f"{name} per epoch")
         ax.grid(True, alpha=0.3)
         ax.legend()
-        if key == "loss" and min(v for v in h["loss"] if v is not None) > 0 and max(h["loss"]) / max(min(h["loss"]), 1e-12) > 50:
+        losses = _numbers(h["loss"])
+        losses = losses[np.isfinite(losses)]
+        if key == "loss" and losses.size and losses.min() > 0 and losses.max() / losses.min() > 50:
             ax.set_yscale("log")  # the first epochs would flatten the rest
     fig.suptitle(title or "Training history")
     fig.tight_layout()
     return fig
 
 
+#: The most class names written along each axis of the confusion matrix.
+MAX_TICKS = 30
+
+
 def confusion_figure(cm, class_names, title: str | None = None):
     """The confusion matrix: rows are true classes, columns predicted, cells the counts.
 
-    cm : int array of shape (k, k); class_names : k labels.
+    cm : int array of shape (k, k); class_names : k labels. Past :data:`MAX_TICKS`
+    classes only every step-th name is written, and past 20 the counts are left out.
     """
     cm = np.asarray(cm)
     k = len(class_names)
@@ -74,8 +87,13 @@ def confusion_figure(cm, class_names, title: str | None = None):
     image = ax.imshow(cm, cmap="Blues")
     fig.colorbar(image, ax=ax, label="examples")
     names = [str(n) for n in class_names]
-    ax.set_xticks(range(k), names, rotation=45 if max(map(len, names)) > 2 else 0, ha="right" if max(map(len, names)) > 2 else "center")
-    ax.set_yticks(range(k), names)
+    # At most MAX_TICKS names per axis (every step-th class): 100 names on one axis overlap into a black bar.
+    step = math.ceil(k / MAX_TICKS) if k else 1
+    ticks = list(range(0, k, step))
+    shown = [names[i] for i in ticks]
+    long_names = max(map(len, shown), default=0) > 2
+    ax.set_xticks(ticks, shown, rotation=45 if long_names else 0, ha="right" if long_names else "center")
+    ax.set_yticks(ticks, shown)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     if k <= 20:  # counts stay legible up to here

@@ -43,9 +43,14 @@ def parse_sizes(text: str, argument: str = "--layers") -> list[int]:
     return sizes
 
 
-def load_example(spec: str) -> tuple[np.ndarray, np.ndarray, int]:
-    """'digits:7' -> (x, one-hot t, label) of example 7 of a bundled data set (inputs scaled to [0, 1])."""
+def load_example(spec: str, label: str | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """'digits:7' -> (x, one-hot t, label) of example 7 of a bundled data set (inputs scaled to [0, 1]).
+
+    ``label`` names the label column (CSV) or array (NumPy) of a data file; None takes the default.
+    """
     name, _, index_text = spec.partition(":")
+    if label is not None and name in BUILTIN_EXAMPLES:
+        raise ValueError(f"--label: names the label column of a data file; {name!r} is a built-in data set with its own labels")
     try:
         index = int(index_text) if index_text else 0
     except ValueError:
@@ -64,7 +69,7 @@ def load_example(spec: str) -> tuple[np.ndarray, np.ndarray, int]:
         from deltaprop.data import load_dataset  # fashion-mnist, mnist, files (their column "label", array "y")
         # The first index + 1000 examples: enough to hold every class of the usual data sets.
         try:
-            data = load_dataset(name, limit=index + 1000)
+            data = load_dataset(name, label=label, limit=index + 1000)
         except (ValueError, OSError) as exc:
             raise type(exc)(f"--example: {exc}") from None
         X, y = np.asarray(data.X_train, dtype=np.float64), np.asarray(data.y_train)
@@ -90,6 +95,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     data.add_argument("--example", metavar="NAME[:INDEX]",
                       help=f"take x and t from a data set instead: {', '.join(BUILTIN_EXAMPLES)}, or (through "
                       "deltaprop.data) fashion-mnist, mnist or a data file; INDEX defaults to 0")
+    data.add_argument("--label", help="the label of a data file given to --example: column of a CSV (default 'label'), "
+                      "array of a .npz (default 'y') or column number of a plain .npy (default -1)")
     net = parser.add_argument_group("the network")
     net.add_argument("--layers", default="2", help="hidden layer sizes, comma-separated; 'none' for none (default 2)")
     net.add_argument("--activation", default="sigmoid", help="sigma of the hidden layers (default sigmoid, the lecture's)")
@@ -118,8 +125,10 @@ def run(args) -> int:
 
     if args.example and (args.x or args.t):
         raise ValueError("--example: give either --example or --x/--t, not both")
+    if args.label is not None and not args.example:
+        raise ValueError("--label: names the label column of the --example data file; give --example too")
     if args.example:
-        x, t, _ = load_example(args.example)
+        x, t, _ = load_example(args.example, args.label)
     else:
         x = parse_floats(args.x or "0.05,0.1", "--x")
         t = parse_floats(args.t or "0.01,0.99", "--t")

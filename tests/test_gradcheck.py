@@ -1,0 +1,39 @@
+"""The gradient check itself: it passes a right gradient and catches wrong ones, even one entry."""
+
+import numpy as np
+import pytest
+
+import deltaprop as dp
+from deltaprop.gradcheck import entry_error, relative_error
+from deltaprop.network import Network
+
+
+def test_one_wrong_weight_in_a_large_layer_is_caught(rng, monkeypatch):
+    # 30 x 40 = 1200 weights in layer 1: one of them off by 1e-4 of the layer's largest gradient
+    # moves the whole-array error by only ~1e-4 / sqrt(1200) / 2, but the worst-entry error by 5e-5.
+    net = Network([40, 30, 3], activation="tanh", output="softmax", loss="cross_entropy", seed=0, dtype="float64")
+    X = rng.normal(size=(8, 40))
+    T = np.eye(3)[rng.integers(0, 3, size=8)]
+    assert dp.gradcheck(net, X, T).passed(1e-6)
+    backward = Network.backward
+
+    def off_by_one_entry(self, *args, **kwargs):
+        grads = backward(self, *args, **kwargs)
+        dW1 = grads.dW[0]
+        dW1[7, 11] += 1e-4 * np.abs(dW1).max()
+        return grads
+
+    monkeypatch.setattr(Network, "backward", off_by_one_entry)
+    result = dp.gradcheck(net, X, T)
+    assert result.weight_errors[0] < 1e-5  # the whole-array error alone would not tell at 1e-5
+    assert 2e-5 < result.weight_entry_errors[0] < 1e-4 and not result.passed(1e-6)
+    assert "layer 1: worst entry of W" in str(result)
+
+
+def test_entry_and_relative_error_are_scale_free_and_zero_for_zero():
+    a = np.array([[1.0, -2.0], [0.0, 4.0]])
+    n = a.copy()
+    n[1, 0] = 1e-10  # a zero gradient's rounding noise: small against the layer's scale
+    assert entry_error(a, n) == pytest.approx(1e-10 / 8) and entry_error(1e3 * a, 1e3 * n) == pytest.approx(1e-10 / 8)
+    assert relative_error(a, n) == pytest.approx(1e-10 / (2 * np.linalg.norm(a)))
+    assert entry_error(np.zeros(3), np.zeros(3)) == relative_error(np.zeros(3), np.zeros(3)) == 0.0
