@@ -305,6 +305,12 @@ def set_tensor(name, value):
     (lambda m: m.update(split_seed="x"), None, "split_seed: expected an integer >= 0"),
     (lambda m: m.update(last_change="x"), None, "last_change: expected a number >= 0"),
     (lambda m: m.update(multilabel="no"), None, "multilabel: expected true or false"),
+    (lambda m: m.update(batch_size=0), None, "batch_size: expected an integer >= 1; got 0"),
+    (lambda m: m.update(validation_fraction=1.5), None, r"validation_fraction: expected a number in \[0, 1\); got 1.5"),
+    (lambda m: m.update(data={"X_shape": [40]}), None, r"data: expected \{'X_shape': \[n, N_0\]"),
+    (lambda m: m["data"].update(crc32=-1), None, r"data: expected .*; got \{'X_shape': \[40, 6\]"),
+    (lambda m: m["data"].update(y_shape=[30, True]), None, "data: expected"),
+    (lambda m: m.update(info=[1]), None, r"info: expected an object .*; got \[1\]"),
     (lambda m: m["optimiser"]["options"].update(evil=1), None, "unexpected keyword argument 'evil'"),
     (lambda m: m["optimiser"].update(name="lbfgs"), None, "'lbfgs' runs write no checkpoints"),
     (lambda m: m.update(n_states=[2] * 3), None, r"n_states: expected 4 counts .*; got \[2, 2, 2\]"),
@@ -338,3 +344,86 @@ def test_resuming_from_a_cut_optimiser_state_fails_before_any_change(tmp_path):
         net.fit(X, y, optimiser="sgd", epochs=4, batch_size=10, resume=path)
     for p, q in zip(before, net.parameters()):
         np.testing.assert_array_equal(p, q)
+
+
+def as_written_before_recording(meta):
+    """The metadata as deltaprop wrote it before checkpoints recorded the options and data of their run."""
+    for key in ("batch_size", "validation_fraction", "data", "info"):
+        meta.pop(key, None)
+
+
+def test_a_checkpoint_records_the_batch_size_validation_fraction_data_and_info(tmp_path):
+    from deltaprop.checkpoint import data_fingerprint
+
+    X, y = small_checkpoint(tmp_path / "c.ckpt", validation_fraction=0.25, checkpoint_info={"seed": 3, "data": "toy"})
+    saved = load_checkpoint(tmp_path / "c.ckpt")
+    assert (saved.batch_size, saved.validation_fraction, saved.info) == (10, 0.25, {"seed": 3, "data": "toy"})
+    assert saved.data == data_fingerprint(X.astype(np.float32), y) and saved.data["X_shape"] == [40, 6]
+    # the same labels in another integer type are the same data; other values are not
+    assert data_fingerprint(X, y.astype(np.int8)) == data_fingerprint(X, y)
+    assert data_fingerprint(X, y[::-1]) != data_fingerprint(X, y) != data_fingerprint(X[::-1], y)
+    with pytest.raises(TypeError, match=r"checkpoint_info: expected a dict of JSON values .*; got \{'seed': array"):
+        dp.Network([6, 5, 3]).fit(X, y, epochs=1, checkpoint=tmp_path / "d.ckpt", checkpoint_info={"seed": np.arange(2)})
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(batch_size=20), "batch_size: the checkpoint's run was trained with batch_size=10; got 20"),
+    (dict(validation_fraction=0.2), "validation_fraction: the checkpoint's run held out validation_fraction=0.25; got 0.2"),
+    (dict(validation_fraction=0.0), "validation_fraction: the checkpoint's run held out validation_fraction=0.25; got 0"),
+    (dict(X=lambda X: X + 1e-3), r"X, y: expected the training data of the checkpoint's run \(X of shape \(40, 6\), y of shape "
+                                 r"\(40,\), CRC-32 [0-9a-f]{8}\); got X of shape \(40, 6\), y of shape \(40,\), CRC-32"),
+    (dict(X=lambda X: X[:36], y=lambda y: y[:36]), r"X, y: .*; got X of shape \(36, 6\), y of shape \(36,\)"),
+    (dict(y=lambda y: (y + 1) % 3), "X, y: expected the training data of the checkpoint's run"),
+])
+def test_resume_refuses_another_batch_size_validation_fraction_or_data(tmp_path, change, message):
+    # each resumed before, and silently trained another run than the checkpoint's
+    X, y = small_checkpoint(tmp_path / "c.ckpt", validation_fraction=0.25)
+    own = dict(epochs=4, batch_size=10, validation_fraction=0.25)
+    options = own | {k: v for k, v in change.items() if k not in ("X", "y")}
+    X2, y2 = change.get("X", lambda X: X)(X), change.get("y", lambda y: y)(y)
+    net = dp.Network([6, 5, 3], seed=0)
+    before = [p.copy() for p in net.parameters()]
+    with pytest.raises(ValueError, match=message):
+        net.fit(X2, y2, resume=tmp_path / "c.ckpt", **options)
+    for p, q in zip(before, net.parameters()):
+        np.testing.assert_array_equal(p, q)
+    # the run's own options and data (the labels in another integer type) resume
+    assert dp.Network([6, 5, 3], seed=0).fit(X, y.astype(np.int32), resume=tmp_path / "c.ckpt", **own).epochs == 4
+
+
+def test_gd_resumes_with_any_batch_size_and_old_files_hold_out_what_they_held_out(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 4)), np.arange(30) % 3
+    ck = tmp_path / "gd.ckpt"
+    dp.Network([4, 5, 3], seed=0).fit(X, y, optimiser="gd", epochs=2, batch_size=7, checkpoint=ck)
+    assert dp.Network([4, 5, 3], seed=0).fit(X, y, optimiser="gd", epochs=3, batch_size=30, resume=ck).epochs == 3  # gd uses every example
+    # a file of an older deltaprop records no validation_fraction, but its split_seed tells whether it held some out
+    rewrite_checkpoint(ck, as_written_before_recording)
+    with pytest.raises(ValueError, match="validation_fraction: the checkpoint's run held out no validation_fraction; got 0.2"):
+        dp.Network([4, 5, 3], seed=0).fit(X, y, optimiser="gd", epochs=4, validation_fraction=0.2, resume=ck)
+
+
+def test_checkpoints_of_older_deltaprops_without_the_recorded_settings_resume_exactly(tmp_path, uninterrupted):
+    resumable_run.train(checkpoint=tmp_path / "c.ckpt", callbacks=[StopAfterEpoch2()])
+    rewrite_checkpoint(tmp_path / "c.ckpt", as_written_before_recording)
+    saved = load_checkpoint(tmp_path / "c.ckpt")
+    assert (saved.batch_size, saved.validation_fraction, saved.data, saved.info) == (None, None, None, None)
+    net, _ = resumable_run.train(resume=tmp_path / "c.ckpt")
+    np.testing.assert_array_equal(np.concatenate([p.ravel() for p in net.parameters()]), uninterrupted[0])
+
+
+def test_cli_resume_of_an_older_checkpoint_uses_the_flags_it_cannot_check(tmp_path, monkeypatch, capsys):
+    from deltaprop.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    common = ["train", "--layers", "8", "--limit", "200", "--quiet"]
+    assert main([*common, "--epochs", "2", "--checkpoint", "r.ckpt"]) == 0
+    rewrite_checkpoint(tmp_path / "r.ckpt", as_written_before_recording)
+    capsys.readouterr()
+    # the network is in every checkpoint: a network flag at its default that contradicts it is refused
+    assert main([*common, "--epochs", "3", "--resume", "r.ckpt", "--layers", "128"]) == 1
+    assert "--layers: the run in r.ckpt was trained with 8; got 128" in capsys.readouterr().err
+    # the batch size is not in this one: used as given, and recorded from now on
+    assert main([*common, "--epochs", "3", "--resume", "r.ckpt", "--batch-size", "16"]) == 0, capsys.readouterr().err
+    saved = load_checkpoint(tmp_path / "r.ckpt")
+    assert saved.epochs_done == 3 and saved.batch_size == 16 and saved.info["limit"] == 200

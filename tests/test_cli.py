@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -345,3 +346,74 @@ def test_a_limited_fashion_mnist_model_names_its_own_classes(tmp_path, monkeypat
     saved = load_model(tmp_path / "m.safetensors")
     names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
     assert len(saved.network.classes_) < 10 and saved.class_names == [names[c] for c in saved.network.classes_]
+
+
+RESUMABLE = ["train", "--layers", "8", "--limit", "300", "--batch-size", "32", "--validation-fraction", "0.2", "--seed", "3",
+             "--schedule", "exponential", "--quiet"]  # (a schedule of the epoch alone: the same for --epochs 2 and 4)
+
+
+def test_a_resumed_run_takes_the_checkpoints_settings_for_flags_left_out(tmp_path, monkeypatch, capsys):
+    # Before, each flag left out took its default: a --resume with only --epochs trained another run.
+    monkeypatch.chdir(tmp_path)
+    assert _run([*RESUMABLE, "--epochs", "4", "--out", "whole.safetensors"], capsys)[0] == 0
+    assert _run([*RESUMABLE, "--epochs", "2", "--checkpoint", "r.ckpt"], capsys)[0] == 0
+    code, _, err = _run(["train", "--quiet", "--resume", "r.ckpt", "--epochs", "4", "--out", "resumed.safetensors"], capsys)
+    assert code == 0, err
+    whole, resumed = load_model(tmp_path / "whole.safetensors"), load_model(tmp_path / "resumed.safetensors")
+    for p, q in zip(whole.network.parameters(), resumed.network.parameters()):
+        np.testing.assert_array_equal(p, q)
+    assert {k: resumed.training[k] for k in ("batch_size", "seed", "schedule", "n_train", "limit")} == {
+        "batch_size": 32, "seed": 3, "schedule": "exponential", "n_train": 300, "limit": 300}
+    # --epochs too: the run's total, 4 since the resume above (so nothing is left to do)
+    code, out, err = _run(["train", "--resume", "r.ckpt", "--json"], capsys)
+    assert code == 0 and json.loads(out)["epochs"] == 4, err
+
+
+def test_a_resumed_run_refuses_a_flag_given_at_its_default_that_contradicts_the_checkpoint(tmp_path, monkeypatch, capsys):
+    # Before, a flag given at its default value passed unchecked: the network flags silently kept the
+    # checkpoint's values, the others silently trained with the default.
+    monkeypatch.chdir(tmp_path)
+    trained = [*RESUMABLE, "--activation", "tanh", "--l2", "0.001", "--dropout", "0.1", "--dtype", "float64", "--scale", "unit",
+               "--optimiser", "sgd", "--momentum", "0.5", "--epochs", "2", "--checkpoint", "r.ckpt"]
+    assert _run(trained, capsys)[0] == 0
+    for flags, message in [
+        (["--layers", "128"], "--layers: the run in r.ckpt was trained with 8; got 128"),
+        (["--activation", "relu"], "--activation: the run in r.ckpt was trained with tanh; got relu"),
+        (["--l2", "0"], "--l2: the run in r.ckpt was trained with 0.001; got 0.0"),
+        (["--dropout", "0"], "--dropout: the run in r.ckpt was trained with 0.1; got 0.0"),
+        (["--dtype", "float32"], "--dtype: the run in r.ckpt was trained with float64; got float32"),
+        (["--optimiser", "adam"], "--optimiser: the run in r.ckpt was trained with sgd; got adam"),
+        (["--momentum", "0.9"], "--momentum: the run in r.ckpt was trained with 0.5; got 0.9"),
+        (["--batch-size", "64"], "--batch-size: the run in r.ckpt was trained with 32; got 64"),
+        (["--validation-fraction", "0.1"], "--validation-fraction: the run in r.ckpt was trained with 0.2; got 0.1"),
+        (["--seed", "0"], "--seed: the run in r.ckpt was trained with 3; got 0"),
+        (["--schedule", "constant"], "--schedule: the run in r.ckpt was trained with exponential; got constant"),
+        (["--scale", "auto"], "--scale: the run in r.ckpt was trained with unit; got auto"),
+        (["--limit", "100"], "--limit: the run in r.ckpt was trained with 300; got 100"),
+    ]:
+        code, out, err = _run(["train", "--epochs", "3", "--resume", "r.ckpt", *flags], capsys)
+        assert code == 1 and message in err and err.count("\n") == 1 and "epoch" not in out, (flags, err)
+    # the same values, given or left out, resume
+    code, out, err = _run([*trained[:-2], "--epochs", "3", "--resume", "r.ckpt", "--json"], capsys)
+    assert code == 0 and json.loads(out)["epochs"] == 3, err
+
+
+def test_a_resumed_run_refuses_other_data(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    X = np.random.default_rng(0).normal(size=(120, 64))
+    np.savez(tmp_path / "a.npz", X=X, y=np.arange(120) % 4)
+    np.savez(tmp_path / "b.npz", X=X + 1e-3, y=np.arange(120) % 4)  # the same shapes, other values
+    np.savez(tmp_path / "narrow.npz", X=X[:, :5], y=np.arange(120) % 4)
+    assert _run(["train", "--data", "a.npz", "--layers", "4", "--epochs", "2", "--checkpoint", "r.ckpt", "--quiet"], capsys)[0] == 0
+    for data, message in [
+        ("b.npz", r"--data: the run in r.ckpt was trained on other data \(X of shape \(96, 64\), y of shape \(96,\), CRC-32 "
+                  r"[0-9a-f]{8}\); got b.npz \(X of shape \(96, 64\), y of shape \(96,\), CRC-32 [0-9a-f]{8}\)"),
+        ("digits", r"--data: the run in r.ckpt was trained on other data \(.*\); got digits \(X of shape \(1437, 64\)"),
+        ("narrow.npz", "--data: the network of the run in r.ckpt takes N_0 = 64 features per example; got narrow.npz with 5"),
+    ]:
+        code, out, err = _run(["train", "--data", data, "--epochs", "3", "--resume", "r.ckpt", "--quiet"], capsys)
+        assert code == 1 and re.search(message, err) and err.count("\n") == 1, (data, err)
+    # the same file by another name, or left out: the checkpoint's data
+    for flags in (["--data", str(tmp_path / "a.npz")], []):
+        code, out, err = _run(["train", *flags, "--epochs", "3", "--resume", "r.ckpt", "--json"], capsys)
+        assert code == 0 and json.loads(out)["data"] == "a.npz" and json.loads(out)["n_train"] == 96, err

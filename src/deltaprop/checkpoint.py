@@ -13,6 +13,14 @@ for ``gd``, the last step's largest parameter change (its ``tol`` test).
 ``fit(resume=path)`` restores all of it, so an interrupted run that is resumed
 ends with exactly the parameters of the same run left uninterrupted.
 
+Resuming needs the same data and options, so a checkpoint also records the
+``batch_size`` and ``validation_fraction`` given to ``fit``, a fingerprint of
+the training data (:func:`data_fingerprint`: the shapes of X and y and a CRC-32
+of their bytes) and the caller's own ``checkpoint_info`` (the command line keeps
+its data set, seed and flags there); ``fit(resume=...)`` refuses other values.
+Files written before these keys existed lack them, load as before and resume
+without those checks.
+
 Files are written to a temporary file in the same directory and renamed over
 the target, so a crash mid-write never leaves a broken checkpoint where a good
 one was.
@@ -22,13 +30,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from .files import existing_file, write_atomically
 
-__all__ = ["save_checkpoint", "load_checkpoint", "Checkpoint", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["save_checkpoint", "load_checkpoint", "data_fingerprint", "Checkpoint", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "deltaprop-checkpoint"
 #: 2: Adam's state is (m, v). Version 1 also stored a scratch array per parameter, which reading
@@ -54,6 +63,36 @@ class Checkpoint:
     history: dict
     split_seed: int | None
     last_change: float | None = None  #: gd: the last step's largest parameter change (its tol test)
+    # None in files written before these were recorded: a resumed run cannot check them
+    batch_size: int | None = None  #: the batch_size given to fit
+    validation_fraction: float | None = None  #: the validation_fraction given to fit (0 with validation_data)
+    data: dict | None = None  #: the training data's data_fingerprint(X, y)
+    info: dict | None = None  #: fit's checkpoint_info: the caller's own record of the run (the CLI's flags)
+
+
+def data_fingerprint(X, y) -> dict:
+    """A cheap fingerprint of training data: the shapes of X and y and a CRC-32 of their bytes.
+
+    X as ``fit`` sees it (after ``Network.check_X``: the network's dtype); y as given, its
+    integers (and booleans) as int64 and its reals as float64, so that the same labels in
+    another integer type are the same data; labels that are Python objects as their text.
+    Hashing 60,000 x 784 float32 values takes about 0.1 s.
+    """
+    X = np.ascontiguousarray(X)
+    y = np.asarray(y)
+    y = y.astype({"b": np.int64, "i": np.int64, "u": np.int64, "f": np.float64, "O": str}.get(y.dtype.kind, y.dtype), copy=False)
+    y = np.ascontiguousarray(y)
+    crc = 0
+    for a in (X, y):
+        crc = zlib.crc32(f"{a.dtype.str}{a.shape}".encode(), crc)
+        crc = zlib.crc32(a.reshape(-1).view(np.uint8), crc)
+    return {"X_shape": list(X.shape), "y_shape": list(y.shape), "crc32": crc}
+
+
+def describe_data(fingerprint: dict) -> str:
+    """A data_fingerprint in words: "X of shape (500, 64), y of shape (500,), CRC-32 1a2b3c4d"."""
+    return (f"X of shape {tuple(fingerprint['X_shape'])}, y of shape {tuple(fingerprint['y_shape'])}, "
+            f"CRC-32 {fingerprint['crc32']:08x}")
 
 
 def _state_to_json(value):
@@ -107,15 +146,21 @@ def save_checkpoint(path, run, epochs_done: int) -> None:
         "history": run.history.as_dict(),
         "split_seed": run.split_seed,
         "last_change": run.last_change,
+        "batch_size": getattr(run, "batch_size_given", None),
+        "validation_fraction": getattr(run, "validation_fraction", None),
+        "data": getattr(run, "data_fingerprint", None),
+        "info": getattr(run, "checkpoint_info", None),
     }
     from safetensors.numpy import save
 
     write_atomically(path, save(tensors, metadata={"deltaprop": json.dumps(meta)}))
 
 
-#: The metadata every checkpoint has (``last_change`` came later and may be absent).
+#: The metadata every checkpoint has (``last_change`` and ``OPTIONAL_KEYS`` came later and may be absent).
 REQUIRED_KEYS = ("config", "classes", "multilabel", "optimiser", "n_states", "step", "epochs_done", "eta0",
                  "rng_state", "history", "split_seed")
+#: What later files record to check a resumed run against; null or absent in files that could not record them.
+OPTIONAL_KEYS = ("batch_size", "validation_fraction", "data", "info")
 #: The keyword arguments of Network that Network.config() gives: the CLI rebuilds the network as Network(**config).
 CONFIG_KEYS = ("sizes", "activation", "output", "loss", "init", "l2", "dropout", "dtype")
 #: The bit generators whose states are checked by setting them on a fresh one.
@@ -227,6 +272,7 @@ def _checked(meta: dict, tensors: dict, version: int) -> Checkpoint:
     split_seed = None if meta["split_seed"] is None else integer("split_seed", meta["split_seed"], minimum=0)
     last_change = meta.get("last_change")  # older files lack it
     last_change = None if last_change is None else real("last_change", last_change, 0)
+    recorded = _checked_recorded_settings({key: meta.get(key) for key in OPTIONAL_KEYS})  # older files lack them
     return Checkpoint(
         config=config,
         classes=classes,
@@ -241,7 +287,32 @@ def _checked(meta: dict, tensors: dict, version: int) -> Checkpoint:
         history=_checked_history(meta["history"]),
         split_seed=split_seed,
         last_change=last_change,
+        **recorded,
     )
+
+
+def _checked_recorded_settings(settings: dict) -> dict:
+    """The recorded batch_size, validation_fraction, data fingerprint and info (each may be None)."""
+    from .checks import integer, real
+
+    batch_size, fraction, data, info = (settings[key] for key in OPTIONAL_KEYS)
+    if batch_size is not None:
+        batch_size = integer("batch_size", batch_size)
+    if fraction is not None:
+        fraction = real("validation_fraction", fraction, 0, 1, high_open=True)
+    if data is not None:
+        def dims(value, ndims):
+            return (isinstance(value, list) and len(value) in ndims
+                    and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value))
+
+        if not (isinstance(data, dict) and set(data) == {"X_shape", "y_shape", "crc32"} and dims(data["X_shape"], (2,))
+                and dims(data["y_shape"], (1, 2)) and isinstance(data["crc32"], int) and not isinstance(data["crc32"], bool)
+                and 0 <= data["crc32"] < 2**32):
+            raise ValueError(f"data: expected {{'X_shape': [n, N_0], 'y_shape': [n] or [n, N_L], 'crc32': a 32-bit "
+                             f"checksum}}; got {data!r:.100}")
+    if info is not None and not isinstance(info, dict):
+        raise ValueError(f"info: expected an object (the caller's record of the run); got {info!r:.80}")
+    return {"batch_size": batch_size, "validation_fraction": fraction, "data": data, "info": info}
 
 
 def _checked_config(config) -> tuple[dict, list[int], np.dtype]:

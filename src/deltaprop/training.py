@@ -30,6 +30,7 @@ A callback stops training by setting ``run.stop = True`` (and may say why in
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import signal
 import threading
@@ -140,6 +141,12 @@ class Run:
     checkpoint_every: int = 1
     #: gd only: the largest change of any parameter in the last step (the tol test), saved in checkpoints.
     last_change: float | None = None
+    #: What checkpoints record for a resumed run to be checked against (None when not recorded): the
+    #: batch_size and validation_fraction given to fit, the data's fingerprint and fit's checkpoint_info.
+    batch_size_given: int | None = None
+    validation_fraction: float | None = None
+    data_fingerprint: dict | None = None
+    checkpoint_info: dict | None = None
 
     def recorded_keys(self) -> list[str]:
         """The history keys every epoch of this run records (what a callback may monitor)."""
@@ -198,6 +205,7 @@ def fit(
     checkpoint_every: int = 1,
     resume=None,
     catch_interrupt: bool = True,
+    checkpoint_info: dict | None = None,
 ) -> History:
     """Train ``net`` on (X, y) by backpropagation.
 
@@ -242,10 +250,16 @@ def fit(
     resume : path or ``checkpoint.Checkpoint``, optional. Continue the run
         saved there: call ``fit`` with the same data and options; the run
         ends with exactly the parameters of the same run never interrupted.
+        Another network, optimiser, batch_size (but for gd), validation_fraction
+        or other data (X and y, checked by a fingerprint) than the checkpoint
+        records is refused.
     catch_interrupt : bool, default True. The first Ctrl-C (SIGINT) stops
         after the current mini-batch, puts back the parameters of the last
         completed epoch and writes the checkpoint; a second exits at once.
         Only in the main thread.
+    checkpoint_info : dict of JSON values, optional. The caller's own record
+        of the run, stored in every checkpoint (``Checkpoint.info``); fit
+        neither reads nor checks it.
 
     Returns
     -------
@@ -308,6 +322,14 @@ def fit(
     callbacks = list(callbacks)
     if checkpoint is not None:
         writable_path(checkpoint, "checkpoint")  # now, not after the first epoch
+    if checkpoint_info is not None:
+        try:
+            as_json = isinstance(checkpoint_info, dict) and json.loads(json.dumps(checkpoint_info, allow_nan=False)) == checkpoint_info
+        except (TypeError, ValueError):
+            as_json = False
+        if not as_json:
+            raise TypeError(f"checkpoint_info: expected a dict of JSON values (text keys; text, numbers, lists, dicts); "
+                            f"got {checkpoint_info!r:.80}")
 
     X = net.check_X(X)
     n = len(X)
@@ -330,7 +352,8 @@ def fit(
     params_before = [p.copy() for p in net.parameters()] if resume is not None else None  # resuming writes them
     try:
         run, X, T, w = _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_size, sample_weight,
-                              validation_data, validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume)
+                              validation_data, validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume,
+                              checkpoint_info)
         net.history = run.history
         notify("on_train_begin")
     except BaseException:
@@ -360,13 +383,18 @@ def fit(
 
 
 def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_size, sample_weight, validation_data,
-           validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume):
+           validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume, checkpoint_info=None):
     """Targets, weights, validation data, optimiser state and the Run; raises before any parameter changes."""
     n = len(X)
     T = net.encode_targets(y, remember=True)
     w = None if sample_weight is None else net._normalised_weights(sample_weight, n)
+    full_batch = isinstance(optimiser, LBFGS) or opt_name == "gd"
 
-    ck = None
+    ck = fingerprint = None
+    if checkpoint is not None or resume is not None:
+        from .checkpoint import data_fingerprint
+
+        fingerprint = data_fingerprint(X, y)
     if resume is not None:
         from .checkpoint import Checkpoint, load_checkpoint
 
@@ -390,7 +418,7 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
         X, T, w, val = _split_validation(X, T, w, validation_fraction, np.random.default_rng(split_seed))
         n = len(X)
 
-    full_batch = isinstance(optimiser, LBFGS) or opt_name == "gd"
+    requested_batch_size = batch_size
     batch_size = n if full_batch else min(batch_size, n)
     params = net.parameters()
     states = [] if isinstance(optimiser, LBFGS) else [optimiser.init(p) for p in params]
@@ -402,9 +430,29 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
     history = History()
     run = Run(net, optimiser, states, history, epochs, learning_rate, n, batch_size, rng, val_data=val, step=step)
     run.split_seed, run.checkpoint_path, run.checkpoint_every = split_seed, checkpoint, checkpoint_every
+    run.batch_size_given, run.validation_fraction = requested_batch_size, validation_fraction
+    run.data_fingerprint, run.checkpoint_info = fingerprint, checkpoint_info
     if ck is not None:
-        _restore(run, ck)
+        _restore(run, ck, full_batch)
     return run, X, T, w
+
+
+def _check_resumed_options(ck, batch_size: int, validation_fraction: float, full_batch: bool, fingerprint: dict) -> None:
+    """Refuse options that contradict what the checkpoint records (older files record less: fewer checks)."""
+    from .checkpoint import describe_data
+
+    again = "a resumed run needs the options and data of the run it continues"
+    if ck.batch_size is not None and ck.batch_size != batch_size and not full_batch:  # (gd uses every example)
+        raise ValueError(f"batch_size: the checkpoint's run was trained with batch_size={ck.batch_size}; got {batch_size}; {again}")
+    if ck.validation_fraction is not None and ck.validation_fraction != validation_fraction:
+        raise ValueError(f"validation_fraction: the checkpoint's run held out validation_fraction={ck.validation_fraction:g}; "
+                         f"got {validation_fraction:g}; {again}")
+    if (ck.split_seed is not None) != bool(validation_fraction):  # what even the oldest files tell
+        held = "held out a validation_fraction" if ck.split_seed is not None else "held out no validation_fraction"
+        raise ValueError(f"validation_fraction: the checkpoint's run {held}; got {validation_fraction:g}; {again}")
+    if ck.data is not None and ck.data != fingerprint:
+        raise ValueError(f"X, y: expected the training data of the checkpoint's run ({describe_data(ck.data)}); "
+                         f"got {describe_data(fingerprint)}; {again}")
 
 
 INTERRUPTED = "interrupted"
@@ -431,7 +479,7 @@ def _interrupts_stop(run: Run, active: bool):
         signal.signal(signal.SIGINT, previous)
 
 
-def _restore(run: Run, ck) -> None:
+def _restore(run: Run, ck, full_batch: bool = False) -> None:
     """Put a checkpoint's parameters, optimiser memory, counters, random state and history into ``run``."""
     from .optimisers import get_optimiser
 
@@ -450,6 +498,7 @@ def _restore(run: Run, ck) -> None:
     optimiser = get_optimiser(saved_name, **ck.optimiser["options"]) if saved_name in OPTIMISERS else run.optimiser
     if [len(s) for s in ck.optimiser_states] != [len(s) for s in run.states]:
         raise ValueError("resume: the checkpoint's optimiser state does not fit this optimiser")
+    _check_resumed_options(ck, run.batch_size_given, run.validation_fraction, full_batch, run.data_fingerprint)
     # every check passed: only now change the network
     for p, saved in zip(net.parameters(), ck.params):
         p[...] = saved

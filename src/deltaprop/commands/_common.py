@@ -26,6 +26,26 @@ def new_parser(subparsers, name: str, help: str, description: str, examples: str
     return parser
 
 
+class RecordGiven(argparse.Action):
+    """Store the value as argparse's default action does, and add the destination to ``args.given``.
+
+    So a command can tell a flag given at its default value from one left out (``deltaprop
+    train --resume`` takes the checkpoint's value for a flag left out, and refuses one given
+    with another value, the default included).
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.given = getattr(namespace, "given", frozenset()) | {self.dest}
+
+
+def record_given(parser: argparse.ArgumentParser) -> None:
+    """Every plain (store) argument added to ``parser`` after this records in ``args.given`` that it was given."""
+    parser.register("action", None, RecordGiven)
+    parser.register("action", "store", RecordGiven)
+    parser.set_defaults(given=frozenset())
+
+
 def int_at_least(minimum: int):
     """An argparse ``type`` for integers >= ``minimum``."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import add_data_arguments, flag_names, int_at_least, new_parser, positive_int, print_json
+from ._common import add_data_arguments, flag_names, int_at_least, new_parser, positive_int, print_json, record_given
 
 EXAMPLES = """\
 examples:
@@ -26,8 +26,8 @@ FLAGS = {"learning_rate": "--lr", "batch_size": "--batch-size", "validation_frac
          "dropout": "--dropout", "l2": "--l2", "momentum": "--momentum", "activation": "--activation",
          "loss": "--loss", "output": "--output", "epochs": "--epochs", "checkpoint": "--checkpoint", "resume": "--resume"}
 
-#: Defaults of the network flags; a resumed run takes its network from the checkpoint, and a flag
-#: given with another value than this default must then agree with it.
+#: Defaults of the network flags. A resumed run takes its network from the checkpoint: a network flag
+#: given (at its default or not) must agree with it.
 NETWORK_DEFAULTS = {"layers": "128", "activation": "relu", "l2": 0.0, "dropout": 0.0, "dtype": "float32"}
 
 MOMENTUM_DEFAULT = 0.9
@@ -49,6 +49,7 @@ def add_parser(subparsers):
         "report test accuracy, and optionally save the model (--out) and pictures (--plot).",
         examples=EXAMPLES,
     )
+    record_given(parser)  # args.given: the flags given, to tell `--seed 0` from no --seed when resuming
     add_data_arguments(parser, default="digits")
     parser.add_argument("--scale", choices=["auto", "unit", "standard", "none"], default="auto",
                         help="input scaling: auto = images to [0, 1], tables standardised")
@@ -84,8 +85,9 @@ def add_parser(subparsers):
                      help="write the whole training state here after every epoch (for --resume); "
                      "Ctrl-C stops after the current batch and writes it (default PATH: deltaprop-interrupted.ckpt)")
     out.add_argument("--resume", default=None, metavar="PATH",
-                     help="continue the run saved in this checkpoint (the network and learning rate come from it, and flags that "
-                     "contradict them are refused; give the same data and training options)")
+                     help="continue the run saved in this checkpoint: flags left out take its values (network, optimiser, "
+                     "learning rate, batch size, validation fraction, seed, data, schedule, epochs), and flags given with "
+                     "other values are refused, as is other data")
     out.add_argument("--log", default=None, metavar="CSV", help="write the per-epoch history to this CSV file")
     out.add_argument("--plot", default=None, metavar="DIR", help="write history.png, confusion.png and first_layer.png here")
     out.add_argument("--gradient-flow", action="store_true",
@@ -195,37 +197,118 @@ def _base_learning_rate(args, history, resume):
     return args.lr if args.lr is not None else DEFAULT_LEARNING_RATE.get(args.optimiser)
 
 
+#: What a checkpoint holds in ``info`` (fit's ``checkpoint_info``) about the flags of its run, and what
+#: each must be: flag, the check, what was expected.
+RECORDED_FLAGS = {
+    "data": ("--data", lambda v: isinstance(v, str) and v != "", "a data set name or path"),
+    "label": ("--label", lambda v: v is None or isinstance(v, str), "a label name or null"),
+    "limit": ("--limit", lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1), "an integer >= 1 or null"),
+    "scale": ("--scale", lambda v: v in ("auto", "unit", "standard", "none"), "'auto', 'unit', 'standard' or 'none'"),
+    "seed": ("--seed", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer >= 0"),
+    "schedule": ("--schedule", lambda v: isinstance(v, str) and v in _schedules(), "a schedule name"),
+    "epochs": ("--epochs", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an integer >= 1"),
+}
+#: Recorded flags a resumed run takes when left out but never compares when given: other data are found by the
+#: data's fingerprint (the same file may be named by another path), and --epochs is the run's total, which may grow.
+NOT_COMPARED = ("data", "epochs")
+
+
+def _schedules():
+    from deltaprop.optimisers import SCHEDULES
+
+    return SCHEDULES
+
+
+def _checkpoint_info(args) -> dict:
+    """What a checkpoint keeps of this command's flags, for --resume (see RECORDED_FLAGS)."""
+    return {key: getattr(args, key) for key in RECORDED_FLAGS}
+
+
 def _check_resumed_flags(args, resume, net) -> None:
-    """A resumed run keeps the network and settings of its checkpoint: refuse flags that say otherwise."""
+    """A resumed run keeps the network and settings of its checkpoint: a flag given with another value (its
+    default included) is refused, and a flag left out takes the checkpoint's value. Checkpoints of older
+    deltaprops record no batch size, validation fraction, seed, data and schedule: those flags are used as given."""
     import math
 
-    def refuse(flag, saved, given):
-        raise ValueError(f"{flag}: the run in {args.resume} was trained with {saved}; got {given}. A resumed run keeps "
+    from deltaprop.optimisers import OPTIMISERS
+
+    # the flags given, at their defaults or not (in a namespace the parser did not make: every value that is set)
+    given = args.given if hasattr(args, "given") else {key for key, value in vars(args).items() if value is not None}
+
+    def refuse(flag, saved, value):
+        raise ValueError(f"{flag}: the run in {args.resume} was trained with {saved}; got {value}. A resumed run keeps "
                          f"its checkpoint's settings: leave {flag} out or give the same value")
 
     hidden = [a.name for a in net.hidden_activations]
-    if args.layers != NETWORK_DEFAULTS["layers"] and _int_list(args.layers, "--layers") != net.sizes[1:-1]:
+    if "layers" in given and _int_list(args.layers, "--layers") != net.sizes[1:-1]:
         refuse("--layers", ",".join(map(str, net.sizes[1:-1])) or "no hidden layer", args.layers)
-    if args.activation != NETWORK_DEFAULTS["activation"]:
-        given = args.activation.split(",")
-        if (given * len(hidden) if len(given) == 1 else given) != hidden:
+    if "activation" in given:
+        values = args.activation.split(",")
+        if (values * len(hidden) if len(values) == 1 else values) != hidden:
             refuse("--activation", ",".join(hidden), args.activation)
-    if args.output is not None and args.output != net.output_activation.name:
+    if "output" in given and args.output != net.output_activation.name:
         refuse("--output", net.output_activation.name, args.output)
-    if args.loss is not None and args.loss != net.loss_function.name:
+    if "loss" in given and args.loss != net.loss_function.name:
         refuse("--loss", net.loss_function.name, args.loss)
-    if args.l2 != NETWORK_DEFAULTS["l2"] and args.l2 != net.l2:
+    if "l2" in given and args.l2 != net.l2:
         refuse("--l2", net.l2, args.l2)
-    if args.dropout != NETWORK_DEFAULTS["dropout"] and any(p != args.dropout for p in net.dropout[:-1]):
+    if "dropout" in given and any(p != args.dropout for p in net.dropout[:-1]):
         refuse("--dropout", net.dropout[0] if len(set(net.dropout[:-1])) == 1 else net.dropout[:-1], args.dropout)
-    if args.dtype != NETWORK_DEFAULTS["dtype"] and args.dtype != net.dtype.name:
+    if "dtype" in given and args.dtype != net.dtype.name:
         refuse("--dtype", net.dtype.name, args.dtype)
+
+    saved_optimiser = resume.optimiser["name"]
+    if "optimiser" in given and args.optimiser != saved_optimiser:
+        refuse("--optimiser", saved_optimiser, args.optimiser)
+    if saved_optimiser in OPTIMISERS:  # (another, of the Python API's own, is refused by fit)
+        args.optimiser = saved_optimiser
     first = _first_learning_rate(resume)
     if args.lr is not None and first is not None and not math.isclose(args.lr, first, rel_tol=1e-12):
         refuse("--lr", first, args.lr)
     saved_momentum = resume.optimiser.get("options", {}).get("momentum")
-    if args.optimiser == "sgd" and saved_momentum is not None and args.momentum != MOMENTUM_DEFAULT and args.momentum != saved_momentum:
-        refuse("--momentum", saved_momentum, args.momentum)
+    if args.optimiser == "sgd" and saved_momentum is not None:
+        if "momentum" in given and args.momentum != saved_momentum:
+            refuse("--momentum", saved_momentum, args.momentum)
+        args.momentum = saved_momentum
+
+    unrecorded = object()  # (None is a value: --limit None, no limit)
+    info = resume.info or {}
+    recorded = {"batch_size": ("--batch-size", unrecorded if resume.batch_size is None else resume.batch_size),
+                "validation_fraction": ("--validation-fraction",
+                                        unrecorded if resume.validation_fraction is None else resume.validation_fraction)}
+    for key, (flag, valid, expected) in RECORDED_FLAGS.items():
+        saved = info.get(key, unrecorded)
+        if saved is not unrecorded and not valid(saved):
+            raise ValueError(f"checkpoint: {args.resume} is corrupt (info {key}: expected {expected}; got {saved!r:.60})")
+        recorded[key] = (flag, saved)
+    for key, (flag, saved) in recorded.items():
+        if saved is unrecorded:
+            continue
+        compare = key not in NOT_COMPARED and not (key == "label" and saved is None)  # (the default label: by the data)
+        if key == "batch_size" and args.optimiser == "gd":
+            compare = False  # gd takes every example in every step, whatever the batch size
+        if compare and key in given and getattr(args, key) != saved:
+            refuse(flag, "no limit" if saved is None else saved, getattr(args, key))
+        if key not in given:
+            setattr(args, key, saved)
+
+
+def _check_resumed_data(args, resume, net, data) -> None:
+    """Refuse training data other than the checkpoint's run's: of another width, or (where the checkpoint
+    has one) of another fingerprint."""
+    from deltaprop.checkpoint import data_fingerprint, describe_data
+
+    X = data.X_train
+    if X.shape[1] != net.sizes[0]:
+        raise ValueError(f"--data: the network of the run in {args.resume} takes N_0 = {net.sizes[0]} features per example; "
+                         f"got {data.name} with {X.shape[1]}. A resumed run needs the data it was trained on")
+    if resume.data is None:  # a checkpoint of an older deltaprop
+        return
+    fingerprint = data_fingerprint(net.check_X(X), data.y_train)  # as fit sees them
+    if fingerprint != resume.data:
+        raise ValueError(f"--data: the run in {args.resume} was trained on other data ({describe_data(resume.data)}); "
+                         f"got {data.name} ({describe_data(fingerprint)}). A resumed run needs the data it was trained "
+                         f"on: give the same --data, --label, --limit, --scale and --seed, or leave them out")
 
 
 def run(args) -> int:
@@ -257,17 +340,19 @@ def run(args) -> int:
             raise type(exc)(f"--plot: cannot make the directory {args.plot}: {exc.strerror}") from None
         writable_directory(args.plot, "--plot")
     started = time.perf_counter()
-    # tables come without a test part: hold out 20% of their rows before the scaling is fitted
-    data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit, test_fraction=0.2, seed=args.seed)
-    if args.resume:
+    resume = None
+    if args.resume:  # first: flags left out take the checkpoint's values, the data's among them
         from deltaprop.checkpoint import load_checkpoint
         from deltaprop.network import Network
 
         resume = load_checkpoint(args.resume)
         net = Network(**resume.config)  # the architecture of the run being continued
         _check_resumed_flags(args, resume, net)
+    # tables come without a test part: hold out 20% of their rows before the scaling is fitted
+    data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit, test_fraction=0.2, seed=args.seed)
+    if resume is not None:
+        _check_resumed_data(args, resume, net, data)
     else:
-        resume = None
         net = _build_network(args, data)
     checkpoint = None if lbfgs else (args.checkpoint or args.resume or INTERRUPTED_CHECKPOINT)
     if resume is not None and resume.classes is not None:
@@ -291,7 +376,7 @@ def run(args) -> int:
             optimiser=args.optimiser, learning_rate=args.lr, epochs=args.epochs, batch_size=args.batch_size,
             schedule=args.schedule, momentum=args.momentum, validation_fraction=args.validation_fraction,
             callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=1 if (args.checkpoint or args.resume) else 0,
-            resume=resume,
+            resume=resume, checkpoint_info=_checkpoint_info(args),
         )
     interrupted = history.stop_reason.startswith("interrupted")
     if interrupted:
