@@ -37,3 +37,25 @@ def test_entry_and_relative_error_are_scale_free_and_zero_for_zero():
     assert entry_error(a, n) == pytest.approx(1e-10 / 8) and entry_error(1e3 * a, 1e3 * n) == pytest.approx(1e-10 / 8)
     assert relative_error(a, n) == pytest.approx(1e-10 / (2 * np.linalg.norm(a)))
     assert entry_error(np.zeros(3), np.zeros(3)) == relative_error(np.zeros(3), np.zeros(3)) == 0.0
+
+
+def test_gradcheck_and_explain_are_functions_and_stay_modules():
+    # A fresh interpreter: what `import deltaprop` alone gives, as a user sees it.
+    import subprocess
+    import sys
+
+    code = """
+import numpy as np
+import deltaprop as dp
+net = dp.Network([2, 3, 2], dtype="float64", seed=0)
+assert dp.gradcheck(net, np.ones((2, 2)), np.eye(2)).passed()
+assert type(dp.explain(net, [0.1, 0.2], [1.0, 0.0])).__name__ == "Explanation"
+assert callable(dp.gradcheck.numerical_gradient) and callable(dp.explain.format_number)
+import deltaprop.gradcheck as g
+import deltaprop.explain as ex
+assert g.relative_error is dp.gradcheck.relative_error and ex.Explanation is dp.Explanation
+assert dp.gradflow.GradientFlow.__name__ == "GradientFlow" and callable(dp.netplot.draw_network)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -405,3 +405,22 @@ def test_continued_training_keeps_the_classes_of_the_output_units(rng):
     net.fit(X[some], y[some], epochs=1, learning_rate=1e-12)  # only labels 1 and 2 this time
     assert list(net.classes_) == [1, 2, 3]
     np.testing.assert_array_equal(net.predict(X), before)
+
+
+def test_callbacks_that_are_not_callback_objects_are_refused_by_position(rng):
+    X, y = rng.normal(size=(20, 3)), np.arange(20) % 2
+    net = dp.Network([3, 2], seed=0)
+    with pytest.raises(TypeError, match=r"callbacks\[0\]: expected a callback object; got the class EarlyStopping \(make one: EarlyStopping\(...\)\)"):
+        net.fit(X, y, epochs=1, callbacks=[dp.EarlyStopping])
+    for wrong, words in (("early_stopping", "str 'early_stopping'"), (object(), "object <object object")):
+        with pytest.raises(TypeError, match=rf"callbacks\[1\]: expected an object with any of the methods on_train_begin, .*; got {words}"):
+            net.fit(X, y, epochs=1, callbacks=[dp.EarlyStopping(monitor="loss"), wrong])
+    assert net.history is None or len(net.history.loss) == 0
+
+
+def test_labels_of_another_length_than_X_are_counted_in_the_message(rng):
+    net = dp.Network([3, 2], seed=0)
+    with pytest.raises(ValueError, match=r"^y: expected 30 labels or targets, one per row of X; got 29$"):
+        net.fit(rng.normal(size=(30, 3)), np.zeros(29, dtype=int), epochs=1)
+    with pytest.raises(ValueError, match=r"^y: expected 30 labels or targets, one per row of X; got a scalar$"):
+        net.fit(rng.normal(size=(30, 3)), 1, epochs=1)

@@ -9,8 +9,11 @@
 from .activations import ACTIVATIONS
 from .callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ProgressBar, ReduceLROnPlateau
 from .data import load_dataset
-from .explain import Explanation, explain  # deltaprop.explain(net, x, t): the function (the module stays importable)
-from .gradcheck import GradcheckResult, gradcheck
+# explain and gradcheck are modules that can be called as their main function (see _callable_module):
+# deltaprop.gradcheck(net, X, T) and deltaprop.gradcheck.numerical_gradient both work.
+from . import explain, gradcheck
+from .explain import Explanation
+from .gradcheck import GradcheckResult
 from .io import load_model, save_model
 from .losses import LOSSES
 from .network import ForwardPass, Gradients, Network
@@ -52,10 +55,20 @@ __all__ = [
 _SKLEARN_ESTIMATORS = ("DeltapropClassifier", "DeltapropRegressor")
 
 
+#: Modules that load on first use (deltaprop.gradflow.GradientFlow after a plain `import deltaprop`),
+#: so that `import deltaprop` stays quick: matplotlib, SciPy and scikit-learn come with these.
+_LAZY_MODULES = ("callbacks", "chain", "checkpoint", "cost", "gradflow", "initialisers", "kernels", "metrics", "netplot",
+                 "optimisers", "plots", "sklearn")
+
+
 def __getattr__(name: str):
     # The scikit-learn estimators load on first use, so `import deltaprop` stays quick.
     if name in _SKLEARN_ESTIMATORS:
         from . import sklearn as _estimators
 
         return getattr(_estimators, name)
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'deltaprop' has no attribute {name!r}")

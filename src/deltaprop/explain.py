@@ -25,6 +25,7 @@ from numbers import Integral
 
 import numpy as np
 
+from ._callable_module import make_callable
 from .network import Network
 
 __all__ = ["explain", "Explanation", "LayerTrace", "format_number"]
@@ -495,3 +496,6 @@ def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
         out += [f"$$W^{{{l}}} \\leftarrow {mat(tr.W_after)}, \\quad b^{{{l}}} \\leftarrow {col(tr.b_after)}$$", ""]
     out += [f"Cost before: ${b.num_cost(ex.cost_before)}$; after: ${b.num_cost(ex.cost_after)}$.", ""]
     return "\n".join(out)
+
+
+make_callable(__name__, explain)  # deltaprop.explain(net, x, t) is explain(net, x, t); the module stays the module

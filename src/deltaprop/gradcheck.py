@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._callable_module import make_callable
 from .checks import real
 from .network import Network
 
@@ -130,3 +131,6 @@ def gradcheck(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None, fuse
         weight_entry_errors=[entry_error(a, n) for a, n in zip(analytic.dW, num_W)],
         bias_entry_errors=[entry_error(a, n) for a, n in zip(analytic.db, num_b)],
     )
+
+
+make_callable(__name__, gradcheck)  # deltaprop.gradcheck(net, X, T) is gradcheck(net, X, T); the module stays the module

@@ -320,6 +320,12 @@ def fit(
     if any(hasattr(callbacks, event) for event in CALLBACK_EVENTS) or not hasattr(callbacks, "__iter__"):
         raise TypeError(f"callbacks: expected a list of callbacks; got {type(callbacks).__name__} (wrap a single one: [callback])")
     callbacks = list(callbacks)
+    for i, cb in enumerate(callbacks):
+        if isinstance(cb, type):
+            raise TypeError(f"callbacks[{i}]: expected a callback object; got the class {cb.__name__} (make one: {cb.__name__}(...))")
+        if not any(callable(getattr(cb, event, None)) for event in CALLBACK_EVENTS):
+            raise TypeError(f"callbacks[{i}]: expected an object with any of the methods {', '.join(CALLBACK_EVENTS)} "
+                            f"(see deltaprop.callbacks); got {type(cb).__name__} {cb!r:.60}")
     if checkpoint is not None:
         writable_path(checkpoint, "checkpoint")  # now, not after the first epoch
     if checkpoint_info is not None:
@@ -335,7 +341,7 @@ def fit(
     n = len(X)
     y = y if hasattr(y, "__len__") else np.asarray(y)
     if np.ndim(y) == 0 or len(y) != n:
-        raise ValueError(f"y: expected {n} labels or targets, one per row of X; got {y!r:.80}")
+        raise ValueError(f"y: expected {n} labels or targets, one per row of X; got {'a scalar' if np.ndim(y) == 0 else f'{len(y)}'}")
     from .callbacks import PrintProgress  # callbacks builds on this module
 
     callbacks = list(callbacks) + ([PrintProgress()] if verbose else [])
