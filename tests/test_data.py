@@ -408,3 +408,107 @@ def test_a_trailing_comma_on_each_row_is_not_a_field_too_many(tmp_path):
 
     data = load_dataset(path, label="label", scale="none")
     assert data.X_train.shape == (10, 2) and sorted(set(data.y_train)) == ["x", "y"]
+
+
+# ---------------------------------------------------------------------- reviewed: NaN labels, dropped columns, float32 range, one pass
+
+
+def test_nan_or_infinite_labels_are_refused_naming_file_row_and_column(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,label\n1,0\n2,nan\n3,1\n")
+    for read in (load_table, load_dataset):  # a numeric label column: NaN is no class and no target
+        with pytest.raises(ValueError, match=r"^CSV file \S*t.csv: expected finite numbers as labels; got 'nan' in data row 2, column 'label'$"):
+            read(path)
+    path.write_text("a,y\n1,0.5\n2,-inf\n3,1e999\n")
+    with pytest.raises(ValueError, match=r"t.csv: expected finite numbers as labels; got '-inf' in data row 2, column 'y' \(2 rows in all\)"):
+        load_table(path, "y")
+    # a text label column: 'nan' is how Python, NumPy and pandas write a missing value, not a class
+    path.write_text("a,species\n1,cat\n2,dog\n3,NaN\n")
+    with pytest.raises(ValueError, match=r"t.csv: expected a label in every row; got 'NaN' \(a missing value, not a class\) in data row 3, column 'species'"):
+        load_table(path, "species")
+    path.write_text("a,species\n1,cat\n2,inf\n")  # but 'inf' in a text column is a name like any other
+    assert load_table(path, "species")[1].tolist() == ["cat", "inf"]
+    np.savez(tmp_path / "p.npz", X=np.ones((4, 2)), y=np.array([0.0, 1.0, np.nan, 1.0]))
+    with pytest.raises(ValueError, match=r"p.npz: expected finite numbers as labels; got nan at y\[2\], the label of row 3"):
+        load_dataset(tmp_path / "p.npz")
+    np.savez(tmp_path / "s.npz", X=np.ones((2, 2)), y=np.array(["cat", "nan"]))
+    with pytest.raises(ValueError, match=r"s.npz: expected a label in every row; got 'nan' \(a missing value, not a class\) at y\[1\], the label of row 2"):
+        load_table(tmp_path / "s.npz")
+    table = np.arange(12.0).reshape(4, 3)
+    table[1, 2] = np.inf
+    np.save(tmp_path / "p.npy", table)  # the label is the last column: [1, 2] in the file
+    with pytest.raises(ValueError, match=r"p.npy: expected finite numbers as labels; got inf at \[1, 2\], the label of row 2"):
+        load_table(tmp_path / "p.npy")  # inf == round(inf): it once became the int64 label -2**63
+    table[1, 2] = 1e20  # a whole number beyond int64 stays a float, as in a CSV file
+    np.save(tmp_path / "p.npy", table)
+    assert load_table(tmp_path / "p.npy")[1].tolist() == [2.0, 1e20, 8.0, 11.0]
+    fields = [("a", "f8"), ("label", "f8")]
+    np.save(tmp_path / "s.npy", np.array([(1.0, 0.0), (2.0, np.nan)], dtype=fields))
+    with pytest.raises(ValueError, match=r"s.npy: expected finite numbers as labels; got nan at index 1 of field 'label', the label of row 2"):
+        load_table(tmp_path / "s.npy")
+
+
+def test_read_inputs_counts_the_fields_of_every_row_when_it_drops_the_label_column(tmp_path):
+    path = tmp_path / "t.csv"
+    for text in ("a,label,b\n1,0,2\n3,1,4,9\n", 'a,label,b\n1,"x",2\n3,1,4,9\n'):  # read by loadtxt alone, and with the csv module
+        path.write_text(text)
+        with pytest.raises(ValueError, match=r"t.csv: expected 3 fields in every row, as in the header; data row 2 has 4"):
+            read_inputs(path)
+    # trailing commas, as load_table takes them, with the label column dropped or without one
+    path.write_text("a,label,b\n1,0,2,\n3,1,4,\n")
+    np.testing.assert_array_equal(read_inputs(path), [[1, 2], [3, 4]])
+    path.write_text("a,b\n1,2,\n3,4,\n")
+    np.testing.assert_array_equal(read_inputs(path), [[1, 2], [3, 4]])
+
+
+def test_numbers_beyond_float32_are_refused_where_they_are_read(tmp_path):
+    # every reader's inputs become float32, where 1e39 would be infinite
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n3,1e39\n")
+    with pytest.raises(ValueError, match=r"t.csv: expected finite numbers; got '1e39' \(beyond the range of float32, about 3.4e\+38\) in data row 2, column 'b'$"):
+        read_inputs(tmp_path / "t.csv")
+    X = np.arange(12.0).reshape(4, 3)
+    X[2, 1] = -1e300
+    np.save(tmp_path / "p.npy", X)
+    for read in (load_dataset, read_inputs):
+        with pytest.raises(ValueError, match=r"p.npy: expected finite numbers; got -1e\+300 \(beyond the range of float32, about 3.4e\+38\) at \[2, 1\]"):
+            read(tmp_path / "p.npy")
+    np.savez(tmp_path / "p.npz", X=X, y=np.arange(4))
+    for read in (load_dataset, read_inputs):
+        with pytest.raises(ValueError, match=r"p.npz: expected finite numbers; got -1e\+300 \(beyond .*\) at X\[2, 1\]"):
+            read(tmp_path / "p.npz")
+    fields = [("a", "f8"), ("b", "f8"), ("label", "i8")]
+    np.save(tmp_path / "s.npy", np.array([(1.0, 2.0, 0), (3.0, 1e39, 1)], dtype=fields))
+    with pytest.raises(ValueError, match=r"s.npy: expected finite numbers; got 1e\+39 \(beyond .*\) at index 1 of field 'b'"):
+        load_dataset(tmp_path / "s.npy")
+    # float32's largest number, written in float64, is still in range
+    np.save(tmp_path / "max.npy", np.array([[float(np.finfo(np.float32).max), 0.0], [1.0, 1.0]]))
+    assert np.isfinite(load_table(tmp_path / "max.npy")[0]).all()
+
+
+def test_a_csv_without_quotes_is_read_in_one_pass_with_the_same_numbers(tmp_path, monkeypatch):
+    import csv
+
+    import deltaprop.data
+
+    rows_read, reader = [], csv.reader
+
+    def counting_reader(*args, **kwargs):
+        for row in reader(*args, **kwargs):
+            rows_read.append(row)
+            yield row
+
+    monkeypatch.setattr(deltaprop.data.csv, "reader", counting_reader)
+    path = tmp_path / "t.csv"
+    # integers are read as such (fast), yet give what reading them as floats gives: 16777217 rounds
+    # to float32's 16777216, 3000000000 is beyond int32, and '-0' keeps its sign
+    path.write_text("a,b,label,c\n1,16777217,x,3000000000\n-0,2,y,-4\n\n5,6,x,7\n")
+    X, y = load_table(path)
+    assert len(rows_read) == 1  # the header: the csv module no longer reads every row (a 1.3x slower load_dataset)
+    np.testing.assert_array_equal(X, np.array([[1, 16777217, 3e9], [-0.0, 2, -4], [5, 6, 7]], dtype=np.float32))
+    assert np.signbit(X[1, 0]) and y.tolist() == ["x", "y", "x"]
+    path.write_text("label,a\n0,1.5\n1,2\n")
+    rows_read.clear()
+    assert load_table(path)[0].tolist() == [[1.5], [2.0]] and len(rows_read) == 1
+    path.write_text('label,a\n"x, y",1\nz,2\n')  # quotes: the csv module splits the rows
+    rows_read.clear()
+    assert load_table(path)[1].tolist() == ["x, y", "z"] and len(rows_read) == 4

@@ -27,6 +27,7 @@ import csv
 import gzip
 import math
 import os
+import re
 import warnings
 import zlib
 from dataclasses import dataclass, field
@@ -53,6 +54,9 @@ HOW_TO_GET = {
     "mnist": "put the four MNIST IDX files (train-images-idx3-ubyte.gz, ...) in a directory and pass that "
     "directory (--data DIR) or set DELTAPROP_DATA=DIR",
 }
+#: A float64 of at least this magnitude becomes infinite as float32 (rounded to nearest: halfway
+#: from float32's largest value to 2**128 and beyond); every reader refuses such inputs by cell.
+_FLOAT32_OVERFLOW = 2.0**128 - 2.0**103
 # The four files of an MNIST-format directory: (role, glob pattern).
 IDX_FILES = (
     ("train images", "train-images*idx3*"),
@@ -333,17 +337,66 @@ def _named_idx_directory(name: str, path=None) -> Path:
 # ---------------------------------------------------------------------- tables
 
 
-def _parse_labels(values: Array, where: str) -> Array:
-    """Labels read as text: integers when they all are, else floats, else strings; none may be empty."""
+def _nan_texts(values: Array) -> Array:
+    """Whether each text reads as NaN ('nan', 'NaN', '-nan', ...): how Python, NumPy and pandas write a missing value."""
+    values = np.char.lower(np.char.strip(values))  # np.char: NumPy 1.x has no np.strings
+    spellings = ("nan", "+nan", "-nan")
+    return np.isin(values, [s.encode() for s in spellings] if values.dtype.kind == "S" else spellings)
+
+
+def _parse_labels(values: Array, path: Path, column: str) -> Array:
+    """Labels read as text: integers when they all are, else floats, else strings.
+
+    None may be empty; numbers must be finite (a NaN or infinite label is
+    neither a class nor a target), and a text label that reads as NaN is
+    refused too: 'nan' is how Python, NumPy and pandas write a missing value,
+    which as a class would be learned and predicted like any other.
+    """
+    where = f"CSV file {path}"
     empty = np.flatnonzero(values == "")
     if len(empty):
         raise ValueError(f"{where}: the label of data row {empty[0] + 1} is empty ({len(empty)} rows in all); expected a label in every row")
     for kind in (np.int64, np.float64):
         try:
-            return values.astype(kind)
+            y = values.astype(kind)
         except (ValueError, OverflowError):  # OverflowError: integers beyond int64, read as floats instead
             continue
+        bad = np.flatnonzero(~np.isfinite(y))
+        if len(bad):
+            text = str(values[bad[0]])
+            overflow = " (beyond the range of float64)" if any(c.isdigit() for c in text) else ""
+            more = f" ({_plural(len(bad), 'row')} in all)" if len(bad) > 1 else ""
+            raise ValueError(f"{where}: expected finite numbers as labels; got {text!r}{overflow} in data row {bad[0] + 1}, column {column!r}{more}")
+        return y
+    bad = np.flatnonzero(_nan_texts(values))
+    if len(bad):
+        more = f" ({_plural(len(bad), 'row')} in all)" if len(bad) > 1 else ""
+        raise ValueError(f"{where}: expected a label in every row; got {str(values[bad[0]])!r} (a missing value, not a class) "
+                         f"in data row {bad[0] + 1}, column {column!r}{more}")
     return values.astype(str)
+
+
+def _label_error(path: Path, y: Array, where) -> ValueError | None:
+    """ValueError naming a NumPy file and its first NaN or infinite label (or text label 'nan'), or None.
+
+    ``where(i)`` says where row i (from 0) of the labels is in the file; the
+    rule is the one :func:`_parse_labels` applies to a CSV label column.
+    """
+    if y.dtype.kind in "fc":
+        bad = ~np.isfinite(y)
+    elif y.dtype.kind in "US":
+        bad = _nan_texts(y)
+    else:
+        return None
+    if y.ndim != 1 or not bad.any():  # labels of another shape are refused later, as such
+        return None
+    rows = np.flatnonzero(bad)
+    i = int(rows[0])
+    more = f" ({_plural(len(rows), 'label')} in all)" if len(rows) > 1 else ""
+    text = y[i].decode("ascii", "replace") if isinstance(y[i], bytes) else str(y[i])
+    got = text if y.dtype.kind in "fc" else f"{text!r} (a missing value, not a class)"
+    expected = "finite numbers as labels" if y.dtype.kind in "fc" else "a label in every row"
+    return ValueError(f"NumPy file {path}: expected {expected}; got {got} at {where(i)}, the label of row {i + 1}{more}")
 
 
 def load_table(path, label: str | int | None = None) -> tuple[Array, Array]:
@@ -354,6 +407,10 @@ def load_table(path, label: str | int | None = None) -> tuple[Array, Array]:
     plain 2-D .npy (default -1, the last), or an array of a .npz (default
     ``"y"``; the features are the array ``"X"`` or the only other array).
     Files are never unpickled.
+
+    Features must be finite numbers within float32's range; labels present,
+    finite when they are numbers, and not the text 'nan' (a missing value).
+    Each refusal names the file, the row and the column, field or array.
     """
     path = existing_file(path, "data file")
     suffix = path.suffix.lower()
@@ -449,17 +506,27 @@ def _csv_error(path: Path, header: list[str] | None, columns: list[int] | None, 
 
 
 def _first_nonfinite(X: Array) -> tuple[tuple[int, ...], int] | None:
-    """The index of X's first NaN or infinity and how many there are, or None when all are finite."""
+    """The index of X's first NaN, infinity or number beyond float32's range, and how many there are; None when all are fine.
+
+    Every reader's inputs become float32 (the data sets, and a model's
+    scaling for prediction): a float64 beyond its range would turn infinite there.
+    """
     if X.dtype.kind not in "fc" or X.size == 0:
         return None
-    if np.isfinite(X.min()) and np.isfinite(X.max()):  # NaN and inf show in these: no n x d mask on good data
+    limit = _FLOAT32_OVERFLOW if X.dtype.kind == "f" and X.dtype.itemsize > 4 else np.inf
+    if -limit < X.min() and X.max() < limit:  # NaN and inf show in these: no n x d mask on good data
         return None
-    bad = ~np.isfinite(X)
+    bad = ~(np.abs(X) < limit)
     return tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), X.shape)), int(np.count_nonzero(bad))
 
 
+def _beyond_float32(text: str) -> str:
+    """The note for a cell whose number is finite as written but beyond float32's range (1e39), else ''."""
+    return f" (beyond the range of float32, about {np.finfo(np.float32).max:.3g})" if _is_number(text) and math.isfinite(float(text)) else ""
+
+
 def _check_csv_finite(path: Path, X: Array, header: list[str] | None, columns: list[int] | None) -> None:
-    """Refuse NaN or infinity in the features as read, naming the data row and column.
+    """Refuse NaN, infinity or numbers beyond float32's range in the features as read, naming the data row and column.
 
     Checked here, before scaling: a NaN would spread through its column's mean
     and be reported afterwards in every row, naming neither file nor cell.
@@ -469,51 +536,116 @@ def _check_csv_finite(path: Path, X: Array, header: list[str] | None, columns: l
         return
     (r, c), count = found
     column = c if columns is None else columns[c]
-    # the cell's text, for a number that only became infinite in float32 (1e39)
+    # the cell's text, for a number that is only infinite in float32 (1e39)
     text = next((row[column] for n, row in _csv_records(path, skip_header=header is not None) if n == r + 1), str(X[r, c])).strip()
-    overflow = f" (beyond the range of {X.dtype}, about {np.finfo(X.dtype).max:.3g})" if _is_number(text) and math.isfinite(float(text)) else ""
     more = f" ({_plural(count, 'cell')} in all)" if count > 1 else ""
-    raise ValueError(f"CSV file {path}: expected finite numbers; got {text!r}{overflow} in data row {r + 1}, column {_column_name(header, column)}{more}")
+    raise ValueError(f"CSV file {path}: expected finite numbers; got {text!r}{_beyond_float32(text)} in data row {r + 1}, column {_column_name(header, column)}{more}")
 
 
 def _nonfinite_error(path: Path, X: Array, where) -> ValueError | None:
-    """ValueError naming a NumPy file and its first NaN or infinity, ``where(index)`` saying where, or None."""
+    """ValueError naming a NumPy file and its first NaN, infinity or number beyond float32's range, ``where(index)`` saying where; or None."""
     found = _first_nonfinite(X)
     if found is None:
         return None
     index, count = found
     more = f" ({_plural(count, 'value')} in all)" if count > 1 else ""
-    return ValueError(f"NumPy file {path}: expected finite numbers; got {X[index]} {where(index)}{more}")
+    return ValueError(f"NumPy file {path}: expected finite numbers; got {X[index]}{_beyond_float32(str(X[index]))} {where(index)}{more}")
+
+
+# A '-0' (or '-00'), which np.loadtxt reads as -0.0 but as an integer would turn into +0.0.
+_NEGATIVE_ZERO = re.compile(rb"-0+(?![0-9])")
+
+
+def _scan_csv(path: Path) -> tuple[bool, bool]:
+    """(whether a CSV file has a quote character, whether it may hold a negative zero '-0'), in one pass over its bytes."""
+    quotes = negative_zero = False
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            if block[-1:] != b"\n":  # whole lines: a field is never cut in two
+                block += handle.readline()
+            quotes = quotes or b'"' in block
+            negative_zero = negative_zero or (b"-" in block and _NEGATIVE_ZERO.search(block) is not None)
+    return quotes, negative_zero
+
+
+def _columns_of(X: Array, columns: list[int], dtype) -> Array:
+    """X[:, columns] as a new C-contiguous array of ``dtype``, copied a run of adjacent columns at a time."""
+    out = np.empty((len(X), len(columns)), dtype=dtype)
+    start = 0
+    for k in range(1, len(columns) + 1):
+        if k == len(columns) or columns[k] != columns[k - 1] + 1:  # the run columns[start:k] ends here
+            out[:, start:k] = X[:, columns[start]:columns[k - 1] + 1]
+            start = k
+    return out
+
+
+def _csv_numbers(path: Path, first: list[str], header: list[str] | None, drop: list[int], dtype, what: str) -> tuple[Array, list[str]]:
+    """The numbers of a CSV file (every column but ``drop``) as ``dtype``, shape (n, d), and the texts of column ``drop[0]``.
+
+    ``first`` is the file's first row as the csv module read it, ``header``
+    the column names when it is a header. Every row must have as many fields
+    as the first (trailing empty ones aside); the refusals name the data row
+    (from 1) and, for a cell, the column.
+
+    A file without quotes is read by np.loadtxt alone, every column included
+    (the columns ``drop`` through a converter that keeps their text), so that
+    loadtxt itself refuses a row of another width; integers are read as int32
+    first, four times faster than floats and converted to the same values.
+    A file with quotes, or one that loadtxt refuses, is split into rows by
+    the csv module, which also accepts trailing empty fields and finds the
+    bad row or cell to name.
+    """
+    width = len(first)
+    columns = [c for c in range(width) if c not in drop]
+    quotes, negative_zero = _scan_csv(path)
+    if not quotes:
+        texts: list[str] = []
+        keep = lambda text: texts.append(text) or 0  # noqa: E731 - the label column's texts, in row order
+        converters = {c: keep if c == drop[0] else (lambda text: 0) for c in drop}
+        for integers in (False,) if negative_zero else (True, False):
+            texts.clear()
+            try:
+                X = _loadtxt(path, skiprows=0 if header is None else 1, dtype=np.int32 if integers else dtype, converters=converters or None)
+            except ValueError:  # a row of another width, a cell that is no number (as int32: no integer in its range)
+                continue
+            if len(X) == 0:
+                return np.empty((0, len(columns)), dtype=dtype), texts
+            if X.shape[1] == width and (not drop or len(texts) == len(X)):  # else all rows are of another width: the csv module says so
+                return (_columns_of(X, columns, dtype) if drop or X.dtype != dtype else X), texts
+            break
+    # the csv module splits the rows (a quoted field may hold commas and line ends); loadtxt reads the numbers
+    where = "the header" if header is not None else "the first row"
+    texts = []
+    for n, row in _csv_records(path, skip_header=header is not None):
+        if len(row) != width and not _trailing_commas(row, width):
+            raise ValueError(f"CSV file {path}: expected {_plural(width, 'field')} in every row, as in {where}; data row {n} has {len(row)}")
+        texts.append(row[drop[0]] if drop else "")
+    try:
+        X = _loadtxt(path, skiprows=0 if header is None else 1, usecols=columns, dtype=dtype)
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise _csv_error(path, header, columns, exc, what) from None
+    if len(X) != len(texts):  # the two readers disagree on where rows end (quoting)
+        counted = f"{len(texts)} labels" if what == "feature" else f"{len(texts)} rows with the csv module"
+        raise ValueError(f"CSV file {path}: read {len(X)} rows of {what}s but {counted}; check the quoting")
+    return X, texts
 
 
 def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
-    header = _first_csv_row(path)
-    if not header:
+    first = _first_csv_row(path)
+    if not first:
         raise ValueError(f"CSV file {path}: empty; expected a header row naming the columns")
-    header = [h.strip() for h in header]
+    header = [h.strip() for h in first]
     if label not in header:
         raise ValueError(f"CSV file {path}: no label column {label!r}; the header has {header[:20]} (name it with label=, or --label on the command line)")
     j = header.index(label)
     features = [i for i in range(len(header)) if i != j]
     if not features:
         raise ValueError(f"CSV file {path}: only the label column {label!r}; expected feature columns too")
-    # The labels are read with the csv module, in the pass that loadtxt would make for them
-    # anyway, so that a row with a field too many is refused (loadtxt's usecols ignores it).
-    labels = []
-    for n, row in _csv_records(path, skip_header=True):
-        if len(row) != len(header) and not _trailing_commas(row, len(header)):
-            raise ValueError(f"CSV file {path}: expected {_plural(len(header), 'field')} in every row, as in the header; data row {n} has {len(row)}")
-        labels.append(row[j])
+    X, labels = _csv_numbers(path, first, header, [j], np.float32, "feature")
     if not labels:
         raise ValueError(f"CSV file {path}: no data rows after the header")
-    try:
-        X = _loadtxt(path, skiprows=1, usecols=features, dtype=np.float32)
-    except ValueError as exc:  # UnicodeDecodeError included
-        raise _csv_error(path, header, features, exc, "feature") from None
-    if len(X) != len(labels):  # the two readers disagree on where rows end (quoting)
-        raise ValueError(f"CSV file {path}: read {len(X)} rows of features but {len(labels)} labels; check the quoting")
     _check_csv_finite(path, X, header, features)
-    return X, _parse_labels(np.char.strip(np.array(labels, dtype=str)), f"CSV file {path}")
+    return X, _parse_labels(np.char.strip(np.array(labels, dtype=str)), path, label)
 
 
 def _read_npz(path: Path) -> dict[str, Array]:
@@ -553,6 +685,9 @@ def _load_npz(path: Path, label: str) -> tuple[Array, Array]:
     X = X.reshape(len(X), -1) if X.ndim > 2 else X
     if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
         raise ValueError(f"NumPy file {path}: expected features (n, d) and labels (n,); got {key} {X.shape} and {label} {y.shape}")
+    error = _label_error(path, y, lambda i: f"{label}[{i}]")
+    if error is not None:
+        raise error
     return X, y
 
 
@@ -587,11 +722,20 @@ def _load_npy(path: Path, label) -> tuple[Array, Array]:
         for f in rest:  # before astype, which would turn '1' into 1.0 but fail on '' naming nothing
             if data.dtype[f].kind not in "biuf":
                 raise ValueError(f"NumPy file {path}: expected numeric feature fields; field {f!r} is not numeric (dtype {data.dtype[f]})")
-        X = np.stack([data[f].astype(np.float32) for f in rest], axis=1)
-        error = _nonfinite_error(path, X, lambda index: f"at index {index[0]} of field {rest[index[1]]!r}")
+        # each field checked in its own type, where a number beyond float32's range is still itself
+        found = {f: _first_nonfinite(data[f]) for f in rest}
+        found = {f: where for f, where in found.items() if where is not None}
+        if found:
+            f = min(found, key=lambda f: found[f][0][0])  # the first row holding one; in it, the first field
+            index = found[f][0]
+            count = sum(c for _, c in found.values())
+            more = f" ({_plural(count, 'value')} in all)" if count > 1 else ""
+            value = data[f][index]
+            raise ValueError(f"NumPy file {path}: expected finite numbers; got {value}{_beyond_float32(str(value))} at index {index[0]} of field {f!r}{more}")
+        error = _label_error(path, data[name], lambda i: f"index {i} of field {name!r}")
         if error is not None:
             raise error
-        return X, data[name]
+        return np.stack([data[f].astype(np.float32) for f in rest], axis=1), data[name]
     if data.dtype.kind not in "biuf":
         raise ValueError(f"NumPy file {path}: expected numeric features; got dtype {data.dtype}")
     if data.ndim != 2 or data.shape[1] < 2:
@@ -604,13 +748,14 @@ def _load_npy(path: Path, label) -> tuple[Array, Array]:
         raise ValueError(f"label: expected a column number in [{-data.shape[1]}, {data.shape[1] - 1}]; got {j}")
     j %= data.shape[1]
     y = data[:, j]
-    if y.dtype.kind == "f" and np.all(y == np.round(y)):
-        y = y.astype(np.int64)
     X = np.delete(data, j, axis=1)
     # the index as it is in the file, label column included
     error = _nonfinite_error(path, X, lambda index: f"at [{index[0]}, {index[1] + (index[1] >= j)}]")
+    error = error or _label_error(path, y, lambda i: f"[{i}, {j}]")  # before int64, which would make inf a number
     if error is not None:
         raise error
+    if y.dtype.kind == "f" and np.all(y == np.round(y)) and np.all(np.abs(y) < 2.0**63):  # whole numbers within int64
+        y = y.astype(np.int64)
     return X, y
 
 
@@ -733,7 +878,9 @@ def read_inputs(path, *, label=None) -> Array:
     ------
     FileNotFoundError, or ValueError naming the file and what is wrong (for a
     CSV file the data row, from 1, and the column): text where numbers belong,
-    NaN or infinity, a row with more or fewer fields than the header.
+    NaN, infinity or a number beyond float32's range (the inputs become
+    float32), a row with more or fewer fields than the header (trailing empty
+    ones aside), whether a label column is dropped or not.
     """
     path = existing_file(path, "input file")
     suffix = path.suffix.lower()
@@ -746,20 +893,15 @@ def read_inputs(path, *, label=None) -> Array:
             header = None
         except ValueError:
             header = [h.strip() for h in first]
-        columns = None
-        if header is not None:
-            drop = "label" if label is None else str(label)
-            columns = [i for i, h in enumerate(header) if h != drop]
-            if len(columns) == len(header):
-                columns = None  # without usecols, loadtxt refuses rows whose field count differs from the first's
-        try:
-            X = _loadtxt(path, skiprows=0 if header is None else 1, usecols=columns, dtype=np.float64)
-        except ValueError as exc:  # UnicodeDecodeError included
-            raise _csv_error(path, header, columns, exc, "input") from None
+        name = "label" if label is None else str(label)
+        drop = [] if header is None else [i for i, h in enumerate(header) if h == name]
+        columns = [c for c in range(len(first)) if c not in drop]
+        if not columns:
+            raise ValueError(f"CSV file {path}: only the label column {name!r}; expected input columns too")
+        # every row is checked to have the header's number of fields, dropped columns or not
+        X, _ = _csv_numbers(path, first, header, drop, np.float64, "input")
         if len(X) == 0:
             raise ValueError(f"CSV file {path}: no data rows after the header")
-        if header is not None and columns is None and X.shape[1] != len(header):  # every data row differs alike
-            raise ValueError(f"CSV file {path}: expected {_plural(len(header), 'field')} in every row, as in the header; data row 1 has {X.shape[1]}")
         _check_csv_finite(path, X, header, columns)
     elif suffix in (".npy", ".npz"):
         if suffix == ".npy":
