@@ -417,3 +417,169 @@ def test_a_resumed_run_refuses_other_data(tmp_path, monkeypatch, capsys):
     for flags in (["--data", str(tmp_path / "a.npz")], []):
         code, out, err = _run(["train", *flags, "--epochs", "3", "--resume", "r.ckpt", "--json"], capsys)
         assert code == 0 and json.loads(out)["data"] == "a.npz" and json.loads(out)["n_train"] == 96, err
+
+
+# ---------------------------------------------------------------- a user's walk-through: findings and their fixes
+
+
+def _sorted_table(path, n_per_class=10):
+    """A table sorted by class, as iris is: the first rows all hold class 'a'."""
+    rows = ["u,v,species"] + [f"{i % 7},{(i * 3) % 5},{c}" for c in "ab" for i in range(n_per_class)]
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_too_few_classes_name_limit_or_data_before_the_network_is_built(tmp_path, monkeypatch, capsys):
+    # Before: a 1-output network, then "y: binary classification needs 2 classes; got only ['a']", naming neither flag.
+    monkeypatch.chdir(tmp_path)
+    _sorted_table(tmp_path / "sorted.csv")
+    code, out, err = _run(["train", "--data", "sorted.csv", "--label", "species", "--limit", "10", "--epochs", "1"], capsys)
+    assert code == 1 and err.count("\n") == 1 and "epoch" not in out, err
+    assert ("deltaprop train: error: --limit: the first 10 rows of sorted.csv hold only 1 class (['a']); "
+            "training needs at least 2: raise --limit, or shuffle the rows of the file") in err
+    (tmp_path / "one.csv").write_text("u,v,species\n" + "".join(f"{i},{i % 3},a\n" for i in range(10)))
+    code, _, err = _run(["train", "--data", "one.csv", "--label", "species", "--epochs", "1"], capsys)
+    assert code == 1 and "--data: one.csv holds only 1 class (['a']) in its label column 'species'; training needs at least 2" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--data", "cifar"], "deltaprop train: error: --data: 'cifar' is neither a known data set"),
+    (["train", "--resume", "missing.ckpt"], "deltaprop train: error: --resume: checkpoint missing.ckpt: no such file"),
+    (["train", "--resume", "model.safetensors"],
+     "deltaprop train: error: --resume: expected a training checkpoint; model.safetensors is a deltaprop model file"),
+    (["train", "--data", "plain.npy", "--label", "7"], "deltaprop train: error: --label: expected a column number in [-5, 4]; got 7"),
+    (["chain", "--f", "softmax"], "deltaprop chain: error: --f: expected an element-wise activation"),
+    (["cost", "--widths", "0"], "deltaprop cost: error: --widths: expected a non-empty sequence of integers >= 1"),
+    (["train", "--optimiser", "lbfgs", "--dropout", "0.3"],
+     "deltaprop train: error: --optimiser: lbfgs needs a cost C(theta) that does not change between evaluations; "
+     "--dropout 0.3 drops units at random"),
+    (["predict", "regression.safetensors", "in.npy", "--proba"],
+     "deltaprop predict: error: --proba: needs a model trained with a cross-entropy loss"),
+])
+def test_errors_name_the_flag_not_the_python_argument(argv, message, tmp_path, monkeypatch, capsys):
+    from deltaprop.io import save_model
+    from deltaprop.network import Network
+
+    monkeypatch.chdir(tmp_path)
+    save_model(Network([64, 4, 10], seed=0), tmp_path / "model.safetensors")
+    save_model(Network([3, 1], output="identity", loss="quadratic", seed=0), tmp_path / "regression.safetensors")
+    np.save(tmp_path / "plain.npy", np.arange(30.0).reshape(6, 5))
+    np.save(tmp_path / "in.npy", np.zeros((2, 3)))
+    code, _, err = _run(argv, capsys)
+    assert code == 1 and message in err and err.count("\n") == 1, err
+    assert "(use predict_output)" not in err and "dropout=[" not in err
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--data", "digits", "--label", "species"],
+     "--label: names the label column of a .csv/.npy/.npz file; 'digits' is a built-in data set with its own labels"),
+    (["--momentum", "0.5"], "--momentum: the momentum of sgd; --optimiser adam has none (got --momentum 0.5)"),
+    (["--optimiser", "gd", "--momentum", "0.9"], "--momentum: the momentum of sgd; --optimiser gd has none"),
+    (["--optimiser", "lbfgs", "--schedule", "cosine"], "--schedule: --optimiser lbfgs has no learning rate"),
+    (["--optimiser", "lbfgs", "--lr", "0.1"], "--lr: --optimiser lbfgs has no learning rate"),
+    (["--optimiser", "lbfgs", "--reduce-lr", "2"], "--reduce-lr: --optimiser lbfgs has no learning rate"),
+    (["--optimiser", "gd", "--batch-size", "8"], "--batch-size: --optimiser gd takes every training example in every step"),
+    (["--data", "missing.csv", "--lr", "-1"], "--lr: expected a finite number > 0; got -1.0"),  # before the data, not after
+])
+def test_flags_that_would_be_ignored_or_refused_late_are_refused_first(flags, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(["train", "--epochs", "1", "--limit", "50", *flags], capsys)
+    assert code == 1 and f"deltaprop train: error: {message}" in err and err.count("\n") == 1 and "epoch" not in out, err
+
+
+def test_evaluate_refuses_a_label_for_a_named_data_set(trained, capsys):
+    code, _, err = _run(["evaluate", str(trained[0] / "m.safetensors"), "--label", "species"], capsys)
+    assert code == 1 and "--label: names the label column of a .csv/.npy/.npz file; 'digits' is a built-in data set" in err
+
+
+def test_a_diverging_run_reports_one_line_without_numpy_warnings(tmp_path):
+    proc = deltaprop("train", "--optimiser", "sgd", "--lr", "1e4", "--loss", "quadratic", "--output", "identity",
+                     "--epochs", "3", "--limit", "100", "--layers", "8", "--quiet", cwd=tmp_path, check=False)
+    assert proc.returncode == 1 and "the cost became inf" in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "RuntimeWarning" not in proc.stderr, proc.stderr
+
+
+def _help(command, capsys) -> str:
+    from deltaprop.cli import main
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_help_says_which_pictures_which_monitor_and_which_rows(capsys):
+    train = _help("train", capsys)
+    # --plot: which pictures apply when
+    assert ("--plot DIR write pictures here: history.png; for a classifier also confusion.png (the test set's confusion "
+            "matrix); for images (digits, fashion-mnist, mnist, an IDX directory) also first_layer.png") in train
+    # --early-stopping and --reduce-lr: what each does without validation data
+    assert "(needs validation data: refused with --validation-fraction 0)" in train
+    assert "halve the learning rate when the validation loss (with --validation-fraction 0: the training loss)" in train
+    # --limit: the first N rows of a table are split after the limit; evaluate has no training examples
+    assert "of a .csv/.npy/.npz file the first N rows, of which 20% are then held out for testing" in train
+    evaluate = _help("evaluate", capsys)
+    limit = evaluate.split("--limit N ")[1].split(" --plot")[0]
+    assert "the first N test examples" in limit and "training and" not in limit
+
+
+def test_evaluate_refuses_plot_for_a_regression_model(tmp_path, monkeypatch, capsys):
+    from deltaprop.io import save_model
+    from deltaprop.network import Network
+
+    monkeypatch.chdir(tmp_path)
+    save_model(Network([3, 1], output="identity", loss="quadratic", seed=0), tmp_path / "r.safetensors")
+    np.savez(tmp_path / "reg.npz", X=np.zeros((10, 3)), y=np.linspace(0, 1, 10))
+    code, _, err = _run(["evaluate", "r.safetensors", "--data", "reg.npz", "--plot", "plots"], capsys)
+    assert code == 1 and "--plot: draws the confusion matrix of a classifier; r.safetensors is a regression" in err, err
+
+
+def test_evaluate_per_class_table_lines_up_with_its_header(trained):
+    out = deltaprop("evaluate", trained[0] / "m.safetensors").stdout.splitlines()
+    start = out.index(next(line for line in out if line.startswith("class")))
+    header, rows = out[start], out[start + 1 : start + 11]
+    assert header == "class  precision  recall  support"
+    for row in rows:  # each column ends where its heading ends
+        assert len(row) == len(header), (header, row)
+        assert row[: len("class")].rstrip() in [str(c) for c in range(10)] and row[len("class")] == " "
+
+
+def test_a_data_file_given_as_the_model_says_the_model_comes_first(trained, tmp_path, monkeypatch, capsys):
+    import gzip
+
+    monkeypatch.chdir(tmp_path)
+    model = str(trained[0] / "m.safetensors")
+    np.save(tmp_path / "x.npy", np.zeros((2, 64)))
+    (tmp_path / "images.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x03" + bytes(16)))
+    for data, what in [("x.npy", "a NumPy .npy array"), ("images.gz", "gzip-compressed data")]:
+        code, _, err = _run(["predict", data, model], capsys)
+        assert code == 1 and err.count("\n") == 1, err
+        assert f"MODEL: expected a model file written by `deltaprop train --out`; {data} looks like data ({what}" in err
+        assert "The model comes first: deltaprop predict MODEL INPUT" in err and "header says" not in err
+
+
+def test_info_describes_a_training_checkpoint_and_other_commands_say_what_it_is(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert _run(["train", "--layers", "8", "--limit", "60", "--epochs", "2", "--optimiser", "sgd", "--checkpoint", "run.ckpt",
+                 "--quiet"], capsys)[0] == 0
+    code, out, err = _run(["info", "run.ckpt"], capsys)
+    assert code == 0, err
+    assert "run.ckpt: deltaprop training checkpoint" in out and "progress: 2 of 2 epochs done" in out
+    assert "optimiser: sgd, learning rate 0.01 (momentum 0.9" in out and "total parameters: 610" in out
+    code, out, err = _run(["info", "run.ckpt", "--json"], capsys)
+    info = json.loads(out)
+    assert code == 0 and info["epochs_done"] == 2 and info["optimiser"] == "sgd" and info["sizes"] == [64, 8, 10]
+    code, _, err = _run(["evaluate", "run.ckpt"], capsys)
+    assert code == 1 and "MODEL: expected a model file written by `deltaprop train --out`; run.ckpt is a training checkpoint" in err
+    with pytest.raises(ValueError, match="run.ckpt: a deltaprop training checkpoint, not a model file"):
+        load_model(tmp_path / "run.ckpt")  # the library says so too
+
+
+def test_gd_reports_the_whole_set_as_its_batch(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(["train", "--optimiser", "gd", "--layers", "4", "--limit", "40", "--epochs", "2", "--json",
+                           "--out", "gd.safetensors"], capsys)
+    assert code == 0 and json.loads(out)["batch_size"] == "all", err
+    code, out, _ = _run(["info", "gd.safetensors"], capsys)
+    assert code == 0 and "  batch_size: all" in out
+    # sgd and adam: the batch size each step took, at most the training examples (40 less 4 for validation)
+    code, out, err = _run(["train", "--optimiser", "sgd", "--layers", "4", "--limit", "40", "--epochs", "1", "--json"], capsys)
+    assert code == 0 and json.loads(out)["batch_size"] == 36, err

@@ -2,12 +2,15 @@
 
 Each command module provides ``add_parser(subparsers) -> argparse.ArgumentParser``
 and sets ``run=function(args) -> int`` as the parser's default; adding a
-command is one module and one name in ``COMMANDS``.
+command is one module and one name in ``COMMANDS``. A module's ``FLAGS`` (library
+argument name -> flag) relabels the errors of its command: "learning_rate: ..."
+is reported as "--lr: ..." (see ``commands._common.flag_names``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -42,6 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _command_context(run, debug: bool):
+    """Around a command: its module's FLAGS name the flags in errors from the library, and NumPy's
+    floating-point warnings (overflow in a diverging run, ...) stay quiet unless --debug: the command
+    reports what matters in its one-line error or its results."""
+    import numpy as np
+
+    from deltaprop.commands._common import flag_names
+
+    flags = getattr(sys.modules.get(run.__module__), "FLAGS", {})
+    with flag_names(flags), (contextlib.nullcontext() if debug else np.errstate(all="ignore")):
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -52,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     debug = args.debug or getattr(args, "sub_debug", False)
     try:
-        return int(args.run(args) or 0)
+        with _command_context(args.run, debug):
+            return int(args.run(args) or 0)
     except KeyboardInterrupt:
         print("deltaprop: interrupted", file=sys.stderr)
         return 130

@@ -153,11 +153,36 @@ def save_model(
     return write_atomically(path, save(tensors, metadata=metadata))
 
 
+def looks_like(raw: bytes) -> str | None:
+    """What a file that starts with ``raw`` (its first 8 bytes or more) appears to be, where it is a kind of
+    data file rather than a model: "gzip-compressed data", "a NumPy .npy array", ..., or None."""
+    if raw[:2] == b"\x1f\x8b":
+        return "gzip-compressed data, such as IDX images or labels"
+    if raw[:6] == b"\x93NUMPY":
+        return "a NumPy .npy array"
+    if raw[:4] == b"PK\x03\x04":
+        return "a zip archive, such as a NumPy .npz file"
+    if len(raw) >= 4 and raw[:2] == b"\x00\x00" and raw[2] in (0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E) and 1 <= raw[3] <= 4:
+        return "an IDX (MNIST-format) file"
+    for cut in range(4):  # (the bytes may end inside a character)
+        try:
+            text = raw[: len(raw) - cut].decode("utf-8")
+            break
+        except UnicodeDecodeError:
+            text = ""
+    if text and all(c.isprintable() or c in "\t\r\n" for c in text):
+        return "text, such as a CSV file"
+    return None
+
+
 def _read_header(path: Path, raw: bytes) -> tuple[dict, int]:
     """Parse and check the safetensors header: (header dict, offset of the data)."""
     if len(raw) < 8:
         raise ValueError(f"model file {path}: truncated ({len(raw)} bytes); expected a safetensors file")
     (n,) = struct.unpack("<Q", raw[:8])
+    what = looks_like(raw[:16]) if n > MAX_HEADER_BYTES or 8 + n > len(raw) else None
+    if what is not None:
+        raise ValueError(f"model file {path}: not a safetensors file; it starts like {what}")
     if n > MAX_HEADER_BYTES or 8 + n > len(raw):
         raise ValueError(f"model file {path}: truncated or not a safetensors file (header says {n:,} bytes, the file has {len(raw) - 8:,} after the length)")
     try:
@@ -169,8 +194,21 @@ def _read_header(path: Path, raw: bytes) -> tuple[dict, int]:
     return header, 8 + n
 
 
+def _is_checkpoint(meta) -> bool:
+    """Whether safetensors metadata are a deltaprop training checkpoint's (see deltaprop.checkpoint)."""
+    from .checkpoint import FORMAT
+
+    try:
+        return json.loads(meta["deltaprop"])["format"] == FORMAT
+    except (TypeError, KeyError, ValueError):
+        return False
+
+
 def _metadata(path: Path, header: dict) -> tuple[int, dict]:
     meta = header.get("__metadata__")
+    if _is_checkpoint(meta):
+        raise ValueError(f"model file {path}: a deltaprop training checkpoint, not a model file (the Python API reads "
+                         f"it with deltaprop.checkpoint.load_checkpoint, and fit(resume=...) continues its run)")
     if not isinstance(meta, dict) or meta.get("format") != "deltaprop":
         raise ValueError(f"model file {path}: a safetensors file, but not a deltaprop model (no format=deltaprop metadata)")
     try:

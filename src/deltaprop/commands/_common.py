@@ -64,15 +64,32 @@ def int_at_least(minimum: int):
 positive_int = int_at_least(1)
 
 
-def add_data_arguments(parser: argparse.ArgumentParser, default: str | None) -> None:
+def add_data_arguments(parser: argparse.ArgumentParser, default: str | None, limit: str) -> None:
+    """--data, --label and --limit; ``limit`` is the command's help of --limit (what the first N are)."""
     parser.add_argument("--data", default=default, metavar="NAME|PATH",
                         help="digits, fashion-mnist, mnist, a directory of IDX files, or a .csv/.npy/.npz file"
                         + ("" if default else " (default: the data set the model was trained on)"))
     parser.add_argument("--label", default=None,
                         help="label column of a CSV (default 'label'), array of a .npz (default 'y'), "
-                        "or column number of a plain .npy (default -1)")
-    parser.add_argument("--limit", type=positive_int, default=None, metavar="N",
-                        help="use only the first N training and N test examples (quick runs)")
+                        "or column number of a plain .npy (default -1); not for a named data set or an IDX directory, "
+                        "which hold their own labels")
+    parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help=limit)
+
+
+def check_label(data, label) -> None:
+    """Refuse a --label that would be ignored: named data sets and IDX directories hold their own labels."""
+    from pathlib import Path
+
+    from deltaprop.data import NAMED
+
+    if label is None or data is None:
+        return
+    if data in NAMED:
+        raise ValueError(f"--label: names the label column of a .csv/.npy/.npz file; {data!r} is a built-in data set "
+                         f"with its own labels (got --label {label}): leave --label out")
+    if Path(data).is_dir():
+        raise ValueError(f"--label: names the label column of a .csv/.npy/.npz file; {data} is a directory of IDX "
+                         f"files, whose labels are in its label files (got --label {label}): leave --label out")
 
 
 def print_json(obj) -> None:
@@ -88,12 +105,99 @@ def flag_names(flags: dict[str, str]):
     """Errors from the library that start with an argument's name say the command-line flag instead.
 
     ``flags`` maps argument names to flags, e.g. ``{"learning_rate": "--lr"}``:
-    "learning_rate: expected a finite number > 0" becomes "--lr: expected ...".
+    "learning_rate: expected a finite number > 0" becomes "--lr: expected ...", and
+    "dropout (layer 1): expected ..." becomes "--dropout (layer 1): expected ...". A name followed
+    by other words keeps them, after the flag: "checkpoint run.ckpt: no such file" becomes
+    "--resume: checkpoint run.ckpt: no such file" (with ``{"checkpoint": "--resume"}``).
+
+    Every command module may define ``FLAGS``; ``deltaprop.cli.main`` applies it to each error
+    of its command. A context inside the command, nearer the call, applies first (the
+    checkpoint read by ``train --resume`` is ``--resume``, the one written ``--checkpoint``).
     """
     try:
         yield
-    except (ValueError, TypeError) as exc:
-        match = re.match(r"(\w+)(?=[: ])", str(exc))
-        if not match or match.group(1) not in flags or len(exc.args) != 1:
+    except (ValueError, TypeError, OSError) as exc:
+        relabelled = relabel(exc, flags)
+        if relabelled is exc:
             raise
-        raise type(exc)(flags[match.group(1)] + str(exc)[match.end():]) from exc
+        raise relabelled from exc
+
+
+def relabel(exc: BaseException, flags: dict[str, str]) -> BaseException:
+    """``exc`` with its leading argument name replaced by its flag (see :func:`flag_names`), or ``exc`` itself."""
+    text = str(exc)
+    match = re.match(r"(\w+)(:| \(| )", text)
+    if not match or match.group(1) not in flags or len(exc.args) != 1 or not isinstance(exc.args[0], str):
+        return exc
+    flag = flags[match.group(1)]
+    if match.group(2) == " ":  # "checkpoint PATH: ...": the flag, then the library's words
+        message = f"{flag}: {text}"
+    else:
+        message = flag + text[match.end(1):]
+    try:
+        return type(exc)(message)
+    except Exception:  # noqa: BLE001 - an exception class that takes other arguments: leave it as it is
+        return exc
+
+
+#: File names that end so are data, not models (IDX files: train-images-idx3-ubyte and the like).
+DATA_SUFFIXES = (".gz", ".csv", ".npy", ".npz", ".idx", "-ubyte")
+
+
+def file_kind(path) -> str | None:
+    """"model" (a deltaprop model file), "checkpoint" (a deltaprop training checkpoint), "data" (a
+    .csv/.npy/.npz/IDX/gzip file, by its name or first bytes) or None (anything else, or unreadable).
+    Reads only the safetensors header, never the whole file."""
+    import struct
+    from pathlib import Path
+
+    from deltaprop.checkpoint import FORMAT
+    from deltaprop.io import MAX_HEADER_BYTES, looks_like
+
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+            (n,) = struct.unpack("<Q", head) if len(head) == 8 else (None,)
+            if n is not None and n <= MAX_HEADER_BYTES and 8 + n <= size:
+                header = json.loads(handle.read(n).decode("utf-8"))
+                meta = (header.get("__metadata__") or {}) if isinstance(header, dict) else {}
+                if meta.get("format") == "deltaprop":
+                    return "model"
+                if (json.loads(meta.get("deltaprop") or "null") or {}).get("format") == FORMAT:
+                    return "checkpoint"
+                return None  # another safetensors file
+    except OSError:
+        return None
+    except (ValueError, AttributeError, TypeError):
+        pass  # not a safetensors header
+    name = path.name.lower()
+    what = looks_like(head)
+    if name.endswith(DATA_SUFFIXES) or "-idx" in name or (what is not None and not what.startswith("text")):
+        return "data"  # (text alone is no sign of data: it is the content of many a wrong file)
+    return None
+
+
+def load_model_argument(path, usage: str):
+    """``load_model(path)`` for a command's MODEL argument. A file that is data (the arguments swapped?) or
+    a training checkpoint is refused saying so; ``usage`` is the command's synopsis, e.g. "deltaprop predict
+    MODEL INPUT"."""
+    from pathlib import Path
+
+    from deltaprop.io import load_model, looks_like
+
+    try:
+        return load_model(path)
+    except ValueError:
+        kind = file_kind(path)
+        if kind == "data":
+            with open(path, "rb") as handle:
+                what = looks_like(handle.read(16)) or f"a {Path(path).suffix or 'data'} file"
+            raise ValueError(f"MODEL: expected a model file written by `deltaprop train --out`; {path} looks like data "
+                             f"({what}). The model comes first: {usage}") from None
+        if kind == "checkpoint":
+            raise ValueError(f"MODEL: expected a model file written by `deltaprop train --out`; {path} is a training "
+                             f"checkpoint (`deltaprop info {path}` describes it; `deltaprop train --resume {path} --out "
+                             f"MODEL` continues its run and saves the model)") from None
+        raise

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+#: Library argument names in error messages, and the flags that set them here (see cli.main).
+FLAGS = {"f": "--f", "w": "--w", "eps": "--eps"}
+
 EXAMPLES = """\
 examples:
   deltaprop chain                       # f = sigmoid at w = 0.5

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+#: Library argument names in error messages, and the flags that set them here (see cli.main).
+FLAGS = {"widths": "--widths", "budget_s": "--budget", "n_examples": "--examples", "seed": "--seed"}
+
 EXAMPLES = """\
 examples:
   deltaprop cost                                  # widths 2..256, naive side stopped at 2 s per network

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from ._common import add_data_arguments, flag_names, new_parser, print_json
+from ._common import add_data_arguments, check_label, flag_names, load_model_argument, new_parser, print_json
+
+USAGE = "deltaprop evaluate MODEL [--data NAME|PATH]"
+
+#: Library argument names in error messages, and the flags that set them here (see cli.main).
+FLAGS = {"data": "--data", "X": "--data", "label": "--label", "limit": "--limit"}
 
 EXAMPLES = """\
 examples:
@@ -17,13 +22,19 @@ def add_parser(subparsers):
         subparsers,
         "evaluate",
         help="measure a saved model on a data set's test part",
-        description="Evaluate a saved model on the test part of a data set (all of it for a CSV/NumPy file), "
-        "scaling the inputs as in training.",
+        description="Evaluate a saved model on the test part of a data set, scaling the inputs as in training: "
+        "every row of a CSV/NumPy file given with --data; without --data, the test part of the data the model "
+        "was trained on (of a table, the rows train held out).",
         examples=EXAMPLES,
     )
     parser.add_argument("model", metavar="MODEL", help="a model file written by `deltaprop train --out`")
-    add_data_arguments(parser, default=None)
-    parser.add_argument("--plot", default=None, metavar="DIR", help="write confusion.png here")
+    add_data_arguments(parser, default=None,
+                       limit="evaluate on the first N examples only: of digits, fashion-mnist, mnist or an IDX directory "
+                       "the first N test examples; of a .csv/.npy/.npz file given with --data its first N rows; of the "
+                       "table the model was trained on (no --data), the test rows train held out of its first N rows "
+                       "(without --data the default is the --limit of the model's training)")
+    parser.add_argument("--plot", default=None, metavar="DIR",
+                        help="write confusion.png (the confusion matrix) here; for a classifier, not a regression model")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(run=run)
     return parser
@@ -35,6 +46,7 @@ def evaluation_data(saved, data_arg, label, limit):
 
     trained_on = saved.training
     data = data_arg or (trained_on.get("data") if trained_on.get("data") in NAMED else trained_on.get("data_source")) or "digits"
+    check_label(data, label)
     if not data_arg:  # the training data: the same label, and the same rows when train used --limit
         label = trained_on.get("label") if label is None else label
         limit = trained_on.get("limit") if limit is None else limit
@@ -50,11 +62,14 @@ def evaluation_data(saved, data_arg, label, limit):
 
 
 def run(args) -> int:
-    from deltaprop.io import load_model
     from deltaprop.metrics import classification_report
 
-    saved = load_model(args.model)
+    saved = load_model_argument(args.model, USAGE)
     net = saved.network
+    if args.plot and (not net.is_classifier or net.multilabel_):
+        kind = "multi-label" if net.is_classifier else f"regression (loss {net.loss_function.name})"
+        raise ValueError(f"--plot: draws the confusion matrix of a classifier; {args.model} is a {kind} model, which has "
+                         f"none: leave --plot out")
     X, y, dataset = evaluation_data(saved, args.data, args.label, args.limit)
     if not net.is_classifier or net.multilabel_:
         result = {"model": args.model, "data": dataset.name, "n_examples": len(X), "score": net.score(X, y),
@@ -79,7 +94,7 @@ def run(args) -> int:
         print_json(result)
         return 0
     print(f"{args.model} on {dataset.name} ({report['n_examples']:,} examples): accuracy {report['accuracy']:.4f}")
-    width = max(len(p["name"]) for p in report["per_class"])
+    width = max(len("class"), *(len(p["name"]) for p in report["per_class"]))  # the column holds its heading too
     print(f"\n{'class':<{width}}  precision  recall  support")
     for p in report["per_class"]:
         print(f"{p['name']:<{width}}  {p['precision']:9.4f}  {p['recall']:6.4f}  {p['support']:7d}")

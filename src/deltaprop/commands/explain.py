@@ -15,6 +15,10 @@ examples:
   deltaprop explain --format markdown --out notes.md   # Markdown with LaTeX, for slides
 """
 
+#: Library argument names in error messages, and the flags that set them here (see cli.main).
+FLAGS = {"x": "--x", "t": "--t", "eta": "--eta", "max_units": "--max-units", "precision": "--precision",
+         "activation": "--activation", "output": "--output", "loss": "--loss", "seed": "--seed", "dtype": "--dtype"}
+
 #: Data sets that --example reads without downloading anything.
 BUILTIN_EXAMPLES = ("digits", "iris")
 

@@ -1,17 +1,20 @@
-"""``deltaprop info``: what a model file holds, read without running anything."""
+"""``deltaprop info``: what a model file (or a training checkpoint) holds, read without running anything."""
 
 from __future__ import annotations
 
-from ._common import new_parser, print_json
+from ._common import file_kind, new_parser, print_json
+from .train import FULL_BATCH  # a batch size recorded for these (old files: the --batch-size default) is "all"
 
 EXAMPLES = """\
 examples:
   deltaprop info m.safetensors
   deltaprop info m.safetensors --json
+  deltaprop info run.ckpt                # a training checkpoint (train --checkpoint): its network and progress
 """
 
 SUMMARY_KEYS = ("data", "n_train", "n_test", "epochs", "optimiser", "learning_rate", "batch_size", "seconds",
                 "final_loss", "final_val_accuracy", "test_accuracy", "stop_reason")
+
 
 
 def add_parser(subparsers):
@@ -20,21 +23,39 @@ def add_parser(subparsers):
         "info",
         help="show a model's architecture, parameter count and training summary",
         description="Show what a model file holds: layers 1..L, activations, loss, parameter count, classes, "
-        "input scaling and the training summary.",
+        "input scaling and the training summary. Given a training checkpoint (train --checkpoint), show its "
+        "network, optimiser and how far its run has got.",
         examples=EXAMPLES,
     )
-    parser.add_argument("model", metavar="MODEL", help="a model file written by `deltaprop train --out`")
+    parser.add_argument("model", metavar="MODEL", help="a model file written by `deltaprop train --out`, "
+                        "or a training checkpoint written by `deltaprop train --checkpoint`")
     parser.add_argument("--json", action="store_true", help="print the information as JSON")
     parser.set_defaults(run=run)
     return parser
 
 
+def _print_layers(net) -> None:
+    print(f"{'layer':>5}  {'units':>6}  {'activation':<10}  {'dropout':>7}  {'parameters':>10}")
+    for l in range(1, net.n_layers + 1):
+        n_params = net.sizes[l] * (net.sizes[l - 1] + 1)
+        print(f"{l:>5}  {net.sizes[l]:>6}  {net.activations[l - 1].name:<10}  {net.dropout[l - 1]:>7g}  {n_params:>10,}")
+    print(f"total parameters: {net.n_parameters:,}")
+    print(f"loss: {net.loss_function.name}, l2: {net.l2:g}")
+
+
 def run(args) -> int:
     from deltaprop.io import load_model, model_config
 
-    saved = load_model(args.model)
+    try:
+        saved = load_model(args.model)
+    except ValueError:
+        if file_kind(args.model) == "checkpoint":
+            return describe_checkpoint(args)
+        raise
     net = saved.network
     training = {k: v for k, v in saved.training.items() if k != "history"}
+    if training.get("optimiser") in FULL_BATCH and "batch_size" in training:
+        training["batch_size"] = "all"
     if args.json:
         print_json({"model": args.model, "format_version": saved.format_version, **model_config(net),
                     "n_parameters": net.n_parameters, "class_names": saved.class_names,
@@ -43,12 +64,7 @@ def run(args) -> int:
     print(f"{args.model}: deltaprop model (format_version {saved.format_version}), {net.dtype.name}")
     print(f"input: N_0 = {net.sizes[0]}" + (f" ({saved.image_shape[0]}x{saved.image_shape[1]} images)" if saved.image_shape else "")
           + f", scaling {saved.scaling.method}")
-    print(f"{'layer':>5}  {'units':>6}  {'activation':<10}  {'dropout':>7}  {'parameters':>10}")
-    for l in range(1, net.n_layers + 1):
-        n_params = net.sizes[l] * (net.sizes[l - 1] + 1)
-        print(f"{l:>5}  {net.sizes[l]:>6}  {net.activations[l - 1].name:<10}  {net.dropout[l - 1]:>7g}  {n_params:>10,}")
-    print(f"total parameters: {net.n_parameters:,}")
-    print(f"loss: {net.loss_function.name}, l2: {net.l2:g}")
+    _print_layers(net)
     if net.classes_ is not None:
         names = saved.class_names or net.classes_.tolist()
         print(f"classes ({len(names)}): {', '.join(map(str, names))}")
@@ -58,4 +74,67 @@ def run(args) -> int:
             if training.get(key) is not None:
                 value = training[key]
                 print(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")
+    return 0
+
+
+def describe_checkpoint(args) -> int:
+    """``deltaprop info run.ckpt``: the network, optimiser and progress of a training checkpoint."""
+    import numpy as np
+
+    from deltaprop.checkpoint import describe_data, load_checkpoint
+    from deltaprop.network import Network
+
+    ck = load_checkpoint(args.model)
+    net = Network(**ck.config)
+    optimiser = ck.optimiser["name"]
+    flags = ck.info or {}
+    last = {key: values[-1] for key, values in ck.history.items() if isinstance(values, list) and values}
+    summary = {
+        "checkpoint": args.model,
+        "sizes": net.sizes,
+        "activations": [a.name for a in net.activations],
+        "loss": net.loss_function.name,
+        "l2": net.l2,
+        "dtype": net.dtype.name,
+        "n_parameters": net.n_parameters,
+        "classes": None if ck.classes is None else np.asarray(ck.classes).tolist(),
+        "epochs_done": ck.epochs_done,
+        "epochs": flags.get("epochs"),
+        "step": ck.step,
+        "optimiser": optimiser,
+        "optimiser_options": ck.optimiser.get("options", {}),
+        "learning_rate": ck.eta0,
+        "batch_size": "all" if optimiser in FULL_BATCH else ck.batch_size,
+        "validation_fraction": ck.validation_fraction,
+        "data": flags.get("data"),
+        "data_fingerprint": ck.data,
+        "flags": flags,
+        "last_epoch": last,
+    }
+    if args.json:
+        print_json(summary)
+        return 0
+    print(f"{args.model}: deltaprop training checkpoint (continue it with `deltaprop train --resume {args.model}`), "
+          f"{net.dtype.name}")
+    print(f"network: {net}")
+    _print_layers(net)
+    if ck.classes is not None:
+        print(f"classes ({len(ck.classes)}): {', '.join(map(str, summary['classes']))}")
+    total = f" of {flags['epochs']}" if flags.get("epochs") else ""
+    print(f"progress: {ck.epochs_done}{total} epochs done ({ck.step:,} steps)")
+    options = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary["optimiser_options"].items())
+    rate = "" if ck.eta0 is None else f", learning rate {ck.eta0:g}"
+    print(f"optimiser: {optimiser}{rate}" + (f" ({options})" if options else ""))
+    if summary["batch_size"] is not None:
+        print(f"batch size: {summary['batch_size']}")
+    if ck.validation_fraction is not None:
+        print(f"validation fraction: {ck.validation_fraction:g}")
+    if ck.data is not None:
+        print(f"data: {flags.get('data') or 'training data'} ({describe_data(ck.data)})")
+    shown = {k: v for k, v in flags.items() if k not in ("data", "epochs") and v is not None}
+    if shown:
+        print("flags: " + ", ".join(f"--{k} {v}" for k, v in shown.items()))
+    if last:
+        print("last epoch: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in last.items()
+                                         if k != "time"))
     return 0

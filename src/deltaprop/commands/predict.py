@@ -8,7 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import new_parser
+from ._common import load_model_argument, new_parser
+
+USAGE = "deltaprop predict MODEL INPUT"
+
+#: Library argument names in error messages, and the flags that set them here (see cli.main).
+FLAGS = {"label": "--label", "X": "INPUT"}
 
 EXAMPLES = """\
 examples:
@@ -30,7 +35,8 @@ def add_parser(subparsers):
     parser.add_argument("model", metavar="MODEL", help="a model file written by `deltaprop train --out`")
     parser.add_argument("input", metavar="INPUT", help="inputs: .csv, .npy, .npz, or IDX images (plain or .gz)")
     parser.add_argument("--label", default=None, help="a CSV header column to ignore (default 'label')")
-    parser.add_argument("--proba", action="store_true", help="write class probabilities instead of labels")
+    parser.add_argument("--proba", action="store_true",
+                        help="write class probabilities instead of labels (a model trained with a cross-entropy loss)")
     parser.add_argument("--names", action="store_true", help="write class names (e.g. 'Sneaker') instead of labels")
     parser.add_argument("--out", default=None, metavar="FILE", help="write to FILE (.csv or .npy) instead of stdout")
     parser.set_defaults(run=run)
@@ -39,14 +45,18 @@ def add_parser(subparsers):
 
 def run(args) -> int:
     from deltaprop.data import read_inputs
-    from deltaprop.io import load_model
+    from deltaprop.network import CLASSIFICATION_LOSSES
 
     if args.out:
         from deltaprop.files import writable_path
 
         writable_path(args.out, "--out")  # a directory or an unwritable place, said before the work
-    saved = load_model(args.model)
+    saved = load_model_argument(args.model, USAGE)
     net = saved.network
+    if args.proba and net.loss_function.name not in CLASSIFICATION_LOSSES:
+        raise ValueError(f"--proba: needs a model trained with a cross-entropy loss, whose outputs are probabilities; "
+                         f"{args.model} has loss {net.loss_function.name!r}: leave --proba out to get its "
+                         f"{'labels' if net.is_classifier else 'outputs'}")
     X = read_inputs(args.input, label=args.label)
     if X.shape[1] != net.sizes[0]:
         raise ValueError(f"INPUT: expected {net.sizes[0]} values per example (N_0 of the model); {args.input} has {X.shape[1]}")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import add_data_arguments, flag_names, int_at_least, new_parser, positive_int, print_json, record_given
+from ._common import (add_data_arguments, check_label, flag_names, int_at_least, new_parser, positive_int, print_json,
+                      record_given)
 
 EXAMPLES = """\
 examples:
@@ -21,10 +22,18 @@ examples:
 """
 
 
-#: Library argument names in error messages, and the flags that set them here.
+#: Library argument names in error messages, and the flags that set them here (see cli.main).
 FLAGS = {"learning_rate": "--lr", "batch_size": "--batch-size", "validation_fraction": "--validation-fraction",
          "dropout": "--dropout", "l2": "--l2", "momentum": "--momentum", "activation": "--activation",
-         "loss": "--loss", "output": "--output", "epochs": "--epochs", "checkpoint": "--checkpoint", "resume": "--resume"}
+         "loss": "--loss", "output": "--output", "epochs": "--epochs", "checkpoint": "--checkpoint", "resume": "--resume",
+         "optimiser": "--optimiser", "schedule": "--schedule", "dtype": "--dtype", "seed": "--seed",
+         "data": "--data", "X": "--data", "label": "--label", "limit": "--limit", "scale": "--scale",
+         "EarlyStopping": "--early-stopping", "ReduceLROnPlateau": "--reduce-lr"}
+#: The same, for the checkpoint that --resume reads.
+RESUME_FLAGS = {"checkpoint": "--resume"}
+
+#: Optimisers that take every training example in every step: no mini-batches, so no --batch-size.
+FULL_BATCH = ("gd", "lbfgs")
 
 #: Defaults of the network flags. A resumed run takes its network from the checkpoint: a network flag
 #: given (at its default or not) must agree with it.
@@ -50,7 +59,10 @@ def add_parser(subparsers):
         examples=EXAMPLES,
     )
     record_given(parser)  # args.given: the flags given, to tell `--seed 0` from no --seed when resuming
-    add_data_arguments(parser, default="digits")
+    add_data_arguments(parser, default="digits",
+                       limit="use only the first N examples (quick runs): of digits, fashion-mnist, mnist or an IDX "
+                       "directory the first N training and the first N test examples; of a .csv/.npy/.npz file the "
+                       "first N rows, of which 20%% are then held out for testing")
     parser.add_argument("--scale", choices=["auto", "unit", "standard", "none"], default="auto",
                         help="input scaling: auto = images to [0, 1], tables standardised")
     net = parser.add_argument_group("network")
@@ -64,18 +76,23 @@ def add_parser(subparsers):
     net.add_argument("--dtype", choices=["float32", "float64"], default=NETWORK_DEFAULTS["dtype"], help="float type of the parameters")
     opt = parser.add_argument_group("training")
     opt.add_argument("--optimiser", "--optimizer", dest="optimiser", choices=sorted(OPTIMISERS), default="adam",
-                     help="gd: the lecture's whole-set gradient descent; sgd: mini-batches with momentum; adam; lbfgs")
+                     help="gd: the lecture's whole-set gradient descent; sgd: mini-batches with momentum; adam; "
+                     "lbfgs: SciPy's L-BFGS on the whole set, with no learning rate")
     opt.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,
-                     help="learning rate eta (default: adam 0.001, sgd 0.01, gd 0.5)")
-    opt.add_argument("--schedule", choices=sorted(SCHEDULES), default="constant", help="learning-rate schedule")
-    opt.add_argument("--momentum", type=float, default=MOMENTUM_DEFAULT, help="momentum of sgd")
+                     help="learning rate eta, a number > 0 (default: adam 0.001, sgd 0.01, gd 0.5; lbfgs takes none)")
+    opt.add_argument("--schedule", choices=sorted(SCHEDULES), default="constant",
+                     help="learning-rate schedule (not for lbfgs)")
+    opt.add_argument("--momentum", type=float, default=MOMENTUM_DEFAULT, help="momentum of sgd (sgd only)")
     opt.add_argument("--epochs", type=positive_int, default=20, help="passes over the training set (gd, lbfgs: steps)")
-    opt.add_argument("--batch-size", type=positive_int, default=64, help="examples per mini-batch")
+    opt.add_argument("--batch-size", type=positive_int, default=64,
+                     help="examples per mini-batch of sgd and adam (gd and lbfgs take every example in every step)")
     opt.add_argument("--validation-fraction", type=float, default=0.1, help="share of the training set held out for validation (0: none)")
     opt.add_argument("--early-stopping", type=positive_int, default=None, metavar="PATIENCE",
-                     help="stop when the validation loss has not improved for PATIENCE epochs; keep the best weights")
+                     help="stop when the validation loss has not improved for PATIENCE epochs; keep the best weights "
+                     "(needs validation data: refused with --validation-fraction 0)")
     opt.add_argument("--reduce-lr", type=positive_int, default=None, metavar="PATIENCE",
-                     help="halve the learning rate when the validation loss has not improved for PATIENCE epochs")
+                     help="halve the learning rate when the validation loss (with --validation-fraction 0: the training "
+                     "loss) has not improved for PATIENCE epochs (not for lbfgs)")
     opt.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the initial weights, shuffling, dropout and validation split")
     out = parser.add_argument_group("output")
     out.add_argument("--out", default=None, metavar="MODEL", help="save the trained model here (.safetensors)")
@@ -89,7 +106,10 @@ def add_parser(subparsers):
                      "learning rate, batch size, validation fraction, seed, data, schedule, epochs), and flags given with "
                      "other values are refused, as is other data")
     out.add_argument("--log", default=None, metavar="CSV", help="write the per-epoch history to this CSV file")
-    out.add_argument("--plot", default=None, metavar="DIR", help="write history.png, confusion.png and first_layer.png here")
+    out.add_argument("--plot", default=None, metavar="DIR",
+                     help="write pictures here: history.png; for a classifier also confusion.png (the test set's "
+                     "confusion matrix); for images (digits, fashion-mnist, mnist, an IDX directory) also "
+                     "first_layer.png (the first layer's weights)")
     out.add_argument("--gradient-flow", action="store_true",
                      help="record per-layer gradient norms and write gradient_flow.png (into --plot DIR, else .)")
     out.add_argument("--quiet", action="store_true", help="no progress and no summary (errors and --json still print)")
@@ -129,6 +149,63 @@ def _all_classes(data):
     return np.unique(data.y_train if data.y_test is None else np.concatenate([data.y_train, data.y_test]))
 
 
+def _check_classes(args, data) -> None:
+    """Classification needs two classes or more: say which flag left the data with fewer, before the network
+    is built (a 1-output network would fail in fit, naming neither --limit nor --data)."""
+    classes = np.asarray(_all_classes(data)).tolist()
+    if len(classes) >= 2:
+        return
+    table = Path(args.data).is_file() and args.data not in ("digits", "fashion-mnist", "mnist")
+    if args.limit is not None and table:
+        raise ValueError(f"--limit: the first {args.limit} rows of {data.name} hold only 1 class ({classes}); training "
+                         f"needs at least 2: raise --limit, or shuffle the rows of the file")
+    if args.limit is not None:
+        raise ValueError(f"--limit: the first {args.limit} training and test examples of {data.name} hold only 1 class "
+                         f"({classes}); training needs at least 2: raise --limit")
+    column = f" in its label column {args.label!r}" if args.label is not None else ""
+    raise ValueError(f"--data: {data.name} holds only 1 class ({classes}){column}; training needs at least 2"
+                     + ("; is --label the right column?" if table else ""))
+
+
+def _check_optimiser_flags(args) -> None:
+    """Refuse flags given that the optimiser would ignore, and numbers it would refuse only after the data
+    have loaded (a resumed run: once the optimiser is the checkpoint's)."""
+    from deltaprop.checks import real
+    from deltaprop.optimisers import SGD
+
+    given = getattr(args, "given", frozenset())
+    optimiser = args.optimiser
+    if args.lr is not None:
+        real("learning_rate", args.lr, 0, low_open=True, what="a finite number")  # "--lr: expected ..." (cli.main)
+    if "momentum" in given and optimiser != "sgd":
+        raise ValueError(f"--momentum: the momentum of sgd; --optimiser {optimiser} has none (got --momentum "
+                         f"{args.momentum:g}): leave --momentum out, or use --optimiser sgd")
+    if optimiser == "sgd":
+        SGD(momentum=args.momentum)  # "--momentum: expected a number in [0, 1)"
+    if optimiser in FULL_BATCH and "batch_size" in given:
+        raise ValueError(f"--batch-size: --optimiser {optimiser} takes every training example in every step, not "
+                         f"mini-batches (got --batch-size {args.batch_size}): leave --batch-size out, or use adam or sgd")
+    if optimiser == "lbfgs":
+        for flag, value in (("--lr", args.lr), ("--schedule", args.schedule if "schedule" in given else None),
+                            ("--reduce-lr", args.reduce_lr)):
+            if value is not None:
+                raise ValueError(f"{flag}: --optimiser lbfgs has no learning rate (SciPy's L-BFGS chooses each step "
+                                 f"itself); got {flag} {value}: leave {flag} out, or use adam, sgd or gd")
+        if args.dropout:
+            raise ValueError(f"--optimiser: lbfgs needs a cost C(theta) that does not change between evaluations; "
+                             f"--dropout {args.dropout:g} drops units at random: use --optimiser adam or sgd, or leave "
+                             f"--dropout out")
+
+
+class _BatchSize:
+    """A callback that notes the examples per step fit takes: the batch size, at most the training examples."""
+
+    value = None
+
+    def on_train_begin(self, run) -> None:
+        self.value = run.batch_size
+
+
 def _build_network(args, data):
     from deltaprop.network import Network
 
@@ -137,6 +214,8 @@ def _build_network(args, data):
     if _real_valued(data.y_train) and args.loss != "quadratic":
         raise ValueError(f"--loss: the targets of {data.name} are real numbers, not classes; "
                          f"for regression give --loss quadratic (got --loss {args.loss or 'cross_entropy'})")
+    if not (args.loss == "quadratic" and data.y_train.dtype.kind == "f"):  # classes, not regression targets
+        _check_classes(args, data)
     classes = data.n_classes
     binary = args.loss == "binary_cross_entropy" or (args.output == "sigmoid" and args.loss is None)
     n_out = 1 if binary and classes == 2 else classes
@@ -279,7 +358,7 @@ def _check_resumed_flags(args, resume, net) -> None:
     for key, (flag, valid, expected) in RECORDED_FLAGS.items():
         saved = info.get(key, unrecorded)
         if saved is not unrecorded and not valid(saved):
-            raise ValueError(f"checkpoint: {args.resume} is corrupt (info {key}: expected {expected}; got {saved!r:.60})")
+            raise ValueError(f"--resume: {args.resume} is corrupt (info {key}: expected {expected}; got {saved!r:.60})")
         recorded[key] = (flag, saved)
     for key, (flag, saved) in recorded.items():
         if saved is unrecorded:
@@ -291,6 +370,22 @@ def _check_resumed_flags(args, resume, net) -> None:
             refuse(flag, "no limit" if saved is None else saved, getattr(args, key))
         if key not in given:
             setattr(args, key, saved)
+
+
+def _load_resumed(path):
+    """The checkpoint --resume names; a model file given there is refused saying what it is."""
+    from deltaprop.checkpoint import load_checkpoint
+
+    from ._common import file_kind
+
+    try:
+        return load_checkpoint(path)
+    except ValueError:
+        if file_kind(path) == "model":
+            raise ValueError(f"--resume: expected a training checkpoint; {path} is a deltaprop model file (--out), which "
+                             f"holds the weights but not the optimiser's state. Write a checkpoint with --checkpoint PATH, "
+                             f"or start a new run") from None
+        raise
 
 
 def _check_resumed_data(args, resume, net, data) -> None:
@@ -319,6 +414,11 @@ def run(args) -> int:
 
     if not 0 <= args.validation_fraction < 1:
         raise ValueError(f"--validation-fraction: expected a number in [0, 1); got {args.validation_fraction}")
+    if args.early_stopping and not args.validation_fraction:  # before the data load, not after
+        raise ValueError("--early-stopping: needs a validation set; got --validation-fraction 0")
+    if not args.resume:  # (a resumed run's optimiser is the checkpoint's: checked once that is read)
+        _check_optimiser_flags(args)
+        check_label(args.data, args.label)
     lbfgs = args.optimiser == "lbfgs"
     for option in ("checkpoint", "resume"):
         if lbfgs and getattr(args, option):
@@ -342,12 +442,14 @@ def run(args) -> int:
     started = time.perf_counter()
     resume = None
     if args.resume:  # first: flags left out take the checkpoint's values, the data's among them
-        from deltaprop.checkpoint import load_checkpoint
         from deltaprop.network import Network
 
-        resume = load_checkpoint(args.resume)
+        with flag_names(RESUME_FLAGS):
+            resume = _load_resumed(args.resume)
         net = Network(**resume.config)  # the architecture of the run being continued
         _check_resumed_flags(args, resume, net)
+        _check_optimiser_flags(args)
+        check_label(args.data, args.label)
     # tables come without a test part: hold out 20% of their rows before the scaling is fitted
     data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit, test_fraction=0.2, seed=args.seed)
     if resume is not None:
@@ -367,6 +469,8 @@ def run(args) -> int:
                         training={"data": data.name, "data_source": data.source, "label": args.label, "seed": args.seed,
                                   "limit": args.limit})
     callbacks, flow = _callbacks(args, data, net, save_options)
+    batch_size = _BatchSize()
+    callbacks.append(batch_size)
     if not args.quiet and not args.json:
         print(f"training {net} on {data.name}: {len(data.X_train):,} examples "
               f"({args.validation_fraction:.0%} held out for validation), {len(data.X_test):,} for testing")
@@ -400,7 +504,8 @@ def run(args) -> int:
         "optimiser": args.optimiser,
         "learning_rate": _base_learning_rate(args, history, resume),
         "schedule": args.schedule,
-        "batch_size": args.batch_size,
+        # what each step took: gd and lbfgs every training example, sgd and adam at most that many
+        "batch_size": "all" if args.optimiser in FULL_BATCH else (batch_size.value or args.batch_size),
         "l2": net.l2,  # the network's, which a resumed run takes from its checkpoint
         "dropout": net.dropout[0] if len(set(net.dropout[:-1])) == 1 else net.dropout[:-1],
         "dtype": net.dtype.name,
