@@ -427,3 +427,14 @@ def test_cli_resume_of_an_older_checkpoint_uses_the_flags_it_cannot_check(tmp_pa
     assert main([*common, "--epochs", "3", "--resume", "r.ckpt", "--batch-size", "16"]) == 0, capsys.readouterr().err
     saved = load_checkpoint(tmp_path / "r.ckpt")
     assert saved.epochs_done == 3 and saved.batch_size == 16 and saved.info["limit"] == 200
+
+
+def test_the_data_fingerprint_of_text_labels_ignores_how_wide_their_array_is():
+    from deltaprop.checkpoint import data_fingerprint
+
+    X = np.ones((6, 2), dtype=np.float32)
+    # A CSV read again after a longer label was added beyond --limit: the same rows, a wider text dtype.
+    same = [list("abcabc"), np.array(list("abcabc"), dtype="U5"), np.array(list("abcabc"), dtype="S3"),
+            np.array(list("abcabc"), dtype=object)]
+    assert all(data_fingerprint(X, y) == data_fingerprint(X, same[0]) for y in same)
+    assert data_fingerprint(X, np.array(list("abcabd"))) != data_fingerprint(X, same[0])

@@ -583,3 +583,27 @@ def test_gd_reports_the_whole_set_as_its_batch(tmp_path, monkeypatch, capsys):
     # sgd and adam: the batch size each step took, at most the training examples (40 less 4 for validation)
     code, out, err = _run(["train", "--optimiser", "sgd", "--layers", "4", "--limit", "40", "--epochs", "1", "--json"], capsys)
     assert code == 0 and json.loads(out)["batch_size"] == 36, err
+
+
+def test_a_resumed_run_finds_its_data_file_from_another_directory(tmp_path, monkeypatch, capsys):
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    order = np.random.default_rng(0).permutation(len(X))
+    rows = "\n".join(",".join(f"{v:g}" for v in X[i]) + f",{y[i]}" for i in order)
+    (tmp_path / "iris.csv").write_text("a,b,c,d,label\n" + rows + "\n")
+    monkeypatch.chdir(tmp_path)
+    assert _run(["train", "--data", "./iris.csv", "--layers", "4", "--epochs", "1", "--quiet", "--checkpoint", "r.ckpt"], capsys)[0] == 0
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    code, _, err = _run(["train", "--resume", "../r.ckpt", "--epochs", "2", "--quiet"], capsys)
+    assert code == 0, err  # the checkpoint recorded the file's absolute path, not './iris.csv'
+
+
+def test_the_default_checkpoint_of_an_interrupted_run_is_named_as_such(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "deltaprop-interrupted.ckpt").mkdir()  # where Ctrl-C would write: not a file
+    code, _, err = _run(["train", "--limit", "50", "--epochs", "1", "--layers", "4", "--quiet"], capsys)
+    assert code == 1
+    assert ("--checkpoint (default deltaprop-interrupted.ckpt, written if training is interrupted): expected a file name; "
+            "got the directory deltaprop-interrupted.ckpt") in err

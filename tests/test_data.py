@@ -512,3 +512,35 @@ def test_a_csv_without_quotes_is_read_in_one_pass_with_the_same_numbers(tmp_path
     path.write_text('label,a\n"x, y",1\nz,2\n')  # quotes: the csv module splits the rows
     rows_read.clear()
     assert load_table(path)[1].tolist() == ["x, y", "z"] and len(rows_read) == 4
+
+
+def test_an_all_integer_csv_is_read_as_int32_first_and_anything_else_as_floats(tmp_path, monkeypatch):
+    import warnings
+
+    import deltaprop.data
+
+    dtypes, loadtxt = [], deltaprop.data._loadtxt
+
+    def recording_loadtxt(path, **kwargs):
+        dtypes.append(np.dtype(kwargs.get("dtype", np.float64)))
+        return loadtxt(path, **kwargs)
+
+    monkeypatch.setattr(deltaprop.data, "_loadtxt", recording_loadtxt)
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,label\n1,16777217,x\n-2147483648,2147483647,y\n")
+    X, y = load_table(path)
+    assert dtypes == [np.int32]  # one pass, as integers
+    expected = np.array([[1, 16777217], [-2147483648, 2147483647]], dtype=np.float64).astype(np.float32)
+    np.testing.assert_array_equal(X, expected)  # the same values as read as floats (16777217 rounds to 16777216)
+    # Not integers: NumPy up to 2.0 would read these as int32 with only a DeprecationWarning (3.7 -> 3, nan -> -2**31);
+    # the reader must go on to floats, and the warning (an error here) must not escape either.
+    for cell, value in (("3.7", 3.7), (".5", 0.5), ("2E-2", 0.02), ("3000000000", 3e9)):
+        dtypes.clear()
+        path.write_text(f"a,label\n{cell},x\n2,y\n")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert load_table(path)[0].tolist() == [[np.float32(value)], [2.0]], cell
+        assert dtypes == [np.int32, np.float32], cell
+    path.write_text("a,label\nnan,x\n2,y\n")
+    with pytest.raises(ValueError, match=r"expected finite numbers; got 'nan' in data row 1, column 'a'"):
+        load_table(path)

@@ -235,3 +235,12 @@ def test_cli_defaults_each_of_output_and_loss_alone(flags, output, loss, capsys)
     assert main(["explain", *flags]) == 0
     text = capsys.readouterr().out
     assert f"(N_2 = 2, sigma = {output})" in text and f"{COST_FORMULAS[loss]} = " in text  # layer L
+
+
+def test_cli_example_refuses_a_label_for_data_that_hold_their_own(tmp_path, capsys):
+    # An IDX directory (like fashion-mnist and mnist) has its labels in its label files: --label would be ignored.
+    (tmp_path / "idx").mkdir()
+    assert main(["explain", "--example", f"{tmp_path / 'idx'}:0", "--label", "species"]) == 1
+    assert "error: --label: names the label column of a .csv/.npy/.npz file" in capsys.readouterr().err
+    assert main(["explain", "--example", "fashion-mnist:0", "--label", "species"]) == 1
+    assert "'fashion-mnist' is a built-in data set" in capsys.readouterr().err

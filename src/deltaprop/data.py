@@ -605,8 +605,12 @@ def _csv_numbers(path: Path, first: list[str], header: list[str] | None, drop: l
         for integers in (False,) if negative_zero else (True, False):
             texts.clear()
             try:
-                X = _loadtxt(path, skiprows=0 if header is None else 1, dtype=np.int32 if integers else dtype, converters=converters or None)
-            except ValueError:  # a row of another width, a cell that is no number (as int32: no integer in its range)
+                with warnings.catch_warnings():
+                    if integers:  # NumPy up to 2.0 reads '3.7' or 'nan' as an int32 with only a DeprecationWarning
+                        warnings.simplefilter("error", DeprecationWarning)
+                    X = _loadtxt(path, skiprows=0 if header is None else 1, dtype=np.int32 if integers else dtype,
+                                 converters=converters or None)
+            except (ValueError, DeprecationWarning):  # a row of another width, a cell that is no number (as int32: no integer in its range)
                 continue
             if len(X) == 0:
                 return np.empty((0, len(columns)), dtype=dtype), texts

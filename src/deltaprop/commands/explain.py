@@ -55,6 +55,9 @@ def load_example(spec: str, label: str | None = None) -> tuple[np.ndarray, np.nd
     name, _, index_text = spec.partition(":")
     if label is not None and name in BUILTIN_EXAMPLES:
         raise ValueError(f"--label: names the label column of a data file; {name!r} is a built-in data set with its own labels")
+    from ._common import check_label
+
+    check_label(name, label)  # fashion-mnist, mnist and IDX directories hold their own labels too
     try:
         index = int(index_text) if index_text else 0
     except ValueError:

@@ -299,8 +299,16 @@ def _schedules():
 
 
 def _checkpoint_info(args) -> dict:
-    """What a checkpoint keeps of this command's flags, for --resume (see RECORDED_FLAGS)."""
-    return {key: getattr(args, key) for key in RECORDED_FLAGS}
+    """What a checkpoint keeps of this command's flags, for --resume (see RECORDED_FLAGS).
+
+    A data file or directory is kept as its absolute path: a resumed run may start in another directory.
+    """
+    from deltaprop.data import NAMED
+
+    info = {key: getattr(args, key) for key in RECORDED_FLAGS}
+    if info["data"] not in NAMED and Path(info["data"]).exists():
+        info["data"] = str(Path(info["data"]).resolve())
+    return info
 
 
 def _check_resumed_flags(args, resume, net) -> None:
@@ -474,7 +482,10 @@ def run(args) -> int:
     if not args.quiet and not args.json:
         print(f"training {net} on {data.name}: {len(data.X_train):,} examples "
               f"({args.validation_fraction:.0%} held out for validation), {len(data.X_test):,} for testing")
-    with flag_names(FLAGS):
+    # fit's checkpoint is --checkpoint, else the --resume file (written again), else the default for Ctrl-C
+    checkpoint_flag = ("--checkpoint" if args.checkpoint else "--resume" if args.resume
+                       else f"--checkpoint (default {INTERRUPTED_CHECKPOINT}, written if training is interrupted)")
+    with flag_names({**FLAGS, "checkpoint": checkpoint_flag}):
         history = net.fit(
             data.X_train, data.y_train,
             optimiser=args.optimiser, learning_rate=args.lr, epochs=args.epochs, batch_size=args.batch_size,
