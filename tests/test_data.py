@@ -544,3 +544,10 @@ def test_an_all_integer_csv_is_read_as_int32_first_and_anything_else_as_floats(t
     path.write_text("a,label\nnan,x\n2,y\n")
     with pytest.raises(ValueError, match=r"expected finite numbers; got 'nan' in data row 1, column 'a'"):
         load_table(path)
+
+
+def test_an_empty_text_label_in_a_numpy_file_is_refused_as_in_a_csv(tmp_path):
+    path = tmp_path / "t.npz"
+    np.savez(path, X=np.ones((3, 2)), y=np.array(["cat", " ", "dog"]))
+    with pytest.raises(ValueError, match=r"NumPy file .*t.npz: expected a label in every row; got ' ' \(a missing value, not a class\) at y\[1\], the label of row 2"):
+        load_table(path)

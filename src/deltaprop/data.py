@@ -377,7 +377,7 @@ def _parse_labels(values: Array, path: Path, column: str) -> Array:
 
 
 def _label_error(path: Path, y: Array, where) -> ValueError | None:
-    """ValueError naming a NumPy file and its first NaN or infinite label (or text label 'nan'), or None.
+    """ValueError naming a NumPy file and its first NaN or infinite label (or empty text, or text 'nan'), or None.
 
     ``where(i)`` says where row i (from 0) of the labels is in the file; the
     rule is the one :func:`_parse_labels` applies to a CSV label column.
@@ -385,7 +385,7 @@ def _label_error(path: Path, y: Array, where) -> ValueError | None:
     if y.dtype.kind in "fc":
         bad = ~np.isfinite(y)
     elif y.dtype.kind in "US":
-        bad = _nan_texts(y)
+        bad = _nan_texts(y) | (np.char.strip(y) == ("" if y.dtype.kind == "U" else b""))  # empty: no label, as in a CSV
     else:
         return None
     if y.ndim != 1 or not bad.any():  # labels of another shape are refused later, as such
