@@ -163,8 +163,9 @@ def test_cli_example_from_a_csv_file_takes_its_label_column(tmp_path, capsys):
     assert "t = [0.0, 1.0]" in text  # row 1 is 'virginica', the second of the classes (setosa, virginica)
     assert main(["explain", "--example", f"{table}:1"]) == 1  # no column "label": the hint names --label, which exists
     assert "--label on the command line" in capsys.readouterr().err
-    assert main(["explain", "--example", "digits:1", "--label", "species"]) == 1
-    assert "error: --label: names the label column of a data file; 'digits' is a built-in" in capsys.readouterr().err
+    for built_in in ("digits", "iris"):
+        assert main(["explain", "--example", f"{built_in}:1", "--label", "species"]) == 1
+        assert f"error: --label: names the label column of a .csv/.npy/.npz file; {built_in!r} is a built-in" in capsys.readouterr().err
     assert main(["explain", "--label", "species"]) == 1
     assert "error: --label: names the label column of the --example data file; give --example too" in capsys.readouterr().err
 

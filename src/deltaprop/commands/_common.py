@@ -76,15 +76,16 @@ def add_data_arguments(parser: argparse.ArgumentParser, default: str | None, lim
     parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help=limit)
 
 
-def check_label(data, label) -> None:
-    """Refuse a --label that would be ignored: named data sets and IDX directories hold their own labels."""
+def check_label(data, label, built_in: tuple[str, ...] = ()) -> None:
+    """Refuse a --label that would be ignored: named data sets (those of deltaprop.data, and the
+    command's own ``built_in`` ones) and IDX directories hold their own labels."""
     from pathlib import Path
 
     from deltaprop.data import NAMED
 
     if label is None or data is None:
         return
-    if data in NAMED:
+    if data in NAMED or data in built_in:
         raise ValueError(f"--label: names the label column of a .csv/.npy/.npz file; {data!r} is a built-in data set "
                          f"with its own labels (got --label {label}): leave --label out")
     if Path(data).is_dir():

@@ -53,11 +53,9 @@ def load_example(spec: str, label: str | None = None) -> tuple[np.ndarray, np.nd
     ``label`` names the label column (CSV) or array (NumPy) of a data file; None takes the default.
     """
     name, _, index_text = spec.partition(":")
-    if label is not None and name in BUILTIN_EXAMPLES:
-        raise ValueError(f"--label: names the label column of a data file; {name!r} is a built-in data set with its own labels")
     from ._common import check_label
 
-    check_label(name, label)  # fashion-mnist, mnist and IDX directories hold their own labels too
+    check_label(name, label, BUILTIN_EXAMPLES)  # iris, digits, fashion-mnist, mnist, IDX directories: their own labels
     try:
         index = int(index_text) if index_text else 0
     except ValueError:
