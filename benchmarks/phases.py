@@ -57,6 +57,7 @@ def main(argv=None) -> int:
     from deltaprop import Network
     from deltaprop.fastpath import Workspace
     from deltaprop.optimisers import apply_update, get_optimiser
+    from deltaprop.training import _initial_states, _whole_update
 
     X, y, _, _ = load_fashion_mnist()
     net = Network(sizes, activation="relu", seed=0, dtype="float32")
@@ -64,10 +65,11 @@ def main(argv=None) -> int:
     options = {"momentum": MOMENTUM} if args.optimiser == "sgd" else {}
     optimiser = get_optimiser(args.optimiser, **options)
     params = net.parameters()
-    states = [optimiser.init(p) for p in params]
+    states = _initial_states(optimiser, net)
     workspace = Workspace.for_network(net, BATCH)
     if workspace is None:
         raise SystemExit("phases: the fast path is unavailable here (is Numba installed?)")
+    whole = _whole_update(optimiser, params, workspace.grad, states)  # all of theta in one call, as fit does
     rng = np.random.default_rng(0)
     xbuf, tbuf = np.empty((BATCH, X.shape[1]), np.float32), np.empty((BATCH, T.shape[1]), np.float32)
     W = [w.copy() for w in net.weights]
@@ -95,7 +97,7 @@ def main(argv=None) -> int:
             t4 = clock()
             step += 1
             grads = [g for dW, db in zip(workspace.dW, workspace.db) for g in (dW, db)]
-            apply_update(optimiser, params, grads, states, LEARNING_RATE[args.optimiser], step)
+            apply_update(optimiser, params, grads, states, LEARNING_RATE[args.optimiser], step, whole)
             t5 = clock()
             for phase, seconds in zip(PHASES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
                 spent[phase] += seconds

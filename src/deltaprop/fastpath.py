@@ -44,7 +44,7 @@ import numpy as np
 from . import kernels
 from .activations import ACTIVATIONS, LEAKY_SLOPE
 from .losses import LOSSES
-from .network import Network
+from .network import Network, aligned_zeros, buffer_size, views_of
 
 __all__ = ["Workspace", "Step"]
 
@@ -90,8 +90,11 @@ class Workspace:
         self.masks = [np.empty((n, sizes[l]), dtype=dt) if net.dropout[l - 1] > 0 else None for l in range(1, L + 1)]
         self.masked = [np.empty((n, sizes[l]), dtype=dt) if net.dropout[l - 1] > 0 else None for l in range(1, L + 1)]
         self.delta = [np.empty((n, sizes[l]), dtype=dt) for l in range(1, L + 1)]
-        self.dW = [np.empty_like(W) for W in net.weights]
-        self.db = [np.empty_like(b) for b in net.biases]
+        # dC/dW^l and dC/db^l are views of one buffer laid out as net.parameter_buffer() (its gaps stay 0)
+        shapes = [p.shape for p in net.parameters()]
+        self.grad = aligned_zeros(buffer_size(shapes, dt), dt)
+        pieces = views_of(self.grad, shapes)
+        self.dW, self.db = pieces[0::2], pieces[1::2]
         self._keep = np.empty(n * max(sizes[1:]), dtype=bool)  # which units dropout keeps, one layer at a time
         self._hidden = [act.name for act in net.hidden_activations]
         out, loss = net.output_activation, net.loss_function

@@ -390,6 +390,7 @@ def _read_tensors(path: Path, raw: bytes, start: int, layout: list[tuple], net: 
             raise ValueError(f"model file {path}: tensor {name} holds NaN or infinite values (corrupt)")
         l, target = int(name[1:]), (net.weights if name[0] == "W" else net.biases)
         target[l - 1] = array.astype(net.dtype)  # a writable, native-order copy
+    net.parameter_buffer()  # the loaded W^l and b^l become views of one buffer again
 
 
 def load_model(path) -> SavedModel:

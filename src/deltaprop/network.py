@@ -40,7 +40,7 @@ from .checks import integer, real
 from .initialisers import get_initialiser
 from .losses import Loss, get_loss
 
-__all__ = ["Network", "ForwardPass", "Gradients"]
+__all__ = ["Network", "ForwardPass", "Gradients", "views_of", "joined"]
 
 Array = np.ndarray
 
@@ -92,6 +92,65 @@ class Gradients:
     delta: list[Array]
     dW: list[Array]
     db: list[Array]
+
+
+#: Where each W^l and b^l starts in the buffer that holds them all (``Network.parameter_buffer``):
+#: at a multiple of 64 bytes, a cache line, so that the kernels' vector loads and BLAS see the
+#: alignment of an array of its own (misaligned pieces made a 784-100-10 epoch about 1.3x slower).
+ALIGNMENT_BYTES = 64
+
+
+def _padded(size: int, itemsize: int) -> int:
+    step = max(1, ALIGNMENT_BYTES // itemsize)
+    return -(-size // step) * step
+
+
+def buffer_size(shapes: Sequence[tuple], dtype) -> int:
+    """The length of a 1-D buffer of ``dtype`` that holds arrays of these shapes, each aligned."""
+    itemsize = np.dtype(dtype).itemsize
+    return sum(_padded(int(np.prod(shape, dtype=np.int64)), itemsize) for shape in shapes)
+
+
+def aligned_zeros(size: int, dtype) -> Array:
+    """A 1-D array of ``size`` zeros whose first entry is at a multiple of ``ALIGNMENT_BYTES``."""
+    dtype = np.dtype(dtype)
+    raw = np.zeros(size + ALIGNMENT_BYTES // dtype.itemsize, dtype=dtype)
+    skip = (-raw.__array_interface__["data"][0] % ALIGNMENT_BYTES) // dtype.itemsize
+    return raw[skip : skip + size]
+
+
+def views_of(buffer: Array, shapes: Sequence[tuple]) -> list[Array]:
+    """Views of the 1-D ``buffer`` (of length :func:`buffer_size`) with these shapes, one after
+    another, each starting at a multiple of ``ALIGNMENT_BYTES`` from the buffer's start."""
+    views, offset = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape, dtype=np.int64))
+        views.append(buffer[offset : offset + size].reshape(shape))
+        offset += _padded(size, buffer.itemsize)
+    if offset != buffer.size:
+        raise ValueError(f"views_of: the shapes need a buffer of {offset} numbers; got {buffer.size}")
+    return views
+
+
+def joined(arrays: Sequence[Array]) -> Array | None:
+    """The 1-D buffer of which ``arrays`` are the pieces laid out by :func:`views_of`, or None
+    when they are not: all of them as one array, without a copy."""
+    if not arrays:
+        return None
+    owner = arrays[0].base
+    if not (isinstance(owner, np.ndarray) and owner.ndim == 1 and owner.flags.c_contiguous
+            and owner.dtype == arrays[0].dtype):
+        return None
+    itemsize, origin = owner.itemsize, owner.__array_interface__["data"][0]
+    start = arrays[0].__array_interface__["data"][0]
+    offset = 0
+    for a in arrays:
+        if (a.base is not owner or a.dtype != owner.dtype or not a.flags.c_contiguous
+                or a.__array_interface__["data"][0] != start + offset * itemsize):
+            return None
+        offset += _padded(a.size, itemsize)
+    first = (start - origin) // itemsize
+    return owner[first : first + offset] if first + offset <= owner.size else None
 
 
 def _as_list(value, n: int, name: str, per: str = "hidden layer") -> list:
@@ -202,6 +261,7 @@ class Network:
                 raise ValueError(f"init (layer {l}): expected W^{l} of shape (N_{l}, N_{l - 1}) = {shape}; got {np.shape(W)}")
             self.weights.append(np.ascontiguousarray(W, dtype=self.dtype))
             self.biases.append(np.zeros(self.sizes[l], dtype=self.dtype))  # b^l
+        self.parameter_buffer()  # every W^l and b^l becomes a view of one buffer
         self.classes_: Array | None = None
         self.multilabel_ = False
         self.history = None
@@ -309,6 +369,28 @@ class Network:
     def parameters(self) -> list[Array]:
         """theta = [W^1, b^1, ..., W^L, b^L]: the arrays themselves, not copies."""
         return [p for W, b in zip(self.weights, self.biases) for p in (W, b)]
+
+    def parameter_buffer(self) -> Array:
+        """The one 1-D array, in ``dtype``, of which every W^l and b^l is a view.
+
+        It holds W^1 (row by row), b^1, ..., W^L, b^L in the order of :meth:`parameters`,
+        each starting at a multiple of ``ALIGNMENT_BYTES``, with zeros in the gaps (so its
+        length is ``n_parameters`` or a little more). An element-wise optimiser updates
+        this one array instead of each W^l and b^l in turn: the lecture's
+        theta <- theta - eta grad C(theta) in one call, the gaps' gradient being zero.
+        Where an entry of ``weights`` or ``biases`` was replaced by another array, its
+        values are first copied into a new buffer and the entries become views of that.
+        """
+        params = self.parameters()
+        whole = joined(params)
+        if whole is None or whole.dtype != self.dtype:
+            shapes = [np.shape(p) for p in params]
+            whole = aligned_zeros(buffer_size(shapes, self.dtype), self.dtype)
+            views = views_of(whole, shapes)
+            for view, p in zip(views, params):
+                view[...] = p
+            self.weights, self.biases = views[0::2], views[1::2]
+        return whole
 
     def __repr__(self) -> str:
         acts = ",".join(a.name for a in self.activations)
@@ -669,7 +751,9 @@ class Network:
         """A deep copy (parameters, classes and settings)."""
         import copy
 
-        return copy.deepcopy(self)
+        net = copy.deepcopy(self)
+        net.parameter_buffer()  # deepcopy copies each view on its own
+        return net
 
     def astype(self, dtype) -> "Network":
         """A copy with parameters (and all computation) in ``dtype``."""
@@ -677,4 +761,5 @@ class Network:
         net.dtype = self._check_dtype(dtype)
         net.weights = [W.astype(net.dtype) for W in net.weights]
         net.biases = [b.astype(net.dtype) for b in net.biases]
+        net.parameter_buffer()
         return net

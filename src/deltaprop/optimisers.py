@@ -12,6 +12,15 @@ An optimiser is an object with
     changes ``param`` in place, given its gradient ``grad`` = dC/dtheta, the
     learning rate ``eta`` of this step and the step count ``step`` (1, 2, ...).
 
+and may declare
+
+``elementwise = True``
+    when each entry's update reads only that entry of ``param``, ``grad`` and
+    ``state`` (as GD, SGD and Adam do). Then the training loop may pass one
+    array holding every W^l and b^l (``Network.parameter_buffer``, its gaps' gradient
+    zero) in one call instead of one call per array: the same numbers, less call
+    overhead.
+
 Parameters are passed in, never held by the optimiser: the training loop
 applies the same ``update`` to every W^l and b^l in one place
 (:func:`apply_update`). The lecture's rule is :class:`GD`:
@@ -64,6 +73,7 @@ class GD:
     """
 
     name = "gd"
+    elementwise = True
 
     def init(self, param: Array) -> tuple:
         return ()
@@ -89,6 +99,7 @@ class SGD:
     momentum: float = 0.9
     nesterov: bool = False
     name = "sgd"
+    elementwise = True
 
     def __post_init__(self) -> None:
         self.momentum = _check_unit("momentum", self.momentum)
@@ -132,6 +143,7 @@ class Adam:
     beta_2: float = 0.999
     epsilon: float = 1e-8
     name = "adam"
+    elementwise = True
 
     def __post_init__(self) -> None:
         self.beta_1 = _check_unit("beta_1", self.beta_1)
@@ -202,9 +214,19 @@ def get_optimiser(optimiser: str | object, *, argument: str = "optimiser", **opt
 
 
 def apply_update(
-    optimiser, params: Sequence[Array], grads: Sequence[Array], states: Sequence[tuple], eta: float, step: int
+    optimiser, params: Sequence[Array], grads: Sequence[Array], states: Sequence[tuple], eta: float, step: int,
+    whole: tuple[Array, Array, tuple] | None = None,
 ) -> None:
-    """The one place where every parameter array theta (all W^l and b^l) is updated."""
+    """The one place where every parameter array theta (all W^l and b^l) is updated.
+
+    ``whole``: for an ``elementwise`` optimiser, (theta, grad, state) whose consecutive pieces
+    are ``params``, ``grads`` and ``states`` (see ``network.joined``); then one call updates
+    them all, with the same numbers as one call per array.
+    """
+    if whole is not None:
+        theta, grad, state = whole
+        optimiser.update(theta, grad, state, eta, step)
+        return
     for param, grad, state in zip(params, grads, states):
         optimiser.update(param, grad, state, eta, step)
 

@@ -43,7 +43,7 @@ import numpy as np
 from .checks import boolean, integer, real
 from .fastpath import Workspace
 from .files import writable_path
-from .network import Network
+from .network import Network, aligned_zeros, joined, views_of
 from .optimisers import LBFGS, OPTIMISERS, apply_update, get_optimiser, get_schedule
 
 __all__ = ["fit", "History", "Run", "DivergenceError", "OptimiserState"]
@@ -426,13 +426,14 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
 
     requested_batch_size = batch_size
     batch_size = n if full_batch else min(batch_size, n)
-    params = net.parameters()
-    states = [] if isinstance(optimiser, LBFGS) else [optimiser.init(p) for p in params]
+    states = [] if isinstance(optimiser, LBFGS) else _initial_states(optimiser, net)
     step = 0
     if optimiser_state is not None and not isinstance(optimiser, LBFGS):
         if [tuple(np.shape(a) for a in s) for s in optimiser_state.states] != [tuple(a.shape for a in s) for s in states]:
             raise ValueError("optimiser_state: expected the state of this network's optimiser (one entry per W^l and b^l); its shapes differ")
-        optimiser, states, step = optimiser_state.optimiser, optimiser_state.states, optimiser_state.step
+        optimiser, step = optimiser_state.optimiser, optimiser_state.step
+        states = _initial_states(optimiser, net)
+        _copy_states(states, optimiser_state.states)
     history = History()
     run = Run(net, optimiser, states, history, epochs, learning_rate, n, batch_size, rng, val_data=val, step=step)
     run.split_seed, run.checkpoint_path, run.checkpoint_every = split_seed, checkpoint, checkpoint_every
@@ -485,6 +486,44 @@ def _interrupts_stop(run: Run, active: bool):
         signal.signal(signal.SIGINT, previous)
 
 
+def _initial_states(optimiser, net: Network) -> list[tuple]:
+    """``optimiser.init`` for every W^l and b^l, in the order of ``net.parameters()``.
+
+    For an ``elementwise`` optimiser each kind of state (a velocity, Adam's m or v) is one
+    buffer laid out as ``net.parameter_buffer()``, and ``states[k]`` holds views of it, so that
+    one update call can take every parameter at once (see ``_whole_update``).
+    """
+    if not getattr(optimiser, "elementwise", False):
+        return [optimiser.init(p) for p in net.parameters()]
+    theta = net.parameter_buffer()
+    kinds = []
+    for initial in optimiser.init(theta):
+        kinds.append(aligned_zeros(theta.size, theta.dtype))  # aligned as theta is
+        kinds[-1][...] = initial
+    shapes = [p.shape for p in net.parameters()]
+    pieces = [views_of(vector, shapes) for vector in kinds]
+    return [tuple(piece[k] for piece in pieces) for k in range(len(shapes))]
+
+
+def _copy_states(states: list[tuple], saved: list[tuple]) -> None:
+    """Copy saved optimiser states into ``states`` in place (keeping any views of one vector)."""
+    for state, values in zip(states, saved):
+        for a, b in zip(state, values):
+            a[...] = b
+
+
+def _whole_update(optimiser, params: list[Array], grad: Array | None, states: list[tuple]) -> tuple | None:
+    """(theta, grad, state) as whole buffers for ``apply_update``, or None where the update goes
+    array by array: an optimiser not ``elementwise``, or pieces that are not views of one buffer."""
+    if grad is None or not getattr(optimiser, "elementwise", False):
+        return None
+    theta = joined(params)
+    state = tuple(joined([s[j] for s in states]) for j in range(len(states[0])))
+    if theta is None or any(vector is None for vector in state):
+        return None
+    return theta, grad, state
+
+
 def _restore(run: Run, ck, full_batch: bool = False) -> None:
     """Put a checkpoint's parameters, optimiser memory, counters, random state and history into ``run``."""
     from .optimisers import get_optimiser
@@ -502,14 +541,14 @@ def _restore(run: Run, ck, full_batch: bool = False) -> None:
     # A registry optimiser gets the checkpoint's settings back; an object of the user's own (not in the
     # registry, its settings unknown to us) is the one passed to this fit, whose name matched.
     optimiser = get_optimiser(saved_name, **ck.optimiser["options"]) if saved_name in OPTIMISERS else run.optimiser
-    if [len(s) for s in ck.optimiser_states] != [len(s) for s in run.states]:
+    if [tuple(np.shape(a) for a in s) for s in ck.optimiser_states] != [tuple(a.shape for a in s) for s in run.states]:
         raise ValueError("resume: the checkpoint's optimiser state does not fit this optimiser")
     _check_resumed_options(ck, run.batch_size_given, run.validation_fraction, full_batch, run.data_fingerprint)
     # every check passed: only now change the network
     for p, saved in zip(net.parameters(), ck.params):
         p[...] = saved
     run.optimiser = optimiser
-    run.states[:] = [tuple(np.array(a) for a in s) for s in ck.optimiser_states]  # writable copies
+    _copy_states(run.states, ck.optimiser_states)
     net.classes_ = None if ck.classes is None else np.asarray(ck.classes)
     net.multilabel_ = ck.multilabel
     run.step, run.first_epoch, run.eta0, run.last_change = ck.step, ck.epochs_done, ck.eta0, ck.last_change
@@ -582,6 +621,8 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
     wbuf = None if w is None else np.empty(bs, dtype=net.dtype)
     # Preallocated buffers for the same equations as net._forward/_backward (None: use those).
     workspace = Workspace.for_network(net, bs, fused)
+    # An element-wise optimiser updates all of theta in one call where the gradients are one vector.
+    whole = _whole_update(optimiser, params, None if workspace is None else workspace.grad, states)
     if whole_batch_gd and run.last_change is not None and run.last_change <= tol:
         # resumed from the checkpoint of a run that had converged: no step more than that run took
         run.history.stop_reason = f"converged: no parameter changed by more than tol={tol:g}"
@@ -629,7 +670,7 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
             flat_grads = [g for dW, db in zip(dWs, dbs) for g in (dW, db)]
             if whole_batch_gd:
                 largest_change = max(float(np.max(np.abs(g))) for g in flat_grads) * eta
-            apply_update(optimiser, params, flat_grads, states, eta, run.step)
+            apply_update(optimiser, params, flat_grads, states, eta, run.step, whole)
             notify("on_batch_end", batch, batch_loss)
             if run.stop:
                 break

@@ -1,0 +1,143 @@
+"""Every W^l and b^l is a view of one aligned buffer, and an element-wise optimiser updates
+that buffer in one call: the same numbers as one call per array."""
+
+import numpy as np
+import pytest
+
+from deltaprop import Network
+from deltaprop.io import load_model, save_model
+from deltaprop.network import ALIGNMENT_BYTES, aligned_zeros, buffer_size, joined, views_of
+from deltaprop.optimisers import SGD, Adam, GD, get_optimiser
+
+SIZES = [5, 7, 3, 2]  # sizes whose W^l and b^l are not multiples of 64 bytes: the gaps matter
+
+
+def address(a):
+    return a.__array_interface__["data"][0]
+
+
+def assert_packed(net):
+    whole = net.parameter_buffer()
+    params = net.parameters()
+    assert whole.ndim == 1 and whole.dtype == net.dtype and whole.size == buffer_size([p.shape for p in params], net.dtype)
+    assert whole.size >= net.n_parameters
+    covered = np.zeros(whole.size, dtype=bool)
+    for p in params:
+        assert np.shares_memory(p, whole) and p.flags.c_contiguous and p.flags.writeable
+        assert address(p) % ALIGNMENT_BYTES == 0, "each W^l and b^l starts on a cache line"
+        first = (address(p) - address(whole)) // whole.itemsize
+        covered[first : first + p.size] = True
+    assert covered.sum() == net.n_parameters
+    np.testing.assert_array_equal(whole[~covered], 0)  # the gaps hold zeros
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_new_network_keeps_its_parameters_in_one_aligned_buffer(dtype):
+    net = Network(SIZES, seed=0, dtype=dtype)
+    assert_packed(net)
+    whole = net.parameter_buffer()
+    whole[:] = 0  # a change to the buffer is a change to every W^l and b^l
+    assert all(not p.any() for p in net.parameters())
+    assert address(net.parameter_buffer()) == address(whole), "no copy once packed"
+
+
+def test_a_replaced_array_is_copied_into_a_new_buffer():
+    net = Network(SIZES, seed=0)
+    mine = np.arange(21, dtype=np.float64).reshape(3, 7)  # another dtype, an array of the caller's
+    net.weights[1] = mine
+    assert joined(net.parameters()) is None
+    net.parameter_buffer()
+    assert_packed(net)
+    np.testing.assert_array_equal(net.weights[1], mine.astype(np.float32))
+    assert net.weights[1].dtype == np.float32
+
+
+def test_copies_astype_and_loaded_models_are_packed(tmp_path):
+    net = Network(SIZES, seed=0)
+    for other in (net.copy(), net.astype("float64")):
+        assert_packed(other)
+        for p, q in zip(net.parameters(), other.parameters()):
+            np.testing.assert_array_equal(p, q)
+            assert not np.shares_memory(p, q)
+    save_model(net, tmp_path / "m.safetensors")
+    loaded = load_model(tmp_path / "m.safetensors").network
+    assert_packed(loaded)
+    for p, q in zip(net.parameters(), loaded.parameters()):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_views_of_and_joined_are_inverse():
+    shapes = [(3, 5), (3,), (2, 3), (2,)]
+    buffer = aligned_zeros(buffer_size(shapes, np.float32), np.float32)
+    assert address(buffer) % ALIGNMENT_BYTES == 0
+    views = views_of(buffer, shapes)
+    assert [v.shape for v in views] == shapes
+    whole = joined(views)
+    assert whole is not None and address(whole) == address(buffer) and whole.size == buffer.size
+    assert joined(views[1:]) is not None  # a tail of the pieces is a buffer too
+    assert joined([views[0], views[2]]) is None  # a piece left out
+    assert joined([v.copy() for v in views]) is None
+    with pytest.raises(ValueError, match="views_of"):
+        views_of(buffer[:-1], shapes)
+
+
+class ArrayByArray:
+    """The same rule without ``elementwise``: the training loop calls it once per W^l and b^l."""
+
+    def __init__(self, rule):
+        self.rule, self.name, self.calls = rule, rule.name, []
+
+    def init(self, param):
+        return self.rule.init(param)
+
+    def update(self, param, grad, state, eta, step):
+        self.calls.append(param.shape)
+        self.rule.update(param, grad, state, eta, step)
+
+
+class Counted(ArrayByArray):
+    elementwise = True
+
+
+def train(optimiser, name, dtype):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(90, SIZES[0]))
+    y = rng.integers(0, SIZES[-1], size=90)
+    net = Network(SIZES, activation="relu", output="softmax", seed=2, dtype=dtype)
+    net.fit(X, y, optimiser=optimiser, epochs=3, batch_size=32 if name != "gd" else 90,
+            **({"learning_rate": 0.05} if name != "adam" else {}))
+    return net
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("rule", [Adam(), SGD(momentum=0.9), SGD(momentum=0.9, nesterov=True), SGD(momentum=0.0), GD()],
+                         ids=["adam", "momentum", "nesterov", "sgd", "gd"])
+def test_one_call_for_the_whole_buffer_gives_the_same_bits_as_one_call_per_array(rule, dtype):
+    per_array, whole = ArrayByArray(rule), Counted(rule)
+    a, b = train(per_array, rule.name, dtype), train(whole, rule.name, dtype)
+    steps = 3 if rule.name == "gd" else 3 * 3
+    n_params = 2 * (len(SIZES) - 1)
+    assert len(per_array.calls) == steps * n_params
+    assert whole.calls == [(buffer_size([p.shape for p in b.parameters()], dtype),)] * steps
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(p, q)
+    assert_packed(b)  # the gaps stayed zero: their gradient is zero
+
+
+def test_the_optimiser_state_of_a_fit_continues_in_the_next():
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(64, SIZES[0])), rng.integers(0, SIZES[-1], size=64)
+    once = Network(SIZES, activation="relu", output="softmax", seed=5)
+    once.fit(X, y, optimiser="adam", epochs=2, batch_size=16, shuffle=False)
+    twice = Network(SIZES, activation="relu", output="softmax", seed=5)
+    twice.fit(X, y, optimiser="adam", epochs=1, batch_size=16, shuffle=False)
+    state = twice.history.optimiser_state
+    twice.weights[0] = twice.weights[0].copy()  # unpacked between the fits: packed again by fit
+    twice.fit(X, y, epochs=1, batch_size=16, shuffle=False, optimiser_state=state)
+    for p, q in zip(once.parameters(), twice.parameters()):
+        np.testing.assert_array_equal(p, q)
+    assert_packed(twice)
+
+
+def test_the_registry_rules_are_elementwise():
+    assert all(getattr(get_optimiser(name), "elementwise", False) for name in ("gd", "sgd", "adam"))
