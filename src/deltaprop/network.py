@@ -95,8 +95,8 @@ class Gradients:
 
 
 #: Where each W^l and b^l starts in the buffer that holds them all (``Network.parameter_buffer``):
-#: at a multiple of 64 bytes, a cache line, so that the kernels' vector loads and BLAS see the
-#: alignment of an array of its own (misaligned pieces made a 784-100-10 epoch about 1.3x slower).
+#: at a multiple of 64 bytes, a cache line, so that vector loads never straddle two lines (Adam over
+#: a 784-100-10 network's buffer, 300 steps: 11-12 ms aligned against 13-17 ms 16 bytes off).
 ALIGNMENT_BYTES = 64
 
 
