@@ -441,6 +441,29 @@ def test_too_few_classes_name_limit_or_data_before_the_network_is_built(tmp_path
     assert code == 1 and "--data: one.csv holds only 1 class (['a']) in its label column 'species'; training needs at least 2" in err
 
 
+def test_a_validation_split_too_small_names_limit_before_training(tmp_path, monkeypatch, capsys):
+    # Before: "--validation-fraction: 0.1 of 3 examples leaves an empty training or validation set", from fit.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mixed.csv").write_text("u,v,species\n" + "".join(f"{i % 7},{i % 5},{'ab'[i % 2]}\n" for i in range(40)))
+    code, out, err = _run(["train", "--data", "mixed.csv", "--label", "species", "--limit", "5", "--epochs", "1"], capsys)
+    assert code == 1 and "epoch" not in out, err
+    assert ("deltaprop train: error: --limit: 5 leaves 4 training examples of mixed.csv, too few to hold out "
+            "--validation-fraction 0.1 (0 of them) and train on the rest: that needs 6 or more; raise --limit, "
+            "or give --validation-fraction 0") in err
+    # Before: "--data: 4 examples are too few to hold out 20% for testing", blaming the file for --limit's cut.
+    code, out, err = _run(["train", "--data", "mixed.csv", "--label", "species", "--limit", "4", "--epochs", "1"], capsys)
+    assert code == 1 and ("deltaprop train: error: --limit: the first 4 rows of mixed.csv are too few to hold out 20% "
+                          "for testing (of each class, and of none all)") in err, err
+    code, _, err = _run(["train", "--data", "mixed.csv", "--label", "species", "--limit", "40", "--epochs", "1",
+                         "--validation-fraction", "0.99"], capsys)
+    assert code == 1 and "hold out --validation-fraction 0.99 (32 of them) and train on the rest: that needs 51 or more" in err
+    code, _, err = _run(["train", "--data", "mixed.csv", "--label", "species", "--limit", "6", "--epochs", "1",
+                         "--validation-fraction", "0.2"], capsys)
+    assert code == 0, err  # 5 training examples: 1 held out, 4 to train on
+    code, _, err = _run(["train", "--data", "mixed.csv", "--label", "species", "--epochs", "1", "--validation-fraction", "0.999"], capsys)
+    assert code == 1 and "error: --validation-fraction: mixed.csv has 32 training examples, too few" in err
+
+
 @pytest.mark.parametrize("argv, message", [
     (["train", "--data", "cifar"], "deltaprop train: error: --data: 'cifar' is neither a known data set"),
     (["train", "--resume", "missing.ckpt"], "deltaprop train: error: --resume: checkpoint missing.ckpt: no such file"),

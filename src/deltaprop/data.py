@@ -181,8 +181,11 @@ class Dataset:
         return self
 
 
-def _test_split(y: Array, fraction: float, seed: int) -> tuple[Array, Array]:
-    """Sorted (train, test) row numbers: ``fraction`` of each class (of all rows for real targets) to test."""
+def _test_split(y: Array, fraction: float, seed: int, too_few: str | None = None) -> tuple[Array, Array]:
+    """Sorted (train, test) row numbers: ``fraction`` of each class (of all rows for real targets) to test.
+
+    ``too_few``: the error when no row (or every row) would be tested; by default it blames the data.
+    """
     if not 0 < fraction < 1:
         raise ValueError(f"test fraction: expected a number in (0, 1); got {fraction!r}")
     n = len(y)
@@ -195,7 +198,7 @@ def _test_split(y: Array, fraction: float, seed: int) -> tuple[Array, Array]:
         # a class's last example stays in training: a class seen only in testing could not be learned
         test = np.concatenate([rows[: min(int(round(len(rows) * fraction)), len(rows) - 1)] for rows in by_class] or [perm[:0]])
     if len(test) < 1 or len(test) >= n:
-        raise ValueError(f"data: {n} examples are too few to hold out {fraction:.0%} for testing")
+        raise ValueError(too_few or f"data: {n} examples are too few to hold out {fraction:.0%} for testing")
     in_test = np.zeros(n, dtype=bool)
     in_test[test] = True
     return np.flatnonzero(~in_test), np.flatnonzero(in_test)
@@ -814,7 +817,10 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
         X, y = (X[:limit], y[:limit]) if limit is not None else (X, y)
         X_test = y_test = None
         if test_fraction:
-            train, test = _test_split(y, test_fraction, seed)
+            limited = None if limit is None else (
+                f"limit: the first {len(y)} rows of {p.name} are too few to hold out {test_fraction:.0%} for testing "
+                f"(of each class, and of none all)")
+            train, test = _test_split(y, test_fraction, seed, too_few=limited)
             X, y, X_test, y_test = X[train], y[train], X[test], y[test]
         if scaling is None:  # fitted on the training rows only: the test rows stay unseen
             scaling = Scaling.fit(X, "standard" if scale == "auto" else scale)

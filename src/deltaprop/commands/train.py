@@ -167,6 +167,25 @@ def _check_classes(args, data) -> None:
                      + ("; is --label the right column?" if table else ""))
 
 
+def _check_validation_split(args, data) -> None:
+    """--validation-fraction must hold out one training example and leave one: say so before training,
+    naming --limit where it made the set that small (fit's message could name neither flag's remedy)."""
+    fraction, n = args.validation_fraction, len(data.X_train)
+    held = int(round(n * fraction))  # as fit splits
+    if not fraction or 1 <= held < n:
+        return
+    least = max(2, int(0.5 / fraction))
+    while not 1 <= int(round(least * fraction)) < least:
+        least += 1
+    split = (f"too few to hold out --validation-fraction {fraction:g} ({held} of them) and train on the rest: "
+             f"that needs {least:,} or more")
+    if args.limit is not None:
+        raise ValueError(f"--limit: {args.limit} leaves {n} training examples of {data.name}, {split}; "
+                         f"raise --limit, or give --validation-fraction 0")
+    raise ValueError(f"--validation-fraction: {data.name} has {n} training examples, {split}; "
+                     f"give --validation-fraction 0")
+
+
 def _check_optimiser_flags(args) -> None:
     """Refuse flags given that the optimiser would ignore, and numbers it would refuse only after the data
     have loaded (a resumed run: once the optimiser is the checkpoint's)."""
@@ -464,6 +483,7 @@ def run(args) -> int:
         _check_resumed_data(args, resume, net, data)
     else:
         net = _build_network(args, data)
+    _check_validation_split(args, data)
     checkpoint = None if lbfgs else (args.checkpoint or args.resume or INTERRUPTED_CHECKPOINT)
     if resume is not None and resume.classes is not None:
         net.classes_ = np.asarray(resume.classes)  # (fit restores them too; the model's class names need them now)
