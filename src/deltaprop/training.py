@@ -58,7 +58,21 @@ DEFAULT_EPOCHS_MINIBATCH = 10
 
 
 class DivergenceError(FloatingPointError):
-    """The cost became NaN or infinite; the network was left at its last finite parameters."""
+    """The cost became NaN or infinite; the network was left at its last finite parameters.
+
+    Attributes
+    ----------
+    reason : str, what became non-finite and when ("the cost became nan in epoch 3 (batch 7)").
+    learning_rate : float or None, the learning rate of that epoch (None for L-BFGS).
+    """
+
+    def __init__(self, reason: str, learning_rate: float | None = None, kept_epoch: int | None = None) -> None:
+        message = reason
+        if learning_rate is not None:
+            message += (f"; try a smaller learning rate than {learning_rate:g}. The network keeps its "
+                        f"parameters from the start of epoch {kept_epoch}.")
+        super().__init__(message)
+        self.reason, self.learning_rate = reason, learning_rate
 
 
 @dataclass
@@ -658,11 +672,7 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
             if not math.isfinite(batch_loss):
                 _put_back(run, snapshot)
                 run.history.stop_reason = "diverged"
-                raise DivergenceError(
-                    f"the cost became {batch_loss} in epoch {epoch + 1} (batch {batch + 1}); "
-                    f"try a smaller learning rate than {eta:g}. The network keeps its parameters "
-                    f"from the start of epoch {epoch + 1}."
-                )
+                raise DivergenceError(f"the cost became {batch_loss} in epoch {epoch + 1} (batch {batch + 1})", eta, epoch + 1)
             total += batch_loss * (hi - lo)
             if classify:
                 correct += n_correct
@@ -682,10 +692,7 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
         if not all(np.isfinite(p).all() for p in params):  # the epoch's last update overflowed
             _put_back(run, snapshot)
             run.history.stop_reason = "diverged"
-            raise DivergenceError(
-                f"the parameters became infinite or NaN in epoch {epoch + 1}; try a smaller learning rate than "
-                f"{eta:g}. The network keeps its parameters from the start of epoch {epoch + 1}."
-            )
+            raise DivergenceError(f"the parameters became infinite or NaN in epoch {epoch + 1}", eta, epoch + 1)
         seen = hi  # fewer than n when a callback stopped the epoch early
         _record_epoch(run, epoch, total / seen, correct if classify else None, eta, time.perf_counter() - start, notify, seen)
         interrupted = run.stop and run.stop_reason == INTERRUPTED  # Ctrl-C during the epoch's callbacks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -184,6 +185,20 @@ def _check_validation_split(args, data) -> None:
                          f"raise --limit, or give --validation-fraction 0")
     raise ValueError(f"--validation-fraction: {data.name} has {n} training examples, {split}; "
                      f"give --validation-fraction 0")
+
+
+@contextlib.contextmanager
+def _divergence_names_lr():
+    """A diverged run is the learning rate's doing: say so with the flag (fit's advice is the Python API's)."""
+    from deltaprop.training import DivergenceError
+
+    try:
+        yield
+    except DivergenceError as exc:
+        if exc.learning_rate is None:
+            raise
+        raise FloatingPointError(f"--lr: training diverged: {exc.reason}, at learning rate {exc.learning_rate:g}; "
+                                 f"try a smaller --lr") from None
 
 
 def _check_optimiser_flags(args) -> None:
@@ -505,7 +520,7 @@ def run(args) -> int:
     # fit's checkpoint is --checkpoint, else the --resume file (written again), else the default for Ctrl-C
     checkpoint_flag = ("--checkpoint" if args.checkpoint else "--resume" if args.resume
                        else f"--checkpoint (default {INTERRUPTED_CHECKPOINT}, written if training is interrupted)")
-    with flag_names({**FLAGS, "checkpoint": checkpoint_flag}):
+    with flag_names({**FLAGS, "checkpoint": checkpoint_flag}), _divergence_names_lr():
         history = net.fit(
             data.X_train, data.y_train,
             optimiser=args.optimiser, learning_rate=args.lr, epochs=args.epochs, batch_size=args.batch_size,
