@@ -441,6 +441,20 @@ def test_too_few_classes_name_limit_or_data_before_the_network_is_built(tmp_path
     assert code == 1 and "--data: one.csv holds only 1 class (['a']) in its label column 'species'; training needs at least 2" in err
 
 
+def test_regression_targets_beyond_float32_name_the_data_and_dtype(tmp_path, monkeypatch, capsys):
+    # Before: "y: expected finite values; got NaN or infinity", naming neither the file nor a remedy.
+    monkeypatch.chdir(tmp_path)
+    rows = "".join(f"{i % 7},{i % 5},{'-2e39' if i == 9 else i / 4}\n" for i in range(40))
+    (tmp_path / "big.csv").write_text("u,v,target\n" + rows)
+    code, out, err = _run(["train", "--data", "big.csv", "--label", "target", "--loss", "quadratic", "--epochs", "1"], capsys)
+    assert code == 1 and "epoch" not in out, err
+    assert ("deltaprop train: error: --data: the targets of big.csv reach 2e+39, beyond the range of float32 (about 3.4e+38); "
+            "rescale them, or give --dtype float64") in err
+    code, _, err = _run(["train", "--data", "big.csv", "--label", "target", "--loss", "quadratic", "--epochs", "1",
+                         "--dtype", "float64", "--quiet"], capsys)
+    assert code == 0, err
+
+
 def test_a_validation_split_too_small_names_limit_before_training(tmp_path, monkeypatch, capsys):
     # Before: "--validation-fraction: 0.1 of 3 examples leaves an empty training or validation set", from fit.
     monkeypatch.chdir(tmp_path)

@@ -153,6 +153,17 @@ def joined(arrays: Sequence[Array]) -> Array | None:
     return owner[first : first + offset] if first + offset <= owner.size else None
 
 
+def _nonfinite_message(argument: str, given: Array, cast: Array) -> str:
+    """Where ``cast`` (``given`` in the network's dtype, same shape) first holds NaN or infinity, and why."""
+    bad = ~np.isfinite(cast)
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), cast.shape))
+    value = given[index]
+    beyond = f" (beyond the range of {cast.dtype.name}, about {np.finfo(cast.dtype).max:.3g})" if np.isfinite(value) else ""
+    count = int(np.count_nonzero(bad))
+    more = f" ({count} entries in all)" if count > 1 else ""
+    return f"{argument}: expected finite values; got {value}{beyond} at [{', '.join(map(str, index))}]{more}"
+
+
 def _as_list(value, n: int, name: str, per: str = "hidden layer") -> list:
     """A single value for every hidden layer (or every ``per``), or one value for each."""
     if isinstance(value, (str, Real, Activation)) or value is None or callable(value):
@@ -329,9 +340,9 @@ class Network:
             )
         if X.shape[0] < 1:
             raise ValueError(f"{argument}: expected at least 1 example; got shape {X.shape}")
-        X = np.ascontiguousarray(X, dtype=self.dtype)
+        given, X = X, np.ascontiguousarray(X, dtype=self.dtype)
         if not np.isfinite(X).all():
-            raise ValueError(f"{argument}: expected finite values; got NaN or infinity in {np.count_nonzero(~np.isfinite(X))} entries")
+            raise ValueError(_nonfinite_message(argument, given, X))
         return X
 
     def check_T(self, T, n: int, argument: str = "T") -> Array:
@@ -343,9 +354,9 @@ class Network:
             T = T[:, None]
         if T.shape != (n, self.sizes[-1]):
             raise ValueError(f"{argument}: expected shape ({n}, {self.sizes[-1]}) = (n_examples, N_L); got {T.shape}")
-        T = np.ascontiguousarray(T, dtype=self.dtype)
+        given, T = T, np.ascontiguousarray(T, dtype=self.dtype)
         if not np.isfinite(T).all():
-            raise ValueError(f"{argument}: expected finite values; got NaN or infinity")
+            raise ValueError(_nonfinite_message(argument, given.reshape(T.shape), T))
         return T
 
     # ------------------------------------------------------------------ shape

@@ -187,6 +187,19 @@ def _check_validation_split(args, data) -> None:
                      f"give --validation-fraction 0")
 
 
+def _check_targets_fit(args, data, net) -> None:
+    """Real-valued targets beyond the range of the network's dtype name the data and --dtype (fit's own
+    message would name y and a row of the shuffled training part)."""
+    targets = [y for y in (data.y_train, data.y_test) if y is not None and y.dtype.kind == "f"]
+    if not targets or net.dtype.itemsize >= max(y.dtype.itemsize for y in targets):
+        return
+    limit = np.finfo(net.dtype).max
+    largest = max(float(np.max(np.abs(y))) for y in targets)
+    if largest > limit:
+        raise ValueError(f"--data: the targets of {data.name} reach {largest:.3g}, beyond the range of {net.dtype.name} "
+                         f"(about {limit:.3g}); rescale them, or give --dtype float64")
+
+
 @contextlib.contextmanager
 def _divergence_names_lr():
     """A diverged run is the learning rate's doing: say so with the flag (fit's advice is the Python API's)."""
@@ -499,6 +512,7 @@ def run(args) -> int:
     else:
         net = _build_network(args, data)
     _check_validation_split(args, data)
+    _check_targets_fit(args, data, net)
     checkpoint = None if lbfgs else (args.checkpoint or args.resume or INTERRUPTED_CHECKPOINT)
     if resume is not None and resume.classes is not None:
         net.classes_ = np.asarray(resume.classes)  # (fit restores them too; the model's class names need them now)
