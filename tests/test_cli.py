@@ -467,10 +467,22 @@ def test_a_validation_split_too_small_names_limit_before_training(tmp_path, monk
     # Before: "--data: 4 examples are too few to hold out 20% for testing", blaming the file for --limit's cut.
     code, out, err = _run(["train", "--data", "mixed.csv", "--label", "species", "--limit", "4", "--epochs", "1"], capsys)
     assert code == 1 and ("deltaprop train: error: --limit: the first 4 rows of mixed.csv are too few to hold out 20% "
-                          "for testing (of each class, and of none all)") in err, err
+                          "of each class for testing (a class's last row stays in training)") in err, err
+    # a --limit above the file's rows cut nothing: the data are blamed, and raising --limit is not advised
+    (tmp_path / "four.csv").write_text("u,v,species\n1,2,a\n3,4,b\n5,6,a\n7,8,b\n")
+    code, _, err = _run(["train", "--data", "four.csv", "--label", "species", "--limit", "1000", "--epochs", "1"], capsys)
+    assert code == 1 and "error: --data: 4 examples are too few to hold out 20% for testing" in err, err
+    (tmp_path / "five.csv").write_text("u,v,species\n1,2,a\n3,4,b\n5,6,a\n7,8,b\n9,0,a\n")
+    code, _, err = _run(["train", "--data", "five.csv", "--label", "species", "--limit", "1000", "--epochs", "1"], capsys)
+    assert code == 1 and "error: --validation-fraction: five.csv has 4 training examples, too few" in err, err
+    assert "raise --limit" not in err
     code, _, err = _run(["train", "--data", "mixed.csv", "--label", "species", "--limit", "40", "--epochs", "1",
                          "--validation-fraction", "0.99"], capsys)
     assert code == 1 and "hold out --validation-fraction 0.99 (32 of them) and train on the rest: that needs 51 or more" in err
+    # a fraction near 1 is answered at once and printed as given (":g" printed 0.99999999 as 1)
+    code, _, err = _run(["train", "--data", "mixed.csv", "--label", "species", "--epochs", "1",
+                         "--validation-fraction", "0.999999999999"], capsys)
+    assert code == 1 and "--validation-fraction 0.999999999999 (32 of them)" in err and "that needs 500,011,061,105 or more" in err  # (1 - f in floats)
     code, _, err = _run(["train", "--data", "mixed.csv", "--label", "species", "--limit", "6", "--epochs", "1",
                          "--validation-fraction", "0.2"], capsys)
     assert code == 0, err  # 5 training examples: 1 held out, 4 to train on

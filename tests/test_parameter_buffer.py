@@ -1,13 +1,17 @@
 """Every W^l and b^l is a view of one aligned buffer, and an element-wise optimiser updates
 that buffer in one call: the same numbers as one call per array."""
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
 from deltaprop import Network
 from deltaprop.io import load_model, save_model
 from deltaprop.network import ALIGNMENT_BYTES, aligned_zeros, buffer_size, joined, views_of
-from deltaprop.optimisers import SGD, Adam, GD, get_optimiser
+from deltaprop.optimisers import SGD, Adam, GD, get_optimiser, is_elementwise
+from deltaprop.sklearn import DeltapropClassifier
 
 SIZES = [5, 7, 3, 2]  # sizes whose W^l and b^l are not multiples of 64 bytes: the gaps matter
 
@@ -96,7 +100,10 @@ class ArrayByArray:
 
 
 class Counted(ArrayByArray):
-    elementwise = True
+    elementwise = True  # declared beside its update, as the protocol asks
+
+    def update(self, param, grad, state, eta, step):
+        super().update(param, grad, state, eta, step)
 
 
 def train(optimiser, name, dtype):
@@ -132,12 +139,61 @@ def test_the_optimiser_state_of_a_fit_continues_in_the_next():
     twice = Network(SIZES, activation="relu", output="softmax", seed=5)
     twice.fit(X, y, optimiser="adam", epochs=1, batch_size=16, shuffle=False)
     state = twice.history.optimiser_state
-    twice.weights[0] = twice.weights[0].copy()  # unpacked between the fits: packed again by fit
+    mine = twice.weights[0] = twice.weights[0].copy()  # replaced between the fits
     twice.fit(X, y, epochs=1, batch_size=16, shuffle=False, optimiser_state=state)
+    assert twice.weights[0] is mine, "fit trains a replaced array in place, not a copy of it"
     for p, q in zip(once.parameters(), twice.parameters()):
         np.testing.assert_array_equal(p, q)
-    assert_packed(twice)
 
 
 def test_the_registry_rules_are_elementwise():
-    assert all(getattr(get_optimiser(name), "elementwise", False) for name in ("gd", "sgd", "adam"))
+    assert all(is_elementwise(get_optimiser(name)) for name in ("gd", "sgd", "adam"))
+
+
+class WeightDecaySGD(SGD):
+    """Decays the weights only: not element-wise, though SGD is. Counts its calls."""
+
+    def update(self, param, grad, state, eta, step):
+        self.calls = getattr(self, "calls", 0) + 1
+        if param.ndim == 2:
+            param *= param.dtype.type(0.5)
+        super().update(param, grad, state, eta, step)
+
+
+class ClippedAdam(Adam):
+    elementwise = True  # declared again beside its own update: clipping each entry is element-wise
+
+    def update(self, param, grad, state, eta, step):
+        self.calls = getattr(self, "calls", 0) + 1
+        super().update(param, np.clip(grad, -1, 1), state, eta, step)
+
+
+def test_a_subclass_that_overrides_update_is_element_wise_only_if_it_says_so():
+    assert not is_elementwise(WeightDecaySGD()) and is_elementwise(ClippedAdam())
+    rng = np.random.default_rng(7)
+    X, y = rng.normal(size=(32, SIZES[0])), rng.integers(0, SIZES[-1], size=32)
+    net = Network(SIZES, activation="relu", output="softmax", seed=8)
+    before = [W.copy() for W in net.weights]
+    decay = WeightDecaySGD(momentum=0.0)
+    net.fit(X, y, optimiser=decay, learning_rate=1e-12, epochs=1, batch_size=32)
+    assert decay.calls == 2 * (len(SIZES) - 1), "one call per W^l and b^l"
+    for W, W0 in zip(net.weights, before):
+        np.testing.assert_allclose(W, 0.5 * W0, rtol=1e-6)  # every W^l decayed once
+    clipped = ClippedAdam()
+    Network(SIZES, activation="relu", output="softmax", seed=8).fit(X, y, optimiser=clipped, epochs=1, batch_size=32)
+    assert clipped.calls == 1
+
+
+def test_pickled_and_deep_copied_networks_and_estimators_keep_one_buffer():
+    net = Network(SIZES, seed=0)
+    for other in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        assert_packed(other)
+    rng = np.random.default_rng(9)
+    X, y = rng.normal(size=(40, SIZES[0])), rng.integers(0, 3, size=40)
+    est = DeltapropClassifier(hidden_layer_sizes=(6,), max_iter=2, random_state=0).fit(X, y)
+    est = pickle.loads(pickle.dumps(est))
+    assert_packed(est._network)
+    held = est.weights_[0]
+    before = held.copy()
+    est.partial_fit(X, y)
+    assert est.weights_[0] is held and not np.array_equal(held, before), "the arrays a user holds are the ones trained"

@@ -814,12 +814,13 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
         return load_idx_directory(p, scale=scale, limit=limit, scaling=scaling)
     if p.is_file():
         X, y = load_table(p, label)
-        X, y = (X[:limit], y[:limit]) if limit is not None else (X, y)
+        cut = limit is not None and limit < len(y)
+        X, y = (X[:limit], y[:limit]) if cut else (X, y)
         X_test = y_test = None
         if test_fraction:
-            limited = None if limit is None else (
-                f"limit: the first {len(y)} rows of {p.name} are too few to hold out {test_fraction:.0%} for testing "
-                f"(of each class, and of none all)")
+            limited = None if not cut else (
+                f"limit: the first {len(y)} rows of {p.name} are too few to hold out {test_fraction:.0%} of each class "
+                f"for testing (a class's last row stays in training)")
             train, test = _test_split(y, test_fraction, seed, too_few=limited)
             X, y, X_test, y_test = X[train], y[train], X[test], y[test]
         if scaling is None:  # fitted on the training rows only: the test rows stay unseen

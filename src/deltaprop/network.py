@@ -390,7 +390,8 @@ class Network:
         this one array instead of each W^l and b^l in turn: the lecture's
         theta <- theta - eta grad C(theta) in one call, the gaps' gradient being zero.
         Where an entry of ``weights`` or ``biases`` was replaced by another array, its
-        values are first copied into a new buffer and the entries become views of that.
+        values are first copied into a new buffer and the entries become views of that
+        (``fit`` does not call this: it trains such arrays in place, one update call per array).
         """
         params = self.parameters()
         whole = joined(params)
@@ -402,6 +403,11 @@ class Network:
                 view[...] = p
             self.weights, self.biases = views[0::2], views[1::2]
         return whole
+
+    def __setstate__(self, state: dict) -> None:
+        # pickle and deepcopy copy each view on its own: make W^l and b^l views of one buffer again
+        self.__dict__.update(state)
+        self.parameter_buffer()
 
     def __repr__(self) -> str:
         acts = ",".join(a.name for a in self.activations)
@@ -762,9 +768,7 @@ class Network:
         """A deep copy (parameters, classes and settings)."""
         import copy
 
-        net = copy.deepcopy(self)
-        net.parameter_buffer()  # deepcopy copies each view on its own
-        return net
+        return copy.deepcopy(self)
 
     def astype(self, dtype) -> "Network":
         """A copy with parameters (and all computation) in ``dtype``."""

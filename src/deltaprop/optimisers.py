@@ -16,7 +16,9 @@ and may declare
 
 ``elementwise = True``
     when each entry's update reads only that entry of ``param``, ``grad`` and
-    ``state`` (as GD, SGD and Adam do). Then the training loop may pass one
+    ``state`` (as GD, SGD and Adam do), declared in the class that defines
+    ``update`` (a subclass that overrides ``update`` must declare it again).
+    Then the training loop may pass one
     array holding every W^l and b^l (``Network.parameter_buffer``, its gaps' gradient
     zero) in one call instead of one call per array: the same numbers, less call
     overhead.
@@ -49,6 +51,7 @@ __all__ = [
     "OPTIMISERS",
     "get_optimiser",
     "apply_update",
+    "is_elementwise",
     "SCHEDULES",
     "get_schedule",
     "constant",
@@ -211,6 +214,17 @@ def get_optimiser(optimiser: str | object, *, argument: str = "optimiser", **opt
             f"update(param, grad, state, eta, step); got {type(optimiser).__name__}"
         )
     return optimiser
+
+
+def is_elementwise(optimiser) -> bool:
+    """Whether ``optimiser`` declares ``elementwise`` where its ``update`` is defined: a subclass of
+    SGD that decays only the weights (``param.ndim == 2``) inherits the flag but not the property."""
+    if "elementwise" in getattr(optimiser, "__dict__", {}):
+        return bool(optimiser.elementwise)
+    for cls in type(optimiser).__mro__:
+        if "update" in vars(cls):
+            return bool(vars(cls).get("elementwise", False))
+    return False
 
 
 def apply_update(

@@ -80,7 +80,7 @@ class _EncodedNetwork(Network):
         return state
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
+        super().__setstate__(state)
         self.hidden_activations = [get_activation(a) for a in self.hidden_activations]
         self.output_activation = get_activation(self.output_activation)
         self.loss_function = get_loss(self.loss_function)

@@ -44,7 +44,7 @@ from .checks import boolean, integer, real
 from .fastpath import Workspace
 from .files import writable_path
 from .network import Network, aligned_zeros, joined, views_of
-from .optimisers import LBFGS, OPTIMISERS, apply_update, get_optimiser, get_schedule
+from .optimisers import LBFGS, OPTIMISERS, apply_update, get_optimiser, get_schedule, is_elementwise
 
 __all__ = ["fit", "History", "Run", "DivergenceError", "OptimiserState"]
 
@@ -503,13 +503,14 @@ def _interrupts_stop(run: Run, active: bool):
 def _initial_states(optimiser, net: Network) -> list[tuple]:
     """``optimiser.init`` for every W^l and b^l, in the order of ``net.parameters()``.
 
-    For an ``elementwise`` optimiser each kind of state (a velocity, Adam's m or v) is one
-    buffer laid out as ``net.parameter_buffer()``, and ``states[k]`` holds views of it, so that
-    one update call can take every parameter at once (see ``_whole_update``).
+    For an ``elementwise`` optimiser of a network whose W^l and b^l are views of one buffer
+    (``Network.parameter_buffer``), each kind of state (a velocity, Adam's m or v) is one buffer
+    laid out alike, and ``states[k]`` holds views of it, so that one update call can take every
+    parameter at once (see ``_whole_update``).
     """
-    if not getattr(optimiser, "elementwise", False):
+    theta = joined(net.parameters())  # None where an entry was replaced: trained in place, array by array
+    if theta is None or not is_elementwise(optimiser):
         return [optimiser.init(p) for p in net.parameters()]
-    theta = net.parameter_buffer()
     kinds = []
     for initial in optimiser.init(theta):
         kinds.append(aligned_zeros(theta.size, theta.dtype))  # aligned as theta is
@@ -529,7 +530,7 @@ def _copy_states(states: list[tuple], saved: list[tuple]) -> None:
 def _whole_update(optimiser, params: list[Array], grad: Array | None, states: list[tuple]) -> tuple | None:
     """(theta, grad, state) as whole buffers for ``apply_update``, or None where the update goes
     array by array: an optimiser not ``elementwise``, or pieces that are not views of one buffer."""
-    if grad is None or not getattr(optimiser, "elementwise", False):
+    if grad is None or not is_elementwise(optimiser):
         return None
     theta = joined(params)
     state = tuple(joined([s[j] for s in states]) for j in range(len(states[0])))

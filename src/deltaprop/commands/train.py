@@ -168,6 +168,16 @@ def _check_classes(args, data) -> None:
                      + ("; is --label the right column?" if table else ""))
 
 
+def _limit_cut(args, data) -> bool:
+    """Whether --limit left out examples (so that raising it gives more): a table's first N rows hold both
+    its training and test parts, a data set's first N of each part."""
+    if args.limit is None:
+        return False
+    table = Path(args.data).is_file() and args.data not in ("digits", "fashion-mnist", "mnist")
+    kept = len(data.X_train) + (len(data.X_test) if table and data.X_test is not None else 0)
+    return kept >= args.limit
+
+
 def _check_validation_split(args, data) -> None:
     """--validation-fraction must hold out one training example and leave one: say so before training,
     naming --limit where it made the set that small (fit's message could name neither flag's remedy)."""
@@ -175,12 +185,12 @@ def _check_validation_split(args, data) -> None:
     held = int(round(n * fraction))  # as fit splits
     if not fraction or 1 <= held < n:
         return
-    least = max(2, int(0.5 / fraction))
+    least = max(2, int(0.5 / fraction), int(0.5 / (1 - fraction)))  # within a step or two of the answer
     while not 1 <= int(round(least * fraction)) < least:
         least += 1
-    split = (f"too few to hold out --validation-fraction {fraction:g} ({held} of them) and train on the rest: "
+    split = (f"too few to hold out --validation-fraction {fraction} ({held} of them) and train on the rest: "
              f"that needs {least:,} or more")
-    if args.limit is not None:
+    if _limit_cut(args, data):
         raise ValueError(f"--limit: {args.limit} leaves {n} training examples of {data.name}, {split}; "
                          f"raise --limit, or give --validation-fraction 0")
     raise ValueError(f"--validation-fraction: {data.name} has {n} training examples, {split}; "
