@@ -391,6 +391,45 @@ def test_resume_refuses_another_batch_size_validation_fraction_or_data(tmp_path,
     assert dp.Network([6, 5, 3], seed=0).fit(X, y.astype(np.int32), resume=tmp_path / "c.ckpt", **own).epochs == 4
 
 
+def test_resume_refuses_other_sample_weights_or_validation_data(tmp_path):
+    # Before: the fingerprint covered X and y only, and a run resumed with other weights or another
+    # validation set silently trained (or early-stopped on) something other than the checkpoint's run.
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(40, 6)), np.arange(40) % 3
+    w, Xv, yv = rng.uniform(0.5, 2, size=40), rng.normal(size=(12, 6)), np.arange(12) % 3
+    own = dict(epochs=4, batch_size=10, sample_weight=w, validation_data=(Xv, yv))
+    dp.Network([6, 5, 3], seed=0).fit(X, y, epochs=2, batch_size=10, sample_weight=w, validation_data=(Xv, yv),
+                                       checkpoint=tmp_path / "c.ckpt")
+    cases = [
+        (dict(sample_weight=None), "sample_weight: the checkpoint's run was trained with another sample_weight; got no sample_weight"),
+        (dict(sample_weight=w[::-1]), "sample_weight: the checkpoint's run was trained with another sample_weight; "
+                                      "got sample_weight of CRC-32 [0-9a-f]{8}"),
+        (dict(validation_data=(Xv + 1, yv)), "validation_data: the checkpoint's run was trained with another validation_data"),
+        (dict(validation_data=None), "validation_data: .* got no validation_data"),
+    ]
+    for change, message in cases:
+        with pytest.raises(ValueError, match=message):
+            dp.Network([6, 5, 3], seed=0).fit(X, y, resume=tmp_path / "c.ckpt", **(own | change))
+    # the same weights as a list, and the validation labels in another integer type, are the same run
+    same = own | dict(sample_weight=list(w), validation_data=(Xv, yv.astype(np.int8)))
+    assert dp.Network([6, 5, 3], seed=0).fit(X, y, resume=tmp_path / "c.ckpt", **same).epochs == 4
+    # a run without weights refuses them on resume
+    dp.Network([6, 5, 3], seed=0).fit(X, y, epochs=2, batch_size=10, checkpoint=tmp_path / "plain.ckpt")
+    with pytest.raises(ValueError, match="sample_weight: the checkpoint's run was trained with no sample_weight; got sample_weight of"):
+        dp.Network([6, 5, 3], seed=0).fit(X, y, epochs=4, batch_size=10, sample_weight=w, resume=tmp_path / "plain.ckpt")
+
+    def as_written_on_2026_11_28(meta):  # the data fingerprint without the weights' and validation set's checksums
+        for key in ("sample_weight_crc32", "validation_crc32"):
+            del meta["data"][key]
+
+    rewrite_checkpoint(tmp_path / "c.ckpt", as_written_on_2026_11_28)
+    assert set(load_checkpoint(tmp_path / "c.ckpt").data) == {"X_shape", "y_shape", "crc32"}
+    assert dp.Network([6, 5, 3], seed=0).fit(X, y, resume=tmp_path / "c.ckpt", **(own | dict(sample_weight=None))).epochs == 4
+    rewrite_checkpoint(tmp_path / "c.ckpt", lambda meta: meta["data"].update(sample_weight_crc32="abc"))
+    with pytest.raises(ValueError, match=r"data: expected .*'sample_weight_crc32', 'validation_crc32'\]: a checksum or null"):
+        load_checkpoint(tmp_path / "c.ckpt")
+
+
 def test_gd_resumes_with_any_batch_size_and_old_files_hold_out_what_they_held_out(tmp_path):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(30, 4)), np.arange(30) % 3

@@ -16,10 +16,10 @@ ends with exactly the parameters of the same run left uninterrupted.
 Resuming needs the same data and options, so a checkpoint also records the
 ``batch_size`` and ``validation_fraction`` given to ``fit``, a fingerprint of
 the training data (:func:`data_fingerprint`: the shapes of X and y and a CRC-32
-of their bytes) and the caller's own ``checkpoint_info`` (the command line keeps
-its data set, seed and flags there); ``fit(resume=...)`` refuses other values.
-Files written before these keys existed lack them, load as before and resume
-without those checks.
+of their bytes, and CRC-32s of ``sample_weight`` and ``validation_data``) and the
+caller's own ``checkpoint_info`` (the command line keeps its data set, seed and
+flags there); ``fit(resume=...)`` refuses other values. Files written before
+these keys existed lack them, load as before and resume without those checks.
 
 Files are written to a temporary file in the same directory and renamed over
 the target, so a crash mid-write never leaves a broken checkpoint where a good
@@ -70,8 +70,9 @@ class Checkpoint:
     info: dict | None = None  #: fit's checkpoint_info: the caller's own record of the run (the CLI's flags)
 
 
-def data_fingerprint(X, y) -> dict:
-    """A cheap fingerprint of training data: the shapes of X and y and a CRC-32 of their bytes.
+def data_fingerprint(X, y, sample_weight=None, validation_data=None) -> dict:
+    """A cheap fingerprint of training data: the shapes of X and y and a CRC-32 of their bytes,
+    and CRC-32s of the sample weights and the validation pair (None where not given).
 
     X as ``fit`` sees it (after ``Network.check_X``: the network's dtype); y as given, its
     integers (and booleans) as int64 and its reals as float64, so that the same labels in
@@ -79,17 +80,36 @@ def data_fingerprint(X, y) -> dict:
     of any width) as NumPy text as wide as the longest.
     Hashing 60,000 x 784 float32 values takes about 0.1 s.
     """
-    X = np.ascontiguousarray(X)
+    X, y = np.ascontiguousarray(X), _canonical_labels(y)
+    fingerprint = {"X_shape": list(X.shape), "y_shape": list(y.shape), "crc32": _crc32(X, y)}
+    fingerprint["sample_weight_crc32"] = None if sample_weight is None else _crc32(np.asarray(sample_weight, dtype=np.float64))
+    fingerprint["validation_crc32"] = (None if validation_data is None else
+                                       _crc32(np.ascontiguousarray(validation_data[0]), _canonical_labels(validation_data[1])))
+    return fingerprint
+
+
+#: The keys of a data_fingerprint for X and y, and those that checkpoints of 2026-11-28 lack (then not compared).
+FINGERPRINT_DATA = ("X_shape", "y_shape", "crc32")
+FINGERPRINT_EXTRAS = ("sample_weight_crc32", "validation_crc32")
+
+
+def _canonical_labels(y) -> np.ndarray:
+    """y as fingerprinted: integers (and booleans) as int64, reals as float64, text as NumPy text
+    as wide as its longest label (whatever type or width the array was made with)."""
     y = np.asarray(y)
     y = y.astype({"b": np.int64, "i": np.int64, "u": np.int64, "f": np.float64, "O": str, "S": str}.get(y.dtype.kind, y.dtype), copy=False)
-    if y.dtype.kind == "U":  # text: as wide as its longest label, whatever width the array was made with
+    if y.dtype.kind == "U":
         y = y.astype(f"<U{max(1, int(np.char.str_len(y).max(initial=0)))}")
-    y = np.ascontiguousarray(y)
+    return np.ascontiguousarray(y)
+
+
+def _crc32(*arrays: np.ndarray) -> int:
     crc = 0
-    for a in (X, y):
+    for a in arrays:
+        a = np.ascontiguousarray(a)
         crc = zlib.crc32(f"{a.dtype.str}{a.shape}".encode(), crc)
         crc = zlib.crc32(a.reshape(-1).view(np.uint8), crc)
-    return {"X_shape": list(X.shape), "y_shape": list(y.shape), "crc32": crc}
+    return crc
 
 
 def describe_data(fingerprint: dict) -> str:
@@ -308,11 +328,15 @@ def _checked_recorded_settings(settings: dict) -> dict:
             return (isinstance(value, list) and len(value) in ndims
                     and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value))
 
-        if not (isinstance(data, dict) and set(data) == {"X_shape", "y_shape", "crc32"} and dims(data["X_shape"], (2,))
-                and dims(data["y_shape"], (1, 2)) and isinstance(data["crc32"], int) and not isinstance(data["crc32"], bool)
-                and 0 <= data["crc32"] < 2**32):
+        def checksum(value, optional=False):
+            return (value is None and optional) or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**32)
+
+        required = set(FINGERPRINT_DATA)
+        if not (isinstance(data, dict) and required <= set(data) <= required | set(FINGERPRINT_EXTRAS)
+                and dims(data["X_shape"], (2,)) and dims(data["y_shape"], (1, 2)) and checksum(data["crc32"])
+                and all(checksum(data[key], optional=True) for key in FINGERPRINT_EXTRAS if key in data)):
             raise ValueError(f"data: expected {{'X_shape': [n, N_0], 'y_shape': [n] or [n, N_L], 'crc32': a 32-bit "
-                             f"checksum}}; got {data!r:.100}")
+                             f"checksum, and optionally {list(FINGERPRINT_EXTRAS)}: a checksum or null}}; got {data!r:.100}")
     if info is not None and not isinstance(info, dict):
         raise ValueError(f"info: expected an object (the caller's record of the run); got {info!r:.80}")
     return {"batch_size": batch_size, "validation_fraction": fraction, "data": data, "info": info}

@@ -411,10 +411,6 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
     full_batch = isinstance(optimiser, LBFGS) or opt_name == "gd"
 
     ck = fingerprint = None
-    if checkpoint is not None or resume is not None:
-        from .checkpoint import data_fingerprint
-
-        fingerprint = data_fingerprint(X, y)
     if resume is not None:
         from .checkpoint import Checkpoint, load_checkpoint
 
@@ -432,7 +428,11 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
         if np.ndim(yv) == 0 or len(yv) != len(Xv):
             raise ValueError(f"validation_data: expected {len(Xv)} labels or targets, one per row of X_val; got {np.shape(yv)}")
         val = (Xv, net.encode_targets(yv))
-    elif validation_fraction:
+    if checkpoint is not None or resume is not None:  # what a resumed run must be given again
+        from .checkpoint import data_fingerprint
+
+        fingerprint = data_fingerprint(X, y, sample_weight, None if val is None else (Xv, yv))
+    if validation_fraction and validation_data is None:
         # The split draws from its own seed, saved in checkpoints, so that a resumed run holds out the same examples.
         split_seed = ck.split_seed if ck is not None else int(rng.integers(2**63))
         X, T, w, val = _split_validation(X, T, w, validation_fraction, np.random.default_rng(split_seed))
@@ -460,7 +460,7 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
 
 def _check_resumed_options(ck, batch_size: int, validation_fraction: float, full_batch: bool, fingerprint: dict) -> None:
     """Refuse options that contradict what the checkpoint records (older files record less: fewer checks)."""
-    from .checkpoint import describe_data
+    from .checkpoint import FINGERPRINT_DATA, describe_data
 
     again = "a resumed run needs the options and data of the run it continues"
     if ck.batch_size is not None and ck.batch_size != batch_size and not full_batch:  # (gd uses every example)
@@ -471,9 +471,16 @@ def _check_resumed_options(ck, batch_size: int, validation_fraction: float, full
     if (ck.split_seed is not None) != bool(validation_fraction):  # what even the oldest files tell
         held = "held out a validation_fraction" if ck.split_seed is not None else "held out no validation_fraction"
         raise ValueError(f"validation_fraction: the checkpoint's run {held}; got {validation_fraction:g}; {again}")
-    if ck.data is not None and ck.data != fingerprint:
+    if ck.data is None:
+        return
+    if any(ck.data[key] != fingerprint[key] for key in FINGERPRINT_DATA):
         raise ValueError(f"X, y: expected the training data of the checkpoint's run ({describe_data(ck.data)}); "
                          f"got {describe_data(fingerprint)}; {again}")
+    for key, argument in (("sample_weight_crc32", "sample_weight"), ("validation_crc32", "validation_data")):
+        if key in ck.data and ck.data[key] != fingerprint[key]:  # (files of 2026-11-28 have no such key)
+            saved = f"no {argument}" if ck.data[key] is None else f"another {argument}"
+            given = f"no {argument}" if fingerprint[key] is None else f"{argument} of CRC-32 {fingerprint[key]:08x}"
+            raise ValueError(f"{argument}: the checkpoint's run was trained with {saved}; got {given}; {again}")
 
 
 INTERRUPTED = "interrupted"

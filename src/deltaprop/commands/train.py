@@ -456,7 +456,7 @@ def _load_resumed(path):
 def _check_resumed_data(args, resume, net, data) -> None:
     """Refuse training data other than the checkpoint's run's: of another width, or (where the checkpoint
     has one) of another fingerprint."""
-    from deltaprop.checkpoint import data_fingerprint, describe_data
+    from deltaprop.checkpoint import FINGERPRINT_DATA, data_fingerprint, describe_data
 
     X = data.X_train
     if X.shape[1] != net.sizes[0]:
@@ -465,7 +465,7 @@ def _check_resumed_data(args, resume, net, data) -> None:
     if resume.data is None:  # a checkpoint of an older deltaprop
         return
     fingerprint = data_fingerprint(net.check_X(X), data.y_train)  # as fit sees them
-    if fingerprint != resume.data:
+    if any(fingerprint[key] != resume.data[key] for key in FINGERPRINT_DATA):  # (fit compares the rest)
         raise ValueError(f"--data: the run in {args.resume} was trained on other data ({describe_data(resume.data)}); "
                          f"got {data.name} ({describe_data(fingerprint)}). A resumed run needs the data it was trained "
                          f"on: give the same --data, --label, --limit, --scale and --seed, or leave them out")
