@@ -84,6 +84,23 @@ class StopAfterEpoch2(Callback):
             run.stop = True
 
 
+class StopInsideEpoch3(Callback):
+    def on_batch_end(self, run, batch, loss):
+        if run.epoch == 2 and batch == 2:
+            run.stop, run.stop_reason = True, "a time budget, say"
+
+
+def test_a_callbacks_stop_inside_an_epoch_checkpoints_the_epochs_start_and_resumes_exactly(tmp_path, uninterrupted):
+    # Before: the checkpoint said 3 epochs done after 3 of epoch 3's 8 batches, and a resumed run skipped the other 5.
+    net, history = resumable_run.train(checkpoint=tmp_path / "c.ckpt", callbacks=[StopInsideEpoch3()])
+    assert history.epochs == 3 and history.stop_reason == "a time budget, say"  # the partial epoch is reported
+    saved = load_checkpoint(tmp_path / "c.ckpt")
+    assert saved.epochs_done == 2 and len(saved.history["loss"]) == 2 and saved.history["loss"] == history.loss[:2]
+    assert not all(np.array_equal(p, q) for p, q in zip(saved.params, net.parameters())), "the network keeps its partial epoch"
+    resumed, _ = resumable_run.train(resume=tmp_path / "c.ckpt")
+    np.testing.assert_array_equal(np.concatenate([p.ravel() for p in resumed.parameters()]), uninterrupted[0])
+
+
 def test_adam_checkpoints_hold_m_and_v_only(tmp_path):
     resumable_run.train(checkpoint=tmp_path / "c.ckpt", callbacks=[StopAfterEpoch2()])
     saved = load_checkpoint(tmp_path / "c.ckpt")

@@ -598,6 +598,22 @@ def _put_back(run: Run, snapshot: tuple) -> None:
     run.rng.bit_generator.state = rng_state
 
 
+def _save_checkpoint_of(run: Run, snapshot: tuple, epochs_done: int) -> None:
+    """Checkpoint the state of ``snapshot``, taken at the start of epoch ``epochs_done`` (from 0), and the
+    history before it, leaving ``run`` as it is: a resumed run then does that whole epoch, as the
+    uninterrupted run would, instead of skipping the part a callback's stop left undone."""
+    if run.checkpoint_path is None:
+        return
+    now, history = _snapshot(run), run.history
+    _put_back(run, snapshot)
+    run.history = History(**{k: list(getattr(history, k))[:epochs_done] for k in History.KEYS})
+    try:
+        _save_checkpoint(run, epochs_done)
+    finally:
+        _put_back(run, now)
+        run.history = history
+
+
 def _save_checkpoint(run: Run, epochs_done: int) -> None:
     if run.checkpoint_path is not None:
         from .checkpoint import save_checkpoint
@@ -708,7 +724,9 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
             run.last_change = largest_change
         converged = whole_batch_gd and largest_change <= tol
         due = run.checkpoint_every and ((epoch + 1) % run.checkpoint_every == 0 or run.stop or epoch + 1 == run.epochs or converged)
-        if due or interrupted:
+        if (due or interrupted) and seen < n:  # a callback stopped the epoch early: save the epoch's start
+            _save_checkpoint_of(run, snapshot, epoch)
+        elif due or interrupted:
             _save_checkpoint(run, epoch + 1)
         if converged:
             run.history.stop_reason = f"converged: no parameter changed by more than tol={tol:g}"
