@@ -195,3 +195,58 @@ def test_model_checkpoint_refuses_fields_other_than_epoch(tmp_path):
     X, y = problem()
     Network([4, 8, 2], seed=0).fit(X, y, epochs=1, callbacks=[literal])
     assert (tmp_path / "run-{x}.safetensors").exists()
+
+
+class StopAfter(Callback):
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def on_epoch_end(self, run, epoch, logs):
+        if epoch + 1 == self.epochs:
+            run.stop = True
+
+
+def flat(net):
+    return np.concatenate([p.ravel() for p in net.parameters()])
+
+
+def bouncing_run(callback, tmp_path=None, stop_after=None, resume=False):
+    """A run whose validation loss bounces (learning rate 0.3), optionally stopped after some epochs or resumed."""
+    X, y = problem()
+    net = Network([4, 16, 2], "relu", seed=0)
+    callbacks = [callback] + ([StopAfter(stop_after)] if stop_after else [])
+    ck = None if tmp_path is None else tmp_path / "run.ckpt"
+    history = net.fit(X, y, epochs=60, learning_rate=0.3, validation_fraction=0.3, callbacks=callbacks,
+                      checkpoint=None if resume else ck, resume=ck if resume else None)
+    return net, history
+
+
+@pytest.mark.parametrize("before_best", [True, False])
+def test_early_stopping_goes_on_counting_across_a_resume(tmp_path, before_best):
+    # Before: a resumed run's patience count started again, so it stopped later than the run never interrupted.
+    whole, history = bouncing_run(EarlyStopping(patience=3))
+    stopped, best = history.epochs, int(np.argmin(history.val_loss))
+    assert stopped < 60 and best < stopped - 1, "expected early stopping after a best epoch"
+    k = best if before_best else best + 2  # epochs done when interrupted: the best one comes after, or before
+    assert 0 < k < stopped
+    bouncing_run(EarlyStopping(patience=3), tmp_path, stop_after=k)
+    net, resumed = bouncing_run(EarlyStopping(patience=3), tmp_path, resume=True)
+    assert resumed.epochs == stopped and resumed.val_loss == history.val_loss
+    if before_best:  # the best epoch's weights were taken after the resume: restored as in the whole run
+        np.testing.assert_array_equal(flat(net), flat(whole))
+        assert resumed.stop_reason == history.stop_reason
+    else:
+        assert resumed.stop_reason.endswith(f"; the weights of epoch {best + 1}, the best, came before the resume and are not kept")
+
+
+def test_reduce_lr_on_plateau_goes_on_counting_across_a_resume(tmp_path):
+    callback = ReduceLROnPlateau(patience=2, factor=0.5)
+    whole, history = bouncing_run(callback)
+    reductions = [epoch for epoch, _ in callback.reductions]
+    assert len(reductions) >= 2, "expected at least two reductions"
+    k = reductions[1]  # interrupted with a count running towards the second reduction
+    bouncing_run(ReduceLROnPlateau(patience=2, factor=0.5), tmp_path, stop_after=k)
+    again = ReduceLROnPlateau(patience=2, factor=0.5)
+    net, resumed = bouncing_run(again, tmp_path, resume=True)
+    assert again.reductions == callback.reductions and resumed.learning_rate == history.learning_rate
+    np.testing.assert_array_equal(flat(net), flat(whole))

@@ -485,6 +485,26 @@ def test_cli_resume_of_an_older_checkpoint_uses_the_flags_it_cannot_check(tmp_pa
     assert saved.epochs_done == 3 and saved.batch_size == 16 and saved.info["limit"] == 200
 
 
+def test_cli_resume_keeps_early_stopping_and_reduce_lr(tmp_path, monkeypatch, capsys):
+    # Before: neither flag was recorded, so a run resumed without them silently trained on without either.
+    from deltaprop.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    common = ["train", "--layers", "8", "--limit", "200", "--quiet"]
+    assert main([*common, "--epochs", "2", "--checkpoint", "r.ckpt", "--early-stopping", "4", "--reduce-lr", "2"]) == 0
+    info = load_checkpoint(tmp_path / "r.ckpt").info
+    assert (info["early_stopping"], info["reduce_lr"]) == (4, 2)
+    capsys.readouterr()
+    assert main([*common, "--epochs", "3", "--resume", "r.ckpt", "--early-stopping", "9"]) == 1
+    assert "--early-stopping: the run in r.ckpt was trained with 4; got 9" in capsys.readouterr().err
+    assert main([*common, "--epochs", "3", "--resume", "r.ckpt"]) == 0, capsys.readouterr().err  # both taken from the file
+    info = load_checkpoint(tmp_path / "r.ckpt").info
+    assert (info["early_stopping"], info["reduce_lr"]) == (4, 2)
+    assert main([*common, "--epochs", "2", "--checkpoint", "plain.ckpt"]) == 0
+    assert main([*common, "--epochs", "3", "--resume", "plain.ckpt", "--reduce-lr", "2"]) == 1
+    assert "--reduce-lr: the run in plain.ckpt was trained with no learning-rate reduction; got 2" in capsys.readouterr().err
+
+
 def test_the_data_fingerprint_of_text_labels_ignores_how_wide_their_array_is():
     from deltaprop.checkpoint import data_fingerprint
 

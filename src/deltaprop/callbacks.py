@@ -8,6 +8,11 @@ A callback is any object with some of the methods of :class:`Callback`;
 A callback stops training with ``run.stop = True`` (saying why in
 ``run.stop_reason``) and changes the base learning rate through ``run.eta0``.
 Epochs are numbered from 0 in calls and from 1 in messages.
+
+A run resumed from a checkpoint starts with the history of the epochs before it
+(``run.first_epoch`` of them): :class:`EarlyStopping` and :class:`ReduceLROnPlateau`
+replay it in ``on_train_begin``, so that their counts go on as in the run never
+interrupted.
 """
 
 from __future__ import annotations
@@ -118,15 +123,22 @@ class EarlyStopping(Callback):
     def on_train_begin(self, run) -> None:
         _check_monitored(run, self.monitor, "EarlyStopping")
         self.best, self.best_epoch, self.wait, self._best_params = self._sign * math.inf, None, 0, None
+        for epoch, value in enumerate(getattr(run.history, self.monitor)):  # a resumed run's earlier epochs
+            self._observe(float(value), epoch)
 
-    def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
-        value = float(logs[self.monitor])
+    def _observe(self, value: float, epoch: int) -> bool:
+        """Count epoch ``epoch``'s monitored value; True when it is the best so far."""
         if self._sign * value < self._sign * self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
+            return True
+        self.wait += 1
+        return False
+
+    def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
+        if self._observe(float(logs[self.monitor]), epoch):
             if self.restore_best:
                 self._best_params = [p.copy() for p in run.net.parameters()]
             return
-        self.wait += 1
         if self.wait >= self.patience:
             run.stop = True
             run.stop_reason = (
@@ -135,10 +147,15 @@ class EarlyStopping(Callback):
             )
 
     def on_train_end(self, run) -> None:
-        if self.restore_best and self._best_params is not None and self.best_epoch != run.history.epochs - 1:
-            for p, best in zip(run.net.parameters(), self._best_params):
-                p[...] = best  # in place: the optimiser's state refers to these arrays
-            run.history.stop_reason = (run.stop_reason or run.history.stop_reason) + f"; restored the weights of epoch {self.best_epoch + 1}"
+        if not self.restore_best or self.best_epoch is None or self.best_epoch == run.history.epochs - 1:
+            return
+        reason = run.stop_reason or run.history.stop_reason
+        if self._best_params is None:  # the best epoch came before a resume: its weights were not checkpointed
+            run.history.stop_reason = reason + f"; the weights of epoch {self.best_epoch + 1}, the best, came before the resume and are not kept"
+            return
+        for p, best in zip(run.net.parameters(), self._best_params):
+            p[...] = best  # in place: the optimiser's state refers to these arrays
+        run.history.stop_reason = reason + f"; restored the weights of epoch {self.best_epoch + 1}"
 
 
 class ModelCheckpoint(Callback):
@@ -200,17 +217,27 @@ class ReduceLROnPlateau(Callback):
         _check_monitored(run, self._monitor, "ReduceLROnPlateau")
         self._sign = _direction(self.mode, self._monitor)
         self.best, self.wait, self.reductions = self._sign * math.inf, 0, []
+        # A resumed run's earlier epochs, from the base learning rate of its first (what the registry's schedules
+        # give in epoch 0): the same reductions again, leaving run.eta0 as the checkpoint restored it.
+        if run.history.learning_rate:
+            eta0 = float(run.history.learning_rate[0])
+            for epoch, value in enumerate(getattr(run.history, self._monitor)):
+                eta0 = self._observe(float(value), epoch, eta0)
 
-    def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
-        value = float(logs[self._monitor])
+    def _observe(self, value: float, epoch: int, eta0: float) -> float:
+        """Count epoch ``epoch``'s monitored value; the base learning rate after it."""
         if self._sign * value < self._sign * self.best - self.min_delta:
             self.best, self.wait = value, 0
-            return
+            return eta0
         self.wait += 1
-        if self.wait >= self.patience and run.eta0 > self.min_lr:
-            run.eta0 = max(run.eta0 * self.factor, self.min_lr)
-            self.reductions.append((epoch, run.eta0))
+        if self.wait >= self.patience and eta0 > self.min_lr:
+            eta0 = max(eta0 * self.factor, self.min_lr)
+            self.reductions.append((epoch, eta0))
             self.wait = 0
+        return eta0
+
+    def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
+        run.eta0 = self._observe(float(logs[self._monitor]), epoch, run.eta0)
 
 
 class CSVLogger(Callback):

@@ -343,10 +343,16 @@ RECORDED_FLAGS = {
     "seed": ("--seed", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer >= 0"),
     "schedule": ("--schedule", lambda v: isinstance(v, str) and v in _schedules(), "a schedule name"),
     "epochs": ("--epochs", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an integer >= 1"),
+    "early_stopping": ("--early-stopping", lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1),
+                       "an integer >= 1 or null"),
+    "reduce_lr": ("--reduce-lr", lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1),
+                  "an integer >= 1 or null"),
 }
 #: Recorded flags a resumed run takes when left out but never compares when given: other data are found by the
 #: data's fingerprint (the same file may be named by another path), and --epochs is the run's total, which may grow.
 NOT_COMPARED = ("data", "epochs")
+#: A recorded None in words, for messages.
+NONE_MEANS = {"limit": "no limit", "early_stopping": "no early stopping", "reduce_lr": "no learning-rate reduction"}
 
 
 def _schedules():
@@ -432,7 +438,7 @@ def _check_resumed_flags(args, resume, net) -> None:
         if key == "batch_size" and args.optimiser == "gd":
             compare = False  # gd takes every example in every step, whatever the batch size
         if compare and key in given and getattr(args, key) != saved:
-            refuse(flag, "no limit" if saved is None else saved, getattr(args, key))
+            refuse(flag, NONE_MEANS.get(key, "none") if saved is None else saved, getattr(args, key))
         if key not in given:
             setattr(args, key, saved)
 
