@@ -39,6 +39,8 @@ API_CASES = [
      ValueError, ["X: expected finite values; got nan at [1, 2]"]),
     ("a regression target beyond float32", lambda: dp.Network([4, 1], loss="quadratic").fit(X, np.where(np.arange(20) == 3, 1e39, 0.5)),
      ValueError, ["y: expected finite values; got 1e+39 (beyond the range of float32, about 3.4e+38) at [3, 0]"]),
+    ("a long double beyond float64, written as itself", lambda: dp.Network([4, 1], dtype="float64").forward(np.full((1, 4), np.longdouble("1e400"))),
+     ValueError, ["X: expected finite values; got 1e+400 (beyond the range of float64"]),
     ("targets with several infinities", lambda: dp.Network([4, 1], loss="quadratic").fit(X, np.full(20, -np.inf)),
      ValueError, ["y: expected finite values; got -inf at [0, 0] (20 entries in all)"]),
     ("backward with targets of the wrong width", lambda: (lambda n: n.backward(n.forward(X), np.zeros((20, 3))))(dp.Network([4, 2])), ValueError, ["T", "(20, 2)", "(20, 3)"]),

@@ -250,3 +250,64 @@ def test_reduce_lr_on_plateau_goes_on_counting_across_a_resume(tmp_path):
     net, resumed = bouncing_run(again, tmp_path, resume=True)
     assert again.reductions == callback.reductions and resumed.learning_rate == history.learning_rate
     np.testing.assert_array_equal(flat(net), flat(whole))
+
+
+# Cases a review found (each resumed before to another run than the one never interrupted).
+
+
+def small_run(callbacks, epochs, tmp_path=None, resume=False, **options):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(80, 4)), rng.integers(0, 3, 80)
+    net = Network([4, 5, 3], seed=0, dtype="float64")
+    ck = None if tmp_path is None else tmp_path / "run.ckpt"
+    kw = dict(optimiser="sgd", learning_rate=0.1, epochs=epochs, batch_size=20) | options
+    history = net.fit(X, y, callbacks=callbacks, checkpoint=None if resume else ck, resume=ck if resume else None, **kw)
+    return net, history
+
+
+class StopInsideEpoch3(Callback):
+    def on_batch_end(self, run, batch, loss):
+        if run.epoch == 2 and batch == 1:
+            run.stop, run.stop_reason = True, "a budget"
+
+
+def test_a_learning_rate_cut_at_the_end_of_a_cut_short_epoch_is_not_checkpointed(tmp_path):
+    # Before: the cut of the partial epoch went into the checkpoint of its start, then was replayed again.
+    reduce = lambda: ReduceLROnPlateau(patience=2, monitor="loss", min_delta=100.0)  # no epoch improves: a cut at epoch 3
+    whole, history = small_run([reduce()], 5)
+    small_run([StopInsideEpoch3(), reduce()], 5, tmp_path)
+    net, resumed = small_run([reduce()], 5, tmp_path, resume=True)
+    assert resumed.learning_rate == history.learning_rate == [0.1, 0.1, 0.1, 0.05, 0.05]
+    np.testing.assert_array_equal(flat(net), flat(whole))
+
+
+def test_reduce_lr_replays_from_the_first_base_rate_under_a_warm_up_schedule(tmp_path):
+    # Before: the replay started from the first epoch's scheduled rate (a warm-up's 0.005), not the base rate 0.1.
+    warm_up = lambda eta0, epoch, n: eta0 * min(1.0, (epoch + 1) / 20)
+    reduce = lambda: ReduceLROnPlateau(patience=3, factor=0.5, min_lr=0.01, monitor="loss", min_delta=100.0)
+    first = reduce()
+    whole, history = small_run([first], 8, schedule=warm_up)
+    small_run([StopAfter(4), reduce()], 8, tmp_path, schedule=warm_up)
+    again = reduce()
+    net, resumed = small_run([again], 8, tmp_path, resume=True, schedule=warm_up)
+    assert again.reductions == first.reductions == [(3, 0.05), (6, 0.025)]
+    assert resumed.learning_rate == history.learning_rate
+    np.testing.assert_array_equal(flat(net), flat(whole))
+
+
+def test_a_resumed_run_that_early_stopping_had_ended_trains_no_further(tmp_path):
+    stop = lambda: EarlyStopping(patience=2, min_delta=100.0, restore_best=False)
+    _, history = small_run([stop()], 30, tmp_path, validation_fraction=0.25)
+    assert history.epochs == 3
+    net, resumed = small_run([stop()], 30, tmp_path, resume=True, validation_fraction=0.25)
+    assert resumed.epochs == 3 and resumed.stop_reason == history.stop_reason  # before: a 4th epoch, then the same stop
+
+
+def test_early_stopping_keeps_a_best_epoch_that_is_the_checkpoints_last(tmp_path):
+    # Before: the restored parameters are that epoch's, yet were said "not kept" and the later ones stayed.
+    best_first = lambda: EarlyStopping(patience=3, monitor="loss", mode="max")  # the loss falls: epoch 1 stays the best
+    whole, history = small_run([best_first()], 10, validation_fraction=0.25)
+    small_run([StopAfter(1), best_first()], 10, tmp_path, validation_fraction=0.25)
+    net, resumed = small_run([best_first()], 10, tmp_path, resume=True, validation_fraction=0.25)
+    assert resumed.stop_reason == history.stop_reason and history.stop_reason.endswith("restored the weights of epoch 1")
+    np.testing.assert_array_equal(flat(net), flat(whole))

@@ -427,7 +427,9 @@ def test_resume_refuses_other_sample_weights_or_validation_data(tmp_path):
     for change, message in cases:
         with pytest.raises(ValueError, match=message):
             dp.Network([6, 5, 3], seed=0).fit(X, y, resume=tmp_path / "c.ckpt", **(own | change))
-    # the same weights as a list, and the validation labels in another integer type, are the same run
+    # the same weights as a list (or in float32, the network's dtype, in which fit uses them), and the
+    # validation labels in another integer type, are the same run
+    assert dp.Network([6, 5, 3], seed=0).fit(X, y, resume=tmp_path / "c.ckpt", **(own | dict(sample_weight=w.astype(np.float32)))).epochs == 4
     same = own | dict(sample_weight=list(w), validation_data=(Xv, yv.astype(np.int8)))
     assert dp.Network([6, 5, 3], seed=0).fit(X, y, resume=tmp_path / "c.ckpt", **same).epochs == 4
     # a run without weights refuses them on resume

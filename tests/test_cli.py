@@ -453,6 +453,11 @@ def test_regression_targets_beyond_float32_name_the_data_and_dtype(tmp_path, mon
     code, _, err = _run(["train", "--data", "big.csv", "--label", "target", "--loss", "quadratic", "--epochs", "1",
                          "--dtype", "float64", "--quiet"], capsys)
     assert code == 0, err
+    # class labels that happen to be large floats are classes, one-hot encoded: not refused
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "classes.npz", X=rng.normal(size=(40, 3)), y=np.where(np.arange(40) % 2, 1e39, 0.0))
+    code, _, err = _run(["train", "--data", "classes.npz", "--epochs", "1", "--quiet"], capsys)
+    assert code == 0, err
 
 
 def test_a_validation_split_too_small_names_limit_before_training(tmp_path, monkeypatch, capsys):

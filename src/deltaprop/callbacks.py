@@ -125,6 +125,10 @@ class EarlyStopping(Callback):
         self.best, self.best_epoch, self.wait, self._best_params = self._sign * math.inf, None, 0, None
         for epoch, value in enumerate(getattr(run.history, self.monitor)):  # a resumed run's earlier epochs
             self._observe(float(value), epoch)
+        if self.best_epoch is not None and self.best_epoch == run.history.epochs - 1 and self.restore_best:
+            self._best_params = [p.copy() for p in run.net.parameters()]  # the checkpoint's are the best epoch's
+        if self.wait >= self.patience:  # the run resumed had already stopped here
+            self._stop(run)
 
     def _observe(self, value: float, epoch: int) -> bool:
         """Count epoch ``epoch``'s monitored value; True when it is the best so far."""
@@ -140,11 +144,12 @@ class EarlyStopping(Callback):
                 self._best_params = [p.copy() for p in run.net.parameters()]
             return
         if self.wait >= self.patience:
-            run.stop = True
-            run.stop_reason = (
-                f"early stopping: {self.monitor} did not improve for {self.patience} epochs "
-                f"(best {self.best:.4g} in epoch {self.best_epoch + 1})"
-            )
+            self._stop(run)
+
+    def _stop(self, run) -> None:
+        run.stop = True
+        best = "" if self.best_epoch is None else f" (best {self.best:.4g} in epoch {self.best_epoch + 1})"
+        run.stop_reason = f"early stopping: {self.monitor} did not improve for {self.patience} epochs{best}"
 
     def on_train_end(self, run) -> None:
         if not self.restore_best or self.best_epoch is None or self.best_epoch == run.history.epochs - 1:
@@ -217,10 +222,10 @@ class ReduceLROnPlateau(Callback):
         _check_monitored(run, self._monitor, "ReduceLROnPlateau")
         self._sign = _direction(self.mode, self._monitor)
         self.best, self.wait, self.reductions = self._sign * math.inf, 0, []
-        # A resumed run's earlier epochs, from the base learning rate of its first (what the registry's schedules
-        # give in epoch 0): the same reductions again, leaving run.eta0 as the checkpoint restored it.
+        # A resumed run's earlier epochs, from the base learning rate of its first (run.first_eta0): the same
+        # reductions again, leaving run.eta0 as the checkpoint restored it.
         if run.history.learning_rate:
-            eta0 = float(run.history.learning_rate[0])
+            eta0 = run.first_eta0 if getattr(run, "first_eta0", None) is not None else float(run.history.learning_rate[0])
             for epoch, value in enumerate(getattr(run.history, self._monitor)):
                 eta0 = self._observe(float(value), epoch, eta0)
 

@@ -161,7 +161,7 @@ def _nonfinite_message(argument: str, given: Array, cast: Array) -> str:
     beyond = f" (beyond the range of {cast.dtype.name}, about {np.finfo(cast.dtype).max:.3g})" if np.isfinite(value) else ""
     count = int(np.count_nonzero(bad))
     more = f" ({count} entries in all)" if count > 1 else ""
-    return f"{argument}: expected finite values; got {value}{beyond} at [{', '.join(map(str, index))}]{more}"
+    return f"{argument}: expected finite values; got {value!s}{beyond} at [{', '.join(map(str, index))}]{more}"
 
 
 def _as_list(value, n: int, name: str, per: str = "hidden layer") -> list:

@@ -155,6 +155,8 @@ class Run:
     checkpoint_every: int = 1
     #: gd only: the largest change of any parameter in the last step (the tol test), saved in checkpoints.
     last_change: float | None = None
+    #: The base learning rate of the run's first epoch, before any ReduceLROnPlateau (None for L-BFGS).
+    first_eta0: float | None = None
     #: What checkpoints record for a resumed run to be checked against (None when not recorded): the
     #: batch_size and validation_fraction given to fit, the data's fingerprint and fit's checkpoint_info.
     batch_size_given: int | None = None
@@ -431,7 +433,8 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
     if checkpoint is not None or resume is not None:  # what a resumed run must be given again
         from .checkpoint import data_fingerprint
 
-        fingerprint = data_fingerprint(X, y, sample_weight, None if val is None else (Xv, yv))
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=net.dtype)  # as fit uses them
+        fingerprint = data_fingerprint(X, y, weights, None if val is None else (Xv, yv))
     if validation_fraction and validation_data is None:
         # The split draws from its own seed, saved in checkpoints, so that a resumed run holds out the same examples.
         split_seed = ck.split_seed if ck is not None else int(rng.integers(2**63))
@@ -453,6 +456,7 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
     run.split_seed, run.checkpoint_path, run.checkpoint_every = split_seed, checkpoint, checkpoint_every
     run.batch_size_given, run.validation_fraction = requested_batch_size, validation_fraction
     run.data_fingerprint, run.checkpoint_info = fingerprint, checkpoint_info
+    run.first_eta0 = run.eta0
     if ck is not None:
         _restore(run, ck, full_batch)
     return run, X, T, w
@@ -574,6 +578,8 @@ def _restore(run: Run, ck, full_batch: bool = False) -> None:
     net.classes_ = None if ck.classes is None else np.asarray(ck.classes)
     net.multilabel_ = ck.multilabel
     run.step, run.first_epoch, run.eta0, run.last_change = ck.step, ck.epochs_done, ck.eta0, ck.last_change
+    rates = ck.history.get("learning_rate") or []  # (files before first_eta0: every registry schedule starts at eta0)
+    run.first_eta0 = ck.first_eta0 if ck.first_eta0 is not None else (rates[0] if rates else ck.eta0)
     run.rng.bit_generator.state = ck.rng_state
     run.history = History(**{k: list(ck.history.get(k, [])) for k in History.KEYS})
 
@@ -584,11 +590,12 @@ def _snapshot(run: Run) -> tuple:
         [tuple(a.copy() for a in s) for s in run.states],
         run.step,
         run.rng.bit_generator.state,
+        run.eta0,  # (a callback's ReduceLROnPlateau cut at the end of an epoch belongs to that epoch)
     )
 
 
 def _put_back(run: Run, snapshot: tuple) -> None:
-    params, states, step, rng_state = snapshot
+    params, states, step, rng_state, eta0 = snapshot
     for p, saved in zip(run.net.parameters(), params):
         p[...] = saved
     for s, saved in zip(run.states, states):
@@ -596,6 +603,7 @@ def _put_back(run: Run, snapshot: tuple) -> None:
             a[...] = b
     run.step = step
     run.rng.bit_generator.state = rng_state
+    run.eta0 = eta0
 
 
 def _save_checkpoint_of(run: Run, snapshot: tuple, epochs_done: int) -> None:
@@ -666,6 +674,9 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
         run.history.stop_reason = f"converged: no parameter changed by more than tol={tol:g}"
         return
     for epoch in range(run.first_epoch, run.epochs):
+        if run.stop:  # a callback's on_train_begin (EarlyStopping of a resumed run whose patience ran out)
+            run.history.stop_reason = run.stop_reason or "stopped by a callback"
+            return
         run.epoch = epoch
         notify("on_epoch_begin", epoch)
         start = time.perf_counter()
@@ -732,7 +743,11 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
             run.history.stop_reason = f"converged: no parameter changed by more than tol={tol:g}"
             return
         if run.stop:
-            run.history.stop_reason = f"interrupted after epoch {epoch + 1}" if interrupted else (run.stop_reason or "stopped by a callback")
+            if interrupted and seen < n:
+                run.history.stop_reason = (f"interrupted in epoch {epoch + 1}, which a callback had stopped early; "
+                                           f"checkpointed at its start")
+            else:
+                run.history.stop_reason = f"interrupted after epoch {epoch + 1}" if interrupted else (run.stop_reason or "stopped by a callback")
             return
     run.history.stop_reason = f"reached epochs={run.epochs}"
 

@@ -201,7 +201,7 @@ def _check_targets_fit(args, data, net) -> None:
     """Real-valued targets beyond the range of the network's dtype name the data and --dtype (fit's own
     message would name y and a row of the shuffled training part)."""
     targets = [y for y in (data.y_train, data.y_test) if y is not None and y.dtype.kind == "f"]
-    if not targets or net.dtype.itemsize >= max(y.dtype.itemsize for y in targets):
+    if net.is_classifier or not targets or net.dtype.itemsize >= max(y.dtype.itemsize for y in targets):
         return
     limit = np.finfo(net.dtype).max
     largest = max(float(np.max(np.abs(y))) for y in targets)
@@ -321,8 +321,10 @@ def _callbacks(args, data, net, save_options):
 
 
 def _first_learning_rate(resume):
-    rates = resume.history.get("learning_rate") or []
-    return rates[0] if rates else resume.eta0  # the run's eta0 before any ReduceLROnPlateau; every schedule starts there
+    if resume.first_eta0 is not None:
+        return resume.first_eta0
+    rates = resume.history.get("learning_rate") or []  # (older files: every registry schedule starts at eta0)
+    return rates[0] if rates else resume.eta0
 
 
 def _base_learning_rate(args, history, resume):
