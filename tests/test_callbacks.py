@@ -232,10 +232,18 @@ def test_early_stopping_goes_on_counting_across_a_resume(tmp_path, before_best):
     bouncing_run(EarlyStopping(patience=3), tmp_path, stop_after=k)
     net, resumed = bouncing_run(EarlyStopping(patience=3), tmp_path, resume=True)
     assert resumed.epochs == stopped and resumed.val_loss == history.val_loss
-    if before_best:  # the best epoch's weights were taken after the resume: restored as in the whole run
-        np.testing.assert_array_equal(flat(net), flat(whole))
-        assert resumed.stop_reason == history.stop_reason
-    else:
+    # the best epoch's weights, taken after the resume or kept in the checkpoint, are restored as in the whole run
+    np.testing.assert_array_equal(flat(net), flat(whole))
+    assert resumed.stop_reason == history.stop_reason and history.stop_reason.endswith(f"restored the weights of epoch {best + 1}")
+    if not before_best:  # a checkpoint without them (of an older deltaprop) says so, and keeps the last weights
+        bouncing_run(EarlyStopping(patience=3), tmp_path, stop_after=k)
+        from safetensors import safe_open
+        from safetensors.numpy import save
+
+        with safe_open(str(tmp_path / "run.ckpt"), framework="np") as f:
+            metadata, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys() if not k.startswith("callback.")}
+        (tmp_path / "run.ckpt").write_bytes(save(tensors, metadata=metadata))
+        _, resumed = bouncing_run(EarlyStopping(patience=3), tmp_path, resume=True)
         assert resumed.stop_reason.endswith(f"; the weights of epoch {best + 1}, the best, came before the resume and are not kept")
 
 

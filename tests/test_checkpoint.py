@@ -507,6 +507,23 @@ def test_cli_resume_keeps_early_stopping_and_reduce_lr(tmp_path, monkeypatch, ca
     assert "--reduce-lr: the run in plain.ckpt was trained with no learning-rate reduction; got 2" in capsys.readouterr().err
 
 
+def test_a_checkpoint_keeps_early_stoppings_best_weights_under_their_own_names(tmp_path):
+    from deltaprop.callbacks import EarlyStopping
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 6)), np.arange(40) % 3
+    stop = EarlyStopping(patience=50, monitor="loss")
+    net = dp.Network([6, 5, 3], seed=0)
+    net.fit(X, y, epochs=2, batch_size=10, checkpoint=tmp_path / "c.ckpt", callbacks=[stop])
+    kept = load_checkpoint(tmp_path / "c.ckpt").callback_arrays
+    assert set(kept) == {"EarlyStopping.0"} and int(kept["EarlyStopping.0"]["epoch"][0]) == stop.best_epoch
+    for k, best in enumerate(stop._best_params):
+        np.testing.assert_array_equal(kept["EarlyStopping.0"][f"theta.{k}"], best)
+    rewrite_checkpoint(tmp_path / "c.ckpt", change_tensors=lambda t: t.update({"callback.oops": np.zeros(1)}))
+    with pytest.raises(ValueError, match=r"tensor 'callback.oops': expected callback.<ClassName>.<occurrence>.<name>"):
+        load_checkpoint(tmp_path / "c.ckpt")
+
+
 def test_the_data_fingerprint_of_text_labels_ignores_how_wide_their_array_is():
     from deltaprop.checkpoint import data_fingerprint
 

@@ -12,7 +12,14 @@ Epochs are numbered from 0 in calls and from 1 in messages.
 A run resumed from a checkpoint starts with the history of the epochs before it
 (``run.first_epoch`` of them): :class:`EarlyStopping` and :class:`ReduceLROnPlateau`
 replay it in ``on_train_begin``, so that their counts go on as in the run never
-interrupted.
+interrupted. A callback that must keep arrays across a resume (EarlyStopping's
+best weights) also has
+
+``checkpoint_arrays(run, epochs_done) -> dict[str, ndarray]``
+    what to keep in a checkpoint written after ``epochs_done`` epochs, and
+``restore_arrays(run, arrays)``
+    called after ``on_train_begin`` of a resumed run with what the callback of the
+    same class and order kept.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from __future__ import annotations
 import math
 import sys
 import time
+
+import numpy as np
 
 from .checks import boolean, integer, real
 
@@ -130,6 +139,20 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience:  # the run resumed had already stopped here
             self._stop(run)
 
+    def checkpoint_arrays(self, run, epochs_done: int) -> dict:
+        """The best epoch's weights, when they belong to the checkpoint's epochs (not a cut-short one after)."""
+        if self._best_params is None or self.best_epoch is None or self.best_epoch >= epochs_done:
+            return {}
+        return {"epoch": np.array([self.best_epoch])} | {f"theta.{k}": p for k, p in enumerate(self._best_params)}
+
+    def restore_arrays(self, run, arrays: dict) -> None:
+        shapes = [(p.shape, p.dtype) for p in run.net.parameters()]
+        kept = [arrays.get(f"theta.{k}") for k in range(len(shapes))]
+        epoch = arrays.get("epoch", np.zeros(0))
+        if (self.restore_best and epoch.size == 1 and int(epoch.reshape(-1)[0]) == self.best_epoch
+                and all(a is not None and (a.shape, a.dtype) == shape for a, shape in zip(kept, shapes))):
+            self._best_params = kept
+
     def _observe(self, value: float, epoch: int) -> bool:
         """Count epoch ``epoch``'s monitored value; True when it is the best so far."""
         if self._sign * value < self._sign * self.best - self.min_delta:
@@ -155,7 +178,7 @@ class EarlyStopping(Callback):
         if not self.restore_best or self.best_epoch is None or self.best_epoch == run.history.epochs - 1:
             return
         reason = run.stop_reason or run.history.stop_reason
-        if self._best_params is None:  # the best epoch came before a resume: its weights were not checkpointed
+        if self._best_params is None:  # before a resume, in a checkpoint without them (older, or cut short)
             run.history.stop_reason = reason + f"; the weights of epoch {self.best_epoch + 1}, the best, came before the resume and are not kept"
             return
         for p, best in zip(run.net.parameters(), self._best_params):

@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -69,6 +69,8 @@ class Checkpoint:
     data: dict | None = None  #: the training data's data_fingerprint(X, y)
     info: dict | None = None  #: fit's checkpoint_info: the caller's own record of the run (the CLI's flags)
     first_eta0: float | None = None  #: the base learning rate of epoch 1, before any ReduceLROnPlateau
+    #: What callbacks kept (see ``deltaprop.callbacks``): {key: {name: array}}, key "ClassName.occurrence"
+    callback_arrays: dict = field(default_factory=dict)
 
 
 def data_fingerprint(X, y, sample_weight=None, validation_data=None) -> dict:
@@ -147,6 +149,22 @@ def _optimiser_description(optimiser) -> dict:
     return {"name": getattr(optimiser, "name", type(optimiser).__name__), "options": fields}
 
 
+#: Tensors of callbacks are named "callback.<ClassName>.<occurrence>.<name>".
+CALLBACK_PREFIX = "callback."
+
+
+def callback_keys(callbacks) -> list[tuple[str, object]]:
+    """(key, callback) for each callback that keeps arrays in checkpoints (``checkpoint_arrays``):
+    key "ClassName.k" for the k-th callback of its class, so a resumed run's list matches by class."""
+    keys, seen = [], {}
+    for callback in callbacks:
+        if hasattr(callback, "checkpoint_arrays"):
+            name = type(callback).__name__
+            keys.append((f"{name}.{seen.get(name, 0)}", callback))
+            seen[name] = seen.get(name, 0) + 1
+    return keys
+
+
 def save_checkpoint(path, run, epochs_done: int) -> None:
     """Write the state of ``run`` (a ``training.Run``) after ``epochs_done`` completed epochs."""
     net = run.net
@@ -155,6 +173,9 @@ def save_checkpoint(path, run, epochs_done: int) -> None:
         tensors[f"theta.{k}"] = np.ascontiguousarray(p)
         for j, s in enumerate(run.states[k]):
             tensors[f"optimiser.{k}.{j}"] = np.ascontiguousarray(s)
+    for key, callback in callback_keys(getattr(run, "callbacks", ())):
+        for name, array in callback.checkpoint_arrays(run, epochs_done).items():
+            tensors[f"{CALLBACK_PREFIX}{key}.{name}"] = np.ascontiguousarray(array)
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -262,6 +283,12 @@ def _checked(meta: dict, tensors: dict, version: int) -> Checkpoint:
     # theta = [W^1, b^1, ..., W^L, b^L] with the shapes the sizes give, and the optimiser's arrays
     shapes = [shape for l in range(1, L + 1) for shape in ((sizes[l], sizes[l - 1]), (sizes[l],))]
     expected = {f"theta.{k}" for k in range(2 * L)} | {f"optimiser.{k}.{j}" for k, n in enumerate(n_states) for j in range(n)}
+    callback_arrays: dict = {}
+    for name in [t for t in tensors if t.startswith(CALLBACK_PREFIX)]:
+        parts = name[len(CALLBACK_PREFIX):].split(".", 2)  # class, occurrence, the callback's own name
+        if len(parts) != 3 or not parts[0].isidentifier() or not parts[1].isdigit() or not parts[2]:
+            raise ValueError(f"tensor {name!r}: expected callback.<ClassName>.<occurrence>.<name>")
+        callback_arrays.setdefault(f"{parts[0]}.{parts[1]}", {})[parts[2]] = tensors.pop(name)
     if set(tensors) != expected:
         missing, extra = sorted(expected - set(tensors)), sorted(set(tensors) - expected)
         raise ValueError(f"tensors do not match sizes {sizes}: missing {missing[:10]}, unexpected {extra[:10]}")
@@ -312,6 +339,7 @@ def _checked(meta: dict, tensors: dict, version: int) -> Checkpoint:
         history=_checked_history(meta["history"]),
         split_seed=split_seed,
         last_change=last_change,
+        callback_arrays=callback_arrays,
         **recorded,
     )
 

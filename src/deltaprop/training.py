@@ -157,6 +157,9 @@ class Run:
     last_change: float | None = None
     #: The base learning rate of the run's first epoch, before any ReduceLROnPlateau (None for L-BFGS).
     first_eta0: float | None = None
+    #: The callbacks of this fit, and what a resumed run's checkpoint kept of them ({key: {name: array}}).
+    callbacks: list = field(default_factory=list)
+    callback_arrays: dict = field(default_factory=dict)
     #: What checkpoints record for a resumed run to be checked against (None when not recorded): the
     #: batch_size and validation_fraction given to fit, the data's fingerprint and fit's checkpoint_info.
     batch_size_given: int | None = None
@@ -377,7 +380,9 @@ def fit(
                               validation_data, validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume,
                               checkpoint_info)
         net.history = run.history
+        run.callbacks = callbacks
         notify("on_train_begin")
+        _restore_callback_arrays(run, callbacks)
     except BaseException:
         net.classes_, net.multilabel_, rng.bit_generator.state, net.history = before
         for p, saved in zip(net.parameters(), params_before or ()):
@@ -511,6 +516,16 @@ def _interrupts_stop(run: Run, active: bool):
         signal.signal(signal.SIGINT, previous)
 
 
+def _restore_callback_arrays(run: Run, callbacks: list) -> None:
+    """Give each callback of a resumed run what the same callback (by class and order) kept in the checkpoint."""
+    from .checkpoint import callback_keys
+
+    for key, callback in callback_keys(callbacks):
+        arrays = run.callback_arrays.get(key)
+        if arrays and hasattr(callback, "restore_arrays"):
+            callback.restore_arrays(run, {name: np.array(a) for name, a in arrays.items()})
+
+
 def _initial_states(optimiser, net: Network) -> list[tuple]:
     """``optimiser.init`` for every W^l and b^l, in the order of ``net.parameters()``.
 
@@ -580,6 +595,7 @@ def _restore(run: Run, ck, full_batch: bool = False) -> None:
     run.step, run.first_epoch, run.eta0, run.last_change = ck.step, ck.epochs_done, ck.eta0, ck.last_change
     rates = ck.history.get("learning_rate") or []  # (files before first_eta0: every registry schedule starts at eta0)
     run.first_eta0 = ck.first_eta0 if ck.first_eta0 is not None else (rates[0] if rates else ck.eta0)
+    run.callback_arrays = ck.callback_arrays
     run.rng.bit_generator.state = ck.rng_state
     run.history = History(**{k: list(ck.history.get(k, [])) for k in History.KEYS})
 
