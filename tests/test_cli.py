@@ -617,10 +617,11 @@ def test_a_data_file_given_as_the_model_says_the_model_comes_first(trained, tmp_
 def test_info_describes_a_training_checkpoint_and_other_commands_say_what_it_is(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert _run(["train", "--layers", "8", "--limit", "60", "--epochs", "2", "--optimiser", "sgd", "--checkpoint", "run.ckpt",
-                 "--quiet"], capsys)[0] == 0
+                 "--early-stopping", "3", "--quiet"], capsys)[0] == 0
     code, out, err = _run(["info", "run.ckpt"], capsys)
     assert code == 0, err
     assert "run.ckpt: deltaprop training checkpoint" in out and "progress: 2 of 2 epochs done" in out
+    assert "--early-stopping 3" in out  # the flag as typed (before: --early_stopping)
     assert "optimiser: sgd, learning rate 0.01 (momentum 0.9" in out and "total parameters: 610" in out
     code, out, err = _run(["info", "run.ckpt", "--json"], capsys)
     info = json.loads(out)

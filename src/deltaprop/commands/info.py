@@ -133,7 +133,7 @@ def describe_checkpoint(args) -> int:
         print(f"data: {flags.get('data') or 'training data'} ({describe_data(ck.data)})")
     shown = {k: v for k, v in flags.items() if k not in ("data", "epochs") and v is not None}
     if shown:
-        print("flags: " + ", ".join(f"--{k} {v}" for k, v in shown.items()))
+        print("flags: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in shown.items()))
     if last:
         print("last epoch: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in last.items()
                                          if k != "time"))
