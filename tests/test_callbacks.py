@@ -319,3 +319,29 @@ def test_early_stopping_keeps_a_best_epoch_that_is_the_checkpoints_last(tmp_path
     net, resumed = small_run([best_first()], 10, tmp_path, resume=True, validation_fraction=0.25)
     assert resumed.stop_reason == history.stop_reason and history.stop_reason.endswith("restored the weights of epoch 1")
     np.testing.assert_array_equal(flat(net), flat(whole))
+
+
+class StopInBatch(Callback):
+    def __init__(self, epoch, batch):
+        self.epoch, self.batch = epoch, batch
+
+    def on_batch_end(self, run, batch, loss):
+        if run.epoch == self.epoch and batch == self.batch:
+            run.stop = True
+
+
+def test_a_cut_short_epoch_that_improves_does_not_drop_the_best_weights_of_the_checkpoint(tmp_path):
+    # Before: the partial epoch 4 became the best, its weights replaced epoch 2's, and the checkpoint (of epoch 4's
+    # start, whose replayed best is epoch 2) kept none.
+    from deltaprop.checkpoint import load_checkpoint
+
+    X, y = problem()
+    rec, stop = Recorder(), EarlyStopping(patience=20, monitor="loss")
+    Network([4, 16, 2], "relu", seed=0).fit(X, y, epochs=12, learning_rate=0.3, batch_size=16, validation_fraction=0.3,
+                                            callbacks=[rec, stop, StopInBatch(3, 0)], checkpoint=tmp_path / "c.ckpt")
+    ck = load_checkpoint(tmp_path / "c.ckpt")
+    assert stop.best_epoch == 3 and ck.epochs_done == 3 and int(np.argmin(ck.history["loss"])) == 1
+    kept = ck.callback_arrays["EarlyStopping.0"]
+    assert int(kept["epoch"][0]) == 1
+    for k, p in enumerate(rec.params[1]):
+        np.testing.assert_array_equal(kept[f"theta.{k}"], p)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -507,21 +508,68 @@ def test_cli_resume_keeps_early_stopping_and_reduce_lr(tmp_path, monkeypatch, ca
     assert "--reduce-lr: the run in plain.ckpt was trained with no learning-rate reduction; got 2" in capsys.readouterr().err
 
 
-def test_a_checkpoint_keeps_early_stoppings_best_weights_under_their_own_names(tmp_path):
+def test_a_checkpoint_keeps_early_stoppings_best_weights_under_their_own_names(tmp_path, capsys):
     from deltaprop.callbacks import EarlyStopping
 
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(40, 6)), np.arange(40) % 3
-    stop = EarlyStopping(patience=50, monitor="loss")
+    stop = EarlyStopping(patience=50, monitor="loss", mode="max")  # the loss falls: the first epoch stays the best
     net = dp.Network([6, 5, 3], seed=0)
-    net.fit(X, y, epochs=2, batch_size=10, checkpoint=tmp_path / "c.ckpt", callbacks=[stop])
+    net.fit(X, y, epochs=3, batch_size=10, checkpoint=tmp_path / "c.ckpt", callbacks=[stop])
     kept = load_checkpoint(tmp_path / "c.ckpt").callback_arrays
-    assert set(kept) == {"EarlyStopping.0"} and int(kept["EarlyStopping.0"]["epoch"][0]) == stop.best_epoch
+    assert set(kept) == {"EarlyStopping.0"} and int(kept["EarlyStopping.0"]["epoch"][0]) == stop.best_epoch == 0
     for k, best in enumerate(stop._best_params):
         np.testing.assert_array_equal(kept["EarlyStopping.0"][f"theta.{k}"], best)
+    from deltaprop.cli import main
+
+    assert main(["info", str(tmp_path / "c.ckpt")]) == 0
+    assert "kept by EarlyStopping.0: the weights of epoch 1\n" in capsys.readouterr().out
+    # a best epoch that is the checkpoint's last is its parameters: not kept twice
+    dp.Network([6, 5, 3], seed=0).fit(X, y, epochs=2, batch_size=10, checkpoint=tmp_path / "d.ckpt",
+                                       callbacks=[EarlyStopping(patience=50, monitor="loss")])
+    assert load_checkpoint(tmp_path / "d.ckpt").callback_arrays == {}
     rewrite_checkpoint(tmp_path / "c.ckpt", change_tensors=lambda t: t.update({"callback.oops": np.zeros(1)}))
     with pytest.raises(ValueError, match=r"tensor 'callback.oops': expected callback.<ClassName>.<occurrence>.<name>"):
         load_checkpoint(tmp_path / "c.ckpt")
+
+
+class Keeps(dp.callbacks.Callback):
+    def __init__(self, arrays):
+        self.arrays = arrays
+
+    def checkpoint_arrays(self, run, epochs_done):
+        if isinstance(self.arrays, Exception):
+            raise self.arrays
+        return self.arrays
+
+
+@pytest.mark.parametrize("arrays, words", [
+    (RuntimeError("broken"), "RuntimeError: broken"),
+    (None, "TypeError"),
+    ({"": np.zeros(2)}, "expected non-empty names of numeric arrays; got ''"),
+    ({"names": np.array(["a", "b"])}, "expected non-empty names of numeric arrays; got 'names': <U1"),
+])
+def test_a_callback_whose_arrays_cannot_be_kept_is_left_out_with_a_warning(tmp_path, arrays, words):
+    # Before: fit raised from inside the checkpoint write (the run's history lost), or wrote a file it could not read.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 6)), np.arange(40) % 3
+    with pytest.warns(RuntimeWarning, match=f"checkpoint: Keeps.0.checkpoint_arrays left out .*{re.escape(words)}"):
+        history = dp.Network([6, 5, 3], seed=0).fit(X, y, epochs=2, batch_size=10, checkpoint=tmp_path / "c.ckpt",
+                                                    callbacks=[Keeps(arrays)])
+    assert history.epochs == 2 and load_checkpoint(tmp_path / "c.ckpt").callback_arrays == {}
+
+
+def test_a_resumed_early_stopping_takes_the_kept_weights_of_its_class_whatever_the_order(tmp_path):
+    from deltaprop.callbacks import EarlyStopping
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 6)), np.arange(40) % 3
+    kw = dict(batch_size=10, validation_fraction=0.25)
+    first = lambda: EarlyStopping(patience=50, monitor="loss", mode="max")  # epoch 1 stays the best
+    dp.Network([6, 5, 3], seed=0).fit(X, y, epochs=3, checkpoint=tmp_path / "c.ckpt", callbacks=[first()], **kw)
+    other, mine = EarlyStopping(patience=50, monitor="val_loss", restore_best=False), first()
+    dp.Network([6, 5, 3], seed=0).fit(X, y, epochs=4, resume=tmp_path / "c.ckpt", callbacks=[other, mine], **kw)
+    assert mine.best_epoch == 0 and mine._best_params is not None  # before: the first of the class got them, and dropped them
 
 
 def test_the_data_fingerprint_of_text_labels_ignores_how_wide_their_array_is():

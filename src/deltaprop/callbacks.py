@@ -17,9 +17,9 @@ best weights) also has
 
 ``checkpoint_arrays(run, epochs_done) -> dict[str, ndarray]``
     what to keep in a checkpoint written after ``epochs_done`` epochs, and
-``restore_arrays(run, arrays)``
+``restore_arrays(run, arrays) -> bool``
     called after ``on_train_begin`` of a resumed run with what the callback of the
-    same class and order kept.
+    same class and order kept (or, when it returns False, another of its class).
 """
 
 from __future__ import annotations
@@ -132,6 +132,7 @@ class EarlyStopping(Callback):
     def on_train_begin(self, run) -> None:
         _check_monitored(run, self.monitor, "EarlyStopping")
         self.best, self.best_epoch, self.wait, self._best_params = self._sign * math.inf, None, 0, None
+        self._before_cut = (None, None)  # the best before an epoch a callback cut short (see checkpoint_arrays)
         for epoch, value in enumerate(getattr(run.history, self.monitor)):  # a resumed run's earlier epochs
             self._observe(float(value), epoch)
         if self.best_epoch is not None and self.best_epoch == run.history.epochs - 1 and self.restore_best:
@@ -140,18 +141,25 @@ class EarlyStopping(Callback):
             self._stop(run)
 
     def checkpoint_arrays(self, run, epochs_done: int) -> dict:
-        """The best epoch's weights, when they belong to the checkpoint's epochs (not a cut-short one after)."""
-        if self._best_params is None or self.best_epoch is None or self.best_epoch >= epochs_done:
-            return {}
-        return {"epoch": np.array([self.best_epoch])} | {f"theta.{k}": p for k, p in enumerate(self._best_params)}
+        """The best epoch's weights among the checkpoint's epochs, unless they are its last (then the
+        checkpoint's parameters are they). A cut-short epoch after them is not among its epochs."""
+        best = [(e, params) for e, params in ((self.best_epoch, self._best_params), self._before_cut) if params is not None]
+        for epoch, params in best:
+            if epoch is not None and epoch < epochs_done:
+                if epoch == epochs_done - 1:
+                    return {}
+                return {"epoch": np.array([epoch])} | {f"theta.{k}": p for k, p in enumerate(params)}
+        return {}
 
-    def restore_arrays(self, run, arrays: dict) -> None:
+    def restore_arrays(self, run, arrays: dict) -> bool:
         shapes = [(p.shape, p.dtype) for p in run.net.parameters()]
         kept = [arrays.get(f"theta.{k}") for k in range(len(shapes))]
         epoch = arrays.get("epoch", np.zeros(0))
         if (self.restore_best and epoch.size == 1 and int(epoch.reshape(-1)[0]) == self.best_epoch
                 and all(a is not None and (a.shape, a.dtype) == shape for a, shape in zip(kept, shapes))):
             self._best_params = kept
+            return True
+        return False
 
     def _observe(self, value: float, epoch: int) -> bool:
         """Count epoch ``epoch``'s monitored value; True when it is the best so far."""
@@ -162,8 +170,11 @@ class EarlyStopping(Callback):
         return False
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
+        previous = (self.best_epoch, self._best_params)
         if self._observe(float(logs[self.monitor]), epoch):
             if self.restore_best:
+                if run.stop:  # maybe an epoch cut short, whose start is what the checkpoint keeps
+                    self._before_cut = previous
                 self._best_params = [p.copy() for p in run.net.parameters()]
             return
         if self.wait >= self.patience:

@@ -42,8 +42,9 @@ __all__ = ["save_checkpoint", "load_checkpoint", "data_fingerprint", "Checkpoint
 FORMAT = "deltaprop-checkpoint"
 #: 2: Adam's state is (m, v). Version 1 also stored a scratch array per parameter, which reading
 #: drops; it held no information (zeros or the last update's temporary values).
-FORMAT_VERSION = 2
-READS_VERSIONS = (1, 2)
+#: 3: may hold callbacks' arrays (tensors callback.<Class>.<k>.<name>), which version 2 readers refuse.
+FORMAT_VERSION = 3
+READS_VERSIONS = (1, 2, 3)
 
 
 @dataclass
@@ -165,6 +166,27 @@ def callback_keys(callbacks) -> list[tuple[str, object]]:
     return keys
 
 
+def _callback_arrays(key: str, callback, run, epochs_done: int) -> dict:
+    """What ``callback`` keeps, checked as the loader will read it; a callback that fails or keeps
+    something else is left out with a warning (the checkpoint, the run's progress, matters more)."""
+    import warnings
+
+    try:
+        arrays = callback.checkpoint_arrays(run, epochs_done)
+        if not key.split(".")[0].isidentifier():
+            raise ValueError(f"its class name {type(callback).__name__!r} is not an identifier")
+        kept = {}
+        for name, array in dict(arrays).items():
+            array = np.ascontiguousarray(array)
+            if not (isinstance(name, str) and name) or array.dtype.kind not in "biuf":
+                raise ValueError(f"expected non-empty names of numeric arrays; got {name!r}: {array.dtype}")
+            kept[name] = array
+        return kept
+    except Exception as exc:  # noqa: BLE001 - any failure of user code
+        warnings.warn(f"checkpoint: {key}.checkpoint_arrays left out ({type(exc).__name__}: {exc})", RuntimeWarning, stacklevel=3)
+        return {}
+
+
 def save_checkpoint(path, run, epochs_done: int) -> None:
     """Write the state of ``run`` (a ``training.Run``) after ``epochs_done`` completed epochs."""
     net = run.net
@@ -174,8 +196,7 @@ def save_checkpoint(path, run, epochs_done: int) -> None:
         for j, s in enumerate(run.states[k]):
             tensors[f"optimiser.{k}.{j}"] = np.ascontiguousarray(s)
     for key, callback in callback_keys(getattr(run, "callbacks", ())):
-        for name, array in callback.checkpoint_arrays(run, epochs_done).items():
-            tensors[f"{CALLBACK_PREFIX}{key}.{name}"] = np.ascontiguousarray(array)
+        tensors |= {f"{CALLBACK_PREFIX}{key}.{name}": array for name, array in _callback_arrays(key, callback, run, epochs_done).items()}
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

@@ -517,13 +517,18 @@ def _interrupts_stop(run: Run, active: bool):
 
 
 def _restore_callback_arrays(run: Run, callbacks: list) -> None:
-    """Give each callback of a resumed run what the same callback (by class and order) kept in the checkpoint."""
+    """Give each callback of a resumed run what the same callback kept in the checkpoint: by class and order,
+    else any entry of its class that the callback takes (``restore_arrays`` returns True)."""
     from .checkpoint import callback_keys
 
-    for key, callback in callback_keys(callbacks):
-        arrays = run.callback_arrays.get(key)
-        if arrays and hasattr(callback, "restore_arrays"):
-            callback.restore_arrays(run, {name: np.array(a) for name, a in arrays.items()})
+    saved, run.callback_arrays = run.callback_arrays, {}  # (not held for the whole run)
+    keyed = [(key, callback) for key, callback in callback_keys(callbacks) if hasattr(callback, "restore_arrays")]
+    for key, callback in keyed:  # first the entry of the same class and order, then another of its class
+        same_class = [key] + [k for k in saved if k.split(".")[0] == key.split(".")[0] and k != key]
+        for k in same_class:
+            if k in saved and callback.restore_arrays(run, {name: np.array(a) for name, a in saved[k].items()}):
+                del saved[k]
+                break
 
 
 def _initial_states(optimiser, net: Network) -> list[tuple]:

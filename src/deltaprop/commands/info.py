@@ -134,6 +134,11 @@ def describe_checkpoint(args) -> int:
     shown = {k: v for k, v in flags.items() if k not in ("data", "epochs") and v is not None}
     if shown:
         print("flags: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in shown.items()))
+    for key, arrays in ck.callback_arrays.items():
+        epoch = arrays.get("epoch")
+        what = (f"the weights of epoch {int(epoch.reshape(-1)[0]) + 1}" if key.startswith("EarlyStopping.") and epoch is not None
+                and epoch.size == 1 else f"{len(arrays)} arrays")
+        print(f"kept by {key}: {what}")
     if last:
         print("last epoch: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in last.items()
                                          if k != "time"))
