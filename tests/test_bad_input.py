@@ -137,6 +137,16 @@ def test_api(name, call, error, words):
     assert len(str(info.value)) < 600, "an error message should fit on a screen"
 
 
+def test_values_beyond_float32_are_refused_without_a_numpy_warning():
+    # Before: NumPy's "overflow encountered in cast" came first, then the error that names the entry.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"X: expected finite values; got 1e\+39 \(beyond the range of float32"):
+            fitted().predict(np.full((2, 4), 1e39))
+        with pytest.raises(ValueError, match=r"y: expected finite values; got 1e\+39 \(beyond the range of float32"):
+            dp.Network([4, 1], loss="quadratic").fit(X, np.full(20, 1e39))
+
+
 # ---------------------------------------------------------------- scikit-learn estimators
 
 SKLEARN_CASES = [

@@ -340,7 +340,8 @@ class Network:
             )
         if X.shape[0] < 1:
             raise ValueError(f"{argument}: expected at least 1 example; got shape {X.shape}")
-        given, X = X, np.ascontiguousarray(X, dtype=self.dtype)
+        with np.errstate(over="ignore"):  # a value beyond the dtype's range is refused below, by name
+            given, X = X, np.ascontiguousarray(X, dtype=self.dtype)
         if not np.isfinite(X).all():
             raise ValueError(_nonfinite_message(argument, given, X))
         return X
@@ -354,7 +355,8 @@ class Network:
             T = T[:, None]
         if T.shape != (n, self.sizes[-1]):
             raise ValueError(f"{argument}: expected shape ({n}, {self.sizes[-1]}) = (n_examples, N_L); got {T.shape}")
-        given, T = T, np.ascontiguousarray(T, dtype=self.dtype)
+        with np.errstate(over="ignore"):  # a value beyond the dtype's range is refused below, by name
+            given, T = T, np.ascontiguousarray(T, dtype=self.dtype)
         if not np.isfinite(T).all():
             raise ValueError(_nonfinite_message(argument, given.reshape(T.shape), T))
         return T
