@@ -143,9 +143,8 @@ class EarlyStopping(Callback):
     def checkpoint_arrays(self, run, epochs_done: int) -> dict:
         """The best epoch's weights among the checkpoint's epochs, unless they are its last (then the
         checkpoint's parameters are they). A cut-short epoch after them is not among its epochs."""
-        best = [(e, params) for e, params in ((self.best_epoch, self._best_params), self._before_cut) if params is not None]
-        for epoch, params in best:
-            if epoch is not None and epoch < epochs_done:
+        for epoch, params in ((self.best_epoch, self._best_params), self._before_cut):
+            if params is not None and epoch is not None and epoch < epochs_done:
                 if epoch == epochs_done - 1:
                     return {}
                 return {"epoch": np.array([epoch])} | {f"theta.{k}": p for k, p in enumerate(params)}
