@@ -145,6 +145,8 @@ def test_values_beyond_float32_are_refused_without_a_numpy_warning():
             fitted().predict(np.full((2, 4), 1e39))
         with pytest.raises(ValueError, match=r"y: expected finite values; got 1e\+39 \(beyond the range of float32"):
             dp.Network([4, 1], loss="quadratic").fit(X, np.full(20, 1e39))
+        with pytest.raises(ValueError, match=r"sample_weight: expected finite values; got 1e\+39 \(beyond the range of float32"):
+            dp.Network([4, 2]).fit(X, Y, sample_weight=np.full(20, 1e39))
 
 
 # ---------------------------------------------------------------- scikit-learn estimators

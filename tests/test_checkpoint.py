@@ -546,17 +546,57 @@ class Keeps(dp.callbacks.Callback):
 @pytest.mark.parametrize("arrays, words", [
     (RuntimeError("broken"), "RuntimeError: broken"),
     (None, "TypeError"),
-    ({"": np.zeros(2)}, "expected non-empty names of numeric arrays; got ''"),
-    ({"names": np.array(["a", "b"])}, "expected non-empty names of numeric arrays; got 'names': <U1"),
+    ({"": np.zeros(2)}, "expected non-empty names of arrays of ['bool', "),
+    ({"names": np.array(["a", "b"])}, "'float64']; got 'names': <U1"),
+    ({"wide": np.zeros(2, dtype=np.longdouble)}, f"got 'wide': {np.dtype(np.longdouble).name}"),
 ])
-def test_a_callback_whose_arrays_cannot_be_kept_is_left_out_with_a_warning(tmp_path, arrays, words):
+def test_a_callback_whose_arrays_cannot_be_kept_is_left_out_with_one_warning(tmp_path, arrays, words):
     # Before: fit raised from inside the checkpoint write (the run's history lost), or wrote a file it could not read.
+    import warnings
+
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(40, 6)), np.arange(40) % 3
-    with pytest.warns(RuntimeWarning, match=f"checkpoint: Keeps.0.checkpoint_arrays left out .*{re.escape(words)}"):
-        history = dp.Network([6, 5, 3], seed=0).fit(X, y, epochs=2, batch_size=10, checkpoint=tmp_path / "c.ckpt",
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = dp.Network([6, 5, 3], seed=0).fit(X, y, epochs=3, batch_size=10, checkpoint=tmp_path / "c.ckpt",
                                                     callbacks=[Keeps(arrays)])
-    assert history.epochs == 2 and load_checkpoint(tmp_path / "c.ckpt").callback_arrays == {}
+    assert history.epochs == 3 and load_checkpoint(tmp_path / "c.ckpt").callback_arrays == {}
+    left_out = [str(w.message) for w in caught if "checkpoint_arrays" in str(w.message)]
+    assert len(left_out) == 1, "once per run, not at every checkpoint"
+    assert re.search(r"checkpoint: Keeps.checkpoint_arrays \(callback Keeps.0\) left out of this run's checkpoints \(.*"
+                     + re.escape(words), left_out[0]), left_out[0]
+
+
+def test_a_callback_class_whose_name_is_no_identifier_is_left_out(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 6)), np.arange(40) % 3
+    odd = type("My.Keeps", (Keeps,), {})({"x": np.zeros(2)})
+    with pytest.warns(RuntimeWarning, match="its class name 'My.Keeps' is not an identifier"):
+        dp.Network([6, 5, 3], seed=0).fit(X, y, epochs=1, batch_size=10, checkpoint=tmp_path / "c.ckpt", callbacks=[odd])
+    assert load_checkpoint(tmp_path / "c.ckpt").callback_arrays == {}  # (before: a file that did not load)
+
+
+class Keeps10(dp.callbacks.Callback):
+    """Keeps one number and takes whatever it is given back (returning None)."""
+
+    def __init__(self, value):
+        self.value, self.got = value, None
+
+    def checkpoint_arrays(self, run, epochs_done):
+        return {"v": np.array([self.value])}
+
+    def restore_arrays(self, run, arrays):
+        self.got = int(arrays["v"][0])
+
+
+def test_a_restore_arrays_that_returns_none_takes_its_own_entry_only(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 6)), np.arange(40) % 3
+    dp.Network([6, 5, 3], seed=0).fit(X, y, epochs=1, batch_size=10, checkpoint=tmp_path / "c.ckpt",
+                                       callbacks=[Keeps10(10), Keeps10(20)])
+    first, second = Keeps10(0), Keeps10(0)
+    dp.Network([6, 5, 3], seed=0).fit(X, y, epochs=2, batch_size=10, resume=tmp_path / "c.ckpt", callbacks=[first, second])
+    assert (first.got, second.got) == (10, 20)
 
 
 def test_a_resumed_early_stopping_takes_the_kept_weights_of_its_class_whatever_the_order(tmp_path):

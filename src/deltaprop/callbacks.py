@@ -20,6 +20,7 @@ best weights) also has
 ``restore_arrays(run, arrays) -> bool``
     called after ``on_train_begin`` of a resumed run with what the callback of the
     same class and order kept (or, when it returns False, another of its class).
+    Keep numeric arrays only (a checkpoint holds safetensors); one left out is warned of.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ class EarlyStopping(Callback):
         shapes = [(p.shape, p.dtype) for p in run.net.parameters()]
         kept = [arrays.get(f"theta.{k}") for k in range(len(shapes))]
         epoch = arrays.get("epoch", np.zeros(0))
-        if (self.restore_best and epoch.size == 1 and int(epoch.reshape(-1)[0]) == self.best_epoch
+        if (self.restore_best and epoch.size == 1 and epoch.dtype.kind in "iu" and int(epoch.reshape(-1)[0]) == self.best_epoch
                 and all(a is not None and (a.shape, a.dtype) == shape for a, shape in zip(kept, shapes))):
             self._best_params = kept
             return True

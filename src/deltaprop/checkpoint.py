@@ -166,24 +166,32 @@ def callback_keys(callbacks) -> list[tuple[str, object]]:
     return keys
 
 
+#: The array types a checkpoint (safetensors) can hold.
+STORABLE = tuple(np.dtype(t) for t in ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                                       "float16", "float32", "float64"))
+
+
 def _callback_arrays(key: str, callback, run, epochs_done: int) -> dict:
     """What ``callback`` keeps, checked as the loader will read it; a callback that fails or keeps
-    something else is left out with a warning (the checkpoint, the run's progress, matters more)."""
+    something else is left out with a warning, once per run (the run's progress matters more)."""
     import warnings
 
     try:
         arrays = callback.checkpoint_arrays(run, epochs_done)
-        if not key.split(".")[0].isidentifier():
+        if not type(callback).__name__.isidentifier():
             raise ValueError(f"its class name {type(callback).__name__!r} is not an identifier")
         kept = {}
         for name, array in dict(arrays).items():
             array = np.ascontiguousarray(array)
-            if not (isinstance(name, str) and name) or array.dtype.kind not in "biuf":
-                raise ValueError(f"expected non-empty names of numeric arrays; got {name!r}: {array.dtype}")
+            if not (isinstance(name, str) and name) or array.dtype not in STORABLE:
+                raise ValueError(f"expected non-empty names of arrays of {[t.name for t in STORABLE]}; got {name!r}: {array.dtype}")
             kept[name] = array
         return kept
     except Exception as exc:  # noqa: BLE001 - any failure of user code
-        warnings.warn(f"checkpoint: {key}.checkpoint_arrays left out ({type(exc).__name__}: {exc})", RuntimeWarning, stacklevel=3)
+        if key not in run.callbacks_warned:
+            run.callbacks_warned.add(key)
+            warnings.warn(f"checkpoint: {type(callback).__name__}.checkpoint_arrays (callback {key}) left out of "
+                          f"this run's checkpoints ({type(exc).__name__}: {exc})", RuntimeWarning, stacklevel=2)
         return {}
 
 

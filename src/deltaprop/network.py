@@ -535,10 +535,13 @@ class Network:
         return Gradients(delta=delta, dW=dW, db=db)
 
     def _normalised_weights(self, sample_weight, n: int) -> Array:
-        w = np.asarray(sample_weight, dtype=self.dtype)
+        with np.errstate(over="ignore"):  # a weight beyond the dtype's range is refused below
+            given, w = sample_weight, np.asarray(sample_weight, dtype=self.dtype)
         if w.shape != (n,):
             raise ValueError(f"sample_weight: expected shape ({n},); got {w.shape}")
-        if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        if not np.isfinite(w).all():
+            raise ValueError(_nonfinite_message("sample_weight", np.asarray(given).reshape(w.shape), w))
+        if (w < 0).any() or w.sum() <= 0:
             raise ValueError("sample_weight: expected finite weights >= 0 with a positive sum")
         return w * self.dtype.type(n / w.sum())  # mean 1, so C = sum w c / sum w
 

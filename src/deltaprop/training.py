@@ -160,6 +160,7 @@ class Run:
     #: The callbacks of this fit, and what a resumed run's checkpoint kept of them ({key: {name: array}}).
     callbacks: list = field(default_factory=list)
     callback_arrays: dict = field(default_factory=dict)
+    callbacks_warned: set = field(default_factory=set)  #: callbacks whose arrays checkpoints left out
     #: What checkpoints record for a resumed run to be checked against (None when not recorded): the
     #: batch_size and validation_fraction given to fit, the data's fingerprint and fit's checkpoint_info.
     batch_size_given: int | None = None
@@ -518,7 +519,7 @@ def _interrupts_stop(run: Run, active: bool):
 
 def _restore_callback_arrays(run: Run, callbacks: list) -> None:
     """Give each callback of a resumed run what the same callback kept in the checkpoint: by class and order,
-    else any entry of its class that the callback takes (``restore_arrays`` returns True)."""
+    else any entry of its class that the callback takes (``restore_arrays`` returns anything but False)."""
     from .checkpoint import callback_keys
 
     saved, run.callback_arrays = run.callback_arrays, {}  # (not held for the whole run)
@@ -526,7 +527,7 @@ def _restore_callback_arrays(run: Run, callbacks: list) -> None:
     for key, callback in keyed:  # first the entry of the same class and order, then another of its class
         same_class = [key] + [k for k in saved if k.split(".")[0] == key.split(".")[0] and k != key]
         for k in same_class:
-            if k in saved and callback.restore_arrays(run, {name: np.array(a) for name, a in saved[k].items()}):
+            if k in saved and callback.restore_arrays(run, {name: np.array(a) for name, a in saved[k].items()}) is not False:
                 del saved[k]
                 break
 

@@ -137,7 +137,7 @@ def describe_checkpoint(args) -> int:
     for key, arrays in ck.callback_arrays.items():
         epoch = arrays.get("epoch")
         what = (f"the weights of epoch {int(epoch.reshape(-1)[0]) + 1}" if key.startswith("EarlyStopping.") and epoch is not None
-                and epoch.size == 1 else f"{len(arrays)} arrays")
+                and epoch.size == 1 and epoch.dtype.kind in "iu" else f"{len(arrays)} array{'s' if len(arrays) != 1 else ''}")
         print(f"kept by {key}: {what}")
     if last:
         print("last epoch: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in last.items()
