@@ -265,15 +265,51 @@ def test_limit_keeps_every_class_of_the_data_set(tmp_path, monkeypatch, capsys):
     assert json.loads(out)["sizes"][-1] == 7
 
 
-def test_real_valued_targets_ask_for_the_quadratic_loss(tmp_path, monkeypatch, capsys):
+def test_real_valued_targets_train_a_regression_with_the_quadratic_loss(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 3))
     np.savez(tmp_path / "reg.npz", X=X, y=X @ [1.0, -2.0, 0.5] + 0.25)
-    code, _, err = _run(["train", "--data", "reg.npz", "--epochs", "1"], capsys)
-    assert code == 1 and "--loss: the targets of reg.npz are real numbers, not classes; for regression give --loss quadratic" in err
-    code, out, err = _run(["train", "--data", "reg.npz", "--epochs", "2", "--loss", "quadratic", "--json"], capsys)
-    assert code == 0 and json.loads(out)["sizes"][-1] == 1, err
+    code, _, err = _run(["train", "--data", "reg.npz", "--epochs", "1", "--loss", "cross_entropy"], capsys)
+    assert code == 1 and ("--loss: cross_entropy is a loss for classes, and the targets of reg.npz are for regression (they "
+                          "are real numbers, not classes); leave --loss out or give --loss quadratic") in err
+    for loss in ([], ["--loss", "quadratic"]):  # the quadratic cost by default
+        code, out, err = _run(["train", "--data", "reg.npz", "--epochs", "2", "--json", *loss], capsys)
+        summary = json.loads(out)
+        assert code == 0 and summary["sizes"][-1] == 1 and summary["loss"] == "quadratic" and "test_score" in summary, err
+
+
+def test_task_regression_trains_whole_number_targets_and_evaluate_tests_the_same_rows(tmp_path, monkeypatch, capsys):
+    # Before: integer prices were always classes, one output per price, and the only way out was to edit the file
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    price = np.round(40 * X[:, 0] - 20 * X[:, 1] + 300).astype(int)  # about 150 values, most of them once or twice
+    (tmp_path / "p.csv").write_text("a,b,c,price\n" + "".join(f"{x[0]:.4f},{x[1]:.4f},{x[2]:.4f},{t}\n" for x, t in zip(X, price)))
+    code, out, err = _run(["train", "--data", "p.csv", "--label", "price", "--epochs", "1", "--json"], capsys)
+    n_classes = len(np.unique(price))
+    assert code == 0 and json.loads(out)["sizes"][-1] == n_classes, err
+    assert (f"deltaprop train: note: the labels of p.csv are whole numbers with {n_classes} values, taken as {n_classes} "
+            f"classes") in err and "if they are amounts to predict, give --task regression" in err
+    code, out, err = _run(["train", "--data", "p.csv", "--label", "price", "--task", "regression", "--epochs", "3",
+                           "--out", "r.safetensors", "--json", "--checkpoint", "r.ckpt"], capsys)
+    summary = json.loads(out)
+    assert code == 0 and "note:" not in err, err
+    assert summary["sizes"] == [3, 128, 1] and summary["loss"] == "quadratic" and summary["n_test"] == 40  # 20%, at random
+    code, out, err = _run(["evaluate", "r.safetensors", "--json"], capsys)
+    assert code == 0 and json.loads(out)["n_examples"] == 40, err  # the rows train held out, drawn as train drew them
+    assert json.loads(out)["score"] == pytest.approx(summary["test_score"], abs=1e-6)
+    code, _, err = _run(["train", "--data", "p.csv", "--label", "price", "--task", "regression", "--loss", "cross_entropy",
+                         "--epochs", "1"], capsys)
+    assert code == 1 and ("--loss: cross_entropy is a loss for classes, and the targets of p.csv are for regression "
+                          "(--task regression makes them real numbers); leave --loss out or give --loss quadratic") in err
+    # a resumed run keeps the task of its checkpoint
+    code, _, err = _run(["train", "--resume", "r.ckpt", "--epochs", "4", "--task", "classification"], capsys)
+    assert code == 1 and "--task: the run in r.ckpt was trained with regression; got classification" in err
+    code, out, err = _run(["train", "--resume", "r.ckpt", "--epochs", "4", "--json"], capsys)
+    assert code == 0 and json.loads(out)["epochs"] == 4 and json.loads(out)["sizes"][-1] == 1, err
+    code, _, err = _run(["train", "--data", "p.csv", "--label", "a", "--task", "classification", "--epochs", "1"], capsys)
+    assert code == 1 and "--task: classification needs class labels; the labels of p.csv are real numbers such as" in err
 
 
 def test_predict_out_checked_first_and_names_of_text_labels(trained, tmp_path, monkeypatch, capsys):
@@ -577,6 +613,17 @@ def test_help_says_which_pictures_which_monitor_and_which_rows(capsys):
     evaluate = _help("evaluate", capsys)
     limit = evaluate.split("--limit N ")[1].split(" --plot")[0]
     assert "the first N test examples" in limit and "training and" not in limit
+
+
+def test_evaluate_refuses_a_model_whose_training_summary_names_an_unknown_task(tmp_path, monkeypatch, capsys):
+    from deltaprop import Network
+    from deltaprop.io import save_model
+
+    monkeypatch.chdir(tmp_path)
+    save_model(Network([64, 10], seed=0), tmp_path / "m.safetensors", training={"data": "digits", "task": "clustering"})
+    code, _, err = _run(["evaluate", "m.safetensors"], capsys)
+    assert code == 1 and ("MODEL: the training summary of the model records task 'clustering'; expected one of 'auto', "
+                          "'classification', 'regression' (a damaged file?)") in err, err
 
 
 def test_evaluate_refuses_plot_for_a_regression_model(tmp_path, monkeypatch, capsys):

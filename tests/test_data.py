@@ -551,3 +551,49 @@ def test_an_empty_text_label_in_a_numpy_file_is_refused_as_in_a_csv(tmp_path):
     np.savez(path, X=np.ones((3, 2)), y=np.array(["cat", " ", "dog"]))
     with pytest.raises(ValueError, match=r"NumPy file .*t.npz: expected a label in every row; got ' ' \(a missing value, not a class\) at y\[1\], the label of row 2"):
         load_table(path)
+
+
+# ---------------------------------------------------------------------- task: what the labels are
+
+
+def _whole_number_prices(path, n=60):
+    # whole-number targets with nearly as many values as rows: prices, not classes
+    rows = [f"{i % 7},{i % 5},{200 + 3 * i}" for i in range(n)]
+    path.write_text("u,v,price\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_task_regression_makes_whole_numbers_real_targets_held_out_at_random(tmp_path):
+    path = _whole_number_prices(tmp_path / "p.csv")
+    # as classes, each of the 60 values is a class of one row, which stays in training: none could be tested
+    with pytest.raises(ValueError, match=r"^data: the 60 labels take 60 values, as classes too few examples each to hold "
+                                         r"out 20% of each for testing \(a class's last example stays in training\); if "
+                                         r"they are amounts to predict, not classes, give the regression task"):
+        load_dataset(path, label="price", test_fraction=0.2, seed=0)
+    data = load_dataset(path, label="price", test_fraction=0.2, seed=0, task="regression")
+    assert data.y_train.dtype == np.float64 and data.y_test.dtype == np.float64
+    assert len(data.y_test) == 12 and len(data.y_train) == 48  # 20% of the rows, drawn at random
+    assert sorted(np.concatenate([data.y_train, data.y_test]).tolist()) == [200.0 + 3 * i for i in range(60)]
+    digits = load_dataset("digits", task="regression")
+    assert digits.y_train.dtype == np.float64 and digits.y_test.dtype == np.float64
+    assert set(digits.y_train.tolist()) == set(range(10))
+
+
+def test_task_classification_makes_whole_floats_classes_and_refuses_real_numbers(tmp_path):
+    np.save(tmp_path / "whole.npy", np.c_[np.arange(20.0).reshape(10, 2), np.arange(10) % 2 + 0.0])
+    (tmp_path / "whole.csv").write_text("a,b,label\n" + "".join(f"{i},{i * 2},{i % 2}.0\n" for i in range(10)))
+    assert load_dataset(tmp_path / "whole.csv").y_train.dtype == np.float64  # as written: auto keeps "1.0" a number
+    y = load_dataset(tmp_path / "whole.csv", task="classification").y_train
+    assert y.dtype == np.int64 and sorted(set(y.tolist())) == [0, 1]
+    (tmp_path / "real.csv").write_text("a,b,label\n" + "".join(f"{i},{i * 2},{i / 4}\n" for i in range(10)))
+    with pytest.raises(ValueError, match=r"^task: classification needs class labels; the labels of real.csv are real "
+                                         r"numbers such as 0.25 \(example 2 of 10\): give regression$"):
+        load_dataset(tmp_path / "real.csv", task="classification")
+
+
+def test_task_regression_refuses_text_labels_and_task_is_checked(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b,species\n" + "".join(f"{i},{i * 2},{'xy'[i % 2]}\n" for i in range(10)))
+    with pytest.raises(ValueError, match=r"^task: regression needs numeric targets; the labels of t.csv are text such as 'x'"):
+        load_dataset(tmp_path / "t.csv", label="species", task="regression")
+    with pytest.raises(ValueError, match=r"^task: expected one of 'auto', 'classification', 'regression'; got 'regress'$"):
+        load_dataset("digits", task="regress")

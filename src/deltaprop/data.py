@@ -37,7 +37,7 @@ import numpy as np
 
 from .files import existing_file
 
-__all__ = ["Dataset", "Scaling", "read_idx", "load_dataset", "load_idx_directory", "load_table", "read_inputs", "NAMED"]
+__all__ = ["Dataset", "Scaling", "read_idx", "load_dataset", "load_idx_directory", "load_table", "read_inputs", "NAMED", "TASKS"]
 
 Array = np.ndarray
 
@@ -47,6 +47,9 @@ IDX_DTYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 SYSTEM_DATA_DIR = Path("/usr/share/datasets")
 NAMED = ("digits", "fashion-mnist", "mnist")
+#: What the labels are taken for (``load_dataset(task=...)``): "auto" reads them as they come
+#: (whole numbers and text are classes, other numbers real-valued targets).
+TASKS = ("auto", "classification", "regression")
 HOW_TO_GET = {
     "fashion-mnist": "install it with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or put the four files "
     "from https://github.com/zalandoresearch/fashion-mnist in a directory and pass that directory "
@@ -197,6 +200,11 @@ def _test_split(y: Array, fraction: float, seed: int, too_few: str | None = None
         by_class = [perm[inverse[perm] == k] for k in range(inverse.max() + 1)] if n else []
         # a class's last example stays in training: a class seen only in testing could not be learned
         test = np.concatenate([rows[: min(int(round(len(rows) * fraction)), len(rows) - 1)] for rows in by_class] or [perm[:0]])
+    if len(test) < 1 and too_few is None and np.asarray(y).dtype.kind in "iu" and n and inverse.max() + 1 > n // 2:
+        # whole numbers of so many values that they are more likely amounts than classes
+        raise ValueError(f"data: the {n} labels take {inverse.max() + 1} values, as classes too few examples each to hold out "
+                         f"{fraction:.0%} of each for testing (a class's last example stays in training); if they are "
+                         f"amounts to predict, not classes, give the regression task (task='regression', --task regression)")
     if len(test) < 1 or len(test) >= n:
         raise ValueError(too_few or f"data: {n} examples are too few to hold out {fraction:.0%} for testing")
     in_test = np.zeros(n, dtype=bool)
@@ -769,6 +777,31 @@ def _load_npy(path: Path, label) -> tuple[Array, Array]:
 # ---------------------------------------------------------------------- entry points
 
 
+def _labels_for(y: Array, task: str, name: str) -> Array:
+    """The labels y of data set ``name`` as ``task`` (see :func:`load_dataset`) takes them."""
+    if task == "regression":
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"task: regression needs numeric targets; the labels of {name} are text such as "
+                             f"{str(y[0])!r}: give classification, or another label column")
+        return y.astype(np.float64)
+    if task == "classification" and y.dtype.kind == "f":
+        whole = y == np.round(y)
+        if not whole.all():
+            i = int(np.argmin(whole))
+            raise ValueError(f"task: classification needs class labels; the labels of {name} are real numbers such as "
+                             f"{y[i]:g} (example {i + 1} of {len(y):,}): give regression")
+        if np.all(np.abs(y) < 2.0**63):  # whole numbers within int64
+            return y.astype(np.int64)
+    return y
+
+
+def _with_task(dataset: Dataset, task: str) -> Dataset:
+    dataset.y_train = _labels_for(dataset.y_train, task, dataset.name)
+    if dataset.y_test is not None:
+        dataset.y_test = _labels_for(dataset.y_test, task, dataset.name)
+    return dataset
+
+
 def _check_limit(limit) -> int | None:
     if limit is None:
         return None
@@ -778,7 +811,7 @@ def _check_limit(limit) -> int | None:
 
 
 def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, scale: str = "auto", limit: int | None = None,
-                 scaling: Scaling | None = None, test_fraction: float = 0.0, seed: int = 0) -> Dataset:
+                 scaling: Scaling | None = None, test_fraction: float = 0.0, seed: int = 0, task: str = "auto") -> Dataset:
     """Load a data set by name or path (see the module docstring).
 
     Parameters
@@ -795,25 +828,37 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
         class (see :meth:`Dataset.split_test`), before the scaling is fitted
         on the rest. Data sets with a test part keep theirs.
     seed : int, the seed of that split.
+    task : "auto", "classification" or "regression": what the labels are.
+        "auto" takes whole numbers and text as classes and other numbers as
+        real-valued targets (a plain .npy's whole-number floats as classes too);
+        "regression" makes every numeric label a float64 target (integer prices,
+        say), and a table's test rows are then drawn at random, not class by
+        class; "classification" makes whole-number floats int64 classes and
+        refuses other real numbers.
 
     Returns
     -------
-    Dataset with float32 inputs of shape (n, N_0) and labels of shape (n,).
+    Dataset with float32 inputs of shape (n, N_0) and labels of shape (n,):
+    int64, uint8 or text classes, or float64 targets.
     """
     limit = _check_limit(limit)
     if scale not in ("auto", "unit", "standard", "none"):
         raise ValueError(f"scale: expected 'auto', 'unit', 'standard' or 'none'; got {scale!r}")
+    if task not in TASKS:
+        raise ValueError(f"task: expected one of {', '.join(map(repr, TASKS))}; got {task!r}")
     if not isinstance(data, (str, os.PathLike)):
         raise TypeError(f"data: expected a data set name {list(NAMED)} or a path; got {type(data).__name__}")
     if data == "digits":
-        return _load_digits(scale, limit, scaling)
+        return _with_task(_load_digits(scale, limit, scaling), task)
     if data in ("fashion-mnist", "mnist"):
-        return load_idx_directory(_named_idx_directory(str(data), path), name=str(data), scale=scale, limit=limit, scaling=scaling)
+        dataset = load_idx_directory(_named_idx_directory(str(data), path), name=str(data), scale=scale, limit=limit, scaling=scaling)
+        return _with_task(dataset, task)
     p = Path(data)
     if p.is_dir():
-        return load_idx_directory(p, scale=scale, limit=limit, scaling=scaling)
+        return _with_task(load_idx_directory(p, scale=scale, limit=limit, scaling=scaling), task)
     if p.is_file():
         X, y = load_table(p, label)
+        y = _labels_for(y, task, p.name)  # before the split: real targets are held out at random, classes class by class
         cut = limit is not None and limit < len(y)
         X, y = (X[:limit], y[:limit]) if cut else (X, y)
         X_test = y_test = None

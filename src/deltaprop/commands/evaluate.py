@@ -42,16 +42,21 @@ def add_parser(subparsers):
 
 def evaluation_data(saved, data_arg, label, limit):
     """(X, y, name) to evaluate ``saved`` on: the data set's test part, scaled with the model's scaling."""
-    from deltaprop.data import NAMED, load_dataset
+    from deltaprop.data import NAMED, TASKS, load_dataset
 
     trained_on = saved.training
     data = data_arg or (trained_on.get("data") if trained_on.get("data") in NAMED else trained_on.get("data_source")) or "digits"
     check_label(data, label)
+    task = "auto"
     if not data_arg:  # the training data: the same label, and the same rows when train used --limit
         label = trained_on.get("label") if label is None else label
         limit = trained_on.get("limit") if limit is None else limit
+        task = trained_on.get("task", "auto")  # the labels as train read them: its test rows depend on that
+        if task not in TASKS:
+            raise ValueError(f"MODEL: the training summary of the model records task {task!r}; expected one of "
+                             f"{', '.join(map(repr, TASKS))} (a damaged file?)")
     with flag_names({"X": "--data"}):  # a table of another width meets the model's per-feature scaling first
-        dataset = load_dataset(data, label=label, limit=limit, scaling=saved.scaling)
+        dataset = load_dataset(data, label=label, limit=limit, scaling=saved.scaling, task=task)
     if not data_arg and dataset.X_test is None:
         dataset.split_test(0.2, seed=trained_on.get("seed", 0))  # the test rows train held out
     X, y = (dataset.X_test, dataset.y_test) if dataset.X_test is not None else (dataset.X_train, dataset.y_train)

@@ -28,7 +28,7 @@ FLAGS = {"learning_rate": "--lr", "batch_size": "--batch-size", "validation_frac
          "dropout": "--dropout", "l2": "--l2", "momentum": "--momentum", "activation": "--activation",
          "loss": "--loss", "output": "--output", "epochs": "--epochs", "checkpoint": "--checkpoint", "resume": "--resume",
          "optimiser": "--optimiser", "schedule": "--schedule", "dtype": "--dtype", "seed": "--seed",
-         "data": "--data", "X": "--data", "label": "--label", "limit": "--limit", "scale": "--scale",
+         "data": "--data", "X": "--data", "label": "--label", "limit": "--limit", "scale": "--scale", "task": "--task",
          "EarlyStopping": "--early-stopping", "ReduceLROnPlateau": "--reduce-lr"}
 #: The same, for the checkpoint that --resume reads.
 RESUME_FLAGS = {"checkpoint": "--resume"}
@@ -48,6 +48,7 @@ INTERRUPTED_CHECKPOINT = "deltaprop-interrupted.ckpt"
 
 def add_parser(subparsers):
     from deltaprop.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+    from deltaprop.data import TASKS
     from deltaprop.losses import LOSSES
     from deltaprop.optimisers import OPTIMISERS, SCHEDULES
 
@@ -71,7 +72,11 @@ def add_parser(subparsers):
     net.add_argument("--activation", default=NETWORK_DEFAULTS["activation"],
                      help=f"hidden activation(s), one or one per hidden layer, comma-separated: {', '.join(HIDDEN_ACTIVATIONS)}")
     net.add_argument("--output", default=None, choices=sorted(ACTIVATIONS), help="output activation (default: follows the loss)")
-    net.add_argument("--loss", default=None, choices=sorted(LOSSES), help="loss (default: cross_entropy with softmax)")
+    net.add_argument("--task", choices=TASKS, default="auto",
+                     help="classification or regression; auto (the default): whole numbers and text are classes, "
+                     "other numbers regression targets")
+    net.add_argument("--loss", default=None, choices=sorted(LOSSES),
+                     help="loss (default: cross_entropy with softmax; quadratic for regression)")
     net.add_argument("--l2", type=float, default=NETWORK_DEFAULTS["l2"], help="L2 penalty lambda")
     net.add_argument("--dropout", type=float, default=NETWORK_DEFAULTS["dropout"], help="dropout probability of the hidden units")
     net.add_argument("--dtype", choices=["float32", "float64"], default=NETWORK_DEFAULTS["dtype"], help="float type of the parameters")
@@ -132,9 +137,31 @@ def _int_list(text: str, option: str) -> list[int]:
 
 
 def _real_valued(labels) -> bool:
-    import numpy as np
-
     return labels.dtype.kind == "f" and not np.all(labels == np.round(labels))
+
+
+def _regression(args, labels) -> bool:
+    """Whether the run is regression (one real-valued output): as --task says, or for --task auto when the
+    targets are real numbers, or whole-number floats with --loss quadratic."""
+    if args.task != "auto":
+        return args.task == "regression"
+    return _real_valued(labels) or (labels.dtype.kind == "f" and args.loss == "quadratic")
+
+
+#: Fewer training examples per class than this, on average, and --task auto says that the numbers it took
+#: as classes may be regression targets.
+FEW_PER_CLASS = 5
+
+
+def _warn_if_sparse_classes(args, data) -> None:
+    """Whole-number targets (prices, counts) are classes for --task auto; with so many values that a class has
+    few examples, say how to train a regression instead."""
+    classes = data.n_classes
+    if args.task != "auto" or data.y_train.dtype.kind not in "iuf" or len(data.y_train) >= FEW_PER_CLASS * classes:
+        return
+    print(f"deltaprop train: note: the labels of {data.name} are whole numbers with {classes:,} values, taken as "
+          f"{classes:,} classes ({len(data.y_train) / classes:.1f} training examples per class); if they are amounts "
+          f"to predict, give --task regression", file=sys.stderr)
 
 
 def _class_names(data, net):
@@ -268,22 +295,26 @@ def _build_network(args, data):
 
     hidden = _int_list(args.layers, "--layers")
     activations = args.activation.split(",")
-    if _real_valued(data.y_train) and args.loss != "quadratic":
-        raise ValueError(f"--loss: the targets of {data.name} are real numbers, not classes; "
-                         f"for regression give --loss quadratic (got --loss {args.loss or 'cross_entropy'})")
-    if not (args.loss == "quadratic" and data.y_train.dtype.kind == "f"):  # classes, not regression targets
+    loss = args.loss
+    if _regression(args, data.y_train):  # one output, the quadratic cost (the only loss for real targets)
+        loss = loss or "quadratic"
+        if loss != "quadratic":
+            why = "--task regression makes them real numbers" if args.task == "regression" else "they are real numbers, not classes"
+            raise ValueError(f"--loss: {loss} is a loss for classes, and the targets of {data.name} are for regression "
+                             f"({why}); leave --loss out or give --loss quadratic")
+        n_out = 1
+    else:
         _check_classes(args, data)
-    classes = data.n_classes
-    binary = args.loss == "binary_cross_entropy" or (args.output == "sigmoid" and args.loss is None)
-    n_out = 1 if binary and classes == 2 else classes
-    if args.loss == "quadratic" and data.y_train.dtype.kind == "f":
-        n_out = 1  # real-valued targets: regression with one output
+        _warn_if_sparse_classes(args, data)
+        classes = data.n_classes
+        binary = loss == "binary_cross_entropy" or (args.output == "sigmoid" and loss is None)
+        n_out = 1 if binary and classes == 2 else classes
     with flag_names(FLAGS):
         return Network(
             [data.n_features, *hidden, n_out],
             activation=activations[0] if len(activations) == 1 else activations,
             output=args.output,
-            loss=args.loss,
+            loss=loss,
             l2=args.l2,
             dropout=args.dropout,
             seed=args.seed,
@@ -342,6 +373,7 @@ RECORDED_FLAGS = {
     "label": ("--label", lambda v: v is None or isinstance(v, str), "a label name or null"),
     "limit": ("--limit", lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1), "an integer >= 1 or null"),
     "scale": ("--scale", lambda v: v in ("auto", "unit", "standard", "none"), "'auto', 'unit', 'standard' or 'none'"),
+    "task": ("--task", lambda v: v in ("auto", "classification", "regression"), "'auto', 'classification' or 'regression'"),
     "seed": ("--seed", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer >= 0"),
     "schedule": ("--schedule", lambda v: isinstance(v, str) and v in _schedules(), "a schedule name"),
     "epochs": ("--epochs", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an integer >= 1"),
@@ -524,7 +556,8 @@ def run(args) -> int:
         _check_optimiser_flags(args)
         check_label(args.data, args.label)
     # tables come without a test part: hold out 20% of their rows before the scaling is fitted
-    data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit, test_fraction=0.2, seed=args.seed)
+    data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit, test_fraction=0.2, seed=args.seed,
+                        task=args.task)
     if resume is not None:
         _check_resumed_data(args, resume, net, data)
     else:
@@ -542,7 +575,7 @@ def run(args) -> int:
     names = _class_names(data, net)
     save_options = dict(scaling=data.scaling, class_names=names, image_shape=data.image_shape,
                         training={"data": data.name, "data_source": data.source, "label": args.label, "seed": args.seed,
-                                  "limit": args.limit})
+                                  "limit": args.limit, "task": args.task})
     callbacks, flow = _callbacks(args, data, net, save_options)
     batch_size = _BatchSize()
     callbacks.append(batch_size)
