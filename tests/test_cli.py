@@ -141,6 +141,49 @@ def fashion_available() -> bool:
     return all(any(FASHION_DIR.glob(p)) for p in ("train-images*", "train-labels*", "t10k-images*", "t10k-labels*"))
 
 
+def test_predict_quotes_class_names_with_commas_and_info_shows_small_rates_and_scores(tmp_path, monkeypatch, capsys):
+    # Before: predict joined fields with ",", so a class "versi,color" split the --proba header into 4 columns;
+    # info printed --lr 1e-05 as 0.0000 and no score for a regression model
+    import csv
+
+    monkeypatch.chdir(tmp_path)
+    X = np.array([[i % 3, (i * 7) % 5] for i in range(30)], float)
+    names = np.array(["x", "versi,color", 'say "hi"'])[np.arange(30) % 3]
+    with open(tmp_path / "t.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["a", "b", "species"])
+        writer.writerows([[*x, name] for x, name in zip(X, names)])
+    assert _run(["train", "--data", "t.csv", "--label", "species", "--layers", "4", "--epochs", "2", "--lr", "1e-5",
+                 "--out", "t.safetensors", "--quiet"], capsys)[0] == 0
+    np.save(tmp_path / "in.npy", X[:3])
+    code, out, err = _run(["predict", "t.safetensors", "in.npy", "--proba"], capsys)
+    table = list(csv.reader(out.splitlines()))
+    assert code == 0 and table[0] == ['say "hi"', "versi,color", "x"] and all(len(row) == 3 for row in table), err
+    code, out, err = _run(["predict", "t.safetensors", "in.npy", "--out", "p.csv"], capsys)
+    with open(tmp_path / "p.csv", newline="") as f:
+        labels = [row[0] for row in csv.reader(f)]
+    assert code == 0 and labels[0] == "label" and set(labels[1:]) <= set(names) and len(labels) == 4, err
+    code, out, _ = _run(["info", "t.safetensors"], capsys)
+    assert code == 0 and "  learning_rate: 1e-05\n" in out and "  task: auto\n" in out
+    np.savez(tmp_path / "reg.npz", X=X, y=X @ [1.0, -2.0] + 0.25)
+    assert _run(["train", "--data", "reg.npz", "--epochs", "1", "--out", "r.safetensors", "--quiet"], capsys)[0] == 0
+    code, out, _ = _run(["info", "r.safetensors"], capsys)
+    assert code == 0 and re.search(r"\n  test_score: -?\d+\.\d{4}\n", out), out
+
+
+def test_cost_and_explain_check_where_they_write_before_the_work(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(["cost", "--plot", "missing/cost.png"], capsys)
+    assert code == 1 and out == "" and "--plot: cannot write missing/cost.png; the directory missing does not exist" in err
+    for flag in ("--out", "--picture"):
+        code, out, err = _run(["explain", flag, "missing/x"], capsys)
+        assert code == 1 and out == "" and f"{flag}: cannot write missing/x; the directory missing does not exist" in err
+    # Before: "--output: 'softmax' needs at least 2 output units", though --output was not given
+    code, _, err = _run(["explain", "--x", "0.1", "--t", "1", "--loss", "cross_entropy"], capsys)
+    assert code == 1 and ("--loss: cross_entropy goes with a softmax output over 2 or more classes; --t gives 1 target value: "
+                          "give a one-hot --t such as 0,1, or --loss binary_cross_entropy for one output") in err
+
+
 @pytest.mark.skipif(
     not fashion_available() and not os.environ.get("CI"),
     reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist); under CI this test runs and fails instead",

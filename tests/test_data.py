@@ -580,11 +580,10 @@ def test_task_regression_makes_whole_numbers_real_targets_held_out_at_random(tmp
 
 
 def test_task_classification_makes_whole_floats_classes_and_refuses_real_numbers(tmp_path):
-    np.save(tmp_path / "whole.npy", np.c_[np.arange(20.0).reshape(10, 2), np.arange(10) % 2 + 0.0])
     (tmp_path / "whole.csv").write_text("a,b,label\n" + "".join(f"{i},{i * 2},{i % 2}.0\n" for i in range(10)))
-    assert load_dataset(tmp_path / "whole.csv").y_train.dtype == np.float64  # as written: auto keeps "1.0" a number
-    y = load_dataset(tmp_path / "whole.csv", task="classification").y_train
-    assert y.dtype == np.int64 and sorted(set(y.tolist())) == [0, 1]
+    for task in ("auto", "classification"):
+        y = load_dataset(tmp_path / "whole.csv", task=task).y_train
+        assert y.dtype == np.int64 and sorted(set(y.tolist())) == [0, 1]
     (tmp_path / "real.csv").write_text("a,b,label\n" + "".join(f"{i},{i * 2},{i / 4}\n" for i in range(10)))
     with pytest.raises(ValueError, match=r"^task: classification needs class labels; the labels of real.csv are real "
                                          r"numbers such as 0.25 \(example 2 of 10\): give regression$"):
@@ -597,3 +596,48 @@ def test_task_regression_refuses_text_labels_and_task_is_checked(tmp_path):
         load_dataset(tmp_path / "t.csv", label="species", task="regression")
     with pytest.raises(ValueError, match=r"^task: expected one of 'auto', 'classification', 'regression'; got 'regress'$"):
         load_dataset("digits", task="regress")
+
+
+def test_whole_number_float_labels_are_classes_held_out_class_by_class(tmp_path):
+    # Before: "1.0" labels (as pandas writes a float column) were trained as classes but held out at random
+    rows = [f"{i},{i % 3},{'1.0' if i < 5 else ('2.0' if i < 10 else '0.0')}" for i in range(100)]
+    (tmp_path / "f.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    for seed in range(5):
+        data = load_dataset(tmp_path / "f.csv", test_fraction=0.2, seed=seed)
+        assert data.y_train.dtype == np.int64
+        assert sorted(data.y_test.tolist()) == [0] * 18 + [1] + [2]  # 20% of each class: 18 of 90, 1 of 5, 1 of 5
+
+
+def test_byte_string_labels_of_numpy_files_are_text(tmp_path):
+    # Before: b"setosa" labels trained, then saving the model failed ("bytes is not JSON serializable")
+    table = np.zeros(6, dtype=[("a", "f4"), ("label", "S8")])
+    table["a"], table["label"] = np.arange(6), [b"setosa", b"virginic"] * 3
+    np.save(tmp_path / "s.npy", table)
+    np.savez(tmp_path / "s.npz", X=np.arange(12.0).reshape(6, 2), y=table["label"])
+    for name in ("s.npy", "s.npz"):
+        _, y = load_table(tmp_path / name)
+        assert y.dtype.kind == "U" and y.tolist() == ["setosa", "virginic"] * 3
+    table["label"][4] = b"\xff\xfe"
+    np.save(tmp_path / "bad.npy", table)
+    with pytest.raises(ValueError, match=r"^NumPy file .*bad.npy: expected labels of text or numbers; label 4 is bytes "
+                                         r"that are not UTF-8 text \(b'\\xff\\xfe': invalid start byte\)$"):
+        load_table(tmp_path / "bad.npy")
+
+
+def test_a_headerless_csv_with_an_empty_first_field_is_refused_not_read_as_a_header(tmp_path):
+    # Before: the first row was taken for a header and dropped: 2 predictions for 3 rows, each for the wrong row
+    (tmp_path / "in.csv").write_text("5.1,3.5,,0.2\n4.9,3.0,1.4,0.2\n4.7,3.2,1.3,0.2\n")
+    with pytest.raises(ValueError, match=r"in.csv: expected numbers in every input column; got '' in data row 1, column 3$"):
+        read_inputs(tmp_path / "in.csv")
+    (tmp_path / "named.csv").write_text("a,b,,d\n4.9,3.0,1.4,0.2\n")  # a header may still have an empty name
+    assert read_inputs(tmp_path / "named.csv").shape == (1, 4)
+
+
+def test_a_directory_named_like_a_data_set_is_a_directory(tmp_path, monkeypatch):
+    # Before: a directory called fashion-mnist got Fashion-MNIST's class names, and a model trained on one
+    # called mnist was evaluated on the system's MNIST (or failed to find it)
+    for name in ("fashion-mnist", "mnist"):
+        data = load_dataset(make_idx_dir(tmp_path / name))
+        assert data.name == f"{name}/" and data.class_names is None and data.source == str(tmp_path / name)
+    monkeypatch.chdir(tmp_path / "mnist")
+    assert load_dataset(".").name == "mnist/"

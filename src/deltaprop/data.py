@@ -295,6 +295,9 @@ def load_idx_directory(directory, *, name: str | None = None, scale: str = "unit
     byte pixels are scaled to [0, 1] by 1/255 (``scale="unit"``).
     ``limit`` keeps only the first ``limit`` training and test examples.
     ``scaling`` (e.g. a saved model's) is used instead of fitting one.
+    ``name`` is given for a named data set ("fashion-mnist" also names the
+    classes); by default the data set is named after the directory, with a
+    slash ("mnist/"), and its classes 0-9.
     """
     directory = Path(directory)
     files = _find_idx_files(directory)
@@ -315,9 +318,9 @@ def load_idx_directory(directory, *, name: str | None = None, scale: str = "unit
     value_range = (0.0, 255.0) if X_train.dtype == np.uint8 else None
     if scaling is None:
         scaling = Scaling.fit(X_train, "standard" if scale == "auto" and value_range is None else ("unit" if scale == "auto" else scale), value_range)
-    name = name or directory.name
     return Dataset(
-        name=name,
+        # a directory of the user's is named as a directory ("mnist/"), never as a named set it may share a name with
+        name=name or f"{directory.resolve().name}/",
         X_train=scaling.apply(X_train, owned=True),  # the one float32 copy of each part
         y_train=y_train.astype(np.int64),
         X_test=scaling.apply(X_test, owned=True),
@@ -428,10 +431,30 @@ def load_table(path, label: str | int | None = None) -> tuple[Array, Array]:
     if suffix == ".csv":
         return _load_csv(path, "label" if label is None else str(label))
     if suffix == ".npz":
-        return _load_npz(path, "y" if label is None else str(label))
+        return _text_labels(*_load_npz(path, "y" if label is None else str(label)), path)
     if suffix == ".npy":
-        return _load_npy(path, label)
+        return _text_labels(*_load_npy(path, label), path)
     raise ValueError(f"data file {path}: expected a .csv, .npy or .npz file, or an IDX directory; got suffix {suffix!r}")
+
+
+def _text_labels(X: Array, y: Array, path: Path) -> tuple[Array, Array]:
+    """Byte-string labels (NumPy's "S" dtype) as text, as a CSV's are: a model stores its classes as JSON text."""
+    if y.dtype.kind != "S":
+        return X, y
+    try:
+        return X, np.char.decode(y, "utf-8")
+    except UnicodeDecodeError as exc:
+        i = int(np.flatnonzero([_not_utf8(v) for v in y])[0])
+        raise ValueError(f"NumPy file {path}: expected labels of text or numbers; label {i} is bytes that are not "
+                         f"UTF-8 text ({bytes(y[i])!r}: {exc.reason})") from None
+
+
+def _not_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def _first_csv_row(path: Path) -> list[str] | None:
@@ -485,15 +508,18 @@ def _plural(k: int, word: str) -> str:
     return f"{k} {word}" + ("" if k == 1 else "s")
 
 
-def _is_number(text: str) -> bool:
-    """Whether np.loadtxt reads ``text`` as a float (float() also takes '1_000' and non-ASCII digits)."""
-    if not text.isascii() or "_" in text:
-        return False
+def _parses_as_float(text: str) -> bool:
+    """Whether Python's float() reads ``text`` (it takes '1_000' and non-ASCII digits too)."""
     try:
         float(text)
     except ValueError:
         return False
     return True
+
+
+def _is_number(text: str) -> bool:
+    """Whether np.loadtxt reads ``text`` as a float."""
+    return text.isascii() and "_" not in text and _parses_as_float(text)
 
 
 def _csv_error(path: Path, header: list[str] | None, columns: list[int] | None, exc: ValueError, what: str) -> ValueError:
@@ -769,7 +795,7 @@ def _load_npy(path: Path, label) -> tuple[Array, Array]:
     error = error or _label_error(path, y, lambda i: f"[{i}, {j}]")  # before int64, which would make inf a number
     if error is not None:
         raise error
-    if y.dtype.kind == "f" and np.all(y == np.round(y)) and np.all(np.abs(y) < 2.0**63):  # whole numbers within int64
+    if _whole_numbers(y):  # a plain array is all floats: whole numbers are its class labels
         y = y.astype(np.int64)
     return X, y
 
@@ -790,9 +816,14 @@ def _labels_for(y: Array, task: str, name: str) -> Array:
             i = int(np.argmin(whole))
             raise ValueError(f"task: classification needs class labels; the labels of {name} are real numbers such as "
                              f"{y[i]:g} (example {i + 1} of {len(y):,}): give regression")
-        if np.all(np.abs(y) < 2.0**63):  # whole numbers within int64
-            return y.astype(np.int64)
+    if _whole_numbers(y):  # "1.0" is class 1: held out class by class and named as the label 1 is
+        return y.astype(np.int64)
     return y
+
+
+def _whole_numbers(y: Array) -> bool:
+    """Whether y is floats that are all whole numbers within int64's range (so, by default, classes)."""
+    return y.dtype.kind == "f" and bool(np.all(y == np.round(y))) and bool(np.all(np.abs(y) < 2.0**63))
 
 
 def _with_task(dataset: Dataset, task: str) -> Dataset:
@@ -829,12 +860,11 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
         on the rest. Data sets with a test part keep theirs.
     seed : int, the seed of that split.
     task : "auto", "classification" or "regression": what the labels are.
-        "auto" takes whole numbers and text as classes and other numbers as
-        real-valued targets (a plain .npy's whole-number floats as classes too);
-        "regression" makes every numeric label a float64 target (integer prices,
-        say), and a table's test rows are then drawn at random, not class by
-        class; "classification" makes whole-number floats int64 classes and
-        refuses other real numbers.
+        "auto" takes whole numbers (``1`` or ``1.0``, made int64) and text as
+        classes, and other numbers as real-valued targets; "regression" makes
+        every numeric label a float64 target (integer prices, say), and a
+        table's test rows are then drawn at random, not class by class;
+        "classification" refuses real numbers that are not whole.
 
     Returns
     -------
@@ -922,7 +952,8 @@ def _load_digits(scale: str, limit: int | None, scaling: Scaling | None) -> Data
 def read_inputs(path, *, label=None) -> Array:
     """Raw inputs for prediction from a file: CSV, .npy, .npz or an IDX images file.
 
-    A CSV may have a header (detected when its first row is not numeric); a
+    A CSV may have a header (detected when its first row has a field that is
+    neither a number nor empty); a
     column named ``label`` (or the given ``label``) is dropped. A .npz gives
     its array ``X`` (or its only array). IDX images (n, h, w) become (n, h*w).
 
@@ -944,11 +975,8 @@ def read_inputs(path, *, label=None) -> Array:
         first = _first_csv_row(path)
         if not first:
             raise ValueError(f"CSV file {path}: empty")
-        try:
-            [float(v) for v in first]
-            header = None
-        except ValueError:
-            header = [h.strip() for h in first]
+        # a header has a field that is text; an empty field is a missing number (refused by row and column below)
+        header = [h.strip() for h in first] if any(v.strip() and not _parses_as_float(v) for v in first) else None
         name = "label" if label is None else str(label)
         drop = [] if header is None else [i for i, h in enumerate(header) if h == name]
         columns = [c for c in range(len(first)) if c not in drop]

@@ -42,7 +42,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from deltaprop.cost import measure_cost
+    from deltaprop.files import writable_path
 
+    if args.plot:
+        writable_path(args.plot, "--plot")  # before the measurements, not after them
     try:
         widths = [int(w) for w in args.widths.split(",")]
     except ValueError:

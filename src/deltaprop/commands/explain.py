@@ -126,8 +126,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from deltaprop.explain import explain
+    from deltaprop.files import writable_path
     from deltaprop.network import Network
 
+    for flag, path in (("--out", args.out), ("--picture", args.picture)):
+        if path:
+            writable_path(path, flag)  # before the work, so that nothing is printed and then lost
     if args.example and (args.x or args.t):
         raise ValueError("--example: give either --example or --x/--t, not both")
     if args.label is not None and not args.example:
@@ -140,6 +144,10 @@ def run(args) -> int:
     # the lecture's y = sigma(z^L) with C = 1/2 ||y - t||^2, each where not given
     loss = args.loss or "quadratic"
     output = args.output or ("sigmoid" if loss == "quadratic" else None)
+    if loss == "cross_entropy" and output is None and len(t) < 2:  # its softmax output needs 2 classes or more
+        what = "the --example's data give" if args.example else "--t gives"
+        raise ValueError(f"--loss: cross_entropy goes with a softmax output over 2 or more classes; {what} {len(t)} target "
+                         f"value: give a one-hot --t such as 0,1, or --loss binary_cross_entropy for one output")
     sizes = [len(x), *parse_sizes(args.layers), len(t)]
     net = Network(sizes, activation=args.activation, output=output, loss=loss, seed=args.seed, dtype=args.dtype)
     ex = explain(net, x, t, eta=args.eta, fused=args.fused)

@@ -12,8 +12,8 @@ examples:
   deltaprop info run.ckpt                # a training checkpoint (train --checkpoint): its network and progress
 """
 
-SUMMARY_KEYS = ("data", "n_train", "n_test", "epochs", "optimiser", "learning_rate", "batch_size", "seconds",
-                "final_loss", "final_val_accuracy", "test_accuracy", "stop_reason")
+SUMMARY_KEYS = ("data", "task", "n_train", "n_test", "epochs", "optimiser", "learning_rate", "batch_size", "seconds",
+                "final_loss", "final_val_accuracy", "test_accuracy", "test_score", "stop_reason")
 
 
 
@@ -73,7 +73,9 @@ def run(args) -> int:
         for key in SUMMARY_KEYS:
             if training.get(key) is not None:
                 value = training[key]
-                print(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")
+                if isinstance(value, float):  # 4 decimals for scores and seconds; a learning rate such as 1e-05 in full
+                    value = f"{value:.6g}" if key == "learning_rate" else f"{value:.4f}"
+                print(f"  {key}: {value}")
     return 0
 
 

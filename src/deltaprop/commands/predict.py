@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import sys
 from pathlib import Path
@@ -77,12 +78,14 @@ def run(args) -> int:
         np.save(buffer, np.asarray(result), allow_pickle=False)
         write_atomically(args.out, buffer.getvalue())
         return 0
-    lines = [",".join(header)] if args.proba or args.out else []
+    rows = [header] if args.proba or args.out else []
     if result.ndim == 2:
-        lines += [",".join(f"{v:.6g}" for v in row) for row in result]
+        rows += [[f"{v:.6g}" for v in row] for row in result]
     else:
-        lines += [str(v) for v in result.tolist()]
-    text = "\n".join(lines) + "\n"
+        rows += [[str(v)] for v in result.tolist()]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)  # a class name with a comma or quote is quoted
+    text = buffer.getvalue()
     if args.out:
         from deltaprop.files import write_atomically
 

@@ -136,16 +136,12 @@ def _int_list(text: str, option: str) -> list[int]:
     return values
 
 
-def _real_valued(labels) -> bool:
-    return labels.dtype.kind == "f" and not np.all(labels == np.round(labels))
-
-
 def _regression(args, labels) -> bool:
     """Whether the run is regression (one real-valued output): as --task says, or for --task auto when the
-    targets are real numbers, or whole-number floats with --loss quadratic."""
+    targets are real numbers that are not all whole (whole ones, even beyond int64, are classes)."""
     if args.task != "auto":
         return args.task == "regression"
-    return _real_valued(labels) or (labels.dtype.kind == "f" and args.loss == "quadratic")
+    return labels.dtype.kind == "f" and not np.all(labels == np.round(labels))
 
 
 #: Fewer training examples per class than this, on average, and --task auto says that the numbers it took
