@@ -353,6 +353,30 @@ def test_task_regression_trains_whole_number_targets_and_evaluate_tests_the_same
     assert code == 0 and json.loads(out)["epochs"] == 4 and json.loads(out)["sizes"][-1] == 1, err
     code, _, err = _run(["train", "--data", "p.csv", "--label", "a", "--task", "classification", "--epochs", "1"], capsys)
     assert code == 1 and "--task: classification needs class labels; the labels of p.csv are real numbers such as" in err
+    assert json.loads(_run(["train", "--data", "p.csv", "--label", "price", "--task", "regression", "--epochs", "1",
+                            "--json"], capsys)[1])["task"] == "regression"
+    # a price table too sparse to hold out classes: the error says which flag makes it a regression
+    code, _, err = _run(["train", "--data", "p.csv", "--label", "price", "--limit", "40", "--epochs", "1"], capsys)
+    assert code == 1 and "--limit: the first 40 rows of p.csv are too few to hold out 20% of each class" in err, err
+    assert err.rstrip().endswith("if they are amounts to predict, not classes, give --task regression"), err
+    # few examples per class because of --limit, or in a data set of images, is no sign of amounts: no note
+    code, _, err = _run(["train", "--limit", "30", "--epochs", "1", "--quiet"], capsys)
+    assert code == 0 and "note:" not in err, err
+
+
+def test_a_resumed_run_refuses_a_task_its_network_is_not(tmp_path, monkeypatch, capsys):
+    # a checkpoint of before --task records none: the task given must still be the network's
+    from safetensors import safe_open
+    from safetensors.numpy import save
+
+    monkeypatch.chdir(tmp_path)
+    assert _run(["train", "--limit", "100", "--epochs", "1", "--checkpoint", "c.ckpt", "--quiet"], capsys)[0] == 0
+    with safe_open("c.ckpt", framework="np") as f:
+        meta, tensors = json.loads(f.metadata()["deltaprop"]), {k: f.get_tensor(k) for k in f.keys()}
+    del meta["info"]["task"]
+    (tmp_path / "c.ckpt").write_bytes(save(tensors, metadata={"deltaprop": json.dumps(meta)}))
+    code, _, err = _run(["train", "--resume", "c.ckpt", "--epochs", "2", "--task", "regression"], capsys)
+    assert code == 1 and "--task: the run in c.ckpt was trained with classes (a classifier); got regression" in err, err
 
 
 def test_predict_out_checked_first_and_names_of_text_labels(trained, tmp_path, monkeypatch, capsys):

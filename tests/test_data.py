@@ -568,8 +568,14 @@ def test_task_regression_makes_whole_numbers_real_targets_held_out_at_random(tmp
     # as classes, each of the 60 values is a class of one row, which stays in training: none could be tested
     with pytest.raises(ValueError, match=r"^data: the 60 labels take 60 values, as classes too few examples each to hold "
                                          r"out 20% of each for testing \(a class's last example stays in training\); if "
-                                         r"they are amounts to predict, not classes, give the regression task"):
+                                         r"they are amounts to predict, not classes, give task='regression'$"):
         load_dataset(path, label="price", test_fraction=0.2, seed=0)
+    with pytest.raises(ValueError, match=r"^limit: the first 30 rows of p.csv are too few to hold out 20% of each class for "
+                                         r"testing \(a class's last row stays in training\); the 30 labels take 30 values; "
+                                         r"if they are amounts"):
+        load_dataset(path, label="price", test_fraction=0.2, seed=0, limit=30)
+    with pytest.raises(ValueError, match=r"^data: 60 examples are too few to hold out 20% for testing$"):
+        load_dataset(path, label="price", test_fraction=0.2, seed=0, task="classification")  # the user said: classes
     data = load_dataset(path, label="price", test_fraction=0.2, seed=0, task="regression")
     assert data.y_train.dtype == np.float64 and data.y_test.dtype == np.float64
     assert len(data.y_test) == 12 and len(data.y_train) == 48  # 20% of the rows, drawn at random
@@ -594,8 +600,21 @@ def test_task_regression_refuses_text_labels_and_task_is_checked(tmp_path):
     (tmp_path / "t.csv").write_text("a,b,species\n" + "".join(f"{i},{i * 2},{'xy'[i % 2]}\n" for i in range(10)))
     with pytest.raises(ValueError, match=r"^task: regression needs numeric targets; the labels of t.csv are text such as 'x'"):
         load_dataset(tmp_path / "t.csv", label="species", task="regression")
+    np.savez(tmp_path / "empty.npz", X=np.zeros((0, 2)), y=np.array([], dtype="U3"))
+    with pytest.raises(ValueError, match=r"^task: regression needs numeric targets; the labels of empty.npz are text: give"):
+        load_dataset(tmp_path / "empty.npz", task="regression")
     with pytest.raises(ValueError, match=r"^task: expected one of 'auto', 'classification', 'regression'; got 'regress'$"):
         load_dataset("digits", task="regress")
+
+
+def test_task_is_decided_on_the_rows_limit_keeps(tmp_path):
+    # rows 1-50 hold 0/1, row 51 a 0.5: the first 20 rows are classes, for auto and classification alike
+    rows = [f"{i},{i % 3},{i % 2}" for i in range(50)] + ["50,2,0.5"]
+    (tmp_path / "m.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    for task in ("auto", "classification"):
+        data = load_dataset(tmp_path / "m.csv", limit=20, task=task, test_fraction=0.2)
+        assert data.y_train.dtype == np.int64 and sorted(data.y_test.tolist()) == [0, 0, 1, 1]  # class by class
+    assert load_dataset(tmp_path / "m.csv").y_train.dtype == np.float64  # all 51 rows: real numbers
 
 
 def test_whole_number_float_labels_are_classes_held_out_class_by_class(tmp_path):
@@ -619,7 +638,7 @@ def test_byte_string_labels_of_numpy_files_are_text(tmp_path):
         assert y.dtype.kind == "U" and y.tolist() == ["setosa", "virginic"] * 3
     table["label"][4] = b"\xff\xfe"
     np.save(tmp_path / "bad.npy", table)
-    with pytest.raises(ValueError, match=r"^NumPy file .*bad.npy: expected labels of text or numbers; label 4 is bytes "
+    with pytest.raises(ValueError, match=r"^NumPy file .*bad.npy: expected labels of text or numbers; the label at index 4 is bytes "
                                          r"that are not UTF-8 text \(b'\\xff\\xfe': invalid start byte\)$"):
         load_table(tmp_path / "bad.npy")
 

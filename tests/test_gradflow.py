@@ -71,3 +71,35 @@ def test_errors(digits):
     net = Network([64, 8, 10], seed=0)
     with pytest.raises(ValueError, match="X: GradientFlow needs examples"):
         net.fit(X[:50], y[:50], epochs=1, callbacks=[GradientFlow()])
+
+
+def test_a_callback_of_the_sklearn_estimators_with_their_own_labels(digits):
+    from sklearn.preprocessing import LabelBinarizer
+
+    from deltaprop import DeltapropClassifier, DeltapropRegressor
+
+    X, y = digits[0][:150], digits[1][:150] % 3
+    options = dict(hidden_layer_sizes=(8,), max_iter=2, tol=0, random_state=0)
+    for labels in (np.array(["zero", "one", "two"])[y], y == 1):  # multiclass names; binary (one output unit)
+        flow = GradientFlow(X, labels, n_examples=100)
+        DeltapropClassifier(callbacks=[flow], **options).fit(X, labels)
+        encoded = GradientFlow(X, LabelBinarizer().fit_transform(labels), n_examples=100)  # as fit encodes them
+        DeltapropClassifier(callbacks=[encoded], **options).fit(X, labels)
+        assert flow.epochs == [0, 1, 2]
+        np.testing.assert_array_equal(flow.delta_norm, encoded.delta_norm)
+    with pytest.raises(ValueError, match=r"y: expected labels among the classes \[0, 1, 2\]; got \[7\]"):
+        DeltapropClassifier(callbacks=[GradientFlow(X, np.where(y == 2, 7, y))], **options).fit(X, y)
+    flow = GradientFlow(X, X[:, 10])
+    DeltapropRegressor(callbacks=[flow], **options).fit(X, X[:, 10])
+    assert flow.epochs == [0, 1, 2] and np.all(np.array(flow.weight_grad_norm) > 0)
+
+
+def test_a_resumed_run_records_before_training_at_the_epoch_it_starts_from(digits, tmp_path):
+    X, y = digits[0][:200], digits[1][:200]
+    checkpoint = tmp_path / "run.ckpt"
+    first = GradientFlow(X, y, n_examples=100)
+    Network([64, 8, 10], seed=0).fit(X, y, epochs=2, checkpoint=checkpoint, callbacks=[first])
+    resumed = GradientFlow(X, y, n_examples=100)
+    Network([64, 8, 10], seed=0).fit(X, y, epochs=4, checkpoint=checkpoint, resume=checkpoint, callbacks=[resumed])
+    assert first.epochs == [0, 1, 2] and resumed.epochs == [2, 3, 4]
+    np.testing.assert_array_equal(resumed.delta_norm[0], first.delta_norm[-1])  # the same parameters: after epoch 2

@@ -580,3 +580,113 @@ def test_balanced_weights_with_a_class_of_zero_weight_and_repeated_partial_fit_c
         assert np.isfinite(est.fit(X, y, sample_weight=w).predict_proba(X)).all()
     inc = DeltapropClassifier(hidden_layer_sizes=(4,), random_state=0).partial_fit(X, y, classes=list("abc"))
     inc.partial_fit(X, y, classes=list("abcab"))  # repeats, as scikit-learn allows
+
+
+def test_lbfgs_that_stops_before_its_first_iteration_reports_the_cost_where_it_starts(iris):
+    X, y = iris
+    est = DeltapropClassifier(solver="lbfgs", hidden_layer_sizes=(5,), alpha=1.0, max_iter=2000, random_state=0, warm_start=True)
+    est.fit(X, y)
+    first_loss, n_curve = est.loss_, len(est.loss_curve_)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y)  # starts at the minimum: no iteration, as scikit-learn's n_iter_ 0
+        # tol (SciPy's gtol) above any gradient: stops at the initial weights
+        big_tol = DeltapropClassifier(solver="lbfgs", tol=1e6, hidden_layer_sizes=(5,), random_state=0).fit(X, y)
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert est.n_iter_ == 0 and len(est.loss_curve_) == n_curve
+    assert est.loss_ == pytest.approx(first_loss, rel=1e-6)  # the cost where the first fit ended
+    assert big_tol.n_iter_ == 0 and big_tol.loss_curve_ == []
+    # C(theta) + the L2 term alpha / 2 ||W||^2 / n of the initial weights, as history.loss records it
+    T = np.eye(3)[y]
+    cost = -np.mean(np.sum(T * np.log(big_tol.predict_proba(X)), axis=1))
+    penalty = 0.5 * big_tol.alpha / len(X) * sum(np.sum(W**2) for W in big_tol.coefs_)
+    assert big_tol.loss_ == pytest.approx(cost + penalty, rel=1e-9)
+
+
+class _Refuses(Callback):
+    def on_train_begin(self, run):
+        raise ValueError("refused in on_train_begin")
+
+
+@pytest.mark.parametrize("warm_start", [False, True])
+@pytest.mark.parametrize("refusal", ["callback", "callback_class", "on_train_begin", "validation_split", "features_then_weights",
+                                     "classes_then_weights", "held_out_weights"])
+def test_a_refused_fit_leaves_the_fitted_model_as_it_was(refusal, warm_start, iris):
+    X, y = iris
+    est = DeltapropClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0, warm_start=warm_start).fit(X, y)
+    before = dict(proba=est.predict_proba(X), n_iter_=est.n_iter_, loss_=est.loss_, loss_curve_=list(est.loss_curve_),
+                  t_=est.t_, classes_=est.classes_.tolist(), n_features_in_=est.n_features_in_, l2=est.network_.l2,
+                  validation_scores_=est.validation_scores_)
+    X_fit, y_fit, fit_args, error, match = X, y, {}, ValueError, None
+    if refusal == "callback":  # the user's list has one entry: its index is 0 (train's list starts with the estimator's own)
+        est.set_params(callbacks=["not a callback"])
+        error, match = TypeError, r"callbacks\[0\]: expected an object with any of the methods .*got str 'not a callback'"
+    elif refusal == "callback_class":
+        est.set_params(callbacks=[_Refuses])
+        error, match = TypeError, r"callbacks\[0\]: expected a callback object; got the class _Refuses"
+    elif refusal == "on_train_begin":
+        est.set_params(callbacks=[_Refuses()])
+        match = "refused in on_train_begin"
+    elif refusal == "validation_split":
+        est.set_params(early_stopping=True, validation_fraction=0.01)
+        X_fit, y_fit, match = X[::3], y[::3], "validation_fraction"  # 1 of 50 held out
+    elif refusal == "features_then_weights":  # validate_data has set n_features_in_ = 2 when the weights are refused
+        est.set_params(warm_start=False)
+        X_fit, fit_args, match = X[:, :2], dict(sample_weight=-np.ones(len(X))), "sample_weight"
+    elif refusal == "classes_then_weights":  # the labels have replaced classes_ when the weights are refused
+        est.set_params(warm_start=False)
+        y_fit, fit_args, match = np.array(["a", "b", "c"])[y], dict(sample_weight=np.ones(3)), "sample_weight"
+    else:  # held-out examples that all weigh 0: their validation score and cost are undefined
+        est.set_params(early_stopping=True, validation_fraction=0.5)
+        w = np.zeros(len(X))
+        w[np.flatnonzero(y == 0)[:2]] = 1.0
+        fit_args, match = dict(sample_weight=w), "sample_weight"
+    with pytest.raises(error, match=match):
+        est.fit(X_fit, y_fit, **fit_args)
+    np.testing.assert_array_equal(est.predict_proba(X), before.pop("proba"))
+    assert est.network_.l2 == before.pop("l2")
+    for name, value in before.items():
+        now = getattr(est, name)
+        assert (now.tolist() if isinstance(now, np.ndarray) else now) == value, name
+
+
+def test_a_refused_first_fit_leaves_the_estimator_unfitted(iris):
+    from sklearn.exceptions import NotFittedError
+
+    X, y = iris
+    est = DeltapropClassifier(hidden_layer_sizes=(4,), early_stopping=True, validation_fraction=0.01, random_state=0)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        est.fit(X[:60], y[:60])
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+    assert not hasattr(est, "n_features_in_") and not hasattr(est, "classes_")
+    est.set_params(validation_fraction=0.2, max_iter=2).fit(X, y)  # then fits as a first fit
+    assert est.n_iter_ == 2 and len(est.validation_scores_) == 2
+
+
+def test_validation_loss_curve_weighs_the_held_out_examples():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = X.sum(axis=1)
+    y[::2] += 100.0  # outliers...
+    w = np.where(np.arange(100) % 2 == 0, 0.0, rng.uniform(0.5, 2.0, size=100))  # ...that weigh nothing
+
+    class KeepValidationSet(Callback):
+        def on_train_begin(self, run):
+            self.X, self.T = run.val_data
+
+    held_out = KeepValidationSet()
+    options = dict(hidden_layer_sizes=(4,), solver="sgd", max_iter=2, tol=0, early_stopping=True, validation_fraction=0.3,
+                   random_state=0)
+    est = DeltapropRegressor(callbacks=[held_out], **options).fit(X, y, sample_weight=w)
+    # the held-out rows' weights, found by their X (rows are distinct)
+    w_val = w[[np.flatnonzero((X == row).all(axis=1))[0] for row in held_out.X]]
+    r = est.predict(held_out.X) - held_out.T[:, 0]
+    cost = np.sum(w_val * 0.5 * r**2) / np.sum(w_val)  # C = sum_n w_n c_n / sum_n w_n on the held-out part
+    penalty = 0.5 * est.network_.l2 * sum(np.sum(W**2) for W in est.weights_)  # as the validation cost of fit
+    assert est.validation_loss_curve_[-1] == pytest.approx(cost + penalty, rel=1e-9)
+    assert est.validation_scores_[-1] == pytest.approx(est.score(held_out.X, held_out.T[:, 0], sample_weight=w_val))
+    # equal weights are no weights
+    ones = DeltapropRegressor(**options).fit(X, y, sample_weight=np.full(100, 3.0))
+    none = DeltapropRegressor(**options).fit(X, y)
+    np.testing.assert_allclose(ones.validation_loss_curve_, none.validation_loss_curve_, rtol=1e-7)

@@ -345,11 +345,12 @@ def test_the_validation_split_renormalises_the_training_weights():
     X = np.arange(20.0)[:, None]
     w = np.tile([0.2, 1.8], 10)  # mean 1 over all 20 examples
     for seed in range(5):
-        X_train, _, w_train, (X_val, _) = _split_validation(X, X, w, 0.3, np.random.default_rng(seed))
-        rows = X_train[:, 0].astype(int)
-        assert len(w_train) == 14 and len(X_val) == 6
-        np.testing.assert_allclose(w_train.mean(), 1.0)
-        np.testing.assert_allclose(w_train / w_train[0], w[rows] / w[rows[0]])  # the same proportions
+        X_train, _, w_train, (X_val, _), w_val = _split_validation(X, X, w, 0.3, np.random.default_rng(seed))
+        for part, weights in ((X_train, w_train), (X_val, w_val)):  # the held-out examples keep theirs too
+            rows = part[:, 0].astype(int)
+            np.testing.assert_allclose(weights.mean(), 1.0)
+            np.testing.assert_allclose(weights / weights[0], w[rows] / w[rows[0]])  # the same proportions
+        assert len(w_train) == 14 and len(X_val) == 6 and len(w_val) == 6
     held_out = np.random.default_rng(1).permutation(20)[0]  # the split's first draw goes to validation
     only_held_out = np.where(np.arange(20) == held_out, 20.0, 0.0)
     with pytest.raises(ValueError, match="sample_weight: every example left for training"):
@@ -424,3 +425,44 @@ def test_labels_of_another_length_than_X_are_counted_in_the_message(rng):
         net.fit(rng.normal(size=(30, 3)), np.zeros(29, dtype=int), epochs=1)
     with pytest.raises(ValueError, match=r"^y: expected 30 labels or targets, one per row of X; got a scalar$"):
         net.fit(rng.normal(size=(30, 3)), 1, epochs=1)
+
+
+def test_val_loss_weighs_the_validation_examples_by_their_sample_weights():
+    # Before: val_loss weighed every held-out example alike, though loss weighs them (and scikit-learn's score does)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), rng.integers(0, 2, 60)
+    w = rng.uniform(0.1, 3.0, 60)
+    Xv, yv, wv = X[:20], y[:20], w[:20]
+    net = dp.Network([3, 4, 2], seed=0, dtype="float64")
+    history = net.fit(X[20:], y[20:], epochs=2, validation_data=(Xv, yv, wv))
+    assert history.val_loss[-1] == pytest.approx(net.loss(Xv, net.encode_targets(yv), sample_weight=wv), rel=1e-12)
+    assert history.val_loss[-1] != pytest.approx(net.loss(Xv, net.encode_targets(yv)), rel=1e-6)
+    held_out = {}
+
+    class HeldOut(dp.Callback):
+        def on_train_begin(self, run):
+            held_out["X"], held_out["T"] = run.val_data
+
+    net = dp.Network([3, 4, 2], seed=0, dtype="float64")  # the held-out part of sample_weight, with validation_fraction
+    history = net.fit(X, y, epochs=1, sample_weight=w, validation_fraction=0.25, callbacks=[HeldOut()])
+    rows = [int(np.flatnonzero((X == x).all(axis=1))[0]) for x in held_out["X"]]
+    assert len(rows) == 15
+    assert history.val_loss[-1] == pytest.approx(net.loss(held_out["X"], held_out["T"], sample_weight=w[rows]), rel=1e-12)
+    with pytest.raises(ValueError, match=r"^validation_data \(sample_weight_val\): expected shape \(20,\); got \(3,\)$"):
+        dp.Network([3, 4, 2], seed=0).fit(X, y, epochs=1, validation_data=(Xv, yv, wv[:3]))
+    with pytest.raises(ValueError, match=r"^validation_data: expected a pair \(X_val, y_val\) or a triple"):
+        dp.Network([3, 4, 2], seed=0).fit(X, y, epochs=1, validation_data=(Xv, yv, wv, wv))
+
+
+def test_a_validation_split_whose_held_out_weights_are_all_0_is_refused():
+    from deltaprop.training import _split_validation
+
+    X = np.arange(4.0)[:, None]
+    messages = set()
+    for seed in range(20):  # the one example held out is the one of weight 0 for some seeds, and then:
+        try:
+            _split_validation(X, X, np.array([1.0, 1.0, 1.0, 0.0]), 0.25, np.random.default_rng(seed))
+        except ValueError as exc:
+            messages.add(str(exc))
+    assert messages == {"sample_weight: every example held out for validation by validation_fraction=0.25 has weight 0; "
+                        "expected a positive weight among them"}

@@ -76,7 +76,7 @@ class Checkpoint:
 
 def data_fingerprint(X, y, sample_weight=None, validation_data=None) -> dict:
     """A cheap fingerprint of training data: the shapes of X and y and a CRC-32 of their bytes,
-    and CRC-32s of the sample weights and the validation pair (None where not given).
+    and CRC-32s of the sample weights and the validation pair or triple (None where not given).
 
     X as ``fit`` sees it (after ``Network.check_X``: the network's dtype); y as given, its
     integers (and booleans) as int64 and its reals as float64, so that the same labels in
@@ -87,8 +87,12 @@ def data_fingerprint(X, y, sample_weight=None, validation_data=None) -> dict:
     X, y = np.ascontiguousarray(X), _canonical_labels(y)
     fingerprint = {"X_shape": list(X.shape), "y_shape": list(y.shape), "crc32": _crc32(X, y)}
     fingerprint["sample_weight_crc32"] = None if sample_weight is None else _crc32(np.asarray(sample_weight, dtype=np.float64))
-    fingerprint["validation_crc32"] = (None if validation_data is None else
-                                       _crc32(np.ascontiguousarray(validation_data[0]), _canonical_labels(validation_data[1])))
+    if validation_data is None:
+        fingerprint["validation_crc32"] = None
+    else:  # the pair (X_val, y_val), or with its weights a triple (their CRC-32 is the pair's when they are None)
+        Xv, yv, *weights = validation_data
+        weights = [np.asarray(w, dtype=np.float64) for w in weights if w is not None]
+        fingerprint["validation_crc32"] = _crc32(np.ascontiguousarray(Xv), _canonical_labels(yv), *weights)
     return fingerprint
 
 

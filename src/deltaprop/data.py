@@ -184,10 +184,17 @@ class Dataset:
         return self
 
 
-def _test_split(y: Array, fraction: float, seed: int, too_few: str | None = None) -> tuple[Array, Array]:
+#: The end of an error for whole-number labels too sparse to hold out as classes (a command names its flag instead).
+REGRESSION_HINT = "if they are amounts to predict, not classes, give task='regression'"
+
+
+def _test_split(y: Array, fraction: float, seed: int, too_few: str | None = None,
+                may_be_amounts: bool = False) -> tuple[Array, Array]:
     """Sorted (train, test) row numbers: ``fraction`` of each class (of all rows for real targets) to test.
 
     ``too_few``: the error when no row (or every row) would be tested; by default it blames the data.
+    ``may_be_amounts``: whether integer labels were taken as classes only by default (task "auto"):
+    then, where they take so many values that no class can spare a row, the error says so.
     """
     if not 0 < fraction < 1:
         raise ValueError(f"test fraction: expected a number in (0, 1); got {fraction!r}")
@@ -200,11 +207,15 @@ def _test_split(y: Array, fraction: float, seed: int, too_few: str | None = None
         by_class = [perm[inverse[perm] == k] for k in range(inverse.max() + 1)] if n else []
         # a class's last example stays in training: a class seen only in testing could not be learned
         test = np.concatenate([rows[: min(int(round(len(rows) * fraction)), len(rows) - 1)] for rows in by_class] or [perm[:0]])
-    if len(test) < 1 and too_few is None and np.asarray(y).dtype.kind in "iu" and n and inverse.max() + 1 > n // 2:
+    if len(test) < 1 and may_be_amounts and np.asarray(y).dtype.kind in "iu" and n >= 3 and inverse.max() + 1 > n // 2:
         # whole numbers of so many values that they are more likely amounts than classes
-        raise ValueError(f"data: the {n} labels take {inverse.max() + 1} values, as classes too few examples each to hold out "
-                         f"{fraction:.0%} of each for testing (a class's last example stays in training); if they are "
-                         f"amounts to predict, not classes, give the regression task (task='regression', --task regression)")
+        values = inverse.max() + 1
+        if too_few is None:
+            too_few = (f"data: the {n} labels take {values} values, as classes too few examples each to hold out "
+                       f"{fraction:.0%} of each for testing (a class's last example stays in training)")
+        else:
+            too_few += f"; the {n} labels take {values} values"
+        raise ValueError(f"{too_few}; {REGRESSION_HINT}")
     if len(test) < 1 or len(test) >= n:
         raise ValueError(too_few or f"data: {n} examples are too few to hold out {fraction:.0%} for testing")
     in_test = np.zeros(n, dtype=bool)
@@ -445,7 +456,7 @@ def _text_labels(X: Array, y: Array, path: Path) -> tuple[Array, Array]:
         return X, np.char.decode(y, "utf-8")
     except UnicodeDecodeError as exc:
         i = int(np.flatnonzero([_not_utf8(v) for v in y])[0])
-        raise ValueError(f"NumPy file {path}: expected labels of text or numbers; label {i} is bytes that are not "
+        raise ValueError(f"NumPy file {path}: expected labels of text or numbers; the label at index {i} is bytes that are not "
                          f"UTF-8 text ({bytes(y[i])!r}: {exc.reason})") from None
 
 
@@ -807,8 +818,9 @@ def _labels_for(y: Array, task: str, name: str) -> Array:
     """The labels y of data set ``name`` as ``task`` (see :func:`load_dataset`) takes them."""
     if task == "regression":
         if y.dtype.kind not in "biuf":
-            raise ValueError(f"task: regression needs numeric targets; the labels of {name} are text such as "
-                             f"{str(y[0])!r}: give classification, or another label column")
+            example = f" such as {str(y[0])!r}" if len(y) else ""
+            raise ValueError(f"task: regression needs numeric targets; the labels of {name} are text{example}: give "
+                             f"classification, or another label column")
         return y.astype(np.float64)
     if task == "classification" and y.dtype.kind == "f":
         whole = y == np.round(y)
@@ -888,15 +900,15 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
         return _with_task(load_idx_directory(p, scale=scale, limit=limit, scaling=scaling), task)
     if p.is_file():
         X, y = load_table(p, label)
-        y = _labels_for(y, task, p.name)  # before the split: real targets are held out at random, classes class by class
         cut = limit is not None and limit < len(y)
         X, y = (X[:limit], y[:limit]) if cut else (X, y)
+        y = _labels_for(y, task, p.name)  # before the split: real targets are held out at random, classes class by class
         X_test = y_test = None
         if test_fraction:
             limited = None if not cut else (
                 f"limit: the first {len(y)} rows of {p.name} are too few to hold out {test_fraction:.0%} of each class "
                 f"for testing (a class's last row stays in training)")
-            train, test = _test_split(y, test_fraction, seed, too_few=limited)
+            train, test = _test_split(y, test_fraction, seed, too_few=limited, may_be_amounts=task == "auto")
             X, y, X_test, y_test = X[train], y[train], X[test], y[test]
         if scaling is None:  # fitted on the training rows only: the test rows stay unseen
             scaling = Scaling.fit(X, "standard" if scale == "auto" else scale)

@@ -4,7 +4,8 @@
 epoch it runs ``net.forward`` and ``net.backward`` on a fixed sample of the
 training data (so the training loop needs no hook and its random stream is
 untouched) and records, for every layer l = 1..L (entry ``[i][l - 1]`` of
-the i-th record, taken after epoch ``epochs[i]``, 0 being before training),
+the i-th record, taken after epoch ``epochs[i]``; the first, before training, is
+at 0, or at the epoch a resumed run starts from),
 
 - ``delta_norm[i][l - 1]``: the mean over the sample of ||delta^l||_2, the
   size of the backpropagated error at layer l;
@@ -36,13 +37,15 @@ class GradientFlow(Callback):
     ----------
     X : array of shape (n, N_0), the examples to measure on (usually the training data).
         If None, the validation data given to ``fit`` are used.
-    y : labels (n,) or targets (n, N_L) for X, as passed to ``fit``.
+    y : labels (n,) or targets (n, N_L) for X, as passed to ``fit`` (also the
+        ``fit`` of DeltapropClassifier / DeltapropRegressor).
     n_examples : int >= 1, how many examples of X (a fixed random subset) to use.
     seed : int, chooses that subset.
 
     Attributes
     ----------
-    epochs : list of int; 0 is before training, e is after epoch e.
+    epochs : list of int; the first is before training (0, or on a resumed run
+        the epochs its checkpoint had done), e is after epoch e.
     delta_norm : list of arrays of shape (L,), float64; entry l - 1 is layer l.
     weight_grad_norm : list of arrays of shape (L,), float64.
 
@@ -82,7 +85,7 @@ class GradientFlow(Callback):
             X, T = X[keep], T[keep]
         self._sample = (X, T)
         self.epochs, self.delta_norm, self.weight_grad_norm = [], [], []
-        self._record(net, 0)
+        self._record(net, run.first_epoch)  # before training: 0, or where a resumed run continues
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
         self._record(run.net, epoch + 1)
@@ -141,7 +144,7 @@ class GradientFlow(Callback):
                 ax.plot(self.epochs, values[:, l - 1], marker="o", markersize=3, color=colours[l - 1], label=name)
             ax.set_yscale("log")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_xlabel("epoch (0 = before training)")
+            ax.set_xlabel("epoch (first point: before training)")
             ax.set_ylabel(label)
             ax.grid(True, which="both", alpha=0.3)
         axes[1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))

@@ -46,7 +46,7 @@ from .callbacks import Callback
 from .losses import LOSSES, get_loss
 from .network import Network
 from .optimisers import LBFGS, SCHEDULES
-from .training import LBFGS_CONVERGED
+from .training import CALLBACK_EVENTS, LBFGS_CONVERGED
 from .training import fit as train
 
 __all__ = ["DeltapropClassifier", "DeltapropRegressor"]
@@ -64,11 +64,25 @@ class _EncodedNetwork(Network):
 
     The estimator binarises labels itself (as scikit-learn does), so ``fit``
     receives T of shape (n, N_L) and must not treat a single 0/1 column as
-    labels. It is also picklable: activations and losses from the registries
-    are stored by name.
+    labels. Labels of shape (n,) come from elsewhere (a callback such as
+    ``GradientFlow(X, y)`` given the estimator's own y): the classifier's
+    ``label_binarizer`` encodes them as fit does. It is also picklable:
+    activations and losses from the registries are stored by name.
     """
 
+    #: The classifier's fitted LabelBinarizer (None for the regressor, whose 1-D y is T's one column).
+    label_binarizer = None
+
     def encode_targets(self, y, *, remember: bool = False):
+        binarizer = self.label_binarizer
+        # the estimator itself always passes (n, N_L); multi-label y is an indicator matrix, T as it is
+        if binarizer is not None and np.ndim(y) == 1 and not binarizer.y_type_.startswith("multilabel"):
+            y = np.asarray(y)
+            unknown = ~np.isin(y, binarizer.classes_)
+            if unknown.any():
+                raise ValueError(f"y: expected labels among the classes {binarizer.classes_.tolist()}; "
+                                 f"got {np.unique(y[unknown])[:10].tolist()}")
+            y = binarizer.transform(y)
         return self.check_T(y, len(y), argument="y")
 
     def __getstate__(self):
@@ -103,9 +117,12 @@ class _SklearnRules(Callback):
         self.est = est
         self.alpha_per_example = alpha_per_example  # alpha / (mean example weight)
         self.stochastic = stochastic
-        self.validation = validation  # (X_val, y_val, sample_weight_val) or None
+        self.validation = validation  # (X_val, T_val, y_val, sample_weight_val) or None
         self.n_epochs = 0
         self.stopped = False  # by scikit-learn's tol / n_iter_no_change rule
+        # Whether a step has changed the parameters: an exception before it is a refusal (see _fit).
+        # The stochastic solvers report each step in on_batch_end; L-BFGS each iteration in on_epoch_end.
+        self.stepped = False
 
     def _set_l2(self, run, n_batch: int) -> None:
         run.net.l2 = self.alpha_per_example / n_batch
@@ -114,12 +131,14 @@ class _SklearnRules(Callback):
         self._set_l2(run, run.batch_size)
 
     def on_batch_end(self, run, batch: int, loss: float) -> None:
+        self.stepped = True
         lo = (batch + 1) * run.batch_size  # the next batch starts here
         if lo < run.n_train:
             self._set_l2(run, min(run.batch_size, run.n_train - lo))
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
         est = self.est
+        self.stepped = True
         self.n_epochs += 1
         est.loss_curve_.append(float(logs["loss"]))
         if not self.stochastic:
@@ -151,7 +170,8 @@ class _SklearnRules(Callback):
 
     def _after_validation(self, run, logs: dict) -> None:
         est = self.est
-        Xv, yv, wv = self.validation
+        Xv, _, yv, wv = self.validation
+        # val_loss, like loss_curve_ and validation_scores_, weighs the held-out examples: C = sum_n w_n c_n / sum_n w_n
         est.validation_loss_curve_.append(float(logs["val_loss"]))
         score = est._score_on(Xv, yv, wv)
         est.validation_scores_.append(score)
@@ -262,6 +282,13 @@ class _DeltapropMLP(BaseEstimator):
             raise ValueError(f"dtype: expected None (the dtype of X), 'float32' or 'float64'; got {self.dtype!r}")
         if self.callbacks is not None and not hasattr(self.callbacks, "__iter__"):
             raise TypeError(f"callbacks: expected a list of callback objects or None; got {type(self.callbacks).__name__}")
+        # as train checks them, but here, naming the index in the user's list (train's list starts with _SklearnRules)
+        for i, cb in enumerate(self.callbacks or []):
+            if isinstance(cb, type):
+                raise TypeError(f"callbacks[{i}]: expected a callback object; got the class {cb.__name__} (make one: {cb.__name__}(...))")
+            if not any(callable(getattr(cb, event, None)) for event in CALLBACK_EVENTS):
+                raise TypeError(f"callbacks[{i}]: expected an object with any of the methods {', '.join(CALLBACK_EVENTS)} "
+                                f"(see deltaprop.callbacks); got {type(cb).__name__} {cb!r:.60}")
 
     # ------------------------------------------------------------------ fitting
 
@@ -291,6 +318,47 @@ class _DeltapropMLP(BaseEstimator):
         return True
 
     def _fit(self, X, y, sample_weight, incremental: bool, classes=None):
+        # Bad input is refused before any parameter changes (README), and a refused fit leaves the
+        # estimator as it was: the model it had predicts as before, an unfitted one stays unfitted. The
+        # checks set attributes as they go (validate_data's n_features_in_, the classes, a fresh network),
+        # and train and the callbacks' on_train_begin check theirs after that, so keep the fitted state
+        # and put it back when anything raises before the first step changed the parameters.
+        fitted = self.__dict__.copy()
+        l2 = self._network.l2 if hasattr(self, "_network") else None  # the one thing set in place before a step
+        rules = None
+        try:
+            net, X, T, sample_weight, rules, options = self._prepare_fit(X, y, sample_weight, incremental, classes)
+            history = train(net, X, T, **options)
+        except BaseException:
+            if rules is None or not rules.stepped:
+                self.__dict__.clear()
+                self.__dict__.update(fitted)
+                if l2 is not None:
+                    self._network.l2 = l2
+            else:
+                self.n_iter_ = rules.n_epochs  # with loss_curve_ and t_, also when training raises
+            raise
+        self.n_iter_ = rules.n_epochs
+        self._optimiser_state = history.optimiser_state
+        if history.loss:
+            self.loss_ = history.loss[-1]
+        else:
+            # L-BFGS stopped before its first iteration (a warm start at a minimum, a large tol: n_iter_ 0, as
+            # in scikit-learn), or a callback stopped the run before its first epoch: the cost history.loss
+            # would hold, the mean cost plus the L2 term, at the parameters as they are
+            self.loss_ = float(net.loss(X, T, sample_weight=sample_weight))
+        if not incremental and not rules.stopped and self.n_iter_ >= self.max_iter:
+            warnings.warn(
+                f"solver={self.solver!r}: reached max_iter={self.max_iter} and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        elif self.solver == "lbfgs" and not rules.stopped and not history.stop_reason.startswith(LBFGS_CONVERGED):
+            warnings.warn(f"solver='lbfgs' failed to converge ({history.stop_reason}); max_fun={self.max_fun}", ConvergenceWarning)
+        return self
+
+    def _prepare_fit(self, X, y, sample_weight, incremental: bool, classes):
+        """Check everything and set up the network: (net, X, T, sample_weight, rules, train's options),
+        X, T and sample_weight being the examples trained on (without the validation split)."""
         self._check_params()
         first_pass = not hasattr(self, "_network") or (not self.warm_start and not incremental)
         if self.early_stopping and incremental:
@@ -347,7 +415,7 @@ class _DeltapropMLP(BaseEstimator):
             sample_weight=sample_weight,
             callbacks=[rules, *(self.callbacks or [])],
             verbose=bool(self.verbose),
-            validation_data=None if validation is None else (validation[0], self._encode(validation[1])),
+            validation_data=None if validation is None else (validation[0], validation[1], validation[3]),  # X, T, w
         )
         if self.solver == "lbfgs":
             options.update(optimiser=LBFGS(max_fun=self.max_fun), tol=self.tol)
@@ -365,20 +433,7 @@ class _DeltapropMLP(BaseEstimator):
                 tol=0.0 if self.solver == "gd" else None,  # gd stops by scikit-learn's rules instead
                 optimiser_state=self._optimiser_state if incremental else None,
             )
-        try:
-            history = train(net, X, T, **options)
-        finally:
-            self.n_iter_ = rules.n_epochs  # with loss_curve_ and t_, also when training raises
-        self._optimiser_state = history.optimiser_state
-        self.loss_ = history.loss[-1]
-        if not incremental and not rules.stopped and self.n_iter_ >= self.max_iter:
-            warnings.warn(
-                f"solver={self.solver!r}: reached max_iter={self.max_iter} and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-            )
-        elif self.solver == "lbfgs" and not rules.stopped and not history.stop_reason.startswith(LBFGS_CONVERGED):
-            warnings.warn(f"solver='lbfgs' failed to converge ({history.stop_reason}); max_fun={self.max_fun}", ConvergenceWarning)
-        return self
+        return net, X, T, sample_weight, rules, options
 
     #: What a warm or incremental fit must find unchanged in the fitted network.
     ARCHITECTURE = ("hidden_layer_sizes", "activation", "loss", "dropout", "dtype")
@@ -400,6 +455,7 @@ class _DeltapropMLP(BaseEstimator):
             sizes, activation=self.activation, output=output, loss=loss, dropout=self.dropout, seed=rng, dtype=dtype
         )
         self._network.multilabel_ = getattr(self, "_multilabel", False)
+        self._network.label_binarizer = getattr(self, "_binarizer", None)  # encodes a callback's labels as fit does
         self._architecture = {name: copy.deepcopy(getattr(self, name)) for name in self.ARCHITECTURE}
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(sizes)
@@ -431,14 +487,19 @@ class _DeltapropMLP(BaseEstimator):
             parts = train_test_split(*arrays, random_state=rs, test_size=self.validation_fraction, stratify=stratify)
         except ValueError as exc:
             raise ValueError(f"validation_fraction: {self.validation_fraction} of {len(X)} examples cannot be held out ({exc})") from None
-        X_tr, X_val, T_tr, _, y_tr, y_val = parts[:6]
+        X_tr, X_val, T_tr, T_val, y_tr, y_val = parts[:6]
         w_tr, w_val = (parts[6], parts[7]) if sample_weight is not None else (None, None)
         if X_val.shape[0] < 2:
             raise ValueError(
                 f"validation_fraction: the validation set has {X_val.shape[0]} example(s); expected at least 2. "
                 "Increase validation_fraction or the size of your data set."
             )
-        return X_tr, T_tr, y_tr, w_tr, (X_val, y_val, w_val)
+        if w_val is not None and not w_val.sum() > 0:  # its cost and score, sums weighted by w / sum w, are undefined
+            raise ValueError(
+                f"sample_weight: every example held out by validation_fraction={self.validation_fraction} has weight 0; "
+                "expected at least one positive weight among them"
+            )
+        return X_tr, T_tr, y_tr, w_tr, (X_val, T_val, y_val, w_val)
 
     # ------------------------------------------------------------------ prediction
 

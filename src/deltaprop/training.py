@@ -84,7 +84,8 @@ class History:
     loss : list of float, the training cost C of each epoch (mean over its
         mini-batches, L2 term included).
     accuracy : list of float, training accuracy per epoch (classification).
-    val_loss, val_accuracy : list of float, on the validation data, if any.
+    val_loss, val_accuracy : list of float, on the validation data, if any
+        (val_loss weighs its examples as loss does, by their sample weights).
     learning_rate : list of float, eta used in each epoch.
     time : list of float, seconds per epoch.
     stop_reason : str, why training ended.
@@ -148,7 +149,9 @@ class Run:
     step: int = 0
     stop: bool = False
     stop_reason: str = ""
-    val_data: tuple | None = None
+    val_data: tuple | None = None  #: (X_val, T_val), the validation examples and their encoded targets
+    #: The validation examples' weights w_n, normalised to mean 1 (None: all 1), so val_loss = sum w c / sum w.
+    val_weights: np.ndarray | None = None
     first_epoch: int = 0
     split_seed: int | None = None
     checkpoint_path: object = None
@@ -175,11 +178,24 @@ class Run:
         return ["loss"] + (["accuracy"] if classify else []) + validation + ["learning_rate", "time"]
 
 
-def _evaluate(net: Network, X: Array, T: Array) -> tuple[float, float | None]:
+def _evaluate(net: Network, X: Array, T: Array, w: Array | None = None) -> tuple[float, float | None]:
+    """The validation cost (weighted by w, mean 1, where given) with the L2 term, and the (unweighted) accuracy."""
     y, zL = net.output_and_logits(X)
-    loss = net.cost_of(y, T, z=zL) + net.penalty()
+    loss = net.cost_of(y, T, w, z=zL) + net.penalty()
     acc = net.count_correct(y, T) / len(X) if net.is_classifier else None
     return loss, acc
+
+
+def _validation_triple(validation_data) -> tuple:
+    """(X_val, y_val, sample_weight_val or None) from the pair or triple given as ``validation_data``."""
+    try:
+        Xv, yv, *rest = validation_data
+    except (TypeError, ValueError):
+        rest = [None, None]
+    if len(rest) > 1:
+        raise ValueError(f"validation_data: expected a pair (X_val, y_val) or a triple (X_val, y_val, sample_weight_val); "
+                         f"got {type(validation_data).__name__} {validation_data!r:.60}")
+    return Xv, yv, (rest[0] if rest else None)
 
 
 def _split_validation(X, T, w, fraction, rng):
@@ -189,12 +205,16 @@ def _split_validation(X, T, w, fraction, rng):
         raise ValueError(f"validation_fraction: {fraction} of {n} examples leaves an empty training or validation set")
     perm = rng.permutation(n)
     val, train = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+    w_val = None
     if w is not None:
-        w = w[train]
-        if not w.sum() > 0:
-            raise ValueError(f"sample_weight: every example left for training by validation_fraction={fraction} has weight 0")
-        w = w * w.dtype.type(len(w) / w.sum())  # mean 1 again over the training examples: C = sum w c / sum w
-    return X[train], T[train], w, (X[val], T[val])
+        w, w_val = w[train], w[val]
+        for part, where in ((w, "left for training"), (w_val, "held out for validation")):
+            if not part.sum() > 0:
+                raise ValueError(f"sample_weight: every example {where} by validation_fraction={fraction} has weight 0; "
+                                 f"expected a positive weight among them")
+        # each part's weights mean 1 again: C = sum w c / sum w over it
+        w, w_val = (part * part.dtype.type(len(part) / part.sum()) for part in (w, w_val))
+    return X[train], T[train], w, (X[val], T[val]), w_val
 
 
 def fit(
@@ -251,7 +271,9 @@ def fit(
         than tol in a step (default 1e-6); lbfgs passes it as SciPy's gtol.
     shuffle : bool, reshuffle the examples every epoch (from the network's seed).
     sample_weight : array of shape (n,), optional, weights of the examples' costs.
-    validation_data : (X_val, y_val), optional.
+    validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), optional;
+        val_loss weighs the examples by sample_weight_val where given (and, with
+        validation_fraction, by the held-out part of sample_weight).
     validation_fraction : float in [0, 1): hold this share of (X, y) out for
         validation instead.
     callbacks : sequence of callbacks (see module docstring).
@@ -426,25 +448,27 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
         if ck.config != net.config():
             raise ValueError(f"resume: the checkpoint is of the network {ck.config}; got {net.config()}")
     split_seed = None
-    val = None
+    val = val_weights = None
     if validation_data is not None:
-        try:
-            Xv, yv = validation_data
-        except (TypeError, ValueError):
-            raise ValueError("validation_data: expected a pair (X_val, y_val)") from None
+        Xv, yv, wv = _validation_triple(validation_data)
         Xv = net.check_X(Xv, "validation_data X")
         if np.ndim(yv) == 0 or len(yv) != len(Xv):
             raise ValueError(f"validation_data: expected {len(Xv)} labels or targets, one per row of X_val; got {np.shape(yv)}")
         val = (Xv, net.encode_targets(yv))
+        if wv is not None:
+            try:
+                val_weights = net._normalised_weights(wv, len(Xv))
+            except ValueError as exc:  # "sample_weight: ..." is about the training examples' weights
+                raise ValueError(f"validation_data (sample_weight_val): {str(exc).removeprefix('sample_weight: ')}") from None
     if checkpoint is not None or resume is not None:  # what a resumed run must be given again
         from .checkpoint import data_fingerprint
 
         weights = None if sample_weight is None else np.asarray(sample_weight, dtype=net.dtype)  # as fit uses them
-        fingerprint = data_fingerprint(X, y, weights, None if val is None else (Xv, yv))
+        fingerprint = data_fingerprint(X, y, weights, None if val is None else (Xv, yv, val_weights))
     if validation_fraction and validation_data is None:
         # The split draws from its own seed, saved in checkpoints, so that a resumed run holds out the same examples.
         split_seed = ck.split_seed if ck is not None else int(rng.integers(2**63))
-        X, T, w, val = _split_validation(X, T, w, validation_fraction, np.random.default_rng(split_seed))
+        X, T, w, val, val_weights = _split_validation(X, T, w, validation_fraction, np.random.default_rng(split_seed))
         n = len(X)
 
     requested_batch_size = batch_size
@@ -459,6 +483,7 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
         _copy_states(states, optimiser_state.states)
     history = History()
     run = Run(net, optimiser, states, history, epochs, learning_rate, n, batch_size, rng, val_data=val, step=step)
+    run.val_weights = val_weights
     run.split_seed, run.checkpoint_path, run.checkpoint_every = split_seed, checkpoint, checkpoint_every
     run.batch_size_given, run.validation_fraction = requested_batch_size, validation_fraction
     run.data_fingerprint, run.checkpoint_info = fingerprint, checkpoint_info
@@ -658,7 +683,7 @@ def _record_epoch(run: Run, epoch: int, loss: float, correct: int | None, eta, s
     if correct is not None:
         h.accuracy.append(correct / (seen or run.n_train))
     if run.val_data is not None:
-        vl, va = _evaluate(net, *run.val_data)
+        vl, va = _evaluate(net, *run.val_data, run.val_weights)
         h.val_loss.append(vl)
         if va is not None:
             h.val_accuracy.append(va)

@@ -145,9 +145,10 @@ def run(args) -> int:
     loss = args.loss or "quadratic"
     output = args.output or ("sigmoid" if loss == "quadratic" else None)
     if loss == "cross_entropy" and output is None and len(t) < 2:  # its softmax output needs 2 classes or more
+        remedy = "data of 2 classes or more" if args.example else "a one-hot --t such as 0,1"
         what = "the --example's data give" if args.example else "--t gives"
         raise ValueError(f"--loss: cross_entropy goes with a softmax output over 2 or more classes; {what} {len(t)} target "
-                         f"value: give a one-hot --t such as 0,1, or --loss binary_cross_entropy for one output")
+                         f"value: give {remedy}, or --loss binary_cross_entropy for one output")
     sizes = [len(x), *parse_sizes(args.layers), len(t)]
     net = Network(sizes, activation=args.activation, output=output, loss=loss, seed=args.seed, dtype=args.dtype)
     ex = explain(net, x, t, eta=args.eta, fused=args.fused)

@@ -153,7 +153,9 @@ def _warn_if_sparse_classes(args, data) -> None:
     """Whole-number targets (prices, counts) are classes for --task auto; with so many values that a class has
     few examples, say how to train a regression instead."""
     classes = data.n_classes
-    if args.task != "auto" or data.y_train.dtype.kind not in "iuf" or len(data.y_train) >= FEW_PER_CLASS * classes:
+    table = data.image_shape is None and args.data not in ("digits", "fashion-mnist", "mnist")
+    if (args.task != "auto" or not table or _limit_cut(args, data) or data.y_train.dtype.kind not in "iuf"
+            or len(data.y_train) >= FEW_PER_CLASS * classes):  # (few examples per class because of --limit: its doing)
         return
     print(f"deltaprop train: note: the labels of {data.name} are whole numbers with {classes:,} values, taken as "
           f"{classes:,} classes ({len(data.y_train) / classes:.1f} training examples per class); if they are amounts "
@@ -471,6 +473,11 @@ def _check_resumed_flags(args, resume, net) -> None:
             refuse(flag, NONE_MEANS.get(key, "none") if saved is None else saved, getattr(args, key))
         if key not in given:
             setattr(args, key, saved)
+    # (a checkpoint of before --task records none: the task given must at least be the network's)
+    if args.task == "regression" and resume.classes is not None:
+        refuse("--task", "classes (a classifier)", "regression")
+    if args.task == "classification" and resume.classes is None and not net.is_classifier:
+        refuse("--task", "real-valued targets (a regression)", "classification")
 
 
 def _load_resumed(path):
@@ -508,7 +515,7 @@ def _check_resumed_data(args, resume, net, data) -> None:
 
 
 def run(args) -> int:
-    from deltaprop.data import load_dataset
+    from deltaprop.data import REGRESSION_HINT, load_dataset
     from deltaprop.files import writable_path
     from deltaprop.io import save_model
     from deltaprop.metrics import classification_report
@@ -552,8 +559,13 @@ def run(args) -> int:
         _check_optimiser_flags(args)
         check_label(args.data, args.label)
     # tables come without a test part: hold out 20% of their rows before the scaling is fitted
-    data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit, test_fraction=0.2, seed=args.seed,
-                        task=args.task)
+    try:
+        data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit, test_fraction=0.2,
+                            seed=args.seed, task=args.task)
+    except ValueError as exc:  # the library's advice, as this command's flag
+        if REGRESSION_HINT not in str(exc):
+            raise
+        raise ValueError(str(exc).replace("give task='regression'", "give --task regression")) from None
     if resume is not None:
         _check_resumed_data(args, resume, net, data)
     else:
@@ -616,6 +628,7 @@ def run(args) -> int:
         "l2": net.l2,  # the network's, which a resumed run takes from its checkpoint
         "dropout": net.dropout[0] if len(set(net.dropout[:-1])) == 1 else net.dropout[:-1],
         "dtype": net.dtype.name,
+        "task": args.task,
         "seed": args.seed,
         "epochs": history.epochs,
         "stop_reason": history.stop_reason,
