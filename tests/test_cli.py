@@ -364,6 +364,30 @@ def test_task_regression_trains_whole_number_targets_and_evaluate_tests_the_same
     assert code == 0 and "note:" not in err, err
 
 
+def test_models_and_checkpoints_of_before_task_read_their_labels_as_then(tmp_path, monkeypatch, capsys):
+    # Labels written 1.0 were floats before --task (held out at random), int64 classes since (held out class by
+    # class): a model or checkpoint that records no task reads them as then, or evaluate would test other rows
+    # (some it trained on) and resume would call the data other data.
+    import deltaprop as dp
+    from deltaprop.data import load_dataset
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    rows = [f"{a:.3f},{b:.3f},{c}.0" for (a, b), c in zip(rng.normal(size=(20, 2)), [0] * 7 + [1] * 7 + [2] * 6)]
+    (tmp_path / "f.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    then = load_dataset("f.csv", test_fraction=0.2, seed=0, task=None)
+    assert then.y_train.dtype == np.float64 and len(then.y_test) == 4  # at random; class by class it would be 3
+    net = dp.Network([2, 8, 3], seed=0)
+    net.fit(then.X_train, then.y_train, epochs=1, batch_size=64, validation_fraction=0.1, checkpoint="old.ckpt",
+            checkpoint_info={"data": str(tmp_path / "f.csv"), "seed": 0, "label": None, "limit": None, "scale": "auto"})
+    dp.save_model(net, "old.safetensors", scaling=then.scaling,
+                  training={"data": "f.csv", "data_source": str(tmp_path / "f.csv"), "label": None, "seed": 0, "limit": None})
+    code, out, err = _run(["evaluate", "old.safetensors", "--json"], capsys)
+    assert code == 0 and json.loads(out)["n_examples"] == 4, err
+    code, out, err = _run(["train", "--resume", "old.ckpt", "--epochs", "2", "--json"], capsys)
+    assert code == 0 and json.loads(out)["epochs"] == 2 and json.loads(out)["task"] is None, err
+
+
 def test_a_resumed_run_refuses_a_task_its_network_is_not(tmp_path, monkeypatch, capsys):
     # a checkpoint of before --task records none: the task given must still be the network's
     from safetensors import safe_open

@@ -814,8 +814,10 @@ def _load_npy(path: Path, label) -> tuple[Array, Array]:
 # ---------------------------------------------------------------------- entry points
 
 
-def _labels_for(y: Array, task: str, name: str) -> Array:
+def _labels_for(y: Array, task: str | None, name: str) -> Array:
     """The labels y of data set ``name`` as ``task`` (see :func:`load_dataset`) takes them."""
+    if task is None:  # as read, as before tasks existed
+        return y
     if task == "regression":
         if y.dtype.kind not in "biuf":
             example = f" such as {str(y[0])!r}" if len(y) else ""
@@ -838,7 +840,7 @@ def _whole_numbers(y: Array) -> bool:
     return y.dtype.kind == "f" and bool(np.all(y == np.round(y))) and bool(np.all(np.abs(y) < 2.0**63))
 
 
-def _with_task(dataset: Dataset, task: str) -> Dataset:
+def _with_task(dataset: Dataset, task: str | None) -> Dataset:
     dataset.y_train = _labels_for(dataset.y_train, task, dataset.name)
     if dataset.y_test is not None:
         dataset.y_test = _labels_for(dataset.y_test, task, dataset.name)
@@ -854,7 +856,7 @@ def _check_limit(limit) -> int | None:
 
 
 def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, scale: str = "auto", limit: int | None = None,
-                 scaling: Scaling | None = None, test_fraction: float = 0.0, seed: int = 0, task: str = "auto") -> Dataset:
+                 scaling: Scaling | None = None, test_fraction: float = 0.0, seed: int = 0, task: str | None = "auto") -> Dataset:
     """Load a data set by name or path (see the module docstring).
 
     Parameters
@@ -876,7 +878,10 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
         classes, and other numbers as real-valued targets; "regression" makes
         every numeric label a float64 target (integer prices, say), and a
         table's test rows are then drawn at random, not class by class;
-        "classification" refuses real numbers that are not whole.
+        "classification" refuses real numbers that are not whole. None takes
+        the labels as read, as deltaprop did before ``task`` existed (a CSV's
+        ``1.0`` stays a float, held out at random): how models and checkpoints
+        that record no task read their data again.
 
     Returns
     -------
@@ -886,7 +891,7 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
     limit = _check_limit(limit)
     if scale not in ("auto", "unit", "standard", "none"):
         raise ValueError(f"scale: expected 'auto', 'unit', 'standard' or 'none'; got {scale!r}")
-    if task not in TASKS:
+    if task is not None and task not in TASKS:
         raise ValueError(f"task: expected one of {', '.join(map(repr, TASKS))}; got {task!r}")
     if not isinstance(data, (str, os.PathLike)):
         raise TypeError(f"data: expected a data set name {list(NAMED)} or a path; got {type(data).__name__}")

@@ -51,8 +51,9 @@ def evaluation_data(saved, data_arg, label, limit):
     if not data_arg:  # the training data: the same label, and the same rows when train used --limit
         label = trained_on.get("label") if label is None else label
         limit = trained_on.get("limit") if limit is None else limit
-        task = trained_on.get("task", "auto")  # the labels as train read them: its test rows depend on that
-        if task not in TASKS:
+        # the labels as train read them, its test rows depend on that (None: a model of before --task, as read)
+        task = trained_on.get("task")
+        if task is not None and task not in TASKS:
             raise ValueError(f"MODEL: the training summary of the model records task {task!r}; expected one of "
                              f"{', '.join(map(repr, TASKS))} (a damaged file?)")
     with flag_names({"X": "--data"}):  # a table of another width meets the model's per-feature scaling first

@@ -139,7 +139,7 @@ def _int_list(text: str, option: str) -> list[int]:
 def _regression(args, labels) -> bool:
     """Whether the run is regression (one real-valued output): as --task says, or for --task auto when the
     targets are real numbers that are not all whole (whole ones, even beyond int64, are classes)."""
-    if args.task != "auto":
+    if args.task in ("classification", "regression"):
         return args.task == "regression"
     return labels.dtype.kind == "f" and not np.all(labels == np.round(labels))
 
@@ -371,7 +371,9 @@ RECORDED_FLAGS = {
     "label": ("--label", lambda v: v is None or isinstance(v, str), "a label name or null"),
     "limit": ("--limit", lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1), "an integer >= 1 or null"),
     "scale": ("--scale", lambda v: v in ("auto", "unit", "standard", "none"), "'auto', 'unit', 'standard' or 'none'"),
-    "task": ("--task", lambda v: v in ("auto", "classification", "regression"), "'auto', 'classification' or 'regression'"),
+    # (null: a run resumed from a checkpoint of before --task, whose labels are read as they were then)
+    "task": ("--task", lambda v: v in (None, "auto", "classification", "regression"),
+             "'auto', 'classification', 'regression' or null"),
     "seed": ("--seed", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer >= 0"),
     "schedule": ("--schedule", lambda v: isinstance(v, str) and v in _schedules(), "a schedule name"),
     "epochs": ("--epochs", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an integer >= 1"),
@@ -384,7 +386,8 @@ RECORDED_FLAGS = {
 #: data's fingerprint (the same file may be named by another path), and --epochs is the run's total, which may grow.
 NOT_COMPARED = ("data", "epochs")
 #: A recorded None in words, for messages.
-NONE_MEANS = {"limit": "no limit", "early_stopping": "no early stopping", "reduce_lr": "no learning-rate reduction"}
+NONE_MEANS = {"limit": "no limit", "early_stopping": "no early stopping", "reduce_lr": "no learning-rate reduction",
+              "task": "the labels as read before --task"}
 
 
 def _schedules():
@@ -473,6 +476,8 @@ def _check_resumed_flags(args, resume, net) -> None:
             refuse(flag, NONE_MEANS.get(key, "none") if saved is None else saved, getattr(args, key))
         if key not in given:
             setattr(args, key, saved)
+    if recorded["task"][1] is unrecorded and "task" not in given:
+        args.task = None  # a checkpoint of before --task: its labels as they were read then (a CSV's 1.0 a float)
     # (a checkpoint of before --task records none: the task given must at least be the network's)
     if args.task == "regression" and resume.classes is not None:
         refuse("--task", "classes (a classifier)", "regression")
