@@ -690,3 +690,94 @@ def test_validation_loss_curve_weighs_the_held_out_examples():
     ones = DeltapropRegressor(**options).fit(X, y, sample_weight=np.full(100, 3.0))
     none = DeltapropRegressor(**options).fit(X, y)
     np.testing.assert_allclose(ones.validation_loss_curve_, none.validation_loss_curve_, rtol=1e-7)
+
+
+def test_a_refused_warm_fit_keeps_the_weights_history_and_no_stale_best_weights(iris):
+    # Before: an early-stopping fit refused in its first epoch put back the best weights of an earlier
+    # early-stopping fit, and left network_.history that of the refused run
+    X, y = iris
+
+    class RaiseAtEpochBegin(Callback):
+        def on_epoch_begin(self, run, epoch):
+            raise RuntimeError("refused")
+
+    est = DeltapropClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0, warm_start=True, early_stopping=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+        est.set_params(early_stopping=False, max_iter=20).fit(X, y)  # the weights move on from the best of the first fit
+    proba, history = est.predict_proba(X), est.network_.history
+    est.set_params(early_stopping=True, callbacks=[RaiseAtEpochBegin()])
+    with pytest.raises(RuntimeError, match="refused"):
+        est.fit(X, y)
+    np.testing.assert_array_equal(est.predict_proba(X), proba)
+    assert est.network_.history is history and len(history.loss) == 20
+
+
+def test_a_refused_lbfgs_warm_fit_puts_back_the_points_its_line_search_tried():
+    from deltaprop.losses import Loss
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = X @ [1.0, 2.0, 3.0] + rng.normal(size=80)
+    calls = {"n": 0, "limit": None}
+
+    def cost(out, t):
+        calls["n"] += 1
+        if calls["limit"] is not None and calls["n"] >= calls["limit"]:
+            raise KeyboardInterrupt  # a second Ctrl-C, say, inside SciPy's first line search
+        return 0.5 * np.sum((out - t) ** 2, axis=1)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = DeltapropRegressor(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=3, random_state=0, warm_start=True).fit(X, y)
+    est.network_.loss_function = Loss("counted_quadratic", cost, lambda out, t: out - t)
+    before, n_iter = est.predict(X), est.n_iter_
+    calls["n"], calls["limit"] = 0, 3  # the cost at the start, then a point of the line search
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, y)
+    np.testing.assert_array_equal(est.predict(X), before)
+    assert est.n_iter_ == n_iter
+
+
+@pytest.mark.parametrize("n", [250, 224])  # the last batch of each epoch: 25 examples, or 1
+def test_the_validation_loss_takes_the_l2_term_of_a_whole_batch(n):
+    # Before: the l2 of the epoch's last (short) batch, alpha / 1 for a batch of one, was the validation loss's
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 3))
+    held = {}
+
+    class Keep(Callback):
+        def on_train_begin(self, run):
+            held["X"], held["T"], held["batch"] = *run.val_data, run.batch_size
+
+    est = DeltapropRegressor(hidden_layer_sizes=(4,), solver="sgd", alpha=1.0, batch_size=200, max_iter=1, early_stopping=True,
+                             validation_fraction=0.1, random_state=0, callbacks=[Keep()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, X.sum(axis=1))
+    residual = est.predict(held["X"]) - held["T"][:, 0]
+    expected = np.mean(0.5 * residual**2) + 0.5 * (1.0 / held["batch"]) * sum(np.sum(W**2) for W in est.weights_)
+    assert est.validation_loss_curve_[-1] == pytest.approx(expected, rel=1e-5)
+    assert est.network_.l2 == pytest.approx(1.0 / held["batch"])
+
+
+def test_callbacks_that_can_be_read_only_once_are_refused(iris):
+    # Before: a generator was read by the check, then trained with no callback at all
+    X, y = iris
+    est = DeltapropClassifier(hidden_layer_sizes=(8,), max_iter=3, callbacks=(c for c in [Callback()]))
+    with pytest.raises(TypeError, match=r"^callbacks: expected a list of callback objects or None; got a generator, which "
+                                        r"can be read only once \(make it a list\)$"):
+        est.fit(X, y)
+
+
+def test_a_weight_beyond_float32_is_named_by_its_index_in_sample_weight():
+    # Before: "validation_data (sample_weight_val): ... at [0]", an argument the user never gave and an index of
+    # the held-out part
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3)).astype(np.float32)
+    w = np.ones(100)
+    w[37] = 1e39
+    est = DeltapropRegressor(hidden_layer_sizes=(3,), early_stopping=True, random_state=0, max_iter=2)
+    with pytest.raises(ValueError, match=r"^sample_weight: .*1e\+39.* at \[37\]"):
+        est.fit(X, X.sum(axis=1), sample_weight=w)

@@ -452,6 +452,9 @@ def test_val_loss_weighs_the_validation_examples_by_their_sample_weights():
         dp.Network([3, 4, 2], seed=0).fit(X, y, epochs=1, validation_data=(Xv, yv, wv[:3]))
     with pytest.raises(ValueError, match=r"^validation_data: expected a pair \(X_val, y_val\) or a triple"):
         dp.Network([3, 4, 2], seed=0).fit(X, y, epochs=1, validation_data=(Xv, yv, wv, wv))
+    with pytest.raises(ValueError, match=r"^validation_data \(y_val\): labels \[2, 3\] are not among the classes \[0, 1\] "
+                                         r"this network"):  # before: "y: ...", the training labels' name
+        dp.Network([3, 4, 2], seed=0).fit(X, y, epochs=1, validation_data=(Xv, yv + np.arange(20) % 3))
 
 
 def test_a_validation_split_whose_held_out_weights_are_all_0_is_refused():

@@ -133,8 +133,9 @@ class _SklearnRules(Callback):
     def on_batch_end(self, run, batch: int, loss: float) -> None:
         self.stepped = True
         lo = (batch + 1) * run.batch_size  # the next batch starts here
-        if lo < run.n_train:
-            self._set_l2(run, min(run.batch_size, run.n_train - lo))
+        # alpha / n_batch for the next batch; after the last, for a whole one again (the epoch's val_loss and
+        # the network's l2 between fits are not those of a short last batch)
+        self._set_l2(run, min(run.batch_size, run.n_train - lo) if lo < run.n_train else run.batch_size)
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
         est = self.est
@@ -282,6 +283,9 @@ class _DeltapropMLP(BaseEstimator):
             raise ValueError(f"dtype: expected None (the dtype of X), 'float32' or 'float64'; got {self.dtype!r}")
         if self.callbacks is not None and not hasattr(self.callbacks, "__iter__"):
             raise TypeError(f"callbacks: expected a list of callback objects or None; got {type(self.callbacks).__name__}")
+        if self.callbacks is not None and iter(self.callbacks) is self.callbacks:  # a generator: read once, then empty
+            raise TypeError(f"callbacks: expected a list of callback objects or None; got a {type(self.callbacks).__name__}, "
+                            f"which can be read only once (make it a list)")
         # as train checks them, but here, naming the index in the user's list (train's list starts with _SklearnRules)
         for i, cb in enumerate(self.callbacks or []):
             if isinstance(cb, type):
@@ -324,7 +328,10 @@ class _DeltapropMLP(BaseEstimator):
         # and train and the callbacks' on_train_begin check theirs after that, so keep the fitted state
         # and put it back when anything raises before the first step changed the parameters.
         fitted = self.__dict__.copy()
-        l2 = self._network.l2 if hasattr(self, "_network") else None  # the one thing set in place before a step
+        # what a kept network changes in place before a step: l2, its history, and (L-BFGS's line search
+        # tries points before its first iteration ends; on_train_end may restore best weights) its parameters
+        kept = self.__dict__.get("_network")
+        kept_state = None if kept is None else (kept.l2, kept.history, [p.copy() for p in kept.parameters()])
         rules = None
         try:
             net, X, T, sample_weight, rules, options = self._prepare_fit(X, y, sample_weight, incremental, classes)
@@ -333,8 +340,10 @@ class _DeltapropMLP(BaseEstimator):
             if rules is None or not rules.stepped:
                 self.__dict__.clear()
                 self.__dict__.update(fitted)
-                if l2 is not None:
-                    self._network.l2 = l2
+                if kept is not None:
+                    kept.l2, kept.history, saved = kept_state
+                    for p, q in zip(kept.parameters(), saved):
+                        p[...] = q
             else:
                 self.n_iter_ = rules.n_epochs  # with loss_curve_ and t_, also when training raises
             raise
@@ -383,6 +392,8 @@ class _DeltapropMLP(BaseEstimator):
             dtype = np.dtype(self.dtype) if self.dtype is not None else X.dtype
             self._initialise(X.shape[1], T.shape[1], dtype, np.random.default_rng(rs.randint(np.iinfo(np.int32).max)))
         net = self._network
+        if sample_weight is not None:  # beyond the dtype's range: named by its index in the user's array, before the split
+            net._normalised_weights(sample_weight, len(sample_weight))
         settings = (self.solver, self.momentum, self.nesterovs_momentum, self.beta_1, self.beta_2, self.epsilon)
         if incremental and settings != getattr(self, "_optimiser_settings", settings):
             self._optimiser_state = None  # set_params changed the optimiser: start its memory afresh
@@ -466,12 +477,12 @@ class _DeltapropMLP(BaseEstimator):
         self._optimiser_state = None
         self._learning_rate = float(self.learning_rate_init)
         self._no_improvement_count = 0
-        self._best_parameters = None
         self._start_stopping_records()
 
     def _start_stopping_records(self) -> None:
         """The records scikit-learn's stopping rule keeps: on the validation split with early_stopping."""
         self._stopping_on_validation = self.solver in STOCHASTIC and bool(self.early_stopping)
+        self._best_parameters = None  # (those of an earlier early-stopping fit are not this one's best)
         if self._stopping_on_validation:
             self.validation_scores_, self.best_validation_score_, self.best_loss_ = [], -np.inf, None
             self.validation_loss_curve_ = []

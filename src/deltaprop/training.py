@@ -454,7 +454,10 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
         Xv = net.check_X(Xv, "validation_data X")
         if np.ndim(yv) == 0 or len(yv) != len(Xv):
             raise ValueError(f"validation_data: expected {len(Xv)} labels or targets, one per row of X_val; got {np.shape(yv)}")
-        val = (Xv, net.encode_targets(yv))
+        try:
+            val = (Xv, net.encode_targets(yv))
+        except (ValueError, TypeError) as exc:  # "y: ..." would blame the training labels
+            raise type(exc)(f"validation_data (y_val): {str(exc).removeprefix('y: ')}") from None
         if wv is not None:
             try:
                 val_weights = net._normalised_weights(wv, len(Xv))
