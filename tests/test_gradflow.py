@@ -87,6 +87,12 @@ def test_a_callback_of_the_sklearn_estimators_with_their_own_labels(digits):
         DeltapropClassifier(callbacks=[encoded], **options).fit(X, labels)
         assert flow.epochs == [0, 1, 2]
         np.testing.assert_array_equal(flow.delta_norm, encoded.delta_norm)
+    # labels as a column, as the estimator's fit takes them: before, {1, 2} were taken for target values
+    column = GradientFlow(X, np.where(y == 1, 2, 1)[:, None], n_examples=100)
+    flat = GradientFlow(X, np.where(y == 1, 2, 1), n_examples=100)
+    for flow in (column, flat):
+        DeltapropClassifier(callbacks=[flow], **options).fit(X, np.where(y == 1, 2, 1))
+    np.testing.assert_array_equal(column.delta_norm, flat.delta_norm)
     with pytest.raises(ValueError, match=r"y: expected labels among the classes \[0, 1, 2\]; got \[7\]"):
         DeltapropClassifier(callbacks=[GradientFlow(X, np.where(y == 2, 7, y))], **options).fit(X, y)
     flow = GradientFlow(X, X[:, 10])

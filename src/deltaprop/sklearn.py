@@ -63,21 +63,27 @@ class _EncodedNetwork(Network):
     """A :class:`Network` whose targets arrive already encoded by the estimator.
 
     The estimator binarises labels itself (as scikit-learn does), so ``fit``
-    receives T of shape (n, N_L) and must not treat a single 0/1 column as
-    labels. Labels of shape (n,) come from elsewhere (a callback such as
-    ``GradientFlow(X, y)`` given the estimator's own y): the classifier's
-    ``label_binarizer`` encodes them as fit does. It is also picklable:
-    activations and losses from the registries are stored by name.
+    receives T of shape (n, N_L) (the arrays in ``own_targets``) and must not
+    treat a single 0/1 column as labels. Other y come from elsewhere (a
+    callback such as ``GradientFlow(X, y)`` given the estimator's own y):
+    the classifier's ``label_binarizer`` encodes its labels, of shape (n,) or
+    (n, 1) as the estimator's ``fit`` takes them, as fit does. It is also
+    picklable: activations and losses from the registries are stored by name.
     """
 
     #: The classifier's fitted LabelBinarizer (None for the regressor, whose 1-D y is T's one column).
     label_binarizer = None
+    #: The targets the estimator encoded for the fit in progress (training and validation), used as given.
+    own_targets: tuple = ()
 
     def encode_targets(self, y, *, remember: bool = False):
         binarizer = self.label_binarizer
-        # the estimator itself always passes (n, N_L); multi-label y is an indicator matrix, T as it is
-        if binarizer is not None and np.ndim(y) == 1 and not binarizer.y_type_.startswith("multilabel"):
+        own = any(y is t for t in self.own_targets)
+        if not own and binarizer is not None and not binarizer.y_type_.startswith("multilabel"):  # labels of the user's
             y = np.asarray(y)
+            y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y  # a column, as fit takes it
+        # multi-label y is an indicator matrix, T as it is
+        if not own and binarizer is not None and np.ndim(y) == 1 and not binarizer.y_type_.startswith("multilabel"):
             unknown = ~np.isin(y, binarizer.classes_)
             if unknown.any():
                 raise ValueError(f"y: expected labels among the classes {binarizer.classes_.tolist()}; "
@@ -335,7 +341,12 @@ class _DeltapropMLP(BaseEstimator):
         rules = None
         try:
             net, X, T, sample_weight, rules, options = self._prepare_fit(X, y, sample_weight, incremental, classes)
-            history = train(net, X, T, **options)
+            validation = options["validation_data"]
+            net.own_targets = (T,) if validation is None else (T, validation[1])
+            try:
+                history = train(net, X, T, **options)
+            finally:
+                net.own_targets = ()  # no reference kept to the data after the fit
         except BaseException:
             if rules is None or not rules.stepped:
                 self.__dict__.clear()
