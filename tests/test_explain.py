@@ -170,6 +170,15 @@ def test_cli_example_from_a_csv_file_takes_its_label_column(tmp_path, capsys):
     assert "error: --label: names the label column of the --example data file; give --example too" in capsys.readouterr().err
 
 
+def test_cli_example_with_a_real_valued_label_has_one_output(tmp_path, capsys):
+    # Before: each distinct real value was a class: 3 outputs and a one-hot t for 3 rows of prices
+    table = tmp_path / "prices.csv"
+    table.write_text("a,b,label\n0.5,0.25,1.75\n0.125,1,-2.5\n1,0,3.25\n")
+    assert main(["explain", "--example", f"{table}:1"]) == 0
+    text = capsys.readouterr().out
+    assert "sizes [N_0, ..., N_L] = [2, 2, 1]" in text and "2: identity" in text and "t = [-2.5]" in text
+
+
 def test_markdown_numbers_are_exact():
     net = Network([2, 2, 2], activation="sigmoid", output="sigmoid", loss="quadratic", seed=0)
     ex = explain(net, [0.05, 0.1], [0.01, 0.99])

@@ -59,3 +59,45 @@ print("ok")
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+# An activation of one's own under a registry name, whose derivative is wrong: the sigmoid of 2z with the
+# derivative of the sigmoid of z (missing the factor 2). Module-level functions, so that pickle can store them.
+def _steep_sigmoid(z):
+    return 1 / (1 + np.exp(-2 * z))
+
+
+def _half_its_derivative(z, a):
+    return a * (1 - a)
+
+
+def test_gradcheck_checks_an_activation_of_ones_own_not_the_registrys_of_its_name():
+    # Before: gradcheck's float64 copy (a deep copy) rebuilt the activation by name, so it checked the
+    # registry's sigmoid, found it right and passed a wrong derivative
+    import pickle
+
+    from deltaprop.activations import Activation
+
+    wrong = Activation("sigmoid", _steep_sigmoid, _half_its_derivative)
+    net = Network([3, 4, 2], activation=wrong, output="identity", loss="quadratic", seed=0, dtype="float64")
+    rng = np.random.default_rng(0)
+    X, T = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    assert not dp.gradcheck(net, X, T).passed()
+    assert net.astype(np.float32).hidden_activations[0] is wrong and net.copy().hidden_activations[0] is wrong
+    assert pickle.loads(pickle.dumps(net)).hidden_activations[0].forward is _steep_sigmoid
+    # under a name of its own it is a hidden activation too (element-wise), and a right one passes
+    mine = Activation("steep", _steep_sigmoid, lambda z, a: 2 * a * (1 - a))
+    assert dp.gradcheck(Network([3, 4, 2], activation=mine, output="identity", loss="quadratic", seed=0), X, T).passed()
+
+
+def test_gradcheck_passes_at_a_minimum_where_the_gradient_is_zero():
+    # Before: the finite differences' rounding noise (~1e-13) against a zero gradient gave relative error 1
+    net = Network([2, 3, 1], activation="tanh", output="identity", loss="quadratic", seed=0, dtype="float64")
+    X = np.array([[0.1, 0.2], [0.3, -0.1]])
+    T = net.predict_output(X)  # the outputs themselves: C = 0, the gradient exactly 0
+    assert all(not g.any() for g in net.backward(net.forward(X), T).dW)
+    assert dp.gradcheck(net, X, T).passed()
+    assert not dp.gradcheck(net, X, T, atol=0.0).passed()  # the noise alone, measured against nothing
+    T[0, 0] += 1e-3  # a small but real gradient is still checked in relative terms
+    result = dp.gradcheck(net, X, T)
+    assert result.passed() and 0 < result.max_error

@@ -264,3 +264,19 @@ def test_a_name_per_label_of_the_data_set_gives_the_trained_classes_their_names(
     path = save_model(net, tmp_path / "m.safetensors", class_names=["one", "three", "four"])
     rewrite_header(path, change_model(lambda m: m.update(class_names=[f"name {k}" for k in range(10)])))
     assert load_model(path).class_names == ["name 1", "name 3", "name 4"]
+
+
+def test_a_network_with_an_activation_of_ones_own_is_not_saved_under_a_registry_name(tmp_path):
+    # Before: the file named it "sigmoid", and loading it gave the registry's sigmoid: another network
+    import deltaprop as dp
+    from deltaprop.activations import Activation
+
+    steep = Activation("sigmoid", lambda z: 1 / (1 + np.exp(-2 * z)), lambda z, a: 2 * a * (1 - a))
+    net = dp.Network([3, 4, 2], activation=steep, seed=0)
+    message = r"stores activations and losses by name, and the activation of layer 1 \('sigmoid'\) is of your own"
+    with pytest.raises(ValueError, match=r"^net: a model file " + message):
+        dp.save_model(net, tmp_path / "m.safetensors")
+    X, y = np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 2
+    with pytest.raises(ValueError, match=r"^checkpoint: a checkpoint " + message):
+        net.fit(X, y, epochs=1, checkpoint=tmp_path / "c.ckpt")
+    assert not (tmp_path / "m.safetensors").exists() and not (tmp_path / "c.ckpt").exists()

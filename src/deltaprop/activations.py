@@ -23,7 +23,7 @@ derivative side by side.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable
 
 import numpy as np
@@ -72,8 +72,16 @@ class Activation:
         return self.forward(z)
 
     def __reduce__(self):
-        # Pickle a registry entry by name (its functions are lambdas, which pickle cannot store).
-        return (get_activation, (self.name,))
+        # Pickle a registry entry by name (its functions are lambdas, which pickle cannot store); one of the
+        # user's by its fields, so that it is not swapped for the registry's of the same name.
+        if ACTIVATIONS.get(self.name) is self:
+            return (get_activation, (self.name,))
+        return (Activation, tuple(getattr(self, f.name) for f in fields(self)))
+
+    def __deepcopy__(self, memo):
+        # Frozen, so a copy may be itself; rebuilding it by name (__reduce__) would swap an activation of
+        # the user's own for the registry's of the same name (Network.astype deep-copies the network).
+        return self
 
 
 def _sigmoid(z: Array) -> Array:

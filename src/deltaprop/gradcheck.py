@@ -58,27 +58,29 @@ class GradcheckResult:
         return "\n".join(rows + [f"max relative error {self.max_error:.2e}"])
 
 
-def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
-    """||a - n|| / (||a|| + ||n||) over one layer's array (0 when both are 0).
+def relative_error(analytic: np.ndarray, numeric: np.ndarray, atol: float = 0.0) -> float:
+    """||a - n|| / (||a|| + ||n||) over one layer's array (0 when ||a|| + ||n|| <= atol).
 
     Measured over the whole array rather than entry by entry: entries whose
     true gradient is 0 (inputs that are always 0, say) carry only the
     finite-difference rounding noise (~1e-10), which an entry-wise ratio
-    would blow up to O(1).
+    would blow up to O(1). ``atol`` does the same for a whole array whose
+    gradient is 0 (at a minimum): its finite differences are that noise alone.
     """
     denominator = np.linalg.norm(analytic) + np.linalg.norm(numeric)
-    return float(np.linalg.norm(analytic - numeric) / denominator) if denominator > 0 else 0.0
+    return float(np.linalg.norm(analytic - numeric) / denominator) if denominator > atol else 0.0
 
 
-def entry_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
-    """max_k |a_k - n_k| / (max_k |a_k| + max_k |n_k|) over one layer's array (0 when both are 0).
+def entry_error(analytic: np.ndarray, numeric: np.ndarray, atol: float = 0.0) -> float:
+    """max_k |a_k - n_k| / (max_k |a_k| + max_k |n_k|) over one layer's array (0 when that
+    denominator is <= atol).
 
     The worst entry, measured against the layer's largest entry rather than its
     own size, for the same reason as :func:`relative_error`: a zero gradient's
     rounding noise stays small next to the layer's scale.
     """
     denominator = np.max(np.abs(analytic), initial=0.0) + np.max(np.abs(numeric), initial=0.0)
-    return float(np.max(np.abs(analytic - numeric)) / denominator) if denominator > 0 else 0.0
+    return float(np.max(np.abs(analytic - numeric)) / denominator) if denominator > atol else 0.0
 
 
 def numerical_gradient(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None) -> tuple[list, list]:
@@ -103,7 +105,8 @@ def numerical_gradient(net: Network, X, T, *, eps: float = 1e-6, sample_weight=N
     return dW, db
 
 
-def gradcheck(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None, fused: bool = True) -> GradcheckResult:
+def gradcheck(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None, fused: bool = True,
+              atol: float = 1e-9) -> GradcheckResult:
     """Compare ``net.backward`` with central finite differences, on a float64 copy of ``net``.
 
     Dropout is not applied (the check is of the deterministic cost C(theta)).
@@ -114,22 +117,27 @@ def gradcheck(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None, fuse
     X : array of shape (n, N_0).
     T : encoded targets of shape (n, N_L) (see ``Network.encode_targets``).
     eps : float, the finite-difference step.
+    atol : float >= 0: an array whose analytic and numerical gradients together are at most
+        this large counts as a zero gradient, checked: at a minimum the gradient is 0 and the
+        finite differences are rounding noise (about 1e-13 with the default eps), whose
+        relative error would be 1. Larger gradients are compared in relative terms.
 
     Returns
     -------
     GradcheckResult with the relative error per layer, over each array and of its worst entry.
     """
     eps = real("eps", eps, 0, 1, low_open=True, high_open=True, what="a finite-difference step")
+    atol = real("atol", atol, 0, what="an absolute tolerance")
     net64 = net.astype(np.float64)
     X64 = net64.check_X(X)
     T64 = net64.check_T(T, len(X64))
     analytic = net64.backward(net64.forward(X64), T64, sample_weight=sample_weight, fused=fused)
     num_W, num_b = numerical_gradient(net64, X64, T64, eps=eps, sample_weight=sample_weight)
     return GradcheckResult(
-        weight_errors=[relative_error(a, n) for a, n in zip(analytic.dW, num_W)],
-        bias_errors=[relative_error(a, n) for a, n in zip(analytic.db, num_b)],
-        weight_entry_errors=[entry_error(a, n) for a, n in zip(analytic.dW, num_W)],
-        bias_entry_errors=[entry_error(a, n) for a, n in zip(analytic.db, num_b)],
+        weight_errors=[relative_error(a, n, atol) for a, n in zip(analytic.dW, num_W)],
+        bias_errors=[relative_error(a, n, atol) for a, n in zip(analytic.db, num_b)],
+        weight_entry_errors=[entry_error(a, n, atol) for a, n in zip(analytic.dW, num_W)],
+        bias_entry_errors=[entry_error(a, n, atol) for a, n in zip(analytic.db, num_b)],
     )
 
 

@@ -84,6 +84,16 @@ def _json_safe(value):
     return value
 
 
+def check_storable(net: Network, argument: str, what: str) -> None:
+    """Refuse a network whose activations or loss a file could not rebuild: files store them by name."""
+    custom = net.unregistered_parts()
+    if custom:
+        raise ValueError(f"{argument}: {what} stores activations and losses by name, and {', '.join(custom)} "
+                         f"{'is' if len(custom) == 1 else 'are'} of your own, not the registry's of that name; add "
+                         f"{'it' if len(custom) == 1 else 'them'} to deltaprop.activations.ACTIVATIONS / "
+                         f"deltaprop.losses.LOSSES under a new name to store such a network")
+
+
 def model_config(net: Network) -> dict:
     """The settings needed to rebuild ``net`` (everything but the parameters)."""
     classes = None
@@ -126,6 +136,7 @@ def save_model(
 
     if not isinstance(net, Network):
         raise TypeError(f"net: expected a deltaprop Network; got {type(net).__name__}")
+    check_storable(net, "net", "a model file")
     # what load_model would refuse is refused here, before anything is written
     if training is not None and not isinstance(training, dict):
         raise TypeError(f"training: expected a dict (a JSON-ready summary); got {type(training).__name__}")

@@ -31,7 +31,7 @@ Adding a loss is one entry in ``LOSSES``: its cost and gradient side by side.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable
 
 import numpy as np
@@ -82,8 +82,14 @@ class Loss:
     logit_cost: Callable[[Array, Array], Array] | None = None
 
     def __reduce__(self):
-        # Pickle a registry entry by name (its functions are lambdas, which pickle cannot store).
-        return (get_loss, (self.name,))
+        # Pickle a registry entry by name (its functions are lambdas, which pickle cannot store); one of the
+        # user's by its fields, as Activation.__reduce__.
+        if LOSSES.get(self.name) is self:
+            return (get_loss, (self.name,))
+        return (Loss, tuple(getattr(self, f.name) for f in fields(self)))
+
+    def __deepcopy__(self, memo):
+        return self  # frozen: as Activation.__deepcopy__, a loss of the user's own stays itself
 
 
 LOSSES: dict[str, Loss] = {

@@ -38,7 +38,7 @@ import numpy as np
 from .activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, Activation, get_activation
 from .checks import integer, real
 from .initialisers import get_initialiser
-from .losses import Loss, get_loss
+from .losses import LOSSES, Loss, get_loss
 
 __all__ = ["Network", "ForwardPass", "Gradients", "views_of", "joined"]
 
@@ -243,10 +243,10 @@ class Network:
             for l, name in enumerate(_as_list(activation, L - 1, "activation"), start=1)
         ]
         for l, act in enumerate(self.hidden_activations, start=1):
-            if act.name not in HIDDEN_ACTIVATIONS:
+            if not act.elementwise:  # (delta^l = sigma'(z^l) (.) ... needs sigma' element by element)
                 raise ValueError(
-                    f"activation (layer {l}): {act.name!r} is for the output layer only; "
-                    f"expected one of {list(HIDDEN_ACTIVATIONS)} for hidden layers"
+                    f"activation (layer {l}): {act.name!r} is for the output layer only; expected one of "
+                    f"{list(HIDDEN_ACTIVATIONS)} or an element-wise Activation of your own for hidden layers"
                 )
         self.output_activation, self.loss_function = self._pair_output_and_loss(output, loss)
         self.activations: list[Activation] = self.hidden_activations + [self.output_activation]
@@ -755,9 +755,18 @@ class Network:
 
         return fit(self, X, y, **options)
 
+    def unregistered_parts(self) -> list[str]:
+        """The activations and the loss that are not the registries' own entries but objects of the
+        user's: ``config`` names them, and ``Network(**config)`` would build the registries' instead."""
+        parts = [f"the activation of layer {l} ({a.name!r})" for l, a in enumerate(self.activations, start=1)
+                 if ACTIVATIONS.get(a.name) is not a]
+        if LOSSES.get(self.loss_function.name) is not self.loss_function:
+            parts.append(f"the loss ({self.loss_function.name!r})")
+        return parts
+
     def config(self) -> dict:
         """The architecture as plain JSON-able values: ``Network(**config)`` rebuilds it
-        (with fresh parameters). Model files store this beside the weights."""
+        (with fresh parameters; see :meth:`unregistered_parts`). Model files store this beside the weights."""
         return {
             "sizes": list(self.sizes),
             "activation": [a.name for a in self.hidden_activations],

@@ -463,6 +463,10 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
                 val_weights = net._normalised_weights(wv, len(Xv))
             except ValueError as exc:  # "sample_weight: ..." is about the training examples' weights
                 raise ValueError(f"validation_data (sample_weight_val): {str(exc).removeprefix('sample_weight: ')}") from None
+    if checkpoint is not None:
+        from .io import check_storable
+
+        check_storable(net, "checkpoint", "a checkpoint")
     if checkpoint is not None or resume is not None:  # what a resumed run must be given again
         from .checkpoint import data_fingerprint
 

@@ -47,10 +47,11 @@ def parse_sizes(text: str, argument: str = "--layers") -> list[int]:
     return sizes
 
 
-def load_example(spec: str, label: str | None = None) -> tuple[np.ndarray, np.ndarray, int]:
-    """'digits:7' -> (x, one-hot t, label) of example 7 of a bundled data set (inputs scaled to [0, 1]).
+def load_example(spec: str, label: str | None = None) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """'digits:7' -> (x, one-hot t, class index) of example 7 of a bundled data set (inputs scaled to [0, 1]).
 
     ``label`` names the label column (CSV) or array (NumPy) of a data file; None takes the default.
+    Real-valued labels (a regression table's) give t = [y], one output, and no class index.
     """
     name, _, index_text = spec.partition(":")
     from ._common import check_label
@@ -80,6 +81,8 @@ def load_example(spec: str, label: str | None = None) -> tuple[np.ndarray, np.nd
         X, y = np.asarray(data.X_train, dtype=np.float64), np.asarray(data.y_train)
     if not 0 <= index < len(X):
         raise ValueError(f"--example: index must be in 0..{len(X) - 1} for {name!r}; got {index}")
+    if y.dtype.kind == "f":  # real-valued targets (load_dataset made whole numbers classes): one output
+        return X[index], np.array([y[index]], dtype=np.float64), None
     classes = np.unique(y)
     t = (classes == y[index]).astype(np.float64)
     return X[index], t, int(np.searchsorted(classes, y[index]))
@@ -136,14 +139,17 @@ def run(args) -> int:
         raise ValueError("--example: give either --example or --x/--t, not both")
     if args.label is not None and not args.example:
         raise ValueError("--label: names the label column of the --example data file; give --example too")
+    real_target = False
     if args.example:
-        x, t, _ = load_example(args.example, args.label)
+        x, t, class_index = load_example(args.example, args.label)
+        real_target = class_index is None
     else:
         x = parse_floats(args.x or "0.05,0.1", "--x")
         t = parse_floats(args.t or "0.01,0.99", "--t")
     # the lecture's y = sigma(z^L) with C = 1/2 ||y - t||^2, each where not given
     loss = args.loss or "quadratic"
-    output = args.output or ("sigmoid" if loss == "quadratic" else None)
+    # (a real-valued target of an --example, which may lie outside (0, 1): an identity output)
+    output = args.output or ("identity" if real_target else "sigmoid" if loss == "quadratic" else None)
     if loss == "cross_entropy" and output is None and len(t) < 2:  # its softmax output needs 2 classes or more
         remedy = "data of 2 classes or more" if args.example else "a one-hot --t such as 0,1"
         what = "the --example's data give" if args.example else "--t gives"
