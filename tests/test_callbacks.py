@@ -150,6 +150,21 @@ def test_progress_bar_live_on_a_terminal():
     assert "epoch 2/2" in text and "ex/s" in text and "val_acc" in text and "left" in text
 
 
+def test_progress_bar_live_starts_one_bar_for_the_whole_run(monkeypatch):
+    # Before: a new rich Progress (and its refresh thread) per epoch: many short epochs ran about 20x slower
+    import rich.progress
+
+    starts = []
+    monkeypatch.setattr(rich.progress.Progress, "start", lambda self: starts.append(self))
+    monkeypatch.setattr(rich.progress.Progress, "stop", lambda self: None)
+    out = io.StringIO()
+    X, y = np.random.default_rng(0).normal(size=(40, 4)), np.arange(40) % 2
+    Network([4, 8, 2], seed=0).fit(X, y, epochs=5, callbacks=[ProgressBar(stream=out, plain=False)])
+    assert len(starts) == 1
+    assert [line.split()[1] for line in out.getvalue().splitlines() if line.startswith("epoch ")][-5:] == \
+        ["1/5", "2/5", "3/5", "4/5", "5/5"]  # each epoch's line printed above the bar
+
+
 @pytest.mark.parametrize("plain", [True, False])
 def test_progress_bar_follows_lbfgs_iterations(plain):
     # L-BFGS has no mini-batches: each iteration is an epoch that begins and ends like any other.
@@ -345,3 +360,25 @@ def test_a_cut_short_epoch_that_improves_does_not_drop_the_best_weights_of_the_c
     assert int(kept["epoch"][0]) == 1
     for k, p in enumerate(rec.params[1]):
         np.testing.assert_array_equal(kept[f"theta.{k}"], p)
+
+
+def test_csv_logger_and_model_checkpoint_refuse_bad_arguments_before_training(tmp_path):
+    # Before: a missing directory or a misspelt save option failed after epoch 1 had changed the parameters
+    X, y = problem()
+    for make, error, message in [
+        (lambda: CSVLogger(tmp_path / "missing" / "h.csv"), FileNotFoundError, "path: cannot write"),
+        (lambda: ModelCheckpoint(tmp_path / "missing" / "m-{epoch}.safetensors"), FileNotFoundError, "path: cannot write"),
+    ]:
+        net = Network([4, 8, 2], seed=0)
+        before = [p.copy() for p in net.parameters()]
+        with pytest.raises(error, match=message):
+            net.fit(X, y, epochs=2, callbacks=[make()])
+        assert all(np.array_equal(p, q) for p, q in zip(net.parameters(), before))
+    with pytest.raises(TypeError, match=r"^path: expected a file name \(str or os.PathLike\); got int 123"):
+        CSVLogger(123)
+    with pytest.raises(TypeError, match=r"^save_options: expected keywords of save_model \(scaling, training, class_names, "
+                                        r"image_shape\); got scalng$"):
+        ModelCheckpoint(tmp_path / "m.safetensors", scalng=None)
+    for template in ("m-{epoch[0]}.safetensors", "m-{epoch.x}.safetensors"):  # before: TypeError, AttributeError
+        with pytest.raises(ValueError, match=r"^path: expected a file name whose only \{...\} field is \{epoch\}"):
+            ModelCheckpoint(tmp_path / template)

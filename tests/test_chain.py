@@ -66,3 +66,12 @@ def test_cli(capsys):
 def test_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         chain_rule(**kwargs)
+
+
+def test_the_finite_difference_step_grows_with_a_large_w():
+    # Before: a step of 1e-6 is below the spacing of floats near 1e10, and the check gave 1.907 for dz/dw = 1
+    from deltaprop.chain import chain_rule
+
+    result = chain_rule("identity", 1e10)
+    assert result.dz_dw == 1.0 and abs(result.finite_difference - 1.0) < 1e-6 and result.eps == 1e-6 * 1e10
+    assert chain_rule("identity", 0.5).eps == 1e-6  # |w| <= 1: the step as given

@@ -211,14 +211,27 @@ class ModelCheckpoint(Callback):
         from .files import check_path
 
         self.path, self.every, self.save_options = str(check_path(path, "path")), every, save_options
+        import inspect
+
+        from .io import save_model
+
+        known = [name for name in inspect.signature(save_model).parameters if name not in ("net", "path")]
+        unknown = sorted(set(save_options) - set(known))
+        if unknown:
+            raise TypeError(f"save_options: expected keywords of save_model ({', '.join(known)}); got {', '.join(unknown)}")
         try:
             self.path.format(epoch=1)
-        except (KeyError, IndexError, ValueError) as exc:
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:  # {epoch[0]}, {epoch.x}, ...
             raise ValueError(
                 f"path: expected a file name whose only {{...}} field is {{epoch}} (write {{{{ and }}}} for literal braces); "
                 f"got {self.path!r} ({type(exc).__name__}: {exc})"
             ) from None
         self.saved: list[str] = []
+
+    def on_train_begin(self, run) -> None:
+        from .files import writable_path
+
+        writable_path(self.path.format(epoch=run.first_epoch + 1), "path")  # before training, not after its first epoch
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
         if (epoch + 1) % self.every:
@@ -285,10 +298,15 @@ class CSVLogger(Callback):
     COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "time")
 
     def __init__(self, path) -> None:
-        self.path = path
+        from .files import check_path
+
+        self.path = check_path(path, "path")
         self.rows: list[dict] = []
 
     def on_train_begin(self, run) -> None:
+        from .files import writable_path
+
+        writable_path(self.path, "path")  # before training, not after its first epoch
         # A resumed run starts with the history of the epochs before it: keep their rows.
         h = run.history
         self.rows = [{"epoch": e + 1, **{k: getattr(h, k)[e] for k in h.KEYS if len(getattr(h, k)) > e}} for e in range(h.epochs)]
@@ -330,6 +348,21 @@ class ProgressBar(Callback):
         self.epoch_done = 0
         self.val_text = ""
         self.progress = None
+        if self.live:
+            # One live bar for the whole run, reset each epoch; each finished epoch is printed above it as a
+            # line. (A new bar per epoch, with its refresh thread, made many short epochs about 20x slower.)
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.progress = Progress(
+                TextColumn("epoch {task.fields[epoch]}"),
+                BarColumn(bar_width=20),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[speed]} ex/s  loss {task.fields[loss]}{task.fields[val]}  left {task.fields[left]}"),
+                console=self.console,
+                transient=True,  # gone at the end: the epochs' lines stay
+            )
+            self.task = self.progress.add_task("", total=run.n_train, epoch="-", speed="-", loss="-", val="", left="-")
+            self.progress.start()
 
     def _time_left(self, run) -> float:
         elapsed = time.perf_counter() - self.start
@@ -339,21 +372,9 @@ class ProgressBar(Callback):
     def on_epoch_begin(self, run, epoch: int) -> None:
         self.epoch_start = time.perf_counter()
         self.epoch_done = 0
-        if not self.live:
-            return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self.progress = Progress(
-            TextColumn("epoch {task.fields[epoch]}"),
-            BarColumn(bar_width=20),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[speed]} ex/s  loss {task.fields[loss]}{task.fields[val]}  left {task.fields[left]}"),
-            console=self.console,
-            transient=False,
-        )
-        self.progress.start()
-        self.task = self.progress.add_task("", total=run.n_train, epoch=f"{epoch + 1}/{run.epochs}", speed="-", loss="-", val=self.val_text,
-                                       left=_duration(self._time_left(run)) if self.done_examples else "-")
+        if self.progress is not None:
+            self.progress.reset(self.task, total=run.n_train, epoch=f"{epoch + 1}/{run.epochs}", speed="-", loss="-",
+                                val=self.val_text, left=_duration(self._time_left(run)) if self.done_examples else "-")
 
     def on_batch_end(self, run, batch: int, loss: float) -> None:
         seen = min((batch + 1) * run.batch_size, run.n_train)
@@ -370,20 +391,15 @@ class ProgressBar(Callback):
         speed = run.n_train / max(seconds, 1e-9)
         self.val_text = f"  val_acc {logs['val_accuracy']:.4f}" if "val_accuracy" in logs else (f"  val_loss {logs['val_loss']:.4f}" if "val_loss" in logs else "")
         left = self._time_left(run) if epoch + 1 < run.epochs else 0.0
-        if self.progress is not None:
-            self.progress.update(self.task, completed=run.n_train, speed=f"{speed:,.0f}", loss=f"{logs['loss']:.4f}", val=self.val_text, left=_duration(left))
-            self.progress.stop()
-            self.progress = None
-            return
         acc = f"  acc {logs['accuracy']:.4f}" if "accuracy" in logs else ""
-        print(
-            f"epoch {epoch + 1:>3}/{run.epochs}  loss {logs['loss']:.4f}{acc}{self.val_text}  "
-            f"{seconds:.2f}s ({speed:,.0f} ex/s)  left {_duration(left)}",
-            file=self.stream,
-            flush=True,
-        )
+        line = (f"epoch {epoch + 1:>3}/{run.epochs}  loss {logs['loss']:.4f}{acc}{self.val_text}  "
+                f"{seconds:.2f}s ({speed:,.0f} ex/s)  left {_duration(left)}")
+        if self.progress is not None:
+            self.progress.console.print(line, highlight=False, markup=False, soft_wrap=True)  # above the live bar
+            return
+        print(line, file=self.stream, flush=True)
 
     def on_train_end(self, run) -> None:
-        if self.progress is not None:  # stopped mid-epoch
+        if self.progress is not None:
             self.progress.stop()
             self.progress = None

@@ -32,7 +32,7 @@ class ChainRule:
     x, y, z : f(w), f(x), f(y).
     df_w, df_x, df_y : f'(w), f'(x), f'(y), the local derivatives dx/dw, dy/dx, dz/dy.
     dz_dy, dz_dx, dz_dw : the running products of the backward direction.
-    eps : the finite-difference step.   finite_difference : the central-difference estimate of dz/dw.
+    eps : the finite-difference step taken.   finite_difference : the central-difference estimate of dz/dw.
     """
 
     f: str
@@ -114,7 +114,8 @@ def chain_rule(f: str = "sigmoid", w: float = 0.5, *, eps: float = 1e-6) -> Chai
     ----------
     f : name of an element-wise activation (``sigmoid``, ``tanh``, ``relu``, ``leaky_relu``, ``identity``).
     w : float, the point.
-    eps : float > 0, the finite-difference step.
+    eps : float > 0, the finite-difference step, relative to |w| where |w| > 1 (the step taken is
+        eps max(1, |w|): a fixed one would fall below the spacing of floats near a large w).
 
     Returns
     -------
@@ -140,5 +141,6 @@ def chain_rule(f: str = "sigmoid", w: float = 0.5, *, eps: float = 1e-6) -> Chai
     def z_of(v: float) -> float:
         return _scalar(act, _scalar(act, _scalar(act, v)))
 
-    fd = (z_of(w + eps) - z_of(w - eps)) / (2 * eps)
-    return ChainRule(act.name, w, x, y, z, df_w, df_x, df_y, dz_dy, dz_dx, dz_dw, float(eps), fd)
+    step = eps * max(1.0, abs(w))
+    fd = (z_of(w + step) - z_of(w - step)) / (2 * step)
+    return ChainRule(act.name, w, x, y, z, df_w, df_x, df_y, dz_dy, dz_dx, dz_dw, float(step), fd)

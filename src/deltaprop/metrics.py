@@ -36,6 +36,11 @@ def classification_report(y_true, y_pred, classes, class_names=None) -> dict:
     Precision of class c is the share of predictions c that were right
     (0 when c was never predicted); recall the share of examples of c found.
     """
+    classes = np.asarray(classes)
+    if classes.ndim != 1 or len(classes) == 0 or len(np.unique(classes)) != len(classes):
+        raise ValueError(f"classes: expected one or more distinct class labels; got {classes.tolist()!r:.80}")
+    if class_names is not None and len(class_names) != len(classes):
+        raise ValueError(f"class_names: expected one name per class, {len(classes)}; got {len(class_names)}")
     cm = confusion_matrix(y_true, y_pred, classes)
     predicted, support = cm.sum(axis=0), cm.sum(axis=1)
     hits = np.diag(cm)

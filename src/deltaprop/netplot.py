@@ -12,11 +12,11 @@ gradient shows as pale early layers. Wide layers show their first
 from __future__ import annotations
 
 from numbers import Integral
-from pathlib import Path
 
 import numpy as np
 
 from ._figures import new_figure, save_png
+from .files import check_path
 from .network import Network
 
 __all__ = ["draw_network", "PANELS"]
@@ -56,6 +56,8 @@ def draw_network(
     """
     from .explain import _check_example, explain
 
+    if path is not None:
+        path = check_path(path, "path")  # before the drawing, not after it
     panels = tuple([panels] if isinstance(panels, str) else panels)
     if not panels or any(p not in PANELS for p in panels):
         raise ValueError(f"panels: expected a non-empty selection from {PANELS}; got {panels!r}")
@@ -88,7 +90,7 @@ def draw_network(
     )
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     if path is not None:
-        save_png(fig, Path(path))
+        save_png(fig, path)
     return fig
 
 

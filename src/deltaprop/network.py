@@ -259,6 +259,8 @@ class Network:
             for l, p in enumerate(_as_list(dropout, L - 1, "dropout"), start=1)
         ] + [0.0]
 
+        if not (seed is None or isinstance(seed, np.random.Generator)):
+            seed = integer("seed", seed, 0)  # (NumPy's own message would name no argument)
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         inits = _as_list(init, L, "init", per="layer 1..L") if init is not None else [a.init for a in self.activations]
         self.init_names = [n if isinstance(n, str) else getattr(n, "__name__", "custom") for n in inits]
