@@ -382,3 +382,25 @@ def test_csv_logger_and_model_checkpoint_refuse_bad_arguments_before_training(tm
     for template in ("m-{epoch[0]}.safetensors", "m-{epoch.x}.safetensors"):  # before: TypeError, AttributeError
         with pytest.raises(ValueError, match=r"^path: expected a file name whose only \{...\} field is \{epoch\}"):
             ModelCheckpoint(tmp_path / template)
+
+
+def test_a_run_refused_by_a_callback_ends_the_callbacks_that_began(tmp_path):
+    # Before: a live progress bar started in on_train_begin kept its refresh thread (and the terminal)
+    # when a later callback refused the run
+    X, y = problem()
+    bar = ProgressBar(stream=io.StringIO(), plain=False)
+    with pytest.raises(FileNotFoundError, match="path: cannot write"):
+        Network([4, 8, 2], seed=0).fit(X, y, epochs=2, callbacks=[bar, CSVLogger(tmp_path / "missing" / "h.csv")])
+    assert bar.progress is None
+
+
+def test_model_checkpoint_refuses_a_network_it_could_not_save_before_training(tmp_path):
+    from deltaprop.activations import Activation
+
+    X, y = problem()
+    mine = Activation("mytanh", np.tanh, lambda z, a: 1 - a * a)
+    net = Network([4, 8, 2], activation=mine, seed=0)
+    before = [p.copy() for p in net.parameters()]
+    with pytest.raises(ValueError, match=r"^ModelCheckpoint: a model file stores activations and losses by name"):
+        net.fit(X, y, epochs=3, callbacks=[ModelCheckpoint(tmp_path / "m-{epoch}.safetensors", every=2)])
+    assert all(np.array_equal(p, q) for p, q in zip(net.parameters(), before))

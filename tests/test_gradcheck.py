@@ -101,3 +101,16 @@ def test_gradcheck_passes_at_a_minimum_where_the_gradient_is_zero():
     T[0, 0] += 1e-3  # a small but real gradient is still checked in relative terms
     result = dp.gradcheck(net, X, T)
     assert result.passed() and 0 < result.max_error
+
+
+class _HalfGradient(dp.activations.Activation):
+    def vjp(self, z, a, g):
+        return 0.5 * super().vjp(z, a, g)
+
+
+def test_a_subclass_of_activation_stays_itself_when_pickled():
+    import pickle
+
+    act = _HalfGradient("half", _steep_sigmoid, _half_its_derivative)
+    back = pickle.loads(pickle.dumps(Network([3, 4, 2], activation=act, seed=0)))
+    assert type(back.hidden_activations[0]) is _HalfGradient

@@ -76,7 +76,7 @@ class Activation:
         # user's by its fields, so that it is not swapped for the registry's of the same name.
         if ACTIVATIONS.get(self.name) is self:
             return (get_activation, (self.name,))
-        return (Activation, tuple(getattr(self, f.name) for f in fields(self)))
+        return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
 
     def __deepcopy__(self, memo):
         # Frozen, so a copy may be itself; rebuilding it by name (__reduce__) would swap an activation of

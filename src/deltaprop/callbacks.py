@@ -230,8 +230,10 @@ class ModelCheckpoint(Callback):
 
     def on_train_begin(self, run) -> None:
         from .files import writable_path
+        from .io import check_storable
 
         writable_path(self.path.format(epoch=run.first_epoch + 1), "path")  # before training, not after its first epoch
+        check_storable(run.net, "ModelCheckpoint", "a model file")
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
         if (epoch + 1) % self.every:
@@ -300,7 +302,8 @@ class CSVLogger(Callback):
     def __init__(self, path) -> None:
         from .files import check_path
 
-        self.path = check_path(path, "path")
+        check_path(path, "path")
+        self.path = path  # as given
         self.rows: list[dict] = []
 
     def on_train_begin(self, run) -> None:

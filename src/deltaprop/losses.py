@@ -86,7 +86,7 @@ class Loss:
         # user's by its fields, as Activation.__reduce__.
         if LOSSES.get(self.name) is self:
             return (get_loss, (self.name,))
-        return (Loss, tuple(getattr(self, f.name) for f in fields(self)))
+        return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
 
     def __deepcopy__(self, memo):
         return self  # frozen: as Activation.__deepcopy__, a loss of the user's own stays itself

@@ -118,9 +118,10 @@ def first_layer_figure(net, image_shape, max_units: int = 64, title: str | None 
     W = np.asarray(net.weights[0])  # W^1: (N_1, N_0)
     max_units = integer("max_units", max_units)
     try:
-        h, w = (int(v) for v in image_shape)
+        h, w = image_shape
     except (TypeError, ValueError):
         raise ValueError(f"image_shape: expected a pair (height, width); got {image_shape!r}") from None
+    h, w = integer("image_shape height", h), integer("image_shape width", w)
     if h * w != W.shape[1]:
         raise ValueError(f"image_shape: expected height * width = N_0 = {W.shape[1]}; got {tuple(image_shape)}")
     n = min(W.shape[0], max_units)

@@ -398,15 +398,23 @@ def fit(
     # if it raises, as when a callback refuses the run in on_train_begin.
     before = (net.classes_, net.multilabel_, rng.bit_generator.state, net.history)
     params_before = [p.copy() for p in net.parameters()] if resume is not None else None  # resuming writes them
+    begun = []  # the callbacks whose on_train_begin has run: each gets its on_train_end, even on a refusal
     try:
         run, X, T, w = _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_size, sample_weight,
                               validation_data, validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume,
                               checkpoint_info)
         net.history = run.history
         run.callbacks = callbacks
-        notify("on_train_begin")
+        for cb in callbacks:
+            if getattr(cb, "on_train_begin", None) is not None:
+                cb.on_train_begin(run)
+            begun.append(cb)
         _restore_callback_arrays(run, callbacks)
     except BaseException:
+        for cb in begun:  # a progress bar started by one stops when a later one refuses the run
+            if getattr(cb, "on_train_end", None) is not None:
+                with contextlib.suppress(Exception):  # the refusal is the error to report
+                    cb.on_train_end(run)
         net.classes_, net.multilabel_, rng.bit_generator.state, net.history = before
         for p, saved in zip(net.parameters(), params_before or ()):
             p[...] = saved

@@ -149,7 +149,7 @@ def run(args) -> int:
     # the lecture's y = sigma(z^L) with C = 1/2 ||y - t||^2, each where not given
     loss = args.loss or "quadratic"
     # (a real-valued target of an --example, which may lie outside (0, 1): an identity output)
-    output = args.output or ("identity" if real_target else "sigmoid" if loss == "quadratic" else None)
+    output = args.output or (("identity" if real_target else "sigmoid") if loss == "quadratic" else None)
     if loss == "cross_entropy" and output is None and len(t) < 2:  # its softmax output needs 2 classes or more
         remedy = "data of 2 classes or more" if args.example else "a one-hot --t such as 0,1"
         what = "the --example's data give" if args.example else "--t gives"
