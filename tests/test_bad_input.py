@@ -57,7 +57,8 @@ API_CASES = [
     ("sizes that are not a list", lambda: dp.Network(5), TypeError, ["sizes", "sequence"]),
     ("negative checkpoint interval", lambda: dp.Network([4, 2]).fit(X, Y, checkpoint_every=-1), ValueError, ["checkpoint_every", ">= 0"]),
     # reviewed 2026-11-29: before, NumPy's message without the argument, a crash after the work, or silently wrong
-    ("a negative seed", lambda: dp.Network([4, 2], seed=-1), ValueError, ["seed: expected an integer >= 0; got -1"]),
+    ("a negative seed", lambda: dp.Network([4, 2], seed=-1), ValueError, ["seed: expected an integer >= 0, a numpy Generator or None; got -1"]),
+    ("a seed that is text", lambda: dp.Network([4, 2], seed="0"), ValueError, ["seed: expected an integer >= 0", "got '0'"]),
     ("a negative seed of the cost measurement", lambda: dp.cost.measure_cost([2], seed=-1), ValueError, ["seed", ">= 0", "-1"]),
     ("fewer class names than classes", lambda: dp.metrics.classification_report([0, 1, 2], [0, 1, 2], [0, 1, 2], ["a", "b"]),
      ValueError, ["class_names: expected one name per class, 3; got 2"]),

@@ -324,3 +324,10 @@ def test_dropout_on_a_network_without_hidden_layers_is_refused():
     with pytest.raises(ValueError, match=r"dropout: applies to the hidden layers 1..L-1, and sizes \[4, 3\] has none; got 0.5"):
         dp.Network([4, 3], dropout=0.5)
     assert dp.Network([4, 3], dropout=0).dropout == [0.0]
+
+
+def test_a_network_takes_every_seed_numpy_takes_but_negative_ones():
+    for seed in (0, np.int64(3), np.uint8(2), np.random.SeedSequence(5), np.random.PCG64(1), np.random.default_rng(0)):
+        dp.Network([2, 2], seed=seed)
+    a, b = dp.Network([2, 3], seed=np.random.SeedSequence(5)), dp.Network([2, 3], seed=np.random.SeedSequence(5))
+    np.testing.assert_array_equal(a.weights[0], b.weights[0])

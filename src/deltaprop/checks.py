@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 
-__all__ = ["real", "integer", "boolean"]
+__all__ = ["real", "integer", "boolean", "seed"]
 
 
 def real(name: str, value, low: float | None = None, high: float | None = None, *,
@@ -43,3 +43,15 @@ def boolean(name: str, value) -> bool:
     if not isinstance(value, bool) and type(value).__name__ != "bool_":
         raise TypeError(f"{name}: expected True or False; got {value!r}")
     return bool(value)
+
+
+def seed(name: str, value):
+    """``value`` if NumPy's ``default_rng`` takes it as a seed here: None, an integer >= 0, a Generator,
+    SeedSequence or BitGenerator; else ValueError naming ``name`` (NumPy's own message names nothing)."""
+    import numpy as np
+
+    if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence, np.random.BitGenerator)):
+        return value
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+        raise ValueError(f"{name}: expected an integer >= 0, a numpy Generator or None; got {value!r}")
+    return int(value)

@@ -24,7 +24,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ._figures import new_figure, save_png
-from .checks import integer
+from .checks import seed as check_seed
 from .gradcheck import numerical_gradient
 from .network import Network
 
@@ -172,8 +172,7 @@ def measure_cost(
         raise ValueError(f"budget_s: expected a number of seconds > 0; got {budget_s!r}")
     if isinstance(n_examples, bool) or not isinstance(n_examples, Integral) or n_examples < 1:
         raise ValueError(f"n_examples: expected an integer >= 1; got {n_examples!r}")
-    if seed is not None:
-        seed = integer("seed", seed, 0)
+    seed = check_seed("seed", seed)
     rng = np.random.default_rng(seed)
     rows: list[CostRow] = []
     naive_stopped = False

@@ -37,6 +37,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, Activation, get_activation
 from .checks import integer, real
+from .checks import seed as check_seed
 from .initialisers import get_initialiser
 from .losses import LOSSES, Loss, get_loss
 
@@ -259,8 +260,7 @@ class Network:
             for l, p in enumerate(_as_list(dropout, L - 1, "dropout"), start=1)
         ] + [0.0]
 
-        if not (seed is None or isinstance(seed, np.random.Generator)):
-            seed = integer("seed", seed, 0)  # (NumPy's own message would name no argument)
+        seed = check_seed("seed", seed)
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         inits = _as_list(init, L, "init", per="layer 1..L") if init is not None else [a.init for a in self.activations]
         self.init_names = [n if isinstance(n, str) else getattr(n, "__name__", "custom") for n in inits]

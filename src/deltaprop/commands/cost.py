@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._common import int_at_least
+
 #: Library argument names in error messages, and the flags that set them here (see cli.main).
 FLAGS = {"widths": "--widths", "budget_s": "--budget", "n_examples": "--examples", "seed": "--seed"}
 
@@ -33,7 +35,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--budget", type=float, default=2.0,
                         help="seconds: skip naive runs predicted to take longer (default 2)")
     parser.add_argument("--examples", type=int, default=32, help="batch size the cost is measured on (default 32)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int_at_least(0), default=0)
     parser.add_argument("--plot", metavar="PNG", help="write the log-log plot of time against P to this PNG")
     parser.add_argument("--debug", dest="sub_debug", action="store_true", help="show the full traceback on errors")
     parser.set_defaults(run=run)

@@ -7,6 +7,8 @@ import sys
 
 import numpy as np
 
+from ._common import int_at_least
+
 EXAMPLES = """\
 examples:
   deltaprop explain                                    # the 2-2-2 sigmoid network on x = (0.05, 0.1), t = (0.01, 0.99)
@@ -110,7 +112,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     net.add_argument("--activation", default="sigmoid", help="sigma of the hidden layers (default sigmoid, the lecture's)")
     net.add_argument("--output", help="sigma of layer L (default sigmoid with quadratic loss, as in the lecture)")
     net.add_argument("--loss", help="quadratic, cross_entropy or binary_cross_entropy (default quadratic)")
-    net.add_argument("--seed", type=int, default=0, help="seed of the initial weights (default 0)")
+    net.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the initial weights (default 0)")
     net.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     net.add_argument("--eta", type=float, default=0.5, help="learning rate of the update shown (default 0.5)")
     net.add_argument("--fused", action="store_true", help="take delta^L = y - t where exact, as training does")
