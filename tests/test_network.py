@@ -331,3 +331,69 @@ def test_a_network_takes_every_seed_numpy_takes_but_negative_ones():
         dp.Network([2, 2], seed=seed)
     a, b = dp.Network([2, 3], seed=np.random.SeedSequence(5)), dp.Network([2, 3], seed=np.random.SeedSequence(5))
     np.testing.assert_array_equal(a.weights[0], b.weights[0])
+
+
+def test_refused_labels_change_nothing_and_unorderable_labels_are_named():
+    # Before: encode_targets(remember=True) set multilabel_ False (or classes_ None) before refusing
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(12, 4)), (rng.random((12, 3)) < 0.5).astype(int)
+    net = dp.Network([4, 5, 3], output="sigmoid", loss="binary_cross_entropy", seed=0)
+    net.fit(X, Y, epochs=1)
+    assert net.multilabel_
+    with pytest.raises(ValueError):
+        net.encode_targets(np.array([7, 8] * 6), remember=True)
+    assert net.multilabel_ and net.predict(X[:2]).shape == (2, 3)
+    with pytest.raises(TypeError, match=r"^y: expected labels of one kind that can be ordered \(all numbers, or all text\); "
+                                        r"got int, str values$"):
+        dp.Network([4, 3]).fit(X, np.array([1, "a", 2] * 4, dtype=object), epochs=1)
+    with pytest.raises(TypeError, match=r"^sample_weight: expected numbers, one weight per example; got an array of dtype <U1"):
+        dp.Network([4, 3]).fit(X, np.arange(12) % 3, sample_weight=["a"] * 12, epochs=1)
+
+
+def test_score_checks_the_shape_of_y():
+    # Before: NumPy's broadcast or reshape errors, or a silent 0.0 where n == N_L
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(3, 4)), np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0]])
+    multi = dp.Network([4, 3], output="sigmoid", loss="binary_cross_entropy", seed=0)
+    multi.fit(X, Y, epochs=1)
+    with pytest.raises(ValueError, match=r"^y: expected 0/1 indicators of shape \(3, 3\) for this multi-label network; got shape \(3,\)"):
+        multi.score(X, np.array([0, 1, 2]))
+    single = dp.Network([4, 3], seed=0)
+    single.fit(X, [0, 1, 2], epochs=1)
+    with pytest.raises(ValueError, match=r"^y: expected labels of shape \(3,\) or one-hot targets of shape \(3, 3\); got shape \(3, 4\)"):
+        single.score(X, np.eye(4)[:3])
+    regression = dp.Network([4, 2], output="identity", loss="quadratic", seed=0)
+    with pytest.raises(ValueError, match=r"^y: expected targets of shape \(3, 2\); got shape \(3,\)"):
+        regression.score(X, np.zeros(3))
+
+
+def test_predict_proba_of_single_label_classes_on_sigmoid_outputs_sums_to_1():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    net = dp.Network([4, 6, 3], output="sigmoid", loss="binary_cross_entropy", seed=0)
+    net.fit(X, np.arange(30) % 3, epochs=2)
+    proba = net.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_array_equal(net.classes_[np.argmax(proba, axis=1)], net.predict(X))
+
+
+def test_equal_sample_weights_at_the_ends_of_float32_train_as_no_weights():
+    # Before: their float32 sum overflowed (1e38 each: weights 0, nothing learnt) or n / sum did (1e-39: inf)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 4)), np.arange(20) % 2
+    plain = dp.Network([4, 3, 2], seed=0)
+    plain.fit(X, y, epochs=2, shuffle=False)
+    for weight in (1e38, 1e-39):
+        net = dp.Network([4, 3, 2], seed=0)
+        net.fit(X, y, epochs=2, shuffle=False, sample_weight=np.full(20, weight))
+        for p, q in zip(net.parameters(), plain.parameters()):
+            np.testing.assert_allclose(p, q, rtol=1e-5, atol=1e-7)
+
+
+def test_a_schedule_that_fails_later_is_refused_before_training():
+    X, y = np.random.default_rng(0).normal(size=(20, 4)), np.arange(20) % 2
+    net = dp.Network([4, 3, 2], seed=0)
+    before = [p.copy() for p in net.parameters()]
+    with pytest.raises(ValueError, match=r"^schedule: expected a finite learning rate > 0 for every epoch; got 0.0 for epoch 4"):
+        net.fit(X, y, epochs=5, schedule=lambda eta0, epoch, n: eta0 if epoch < 3 else 0.0)
+    assert all(np.array_equal(p, q) for p, q in zip(net.parameters(), before)) and net.classes_ is None

@@ -112,6 +112,17 @@ def buffer_size(shapes: Sequence[tuple], dtype) -> int:
     return sum(_padded(int(np.prod(shape, dtype=np.int64)), itemsize) for shape in shapes)
 
 
+def _sorted_labels(y: Array) -> Array:
+    """The distinct labels of y in order, or TypeError naming y when they cannot be ordered (None among
+    them, text mixed with numbers)."""
+    try:
+        return np.unique(y)
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in y.tolist()})
+        raise TypeError(f"y: expected labels of one kind that can be ordered (all numbers, or all text); got "
+                        f"{', '.join(kinds)} values") from None
+
+
 def aligned_zeros(size: int, dtype) -> Array:
     """A 1-D array of ``size`` zeros whose first entry is at a multiple of ``ALIGNMENT_BYTES``."""
     dtype = np.dtype(dtype)
@@ -537,15 +548,21 @@ class Network:
         return Gradients(delta=delta, dW=dW, db=db)
 
     def _normalised_weights(self, sample_weight, n: int) -> Array:
+        given = np.asarray(sample_weight)
+        if given.dtype.kind not in "biuf":
+            raise TypeError(f"sample_weight: expected numbers, one weight per example; got an array of dtype {given.dtype} "
+                            f"({sample_weight!r:.60})")
         with np.errstate(over="ignore"):  # a weight beyond the dtype's range is refused below
-            given, w = sample_weight, np.asarray(sample_weight, dtype=self.dtype)
+            w = given.astype(self.dtype)
         if w.shape != (n,):
             raise ValueError(f"sample_weight: expected shape ({n},); got {w.shape}")
         if not np.isfinite(w).all():
-            raise ValueError(_nonfinite_message("sample_weight", np.asarray(given).reshape(w.shape), w))
-        if (w < 0).any() or w.sum() <= 0:
+            raise ValueError(_nonfinite_message("sample_weight", given.reshape(w.shape), w))
+        if (w < 0).any() or not w.any():
             raise ValueError("sample_weight: expected finite weights >= 0 with a positive sum")
-        return w * self.dtype.type(n / w.sum())  # mean 1, so C = sum w c / sum w
+        # mean 1, so C = sum w c / sum w; in float64, where a float32 sum of weights near its range would overflow
+        w64 = w.astype(np.float64)
+        return (w64 * (n / w64.sum())).astype(self.dtype)
 
     # ------------------------------------------------------------------ cost
 
@@ -610,9 +627,16 @@ class Network:
 
         ``remember=True`` (used by ``fit``) stores the classes in ``classes_`` when the
         network has none yet; otherwise (and in every later fit, which keeps the output
-        units' classes) labels must be among the known classes.
+        units' classes) labels must be among the known classes. Refused labels change nothing.
         """
-        y = np.asarray(y)
+        before = (self.classes_, self.multilabel_)
+        try:
+            return self._encode_targets(np.asarray(y), remember)
+        except BaseException:
+            self.classes_, self.multilabel_ = before  # (what remember=True sets on the way)
+            raise
+
+    def _encode_targets(self, y: Array, remember: bool) -> Array:
         NL = self.sizes[-1]
         if y.ndim == 2 and y.shape[1] == 1 and NL == 1:
             y = y[:, 0]
@@ -649,7 +673,7 @@ class Network:
             # (the check below), even when these data show only some of them.
             remember = False
         if remember:
-            classes = np.unique(y)
+            classes = _sorted_labels(y)
             n_expected = 2 if NL == 1 else NL
             if len(classes) > n_expected:
                 raise ValueError(
@@ -667,7 +691,11 @@ class Network:
             self.classes_ = classes
         if self.classes_ is None:
             raise ValueError("y: labels given, but the network has no classes yet; fit it first or pass encoded targets")
-        index = np.searchsorted(self.classes_, y)
+        try:
+            index = np.searchsorted(self.classes_, y)
+        except TypeError:  # text against numbers, say
+            raise TypeError(f"y: labels {y[:5].tolist()} cannot be compared with the classes {self.classes_.tolist()[:10]} "
+                            f"this network has been trained for") from None
         index = np.clip(index, 0, len(self.classes_) - 1)
         unknown = self.classes_[index] != y
         if unknown.any():
@@ -702,7 +730,8 @@ class Network:
         return y, zL
 
     def predict_proba(self, X) -> Array:
-        """Class probabilities, shape (n, n_classes); for one sigmoid unit, columns [1 - y, y]."""
+        """Class probabilities, shape (n, n_classes); for one sigmoid unit, columns [1 - y, y]; for
+        several sigmoid units of single-label classes, each row divided by its sum (multi-label: as they are)."""
         if self.loss_function.name not in CLASSIFICATION_LOSSES:
             raise ValueError(
                 f"predict_proba: needs a classification loss (cross_entropy or binary_cross_entropy) whose outputs "
@@ -711,6 +740,11 @@ class Network:
         y = self.predict_output(X)
         if self.sizes[-1] == 1:
             return np.hstack([1 - y, y])
+        if not self.multilabel_ and self.output_activation.name != "softmax":
+            # one class per example from independent sigmoids: their shares, so that each row sums to 1
+            # (the classes ranked as predict ranks them)
+            total = y.sum(axis=1, keepdims=True)
+            return np.divide(y, total, out=np.full_like(y, 1 / y.shape[1]), where=total > 0)  # (all underflowed: even)
         return y
 
     def predict(self, X) -> Array:
@@ -732,13 +766,23 @@ class Network:
         y = np.asarray(y)
         if y.ndim == 0 or len(y) != len(pred):
             raise ValueError(f"y: expected {len(pred)} labels or targets, one per row of X; got shape {y.shape}")
+        n, NL = len(pred), self.sizes[-1]
         if self.is_classifier:
             if self.multilabel_:
+                if y.shape != pred.shape:
+                    raise ValueError(f"y: expected 0/1 indicators of shape {pred.shape} for this multi-label network; "
+                                     f"got shape {y.shape}")
                 return float(np.mean(np.all(pred == y, axis=1)))
-            if y.ndim == 2 and y.shape[1] == self.sizes[-1] > 1:  # one-hot targets
+            if y.ndim == 2 and y.shape[1] == NL > 1:  # one-hot targets
                 classes = self.classes_ if self.classes_ is not None else np.arange(y.shape[1])
                 y = classes[np.argmax(y, axis=1)]
+            elif y.shape not in ((n,), (n, 1)):
+                raise ValueError(f"y: expected labels of shape ({n},) or one-hot targets of shape ({n}, {NL}); got shape {y.shape}")
             return float(np.mean(pred == y.reshape(pred.shape)))
+        if y.size != pred.size or y.shape not in (pred.shape, (n,)):
+            raise ValueError(f"y: expected targets of shape {pred.shape}; got shape {y.shape}")
+        if y.dtype.kind not in "biuf":
+            raise TypeError(f"y: expected numeric targets; got dtype {y.dtype}")
         y = y.reshape(pred.shape).astype(np.float64)
         ss_res = ((y - pred) ** 2).sum(axis=0)
         ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)

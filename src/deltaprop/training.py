@@ -405,6 +405,9 @@ def fit(
                               checkpoint_info)
         net.history = run.history
         run.callbacks = callbacks
+        if not isinstance(run.optimiser, LBFGS):  # a schedule that fails at epoch 4 is refused now, not then
+            for epoch in range(run.first_epoch, run.epochs):
+                _scheduled(schedule, run.eta0, epoch, run.epochs)
         for cb in callbacks:
             if getattr(cb, "on_train_begin", None) is not None:
                 cb.on_train_begin(run)
