@@ -265,7 +265,9 @@ def test_count_correct_by_argmax_by_threshold_and_for_multilabel():
     T = np.eye(3)[[0, 2, 0]]
     assert dp.Network([2, 3]).count_correct(y, T) == 2  # argmax y = argmax t on rows 1 and 2
     binary = dp.Network([2, 1], output="sigmoid", loss="binary_cross_entropy")
-    assert binary.count_correct(np.array([[0.8], [0.4], [0.5]]), np.array([[1.0], [1.0], [0.0]])) == 1  # y >= 0.5 is class 1
+    # y > 0.5 is class 1, and exactly 0.5 class 0 (as predict_proba's argmax and scikit-learn; until 2026-11-29, class 1)
+    assert binary.count_correct(np.array([[0.8], [0.4], [0.5]]), np.array([[1.0], [1.0], [0.0]])) == 2
+    assert binary.count_correct(np.array([[0.8], [0.4], [0.5]]), np.array([[1.0], [1.0], [1.0]])) == 1
     multilabel = dp.Network([2, 3], output="sigmoid", loss="binary_cross_entropy")
     multilabel.multilabel_ = True  # every label must be on its side of 0.5
     assert multilabel.count_correct(np.array([[0.9, 0.1, 0.6], [0.9, 0.6, 0.1]]), np.array([[1, 0, 1], [1, 0, 0.0]])) == 1
@@ -397,3 +399,14 @@ def test_a_schedule_that_fails_later_is_refused_before_training():
     with pytest.raises(ValueError, match=r"^schedule: expected a finite learning rate > 0 for every epoch; got 0.0 for epoch 4"):
         net.fit(X, y, epochs=5, schedule=lambda eta0, epoch, n: eta0 if epoch < 3 else 0.0)
     assert all(np.array_equal(p, q) for p, q in zip(net.parameters(), before)) and net.classes_ is None
+
+
+def test_one_sigmoid_output_at_exactly_one_half_is_class_0_as_predict_proba_says():
+    # Before: predict gave class 1 (y >= 0.5) where predict_proba's columns [0.5, 0.5] give class 0 (and scikit-learn 0)
+    net = dp.Network([2, 1], output="sigmoid", loss="binary_cross_entropy", seed=0, dtype="float64")
+    net.weights[0][...] = 0.0  # z = 0: y = 1/2 for every input
+    net.classes_ = np.array(["no", "yes"])
+    X = np.array([[1.0, 2.0], [-1.0, 0.5]])
+    assert net.predict(X).tolist() == ["no", "no"]
+    assert np.argmax(net.predict_proba(X), axis=1).tolist() == [0, 0]
+    assert net.count_correct(net.predict_output(X), np.array([[0.0], [0.0]])) == 2

@@ -337,7 +337,7 @@ def _classes(path: Path, classes, n_outputs: int) -> Array | None:
             and len({isinstance(v, str) for v in values}) <= 1):
         raise ValueError(f"model file {path}: classes {values!r:.80} of kind {kind!r}; expected one label per class, "
                          f"all of one kind ('U' text, 'i'/'u' integers, 'f' numbers, 'b' booleans)")
-    # predict() picks classes[argmax y], or for one output unit classes[y >= 0.5]: exactly this many
+    # predict() picks classes[argmax y], or for one output unit classes[y > 0.5]: exactly this many
     n_expected = 2 if n_outputs == 1 else n_outputs
     if len(values) != n_expected:
         raise ValueError(f"model file {path}: {len(values)} classes for N_L = {n_outputs} output units; expected {n_expected}")

@@ -596,9 +596,9 @@ class Network:
     def count_correct(self, y: Array, T: Array) -> int:
         """How many rows of outputs y (n, N_L) classify as the encoded targets T (n, N_L) do:
         argmax y = argmax t, or, for one output or multilabel targets, every unit on the
-        same side of 0.5."""
+        same side of 0.5 (y > 0.5 is class 1, as in predict)."""
         if self.sizes[-1] == 1 or self.multilabel_:
-            return int(np.count_nonzero(np.all((y >= 0.5) == (T >= 0.5), axis=1)))
+            return int(np.count_nonzero(np.all((y > 0.5) == (T > 0.5), axis=1)))
         return int(np.count_nonzero(np.argmax(y, axis=1) == np.argmax(T, axis=1)))
 
     def loss(self, X, T, *, sample_weight=None) -> float:
@@ -754,9 +754,9 @@ class Network:
         if not self.is_classifier:
             return y
         if self.multilabel_:
-            return (y >= 0.5).astype(np.int64)
+            return (y > 0.5).astype(np.int64)  # (at exactly 0.5, 0: as predict_proba's argmax and scikit-learn)
         classes = self.classes_ if self.classes_ is not None else np.arange(max(self.sizes[-1], 2))
-        index = (y[:, 0] >= 0.5).astype(np.intp) if self.sizes[-1] == 1 else np.argmax(y, axis=1)
+        index = (y[:, 0] > 0.5).astype(np.intp) if self.sizes[-1] == 1 else np.argmax(y, axis=1)
         return classes[index]
 
     def score(self, X, y) -> float:
