@@ -51,3 +51,20 @@ def test_replacing_a_file_keeps_its_permissions_and_a_link_is_written_through(tm
     link.symlink_to(private)
     write_atomically(link, b"newer")
     assert link.is_symlink() and private.read_bytes() == b"newer"
+
+
+def test_a_device_or_fifo_is_refused_not_replaced_and_errors_name_the_argument(tmp_path):
+    # Before: renaming the new file over a FIFO (or /dev/null, as root) replaced it with a regular file,
+    # and failures named the temporary file instead of the path given
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match=r"^--out: .*fifo is not a regular file \(a device, FIFO or socket\)"):
+        write_atomically(fifo, b"x", "--out")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    with pytest.raises(IsADirectoryError, match=r"^path: expected a file name; got the directory"):
+        write_atomically(tmp_path, b"x")
+    long_name = tmp_path / ("m" * 240)  # a valid name whose ".name.XXXXXXXX.tmp" would be too long
+    write_atomically(long_name, b"x")
+    assert long_name.read_bytes() == b"x" and sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "m" * 240]
+    with pytest.raises(OSError, match=r"^path: cannot write .*: File name too long"):
+        write_atomically(tmp_path / ("m" * 300), b"x")

@@ -280,3 +280,59 @@ def test_a_network_with_an_activation_of_ones_own_is_not_saved_under_a_registry_
     with pytest.raises(ValueError, match=r"^checkpoint: a checkpoint " + message):
         net.fit(X, y, epochs=1, checkpoint=tmp_path / "c.ckpt")
     assert not (tmp_path / "m.safetensors").exists() and not (tmp_path / "c.ckpt").exists()
+
+
+def test_save_model_refuses_what_load_model_would_refuse_and_keeps_the_old_file(tmp_path):
+    # Before: these were written (over any good file at that path), and load_model refused them
+    import deltaprop as dp
+    from deltaprop.data import Scaling
+
+    net = dp.Network([4, 2], seed=0)
+    path = tmp_path / "m.safetensors"
+    dp.save_model(net, path)
+    good = path.read_bytes()
+    for options, error, message in [
+        (dict(scaling=Scaling("standard", np.zeros(3), np.ones(3))), ValueError, r"^scaling shift: expected 4 values; got shape \(3,\)"),
+        (dict(scaling=Scaling("unit", float("nan"), 1.0)), ValueError, r"^scaling: expected finite shift and factor"),
+        (dict(scaling={"method": "unit"}), TypeError, r"^scaling: expected a deltaprop.data.Scaling or None; got dict"),
+        (dict(image_shape=(2.5, 1.6)), ValueError, r"^image_shape: expected \(height, width\) with height \* width = N_0 = 4; got \(2.5, 1.6\)"),
+        (dict(image_shape=8), ValueError, r"^image_shape: expected \(height, width\)"),
+        (dict(training={"path": tmp_path}), TypeError, r"^training: expected a dict of JSON values"),
+    ]:
+        with pytest.raises(error, match=message):
+            dp.save_model(net, path, **options)
+        assert path.read_bytes() == good
+    dp.save_model(net, path, training={"loss": np.array([1.0, np.nan]), "best": np.float64("nan")})  # NaN in NumPy values: null
+    assert dp.load_model(path).training == {"loss": [1.0, None], "best": None}
+
+
+def test_deeply_nested_json_in_a_file_is_a_corrupt_file_not_a_recursion_error(tmp_path):
+    import struct
+
+    import deltaprop as dp
+    from deltaprop.checkpoint import load_checkpoint
+    from safetensors.numpy import save_file
+
+    deep = b"[" * 100000 + b"]" * 100000
+    (tmp_path / "deep.safetensors").write_bytes(struct.pack("<Q", len(deep)) + deep)
+    with pytest.raises(ValueError, match=r"deep.safetensors: corrupt header, not valid JSON"):
+        dp.load_model(tmp_path / "deep.safetensors")
+    save_file({"W1": np.zeros((2, 2), np.float32)}, tmp_path / "meta.safetensors",
+              metadata={"format": "deltaprop", "format_version": "1", "model": "[" * 100000})
+    with pytest.raises(ValueError, match=r"meta.safetensors: corrupt model metadata"):
+        dp.load_model(tmp_path / "meta.safetensors")
+    save_file({"theta.0": np.zeros((2, 2), np.float32)}, tmp_path / "deep.ckpt", metadata={"deltaprop": "[" * 100000})
+    with pytest.raises(ValueError, match=r"deep.ckpt is not a readable safetensors file"):
+        load_checkpoint(tmp_path / "deep.ckpt")
+
+
+def test_a_saved_model_without_scaling_predicts_a_float64_network_on_unrounded_inputs(tmp_path):
+    # Before: SavedModel.predict rounded the inputs to float32 even for a float64 network without scaling
+    import deltaprop as dp
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3)) * 1e3
+    net = dp.Network([3, 4, 1], output="identity", loss="quadratic", seed=0, dtype="float64")
+    net.fit(X, X[:, 0] * 1e-3, epochs=2)
+    dp.save_model(net, tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(dp.load_model(tmp_path / "m.safetensors").predict(X), net.predict(X))

@@ -232,7 +232,7 @@ def save_checkpoint(path, run, epochs_done: int) -> None:
     }
     from safetensors.numpy import save
 
-    write_atomically(path, save(tensors, metadata={"deltaprop": json.dumps(meta)}))
+    write_atomically(path, save(tensors, metadata={"deltaprop": json.dumps(meta)}), "checkpoint")
 
 
 #: The metadata every checkpoint has (``last_change`` and ``OPTIONAL_KEYS`` came later and may be absent).
@@ -266,8 +266,8 @@ def load_checkpoint(path) -> Checkpoint:
         with safe_open(path, framework="np") as f:
             meta = json.loads((f.metadata() or {}).get("deltaprop", "null"))
             tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except (SafetensorError, OSError, ValueError, json.JSONDecodeError) as exc:
-        raise ValueError(f"checkpoint: {path} is not a readable safetensors file ({exc})") from None
+    except (SafetensorError, OSError, ValueError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"checkpoint: {path} is not a readable safetensors file ({str(exc):.100})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"checkpoint: {path} is not a deltaprop training checkpoint")
     version = meta.get("format_version")

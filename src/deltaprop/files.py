@@ -25,6 +25,7 @@ def writable_path(path, argument: str = "path") -> Path:
     path = check_path(path, argument)
     if path.is_dir():
         raise IsADirectoryError(f"{argument}: expected a file name; got the directory {path}")
+    _refuse_special(path, argument)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"{argument}: cannot write {path}; the directory {directory} does not exist")
@@ -47,23 +48,50 @@ def writable_directory(directory, argument: str, target=None) -> Path:
     return directory
 
 
-def write_atomically(path, data: bytes | str) -> Path:
+def _refuse_special(path: Path, argument: str) -> None:
+    """A device, FIFO or socket at ``path`` is refused: renaming a new file over it would replace it."""
+    try:
+        special = path.exists() and not path.is_file() and not path.is_dir()
+    except OSError as exc:  # a name too long for the file system, say
+        raise type(exc)(f"{argument}: cannot write {path}: {exc.strerror}") from None
+    if special:
+        raise ValueError(f"{argument}: {path} is not a regular file (a device, FIFO or socket), which writing the file "
+                         f"would replace; give the name of a file")
+
+
+def write_atomically(path, data: bytes | str, argument: str = "path") -> Path:
     """Write ``data`` (bytes, or str as UTF-8) to ``path`` atomically.
 
     The data go to a temporary file in the same directory, are flushed to
     disk, and the file is renamed over ``path`` (atomic on POSIX), with the
     permissions a plain ``open`` would give (mkstemp's are owner-only), or the
     replaced file's own. A symbolic link is written through, as ``open`` would.
+    Errors name ``argument`` and ``path``, not the temporary file.
     """
-    path = check_path(path)
-    if path.is_symlink():
-        path = path.resolve()  # renaming over the link would replace the link, not the file it names
+    path = check_path(path, argument)
+    try:
+        link = path.is_symlink()
+    except OSError as exc:  # a name too long for the file system, say
+        raise type(exc)(f"{argument}: cannot write {path}: {exc.strerror}") from None
+    if link:
+        try:
+            path = path.resolve(strict=False)  # renaming over the link would replace the link, not the file it names
+        except (RuntimeError, OSError):  # a loop of links
+            raise OSError(f"{argument}: cannot write {path}: a loop of symbolic links") from None
+    if path.is_dir():
+        raise IsADirectoryError(f"{argument}: expected a file name; got the directory {path}")
+    _refuse_special(path, argument)
     if isinstance(data, str):
         data = data.encode("utf-8")
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
-        raise FileNotFoundError(f"{path}: cannot write it; the directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        raise FileNotFoundError(f"{argument}: cannot write {path}; the directory {directory} does not exist")
+    # the temporary name within the file system's 255 bytes however long the file's own name
+    stem = path.name.encode("utf-8")[:160].decode("utf-8", errors="ignore")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise type(exc)(f"{argument}: cannot write {path}: {exc.strerror} (on creating a file in {directory})") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -77,9 +105,11 @@ def write_atomically(path, data: bytes | str) -> Path:
             mode = 0o666 & ~umask
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is not None:  # (one of ours has no filename)
+            raise type(exc)(f"{argument}: cannot write {path}: {exc.strerror}") from None
         raise
     return path
 

@@ -22,6 +22,7 @@ import json
 import math
 import struct
 from dataclasses import dataclass, field
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +58,10 @@ class SavedModel:
     format_version: int = FORMAT_VERSION
 
     def scale(self, X) -> Array:
-        """Raw inputs of shape (n, N_0) -> scaled float32 inputs, as in training."""
+        """Raw inputs of shape (n, N_0) -> scaled float32 inputs, as ``load_dataset`` gave them in training;
+        without scaling (method "none"), the inputs as given, in the network's dtype."""
+        if self.scaling.method == "none":
+            return self.network.check_X(X)  # (a float64 network trained on raw float64 inputs sees them unrounded)
         return self.scaling.apply(X)
 
     def predict(self, X) -> Array:
@@ -70,11 +74,11 @@ class SavedModel:
 
 
 def _json_safe(value):
-    """NumPy scalars and arrays to plain Python, for json.dumps."""
+    """NumPy scalars and arrays to plain Python, for json.dumps (NaN and infinities, which JSON lacks, as null)."""
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        return _json_safe(value.tolist())
     if isinstance(value, np.generic):
-        return value.item()
+        return _json_safe(value.item())
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -105,8 +109,12 @@ def model_config(net: Network) -> dict:
 def _check_image_shape(image_shape, n_inputs: int) -> list[int] | None:
     if image_shape is None:
         return None
-    shape = list(image_shape)
-    if len(shape) != 2 or math.prod(shape) != n_inputs or min(shape) < 1:  # (-8, -8) multiplies to 64 too
+    try:
+        shape = list(image_shape)
+    except TypeError:
+        raise ValueError(f"image_shape: expected (height, width) with height * width = N_0 = {n_inputs}; got {image_shape!r}") from None
+    integers = all(isinstance(v, Integral) and not isinstance(v, bool) for v in shape)  # (2.5, 1.6) would be cut to (2, 1)
+    if not integers or len(shape) != 2 or math.prod(shape) != n_inputs or min(shape) < 1:  # (-8, -8) multiplies to 64 too
         raise ValueError(f"image_shape: expected (height, width) with height * width = N_0 = {n_inputs}; got {tuple(shape)}")
     return [int(v) for v in shape]
 
@@ -154,11 +162,22 @@ def save_model(
     for l in range(1, net.n_layers + 1):
         tensors[f"W{l}"] = np.ascontiguousarray(net.weights[l - 1])
         tensors[f"b{l}"] = np.ascontiguousarray(net.biases[l - 1])
+    if scaling is not None and not isinstance(scaling, Scaling):
+        raise TypeError(f"scaling: expected a deltaprop.data.Scaling or None; got {type(scaling).__name__} {scaling!r:.60}")
+    scaling_dict = (scaling or Scaling()).to_dict()
+    Scaling.from_dict(scaling_dict, net.sizes[0])  # what load_model would refuse (another width, say) is refused now
+    if not all(np.isfinite(scaling_dict[k]).all() for k in ("shift", "factor")):
+        raise ValueError(f"scaling: expected finite shift and factor; got {scaling!r:.80}")
+    try:
+        training_json = _json_safe(training or {})
+        json.dumps(training_json, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"training: expected a dict of JSON values (text, numbers, lists, dicts); {exc}") from None
     model = model_config(net) | {
-        "scaling": (scaling or Scaling()).to_dict(),
+        "scaling": scaling_dict,
         "image_shape": _check_image_shape(image_shape, net.sizes[0]),
         "class_names": list(class_names) if class_names is not None else None,
-        "training": _json_safe(training or {}),
+        "training": training_json,
     }
     metadata = {"format": "deltaprop", "format_version": str(FORMAT_VERSION), "model": json.dumps(model, allow_nan=False)}
     return write_atomically(path, save(tensors, metadata=metadata))
@@ -198,8 +217,8 @@ def _read_header(path: Path, raw: bytes) -> tuple[dict, int]:
         raise ValueError(f"model file {path}: truncated or not a safetensors file (header says {n:,} bytes, the file has {len(raw) - 8:,} after the length)")
     try:
         header = json.loads(raw[8 : 8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"model file {path}: corrupt header, not valid JSON ({exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # (RecursionError: nested too deep)
+        raise ValueError(f"model file {path}: corrupt header, not valid JSON ({str(exc):.100})") from None
     if not isinstance(header, dict):
         raise ValueError(f"model file {path}: corrupt header; expected a JSON object")
     return header, 8 + n
@@ -211,7 +230,7 @@ def _is_checkpoint(meta) -> bool:
 
     try:
         return json.loads(meta["deltaprop"])["format"] == FORMAT
-    except (TypeError, KeyError, ValueError):
+    except (TypeError, KeyError, ValueError, RecursionError):
         return False
 
 
@@ -235,8 +254,8 @@ def _metadata(path: Path, header: dict) -> tuple[int, dict]:
         )
     try:
         model = json.loads(meta.get("model", ""))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"model file {path}: corrupt model metadata ({exc})") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"model file {path}: corrupt model metadata ({str(exc):.100})") from None
     if not isinstance(model, dict):
         raise ValueError(f"model file {path}: corrupt model metadata; expected a JSON object")
     return version, model

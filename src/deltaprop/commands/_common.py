@@ -171,7 +171,7 @@ def file_kind(path) -> str | None:
                 return None  # another safetensors file
     except OSError:
         return None
-    except (ValueError, AttributeError, TypeError):
+    except (ValueError, AttributeError, TypeError, RecursionError):
         pass  # not a safetensors header
     name = path.name.lower()
     what = looks_like(head)

@@ -165,7 +165,7 @@ def run(args) -> int:
         from deltaprop.files import write_atomically
 
         text = ex.to_markdown(**options) if args.format == "markdown" else ex.to_text(**options)
-        write_atomically(args.out, text)
+        write_atomically(args.out, text, "--out")
         print(f"wrote {args.out}")
     elif args.format == "markdown":
         sys.stdout.write(ex.to_markdown(**options))

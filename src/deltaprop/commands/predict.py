@@ -76,7 +76,7 @@ def run(args) -> int:
 
         buffer = io.BytesIO()
         np.save(buffer, np.asarray(result), allow_pickle=False)
-        write_atomically(args.out, buffer.getvalue())
+        write_atomically(args.out, buffer.getvalue(), "--out")
         return 0
     rows = [header] if args.proba or args.out else []
     if result.ndim == 2:
@@ -89,7 +89,7 @@ def run(args) -> int:
     if args.out:
         from deltaprop.files import write_atomically
 
-        write_atomically(args.out, text)
+        write_atomically(args.out, text, "--out")
     else:
         sys.stdout.write(text)
     return 0
