@@ -379,6 +379,8 @@ def test_csv_logger_and_model_checkpoint_refuse_bad_arguments_before_training(tm
     with pytest.raises(TypeError, match=r"^save_options: expected keywords of save_model \(scaling, training, class_names, "
                                         r"image_shape\); got scalng$"):
         ModelCheckpoint(tmp_path / "m.safetensors", scalng=None)
+    with pytest.raises(TypeError, match=r"^training: expected a dict of JSON values"):
+        ModelCheckpoint(tmp_path / "m.safetensors", training={"data": tmp_path})
     for template in ("m-{epoch[0]}.safetensors", "m-{epoch.x}.safetensors"):  # before: TypeError, AttributeError
         with pytest.raises(ValueError, match=r"^path: expected a file name whose only \{...\} field is \{epoch\}"):
             ModelCheckpoint(tmp_path / template)

@@ -213,12 +213,13 @@ class ModelCheckpoint(Callback):
         self.path, self.every, self.save_options = str(check_path(path, "path")), every, save_options
         import inspect
 
-        from .io import save_model
+        from .io import save_model, training_summary
 
         known = [name for name in inspect.signature(save_model).parameters if name not in ("net", "path")]
         unknown = sorted(set(save_options) - set(known))
         if unknown:
             raise TypeError(f"save_options: expected keywords of save_model ({', '.join(known)}); got {', '.join(unknown)}")
+        training_summary(save_options.get("training"))  # a summary JSON cannot hold: refused now, not at the first save
         try:
             self.path.format(epoch=1)
         except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:  # {epoch[0]}, {epoch.x}, ...

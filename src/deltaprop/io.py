@@ -88,6 +88,16 @@ def _json_safe(value):
     return value
 
 
+def training_summary(training: dict | None) -> dict:
+    """``training`` as JSON-ready values (NumPy values as plain ones, NaN as null), or TypeError naming it."""
+    try:
+        summary = _json_safe(training or {})
+        json.dumps(summary, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"training: expected a dict of JSON values (text, numbers, lists, dicts); {exc}") from None
+    return summary
+
+
 def check_storable(net: Network, argument: str, what: str) -> None:
     """Refuse a network whose activations or loss a file could not rebuild: files store them by name."""
     custom = net.unregistered_parts()
@@ -168,11 +178,7 @@ def save_model(
     Scaling.from_dict(scaling_dict, net.sizes[0])  # what load_model would refuse (another width, say) is refused now
     if not all(np.isfinite(scaling_dict[k]).all() for k in ("shift", "factor")):
         raise ValueError(f"scaling: expected finite shift and factor; got {scaling!r:.80}")
-    try:
-        training_json = _json_safe(training or {})
-        json.dumps(training_json, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"training: expected a dict of JSON values (text, numbers, lists, dicts); {exc}") from None
+    training_json = training_summary(training)
     model = model_config(net) | {
         "scaling": scaling_dict,
         "image_shape": _check_image_shape(image_shape, net.sizes[0]),
