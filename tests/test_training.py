@@ -450,6 +450,8 @@ def test_val_loss_weighs_the_validation_examples_by_their_sample_weights():
     assert history.val_loss[-1] == pytest.approx(net.loss(held_out["X"], held_out["T"], sample_weight=w[rows]), rel=1e-12)
     with pytest.raises(ValueError, match=r"^validation_data \(sample_weight_val\): expected shape \(20,\); got \(3,\)$"):
         dp.Network([3, 4, 2], seed=0).fit(X, y, epochs=1, validation_data=(Xv, yv, wv[:3]))
+    with pytest.raises(TypeError, match=r"^validation_data \(sample_weight_val\): expected numbers"):
+        dp.Network([3, 4, 2], seed=0).fit(X, y, epochs=1, validation_data=(Xv, yv, ["a"] * 20))
     with pytest.raises(ValueError, match=r"^validation_data: expected a pair \(X_val, y_val\) or a triple"):
         dp.Network([3, 4, 2], seed=0).fit(X, y, epochs=1, validation_data=(Xv, yv, wv, wv))
     with pytest.raises(ValueError, match=r"^validation_data \(y_val\): labels \[2, 3\] are not among the classes \[0, 1\] "

@@ -472,8 +472,8 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
         if wv is not None:
             try:
                 val_weights = net._normalised_weights(wv, len(Xv))
-            except ValueError as exc:  # "sample_weight: ..." is about the training examples' weights
-                raise ValueError(f"validation_data (sample_weight_val): {str(exc).removeprefix('sample_weight: ')}") from None
+            except (ValueError, TypeError) as exc:  # "sample_weight: ..." is about the training examples' weights
+                raise type(exc)(f"validation_data (sample_weight_val): {str(exc).removeprefix('sample_weight: ')}") from None
     if checkpoint is not None:
         from .io import check_storable
 
