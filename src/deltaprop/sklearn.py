@@ -46,7 +46,7 @@ from .callbacks import Callback
 from .losses import LOSSES, get_loss
 from .network import Network
 from .optimisers import LBFGS, SCHEDULES
-from .training import CALLBACK_EVENTS, LBFGS_CONVERGED
+from .training import LBFGS_CONVERGED, check_callbacks
 from .training import fit as train
 
 __all__ = ["DeltapropClassifier", "DeltapropRegressor"]
@@ -78,17 +78,16 @@ class _EncodedNetwork(Network):
 
     def encode_targets(self, y, *, remember: bool = False):
         binarizer = self.label_binarizer
-        own = any(y is t for t in self.own_targets)
-        if not own and binarizer is not None and not binarizer.y_type_.startswith("multilabel"):  # labels of the user's
+        # labels of the user's (a callback's), of one label per example; multi-label y is an indicator matrix, T as it is
+        if binarizer is not None and not binarizer.y_type_.startswith("multilabel") and not any(y is t for t in self.own_targets):
             y = np.asarray(y)
             y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y  # a column, as fit takes it
-        # multi-label y is an indicator matrix, T as it is
-        if not own and binarizer is not None and np.ndim(y) == 1 and not binarizer.y_type_.startswith("multilabel"):
-            unknown = ~np.isin(y, binarizer.classes_)
-            if unknown.any():
-                raise ValueError(f"y: expected labels among the classes {binarizer.classes_.tolist()}; "
-                                 f"got {np.unique(y[unknown])[:10].tolist()}")
-            y = binarizer.transform(y)
+            if y.ndim == 1:
+                unknown = ~np.isin(y, binarizer.classes_)
+                if unknown.any():
+                    raise ValueError(f"y: expected labels among the classes {binarizer.classes_.tolist()}; "
+                                     f"got {np.unique(y[unknown])[:10].tolist()}")
+                y = binarizer.transform(y)
         return self.check_T(y, len(y), argument="y")
 
     def __getstate__(self):
@@ -292,13 +291,8 @@ class _DeltapropMLP(BaseEstimator):
         if self.callbacks is not None and iter(self.callbacks) is self.callbacks:  # a generator: read once, then empty
             raise TypeError(f"callbacks: expected a list of callback objects or None; got a {type(self.callbacks).__name__}, "
                             f"which can be read only once (make it a list)")
-        # as train checks them, but here, naming the index in the user's list (train's list starts with _SklearnRules)
-        for i, cb in enumerate(self.callbacks or []):
-            if isinstance(cb, type):
-                raise TypeError(f"callbacks[{i}]: expected a callback object; got the class {cb.__name__} (make one: {cb.__name__}(...))")
-            if not any(callable(getattr(cb, event, None)) for event in CALLBACK_EVENTS):
-                raise TypeError(f"callbacks[{i}]: expected an object with any of the methods {', '.join(CALLBACK_EVENTS)} "
-                                f"(see deltaprop.callbacks); got {type(cb).__name__} {cb!r:.60}")
+        # here, naming the index in the user's list (train's list starts with _SklearnRules)
+        check_callbacks(list(self.callbacks or []))
 
     # ------------------------------------------------------------------ fitting
 

@@ -186,6 +186,16 @@ def _evaluate(net: Network, X: Array, T: Array, w: Array | None = None) -> tuple
     return loss, acc
 
 
+def check_callbacks(callbacks: list) -> None:
+    """Refuse an entry that is no callback object, naming its index ``callbacks[i]``."""
+    for i, cb in enumerate(callbacks):
+        if isinstance(cb, type):
+            raise TypeError(f"callbacks[{i}]: expected a callback object; got the class {cb.__name__} (make one: {cb.__name__}(...))")
+        if not any(callable(getattr(cb, event, None)) for event in CALLBACK_EVENTS):
+            raise TypeError(f"callbacks[{i}]: expected an object with any of the methods {', '.join(CALLBACK_EVENTS)} "
+                            f"(see deltaprop.callbacks); got {type(cb).__name__} {cb!r:.60}")
+
+
 def _validation_triple(validation_data) -> tuple:
     """(X_val, y_val, sample_weight_val or None) from the pair or triple given as ``validation_data``."""
     try:
@@ -362,12 +372,7 @@ def fit(
     if any(hasattr(callbacks, event) for event in CALLBACK_EVENTS) or not hasattr(callbacks, "__iter__"):
         raise TypeError(f"callbacks: expected a list of callbacks; got {type(callbacks).__name__} (wrap a single one: [callback])")
     callbacks = list(callbacks)
-    for i, cb in enumerate(callbacks):
-        if isinstance(cb, type):
-            raise TypeError(f"callbacks[{i}]: expected a callback object; got the class {cb.__name__} (make one: {cb.__name__}(...))")
-        if not any(callable(getattr(cb, event, None)) for event in CALLBACK_EVENTS):
-            raise TypeError(f"callbacks[{i}]: expected an object with any of the methods {', '.join(CALLBACK_EVENTS)} "
-                            f"(see deltaprop.callbacks); got {type(cb).__name__} {cb!r:.60}")
+    check_callbacks(callbacks)
     if checkpoint is not None:
         writable_path(checkpoint, "checkpoint")  # now, not after the first epoch
     if checkpoint_info is not None:
