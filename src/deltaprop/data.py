@@ -886,7 +886,7 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
     Returns
     -------
     Dataset with float32 inputs of shape (n, N_0) and labels of shape (n,):
-    int64, uint8 or text classes, or float64 targets.
+    int64 or text classes, or float64 targets.
     """
     limit = _check_limit(limit)
     if scale not in ("auto", "unit", "standard", "none"):

@@ -144,6 +144,13 @@ def _regression(args, labels) -> bool:
     return labels.dtype.kind == "f" and not np.all(labels == np.round(labels))
 
 
+def _is_table(args) -> bool:
+    """Whether --data names a .csv/.npy/.npz file (a table: its first N rows hold its training and test parts)."""
+    from deltaprop.data import NAMED
+
+    return args.data not in NAMED and Path(args.data).is_file()
+
+
 #: Fewer training examples per class than this, on average, and --task auto says that the numbers it took
 #: as classes may be regression targets.
 FEW_PER_CLASS = 5
@@ -153,7 +160,7 @@ def _warn_if_sparse_classes(args, data) -> None:
     """Whole-number targets (prices, counts) are classes for --task auto; with so many values that a class has
     few examples, say how to train a regression instead."""
     classes = data.n_classes
-    table = data.image_shape is None and args.data not in ("digits", "fashion-mnist", "mnist")
+    table = _is_table(args)
     if (args.task != "auto" or not table or _limit_cut(args, data) or data.y_train.dtype.kind not in "iuf"
             or len(data.y_train) >= FEW_PER_CLASS * classes):  # (few examples per class because of --limit: its doing)
         return
@@ -181,7 +188,7 @@ def _check_classes(args, data) -> None:
     classes = np.asarray(_all_classes(data)).tolist()
     if len(classes) >= 2:
         return
-    table = Path(args.data).is_file() and args.data not in ("digits", "fashion-mnist", "mnist")
+    table = _is_table(args)
     if args.limit is not None and table:
         raise ValueError(f"--limit: the first {args.limit} rows of {data.name} hold only 1 class ({classes}); training "
                          f"needs at least 2: raise --limit, or shuffle the rows of the file")
@@ -198,7 +205,7 @@ def _limit_cut(args, data) -> bool:
     its training and test parts, a data set's first N of each part."""
     if args.limit is None:
         return False
-    table = Path(args.data).is_file() and args.data not in ("digits", "fashion-mnist", "mnist")
+    table = _is_table(args)
     kept = len(data.X_train) + (len(data.X_test) if table and data.X_test is not None else 0)
     return kept >= args.limit
 
