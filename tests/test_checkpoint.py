@@ -119,11 +119,39 @@ def test_a_version_1_checkpoint_with_adams_scratch_array_resumes_exactly(tmp_pat
         meta = json.loads(json.loads(f.read(int.from_bytes(f.read(8), "little")))["__metadata__"]["deltaprop"])
     for k in range(len(meta["n_states"])):
         tensors[f"optimiser.{k}.2"] = np.full_like(tensors[f"optimiser.{k}.0"], 7.0)
-    meta.update(format_version=1, n_states=[3] * len(meta["n_states"]))
+    meta.update(format_version=1, n_states=[3] * len(meta["n_states"]), classes=meta["classes"]["values"])  # (a list before version 4)
     save_file(tensors, tmp_path / "v1.ckpt", metadata={"deltaprop": json.dumps(meta)})
     assert load_checkpoint(tmp_path / "v1.ckpt").epochs_done == 2
     net, _ = resumable_run.train(resume=tmp_path / "v1.ckpt")
     np.testing.assert_array_equal(np.concatenate([p.ravel() for p in net.parameters()]), uninterrupted[0])
+
+
+@pytest.mark.parametrize("labels", [
+    np.array([-5, 0, 7], dtype=np.int32), np.array([0.5, 1.5, 2.5], dtype=np.float32), np.array([b"a", b"b", b"\xff"]),
+    np.array(["1969-12-31", "2020-02-29", "2100-01-01"], dtype="datetime64[D]"), np.array([False, True, 2], dtype=object),
+])
+def test_a_resumed_run_keeps_the_labels_dtype(tmp_path, labels):
+    # before, int32 and float32 labels came back as int64 and float64, and bytes, dates and object
+    # labels failed at the first checkpoint (after the first epoch)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    y = labels[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0)]
+    first = dp.Network([4, 5, 3], seed=0)
+    first.fit(X, y, epochs=1, checkpoint=tmp_path / "c.ckpt")
+    assert load_checkpoint(tmp_path / "c.ckpt").classes.dtype == labels.dtype
+    resumed = dp.Network([4, 5, 3], seed=1)
+    resumed.fit(X, y, epochs=2, resume=tmp_path / "c.ckpt")
+    assert resumed.classes_.dtype == labels.dtype and resumed.classes_.tolist() == labels.tolist()
+    assert resumed.predict(X).dtype == labels.dtype
+
+
+def test_labels_no_checkpoint_holds_are_refused_before_the_first_epoch(tmp_path):
+    X = np.random.default_rng(0).normal(size=(30, 4))
+    net = dp.Network([4, 5, 3], seed=0)
+    before = [p.copy() for p in net.parameters()]
+    with pytest.raises(ValueError, match=r"checkpoint: a checkpoint stores the network's class labels, and labels of dtype complex128"):
+        net.fit(X, np.array([1j, 2, 3])[np.arange(30) % 3], epochs=3, checkpoint=tmp_path / "c.ckpt")
+    assert all(np.array_equal(p, q) for p, q in zip(before, net.parameters())) and not (tmp_path / "c.ckpt").exists()
 
 
 def test_resume_refuses_another_network(tmp_path):
@@ -308,9 +336,14 @@ def set_tensor(name, value):
 @pytest.mark.parametrize("change_meta, change_tensors, message", [
     (lambda m: m.update(history=[1]), None, r"history: expected an object of per-epoch lists; got \[1\]"),
     (lambda m: m["history"].update(loss=["x"]), None, "history loss: expected a list of numbers"),
-    (lambda m: m.update(classes=[0, 1]), None, r"classes: expected 3 labels .* for N_L = 3 output units; got \[0, 1\]"),
-    (lambda m: m.update(classes=[2, 1, 0]), None, "classes: expected distinct labels in sorted order"),
-    (lambda m: m.update(classes=[[0], 1, 2]), None, "classes: expected 3 labels"),
+    (lambda m: m["classes"].update(values=[0, 1]), None, "2 classes for N_L = 3 output units; expected 3"),
+    (lambda m: m["classes"].update(values=[2, 1, 0]), None, "classes .*; expected distinct labels in sorted order"),
+    (lambda m: m["classes"].update(values=[[0], 1, 2]), None, "classes .* of dtype '<i8'; expected labels of that dtype"),
+    (lambda m: m.update(classes=[0, 1, 2]), None, r"classes \[0, 1, 2\]; expected an object with a list of values"),
+    # version 3 and before: a list
+    (lambda m: m.update(format_version=3, classes=[0, 1]), None, r"classes: expected 3 labels .* for N_L = 3 output units; got \[0, 1\]"),
+    (lambda m: m.update(format_version=3, classes=[2, 1, 0]), None, "classes: expected distinct labels in sorted order"),
+    (lambda m: m.update(format_version=3, classes=[[0], 1, 2]), None, "classes: expected 3 labels"),
     (lambda m: m["config"].update(evil=1), None, r"config: unknown settings \['evil'\]"),
     (lambda m: m["config"].update(activation=["nope"]), None, "activation .*'nope'"),
     (lambda m: m.update(config=[6, 5, 3]), None, "config: expected an object of Network settings"),

@@ -55,6 +55,62 @@ def test_string_classes_scaling_and_summary_survive(tmp_path):
     np.testing.assert_array_equal(saved.predict(raw), net.predict(scaling.apply(raw)))
 
 
+#: Class labels of every dtype fit takes, three each (sorted): a file keeps the dtype, so predict() gives the same labels.
+LABELS_OF_EVERY_DTYPE = {
+    "int32": np.array([-5, 0, 7], dtype=np.int32),
+    "uint8": np.array([0, 1, 255], dtype=np.uint8),
+    "uint64 beyond int64": np.array([1, 2**63, 2**64 - 1], dtype=np.uint64),
+    "float32": np.array([-0.1, 0.5, 3e38], dtype=np.float32),
+    "float16": np.array([0.1, 0.2, 0.3], dtype=np.float16),
+    "big-endian int16": np.array([1, 2, 3], dtype=">i2"),
+    "text": np.array(["ant", "bee", "émeu"]),
+    "bytes": np.array([b"a", b"b\x00c", b"\xff\xfe"]),
+    "object text": np.array(["ant", "bee", "cow"], dtype=object),
+    "object numbers": np.array([np.int64(3), 4.5, 2**70], dtype=object),
+    "object bytes": np.array([b"a", b"b", b"\xff"], dtype=object),
+    "dates": np.array(["1969-12-31", "2020-02-29", "2100-01-01"], dtype="datetime64[D]"),
+    "durations": np.array([-1, 0, 10**12], dtype="timedelta64[ms]"),
+}
+
+
+@pytest.mark.parametrize("name", LABELS_OF_EVERY_DTYPE)
+def test_class_labels_keep_their_dtype_through_a_file(tmp_path, name):
+    # before, int32 and float32 labels came back as int64 and float64, and bytes, dates and object booleans
+    # could not be saved (or were saved and then refused on loading)
+    labels = LABELS_OF_EVERY_DTYPE[name]
+    net, X = trained(labels=labels)
+    saved = load_model(save_model(net, tmp_path / "m.safetensors")).network
+    assert saved.classes_.dtype == labels.dtype
+    assert [type(c) for c in saved.classes_] == [type(c) for c in net.classes_] or name == "object numbers"  # (np.int64 -> int)
+    assert saved.classes_.tolist() == labels.tolist()
+    predictions = saved.predict(X)
+    assert predictions.dtype == labels.dtype
+    np.testing.assert_array_equal(predictions, net.predict(X))
+
+
+@pytest.mark.parametrize("labels", [np.array([False, True], dtype=object), np.array([False, True])])
+def test_boolean_labels_load_as_they_were_saved(tmp_path, labels):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    net = Network([3, 4, 1], output="sigmoid", loss="binary_cross_entropy", seed=0)
+    net.fit(X, labels[(X[:, 0] > 0).astype(int)], epochs=2)
+    saved = load_model(save_model(net, tmp_path / "m.safetensors")).network
+    assert saved.classes_.dtype == labels.dtype and saved.classes_.tolist() == [False, True]
+    np.testing.assert_array_equal(saved.predict(X), net.predict(X))
+
+
+@pytest.mark.parametrize("labels, message", [
+    (np.array([1 + 1j, 2, 3j]), r"net: a model file stores the network's class labels, and labels of dtype complex128 .* cannot be stored"),
+    (np.array([(1, 2), (3,), (4, 5, 6)], dtype=object), r"labels of dtype object .* cannot be stored; expected text, booleans, numbers"),
+])
+def test_labels_no_file_holds_are_refused_before_writing(tmp_path, labels, message):
+    net = Network([5, 3], seed=0)
+    net.classes_ = labels[np.argsort([str(v) for v in labels])] if labels.dtype == object else np.sort(labels)
+    with pytest.raises(ValueError, match=message):
+        save_model(net, tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
+
+
 def test_loaded_network_can_train_further(tmp_path):
     net, X = trained()
     saved = load_model(save_model(net, tmp_path / "m.safetensors"))
@@ -192,10 +248,26 @@ def change_model(change):
     (lambda m: m.update(training=[1, 2]), r"training summary \[1, 2\]; expected a JSON object"),
     (lambda m: m.update(training="abc"), "training summary 'abc'; expected a JSON object"),
     (lambda m: m["classes"].update(values=[0, 1]), "2 classes for N_L = 3 output units; expected 3"),
-    (lambda m: m["classes"].update(values=[[0, 1], [2], 3]), "classes .* of kind 'i'; expected one label per class"),
+    (lambda m: m["classes"].update(values=[[0, 1], [2], 3]), r"classes .* of dtype '<i8'; expected labels of that dtype"),
     (lambda m: m["classes"].update(values=[2, 1, 0]), "expected distinct labels in sorted order"),
-    (lambda m: m["classes"].update(kind="x"), "of kind 'x'"),
-    (lambda m: m["classes"].update(kind="u", values=[-1, 0, 1]), "do not fit kind 'u'"),
+    (lambda m: m["classes"].update(values=[0, 0, 1]), "expected distinct labels in sorted order"),
+    (lambda m: m["classes"].update(values=[0, True, 2]), "of dtype '<i8'; expected labels of that dtype"),
+    (lambda m: m["classes"].update(dtype="x"), "of dtype 'x'"),
+    (lambda m: m["classes"].update(dtype="<c16"), "of dtype '<c16'"),
+    (lambda m: m["classes"].update(dtype="i4,i4"), "of dtype 'i4,i4'"),
+    (lambda m: m["classes"].update(dtype="<u8", values=[-1, 0, 1]), "do not fit dtype uint64"),
+    (lambda m: m["classes"].update(dtype="|i1", values=[0, 1, 300]), "do not fit dtype int8"),
+    (lambda m: m["classes"].update(dtype="<f4", values=[0.1, 0.2, 0.3]), "do not fit dtype float32"),  # not float32 values
+    (lambda m: m["classes"].update(dtype="<U2", values=["a", "b", "abc"]), "do not fit dtype <U2"),
+    (lambda m: m["classes"].update(dtype="|S1", values=["a", "b", "\u0100"]), "do not fit dtype |S1"),
+    (lambda m: m["classes"].update(dtype="|O", values=["a", "b", 3]), "do not fit dtype object"),  # unsortable
+    (lambda m: m["classes"].update(dtype="|O", values=[0, 1, 2], elements="bytes"), "of dtype '|O'; expected labels"),
+    (lambda m: m["classes"].update(dtype="<M8[D]", values=[0, 1, 2.5]), "of dtype '<M8\\[D\\]'; expected labels"),
+    # files written before the dtype was stored: only its kind
+    (lambda m: [m["classes"].pop("dtype"), m["classes"].update(values=[[0, 1], [2], 3])], "classes .* of kind 'i'; expected one label per class"),
+    (lambda m: [m["classes"].pop("dtype"), m["classes"].update(values=[2, 1, 0])], "expected distinct labels in sorted order"),
+    (lambda m: [m["classes"].pop("dtype"), m["classes"].update(kind="x")], "of kind 'x'"),
+    (lambda m: [m["classes"].pop("dtype"), m["classes"].update(kind="u", values=[-1, 0, 1])], "do not fit kind 'u'"),
     (lambda m: m.update(class_names=5), "class_names 5; expected a list of 3 strings"),
     (lambda m: m.update(class_names=["a", "b"]), "expected a list of 3 strings, one per class"),
     (lambda m: m.update(class_names=["a", "b", 3]), "expected a list of 3 strings"),

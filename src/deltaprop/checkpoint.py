@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .files import existing_file, write_atomically
+from .io import classes_from_json, classes_to_json
 
 __all__ = ["save_checkpoint", "load_checkpoint", "data_fingerprint", "Checkpoint", "FORMAT", "FORMAT_VERSION"]
 
@@ -43,8 +44,9 @@ FORMAT = "deltaprop-checkpoint"
 #: 2: Adam's state is (m, v). Version 1 also stored a scratch array per parameter, which reading
 #: drops; it held no information (zeros or the last update's temporary values).
 #: 3: may hold callbacks' arrays (tensors callback.<Class>.<k>.<name>), which version 2 readers refuse.
-FORMAT_VERSION = 3
-READS_VERSIONS = (1, 2, 3)
+#: 4: the classes as model files store them, with their dtype (``io.classes_to_json``); before, a list.
+FORMAT_VERSION = 4
+READS_VERSIONS = (1, 2, 3, 4)
 
 
 @dataclass
@@ -52,7 +54,7 @@ class Checkpoint:
     """The contents of a checkpoint file (see module docstring)."""
 
     config: dict
-    classes: list | None
+    classes: np.ndarray | None
     multilabel: bool
     params: list[np.ndarray]
     optimiser: dict
@@ -105,7 +107,9 @@ def _canonical_labels(y) -> np.ndarray:
     """y as fingerprinted: integers (and booleans) as int64, reals as float64, text as NumPy text
     as wide as its longest label (whatever type or width the array was made with)."""
     y = np.asarray(y)
-    y = y.astype({"b": np.int64, "i": np.int64, "u": np.int64, "f": np.float64, "O": str, "S": str}.get(y.dtype.kind, y.dtype), copy=False)
+    if y.dtype.kind == "S":  # bytes as Latin-1 text (ASCII, as NumPy's astype(str) reads them, refuses the bytes above 127)
+        y = np.char.decode(y, "latin-1")
+    y = y.astype({"b": np.int64, "i": np.int64, "u": np.int64, "f": np.float64, "O": str}.get(y.dtype.kind, y.dtype), copy=False)
     if y.dtype.kind == "U":
         y = y.astype(f"<U{max(1, int(np.char.str_len(y).max(initial=0)))}")
     return np.ascontiguousarray(y)
@@ -213,7 +217,7 @@ def save_checkpoint(path, run, epochs_done: int) -> None:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "config": net.config(),
-        "classes": None if net.classes_ is None else np.asarray(net.classes_).tolist(),
+        "classes": None if net.classes_ is None else classes_to_json(net.classes_),
         "multilabel": bool(net.multilabel_),
         "optimiser": _optimiser_description(run.optimiser),
         "n_states": [len(s) for s in run.states],
@@ -293,7 +297,7 @@ def _checked(meta: dict, tensors: dict, version: int) -> Checkpoint:
 
     config, sizes, dtype = _checked_config(meta["config"])
     L = len(sizes) - 1
-    classes = _checked_classes(meta["classes"], sizes[-1])
+    classes = _checked_classes(meta["classes"], sizes[-1], version)
     if not isinstance(meta["multilabel"], bool):
         raise ValueError(f"multilabel: expected true or false; got {meta['multilabel']!r:.60}")
 
@@ -430,18 +434,20 @@ def _checked_config(config) -> tuple[dict, list[int], np.dtype]:
     return config, sizes, dtype
 
 
-def _checked_classes(classes, n_outputs: int) -> list | None:
+def _checked_classes(classes, n_outputs: int, version: int) -> np.ndarray | None:
     """The class labels: one per output unit (two for a single one, as predict() reads them), sorted."""
     if classes is None:
         return None
-    n_expected = 2 if n_outputs == 1 else n_outputs
+    if version >= 4:
+        return classes_from_json(classes, n_outputs)
+    n_expected = 2 if n_outputs == 1 else n_outputs  # versions 1-3: a list of text or numbers
     if not (isinstance(classes, list) and len(classes) == n_expected
             and all(isinstance(c, (str, int, float)) for c in classes) and len({type(c) is str for c in classes}) == 1):
         raise ValueError(f"classes: expected {n_expected} labels (text or numbers) for N_L = {n_outputs} output units; got {classes!r:.80}")
     values = np.asarray(classes)
     if values.dtype.kind == "O" or not (values[1:] > values[:-1]).all():  # encode_targets looks labels up with searchsorted
         raise ValueError(f"classes: expected distinct labels in sorted order; got {classes!r:.80}")
-    return classes
+    return values
 
 
 def _checked_rng_state(state) -> dict:

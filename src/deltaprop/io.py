@@ -31,7 +31,7 @@ from .data import Scaling
 from .files import check_path, existing_file, write_atomically
 from .network import Network
 
-__all__ = ["SavedModel", "save_model", "load_model", "FORMAT_VERSION"]
+__all__ = ["SavedModel", "save_model", "load_model", "classes_to_json", "classes_from_json", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 #: Files from OLDEST_READABLE_VERSION to FORMAT_VERSION load (a new version that only adds
@@ -99,21 +99,101 @@ def training_summary(training: dict | None) -> dict:
 
 
 def check_storable(net: Network, argument: str, what: str) -> None:
-    """Refuse a network whose activations or loss a file could not rebuild: files store them by name."""
+    """Refuse a network a file could not rebuild: one whose activations or loss are not the registry's
+    (files store them by name), or whose class labels no file holds (:func:`classes_to_json`)."""
     custom = net.unregistered_parts()
     if custom:
         raise ValueError(f"{argument}: {what} stores activations and losses by name, and {', '.join(custom)} "
                          f"{'is' if len(custom) == 1 else 'are'} of your own, not the registry's of that name; add "
                          f"{'it' if len(custom) == 1 else 'them'} to deltaprop.activations.ACTIVATIONS / "
                          f"deltaprop.losses.LOSSES under a new name to store such a network")
+    if net.classes_ is not None:
+        try:
+            classes_to_json(net.classes_)
+        except TypeError as exc:
+            raise ValueError(f"{argument}: {what} stores the network's class labels, and {str(exc).removeprefix('classes: ')}") from None
 
 
 def model_config(net: Network) -> dict:
     """The settings needed to rebuild ``net`` (everything but the parameters)."""
-    classes = None
-    if net.classes_ is not None:
-        classes = {"values": _json_safe(np.asarray(net.classes_)), "kind": np.asarray(net.classes_).dtype.kind}
+    classes = None if net.classes_ is None else classes_to_json(net.classes_)
     return {**net.config(), "classes": classes, "multilabel": bool(net.multilabel_)}
+
+
+#: What each NumPy kind of class labels is written as in JSON: the labels themselves (booleans,
+#: integers, real numbers, text), bytes as Latin-1 text, dates and durations as their int64 ticks,
+#: and for an object array each label as itself (text, a boolean or a number) or, all bytes, as Latin-1.
+#: The dtype is stored beside them (``"<i4"``, ``"<U5"``, ``"<M8[D]"``, ``"|O"``): predict() gives
+#: labels of the dtype the network was trained with, before and after a save.
+_JSON_TYPES = {"b": (bool,), "i": (int,), "u": (int,), "f": (int, float), "U": (str,), "S": (str,),
+               "M": (int,), "m": (int,), "O": (str, bool, int, float)}
+
+
+def classes_to_json(classes) -> dict:
+    """``net.classes_`` (shape (K,)) as ``{"values": [...], "dtype": ..., "kind": ...}`` for a file.
+
+    Raises TypeError naming ``classes`` for labels no file holds: complex numbers, NaN or
+    infinities, or objects other than text, booleans, numbers and bytes.
+    """
+    classes = np.asarray(classes)
+    kind, extra = classes.dtype.kind, {}
+    if kind in "biufU":
+        values = classes.tolist()
+    elif kind == "S":
+        values = [v.decode("latin-1") for v in classes.tolist()]
+    elif kind in "Mm":
+        values = classes.view(np.int64).tolist()
+    elif kind == "O":
+        values = [v.item() if isinstance(v, np.generic) else v for v in classes]  # np.int64(3) -> 3
+        if values and all(isinstance(v, bytes) for v in values):
+            values, extra = [v.decode("latin-1") for v in values], {"elements": "bytes"}
+    else:
+        values = None
+    if values is None or not all(isinstance(v, _JSON_TYPES[kind]) for v in values):
+        raise TypeError(f"classes: labels of dtype {classes.dtype} ({classes[:3].tolist()!r:.60}) cannot be stored; "
+                        f"expected text, booleans, numbers, bytes, dates or durations")
+    if not all(math.isfinite(v) for v in values if isinstance(v, float)):
+        raise TypeError(f"classes: NaN or infinite labels cannot be stored; got {classes.tolist()!r:.60}")
+    return {"values": values, "dtype": classes.dtype.str, "kind": kind, **extra}
+
+
+def classes_from_json(classes, n_outputs: int) -> Array:
+    """The class labels written by :func:`classes_to_json`, checked: one per output unit (two for a single
+    output unit, as predict() reads them), of the stored dtype, distinct and sorted. ValueError if not."""
+    if not isinstance(classes, dict) or not isinstance(classes.get("values"), list):
+        raise ValueError(f"classes {classes!r:.80}; expected an object with a list of values")
+    values = classes["values"]
+    # predict() picks classes[argmax y], or for one output unit classes[y > 0.5]: exactly this many
+    n_expected = 2 if n_outputs == 1 else n_outputs
+    if len(values) != n_expected:
+        raise ValueError(f"{len(values)} classes for N_L = {n_outputs} output units; expected {n_expected}")
+    if "dtype" not in classes:  # files written before the dtype was stored
+        return _classes_by_kind(values, classes.get("kind"))
+    try:
+        dtype = np.dtype(classes["dtype"])
+    except (TypeError, ValueError):
+        dtype = None
+    kind, as_bytes = getattr(dtype, "kind", None), classes.get("elements") == "bytes"
+    # (bool is an int to Python: only booleans, and objects, take it)
+    if not (kind in _JSON_TYPES and all(isinstance(v, _JSON_TYPES[kind]) and (kind in "bO" or not isinstance(v, bool))
+                                        and (not as_bytes or isinstance(v, str)) for v in values)):
+        raise ValueError(f"classes {values!r:.80} of dtype {classes['dtype']!r:.40}; expected labels of that dtype")
+    try:
+        if kind == "O":
+            array = np.empty(len(values), dtype=object)
+            array[:] = [v.encode("latin-1") for v in values] if as_bytes else values
+        elif kind in "Mm":
+            array = np.array(values, dtype=np.int64).view(dtype)
+        else:
+            array = np.array([v.encode("latin-1") for v in values] if kind == "S" else values, dtype=dtype)
+            if array.tolist() != (array.tolist() if kind == "S" else values):  # truncated text, rounded numbers
+                raise ValueError
+        ordered = bool((array[1:] > array[:-1]).all())  # encode_targets looks labels up with searchsorted
+    except (OverflowError, ValueError, TypeError, UnicodeError):
+        raise ValueError(f"classes {values!r:.80} do not fit dtype {dtype}") from None
+    if not ordered:
+        raise ValueError(f"classes {values!r:.80}; expected distinct labels in sorted order")
+    return array
 
 
 def _check_image_shape(image_shape, n_inputs: int) -> list[int] | None:
@@ -269,8 +349,8 @@ def _metadata(path: Path, header: dict) -> tuple[int, dict]:
 
 #: Metadata every file has; checked before anything is built from it.
 REQUIRED_KEYS = ("sizes", "activation", "output", "loss", "dtype")
-#: For each stored ``kind`` of the classes: the Python types of its JSON values and the dtype to load them in
-#: ("O": labels of an object array, text or numbers, loaded as NumPy infers them).
+#: Files written before the classes' dtype was stored: for each stored ``kind``, the Python types
+#: of its JSON values and the dtype to load them in ("O": text or numbers, loaded as NumPy infers them).
 CLASS_KINDS = {"U": ((str,), str), "i": ((int,), np.int64), "u": ((int,), np.uint64), "f": ((int, float), np.float64),
                "b": ((bool,), bool), "O": ((str, int, float), None)}
 
@@ -350,31 +430,31 @@ def _build_network(path: Path, model: dict) -> Network:
 
 
 def _classes(path: Path, classes, n_outputs: int) -> Array | None:
-    """The stored class labels, checked: one per output unit (two for a single output unit), sorted."""
+    """The stored class labels, checked (:func:`classes_from_json`)."""
     if classes is None:
         return None
-    if not isinstance(classes, dict) or not isinstance(classes.get("values"), list):
-        raise ValueError(f"model file {path}: classes {classes!r:.80}; expected an object with a list of values")
-    values, kind = classes["values"], classes.get("kind")
+    try:
+        return classes_from_json(classes, n_outputs)
+    except ValueError as exc:
+        raise ValueError(f"model file {path}: {exc}") from None
+
+
+def _classes_by_kind(values: list, kind) -> Array:
+    """Labels of a file written before the dtype was stored (only their kind)."""
     types, dtype = CLASS_KINDS.get(kind, ((), None))
     # (bool is an int to Python: only kind "b" takes it; text and numbers do not mix)
     if not (types and all(isinstance(v, types) and (kind == "b" or not isinstance(v, bool)) for v in values)
             and len({isinstance(v, str) for v in values}) <= 1):
-        raise ValueError(f"model file {path}: classes {values!r:.80} of kind {kind!r}; expected one label per class, "
+        raise ValueError(f"classes {values!r:.80} of kind {kind!r}; expected one label per class, "
                          f"all of one kind ('U' text, 'i'/'u' integers, 'f' numbers, 'b' booleans)")
-    # predict() picks classes[argmax y], or for one output unit classes[y > 0.5]: exactly this many
-    n_expected = 2 if n_outputs == 1 else n_outputs
-    if len(values) != n_expected:
-        raise ValueError(f"model file {path}: {len(values)} classes for N_L = {n_outputs} output units; expected {n_expected}")
     try:
         array = np.array(values, dtype=dtype)
         if array.dtype.kind == "O":  # kind "O" with integers beyond 64 bits
             raise OverflowError
     except (OverflowError, ValueError):
-        raise ValueError(f"model file {path}: classes {values!r:.80} do not fit kind {kind!r}") from None
-    # encode_targets looks labels up with searchsorted
+        raise ValueError(f"classes {values!r:.80} do not fit kind {kind!r}") from None
     if not (array[1:] > array[:-1]).all():
-        raise ValueError(f"model file {path}: classes {values!r:.80}; expected distinct labels in sorted order")
+        raise ValueError(f"classes {values!r:.80}; expected distinct labels in sorted order")
     return array
 
 

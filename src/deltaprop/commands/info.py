@@ -43,6 +43,11 @@ def _print_layers(net) -> None:
     print(f"loss: {net.loss_function.name}, l2: {net.l2:g}")
 
 
+def _labels(classes) -> list:
+    """Class labels as JSON values: numbers, booleans and text as they are; bytes, dates and durations as text."""
+    return [str(c) for c in classes] if classes.dtype.kind in "SMm" else classes.tolist()
+
+
 def run(args) -> int:
     from deltaprop.io import load_model, model_config
 
@@ -66,7 +71,7 @@ def run(args) -> int:
           + f", scaling {saved.scaling.method}")
     _print_layers(net)
     if net.classes_ is not None:
-        names = saved.class_names or net.classes_.tolist()
+        names = saved.class_names or _labels(net.classes_)
         print(f"classes ({len(names)}): {', '.join(map(str, names))}")
     if training:
         print("training:")
@@ -99,7 +104,7 @@ def describe_checkpoint(args) -> int:
         "l2": net.l2,
         "dtype": net.dtype.name,
         "n_parameters": net.n_parameters,
-        "classes": None if ck.classes is None else np.asarray(ck.classes).tolist(),
+        "classes": None if ck.classes is None else _labels(ck.classes),
         "epochs_done": ck.epochs_done,
         "epochs": flags.get("epochs"),
         "step": ck.step,
