@@ -110,6 +110,7 @@ API_CASES = [
     ("EarlyStopping mode unknown", lambda: dp.EarlyStopping(mode="up"), ValueError, ["mode", "'min'", "'up'"]),
     ("ReduceLROnPlateau negative min_lr", lambda: ReduceLROnPlateau(min_lr=-1.0), ValueError, ["min_lr", ">= 0", "-1.0"]),
     ("ReduceLROnPlateau negative min_delta", lambda: ReduceLROnPlateau(min_delta=-5), ValueError, ["min_delta", ">= 0", "-5"]),
+    ("ReduceLROnPlateau negative cooldown", lambda: ReduceLROnPlateau(cooldown=-1), ValueError, ["cooldown", ">= 0", "-1"]),
     ("ReduceLROnPlateau factor as a string", lambda: ReduceLROnPlateau(factor="0.5"), ValueError, ["factor", "(0, 1)", "'0.5'"]),
 ]
 

@@ -121,6 +121,17 @@ def test_reduce_lr_on_plateau_halves_eta0():
     assert net.history.learning_rate[3] == pytest.approx(5e-4)  # the schedule used the new eta0
 
 
+def test_reduce_lr_on_plateau_waits_out_its_cooldown_after_a_cut():
+    X, y = problem()
+    rec = Recorder()
+    reduce = ReduceLROnPlateau(factor=0.5, patience=2, min_delta=1.0, cooldown=2)  # a plateau throughout
+    Network([4, 8, 2], "tanh", seed=0).fit(X, y, epochs=10, learning_rate=1e-3, callbacks=[reduce, rec])
+    # eta0 at the end of epochs 1..10: cuts at the end of epochs 3 and 7, the two epochs after each not counted
+    # (without the cooldown, cuts at 3, 5, 7 and 9)
+    assert [round(e / 1e-3, 6) for e in rec.eta0] == [1, 1, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25]
+    assert [epoch for epoch, _ in reduce.reductions] == [2, 6]
+
+
 def test_csv_logger_writes_one_row_per_epoch(tmp_path):
     X, y = problem()
     net = Network([4, 8, 2], "tanh", seed=0)
@@ -262,14 +273,15 @@ def test_early_stopping_goes_on_counting_across_a_resume(tmp_path, before_best):
         assert resumed.stop_reason.endswith(f"; the weights of epoch {best + 1}, the best, came before the resume and are not kept")
 
 
-def test_reduce_lr_on_plateau_goes_on_counting_across_a_resume(tmp_path):
-    callback = ReduceLROnPlateau(patience=2, factor=0.5)
+@pytest.mark.parametrize("cooldown", [0, 1])
+def test_reduce_lr_on_plateau_goes_on_counting_across_a_resume(tmp_path, cooldown):
+    callback = ReduceLROnPlateau(patience=2, factor=0.5, cooldown=cooldown)
     whole, history = bouncing_run(callback)
     reductions = [epoch for epoch, _ in callback.reductions]
     assert len(reductions) >= 2, "expected at least two reductions"
-    k = reductions[1]  # interrupted with a count running towards the second reduction
-    bouncing_run(ReduceLROnPlateau(patience=2, factor=0.5), tmp_path, stop_after=k)
-    again = ReduceLROnPlateau(patience=2, factor=0.5)
+    k = reductions[0] + 1 if cooldown else reductions[1]  # interrupted before its cooldown epoch, or counting towards a cut
+    bouncing_run(ReduceLROnPlateau(patience=2, factor=0.5, cooldown=cooldown), tmp_path, stop_after=k)
+    again = ReduceLROnPlateau(patience=2, factor=0.5, cooldown=cooldown)
     net, resumed = bouncing_run(again, tmp_path, resume=True)
     assert again.reductions == callback.reductions and resumed.learning_rate == history.learning_rate
     np.testing.assert_array_equal(flat(net), flat(whole))

@@ -252,11 +252,13 @@ class ReduceLROnPlateau(Callback):
 
     Monitors ``val_loss`` when the run has validation data, otherwise ``loss``
     (unless ``monitor`` is given; ``mode`` as in :class:`EarlyStopping`).
-    eta never goes below ``min_lr``.
+    eta never goes below ``min_lr``. After a cut, the next ``cooldown`` epochs
+    count no epoch without improvement (PyTorch's ``cooldown``; Keras's skips one fewer),
+    so the new rate has time to show its effect before the next cut.
     """
 
     def __init__(self, factor: float = 0.5, patience: int = 3, min_lr: float = 1e-6, min_delta: float = 0.0,
-                 monitor: str | None = None, mode: str = "auto") -> None:
+                 monitor: str | None = None, mode: str = "auto", cooldown: int = 0) -> None:
         self.factor = real("factor", factor, 0, 1, low_open=True, high_open=True)
         self.patience = integer("patience", patience)
         self.min_lr = real("min_lr", min_lr, 0)
@@ -264,6 +266,7 @@ class ReduceLROnPlateau(Callback):
         self.monitor = None if monitor is None else _monitor_name(monitor)
         self.mode = mode
         _direction(mode, self.monitor or "loss")  # checks mode now
+        self.cooldown = integer("cooldown", cooldown, 0)
 
     def on_train_begin(self, run) -> None:
         if run.eta0 is None:
@@ -271,7 +274,7 @@ class ReduceLROnPlateau(Callback):
         self._monitor = self.monitor or ("val_loss" if run.val_data is not None else "loss")
         _check_monitored(run, self._monitor, "ReduceLROnPlateau")
         self._sign = _direction(self.mode, self._monitor)
-        self.best, self.wait, self.reductions = self._sign * math.inf, 0, []
+        self.best, self.wait, self.cooling, self.reductions = self._sign * math.inf, 0, 0, []
         # A resumed run's earlier epochs, from the base learning rate of its first (run.first_eta0): the same
         # reductions again, leaving run.eta0 as the checkpoint restored it.
         if run.history.learning_rate:
@@ -281,14 +284,17 @@ class ReduceLROnPlateau(Callback):
 
     def _observe(self, value: float, epoch: int, eta0: float) -> float:
         """Count epoch ``epoch``'s monitored value; the base learning rate after it."""
+        cooling, self.cooling = self.cooling > 0, max(self.cooling - 1, 0)
         if self._sign * value < self._sign * self.best - self.min_delta:
             self.best, self.wait = value, 0
+            return eta0
+        if cooling:  # an epoch right after a cut is not counted against the new rate
             return eta0
         self.wait += 1
         if self.wait >= self.patience and eta0 > self.min_lr:
             eta0 = max(eta0 * self.factor, self.min_lr)
             self.reductions.append((epoch, eta0))
-            self.wait = 0
+            self.wait, self.cooling = 0, self.cooldown
         return eta0
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
