@@ -154,6 +154,28 @@ def test_labels_no_checkpoint_holds_are_refused_before_the_first_epoch(tmp_path)
     assert all(np.array_equal(p, q) for p, q in zip(before, net.parameters())) and not (tmp_path / "c.ckpt").exists()
 
 
+def test_clip_norm_is_recorded_and_a_resumed_run_must_give_it_again(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 4)), rng.integers(0, 3, 60)
+
+    def run(epochs, **options):
+        net = dp.Network([4, 5, 3], seed=0, dtype="float64")
+        net.fit(X, y, epochs=epochs, batch_size=20, optimiser="sgd", learning_rate=0.5, **options)
+        return np.concatenate([p.ravel() for p in net.parameters()])
+
+    whole = run(4, clip_norm=0.05)
+    assert not np.array_equal(whole, run(4)), "expected the clipping to change the run"
+    run(2, clip_norm=0.05, checkpoint=tmp_path / "c.ckpt")
+    assert load_checkpoint(tmp_path / "c.ckpt").clip_norm == 0.05
+    for given, saved in ((None, "clip_norm=0.05"), (0.1, "clip_norm=0.05")):
+        with pytest.raises(ValueError, match=f"clip_norm: the checkpoint's run was trained with {saved}; got {given}; a resumed run needs"):
+            run(4, clip_norm=given, resume=tmp_path / "c.ckpt")
+    np.testing.assert_array_equal(run(4, clip_norm=0.05, resume=tmp_path / "c.ckpt"), whole)
+    run(2, checkpoint=tmp_path / "plain.ckpt")
+    with pytest.raises(ValueError, match="clip_norm: the checkpoint's run was trained with no clip_norm; got 0.05"):
+        run(4, clip_norm=0.05, resume=tmp_path / "plain.ckpt")
+
+
 def test_resume_refuses_another_network(tmp_path):
     resumable_run.train(checkpoint=tmp_path / "c.ckpt")
     other = dp.Network([64, 17, 10], seed=0, dtype="float64")
@@ -362,6 +384,7 @@ def set_tensor(name, value):
     (lambda m: m["data"].update(crc32=-1), None, r"data: expected .*; got \{'X_shape': \[40, 6\]"),
     (lambda m: m["data"].update(y_shape=[30, True]), None, "data: expected"),
     (lambda m: m.update(info=[1]), None, r"info: expected an object .*; got \[1\]"),
+    (lambda m: m.update(clip_norm=-1.0), None, "clip_norm: expected a finite number > 0; got -1.0"),
     (lambda m: m["optimiser"]["options"].update(evil=1), None, "unexpected keyword argument 'evil'"),
     (lambda m: m["optimiser"].update(name="lbfgs"), None, "'lbfgs' runs write no checkpoints"),
     (lambda m: m.update(n_states=[2] * 3), None, r"n_states: expected 4 counts .*; got \[2, 2, 2\]"),

@@ -251,6 +251,8 @@ def test_ctrl_c_in_the_first_epoch_exits_130_with_nothing_trained(tmp_path, monk
     (["--lr", "-1"], "--lr: expected a finite number > 0; got -1.0"),
     (["--dropout", "1.5"], "--dropout (layer 1): expected a probability in [0, 1)"),
     (["--optimiser", "sgd", "--momentum", "2"], "--momentum: expected a number in [0, 1)"),
+    (["--clip-norm", "0"], "--clip-norm: expected a finite number > 0; got 0.0"),
+    (["--optimiser", "lbfgs", "--clip-norm", "1"], "--clip-norm: --optimiser lbfgs has no learning rate"),
 ])
 def test_train_errors_name_the_flag_not_the_library_argument(args, message, capsys):
     from deltaprop.cli import main
@@ -298,6 +300,20 @@ def test_a_resumed_run_refuses_flags_that_contradict_its_checkpoint(tmp_path, mo
     code, out, _ = _run(["train", "--epochs", "3", "--resume", "r.ckpt", "--layers", "8", "--lr", "0.001", "--json"], capsys)
     summary = json.loads(out)
     assert code == 0 and summary["epochs"] == 3 and summary["l2"] == 0.001 and summary["learning_rate"] == 0.001
+
+
+def test_clip_norm_is_kept_by_a_resumed_run_and_recorded(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    common = ["train", "--layers", "8", "--optimiser", "sgd", "--lr", "0.5", "--json"]
+    whole = json.loads(_run([*common, "--epochs", "3", "--clip-norm", "0.01"], capsys)[1])
+    plain = json.loads(_run([*common, "--epochs", "3"], capsys)[1])
+    assert whole["clip_norm"] == 0.01 and plain["clip_norm"] is None and whole["final_loss"] != plain["final_loss"]
+    assert _run([*common, "--epochs", "2", "--clip-norm", "0.01", "--checkpoint", "r.ckpt"], capsys)[0] == 0
+    code, _, err = _run(["train", "--epochs", "3", "--resume", "r.ckpt", "--clip-norm", "1"], capsys)
+    assert code == 1 and "--clip-norm: the run in r.ckpt was trained with 0.01; got 1.0" in err
+    code, out, _ = _run(["train", "--epochs", "3", "--resume", "r.ckpt", "--json"], capsys)  # the checkpoint's 0.01
+    resumed = json.loads(out)
+    assert code == 0 and resumed["clip_norm"] == 0.01 and resumed["final_loss"] == whole["final_loss"]
 
 
 def test_limit_keeps_every_class_of_the_data_set(tmp_path, monkeypatch, capsys):

@@ -360,9 +360,31 @@ def test_bad_parameters_name_the_argument(iris):
         (dict(dtype="int8"), "dtype"),
         (dict(loss="quadratic_hinge"), "loss"),
         (dict(class_weight="heavy"), "class_weight"),
+        (dict(clip_norm=0.0), "clip_norm"),
+        (dict(clip_norm=1.0, solver="lbfgs"), "clip_norm: solver 'lbfgs'"),
     ]:
         with pytest.raises(ValueError, match=name):
             DeltapropClassifier(max_iter=1, **params).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", [DeltapropClassifier, DeltapropRegressor])
+def test_clip_norm_bounds_each_step_of_the_estimators(iris, Estimator):
+    # plain SGD: each step moves theta by eta * (clipped gradient), at most eta * clip_norm
+    X, y = iris
+    y = y if Estimator is DeltapropClassifier else y.astype(float)
+    options = dict(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0, learning_rate_init=0.1, batch_size=50,
+                   random_state=0, warm_start=True, max_iter=1)
+    moved = {}
+    for clip_norm in (None, 1e-3):
+        est = Estimator(**options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (stopped before converging)
+            est.fit(X, y)
+            start = np.concatenate([p.ravel() for p in est.network_.parameters()])
+            est.set_params(clip_norm=clip_norm, max_iter=4).fit(X, y)
+        moved[clip_norm] = np.linalg.norm(np.concatenate([p.ravel() for p in est.network_.parameters()]) - start)
+    steps = 4 * 3  # 4 epochs of 150 / 50 batches
+    assert 0 < moved[1e-3] <= steps * 0.1 * 1e-3 * (1 + 1e-6) < moved[None]
 
 
 def test_importable_from_the_package():

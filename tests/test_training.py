@@ -46,6 +46,36 @@ def test_gd_step_is_theta_minus_eta_gradient():
         np.testing.assert_allclose(p, p0 - 0.3 * gr, rtol=1e-14)
 
 
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_clip_norm_scales_a_long_gradient_to_that_length(fused, dtype):
+    # one SGD step on the whole set: theta - eta * g * min(1, clip_norm / ||g||), ||g|| over every W^l and b^l
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 4)).astype(dtype), rng.integers(0, 3, 30)
+    net = dp.Network([4, 6, 5, 3], ["tanh", "relu"], seed=0, dtype=dtype)
+    g = net.backward(net.forward(X), net.encode_targets(y, remember=True))
+    grads = [x for dW, db in zip(g.dW, g.db) for x in (dW, db)]
+    norm = np.sqrt(sum(np.sum(x.astype(np.float64) ** 2) for x in grads))
+    for clip_norm, scale in ((norm / 4, 0.25), (norm * 2, 1.0)):
+        clipped = net.copy()
+        clipped.fit(X, y, optimiser="sgd", momentum=0.0, learning_rate=0.5, epochs=1, batch_size=30, shuffle=False,
+                    clip_norm=clip_norm, fused=fused)
+        rtol = 1e-12 if dtype == "float64" else 1e-5
+        for p, p0, gr in zip(clipped.parameters(), net.parameters(), grads):
+            np.testing.assert_allclose(p, p0 - 0.5 * scale * gr, rtol=rtol, atol=rtol * 1e-2)
+            assert p.dtype == np.dtype(dtype)
+
+
+def test_clip_gradient_returns_the_norm_and_leaves_a_short_gradient_alone():
+    from deltaprop.training import clip_gradient
+
+    grads = [np.array([[3.0, 0.0]], dtype=np.float32), np.array([4.0], dtype=np.float32)]
+    assert clip_gradient(grads, 10.0) == 5.0 and grads[0].tolist() == [[3.0, 0.0]] and grads[1].tolist() == [4.0]
+    assert clip_gradient(grads, 1.0) == 5.0
+    np.testing.assert_allclose(np.concatenate([g.ravel() for g in grads]), [0.6, 0.0, 0.8], rtol=1e-7)
+    assert grads[0].dtype == np.float32
+
+
 @pytest.mark.parametrize("optimiser", ["sgd", "adam"])
 def test_same_seed_gives_the_same_parameters_bit_for_bit(optimiser, digits):
     X, y = digits
@@ -196,6 +226,10 @@ BAD_FITS = [
     (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, optimiser="lbfgs", checkpoint="run.ckpt"), "checkpoint", ValueError),
     (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, optimiser="lbfgs", resume="run.ckpt"), "resume", ValueError),
     (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, checkpoint="no-such-directory/run.ckpt"), "checkpoint", FileNotFoundError),
+    (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, clip_norm=0), "clip_norm: expected a finite number > 0; got 0", ValueError),
+    (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, clip_norm=float("inf")), "clip_norm: expected a finite number > 0; got inf", ValueError),
+    (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, clip_norm="1"), "clip_norm: expected a finite number > 0; got '1'", ValueError),
+    (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, optimiser="lbfgs", clip_norm=1.0), "clip_norm: 'lbfgs' chooses its own step", ValueError),
 ]
 
 

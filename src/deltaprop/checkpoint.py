@@ -72,6 +72,7 @@ class Checkpoint:
     data: dict | None = None  #: the training data's data_fingerprint(X, y)
     info: dict | None = None  #: fit's checkpoint_info: the caller's own record of the run (the CLI's flags)
     first_eta0: float | None = None  #: the base learning rate of epoch 1, before any ReduceLROnPlateau
+    clip_norm: float | None = None  #: fit's clip_norm (None: not clipped, as every run before it existed)
     #: What callbacks kept (see ``deltaprop.callbacks``): {key: {name: array}}, key "ClassName.occurrence"
     callback_arrays: dict = field(default_factory=dict)
 
@@ -233,6 +234,7 @@ def save_checkpoint(path, run, epochs_done: int) -> None:
         "data": getattr(run, "data_fingerprint", None),
         "info": getattr(run, "checkpoint_info", None),
         "first_eta0": getattr(run, "first_eta0", None),
+        "clip_norm": getattr(run, "clip_norm", None),
     }
     from safetensors.numpy import save
 
@@ -243,7 +245,7 @@ def save_checkpoint(path, run, epochs_done: int) -> None:
 REQUIRED_KEYS = ("config", "classes", "multilabel", "optimiser", "n_states", "step", "epochs_done", "eta0",
                  "rng_state", "history", "split_seed")
 #: What later files record to check a resumed run against; null or absent in files that could not record them.
-OPTIONAL_KEYS = ("batch_size", "validation_fraction", "data", "info", "first_eta0")
+OPTIONAL_KEYS = ("batch_size", "validation_fraction", "data", "info", "first_eta0", "clip_norm")
 #: The keyword arguments of Network that Network.config() gives: the CLI rebuilds the network as Network(**config).
 CONFIG_KEYS = ("sizes", "activation", "output", "loss", "init", "l2", "dropout", "dtype")
 #: The bit generators whose states are checked by setting them on a fresh one.
@@ -382,10 +384,12 @@ def _checked(meta: dict, tensors: dict, version: int) -> Checkpoint:
 
 
 def _checked_recorded_settings(settings: dict) -> dict:
-    """The recorded batch_size, validation_fraction, data fingerprint, info and first eta0 (each may be None)."""
+    """The recorded batch_size, validation_fraction, data fingerprint, info, first eta0 and clip_norm (each may be None)."""
     from .checks import integer, real
 
-    batch_size, fraction, data, info, first_eta0 = (settings[key] for key in OPTIONAL_KEYS)
+    batch_size, fraction, data, info, first_eta0, clip_norm = (settings[key] for key in OPTIONAL_KEYS)
+    if clip_norm is not None:
+        clip_norm = real("clip_norm", clip_norm, 0, low_open=True, what="a finite number")
     if first_eta0 is not None:
         first_eta0 = real("first_eta0", first_eta0, 0, low_open=True, what="a finite learning rate")
     if batch_size is not None:
@@ -408,7 +412,8 @@ def _checked_recorded_settings(settings: dict) -> dict:
                              f"checksum, and optionally {list(FINGERPRINT_EXTRAS)}: a checksum or null}}; got {data!r:.100}")
     if info is not None and not isinstance(info, dict):
         raise ValueError(f"info: expected an object (the caller's record of the run); got {info!r:.80}")
-    return {"batch_size": batch_size, "validation_fraction": fraction, "data": data, "info": info, "first_eta0": first_eta0}
+    return {"batch_size": batch_size, "validation_fraction": fraction, "data": data, "info": info, "first_eta0": first_eta0,
+            "clip_norm": clip_norm}
 
 
 def _checked_config(config) -> tuple[dict, list[int], np.dtype]:

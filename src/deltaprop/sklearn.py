@@ -273,6 +273,11 @@ class _DeltapropMLP(BaseEstimator):
         _check_number("beta_1", self.beta_1, 0, 1, high_open=True)
         _check_number("beta_2", self.beta_2, 0, 1, high_open=True)
         _check_number("epsilon", self.epsilon, 0, low_open=True)
+        if self.clip_norm is not None:
+            _check_number("clip_norm", self.clip_norm, 0, low_open=True)
+            if self.solver == "lbfgs":
+                raise ValueError(f"clip_norm: solver 'lbfgs' chooses its own step length by a line search; got "
+                                 f"clip_norm={self.clip_norm!r}. Use solver 'adam', 'sgd' or 'gd' to clip gradients, or clip_norm=None")
         _check_number("n_iter_no_change", self.n_iter_no_change, 1, integer=True)
         _check_number("max_fun", self.max_fun, 1, integer=True)
         if isinstance(self.verbose, str) or not isinstance(self.verbose, (Integral, bool, np.bool_)):
@@ -446,6 +451,7 @@ class _DeltapropMLP(BaseEstimator):
                 beta_1=self.beta_1,
                 beta_2=self.beta_2,
                 epsilon=self.epsilon,
+                clip_norm=self.clip_norm,
                 tol=0.0 if self.solver == "gd" else None,  # gd stops by scikit-learn's rules instead
                 optimiser_state=self._optimiser_state if incremental else None,
             )
@@ -618,6 +624,10 @@ _PARAMETERS_DOC = """
     dropout : float or sequence of float in [0, 1), default=0
         Probability of dropping each hidden unit during training (one value
         for all hidden layers or one per hidden layer).
+    clip_norm : float > 0 or None, default=None
+        Scale each mini-batch gradient (all weights and biases together) down
+        to this Euclidean length when it is longer (PyTorch's ``clip_grad_norm_``).
+        Not for lbfgs.
     callbacks : list of deltaprop callbacks or None
         See :mod:`deltaprop.callbacks`; they get each epoch's logs.
     dtype : None, "float32" or "float64", default=None
@@ -674,6 +684,7 @@ class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
+        clip_norm=None,
         loss="log_loss",
         class_weight=None,
         callbacks=None,
@@ -703,6 +714,7 @@ class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.dropout = dropout
+        self.clip_norm = clip_norm
         self.loss = loss
         self.class_weight = class_weight
         self.callbacks = callbacks
@@ -869,6 +881,7 @@ class DeltapropRegressor(RegressorMixin, _DeltapropMLP):
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
+        clip_norm=None,
         loss="squared_error",
         callbacks=None,
         dtype=None,
@@ -897,6 +910,7 @@ class DeltapropRegressor(RegressorMixin, _DeltapropMLP):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.dropout = dropout
+        self.clip_norm = clip_norm
         self.loss = loss
         self.callbacks = callbacks
         self.dtype = dtype

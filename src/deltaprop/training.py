@@ -160,6 +160,8 @@ class Run:
     last_change: float | None = None
     #: The base learning rate of the run's first epoch, before any ReduceLROnPlateau (None for L-BFGS).
     first_eta0: float | None = None
+    #: fit's clip_norm: a longer gradient is scaled to this length before each update (None: not clipped).
+    clip_norm: float | None = None
     #: The callbacks of this fit, and what a resumed run's checkpoint kept of them ({key: {name: array}}).
     callbacks: list = field(default_factory=list)
     callback_arrays: dict = field(default_factory=dict)
@@ -242,6 +244,7 @@ def fit(
     beta_1: float = 0.9,
     beta_2: float = 0.999,
     epsilon: float = 1e-8,
+    clip_norm: float | None = None,
     tol: float | None = None,
     shuffle: bool = True,
     sample_weight=None,
@@ -277,6 +280,10 @@ def fit(
     schedule : "constant", "step", "cosine", "exponential" or a function
         (eta0, epoch, n_epochs) -> eta.
     momentum, nesterov : for sgd.   beta_1, beta_2, epsilon : for adam.
+    clip_norm : float > 0, optional. Before each update, a gradient grad C(theta)
+        (all W^l and b^l together) longer than this is scaled down to this
+        Euclidean length (PyTorch's ``clip_grad_norm_``, Keras's
+        ``global_clipnorm``). Not for lbfgs.
     tol : float >= 0, optional. gd stops once no parameter changed by more
         than tol in a step (default 1e-6); lbfgs passes it as SciPy's gtol.
     shuffle : bool, reshuffle the examples every epoch (from the network's seed).
@@ -355,6 +362,11 @@ def fit(
     checkpoint_every = integer("checkpoint_every", checkpoint_every, minimum=0)
     if tol is not None:
         tol = real("tol", tol, 0)
+    if clip_norm is not None:
+        clip_norm = real("clip_norm", clip_norm, 0, low_open=True, what="a finite number")
+        if opt_name == "lbfgs":
+            raise ValueError(f"clip_norm: 'lbfgs' chooses its own step length by a line search; got clip_norm={clip_norm:g}. "
+                             f"Use 'gd', 'sgd' or 'adam' to clip gradients, or leave clip_norm out")
     shuffle, fused = boolean("shuffle", shuffle), boolean("fused", fused)
     if isinstance(verbose, str) or not isinstance(verbose, Integral):  # verbose=1 as in Keras and scikit-learn
         raise TypeError(f"verbose: expected True, False or an integer; got {verbose!r}")
@@ -407,7 +419,7 @@ def fit(
     try:
         run, X, T, w = _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_size, sample_weight,
                               validation_data, validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume,
-                              checkpoint_info)
+                              checkpoint_info, clip_norm)
         net.history = run.history
         run.callbacks = callbacks
         if not isinstance(run.optimiser, LBFGS):  # a schedule that fails at epoch 4 is refused now, not then
@@ -449,7 +461,7 @@ def fit(
 
 
 def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_size, sample_weight, validation_data,
-           validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume, checkpoint_info=None):
+           validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume, checkpoint_info=None, clip_norm=None):
     """Targets, weights, validation data, optimiser state and the Run; raises before any parameter changes."""
     n = len(X)
     T = net.encode_targets(y, remember=True)
@@ -510,17 +522,21 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
     run.split_seed, run.checkpoint_path, run.checkpoint_every = split_seed, checkpoint, checkpoint_every
     run.batch_size_given, run.validation_fraction = requested_batch_size, validation_fraction
     run.data_fingerprint, run.checkpoint_info = fingerprint, checkpoint_info
-    run.first_eta0 = run.eta0
+    run.first_eta0, run.clip_norm = run.eta0, clip_norm
     if ck is not None:
         _restore(run, ck, full_batch)
     return run, X, T, w
 
 
-def _check_resumed_options(ck, batch_size: int, validation_fraction: float, full_batch: bool, fingerprint: dict) -> None:
+def _check_resumed_options(ck, batch_size: int, validation_fraction: float, full_batch: bool, fingerprint: dict,
+                           clip_norm: float | None = None) -> None:
     """Refuse options that contradict what the checkpoint records (older files record less: fewer checks)."""
     from .checkpoint import FINGERPRINT_DATA, describe_data
 
     again = "a resumed run needs the options and data of the run it continues"
+    if ck.clip_norm != clip_norm:  # (files before clip_norm: runs that never clipped)
+        saved = "no clip_norm" if ck.clip_norm is None else f"clip_norm={ck.clip_norm:g}"
+        raise ValueError(f"clip_norm: the checkpoint's run was trained with {saved}; got {clip_norm}; {again}")
     if ck.batch_size is not None and ck.batch_size != batch_size and not full_batch:  # (gd uses every example)
         raise ValueError(f"batch_size: the checkpoint's run was trained with batch_size={ck.batch_size}; got {batch_size}; {again}")
     if ck.validation_fraction is not None and ck.validation_fraction != validation_fraction:
@@ -638,7 +654,7 @@ def _restore(run: Run, ck, full_batch: bool = False) -> None:
     optimiser = get_optimiser(saved_name, **ck.optimiser["options"]) if saved_name in OPTIMISERS else run.optimiser
     if [tuple(np.shape(a) for a in s) for s in ck.optimiser_states] != [tuple(a.shape for a in s) for s in run.states]:
         raise ValueError("resume: the checkpoint's optimiser state does not fit this optimiser")
-    _check_resumed_options(ck, run.batch_size_given, run.validation_fraction, full_batch, run.data_fingerprint)
+    _check_resumed_options(ck, run.batch_size_given, run.validation_fraction, full_batch, run.data_fingerprint, run.clip_norm)
     # every check passed: only now change the network
     for p, saved in zip(net.parameters(), ck.params):
         p[...] = saved
@@ -715,6 +731,19 @@ def _record_epoch(run: Run, epoch: int, loss: float, correct: int | None, eta, s
     notify("on_epoch_end", epoch, h.last())
 
 
+def clip_gradient(grads: list[np.ndarray], max_norm: float) -> float:
+    """Scale the gradient [dC/dW^1, dC/db^1, ...] in place to Euclidean norm ``max_norm`` where it is longer.
+
+    ||g|| = sqrt(sum over every W^l and b^l of the squares of its entries), summed in float64;
+    g <- g * max_norm / ||g|| when ||g|| > max_norm. Returns ||g|| before clipping.
+    """
+    norm = math.sqrt(sum(float(np.dot(g64, g64)) for g64 in (g.ravel().astype(np.float64, copy=False) for g in grads)))
+    if norm > max_norm:
+        for g in grads:
+            g *= g.dtype.type(max_norm / norm)
+    return norm
+
+
 def _scheduled(schedule, eta0: float, epoch: int, n_epochs: int) -> float:
     """The schedule's eta for this epoch, or ValueError when it is not a finite number > 0."""
     eta = schedule(eta0, epoch, n_epochs)
@@ -783,6 +812,8 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
                 correct += n_correct
             run.step += 1
             flat_grads = [g for dW, db in zip(dWs, dbs) for g in (dW, db)]
+            if run.clip_norm is not None:
+                clip_gradient(flat_grads, run.clip_norm)
             if whole_batch_gd:
                 largest_change = max(float(np.max(np.abs(g))) for g in flat_grads) * eta
             apply_update(optimiser, params, flat_grads, states, eta, run.step, whole)

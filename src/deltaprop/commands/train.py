@@ -29,7 +29,7 @@ FLAGS = {"learning_rate": "--lr", "batch_size": "--batch-size", "validation_frac
          "loss": "--loss", "output": "--output", "epochs": "--epochs", "checkpoint": "--checkpoint", "resume": "--resume",
          "optimiser": "--optimiser", "schedule": "--schedule", "dtype": "--dtype", "seed": "--seed",
          "data": "--data", "X": "--data", "label": "--label", "limit": "--limit", "scale": "--scale", "task": "--task",
-         "EarlyStopping": "--early-stopping", "ReduceLROnPlateau": "--reduce-lr"}
+         "EarlyStopping": "--early-stopping", "ReduceLROnPlateau": "--reduce-lr", "clip_norm": "--clip-norm"}
 #: The same, for the checkpoint that --resume reads.
 RESUME_FLAGS = {"checkpoint": "--resume"}
 
@@ -89,6 +89,9 @@ def add_parser(subparsers):
     opt.add_argument("--schedule", choices=sorted(SCHEDULES), default="constant",
                      help="learning-rate schedule (not for lbfgs)")
     opt.add_argument("--momentum", type=float, default=MOMENTUM_DEFAULT, help="momentum of sgd (sgd only)")
+    opt.add_argument("--clip-norm", type=float, default=None, metavar="NORM",
+                     help="scale each step's gradient (all weights and biases together) down to this length when "
+                     "it is longer (not for lbfgs)")
     opt.add_argument("--epochs", type=positive_int, default=20, help="passes over the training set (gd, lbfgs: steps)")
     opt.add_argument("--batch-size", type=positive_int, default=64,
                      help="examples per mini-batch of sgd and adam (gd and lbfgs take every example in every step)")
@@ -266,6 +269,8 @@ def _check_optimiser_flags(args) -> None:
     optimiser = args.optimiser
     if args.lr is not None:
         real("learning_rate", args.lr, 0, low_open=True, what="a finite number")  # "--lr: expected ..." (cli.main)
+    if args.clip_norm is not None:
+        real("clip_norm", args.clip_norm, 0, low_open=True, what="a finite number")
     if "momentum" in given and optimiser != "sgd":
         raise ValueError(f"--momentum: the momentum of sgd; --optimiser {optimiser} has none (got --momentum "
                          f"{args.momentum:g}): leave --momentum out, or use --optimiser sgd")
@@ -276,7 +281,7 @@ def _check_optimiser_flags(args) -> None:
                          f"mini-batches (got --batch-size {args.batch_size}): leave --batch-size out, or use adam or sgd")
     if optimiser == "lbfgs":
         for flag, value in (("--lr", args.lr), ("--schedule", args.schedule if "schedule" in given else None),
-                            ("--reduce-lr", args.reduce_lr)):
+                            ("--reduce-lr", args.reduce_lr), ("--clip-norm", args.clip_norm)):
             if value is not None:
                 raise ValueError(f"{flag}: --optimiser lbfgs has no learning rate (SciPy's L-BFGS chooses each step "
                                  f"itself); got {flag} {value}: leave {flag} out, or use adam, sgd or gd")
@@ -462,6 +467,9 @@ def _check_resumed_flags(args, resume, net) -> None:
         if "momentum" in given and args.momentum != saved_momentum:
             refuse("--momentum", saved_momentum, args.momentum)
         args.momentum = saved_momentum
+    if "clip_norm" in given and args.clip_norm != resume.clip_norm:
+        refuse("--clip-norm", "no --clip-norm" if resume.clip_norm is None else resume.clip_norm, args.clip_norm)
+    args.clip_norm = resume.clip_norm
 
     unrecorded = object()  # (None is a value: --limit None, no limit)
     info = resume.info or {}
@@ -609,7 +617,7 @@ def run(args) -> int:
         history = net.fit(
             data.X_train, data.y_train,
             optimiser=args.optimiser, learning_rate=args.lr, epochs=args.epochs, batch_size=args.batch_size,
-            schedule=args.schedule, momentum=args.momentum, validation_fraction=args.validation_fraction,
+            schedule=args.schedule, momentum=args.momentum, clip_norm=args.clip_norm, validation_fraction=args.validation_fraction,
             callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=1 if (args.checkpoint or args.resume) else 0,
             resume=resume, checkpoint_info=_checkpoint_info(args),
         )
@@ -635,6 +643,7 @@ def run(args) -> int:
         "optimiser": args.optimiser,
         "learning_rate": _base_learning_rate(args, history, resume),
         "schedule": args.schedule,
+        "clip_norm": args.clip_norm,
         # what each step took: gd and lbfgs every training example, sgd and adam at most that many
         "batch_size": "all" if args.optimiser in FULL_BATCH else (batch_size.value or args.batch_size),
         "l2": net.l2,  # the network's, which a resumed run takes from its checkpoint
