@@ -1,6 +1,7 @@
 import os
 import stat
 
+import numpy as np
 import pytest
 
 from deltaprop.files import write_atomically
@@ -68,3 +69,28 @@ def test_a_device_or_fifo_is_refused_not_replaced_and_errors_name_the_argument(t
     assert long_name.read_bytes() == b"x" and sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "m" * 240]
     with pytest.raises(OSError, match=r"^path: cannot write .*: File name too long"):
         write_atomically(tmp_path / ("m" * 300), b"x")
+
+
+def test_a_read_only_file_is_refused_as_open_refuses_it(tmp_path):
+    # Before: the new file was renamed over it (the directory allows that), undoing its owner's protection
+    import deltaprop as dp
+    from deltaprop.files import writable_path
+
+    kept = tmp_path / "kept.safetensors"
+    kept.write_bytes(b"old")
+    kept.chmod(0o444)
+    with pytest.raises(PermissionError, match=r"^--out: cannot write .*kept.safetensors: the file is read-only \(mode -r--r--r--\)"):
+        write_atomically(kept, b"new", "--out")
+    with pytest.raises(PermissionError, match=r"^checkpoint: cannot write .*: the file is read-only"):
+        writable_path(kept, "checkpoint")
+    link = tmp_path / "link.safetensors"
+    link.symlink_to(kept)
+    with pytest.raises(PermissionError, match="the file is read-only"):
+        write_atomically(link, b"new")
+    net = dp.Network([3, 2], seed=0)
+    before = [p.copy() for p in net.parameters()]
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    with pytest.raises(PermissionError, match="^checkpoint: cannot write"):  # before training, not after its first epoch
+        net.fit(X, np.arange(10) % 2, epochs=2, checkpoint=kept)
+    assert all(np.array_equal(p, q) for p, q in zip(before, net.parameters()))
+    assert kept.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["kept.safetensors", "link.safetensors"]

@@ -49,7 +49,7 @@ def writable_directory(directory, argument: str, target=None) -> Path:
 
 
 def _refuse_special(path: Path, argument: str) -> None:
-    """A device, FIFO or socket at ``path`` is refused: renaming a new file over it would replace it."""
+    """A device, FIFO, socket or read-only file at ``path`` is refused: renaming a new file over it would replace it."""
     try:
         special = path.exists() and not path.is_file() and not path.is_dir()
     except OSError as exc:  # a name too long for the file system, say
@@ -57,6 +57,12 @@ def _refuse_special(path: Path, argument: str) -> None:
     if special:
         raise ValueError(f"{argument}: {path} is not a regular file (a device, FIFO or socket), which writing the file "
                          f"would replace; give the name of a file")
+    # A read-only file is one its owner protected: renaming over it (which needs only the directory's
+    # permission) would replace it where open() would fail, so it is refused as open() refuses it.
+    # (Its mode bits are read too: root may open any file, yet a file without a write bit was made read-only.)
+    if path.is_file() and (not stat.S_IMODE(path.stat().st_mode) & 0o222 or not os.access(path, os.W_OK)):
+        raise PermissionError(f"{argument}: cannot write {path}: the file is read-only (mode "
+                              f"{stat.filemode(path.stat().st_mode)}); make it writable or give another name")
 
 
 def write_atomically(path, data: bytes | str, argument: str = "path") -> Path:
