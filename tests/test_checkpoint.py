@@ -308,6 +308,23 @@ def test_gd_that_converges_writes_its_checkpoint_and_resuming_it_takes_no_more_s
     assert again.fit(X, y, resume=ck, **(options | {"tol": tol / 100})).epochs > history.epochs
 
 
+@pytest.mark.parametrize("optimiser", [dp.AdamW(weight_decay=0.05), dp.RMSprop(rho=0.8), "adamw", "rmsprop"])
+def test_adamw_and_rmsprop_runs_resume_exactly_with_their_settings(tmp_path, optimiser):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 4)), rng.integers(0, 3, 60)
+
+    def run(epochs, **options):
+        net = dp.Network([4, 5, 3], seed=0, dtype="float64")
+        history = net.fit(X, y, optimiser=optimiser, learning_rate=0.01, epochs=epochs, batch_size=20, **options)
+        return np.concatenate([p.ravel() for p in net.parameters()]), history.optimiser_state.optimiser
+
+    whole, used = run(4)
+    run(2, checkpoint=tmp_path / "c.ckpt")
+    resumed, restored = run(4, resume=tmp_path / "c.ckpt")
+    np.testing.assert_array_equal(resumed, whole)
+    assert restored == used  # (weight_decay 0.05 and rho 0.8 come back from the file)
+
+
 def test_a_run_with_an_optimiser_of_ones_own_resumes_with_that_object(tmp_path):
     class SignGD:
         name = "signgd"

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from deltaprop.optimisers import SCHEDULES, SGD, Adam, GD, apply_update, cosine, get_optimiser, get_schedule, step_decay
+from deltaprop.optimisers import (SCHEDULES, SGD, Adam, AdamW, GD, RMSprop, apply_update, cosine, get_optimiser, get_schedule,
+                                  is_elementwise, step_decay)
 
 THETA = np.array([[0.5, -1.0], [2.0, 0.25]])
 G1 = np.array([[0.1, -0.2], [0.3, 0.0]])
@@ -59,6 +60,50 @@ def test_adam_two_steps():
     np.testing.assert_allclose(steps(Adam(b1, b2, eps), [G1, G2], eta), theta, rtol=1e-14)
 
 
+def test_adamw_two_steps_decay_theta_apart_from_the_gradient():
+    b1, b2, eps, eta, lam = 0.9, 0.999, 1e-8, 0.01, 0.1
+    m = v = np.zeros_like(THETA)
+    theta = THETA.copy()
+    for t, g in enumerate([G1, G2], start=1):
+        theta = theta * (1 - eta * lam)  # theta <- theta (1 - eta lambda), before Adam's step
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        eta_t = eta * math.sqrt(1 - b2**t) / (1 - b1**t)
+        theta = theta - eta_t * m / (np.sqrt(v) + eps)
+    np.testing.assert_allclose(steps(AdamW(b1, b2, eps, weight_decay=lam), [G1, G2], eta), theta, rtol=1e-14)
+    # weight_decay 0 is Adam, bit for bit
+    np.testing.assert_array_equal(steps(AdamW(weight_decay=0.0), [G1, G2], eta), steps(Adam(), [G1, G2], eta))
+
+
+def test_rmsprop_two_steps():
+    rho, eps, eta = 0.9, 1e-8, 0.01
+    v = np.zeros_like(THETA)
+    theta = THETA.copy()
+    for g in [G1, G2]:
+        v = rho * v + (1 - rho) * g * g
+        theta = theta - eta * g / (np.sqrt(v) + eps)
+    np.testing.assert_allclose(steps(RMSprop(rho, eps), [G1, G2], eta), theta, rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["adamw", "rmsprop"])
+def test_new_optimisers_are_elementwise_and_keep_float32(name):
+    opt = get_optimiser(name)
+    assert is_elementwise(opt)
+    theta = THETA.astype(np.float32)
+    state = opt.init(theta)
+    opt.update(theta, G1.astype(np.float32), state, 0.01, 1)
+    assert theta.dtype == np.float32 and all(s.dtype == np.float32 for s in state)
+    # one call on the whole vector is the same numbers as one call per piece
+    whole, pieces = THETA.ravel().copy(), [THETA[0].copy(), THETA[1].copy()]
+    opt_whole, opt_pieces = get_optimiser(name), get_optimiser(name)
+    sw, sp = opt_whole.init(whole), [opt_pieces.init(p) for p in pieces]
+    for t, g in enumerate([G1, G2], start=1):
+        opt_whole.update(whole, g.ravel(), sw, 0.01, t)
+        for p, gp, s in zip(pieces, g, sp):
+            opt_pieces.update(p, gp.copy(), s, 0.01, t)
+    np.testing.assert_array_equal(whole, np.concatenate(pieces))
+
+
 def test_float32_parameters_stay_float32():
     theta = THETA.astype(np.float32)
     for opt in (GD(), SGD(), Adam()):
@@ -88,7 +133,10 @@ def test_schedules():
 @pytest.mark.parametrize(
     "call, words",
     [
-        (lambda: get_optimiser("adamw"), ["optimiser", "adamw", "adam"]),
+        (lambda: get_optimiser("nadam"), ["optimiser", "nadam", "adamw", "rmsprop"]),
+        (lambda: AdamW(weight_decay=-0.1), ["weight_decay", ">= 0", "-0.1"]),
+        (lambda: RMSprop(rho=1.0), ["rho", "[0, 1)", "1.0"]),
+        (lambda: RMSprop(epsilon=0), ["epsilon", "> 0"]),
         (lambda: SGD(momentum=1.5), ["momentum", "1.5"]),
         (lambda: Adam(beta_1=1.0), ["beta_1", "1.0"]),
         (lambda: get_schedule("linear"), ["schedule", "linear", "cosine"]),

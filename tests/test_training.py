@@ -91,6 +91,20 @@ def test_same_seed_gives_the_same_parameters_bit_for_bit(optimiser, digits):
     assert not np.array_equal(other.weights[0], runs[0][0])
 
 
+def test_fit_passes_each_optimiser_the_options_it_has_and_its_default_learning_rate(digits):
+    X, y = digits
+    for name, options, expected in [
+        ("sgd", dict(momentum=0.5, nesterov=True, beta_1=0.3), dp.SGD(momentum=0.5, nesterov=True)),
+        ("adam", dict(beta_1=0.8, beta_2=0.99, epsilon=1e-6, momentum=0.2), dp.Adam(0.8, 0.99, 1e-6)),
+        ("adamw", dict(beta_1=0.8, epsilon=1e-6), dp.AdamW(beta_1=0.8, epsilon=1e-6)),
+        ("rmsprop", dict(epsilon=1e-6, beta_1=0.5), dp.RMSprop(epsilon=1e-6)),
+    ]:
+        history = dp.Network([64, 8, 10], seed=0).fit(X[:100], y[:100], optimiser=name, epochs=1, **options)
+        assert history.optimiser_state.optimiser == expected
+        assert history.learning_rate == [expected.learning_rate]
+    assert (dp.AdamW.learning_rate, dp.RMSprop.learning_rate, dp.SGD.learning_rate) == (0.001, 0.001, 0.01)
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_fit_keeps_the_dtype(dtype, digits):
     X, y = digits
@@ -107,6 +121,8 @@ def test_fit_keeps_the_dtype(dtype, digits):
         ("sgd", dict(learning_rate=0.1, momentum=0.9, nesterov=True, epochs=15)),
         ("adam", dict(learning_rate=0.01, epochs=15)),
         ("adam", dict(learning_rate=0.01, epochs=15, schedule="cosine")),
+        ("adamw", dict(learning_rate=0.01, epochs=15)),
+        ("rmsprop", dict(learning_rate=0.003, epochs=15)),
         ("lbfgs", dict(epochs=100)),
         ("gd", dict(learning_rate=1.0, epochs=300)),
     ],
@@ -220,7 +236,7 @@ BAD_FITS = [
     (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, learning_rate=-1), "learning_rate", ValueError),
     (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, epochs=0), "epochs", ValueError),
     (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, batch_size=0), "batch_size", ValueError),
-    (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, optimiser="rmsprop"), "optimiser", ValueError),
+    (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, optimiser="nadam"), "optimiser", ValueError),
     (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, validation_fraction=1.5), "validation_fraction", ValueError),
     (dict(X=np.ones((4, 4)), y=np.array([0, 1, np.nan, 2])), "y", ValueError),
     (dict(X=np.ones((4, 4)), y=np.arange(4) % 3, optimiser="lbfgs", checkpoint="run.ckpt"), "checkpoint", ValueError),

@@ -17,7 +17,7 @@ from .gradcheck import GradcheckResult
 from .io import load_model, save_model
 from .losses import LOSSES
 from .network import ForwardPass, Gradients, Network
-from .optimisers import SGD, Adam, GD, LBFGS
+from .optimisers import SGD, Adam, AdamW, GD, LBFGS, RMSprop
 from .training import DivergenceError, History, fit
 
 __version__ = "0.1.0"
@@ -47,6 +47,8 @@ __all__ = [
     "GD",
     "SGD",
     "Adam",
+    "AdamW",
+    "RMSprop",
     "LBFGS",
     "DeltapropClassifier",
     "DeltapropRegressor",

@@ -14,6 +14,8 @@ An optimiser is an object with
 
 and may declare
 
+``learning_rate = eta``
+    its default learning rate (``fit``'s when none is given; 0.01 otherwise).
 ``elementwise = True``
     when each entry's update reads only that entry of ``param``, ``grad`` and
     ``state`` (as GD, SGD and Adam do), declared in the class that defines
@@ -27,6 +29,10 @@ Parameters are passed in, never held by the optimiser: the training loop
 applies the same ``update`` to every W^l and b^l in one place
 (:func:`apply_update`). The lecture's rule is :class:`GD`:
 theta <- theta - eta grad C(theta).
+
+Adding an optimiser is one class here and its entry in ``OPTIMISERS``: ``fit`` passes it the
+options among its own keyword arguments (momentum, nesterov, beta_1, beta_2, epsilon) that
+the class has as fields, the command line offers it by name, and checkpoints store its fields.
 
 A schedule is a function ``schedule(eta0, epoch, n_epochs) -> eta`` for
 epoch = 0, 1, ...
@@ -47,6 +53,8 @@ __all__ = [
     "GD",
     "SGD",
     "Adam",
+    "AdamW",
+    "RMSprop",
     "LBFGS",
     "OPTIMISERS",
     "get_optimiser",
@@ -76,6 +84,7 @@ class GD:
     """
 
     name = "gd"
+    learning_rate = 0.5
     elementwise = True
 
     def init(self, param: Array) -> tuple:
@@ -102,6 +111,7 @@ class SGD:
     momentum: float = 0.9
     nesterov: bool = False
     name = "sgd"
+    learning_rate = 0.01
     elementwise = True
 
     def __post_init__(self) -> None:
@@ -146,6 +156,7 @@ class Adam:
     beta_2: float = 0.999
     epsilon: float = 1e-8
     name = "adam"
+    learning_rate = 0.001
     elementwise = True
 
     def __post_init__(self) -> None:
@@ -181,6 +192,75 @@ class Adam:
 
 
 @dataclass
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019; PyTorch's AdamW):
+
+    theta <- theta (1 - eta lambda), then Adam's step with the same eta.
+
+    The decay shrinks every parameter (biases too, as PyTorch does by default) in
+    proportion to the learning rate, apart from the gradient: unlike ``l2``, whose
+    term lambda theta enters g and so is divided by Adam's sqrt(v) with the rest.
+
+    Parameters
+    ----------
+    beta_1, beta_2, epsilon : as :class:`Adam`.
+    weight_decay : float >= 0, lambda (default 0.01, as PyTorch's).
+    """
+
+    weight_decay: float = 0.01
+    name = "adamw"
+    elementwise = True  # (declared again: update is overridden)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.weight_decay = real("weight_decay", self.weight_decay, 0)
+
+    def update(self, param: Array, grad: Array, state: tuple, eta: float, step: int) -> None:
+        if self.weight_decay:
+            param *= param.dtype.type(1 - eta * self.weight_decay)  # theta <- theta (1 - eta lambda)
+        super().update(param, grad, state, eta, step)
+
+
+@dataclass
+class RMSprop:
+    """RMSprop (Hinton's lecture 6e; Keras's defaults): each entry's step divided by a running RMS of its gradient.
+
+    v <- rho v + (1 - rho) g^2;  theta <- theta - eta g / (sqrt(v) + eps)
+
+    Parameters
+    ----------
+    rho : float in [0, 1), the decay of the running mean of g^2 (default 0.9).
+    epsilon : float > 0
+    """
+
+    rho: float = 0.9
+    epsilon: float = 1e-8
+    name = "rmsprop"
+    learning_rate = 0.001
+    elementwise = True
+
+    def __post_init__(self) -> None:
+        self.rho = _check_unit("rho", self.rho)
+        self.epsilon = real("epsilon", self.epsilon, 0, low_open=True)
+
+    def init(self, param: Array) -> tuple:
+        return (np.zeros_like(param),)  # v
+
+    def update(self, param: Array, grad: Array, state: tuple, eta: float, step: int) -> None:
+        (v,) = state
+        t = param.dtype.type
+        scratch = np.multiply(grad, grad)
+        scratch *= t(1 - self.rho)
+        v *= t(self.rho)
+        v += scratch  # v <- rho v + (1 - rho) g^2
+        np.sqrt(v, out=scratch)
+        scratch += t(self.epsilon)
+        np.divide(grad, scratch, out=scratch)
+        scratch *= t(eta)
+        param -= scratch  # theta <- theta - eta g / (sqrt(v) + eps)
+
+
+@dataclass
 class LBFGS:
     """Limited-memory BFGS on the whole data set, through ``scipy.optimize.minimize``.
 
@@ -194,12 +274,14 @@ class LBFGS:
 
     max_fun: int = 15000
     name = "lbfgs"
+    learning_rate = None  # SciPy's line search chooses each step
 
     def __post_init__(self) -> None:
         self.max_fun = integer("max_fun", self.max_fun)
 
 
-OPTIMISERS: dict[str, Callable[..., object]] = {"gd": GD, "sgd": SGD, "adam": Adam, "lbfgs": LBFGS}
+OPTIMISERS: dict[str, Callable[..., object]] = {"gd": GD, "sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop,
+                                                "lbfgs": LBFGS}
 
 
 def get_optimiser(optimiser: str | object, *, argument: str = "optimiser", **options) -> object:

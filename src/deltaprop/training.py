@@ -30,6 +30,7 @@ A callback stops training by setting ``run.stop = True`` (and may say why in
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import signal
@@ -52,7 +53,8 @@ Array = np.ndarray
 
 #: How History.stop_reason starts when SciPy's L-BFGS reports convergence (status 0).
 LBFGS_CONVERGED = "L-BFGS converged"
-DEFAULT_LEARNING_RATE = {"gd": 0.5, "sgd": 0.01, "adam": 0.001, "lbfgs": None}
+#: Each registry optimiser's default learning rate (its class's ``learning_rate``; None: it takes none).
+DEFAULT_LEARNING_RATE = {name: getattr(cls, "learning_rate", 0.01) for name, cls in OPTIMISERS.items()}
 DEFAULT_EPOCHS = {"gd": 1000, "lbfgs": 200}
 DEFAULT_EPOCHS_MINIBATCH = 10
 
@@ -270,16 +272,18 @@ def fit(
         Training continues from the network's parameters, and a network that has
         classes (from an earlier fit or a model file) keeps them: y's labels must
         be among them (a new Network learns other classes).
-    optimiser : "gd", "sgd", "adam", "lbfgs" or an optimiser object
-        (see ``deltaprop.optimisers``).
-    learning_rate : float > 0, eta (default: gd 0.5, sgd 0.01, adam 0.001).
+    optimiser : "gd", "sgd", "adam", "adamw", "rmsprop", "lbfgs" or an optimiser
+        object (see ``deltaprop.optimisers``; ``AdamW(weight_decay=...)``).
+    learning_rate : float > 0, eta (default: gd 0.5, sgd 0.01, adam, adamw and
+        rmsprop 0.001).
     epochs : int >= 1, passes over the data (for gd and lbfgs: iterations,
         default 1000 and 200; otherwise 10).
     batch_size : int >= 1, examples per mini-batch (capped at n); ignored by
         gd and lbfgs, which use every example in every step.
     schedule : "constant", "step", "cosine", "exponential" or a function
         (eta0, epoch, n_epochs) -> eta.
-    momentum, nesterov : for sgd.   beta_1, beta_2, epsilon : for adam.
+    momentum, nesterov : for sgd.   beta_1, beta_2, epsilon : for adam and adamw
+        (epsilon for rmsprop too).
     clip_norm : float > 0, optional. Before each update, a gradient grad C(theta)
         (all W^l and b^l together) longer than this is scaled down to this
         Euclidean length (PyTorch's ``clip_grad_norm_``, Keras's
@@ -332,9 +336,11 @@ def fit(
     """
     rng = net.rng
     opt_name = optimiser if isinstance(optimiser, str) else getattr(optimiser, "name", None)
-    if isinstance(optimiser, str):
-        options = {"sgd": dict(momentum=momentum, nesterov=nesterov), "adam": dict(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)}
-        optimiser = get_optimiser(optimiser, **options.get(optimiser, {}))
+    if isinstance(optimiser, str) and optimiser in OPTIMISERS:
+        # the options below that this optimiser has (sgd: momentum, nesterov; adam: beta_1, beta_2, epsilon)
+        given = dict(momentum=momentum, nesterov=nesterov, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+        fields = {f.name for f in dataclasses.fields(OPTIMISERS[optimiser])} if dataclasses.is_dataclass(OPTIMISERS[optimiser]) else set()
+        optimiser = get_optimiser(optimiser, **{k: v for k, v in given.items() if k in fields})
     else:
         optimiser = get_optimiser(optimiser)
 

@@ -83,9 +83,11 @@ def add_parser(subparsers):
     opt = parser.add_argument_group("training")
     opt.add_argument("--optimiser", "--optimizer", dest="optimiser", choices=sorted(OPTIMISERS), default="adam",
                      help="gd: the lecture's whole-set gradient descent; sgd: mini-batches with momentum; adam; "
+                     "adamw: adam with decoupled weight decay 0.01; rmsprop; "
                      "lbfgs: SciPy's L-BFGS on the whole set, with no learning rate")
     opt.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,
-                     help="learning rate eta, a number > 0 (default: adam 0.001, sgd 0.01, gd 0.5; lbfgs takes none)")
+                     help="learning rate eta, a number > 0 (default: adam, adamw, rmsprop 0.001, sgd 0.01, gd 0.5; "
+                     "lbfgs takes none)")
     opt.add_argument("--schedule", choices=sorted(SCHEDULES), default="constant",
                      help="learning-rate schedule (not for lbfgs)")
     opt.add_argument("--momentum", type=float, default=MOMENTUM_DEFAULT, help="momentum of sgd (sgd only)")
