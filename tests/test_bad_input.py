@@ -108,6 +108,10 @@ API_CASES = [
     ("EarlyStopping restore_best as a string", lambda: dp.EarlyStopping(restore_best="no"), TypeError, ["restore_best", "True or False", "'no'"]),
     ("EarlyStopping monitor as a number", lambda: dp.EarlyStopping(monitor=3), TypeError, ["monitor", "history key", "3"]),
     ("EarlyStopping mode unknown", lambda: dp.EarlyStopping(mode="up"), ValueError, ["mode", "'min'", "'up'"]),
+    ("fit given an estimator", lambda: dp.fit(dp.DeltapropClassifier(), X, Y), TypeError, ["net", "deltaprop Network", "DeltapropClassifier", "network_"]),
+    ("gradcheck given an estimator", lambda: dp.gradcheck(dp.DeltapropClassifier(), X, np.eye(2)[Y]), TypeError, ["net", "deltaprop Network", "DeltapropClassifier"]),
+    ("score with text labels for numbered classes", lambda: fitted().score(X, np.array(["a", "b"])[Y]), TypeError,
+     ["y", "labels of text", "classes are number"]),
     ("ReduceLROnPlateau negative min_lr", lambda: ReduceLROnPlateau(min_lr=-1.0), ValueError, ["min_lr", ">= 0", "-1.0"]),
     ("ReduceLROnPlateau negative min_delta", lambda: ReduceLROnPlateau(min_delta=-5), ValueError, ["min_delta", ">= 0", "-5"]),
     ("ReduceLROnPlateau negative cooldown", lambda: ReduceLROnPlateau(cooldown=-1), ValueError, ["cooldown", ">= 0", "-1"]),
@@ -295,3 +299,61 @@ def test_save_model_refuses_an_image_shape_that_is_not_height_by_width(tmp_path)
         with pytest.raises(ValueError, match="image_shape: expected \\(height, width\\)"):
             save_model(net, tmp_path / "m.safetensors", image_shape=shape)
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def replaced(entry, value):
+    net = dp.Network([4, 3, 2], seed=0)
+    getattr(net, entry)[0] = value
+    return net
+
+
+@pytest.mark.parametrize("entry, value, words", [
+    ("weights", np.zeros((4, 3)), ["net.weights[0] (W^1)", "shape (3, 4)", "got ndarray of shape (4, 3)"]),
+    ("biases", [0.0, 0.0, 0.0], ["net.biases[0] (b^1)", "shape (3,)", "got list"]),
+    ("weights", np.full((3, 4), np.nan), ["net.weights[0] (W^1)", "NaN or infinite"]),
+    ("biases", np.array(["a", "b", "c"]), ["net.biases[0] (b^1)", "array of numbers", "dtype <U1"]),
+])
+def test_replaced_parameters_of_another_shape_are_refused_by_fit_and_save(entry, value, words, tmp_path):
+    # Before: fit failed inside a matrix product, and save_model wrote a file load_model refused
+    for act in (lambda net: net.fit(X, Y, epochs=1), lambda net: save_model(net, tmp_path / "m.safetensors")):
+        with pytest.raises(ValueError) as info:
+            act(replaced(entry, value))
+        for word in words:
+            assert word in str(info.value)
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_replaced_parameter_of_another_dtype_takes_the_networks(dtype, tmp_path):
+    # Before: a float64 W^1 in a float32 network trained in float64, and its model file and checkpoint
+    # were refused on loading ("tensor W1 has dtype 'F64'; expected float32")
+    other = np.float64 if dtype == "float32" else np.float32
+    net = dp.Network([4, 3, 2], seed=0, dtype=dtype)
+    W = RNG.normal(size=(3, 4)).astype(other)
+    net.weights[0] = W
+    net.fit(X, Y, epochs=2, checkpoint=tmp_path / "c.ckpt")
+    assert all(p.dtype == np.dtype(dtype) for p in net.parameters())
+    loaded = dp.load_model(save_model(net, tmp_path / "m.safetensors")).network
+    np.testing.assert_array_equal(loaded.weights[0], net.weights[0])
+    resumed = dp.Network([4, 3, 2], seed=0, dtype=dtype)
+    resumed.fit(X, Y, epochs=3, resume=tmp_path / "c.ckpt")
+    fresh = dp.Network([4, 3, 2], seed=0, dtype=dtype)
+    fresh.weights[0] = W.copy()
+    save_model(fresh, tmp_path / "fresh.safetensors")  # saving alone, untrained
+    np.testing.assert_array_equal(dp.load_model(tmp_path / "fresh.safetensors").network.weights[0], W.astype(dtype))
+
+
+@pytest.mark.parametrize("options, words", [
+    (dict(class_names=["a"]), ["ModelCheckpoint class_names", "2 strings"]),
+    (dict(image_shape=(3, 3)), ["ModelCheckpoint image_shape", "N_0 = 4"]),
+    (dict(scaling="unit"), ["ModelCheckpoint scaling", "Scaling"]),
+])
+def test_model_checkpoint_checks_its_save_options_before_the_first_epoch(options, words, tmp_path):
+    # Before: refused at the first save, after an epoch had changed the parameters
+    net = dp.Network([4, 3, 2], seed=0)
+    before = [p.copy() for p in net.parameters()]
+    with pytest.raises((ValueError, TypeError)) as info:
+        net.fit(X, Y, epochs=3, callbacks=[ModelCheckpoint(tmp_path / "m.safetensors", **options)])
+    for word in words:
+        assert word in str(info.value)
+    assert all(np.array_equal(p, q) for p, q in zip(before, net.parameters())) and not list(tmp_path.iterdir())

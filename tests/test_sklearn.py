@@ -803,3 +803,36 @@ def test_a_weight_beyond_float32_is_named_by_its_index_in_sample_weight():
     est = DeltapropRegressor(hidden_layer_sizes=(3,), early_stopping=True, random_state=0, max_iter=2)
     with pytest.raises(ValueError, match=r"^sample_weight: .*1e\+39.* at \[37\]"):
         est.fit(X, X.sum(axis=1), sample_weight=w)
+
+
+@pytest.mark.parametrize("solver, rate", [("sgd", "constant"), ("gd", "constant"), ("sgd", "adaptive"), ("adam", "constant")])
+def test_a_callbacks_learning_rate_cuts_stay_cut(iris, solver, rate):
+    # Before: with sgd and gd the estimator's own rules set the base rate back every epoch, so each
+    # ReduceLROnPlateau cut lasted one epoch
+    from deltaprop.callbacks import ReduceLROnPlateau
+
+    X, y = iris
+    est = DeltapropClassifier((4,), solver=solver, learning_rate=rate, max_iter=6, random_state=0, n_iter_no_change=100,
+                              callbacks=[ReduceLROnPlateau(patience=1, min_delta=10.0, min_lr=0.0)])  # a plateau throughout
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (stopped before converging)
+        est.fit(X, y)
+    eta = 0.001  # learning_rate_init
+    assert est.network_.history.learning_rate == pytest.approx([eta, eta, eta / 2, eta / 4, eta / 8, eta / 16])
+
+
+def test_the_estimators_network_knows_the_class_labels(iris, tmp_path):
+    # Before: network_.predict gave 0..K-1, network_.score 0.0, and a saved network_ lost the labels
+    X, y = iris
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = DeltapropClassifier((8,), max_iter=200, learning_rate_init=0.01, random_state=0).fit(X, labels)
+        binary = DeltapropClassifier((8,), max_iter=30, random_state=0).fit(X, labels == "setosa")
+    np.testing.assert_array_equal(est.network_.predict(X), est.predict(X))
+    assert est.network_.score(X, labels) == est.score(X, labels) > 0.5
+    np.testing.assert_array_equal(binary.network_.predict(X), binary.predict(X))
+    saved = deltaprop.load_model(deltaprop.save_model(est.network_, tmp_path / "m.safetensors"))
+    np.testing.assert_array_equal(saved.predict(X), est.predict(X))
+    with pytest.raises(TypeError, match=r"y: labels of number \(\[0, 0, 0\]\) for a network whose classes are text"):
+        est.network_.score(X, y)  # before: 0.0

@@ -521,3 +521,31 @@ def test_a_validation_split_whose_held_out_weights_are_all_0_is_refused():
             messages.add(str(exc))
     assert messages == {"sample_weight: every example held out for validation by validation_fraction=0.25 has weight 0; "
                         "expected a positive weight among them"}
+
+
+class HeldOut(Callback):
+    """Records the validation examples of each fit."""
+
+    def __init__(self):
+        self.seen = []
+
+    def on_train_begin(self, run):
+        self.seen.append(run.val_data[0].copy())
+
+
+def test_later_fits_hold_out_the_same_validation_examples(rng):
+    # Before: each fit drew a new split, so continued training trained on the last fit's validation examples
+    # (val_accuracy on random labels climbed from 0.5 to 0.97 over five fits)
+    X, y = rng.normal(size=(200, 10)), rng.integers(0, 2, 200)
+    net, held = dp.Network([10, 16, 2], seed=0), HeldOut()
+    for _ in range(3):
+        net.fit(X, y, epochs=1, validation_fraction=0.3, callbacks=[held])
+    assert net.validation_seed is not None
+    np.testing.assert_array_equal(held.seen[0], held.seen[1])
+    np.testing.assert_array_equal(held.seen[0], held.seen[2])
+    other = HeldOut()
+    dp.Network([10, 16, 2], seed=1).fit(X, y, epochs=1, validation_fraction=0.3, callbacks=[other])
+    assert not np.array_equal(other.seen[0], held.seen[0])  # another network: its own split
+    copy = net.copy()
+    copy.fit(X, y, epochs=1, validation_fraction=0.3, callbacks=[held])
+    np.testing.assert_array_equal(held.seen[3], held.seen[0])

@@ -231,10 +231,15 @@ class ModelCheckpoint(Callback):
 
     def on_train_begin(self, run) -> None:
         from .files import writable_path
-        from .io import check_storable
+        from .io import model_metadata
 
-        writable_path(self.path.format(epoch=run.first_epoch + 1), "path")  # before training, not after its first epoch
-        check_storable(run.net, "ModelCheckpoint", "a model file")
+        # before training, not after its first epoch: the path, the network and the save options
+        writable_path(self.path.format(epoch=run.first_epoch + 1), "path")
+        try:
+            model_metadata(run.net, argument="ModelCheckpoint", **self.save_options)
+        except (ValueError, TypeError) as exc:
+            message = str(exc)
+            raise type(exc)(message if message.startswith("ModelCheckpoint") else f"ModelCheckpoint {message}") from None
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
         if (epoch + 1) % self.every:

@@ -26,7 +26,7 @@ from numbers import Integral
 import numpy as np
 
 from ._callable_module import make_callable
-from .network import Network
+from .network import Network, check_network
 
 __all__ = ["explain", "Explanation", "LayerTrace", "format_number"]
 
@@ -218,8 +218,7 @@ def explain(net: Network, x, t, *, eta: float = 0.5, fused: bool = False) -> Exp
     Explanation. Its numbers are those of ``net.forward(x[None])`` and
     ``net.backward(fp, t[None], fused=fused)``, bit for bit, in ``net.dtype``.
     """
-    if not isinstance(net, Network):
-        raise TypeError(f"net: expected a deltaprop Network; got {type(net).__name__}")
+    check_network(net)
     if isinstance(eta, bool) or not isinstance(eta, (int, float, np.floating)) or not np.isfinite(eta) or eta <= 0:
         raise ValueError(f"eta: expected a finite number > 0; got {eta!r}")
     X, T = _check_example(net, x, t)

@@ -29,7 +29,7 @@ import numpy as np
 
 from .data import Scaling
 from .files import check_path, existing_file, write_atomically
-from .network import Network
+from .network import Network, check_network
 
 __all__ = ["SavedModel", "save_model", "load_model", "classes_to_json", "classes_from_json", "FORMAT_VERSION"]
 
@@ -209,6 +209,41 @@ def _check_image_shape(image_shape, n_inputs: int) -> list[int] | None:
     return [int(v) for v in shape]
 
 
+def model_metadata(net: Network, *, scaling=None, training=None, class_names=None, image_shape=None,
+                   argument: str = "net") -> dict:
+    """The JSON metadata of a model file of ``net`` with these :func:`save_model` options, each checked
+    as :func:`load_model` would check it, so that what it would refuse is refused before anything is
+    written (``ModelCheckpoint`` calls this before training). Brings W^l, b^l replaced by arrays of
+    another dtype back to the network's (:meth:`Network.check_parameters`).
+    """
+    check_network(net, argument)
+    check_storable(net, argument, "a model file")
+    net.check_parameters(argument)  # (load_model refuses NaN, and tensors of another dtype than the network's)
+    if training is not None and not isinstance(training, dict):
+        raise TypeError(f"training: expected a dict (a JSON-ready summary); got {type(training).__name__}")
+    if class_names is not None:
+        n_classes = None if net.classes_ is None else len(net.classes_)
+        try:
+            names = None if isinstance(class_names, str) else list(class_names)
+        except TypeError:
+            names = None
+        if n_classes is None or names is None or len(names) != n_classes or not all(isinstance(n, str) for n in names):
+            expected = "none: the network has no classes" if n_classes is None else f"{n_classes} strings, one per class in net.classes_"
+            raise ValueError(f"class_names: expected {expected}; got {class_names!r:.80}")
+    if scaling is not None and not isinstance(scaling, Scaling):
+        raise TypeError(f"scaling: expected a deltaprop.data.Scaling or None; got {type(scaling).__name__} {scaling!r:.60}")
+    scaling_dict = (scaling or Scaling()).to_dict()
+    Scaling.from_dict(scaling_dict, net.sizes[0])  # what load_model would refuse (another width, say) is refused now
+    if not all(np.isfinite(scaling_dict[k]).all() for k in ("shift", "factor")):
+        raise ValueError(f"scaling: expected finite shift and factor; got {scaling!r:.80}")
+    return model_config(net) | {
+        "scaling": scaling_dict,
+        "image_shape": _check_image_shape(image_shape, net.sizes[0]),
+        "class_names": list(class_names) if class_names is not None else None,
+        "training": training_summary(training),
+    }
+
+
 def save_model(
     net: Network,
     path,
@@ -232,39 +267,12 @@ def save_model(
     """
     from safetensors.numpy import save
 
-    if not isinstance(net, Network):
-        raise TypeError(f"net: expected a deltaprop Network; got {type(net).__name__}")
-    check_storable(net, "net", "a model file")
-    # what load_model would refuse is refused here, before anything is written
-    if training is not None and not isinstance(training, dict):
-        raise TypeError(f"training: expected a dict (a JSON-ready summary); got {type(training).__name__}")
-    if class_names is not None:
-        n_classes = None if net.classes_ is None else len(net.classes_)
-        try:
-            names = None if isinstance(class_names, str) else list(class_names)
-        except TypeError:
-            names = None
-        if n_classes is None or names is None or len(names) != n_classes or not all(isinstance(n, str) for n in names):
-            expected = "none: the network has no classes" if n_classes is None else f"{n_classes} strings, one per class in net.classes_"
-            raise ValueError(f"class_names: expected {expected}; got {class_names!r:.80}")
+    model = model_metadata(net, scaling=scaling, training=training, class_names=class_names, image_shape=image_shape)
     path = check_path(path)
     tensors = {}
     for l in range(1, net.n_layers + 1):
         tensors[f"W{l}"] = np.ascontiguousarray(net.weights[l - 1])
         tensors[f"b{l}"] = np.ascontiguousarray(net.biases[l - 1])
-    if scaling is not None and not isinstance(scaling, Scaling):
-        raise TypeError(f"scaling: expected a deltaprop.data.Scaling or None; got {type(scaling).__name__} {scaling!r:.60}")
-    scaling_dict = (scaling or Scaling()).to_dict()
-    Scaling.from_dict(scaling_dict, net.sizes[0])  # what load_model would refuse (another width, say) is refused now
-    if not all(np.isfinite(scaling_dict[k]).all() for k in ("shift", "factor")):
-        raise ValueError(f"scaling: expected finite shift and factor; got {scaling!r:.80}")
-    training_json = training_summary(training)
-    model = model_config(net) | {
-        "scaling": scaling_dict,
-        "image_shape": _check_image_shape(image_shape, net.sizes[0]),
-        "class_names": list(class_names) if class_names is not None else None,
-        "training": training_json,
-    }
     metadata = {"format": "deltaprop", "format_version": str(FORMAT_VERSION), "model": json.dumps(model, allow_nan=False)}
     return write_atomically(path, save(tensors, metadata=metadata))
 

@@ -30,7 +30,7 @@ per-example products over the batch. ``delta`` holds the per-example deltas.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from numbers import Integral, Number, Real
 from typing import Sequence
 
 import numpy as np
@@ -121,6 +121,25 @@ def _sorted_labels(y: Array) -> Array:
         kinds = sorted({type(v).__name__ for v in y.tolist()})
         raise TypeError(f"y: expected labels of one kind that can be ordered (all numbers, or all text); got "
                         f"{', '.join(kinds)} values") from None
+
+
+def _label_kind(labels: Array) -> str | None:
+    """"text" or "number" for labels of that kind (NumPy's or Python objects), else None."""
+    kind = labels.dtype.kind
+    if kind == "O":
+        values = labels.ravel().tolist()
+        if values and all(isinstance(v, (str, bytes)) for v in values):
+            return "text"
+        return "number" if values and all(isinstance(v, Number) for v in values) else None
+    return "text" if kind in "US" else "number" if kind in "biuf" else None
+
+
+def check_network(net, argument: str = "net") -> None:
+    """TypeError naming ``argument`` unless ``net`` is a deltaprop Network (an estimator's is its ``network_``);
+    the functions that take one check it first, so that an estimator gets this, not an AttributeError.."""
+    if not isinstance(net, Network):
+        hint = "; a scikit-learn estimator's network is its network_" if hasattr(net, "get_params") else ""
+        raise TypeError(f"{argument}: expected a deltaprop Network; got {type(net).__name__}{hint}")
 
 
 def aligned_zeros(size: int, dtype) -> Array:
@@ -289,6 +308,9 @@ class Network:
         self.classes_: Array | None = None
         self.multilabel_ = False
         self.history = None
+        #: The seed of fit's validation_fraction split, drawn at the first fit that holds examples out:
+        #: every later fit of this network holds out the same examples of the same data.
+        self.validation_seed: int | None = None
 
     # ------------------------------------------------------------------ checks
 
@@ -406,7 +428,8 @@ class Network:
         theta <- theta - eta grad C(theta) in one call, the gaps' gradient being zero.
         Where an entry of ``weights`` or ``biases`` was replaced by another array, its
         values are first copied into a new buffer and the entries become views of that
-        (``fit`` does not call this: it trains such arrays in place, one update call per array).
+        (``fit`` does not call this for a replaced array of the network's dtype: it trains
+        such arrays in place, one update call per array; see :meth:`check_parameters`).
         """
         params = self.parameters()
         whole = joined(params)
@@ -418,6 +441,24 @@ class Network:
                 view[...] = p
             self.weights, self.biases = views[0::2], views[1::2]
         return whole
+
+    def check_parameters(self, argument: str = "net") -> None:
+        """Check every W^l and b^l before training or saving: an entry of ``weights`` or ``biases``
+        replaced by an array of another shape, or holding NaN or infinities, is refused (ValueError
+        naming it: ``weights[l-1]`` is W^l); one of another dtype is copied back into the network's
+        dtype (with every other entry, into a new :meth:`parameter_buffer`), so that float32 stays float32.
+        """
+        for l in range(1, self.n_layers + 1):
+            for name, entries, shape in (("weights", self.weights, (self.sizes[l], self.sizes[l - 1])),
+                                         ("biases", self.biases, (self.sizes[l],))):
+                p, what = entries[l - 1], f"{argument}.{name}[{l - 1}] ({name[0].upper() if name == 'weights' else 'b'}^{l})"
+                if not isinstance(p, np.ndarray) or p.shape != shape or p.dtype.kind not in "biuf":
+                    got = f"{type(p).__name__} of shape {np.shape(p)}" + (f" and dtype {p.dtype}" if isinstance(p, np.ndarray) else "")
+                    raise ValueError(f"{what}: expected an array of numbers of shape {shape}; got {got}")
+                if not np.isfinite(p).all():
+                    raise ValueError(f"{what}: holds NaN or infinite values")
+        if any(p.dtype != self.dtype for p in self.parameters()):
+            self.parameter_buffer()
 
     def __setstate__(self, state: dict) -> None:
         # pickle and deepcopy copy each view on its own: make W^l and b^l views of one buffer again
@@ -778,6 +819,10 @@ class Network:
                 y = classes[np.argmax(y, axis=1)]
             elif y.shape not in ((n,), (n, 1)):
                 raise ValueError(f"y: expected labels of shape ({n},) or one-hot targets of shape ({n}, {NL}); got shape {y.shape}")
+            given, predicted = _label_kind(y), _label_kind(pred)
+            if given and predicted and given != predicted:  # ['cat', ...] against classes 0, 1, 2: no label could match
+                raise TypeError(f"y: labels of {given} ({y.ravel()[:3].tolist()!r:.60}) for a network whose classes are "
+                                f"{predicted} ({np.unique(pred)[:5].tolist()!r:.60})")
             return float(np.mean(pred == y.reshape(pred.shape)))
         if y.size != pred.size or y.shape not in (pred.shape, (n,)):
             raise ValueError(f"y: expected targets of shape {pred.shape}; got shape {y.shape}")

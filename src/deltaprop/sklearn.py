@@ -150,6 +150,8 @@ class _SklearnRules(Callback):
         if not self.stochastic:
             return
         est.t_ += run.n_train
+        if est.solver != "adam" and est.learning_rate in ("constant", "adaptive"):
+            est._learning_rate = run.eta0  # a callback's cut of an earlier epoch (ReduceLROnPlateau) stays
         if self.validation is not None:
             self._after_validation(run, logs)
         else:
@@ -336,10 +338,12 @@ class _DeltapropMLP(BaseEstimator):
         # what a kept network changes in place before a step: l2, its history, and (L-BFGS's line search
         # tries points before its first iteration ends; on_train_end may restore best weights) its parameters
         kept = self.__dict__.get("_network")
-        kept_state = None if kept is None else (kept.l2, kept.history, [p.copy() for p in kept.parameters()])
+        kept_state = None if kept is None else (kept.l2, kept.history, kept.classes_, [p.copy() for p in kept.parameters()])
         rules = None
         try:
             net, X, T, sample_weight, rules, options = self._prepare_fit(X, y, sample_weight, incremental, classes)
+            # network_ predicts, scores and saves (ModelCheckpoint too) the estimator's labels, not 0..K-1
+            net.classes_ = getattr(self, "classes_", None)
             validation = options["validation_data"]
             net.own_targets = (T,) if validation is None else (T, validation[1])
             try:
@@ -351,7 +355,7 @@ class _DeltapropMLP(BaseEstimator):
                 self.__dict__.clear()
                 self.__dict__.update(fitted)
                 if kept is not None:
-                    kept.l2, kept.history, saved = kept_state
+                    kept.l2, kept.history, kept.classes_, saved = kept_state
                     for p, q in zip(kept.parameters(), saved):
                         p[...] = q
             else:

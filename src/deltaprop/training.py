@@ -44,7 +44,7 @@ import numpy as np
 from .checks import boolean, integer, real
 from .fastpath import Workspace
 from .files import writable_path
-from .network import Network, aligned_zeros, joined, views_of
+from .network import Network, aligned_zeros, check_network, joined, views_of
 from .optimisers import LBFGS, OPTIMISERS, apply_update, get_optimiser, get_schedule, is_elementwise
 
 __all__ = ["fit", "History", "Run", "DivergenceError", "OptimiserState"]
@@ -296,7 +296,9 @@ def fit(
         val_loss weighs the examples by sample_weight_val where given (and, with
         validation_fraction, by the held-out part of sample_weight).
     validation_fraction : float in [0, 1): hold this share of (X, y) out for
-        validation instead.
+        validation instead, drawn at random at the network's first such fit;
+        later fits on the same data hold out the same examples
+        (``net.validation_seed``).
     callbacks : sequence of callbacks (see module docstring).
     verbose : bool, print one line per epoch.
     fused : bool, take the y - t shortcut for delta^L where it is exact.
@@ -334,6 +336,7 @@ def fit(
     DivergenceError when the cost becomes NaN or infinite; the network is
     left at the parameters it had at the start of that epoch.
     """
+    check_network(net)
     rng = net.rng
     opt_name = optimiser if isinstance(optimiser, str) else getattr(optimiser, "name", None)
     if isinstance(optimiser, str) and optimiser in OPTIMISERS:
@@ -402,6 +405,7 @@ def fit(
             raise TypeError(f"checkpoint_info: expected a dict of JSON values (text keys; text, numbers, lists, dicts); "
                             f"got {checkpoint_info!r:.80}")
 
+    net.check_parameters()  # (replaced by the user: the network's shapes and dtype)
     X = net.check_X(X)
     n = len(X)
     y = y if hasattr(y, "__len__") else np.asarray(y)
@@ -419,7 +423,7 @@ def fit(
 
     # What the setup changes before training starts (classes, the random state, net.history), put back
     # if it raises, as when a callback refuses the run in on_train_begin.
-    before = (net.classes_, net.multilabel_, rng.bit_generator.state, net.history)
+    before = (net.classes_, net.multilabel_, rng.bit_generator.state, net.history, getattr(net, "validation_seed", None))
     params_before = [p.copy() for p in net.parameters()] if resume is not None else None  # resuming writes them
     begun = []  # the callbacks whose on_train_begin has run: each gets its on_train_end, even on a refusal
     try:
@@ -441,7 +445,7 @@ def fit(
             if getattr(cb, "on_train_end", None) is not None:
                 with contextlib.suppress(Exception):  # the refusal is the error to report
                     cb.on_train_end(run)
-        net.classes_, net.multilabel_, rng.bit_generator.state, net.history = before
+        net.classes_, net.multilabel_, rng.bit_generator.state, net.history, net.validation_seed = before
         for p, saved in zip(net.parameters(), params_before or ()):
             p[...] = saved
         raise
@@ -507,8 +511,16 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
         weights = None if sample_weight is None else np.asarray(sample_weight, dtype=net.dtype)  # as fit uses them
         fingerprint = data_fingerprint(X, y, weights, None if val is None else (Xv, yv, val_weights))
     if validation_fraction and validation_data is None:
-        # The split draws from its own seed, saved in checkpoints, so that a resumed run holds out the same examples.
-        split_seed = ck.split_seed if ck is not None else int(rng.integers(2**63))
+        # The split draws from its own seed, saved in checkpoints, so that a resumed run holds out the same
+        # examples, and kept by the network, so that the next fit does too (as Keras's validation_split, the
+        # last rows, does): a new split each time would train on the examples the last one validated on.
+        if ck is not None:
+            split_seed = ck.split_seed
+        elif getattr(net, "validation_seed", None) is not None:
+            split_seed = net.validation_seed
+        else:
+            split_seed = int(rng.integers(2**63))
+        net.validation_seed = split_seed
         X, T, w, val, val_weights = _split_validation(X, T, w, validation_fraction, np.random.default_rng(split_seed))
         n = len(X)
 
