@@ -316,6 +316,20 @@ def test_clip_norm_is_kept_by_a_resumed_run_and_recorded(tmp_path, monkeypatch, 
     assert code == 0 and resumed["clip_norm"] == 0.01 and resumed["final_loss"] == whole["final_loss"]
 
 
+def test_predict_reads_pandas_column_numbers_as_a_header_and_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    # Before: the header row 0,1,...,63 was predicted as an example: one prediction too many, every later one a row off
+    import pandas as pd
+
+    monkeypatch.chdir(tmp_path)
+    assert _run(["train", "--layers", "8", "--epochs", "2", "--out", "m.safetensors", "--quiet"], capsys)[0] == 0
+    X = np.random.default_rng(0).uniform(0, 16, size=(5, 64))
+    pd.DataFrame(X).to_csv("x.csv", index=False)
+    code, out, err = _run(["predict", "m.safetensors", "x.csv"], capsys)
+    assert code == 0 and len(out.split()) == 5
+    assert err == "deltaprop predict: warning: CSV file x.csv: its first row 0,1,...,63 is taken as column names (as pandas writes them), not as data\n"
+    assert out.split() == [str(v) for v in load_model("m.safetensors").predict(X)]
+
+
 def test_limit_keeps_every_class_of_the_data_set(tmp_path, monkeypatch, capsys):
     # the first 5 training digits hold 5 classes, the first 5 test digits others: the output layer has room for all
     monkeypatch.chdir(tmp_path)

@@ -3,6 +3,7 @@
 import gzip
 import os
 import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -226,6 +227,23 @@ def test_read_inputs_csv_header_detection_and_idx(tmp_path):
     images = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
     path = write(tmp_path / "img-idx3-ubyte", idx_bytes(images))
     assert read_inputs(path).shape == (2, 9)
+
+
+def test_read_inputs_takes_pandas_numbered_column_names_as_a_header(tmp_path):
+    # Before: pandas' to_csv(index=False) header 0,1,2 was read as a row of data, and every prediction
+    # after it belonged to the row above
+    import pandas as pd  # (a test dependency)
+
+    X = np.arange(15.0).reshape(5, 3) + 10
+    pd.DataFrame(X).to_csv(tmp_path / "x.csv", index=False)
+    with pytest.warns(UserWarning, match=r"x.csv: its first row 0,1,...,2 is taken as column names"):
+        np.testing.assert_array_equal(read_inputs(tmp_path / "x.csv"), X)
+    (tmp_path / "data.csv").write_text("0,1\n2,3\n")  # two columns: "0,1" is data
+    (tmp_path / "other.csv").write_text("0,1,3\n4,5,6\n")  # not 0,1,2: data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_inputs(tmp_path / "data.csv").tolist() == [[0, 1], [2, 3]]
+        assert read_inputs(tmp_path / "other.csv").tolist() == [[0, 1, 3], [4, 5, 6]]
 
 
 # ---------------------------------------------------------------------- real data

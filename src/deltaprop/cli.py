@@ -14,6 +14,7 @@ import contextlib
 import importlib
 import os
 import sys
+import warnings
 
 __all__ = ["main", "COMMANDS", "build_parser"]
 
@@ -46,16 +47,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @contextlib.contextmanager
-def _command_context(run, debug: bool):
-    """Around a command: its module's FLAGS name the flags in errors from the library, and NumPy's
-    floating-point warnings (overflow in a diverging run, ...) stay quiet unless --debug: the command
-    reports what matters in its one-line error or its results."""
+def _command_context(run, debug: bool, command: str):
+    """Around a command: its module's FLAGS name the flags in errors from the library, NumPy's
+    floating-point warnings (overflow in a diverging run, ...) stay quiet and other warnings print as
+    one line each, "deltaprop predict: warning: ...", unless --debug: the command reports what matters
+    in its one-line error or its results."""
     import numpy as np
 
     from deltaprop.commands._common import flag_names
 
     flags = getattr(sys.modules.get(run.__module__), "FLAGS", {})
-    with flag_names(flags), (contextlib.nullcontext() if debug else np.errstate(all="ignore")):
+    if debug:
+        with flag_names(flags):
+            yield
+        return
+
+    def one_line(message, category, filename, lineno, file=None, line=None):
+        print(f"deltaprop {command}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+    with flag_names(flags), np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.showwarning = one_line
         yield
 
 
@@ -69,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     debug = args.debug or getattr(args, "sub_debug", False)
     try:
-        with _command_context(args.run, debug):
+        with _command_context(args.run, debug, args.command):
             return int(args.run(args) or 0)
     except KeyboardInterrupt:
         print("deltaprop: interrupted", file=sys.stderr)

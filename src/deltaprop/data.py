@@ -966,11 +966,17 @@ def _load_digits(scale: str, limit: int | None, scaling: Scaling | None) -> Data
     )
 
 
+#: The fewest columns whose first row 0,1,...,d-1 read_inputs takes for pandas' column names: with one or
+#: two ("0" or "0,1") it is too likely a row of data.
+PANDAS_HEADER_WIDTH = 3
+
+
 def read_inputs(path, *, label=None) -> Array:
     """Raw inputs for prediction from a file: CSV, .npy, .npz or an IDX images file.
 
     A CSV may have a header (detected when its first row has a field that is
-    neither a number nor empty); a
+    neither a number nor empty, or, with 3 columns or more, is 0,1,...,d-1 as
+    pandas names unnamed columns, with a warning); a
     column named ``label`` (or the given ``label``) is dropped. A .npz gives
     its array ``X`` (or its only array). IDX images (n, h, w) become (n, h*w).
 
@@ -994,6 +1000,12 @@ def read_inputs(path, *, label=None) -> Array:
             raise ValueError(f"CSV file {path}: empty")
         # a header has a field that is text; an empty field is a missing number (refused by row and column below)
         header = [h.strip() for h in first] if any(v.strip() and not _parses_as_float(v) for v in first) else None
+        if header is None and len(first) >= PANDAS_HEADER_WIDTH and [v.strip() for v in first] == [str(i) for i in range(len(first))]:
+            # 0,1,...,d-1: the column names pandas writes for a DataFrame of unnamed columns (to_csv(index=False)),
+            # which read as data would shift every prediction by a row
+            warnings.warn(f"CSV file {path}: its first row 0,1,...,{len(first) - 1} is taken as column names (as pandas "
+                          f"writes them), not as data", stacklevel=2)
+            header = [h.strip() for h in first]
         name = "label" if label is None else str(label)
         drop = [] if header is None else [i for i, h in enumerate(header) if h == name]
         columns = [c for c in range(len(first)) if c not in drop]
