@@ -9,6 +9,7 @@ More cases live beside the code they guard: ``test_training.py`` (fit and Networ
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import deltaprop as dp
@@ -108,6 +109,13 @@ API_CASES = [
     ("EarlyStopping restore_best as a string", lambda: dp.EarlyStopping(restore_best="no"), TypeError, ["restore_best", "True or False", "'no'"]),
     ("EarlyStopping monitor as a number", lambda: dp.EarlyStopping(monitor=3), TypeError, ["monitor", "history key", "3"]),
     ("EarlyStopping mode unknown", lambda: dp.EarlyStopping(mode="up"), ValueError, ["mode", "'min'", "'up'"]),
+    ("ragged X", lambda: dp.Network([2, 3, 2]).fit([[1, 2], [3]], [0, 1]), ValueError, ["X: expected a rectangular array", "rows of lengths [1, 2]"]),
+    ("ragged sample_weight", lambda: dp.Network([4, 2]).fit(X, Y, sample_weight=[1] * 19 + [[2, 3]]), ValueError,
+     ["sample_weight: expected a rectangular array", "a mix of numbers and sequences"]),
+    ("ragged X at predict time", lambda: fitted().predict([[1, 2, 3, 4], [3]]), ValueError, ["X: expected a rectangular array"]),
+    ("pandas nullable X with a missing value", lambda: dp.Network([2, 2]).fit(
+        pd.DataFrame({"a": pd.array([1.0, None], dtype="Float64"), "b": [1.0, 2.0]}), [0, 1]),
+     ValueError, ["X: expected finite values", "nan"]),
     ("fit given an estimator", lambda: dp.fit(dp.DeltapropClassifier(), X, Y), TypeError, ["net", "deltaprop Network", "DeltapropClassifier", "network_"]),
     ("gradcheck given an estimator", lambda: dp.gradcheck(dp.DeltapropClassifier(), X, np.eye(2)[Y]), TypeError, ["net", "deltaprop Network", "DeltapropClassifier"]),
     ("score with text labels for numbered classes", lambda: fitted().score(X, np.array(["a", "b"])[Y]), TypeError,
@@ -357,3 +365,20 @@ def test_model_checkpoint_checks_its_save_options_before_the_first_epoch(options
     for word in words:
         assert word in str(info.value)
     assert all(np.array_equal(p, q) for p, q in zip(before, net.parameters())) and not list(tmp_path.iterdir())
+
+
+def test_pandas_nullable_columns_zero_d_dropout_and_a_set_of_classes_are_taken():
+    # Before: "X: expected numbers; got an array of dtype object", "iteration over a 0-d array", and
+    # "y: has classes not in classes={0, 1}: [0, 1]"
+    frame = pd.DataFrame({"a": pd.array(X[:, 0], dtype="Float64"), "b": pd.array(np.arange(20), dtype="Int64"),
+                          "c": X[:, 2], "d": X[:, 3]})
+    plain = frame.astype(np.float64)
+    nets = [dp.Network([4, 3, 2], seed=0, dropout=np.array(0.25)) for _ in range(2)]
+    assert nets[0].dropout[:-1] == [0.25]
+    nets[0].fit(frame, Y, epochs=2)
+    nets[1].fit(plain, Y, epochs=2)
+    assert all(np.array_equal(p, q) for p, q in zip(nets[0].parameters(), nets[1].parameters()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = dp.DeltapropClassifier((3,), random_state=0).partial_fit(X, Y, classes={0, 1})
+    assert est.classes_.tolist() == [0, 1]

@@ -29,6 +29,7 @@ per-example products over the batch. ``delta`` holds the per-example deltas.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from numbers import Integral, Number, Real
 from typing import Sequence
@@ -142,6 +143,20 @@ def check_network(net, argument: str = "net") -> None:
         raise TypeError(f"{argument}: expected a deltaprop Network; got {type(net).__name__}{hint}")
 
 
+def as_numbers(value, argument: str) -> Array:
+    """``np.asarray(value)``, but: pandas' nullable columns (Float64, Int64) as float64, missing values NaN
+    (refused later by name, as NaN is); rows of different lengths a ValueError naming ``argument``."""
+    if hasattr(value, "to_numpy") and hasattr(value, "dtypes"):  # a pandas DataFrame
+        with contextlib.suppress(TypeError, ValueError):  # (text columns stay object: refused as such)
+            value = value.to_numpy(dtype=np.float64, na_value=np.nan)
+    try:
+        return np.asarray(value)
+    except ValueError:  # NumPy: "setting an array element with a sequence ... inhomogeneous shape"
+        lengths = {len(row) if hasattr(row, "__len__") else None for row in value}
+        got = "a mix of numbers and sequences" if None in lengths else f"rows of lengths {sorted(lengths)[:5]}"
+        raise ValueError(f"{argument}: expected a rectangular array of numbers, every row as long; got {got}") from None
+
+
 def aligned_zeros(size: int, dtype) -> Array:
     """A 1-D array of ``size`` zeros whose first entry is at a multiple of ``ALIGNMENT_BYTES``."""
     dtype = np.dtype(dtype)
@@ -197,9 +212,14 @@ def _nonfinite_message(argument: str, given: Array, cast: Array) -> str:
 
 def _as_list(value, n: int, name: str, per: str = "hidden layer") -> list:
     """A single value for every hidden layer (or every ``per``), or one value for each."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:  # np.array(0.1): one value
+        value = value.item()
     if isinstance(value, (str, Real, Activation)) or value is None or callable(value):
         return [value] * n
-    values = list(value)
+    try:
+        values = list(value)
+    except TypeError:
+        raise TypeError(f"{name}: expected one value or a sequence of {n} (one per {per}); got {value!r:.60}") from None
     if len(values) != n:
         raise ValueError(f"{name}: expected one value or {n} (one per {per}); got {len(values)}: {values!r}")
     return values
@@ -361,7 +381,7 @@ class Network:
         """Return X as a C-contiguous array of shape (n, N_0) and the network's dtype, or raise."""
         if hasattr(X, "toarray"):  # scipy sparse
             X = X.toarray()
-        X = np.asarray(X)
+        X = as_numbers(X, argument)
         if X.dtype.kind not in "biuf":
             raise TypeError(f"{argument}: expected numbers; got an array of dtype {X.dtype}")
         if X.ndim != 2:
@@ -589,7 +609,7 @@ class Network:
         return Gradients(delta=delta, dW=dW, db=db)
 
     def _normalised_weights(self, sample_weight, n: int) -> Array:
-        given = np.asarray(sample_weight)
+        given = as_numbers(sample_weight, "sample_weight")
         if given.dtype.kind not in "biuf":
             raise TypeError(f"sample_weight: expected numbers, one weight per example; got an array of dtype {given.dtype} "
                             f"({sample_weight!r:.60})")

@@ -826,6 +826,8 @@ class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
         -------
         self
         """
+        if isinstance(classes, (set, frozenset)):  # (NumPy would make one object of the set)
+            classes = sorted(classes)
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _labels(self, out):
