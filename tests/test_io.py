@@ -111,6 +111,21 @@ def test_labels_no_file_holds_are_refused_before_writing(tmp_path, labels, messa
     assert not (tmp_path / "m.safetensors").exists()
 
 
+@pytest.mark.parametrize("method", ["standard", "none"])
+def test_a_saved_model_predicts_sparse_and_pandas_inputs_as_dense_ones(tmp_path, method):
+    # Before: a model file with input scaling refused a SciPy sparse matrix ("expected numbers; got dtype object")
+    import pandas as pd
+    import scipy.sparse as sp
+
+    net, X = trained()
+    scaling = Scaling("standard", np.arange(5.0), np.full(5, 0.5)) if method == "standard" else None
+    saved = load_model(save_model(net, tmp_path / "m.safetensors", scaling=scaling))
+    raw = X * 2 + np.arange(5.0)
+    for given in (sp.csr_matrix(raw), pd.DataFrame(raw)):
+        np.testing.assert_array_equal(saved.predict(given), saved.predict(raw))
+        np.testing.assert_array_equal(saved.predict_proba(given), saved.predict_proba(raw))
+
+
 def test_loaded_network_can_train_further(tmp_path):
     net, X = trained()
     saved = load_model(save_model(net, tmp_path / "m.safetensors"))

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import existing_file
+from .network import as_numbers
 
 __all__ = ["Dataset", "Scaling", "read_idx", "load_dataset", "load_idx_directory", "load_table", "read_inputs", "NAMED", "TASKS"]
 
@@ -104,8 +105,11 @@ class Scaling:
 
         With ``owned=True`` a float32 X is scaled in place (the caller gives it
         up), so a large set never exists twice; otherwise X is left untouched.
+        X may be a SciPy sparse matrix or a pandas DataFrame (made dense: the shift makes zeros nonzero).
         """
-        X = np.asarray(X)
+        if hasattr(X, "toarray"):  # scipy sparse
+            X = X.toarray()
+        X = as_numbers(X, "X")
         if X.dtype.kind not in "biuf":
             raise TypeError(f"X: expected numbers; got an array of dtype {X.dtype}")
         width = next((np.size(v) for v in (self.shift, self.factor) if np.ndim(v) == 1), None)  # per-feature scaling
