@@ -119,7 +119,11 @@ API_CASES = [
     ("fit given an estimator", lambda: dp.fit(dp.DeltapropClassifier(), X, Y), TypeError, ["net", "deltaprop Network", "DeltapropClassifier", "network_"]),
     ("gradcheck given an estimator", lambda: dp.gradcheck(dp.DeltapropClassifier(), X, np.eye(2)[Y]), TypeError, ["net", "deltaprop Network", "DeltapropClassifier"]),
     ("score with text labels for numbered classes", lambda: fitted().score(X, np.array(["a", "b"])[Y]), TypeError,
-     ["y", "labels of text", "classes are number"]),
+     ["y", "labels of text", "classes are number ([0, 1])"]),
+    ("X with a sequence inside a row", lambda: dp.Network([2, 3, 2]).fit([[1, 2], [3, [4, 5]]], [0, 1]), ValueError,
+     ["X: expected a rectangular array", "rows holding sequences where numbers belong"]),
+    ("partial_fit classes of mixed kinds", lambda: dp.DeltapropClassifier().partial_fit(X, Y, classes={1, "a"}), TypeError,
+     ["classes", "one kind that can be ordered"]),
     ("ReduceLROnPlateau negative min_lr", lambda: ReduceLROnPlateau(min_lr=-1.0), ValueError, ["min_lr", ">= 0", "-1.0"]),
     ("ReduceLROnPlateau negative min_delta", lambda: ReduceLROnPlateau(min_delta=-5), ValueError, ["min_delta", ">= 0", "-5"]),
     ("ReduceLROnPlateau negative cooldown", lambda: ReduceLROnPlateau(cooldown=-1), ValueError, ["cooldown", ">= 0", "-1"]),
@@ -319,6 +323,7 @@ def replaced(entry, value):
     ("weights", np.zeros((4, 3)), ["net.weights[0] (W^1)", "shape (3, 4)", "got ndarray of shape (4, 3)"]),
     ("biases", [0.0, 0.0, 0.0], ["net.biases[0] (b^1)", "shape (3,)", "got list"]),
     ("weights", np.full((3, 4), np.nan), ["net.weights[0] (W^1)", "NaN or infinite"]),
+    ("weights", np.full((3, 4), 1e39), ["net.weights[0] (W^1)", "values beyond the range of float32"]),
     ("biases", np.array(["a", "b", "c"]), ["net.biases[0] (b^1)", "array of numbers", "dtype <U1"]),
 ])
 def test_replaced_parameters_of_another_shape_are_refused_by_fit_and_save(entry, value, words, tmp_path):

@@ -694,3 +694,17 @@ def test_the_data_fingerprint_of_text_labels_ignores_how_wide_their_array_is():
             np.array(list("abcabc"), dtype=object)]
     assert all(data_fingerprint(X, y) == data_fingerprint(X, same[0]) for y in same)
     assert data_fingerprint(X, np.array(list("abcabd"))) != data_fingerprint(X, same[0])
+
+
+def test_info_describes_a_checkpoint_of_bytes_labels(tmp_path, capsys):
+    # Before: `deltaprop info run.ckpt --json` failed: "Object of type bytes is not JSON serializable"
+    from deltaprop.cli import main
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    for name, labels in (("obj", np.array([b"a", b"b", b"\xff"], dtype=object)), ("s", np.array([b"a", b"b", b"\xff"]))):
+        dp.Network([4, 5, 3], seed=0).fit(X, labels[np.arange(30) % 3], epochs=1, checkpoint=tmp_path / f"{name}.ckpt")
+        assert main(["info", str(tmp_path / f"{name}.ckpt"), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["classes"] == ["a", "b", "\u00ff"]
+        assert main(["info", str(tmp_path / f"{name}.ckpt")]) == 0
+        assert "classes (3): a, b, \u00ff" in capsys.readouterr().out

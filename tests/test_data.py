@@ -244,6 +244,8 @@ def test_read_inputs_takes_pandas_numbered_column_names_as_a_header(tmp_path):
         warnings.simplefilter("error")
         assert read_inputs(tmp_path / "data.csv").tolist() == [[0, 1], [2, 3]]
         assert read_inputs(tmp_path / "other.csv").tolist() == [[0, 1, 3], [4, 5, 6]]
+        (tmp_path / "one.csv").write_text("0,1,2\n")  # a file of that one row: data
+        assert read_inputs(tmp_path / "one.csv").tolist() == [[0, 1, 2]]
 
 
 # ---------------------------------------------------------------------- real data

@@ -147,3 +147,36 @@ def test_bad_options_are_named(call, words):
         call()
     for word in words:
         assert word in str(info.value)
+
+
+def test_fit_takes_an_optimisers_own_defaults():
+    # Before: fit looked default learning rates up by registry name at import (0.01 for any other), and passed
+    # its own momentum=0.9 and epsilon=1e-8 over a class's defaults
+    from dataclasses import dataclass
+
+    import deltaprop as dp
+    from deltaprop.optimisers import OPTIMISERS, default_learning_rate
+
+    @dataclass
+    class KerasRMSprop(RMSprop):
+        epsilon: float = 1e-7
+        name = "keras_rmsprop"
+
+    @dataclass
+    class PlainMomentum(SGD):
+        momentum: float = 0.0
+        name = "plain"
+        learning_rate = 0.3
+
+    X, y = np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 2
+    OPTIMISERS.update(keras_rmsprop=KerasRMSprop, plain=PlainMomentum)
+    try:
+        for given, expected, eta in [("keras_rmsprop", KerasRMSprop(rho=0.9, epsilon=1e-7), 0.001),
+                                     ("plain", PlainMomentum(momentum=0.0), 0.3), (PlainMomentum(), PlainMomentum(), 0.3)]:
+            history = dp.Network([3, 2], seed=0).fit(X, y, optimiser=given, epochs=1)
+            assert history.optimiser_state.optimiser == expected and history.learning_rate == [eta]
+        history = dp.Network([3, 2], seed=0).fit(X, y, optimiser="keras_rmsprop", epsilon=1e-3, momentum=0.5, epochs=1)
+        assert history.optimiser_state.optimiser == KerasRMSprop(epsilon=1e-3)  # (momentum: not one of its settings)
+    finally:
+        del OPTIMISERS["keras_rmsprop"], OPTIMISERS["plain"]
+    assert default_learning_rate("lbfgs") is None and default_learning_rate(object()) == 0.01

@@ -836,3 +836,16 @@ def test_the_estimators_network_knows_the_class_labels(iris, tmp_path):
     np.testing.assert_array_equal(saved.predict(X), est.predict(X))
     with pytest.raises(TypeError, match=r"y: labels of number \(\[0, 0, 0\]\) for a network whose classes are text"):
         est.network_.score(X, y)  # before: 0.0
+
+
+def test_an_estimator_pickled_before_clip_norm_existed_still_works(iris):
+    import pickle
+
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = DeltapropClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+        del est.__dict__["clip_norm"]  # as one pickled by an earlier deltaprop
+        old = pickle.loads(pickle.dumps(est))
+        assert old.get_params()["clip_norm"] is None and clone(old).clip_norm is None
+        old.set_params(warm_start=True).fit(X, y)

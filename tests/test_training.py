@@ -46,9 +46,12 @@ def test_gd_step_is_theta_minus_eta_gradient():
         np.testing.assert_allclose(p, p0 - 0.3 * gr, rtol=1e-14)
 
 
+@pytest.mark.parametrize("workspace", [True, False])
 @pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_clip_norm_scales_a_long_gradient_to_that_length(fused, dtype):
+def test_clip_norm_scales_a_long_gradient_to_that_length(fused, dtype, workspace, monkeypatch):
+    if not workspace:  # the loop's own path (net._forward / _backward), as without Numba
+        monkeypatch.setattr(dp.training.Workspace, "for_network", staticmethod(lambda *args, **kwargs: None))
     # one SGD step on the whole set: theta - eta * g * min(1, clip_norm / ||g||), ||g|| over every W^l and b^l
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(30, 4)).astype(dtype), rng.integers(0, 3, 30)
@@ -549,3 +552,10 @@ def test_later_fits_hold_out_the_same_validation_examples(rng):
     copy = net.copy()
     copy.fit(X, y, epochs=1, validation_fraction=0.3, callbacks=[held])
     np.testing.assert_array_equal(held.seen[3], held.seen[0])
+
+
+def test_gd_with_clip_norm_converges_on_the_unclipped_step(rng):
+    # Before: the tol test saw the clipped step, so gd "converged" at once when eta * clip_norm <= tol
+    X, y = rng.normal(size=(30, 3)), rng.integers(0, 2, 30)
+    history = dp.Network([3, 4, 2], seed=0).fit(X, y, optimiser="gd", epochs=20, clip_norm=1e-6)
+    assert history.epochs == 20 and not history.stop_reason.startswith("converged")

@@ -110,6 +110,8 @@ def _canonical_labels(y) -> np.ndarray:
     y = np.asarray(y)
     if y.dtype.kind == "S":  # bytes as Latin-1 text (ASCII, as NumPy's astype(str) reads them, refuses the bytes above 127)
         y = np.char.decode(y, "latin-1")
+    elif y.dtype.kind == "O" and any(isinstance(v, bytes) for v in y.ravel().tolist()):
+        y = np.array([v.decode("latin-1") if isinstance(v, bytes) else v for v in y.ravel().tolist()], dtype=object).reshape(y.shape)
     y = y.astype({"b": np.int64, "i": np.int64, "u": np.int64, "f": np.float64, "O": str}.get(y.dtype.kind, y.dtype), copy=False)
     if y.dtype.kind == "U":
         y = y.astype(f"<U{max(1, int(np.char.str_len(y).max(initial=0)))}")

@@ -1004,11 +1004,11 @@ def read_inputs(path, *, label=None) -> Array:
             raise ValueError(f"CSV file {path}: empty")
         # a header has a field that is text; an empty field is a missing number (refused by row and column below)
         header = [h.strip() for h in first] if any(v.strip() and not _parses_as_float(v) for v in first) else None
-        if header is None and len(first) >= PANDAS_HEADER_WIDTH and [v.strip() for v in first] == [str(i) for i in range(len(first))]:
-            # 0,1,...,d-1: the column names pandas writes for a DataFrame of unnamed columns (to_csv(index=False)),
-            # which read as data would shift every prediction by a row
-            warnings.warn(f"CSV file {path}: its first row 0,1,...,{len(first) - 1} is taken as column names (as pandas "
-                          f"writes them), not as data", stacklevel=2)
+        # 0,1,...,d-1: the column names pandas writes for a DataFrame of unnamed columns (to_csv(index=False)),
+        # which read as data would shift every prediction by a row (but a file of that one row is data)
+        numbered = (header is None and len(first) >= PANDAS_HEADER_WIDTH
+                    and [v.strip() for v in first] == [str(i) for i in range(len(first))])
+        if numbered:
             header = [h.strip() for h in first]
         name = "label" if label is None else str(label)
         drop = [] if header is None else [i for i, h in enumerate(header) if h == name]
@@ -1017,6 +1017,12 @@ def read_inputs(path, *, label=None) -> Array:
             raise ValueError(f"CSV file {path}: only the label column {name!r}; expected input columns too")
         # every row is checked to have the header's number of fields, dropped columns or not
         X, _ = _csv_numbers(path, first, header, drop, np.float64, "input")
+        if numbered and len(X) == 0:
+            header = None
+            X, _ = _csv_numbers(path, first, header, drop, np.float64, "input")
+        elif numbered:
+            warnings.warn(f"CSV file {path}: its first row 0,1,...,{len(first) - 1} is taken as column names (as pandas "
+                          f"writes them), not as data", stacklevel=2)
         if len(X) == 0:
             raise ValueError(f"CSV file {path}: no data rows after the header")
         _check_csv_finite(path, X, header, columns)

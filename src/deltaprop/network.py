@@ -153,7 +153,8 @@ def as_numbers(value, argument: str) -> Array:
         return np.asarray(value)
     except ValueError:  # NumPy: "setting an array element with a sequence ... inhomogeneous shape"
         lengths = {len(row) if hasattr(row, "__len__") else None for row in value}
-        got = "a mix of numbers and sequences" if None in lengths else f"rows of lengths {sorted(lengths)[:5]}"
+        got = ("a mix of numbers and sequences" if None in lengths else f"rows of lengths {sorted(lengths)[:5]}"
+               if len(lengths) > 1 else "rows holding sequences where numbers belong")
         raise ValueError(f"{argument}: expected a rectangular array of numbers, every row as long; got {got}") from None
 
 
@@ -475,8 +476,12 @@ class Network:
                 if not isinstance(p, np.ndarray) or p.shape != shape or p.dtype.kind not in "biuf":
                     got = f"{type(p).__name__} of shape {np.shape(p)}" + (f" and dtype {p.dtype}" if isinstance(p, np.ndarray) else "")
                     raise ValueError(f"{what}: expected an array of numbers of shape {shape}; got {got}")
-                if not np.isfinite(p).all():
-                    raise ValueError(f"{what}: holds NaN or infinite values")
+                with np.errstate(over="ignore"):  # (a float64 value beyond float32's range: refused by name)
+                    cast = p.astype(self.dtype, copy=False)
+                if not np.isfinite(cast).all():
+                    beyond = np.isfinite(p).all()
+                    raise ValueError(f"{what}: holds " + (f"values beyond the range of {self.dtype.name}" if beyond
+                                                          else "NaN or infinite values"))
         if any(p.dtype != self.dtype for p in self.parameters()):
             self.parameter_buffer()
 
@@ -839,10 +844,11 @@ class Network:
                 y = classes[np.argmax(y, axis=1)]
             elif y.shape not in ((n,), (n, 1)):
                 raise ValueError(f"y: expected labels of shape ({n},) or one-hot targets of shape ({n}, {NL}); got shape {y.shape}")
-            given, predicted = _label_kind(y), _label_kind(pred)
-            if given and predicted and given != predicted:  # ['cat', ...] against classes 0, 1, 2: no label could match
+            classes = self.classes_ if self.classes_ is not None else np.arange(max(NL, 2))
+            given, known = _label_kind(y), _label_kind(classes)
+            if given and known and given != known:  # ['cat', ...] against classes 0, 1, 2: no label could match
                 raise TypeError(f"y: labels of {given} ({y.ravel()[:3].tolist()!r:.60}) for a network whose classes are "
-                                f"{predicted} ({np.unique(pred)[:5].tolist()!r:.60})")
+                                f"{known} ({classes[:5].tolist()!r:.60})")
             return float(np.mean(pred == y.reshape(pred.shape)))
         if y.size != pred.size or y.shape not in (pred.shape, (n,)):
             raise ValueError(f"y: expected targets of shape {pred.shape}; got shape {y.shape}")

@@ -58,6 +58,7 @@ __all__ = [
     "LBFGS",
     "OPTIMISERS",
     "get_optimiser",
+    "default_learning_rate",
     "apply_update",
     "is_elementwise",
     "SCHEDULES",
@@ -282,6 +283,14 @@ class LBFGS:
 
 OPTIMISERS: dict[str, Callable[..., object]] = {"gd": GD, "sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop,
                                                 "lbfgs": LBFGS}
+
+
+def default_learning_rate(optimiser: str | object) -> float | None:
+    """The learning rate ``fit`` uses when none is given: the optimiser's (or its registry class's)
+    ``learning_rate``, 0.01 where it declares none, None for one that takes none (L-BFGS)."""
+    if isinstance(optimiser, str):
+        optimiser = OPTIMISERS.get(optimiser)
+    return getattr(optimiser, "learning_rate", 0.01)
 
 
 def get_optimiser(optimiser: str | object, *, argument: str = "optimiser", **options) -> object:

@@ -247,6 +247,10 @@ def _checked_sample_weight(sample_weight, n: int):
 class _DeltapropMLP(BaseEstimator):
     """What the classifier and regressor share; see their docstrings."""
 
+    #: The default of a parameter added since estimators were first pickled: one unpickled from
+    #: before it has no such attribute, and get_params, clone and a warm fit would fail without it.
+    clip_norm = None
+
     # ------------------------------------------------------------------ parameters
 
     def _hidden_sizes(self) -> list[int]:
@@ -827,7 +831,10 @@ class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
         self
         """
         if isinstance(classes, (set, frozenset)):  # (NumPy would make one object of the set)
-            classes = sorted(classes)
+            try:
+                classes = sorted(classes)
+            except TypeError:
+                raise TypeError(f"classes: expected labels of one kind that can be ordered; got {classes!r:.80}") from None
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _labels(self, out):

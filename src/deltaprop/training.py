@@ -45,7 +45,7 @@ from .checks import boolean, integer, real
 from .fastpath import Workspace
 from .files import writable_path
 from .network import Network, aligned_zeros, check_network, joined, views_of
-from .optimisers import LBFGS, OPTIMISERS, apply_update, get_optimiser, get_schedule, is_elementwise
+from .optimisers import LBFGS, OPTIMISERS, apply_update, default_learning_rate, get_optimiser, get_schedule, is_elementwise
 
 __all__ = ["fit", "History", "Run", "DivergenceError", "OptimiserState"]
 
@@ -53,8 +53,6 @@ Array = np.ndarray
 
 #: How History.stop_reason starts when SciPy's L-BFGS reports convergence (status 0).
 LBFGS_CONVERGED = "L-BFGS converged"
-#: Each registry optimiser's default learning rate (its class's ``learning_rate``; None: it takes none).
-DEFAULT_LEARNING_RATE = {name: getattr(cls, "learning_rate", 0.01) for name, cls in OPTIMISERS.items()}
 DEFAULT_EPOCHS = {"gd": 1000, "lbfgs": 200}
 DEFAULT_EPOCHS_MINIBATCH = 10
 
@@ -241,11 +239,11 @@ def fit(
     epochs: int | None = None,
     batch_size: int = 200,
     schedule="constant",
-    momentum: float = 0.9,
-    nesterov: bool = False,
-    beta_1: float = 0.9,
-    beta_2: float = 0.999,
-    epsilon: float = 1e-8,
+    momentum: float | None = None,
+    nesterov: bool | None = None,
+    beta_1: float | None = None,
+    beta_2: float | None = None,
+    epsilon: float | None = None,
     clip_norm: float | None = None,
     tol: float | None = None,
     shuffle: bool = True,
@@ -282,12 +280,15 @@ def fit(
         gd and lbfgs, which use every example in every step.
     schedule : "constant", "step", "cosine", "exponential" or a function
         (eta0, epoch, n_epochs) -> eta.
-    momentum, nesterov : for sgd.   beta_1, beta_2, epsilon : for adam and adamw
-        (epsilon for rmsprop too).
+    momentum, nesterov : for sgd (default 0.9, False).   beta_1, beta_2, epsilon :
+        for adam and adamw (default 0.9, 0.999, 1e-8; epsilon for rmsprop too).
+        Given to a registry optimiser that has such a setting; None (the default):
+        the optimiser's own default.
     clip_norm : float > 0, optional. Before each update, a gradient grad C(theta)
         (all W^l and b^l together) longer than this is scaled down to this
         Euclidean length (PyTorch's ``clip_grad_norm_``, Keras's
-        ``global_clipnorm``). Not for lbfgs.
+        ``global_clipnorm``). Not for lbfgs. gd's ``tol`` test looks at the
+        unclipped step.
     tol : float >= 0, optional. gd stops once no parameter changed by more
         than tol in a step (default 1e-6); lbfgs passes it as SciPy's gtol.
     shuffle : bool, reshuffle the examples every epoch (from the network's seed).
@@ -340,15 +341,16 @@ def fit(
     rng = net.rng
     opt_name = optimiser if isinstance(optimiser, str) else getattr(optimiser, "name", None)
     if isinstance(optimiser, str) and optimiser in OPTIMISERS:
-        # the options below that this optimiser has (sgd: momentum, nesterov; adam: beta_1, beta_2, epsilon)
+        # the options given (not None) that this optimiser has (sgd: momentum, nesterov; adam: beta_1, beta_2, epsilon)
         given = dict(momentum=momentum, nesterov=nesterov, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
-        fields = {f.name for f in dataclasses.fields(OPTIMISERS[optimiser])} if dataclasses.is_dataclass(OPTIMISERS[optimiser]) else set()
-        optimiser = get_optimiser(optimiser, **{k: v for k, v in given.items() if k in fields})
+        cls = OPTIMISERS[optimiser]
+        fields = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
+        optimiser = get_optimiser(optimiser, **{k: v for k, v in given.items() if k in fields and v is not None})
     else:
         optimiser = get_optimiser(optimiser)
 
     if learning_rate is None:
-        learning_rate = DEFAULT_LEARNING_RATE.get(opt_name, 0.01)
+        learning_rate = default_learning_rate(optimiser)
     if learning_rate is not None:  # None for lbfgs, which has no learning rate
         learning_rate = real("learning_rate", learning_rate, 0, low_open=True, what="a finite number")
     if opt_name == "lbfgs" and any(net.dropout):
@@ -830,10 +832,10 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
                 correct += n_correct
             run.step += 1
             flat_grads = [g for dW, db in zip(dWs, dbs) for g in (dW, db)]
+            if whole_batch_gd:  # (the unclipped step: a clipped one as small as tol is no convergence)
+                largest_change = max(float(np.max(np.abs(g))) for g in flat_grads) * eta
             if run.clip_norm is not None:
                 clip_gradient(flat_grads, run.clip_norm)
-            if whole_batch_gd:
-                largest_change = max(float(np.max(np.abs(g))) for g in flat_grads) * eta
             apply_update(optimiser, params, flat_grads, states, eta, run.step, whole)
             notify("on_batch_end", batch, batch_loss)
             if run.stop:

@@ -44,8 +44,10 @@ def _print_layers(net) -> None:
 
 
 def _labels(classes) -> list:
-    """Class labels as JSON values: numbers, booleans and text as they are; bytes, dates and durations as text."""
-    return [str(c) for c in classes] if classes.dtype.kind in "SMm" else classes.tolist()
+    """Class labels as JSON values: numbers, booleans and text as they are; bytes (as Latin-1), dates and durations as text."""
+    if classes.dtype.kind in "Mm":
+        return [str(c) for c in classes]
+    return [v.decode("latin-1") if isinstance(v, bytes) else v.item() if hasattr(v, "item") else v for v in classes.tolist()]
 
 
 def run(args) -> int:

@@ -371,11 +371,11 @@ def _first_learning_rate(resume):
 
 
 def _base_learning_rate(args, history, resume):
-    from deltaprop.training import DEFAULT_LEARNING_RATE
+    from deltaprop.optimisers import default_learning_rate
 
     if resume is not None:
         return _first_learning_rate(resume)
-    return args.lr if args.lr is not None else DEFAULT_LEARNING_RATE.get(args.optimiser)
+    return args.lr if args.lr is not None else default_learning_rate(args.optimiser)
 
 
 #: What a checkpoint holds in ``info`` (fit's ``checkpoint_info``) about the flags of its run, and what
