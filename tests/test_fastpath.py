@@ -239,3 +239,17 @@ def test_a_fused_softmax_loss_of_its_own_takes_the_numpy_output_lines():
     assert_close([step.output, *step.dW, *step.db], [y_ref, *dW_ref, *db_ref])
     np.testing.assert_allclose(step.cost, net.cost_of(y_ref, T), rtol=1e-12)
     assert step.correct == net.count_correct(y_ref, T)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sum_of_squares_is_the_float64_sum_in_one_pass(dtype):
+    # clip_norm's ||g||^2: the kernel (reassociated, vectorised) and the NumPy fallback agree with a float64 sum
+    from deltaprop.kernels import sum_of_squares
+
+    x = np.random.default_rng(0).normal(size=100_003).astype(dtype)
+    exact = float(np.dot(x.astype(np.float64), x.astype(np.float64)))
+    assert sum_of_squares(x) == pytest.approx(exact, rel=1e-12)
+    assert sum_of_squares(x[::2]) == pytest.approx(float(np.sum(x[::2].astype(np.float64) ** 2)), rel=1e-12)  # not contiguous
+    assert sum_of_squares(x.reshape(-1, 1)[:0]) == 0.0
+    big = np.full(10, 1e30, dtype=np.float32)  # squares beyond float32's range: float64 holds them
+    assert sum_of_squares(big) == pytest.approx(10 * 1e30**2 * (float(np.float32(1e30)) / 1e30) ** 2, rel=1e-12)

@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "adam_step", "momentum_step", "add_scaled", "fusable", "HIDDEN_KINDS", "bias_activation",
+__all__ = ["AVAILABLE", "adam_step", "momentum_step", "add_scaled", "sum_of_squares", "fusable", "HIDDEN_KINDS", "bias_activation",
            "times_derivative", "softmax_cross_entropy"]
 
 #: Whether Numba is installed (else callers use their NumPy code). It is a dependency; the
@@ -50,10 +50,14 @@ def fusable(*arrays: np.ndarray) -> bool:
 
 
 class _jit:
-    """Compile ``function`` with Numba on its first call (then cached on disk by Numba)."""
+    """Compile ``function`` with Numba on its first call (then cached on disk by Numba).
 
-    def __init__(self, function) -> None:
-        self.function, self.compiled = function, None
+    ``reassociate=True`` lets LLVM reorder the additions of a sum (fast-math's "reassoc"), so that
+    a reduction vectorises: only for a sum whose order does not matter to the caller.
+    """
+
+    def __init__(self, function, reassociate: bool = False) -> None:
+        self.function, self.compiled, self.reassociate = function, None, reassociate
 
     def __call__(self, *args):
         if self.compiled is None:
@@ -61,7 +65,8 @@ class _jit:
 
             # error_model="numpy": x / 0 gives inf as in NumPy instead of a Python exception;
             # that check would otherwise stop LLVM from vectorising the loop.
-            self.compiled = njit(cache=True, nogil=True, error_model="numpy")(self.function)
+            options = {"fastmath": {"reassoc"}} if self.reassociate else {}
+            self.compiled = njit(cache=True, nogil=True, error_model="numpy", **options)(self.function)
         return self.compiled(*args)
 
 
@@ -107,6 +112,27 @@ def add_scaled(y, x, alpha: float) -> None:
         _add_scaled(y.ravel(), x.ravel(), y.dtype.type(alpha))
     else:
         y += y.dtype.type(alpha) * x
+
+
+def _sum_of_squares(x):  # pragma: no cover - compiled
+    # in float64, whose sum of a million float32 squares is exact to about 1e-16 of it in any order:
+    # reassociated, so that the loop vectorises (0.2 ms for 1.9 million entries, against 1.5 ms in order)
+    total = 0.0
+    for i in range(x.size):
+        xi = np.float64(x[i])
+        total += xi * xi
+    return total
+
+
+_sum_of_squares = _jit(_sum_of_squares, reassociate=True)
+
+
+def sum_of_squares(x) -> float:
+    """sum_i x_i^2 over every entry of ``x``, accumulated in float64 in one pass (NumPy when not fusable)."""
+    if fusable(x):
+        return float(_sum_of_squares(x.ravel()))
+    x64 = np.asarray(x).ravel().astype(np.float64)
+    return float(np.dot(x64, x64))
 
 
 # ---------------------------------------------------------------------- hidden layers of the training step

@@ -41,6 +41,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from . import kernels
 from .checks import boolean, integer, real
 from .fastpath import Workspace
 from .files import writable_path
@@ -757,7 +758,7 @@ def clip_gradient(grads: list[np.ndarray], max_norm: float) -> float:
     ||g|| = sqrt(sum over every W^l and b^l of the squares of its entries), summed in float64;
     g <- g * max_norm / ||g|| when ||g|| > max_norm. Returns ||g|| before clipping.
     """
-    norm = math.sqrt(sum(float(np.dot(g64, g64)) for g64 in (g.ravel().astype(np.float64, copy=False) for g in grads)))
+    norm = math.sqrt(sum(kernels.sum_of_squares(g) for g in grads))
     if norm > max_norm:
         for g in grads:
             g *= g.dtype.type(max_norm / norm)
@@ -834,8 +835,8 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
             flat_grads = [g for dW, db in zip(dWs, dbs) for g in (dW, db)]
             if whole_batch_gd:  # (the unclipped step: a clipped one as small as tol is no convergence)
                 largest_change = max(float(np.max(np.abs(g))) for g in flat_grads) * eta
-            if run.clip_norm is not None:
-                clip_gradient(flat_grads, run.clip_norm)
+            if run.clip_norm is not None:  # (the one gradient vector where there is one: a pass instead of 2L)
+                clip_gradient(flat_grads if whole is None else [whole[1]], run.clip_norm)
             apply_update(optimiser, params, flat_grads, states, eta, run.step, whole)
             notify("on_batch_end", batch, batch_loss)
             if run.stop:
