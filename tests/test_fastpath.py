@@ -10,7 +10,7 @@ from deltaprop import Network, kernels
 from deltaprop.activations import Activation
 from deltaprop.losses import LOSSES, Loss
 from deltaprop.fastpath import Workspace
-from deltaprop.optimisers import SGD, Adam
+from deltaprop.optimisers import SGD, Adam, AdamW, RMSprop
 
 from conftest import HIDDEN, PAIRINGS, targets_for
 
@@ -111,7 +111,8 @@ def test_training_is_bit_for_bit_reproducible_from_a_seed(monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("optimiser", [Adam(), SGD(momentum=0.9), SGD(momentum=0.8, nesterov=True)])
+@pytest.mark.parametrize("optimiser", [Adam(), SGD(momentum=0.9), SGD(momentum=0.8, nesterov=True), RMSprop(rho=0.8),
+                                       AdamW(weight_decay=0.1)])
 def test_fused_optimiser_kernels_give_the_numpy_bits(optimiser, dtype):
     data = np.random.default_rng(1)
     theta = data.normal(size=(9, 7)).astype(dtype)

@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "adam_step", "momentum_step", "add_scaled", "sum_of_squares", "fusable", "HIDDEN_KINDS", "bias_activation",
+__all__ = ["AVAILABLE", "adam_step", "momentum_step", "rmsprop_step", "add_scaled", "sum_of_squares", "fusable", "HIDDEN_KINDS", "bias_activation",
            "times_derivative", "softmax_cross_entropy"]
 
 #: Whether Numba is installed (else callers use their NumPy code). It is a dependency; the
@@ -86,6 +86,19 @@ def _momentum(theta, g, v, mu, eta, nesterov):  # pragma: no cover - compiled
             theta[i] += mu * v[i] - eta * g[i]  # theta <- theta + mu v - eta g
         else:
             theta[i] += v[i]  # theta <- theta + v
+
+
+@_jit
+def _rmsprop(theta, g, v, rho, one_minus_rho, eps, eta):  # pragma: no cover - compiled
+    for i in range(theta.size):
+        v[i] = v[i] * rho + (g[i] * g[i]) * one_minus_rho  # v <- rho v + (1 - rho) g^2
+        theta[i] -= (g[i] / (math.sqrt(v[i]) + eps)) * eta  # theta <- theta - eta g / (sqrt(v) + eps)
+
+
+def rmsprop_step(theta, g, v, rho: float, epsilon: float, eta: float) -> None:
+    """One fused RMSprop update of ``theta`` and ``v`` in place (all flat, same float dtype)."""
+    t = theta.dtype.type
+    _rmsprop(theta, g, v, t(rho), t(1 - rho), t(epsilon), t(eta))
 
 
 def adam_step(theta, g, m, v, beta_1: float, beta_2: float, epsilon: float, eta_t: float) -> None:

@@ -249,6 +249,9 @@ class RMSprop:
 
     def update(self, param: Array, grad: Array, state: tuple, eta: float, step: int) -> None:
         (v,) = state
+        if kernels.fusable(param, grad, v):  # one fused pass, same bits as the lines below
+            kernels.rmsprop_step(param.ravel(), grad.ravel(), v.ravel(), self.rho, self.epsilon, eta)
+            return
         t = param.dtype.type
         scratch = np.multiply(grad, grad)
         scratch *= t(1 - self.rho)
