@@ -418,3 +418,46 @@ def test_model_checkpoint_refuses_a_network_it_could_not_save_before_training(tm
     with pytest.raises(ValueError, match=r"^ModelCheckpoint: a model file stores activations and losses by name"):
         net.fit(X, y, epochs=3, callbacks=[ModelCheckpoint(tmp_path / "m-{epoch}.safetensors", every=2)])
     assert all(np.array_equal(p, q) for p, q in zip(net.parameters(), before))
+
+
+# Cases a mutation audit found unguarded (each test fails with the mutant it names).
+
+
+def test_reduce_lr_on_plateau_stops_at_min_lr():
+    X, y = problem()
+    reduce, rec = ReduceLROnPlateau(factor=0.5, patience=1, min_delta=10.0, min_lr=3e-4), Recorder()
+    Network([4, 8, 2], "tanh", seed=0).fit(X, y, epochs=8, learning_rate=1e-3, callbacks=[reduce, rec])
+    assert [eta for _, eta in reduce.reductions] == pytest.approx([5e-4, 3e-4])  # 2.5e-4 would be below min_lr
+    assert min(rec.eta0) == pytest.approx(3e-4)
+
+
+def test_reduce_lr_on_plateau_watches_val_loss_when_there_is_validation_data():
+    X, y = problem()
+    reduce = ReduceLROnPlateau()
+    Network([4, 8, 2], "tanh", seed=0).fit(X, y, epochs=1, validation_fraction=0.25, callbacks=[reduce])
+    assert reduce._monitor == "val_loss"
+    alone = ReduceLROnPlateau()
+    Network([4, 8, 2], "tanh", seed=0).fit(X, y, epochs=1, callbacks=[alone])
+    assert alone._monitor == "loss"
+
+
+def test_early_stopping_says_nothing_of_restoring_when_the_best_epoch_is_the_last():
+    X, y = problem()
+    history = Network([4, 8, 2], "tanh", seed=0).fit(X, y, epochs=3, learning_rate=1e-3, validation_fraction=0.25,
+                                                     callbacks=[EarlyStopping(patience=5)])
+    assert np.argmin(history.val_loss) == 2, "expected the last epoch to be the best"
+    assert "restored" not in history.stop_reason
+
+
+def test_verbose_prints_each_epochs_numbers():
+    import contextlib
+    import io
+
+    X, y = problem()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        history = Network([4, 8, 2], "tanh", seed=0).fit(X, y, epochs=2, validation_fraction=0.25, verbose=True)
+    last = out.getvalue().strip().splitlines()[-1]
+    for part in (f"loss {history.loss[-1]:.4f}", f"acc {history.accuracy[-1]:.4f}", f"val_loss {history.val_loss[-1]:.4f}",
+                 f"val_acc {history.val_accuracy[-1]:.4f}", "epoch   2/2"):
+        assert part in last, (part, last)

@@ -708,3 +708,28 @@ def test_info_describes_a_checkpoint_of_bytes_labels(tmp_path, capsys):
         assert json.loads(capsys.readouterr().out)["classes"] == ["a", "b", "\u00ff"]
         assert main(["info", str(tmp_path / f"{name}.ckpt")]) == 0
         assert "classes (3): a, b, \u00ff" in capsys.readouterr().out
+
+
+# Cases a mutation audit found unguarded (each test fails with the mutant it names).
+
+
+def test_the_fingerprint_tells_the_same_bytes_in_another_dtype_apart():
+    from deltaprop.checkpoint import data_fingerprint
+
+    X = np.arange(12, dtype=np.float32).reshape(4, 3)
+    y = np.arange(4)
+    assert data_fingerprint(X, y)["crc32"] != data_fingerprint(X.view(np.int32), y)["crc32"]
+
+
+def test_a_checkpoint_keeps_the_first_base_rate_and_refuses_a_float_rng_state(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), np.arange(20) % 2
+    dp.Network([3, 2], seed=0).fit(X, y, epochs=1, learning_rate=0.0123, checkpoint=tmp_path / "c.ckpt")
+    assert load_checkpoint(tmp_path / "c.ckpt").first_eta0 == 0.0123
+
+    def floats(meta):
+        meta["rng_state"]["state"]["state"] = {"__ndarray__": [1.5, 2.5], "dtype": "<f8"}
+
+    rewrite_checkpoint(tmp_path / "c.ckpt", floats)
+    with pytest.raises(ValueError, match="rng_state: an array of dtype float64; expected integers"):
+        load_checkpoint(tmp_path / "c.ckpt")

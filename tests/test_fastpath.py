@@ -254,3 +254,38 @@ def test_sum_of_squares_is_the_float64_sum_in_one_pass(dtype):
     assert sum_of_squares(x.reshape(-1, 1)[:0]) == 0.0
     big = np.full(10, 1e30, dtype=np.float32)  # squares beyond float32's range: float64 holds them
     assert sum_of_squares(big) == pytest.approx(10 * 1e30**2 * (float(np.float32(1e30)) / 1e30) ** 2, rel=1e-12)
+
+
+# Cases a mutation audit found unguarded (each test fails with the mutant it names).
+
+
+def saturated_sigmoid_network():
+    """One sigmoid unit with z = 50 for every example (y = 1.0 exactly, float64) and targets 0."""
+    net = Network([1, 1], output="sigmoid", loss="binary_cross_entropy", seed=0, dtype="float64")
+    net.weights[0][...] = 50.0
+    return net, np.ones((4, 1)), np.array([[0.0], [0.0], [0.0], [1.0]])
+
+
+def test_the_workspace_takes_the_literal_output_delta_when_fused_is_false():
+    # the literal delta^L = sigma'(z^L) (.) dc/dy vanishes where y = 1 exactly; the fused y - t does not
+    net, X, T = saturated_sigmoid_network()
+    assert Workspace.for_network(net, 4, fused=False) is not None  # the compiled path is the one tested
+    literal, shortcut = net.copy(), net.copy()
+    literal.fit(X, T, optimiser="sgd", momentum=0.0, learning_rate=0.1, epochs=1, batch_size=4, fused=False)
+    shortcut.fit(X, T, optimiser="sgd", momentum=0.0, learning_rate=0.1, epochs=1, batch_size=4, fused=True)
+    np.testing.assert_array_equal(literal.weights[0], net.weights[0])
+    assert not np.array_equal(shortcut.weights[0], net.weights[0])
+
+
+def test_the_workspace_reports_the_exact_cost_of_a_saturated_sigmoid_from_z():
+    # c = softplus(z) - t z = 50 for t = 0, 0 for t = 1; from y = 1.0 it would be the floor's log instead
+    net, X, T = saturated_sigmoid_network()
+    history = net.fit(X, T, optimiser="sgd", momentum=0.0, learning_rate=1e-300, epochs=1, batch_size=4)
+    assert history.loss[0] == pytest.approx(3 * 50 / 4, rel=1e-12)
+
+
+def test_the_softmax_kernel_breaks_ties_towards_the_first_class_as_argmax():
+    net = Network([2, 3], output="softmax", loss="cross_entropy", seed=0)
+    net.weights[0][...] = 0.0  # every output 1/3: a three-way tie
+    history = net.fit(np.ones((6, 2), np.float32), np.eye(3)[[0] * 6], epochs=1, learning_rate=1e-30)
+    assert history.accuracy == [1.0]  # argmax of a tie is class 0, the labels' class

@@ -114,3 +114,31 @@ def test_a_subclass_of_activation_stays_itself_when_pickled():
     act = _HalfGradient("half", _steep_sigmoid, _half_its_derivative)
     back = pickle.loads(pickle.dumps(Network([3, 4, 2], activation=act, seed=0)))
     assert type(back.hidden_activations[0]) is _HalfGradient
+
+
+# Cases a mutation audit found unguarded (each test fails with the mutant it names).
+
+
+def test_one_wrong_entry_fails_the_check_through_the_entry_errors():
+    from deltaprop.gradcheck import GradcheckResult
+
+    result = GradcheckResult([1e-9], [1e-9], weight_entry_errors=[0.3], bias_entry_errors=[0.0])
+    assert result.max_error == 0.3 and not result.passed()
+
+
+def test_numerical_gradient_is_float64_and_gradcheck_takes_weights_and_the_fused_setting():
+    from deltaprop.gradcheck import numerical_gradient
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6, 3)).astype(np.float32)
+    net = Network([3, 4, 2], "tanh", seed=0)  # float32
+    T = np.eye(2)[np.arange(6) % 2]
+    dW, db = numerical_gradient(net, X, T)
+    assert all(g.dtype == np.float64 for g in dW + db)
+    weights = np.array([5.0, 0.1, 1.0, 3.0, 0.0, 2.0])
+    assert dp.gradcheck(net, X, T, sample_weight=weights).passed()  # the finite differences weigh the examples too
+    # a saturated sigmoid output: the fused delta (y - t) and the literal one (sigma' (.) dc/dy, 0 there) differ
+    sat = Network([1, 1], output="sigmoid", loss="binary_cross_entropy", seed=0, dtype="float64")
+    sat.weights[0][...] = 50.0
+    x, t = np.ones((1, 1)), np.zeros((1, 1))
+    assert dp.gradcheck(sat, x, t, fused=True).max_error != dp.gradcheck(sat, x, t, fused=False).max_error

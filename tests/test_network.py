@@ -1,5 +1,8 @@
 """The forward pass and backpropagation against the lecture's equations."""
 
+import math
+import warnings
+
 import numpy as np
 import pytest
 from conftest import HIDDEN, PAIRINGS, targets_for
@@ -410,3 +413,106 @@ def test_one_sigmoid_output_at_exactly_one_half_is_class_0_as_predict_proba_says
     assert net.predict(X).tolist() == ["no", "no"]
     assert np.argmax(net.predict_proba(X), axis=1).tolist() == [0, 0]
     assert net.count_correct(net.predict_output(X), np.array([[0.0], [0.0]])) == 2
+
+
+
+# Cases a mutation audit found unguarded (each test fails with the mutant it names).
+
+
+def test_activation_derivatives_at_zero_and_saturated_forms():
+    from deltaprop.activations import ACTIVATIONS
+
+    zero = np.zeros((1, 1))
+    assert ACTIVATIONS["relu"].derivative(zero, zero)[0, 0] == 0.0  # 1[z > 0], not 1[z >= 0]
+    assert ACTIVATIONS["leaky_relu"].derivative(zero, zero)[0, 0] == 0.01
+    big = np.array([[1000.0, 0.0]])
+    np.testing.assert_array_equal(ACTIVATIONS["softmax"](big), [[1.0, 0.0]])  # the row maximum is subtracted
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e^1000 overflows quietly to the right answer, 0
+        assert ACTIVATIONS["sigmoid"](np.array([[-1000.0]]))[0, 0] == 0.0
+    z = np.ones((2, 2))
+    out = ACTIVATIONS["identity"](z)
+    out[0, 0] = 5.0
+    assert z[0, 0] == 1.0  # a copy: editing a^l leaves z^l as it was
+
+
+def test_losses_stay_finite_at_saturated_outputs_and_every_alias_resolves():
+    from deltaprop.losses import ALIASES, LOSSES, get_loss
+
+    y, t = np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]])
+    ce = LOSSES["cross_entropy"]
+    assert np.isfinite(ce.cost(y, t)).all() and np.isfinite(ce.grad(y, t)).all()  # log and 1/y of a floor, not of 0
+    bce = LOSSES["binary_cross_entropy"]
+    c = bce.logit_cost(np.array([[1000.0]]), np.array([[0.0]]))
+    assert np.isfinite(c).all() and c[0] == pytest.approx(1000.0)  # softplus(1000) without e^1000
+    for alias, name in ALIASES.items():
+        assert get_loss(alias) is LOSSES[name]
+    assert {"mse", "squared_error", "log_loss", "binary_crossentropy"} <= set(ALIASES)
+
+
+def test_predict_proba_columns_and_even_rows_where_every_sigmoid_underflows(rng):
+    X = rng.normal(size=(20, 3))
+    binary = dp.Network([3, 4, 1], output="sigmoid", loss="binary_cross_entropy", seed=0)
+    binary.fit(X, (X[:, 0] > 0).astype(int), epochs=3)
+    proba = binary.predict_proba(X)
+    np.testing.assert_array_equal(proba[:, 1], binary.predict_output(X)[:, 0])  # [1 - y, y]
+    np.testing.assert_array_equal(binary.classes_[proba.argmax(axis=1)], binary.predict(X))
+    net = dp.Network([3, 3], output="sigmoid", loss="binary_cross_entropy", seed=0)
+    net.fit(X, np.arange(20) % 3, epochs=1)  # single-label classes on independent sigmoids
+    net.weights[0][...] = 0.0
+    net.biases[0][...] = -1e4  # every output underflows to 0
+    np.testing.assert_array_equal(net.predict_proba(X[:2]), np.full((2, 3), 1 / 3, dtype=np.float32))
+
+
+def test_a_multilabel_output_of_exactly_one_half_is_not_predicted():
+    net = dp.Network([2, 3], output="sigmoid", loss="binary_cross_entropy", seed=0)
+    net.fit(np.ones((4, 2)), np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]]), epochs=1)
+    net.weights[0][...] = 0.0
+    net.biases[0][...] = 0.0  # y = sigmoid(0) = 0.5 exactly
+    assert net.predict(np.ones((1, 2))).tolist() == [[0, 0, 0]]
+
+
+def test_r2_score_as_scikit_learn_for_several_outputs_and_a_constant_target(rng):
+    from sklearn.metrics import r2_score
+
+    X = rng.normal(size=(30, 3))
+    Y = np.column_stack([X[:, 0] + 10, 3 * X[:, 1] - 5])  # column means far apart
+    net = dp.Network([3, 5, 2], "tanh", output="identity", loss="quadratic", seed=0, dtype="float64")
+    net.fit(X, Y, epochs=5, learning_rate=0.01)
+    assert net.score(X, Y) == pytest.approx(r2_score(Y, net.predict(X)), rel=1e-12)
+    constant = dp.Network([3, 1], output="identity", loss="quadratic", seed=0, dtype="float64")
+    constant.fit(X, np.full(30, 2.0), epochs=1)
+    assert constant.score(X, np.full(30, 2.0)) == 0.0  # ss_tot = 0 and imperfect predictions: 0, as r2_score
+
+
+def test_a_later_fit_on_one_hot_targets_keeps_the_class_labels(rng):
+    X = rng.normal(size=(30, 3))
+    net = dp.Network([3, 4, 3], seed=0)
+    net.fit(X, np.array(["ant", "bee", "cow"])[np.arange(30) % 3], epochs=1)
+    net.fit(X, np.eye(3)[np.arange(30) % 3], epochs=1)
+    assert net.classes_.tolist() == ["ant", "bee", "cow"]
+
+
+def test_nan_among_float_labels_is_refused(rng):
+    with pytest.raises(ValueError, match="y: expected finite labels; got NaN or infinity"):
+        dp.Network([3, 4, 3], seed=0).fit(rng.normal(size=(4, 3)), np.array([0.0, 1.0, np.nan, 2.0]), epochs=1)
+
+
+def test_a_float32_cost_is_the_float64_mean_of_the_example_costs(rng):
+    net = dp.Network([3, 4, 3], seed=0)
+    X = rng.normal(size=(5000, 3)).astype(np.float32)
+    T = net.encode_targets(np.arange(5000) % 3, remember=True)
+    y = net.predict_output(X)
+    costs = net.loss_function.cost(y, T).astype(np.float64)
+    assert net.cost_of(y, T) == pytest.approx(math.fsum(costs) / len(costs), rel=1e-12)  # not float32's rounding
+
+
+def test_astype_pickle_and_deepcopy_keep_the_parameters_views_of_one_buffer():
+    import copy
+    import pickle
+
+    from deltaprop.network import joined
+
+    net = dp.Network([3, 4, 2], seed=0)
+    for other in (net.astype("float64"), pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        assert joined(other.parameters()) is not None

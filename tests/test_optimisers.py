@@ -180,3 +180,24 @@ def test_fit_takes_an_optimisers_own_defaults():
     finally:
         del OPTIMISERS["keras_rmsprop"], OPTIMISERS["plain"]
     assert default_learning_rate("lbfgs") is None and default_learning_rate(object()) == 0.01
+
+
+def test_the_defaults_are_scikit_learns_and_pytorchs():
+    from sklearn.neural_network import MLPClassifier
+
+    sk = MLPClassifier()
+    assert (Adam().beta_1, Adam().beta_2, Adam().epsilon) == (sk.beta_1, sk.beta_2, sk.epsilon) == (0.9, 0.999, 1e-8)
+    assert SGD().momentum == sk.momentum == 0.9 and SGD().nesterov is False
+    assert (RMSprop().rho, RMSprop().epsilon) == (0.9, 1e-8) and AdamW().weight_decay == 0.01
+
+
+def test_cosine_runs_from_eta0_down_to_eta_min():
+    schedule = cosine(eta_min=0.1)
+    assert schedule(1.0, 0, 10) == pytest.approx(1.0)
+    assert schedule(1.0, 10, 10) == pytest.approx(0.1)
+    assert schedule(1.0, 5, 10) == pytest.approx(0.55)
+
+
+def test_an_object_without_init_and_update_is_refused():
+    with pytest.raises(TypeError, match=r"optimiser must be a name .* or an object with init\(param\) and update"):
+        get_optimiser(object())

@@ -559,3 +559,67 @@ def test_gd_with_clip_norm_converges_on_the_unclipped_step(rng):
     X, y = rng.normal(size=(30, 3)), rng.integers(0, 2, 30)
     history = dp.Network([3, 4, 2], seed=0).fit(X, y, optimiser="gd", epochs=20, clip_norm=1e-6)
     assert history.epochs == 20 and not history.stop_reason.startswith("converged")
+
+
+
+# Cases a mutation audit found unguarded (each test fails with the mutant it names).
+
+
+def test_the_validation_split_rounds_and_leaves_both_parts_some_examples(rng):
+    X, y = rng.normal(size=(10, 3)), np.arange(10) % 2
+    held = HeldOut()
+    dp.Network([3, 2], seed=0).fit(X, y, epochs=1, validation_fraction=0.27, callbacks=[held])
+    assert len(held.seen[0]) == 3  # 2.7 examples round to 3
+    with pytest.raises(ValueError, match="validation_fraction: 0.99 of 10 examples leaves an empty training or validation set"):
+        dp.Network([3, 2], seed=0).fit(X, y, epochs=1, validation_fraction=0.99)
+
+
+def test_shuffle_false_takes_the_batches_in_data_order(rng):
+    X, y = rng.normal(size=(40, 3)), np.arange(40) % 2
+    nets = [dp.Network([3, 4, 2], seed=0, dtype="float64") for _ in range(2)]
+    nets[1].rng.random(5)  # another random state: it must not matter without shuffling
+    for net in nets:
+        net.fit(X, y, epochs=2, batch_size=10, shuffle=False, optimiser="sgd", momentum=0.0, learning_rate=0.1)
+    manual = dp.Network([3, 4, 2], seed=0, dtype="float64")
+    T = manual.encode_targets(y, remember=True)
+    for _ in range(2):
+        for lo in range(0, 40, 10):
+            manual.fit(X[lo:lo + 10], T[lo:lo + 10], epochs=1, batch_size=10, optimiser="sgd", momentum=0.0, learning_rate=0.1)
+    for p, q, r in zip(nets[0].parameters(), nets[1].parameters(), manual.parameters()):
+        np.testing.assert_array_equal(p, q)
+        np.testing.assert_allclose(p, r, rtol=1e-12)
+
+
+def test_gd_defaults_to_1000_full_batch_steps_and_tol_1e_6(rng):
+    X, y = rng.normal(size=(12, 3)), np.arange(12) % 2
+    history = dp.Network([3, 2], seed=0).fit(X, y, optimiser="gd", learning_rate=1e-3, batch_size=5, tol=0.0)
+    assert history.epochs == 1000 and history.optimiser_state.step == 1000  # one step an epoch, whatever batch_size
+    line = dp.Network([3, 1], output="identity", loss="quadratic", seed=0, dtype="float64")
+    history = line.fit(X, X @ [1.0, -2.0, 0.5], optimiser="gd", learning_rate=0.5, epochs=100000)
+    assert history.stop_reason == "converged: no parameter changed by more than tol=1e-06" and history.epochs < 1000
+
+
+def test_a_schedule_that_fails_later_is_refused_before_any_step(rng):
+    X, y = rng.normal(size=(12, 3)), np.arange(12) % 2
+    net = dp.Network([3, 2], seed=0)
+    before = [p.copy() for p in net.parameters()]
+    with pytest.raises(ValueError, match="epoch 3"):
+        net.fit(X, y, epochs=5, schedule=lambda eta0, epoch, n: eta0 if epoch < 2 else float("nan"))
+    assert all(np.array_equal(p, q) for p, q in zip(before, net.parameters()))
+
+
+def test_a_run_diverging_in_its_first_epoch_keeps_the_initial_parameters(rng):
+    X = rng.normal(size=(100, 3)) * 100
+    y = rng.normal(size=100) * 1e6
+    net = dp.Network([3, 8, 1], activation="relu", loss="quadratic", seed=0)
+    initial = [p.copy() for p in net.parameters()]
+    with pytest.raises(dp.DivergenceError, match="epoch 1"):
+        net.fit(X, y, optimiser="sgd", learning_rate=1e6, momentum=0.0, epochs=5, batch_size=10)
+    assert all(np.array_equal(p, q) for p, q in zip(initial, net.parameters()))
+
+
+def test_another_networks_optimiser_state_is_refused(rng):
+    X, y = rng.normal(size=(12, 3)), np.arange(12) % 2
+    state = dp.Network([3, 5, 2], seed=0).fit(X, y, epochs=1).optimiser_state
+    with pytest.raises(ValueError, match="optimiser_state: expected the state of this network's optimiser"):
+        dp.Network([3, 4, 2], seed=0).fit(X, y, epochs=1, optimiser_state=state)
