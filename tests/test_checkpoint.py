@@ -733,3 +733,55 @@ def test_a_checkpoint_keeps_the_first_base_rate_and_refuses_a_float_rng_state(tm
     rewrite_checkpoint(tmp_path / "c.ckpt", floats)
     with pytest.raises(ValueError, match="rng_state: an array of dtype float64; expected integers"):
         load_checkpoint(tmp_path / "c.ckpt")
+
+
+class NoisySGD(dp.SGD):
+    """A subclass of the user's under the registry's name 'sgd' (its own update, not a dataclass)."""
+
+    calls = 0
+
+    def update(self, param, grad, state, eta, step):
+        NoisySGD.calls += 1
+        super().update(param, grad * 0.5, state, eta, step)
+
+
+def test_a_resumed_run_refuses_settings_other_than_its_checkpoints_and_keeps_a_subclass(tmp_path):
+    # Before: fit(resume=..., momentum=0.1) trained on with the checkpoint's 0.9 silently, and a subclass
+    # named 'sgd' was swapped for the registry's SGD (its update never called)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 4)), rng.integers(0, 3, 40)
+    dp.Network([4, 5, 3], seed=0).fit(X, y, optimiser="sgd", momentum=0.5, epochs=2, batch_size=10, checkpoint=tmp_path / "c.ckpt")
+    for options in (dict(optimiser="sgd", momentum=0.1), dict(optimiser=dp.SGD(momentum=0.9))):
+        with pytest.raises(ValueError, match=r"momentum: the checkpoint's run was trained with momentum=0.5; got 0.(1|9)"):
+            dp.Network([4, 5, 3], seed=0).fit(X, y, epochs=3, batch_size=10, resume=tmp_path / "c.ckpt", **options)
+    resumed = dp.Network([4, 5, 3], seed=0).fit(X, y, optimiser="sgd", epochs=3, batch_size=10, resume=tmp_path / "c.ckpt")
+    assert resumed.optimiser_state.optimiser == dp.SGD(momentum=0.5)  # the checkpoint's, left out here
+
+    whole = dp.Network([4, 5, 3], seed=0)
+    whole.fit(X, y, optimiser=NoisySGD(), epochs=3, batch_size=10)
+    dp.Network([4, 5, 3], seed=0).fit(X, y, optimiser=NoisySGD(), epochs=2, batch_size=10, checkpoint=tmp_path / "n.ckpt")
+    assert load_checkpoint(tmp_path / "n.ckpt").optimiser == {"name": "sgd", "options": {}, "own": True}
+    with pytest.raises(ValueError, match="resume: the checkpoint's run used an optimiser of its own named 'sgd'"):
+        dp.Network([4, 5, 3], seed=0).fit(X, y, optimiser="sgd", epochs=3, batch_size=10, resume=tmp_path / "n.ckpt")
+    NoisySGD.calls = 0
+    net = dp.Network([4, 5, 3], seed=0)
+    net.fit(X, y, optimiser=NoisySGD(), epochs=3, batch_size=10, resume=tmp_path / "n.ckpt")
+    assert NoisySGD.calls > 0
+    np.testing.assert_array_equal(np.concatenate([p.ravel() for p in net.parameters()]),
+                                  np.concatenate([p.ravel() for p in whole.parameters()]))
+
+
+def test_a_registry_subclass_with_a_learning_rate_field_checkpoints_and_resumes(tmp_path):
+    # Before: its checkpoint stored learning_rate among SGD's options and was refused as corrupt
+    from dataclasses import dataclass
+
+    @dataclass
+    class MySGD(dp.SGD):
+        learning_rate: float = 0.05
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 4)), rng.integers(0, 3, 40)
+    history = dp.Network([4, 5, 3], seed=0).fit(X, y, optimiser=MySGD(), epochs=2, batch_size=10, checkpoint=tmp_path / "c.ckpt")
+    assert history.learning_rate == [0.05, 0.05]
+    resumed = dp.Network([4, 5, 3], seed=0).fit(X, y, optimiser=MySGD(), epochs=3, batch_size=10, resume=tmp_path / "c.ckpt")
+    assert resumed.learning_rate == [0.05] * 3

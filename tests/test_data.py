@@ -680,3 +680,8 @@ def test_a_directory_named_like_a_data_set_is_a_directory(tmp_path, monkeypatch)
         assert data.name == f"{name}/" and data.class_names is None and data.source == str(tmp_path / name)
     monkeypatch.chdir(tmp_path / "mnist")
     assert load_dataset(".").name == "mnist/"
+
+
+def test_a_one_row_numbered_csv_keeps_every_column_even_with_a_label_name(tmp_path):
+    (tmp_path / "one.csv").write_text("0,1,2\n")
+    assert read_inputs(tmp_path / "one.csv", label="1").tolist() == [[0, 1, 2]]  # data: no column is named "1"

@@ -623,3 +623,38 @@ def test_another_networks_optimiser_state_is_refused(rng):
     state = dp.Network([3, 5, 2], seed=0).fit(X, y, epochs=1).optimiser_state
     with pytest.raises(ValueError, match="optimiser_state: expected the state of this network's optimiser"):
         dp.Network([3, 4, 2], seed=0).fit(X, y, epochs=1, optimiser_state=state)
+
+
+def test_clip_norm_gives_the_same_bits_with_one_parameter_buffer_or_several(rng):
+    # the norm is summed array by array either way (a user's replaced W^1 trains array by array)
+    X, y = rng.normal(size=(40, 4)), rng.integers(0, 3, 40)
+    one, several = dp.Network([4, 5, 3], seed=1, dtype="float64"), dp.Network([4, 5, 3], seed=1, dtype="float64")
+    several.weights[0] = several.weights[0].copy()
+    for net in (one, several):
+        net.fit(X, y, optimiser="sgd", epochs=3, batch_size=10, clip_norm=0.05)
+    for p, q in zip(one.parameters(), several.parameters()):
+        np.testing.assert_array_equal(p, q)
+
+
+class GapWriter(dp.SGD):
+    """Adds to every entry of the gradient it is given, the buffer's gaps included (as a gradient-noise optimiser may)."""
+
+    elementwise = True
+
+    def update(self, param, grad, state, eta, step):
+        grad += 1.0
+        super().update(param, grad, state, eta, step)
+
+
+def test_clip_norm_sees_only_the_gradients_not_the_buffers_gaps(rng):
+    X, y = rng.normal(size=(40, 5)), rng.integers(0, 3, 40)
+    seen = []
+    real_clip = dp.training.clip_gradient
+    dp.training.clip_gradient = lambda grads, max_norm: seen.append(sum(g.size for g in grads)) or real_clip(grads, max_norm)
+    try:
+        net = dp.Network([5, 3, 3], seed=0, dtype="float64")
+        net.fit(X, y, optimiser=GapWriter(momentum=0.0), epochs=1, batch_size=10, clip_norm=1e9)
+    finally:
+        dp.training.clip_gradient = real_clip
+    assert net.parameter_buffer().size > net.n_parameters, "expected gaps between the arrays"
+    assert set(seen) == {net.n_parameters}  # the W^l and b^l entries, never the gaps between them

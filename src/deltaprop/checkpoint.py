@@ -157,8 +157,14 @@ def _state_from_json(value):
 
 
 def _optimiser_description(optimiser) -> dict:
-    fields = dataclasses.asdict(optimiser) if dataclasses.is_dataclass(optimiser) else {}
-    return {"name": getattr(optimiser, "name", type(optimiser).__name__), "options": fields}
+    """The optimiser's name and settings; one of the user's own (not of the registry's class for its name,
+    a subclass included) as ``own``, its settings left out: a resumed run takes the object passed to it."""
+    from .optimisers import is_registry_optimiser
+
+    name = getattr(optimiser, "name", type(optimiser).__name__)
+    if not is_registry_optimiser(optimiser):
+        return {"name": name, "options": {}, "own": True}
+    return {"name": name, "options": dataclasses.asdict(optimiser) if dataclasses.is_dataclass(optimiser) else {}}
 
 
 #: Tensors of callbacks are named "callback.<ClassName>.<occurrence>.<name>".
@@ -309,7 +315,9 @@ def _checked(meta: dict, tensors: dict, version: int) -> Checkpoint:
     if not (isinstance(optimiser, dict) and isinstance(optimiser.get("name"), str) and isinstance(optimiser.get("options"), dict)):
         raise ValueError(f"optimiser: expected {{'name': ..., 'options': {{...}}}}; got {optimiser!r:.80}")
     known = None  # a registry optimiser, rebuilt from its settings as resuming will (its settings checked)
-    if optimiser["name"] in OPTIMISERS:
+    if not isinstance(optimiser.get("own", False), bool):
+        raise ValueError(f"optimiser own: expected true or false; got {optimiser['own']!r:.40}")
+    if optimiser["name"] in OPTIMISERS and not optimiser.get("own", False):
         if optimiser["name"] == "lbfgs":
             raise ValueError("optimiser: 'lbfgs' runs write no checkpoints")
         try:

@@ -1018,7 +1018,7 @@ def read_inputs(path, *, label=None) -> Array:
         # every row is checked to have the header's number of fields, dropped columns or not
         X, _ = _csv_numbers(path, first, header, drop, np.float64, "input")
         if numbered and len(X) == 0:
-            header = None
+            header, drop, columns = None, [], list(range(len(first)))
             X, _ = _csv_numbers(path, first, header, drop, np.float64, "input")
         elif numbered:
             warnings.warn(f"CSV file {path}: its first row 0,1,...,{len(first) - 1} is taken as column names (as pandas "

@@ -59,6 +59,7 @@ __all__ = [
     "OPTIMISERS",
     "get_optimiser",
     "default_learning_rate",
+    "is_registry_optimiser",
     "apply_update",
     "is_elementwise",
     "SCHEDULES",
@@ -286,6 +287,12 @@ class LBFGS:
 
 OPTIMISERS: dict[str, Callable[..., object]] = {"gd": GD, "sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop,
                                                 "lbfgs": LBFGS}
+
+
+def is_registry_optimiser(optimiser) -> bool:
+    """Whether ``optimiser`` is an object of the very class ``OPTIMISERS`` holds under its name (a subclass
+    of the user's, whose settings and update may differ, is not: checkpoints keep it as the user's own)."""
+    return type(optimiser) is OPTIMISERS.get(getattr(optimiser, "name", None))
 
 
 def default_learning_rate(optimiser: str | object) -> float | None:

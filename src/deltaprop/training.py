@@ -46,7 +46,8 @@ from .checks import boolean, integer, real
 from .fastpath import Workspace
 from .files import writable_path
 from .network import Network, aligned_zeros, check_network, joined, views_of
-from .optimisers import LBFGS, OPTIMISERS, apply_update, default_learning_rate, get_optimiser, get_schedule, is_elementwise
+from .optimisers import (LBFGS, OPTIMISERS, apply_update, default_learning_rate, get_optimiser, get_schedule, is_elementwise,
+                         is_registry_optimiser)
 
 __all__ = ["fit", "History", "Run", "DivergenceError", "OptimiserState"]
 
@@ -163,6 +164,8 @@ class Run:
     first_eta0: float | None = None
     #: fit's clip_norm: a longer gradient is scaled to this length before each update (None: not clipped).
     clip_norm: float | None = None
+    #: The optimiser settings given to fit (a registry optimiser's): a resumed run refuses other values.
+    explicit_options: dict = field(default_factory=dict)
     #: The callbacks of this fit, and what a resumed run's checkpoint kept of them ({key: {name: array}}).
     callbacks: list = field(default_factory=list)
     callback_arrays: dict = field(default_factory=dict)
@@ -317,9 +320,11 @@ def fit(
     resume : path or ``checkpoint.Checkpoint``, optional. Continue the run
         saved there: call ``fit`` with the same data and options; the run
         ends with exactly the parameters of the same run never interrupted.
-        Another network, optimiser, batch_size (but for gd), validation_fraction
-        or other data (X and y, checked by a fingerprint) than the checkpoint
-        records is refused.
+        Another network, optimiser, optimiser setting given here (momentum, ...;
+        those left out are the checkpoint's), batch_size (but for gd),
+        validation_fraction, clip_norm or other data (X and y, checked by a
+        fingerprint) than the checkpoint records is refused. An optimiser of
+        your own (a subclass of a registry one too) is the object passed here.
     catch_interrupt : bool, default True. The first Ctrl-C (SIGINT) stops
         after the current mini-batch, puts back the parameters of the last
         completed epoch and writes the checkpoint; a second exits at once.
@@ -341,14 +346,18 @@ def fit(
     check_network(net)
     rng = net.rng
     opt_name = optimiser if isinstance(optimiser, str) else getattr(optimiser, "name", None)
+    explicit = {}  # the optimiser's settings the caller chose: a resumed run refuses others than its checkpoint's
     if isinstance(optimiser, str) and optimiser in OPTIMISERS:
         # the options given (not None) that this optimiser has (sgd: momentum, nesterov; adam: beta_1, beta_2, epsilon)
         given = dict(momentum=momentum, nesterov=nesterov, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
         cls = OPTIMISERS[optimiser]
         fields = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
-        optimiser = get_optimiser(optimiser, **{k: v for k, v in given.items() if k in fields and v is not None})
+        explicit = {k: v for k, v in given.items() if k in fields and v is not None}
+        optimiser = get_optimiser(optimiser, **explicit)
     else:
         optimiser = get_optimiser(optimiser)
+        if is_registry_optimiser(optimiser) and dataclasses.is_dataclass(optimiser):
+            explicit = dataclasses.asdict(optimiser)
 
     if learning_rate is None:
         learning_rate = default_learning_rate(optimiser)
@@ -432,7 +441,7 @@ def fit(
     try:
         run, X, T, w = _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_size, sample_weight,
                               validation_data, validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume,
-                              checkpoint_info, clip_norm)
+                              checkpoint_info, clip_norm, explicit)
         net.history = run.history
         run.callbacks = callbacks
         if not isinstance(run.optimiser, LBFGS):  # a schedule that fails at epoch 4 is refused now, not then
@@ -474,7 +483,8 @@ def fit(
 
 
 def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_size, sample_weight, validation_data,
-           validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume, checkpoint_info=None, clip_norm=None):
+           validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume, checkpoint_info=None, clip_norm=None,
+           explicit_options=None):
     """Targets, weights, validation data, optimiser state and the Run; raises before any parameter changes."""
     n = len(X)
     T = net.encode_targets(y, remember=True)
@@ -543,7 +553,7 @@ def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_siz
     run.split_seed, run.checkpoint_path, run.checkpoint_every = split_seed, checkpoint, checkpoint_every
     run.batch_size_given, run.validation_fraction = requested_batch_size, validation_fraction
     run.data_fingerprint, run.checkpoint_info = fingerprint, checkpoint_info
-    run.first_eta0, run.clip_norm = run.eta0, clip_norm
+    run.first_eta0, run.clip_norm, run.explicit_options = run.eta0, clip_norm, explicit_options or {}
     if ck is not None:
         _restore(run, ck, full_batch)
     return run, X, T, w
@@ -670,9 +680,22 @@ def _restore(run: Run, ck, full_batch: bool = False) -> None:
     saved_name = ck.optimiser["name"]
     if saved_name != getattr(run.optimiser, "name", None):
         raise ValueError(f"resume: the checkpoint was trained with optimiser {saved_name!r}; got {getattr(run.optimiser, 'name', run.optimiser)!r}")
-    # A registry optimiser gets the checkpoint's settings back; an object of the user's own (not in the
-    # registry, its settings unknown to us) is the one passed to this fit, whose name matched.
-    optimiser = get_optimiser(saved_name, **ck.optimiser["options"]) if saved_name in OPTIMISERS else run.optimiser
+    # A registry optimiser gets the checkpoint's settings back (those given to this fit must be the same); an
+    # object of the user's own (not of a registry class, its settings unknown to us) is the one passed to this fit.
+    own = ck.optimiser.get("own", saved_name not in OPTIMISERS)
+    if own and is_registry_optimiser(run.optimiser):
+        raise ValueError(f"resume: the checkpoint's run used an optimiser of its own named {saved_name!r}; "
+                         f"pass that optimiser object, not the registry's {saved_name!r}")
+    if not own and not is_registry_optimiser(run.optimiser):
+        raise ValueError(f"resume: the checkpoint's run used the registry's {saved_name!r}; got an optimiser of "
+                         f"your own, {type(run.optimiser).__name__}")
+    if not own:
+        for key, value in run.explicit_options.items():
+            saved = ck.optimiser["options"].get(key, value)
+            if saved != value:
+                raise ValueError(f"{key}: the checkpoint's run was trained with {key}={saved!r}; got {value!r}; "
+                                 f"a resumed run needs the options and data of the run it continues")
+    optimiser = run.optimiser if own else get_optimiser(saved_name, **ck.optimiser["options"])
     if [tuple(np.shape(a) for a in s) for s in ck.optimiser_states] != [tuple(a.shape for a in s) for s in run.states]:
         raise ValueError("resume: the checkpoint's optimiser state does not fit this optimiser")
     _check_resumed_options(ck, run.batch_size_given, run.validation_fraction, full_batch, run.data_fingerprint, run.clip_norm)
@@ -835,8 +858,8 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
             flat_grads = [g for dW, db in zip(dWs, dbs) for g in (dW, db)]
             if whole_batch_gd:  # (the unclipped step: a clipped one as small as tol is no convergence)
                 largest_change = max(float(np.max(np.abs(g))) for g in flat_grads) * eta
-            if run.clip_norm is not None:  # (the one gradient vector where there is one: a pass instead of 2L)
-                clip_gradient(flat_grads if whole is None else [whole[1]], run.clip_norm)
+            if run.clip_norm is not None:  # (array by array, so that one buffer or several give the same bits)
+                clip_gradient(flat_grads, run.clip_norm)
             apply_update(optimiser, params, flat_grads, states, eta, run.step, whole)
             notify("on_batch_end", batch, batch_loss)
             if run.stop:
