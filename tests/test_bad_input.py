@@ -22,9 +22,9 @@ X = RNG.normal(size=(20, 4))
 Y = np.arange(20) % 2
 
 
-def fitted():
+def fitted(labels=Y):
     net = dp.Network([4, 3, 2], seed=0)
-    net.fit(X, Y, epochs=1)
+    net.fit(X, labels, epochs=1)
     return net
 
 
@@ -120,6 +120,8 @@ API_CASES = [
     ("gradcheck given an estimator", lambda: dp.gradcheck(dp.DeltapropClassifier(), X, np.eye(2)[Y]), TypeError, ["net", "deltaprop Network", "DeltapropClassifier"]),
     ("score with text labels for numbered classes", lambda: fitted().score(X, np.array(["a", "b"])[Y]), TypeError,
      ["y", "labels of text", "classes are number ([0, 1])"]),
+    ("score with text labels for classes of bytes", lambda: fitted(np.array([b"a", b"b"])[Y]).score(X, np.array(["a", "b"])[Y]),
+     TypeError, ["y", "labels of text", "classes are bytes"]),
     ("X with a sequence inside a row", lambda: dp.Network([2, 3, 2]).fit([[1, 2], [3, [4, 5]]], [0, 1]), ValueError,
      ["X: expected a rectangular array", "rows holding sequences where numbers belong"]),
     ("partial_fit classes of mixed kinds", lambda: dp.DeltapropClassifier().partial_fit(X, Y, classes={1, "a"}), TypeError,

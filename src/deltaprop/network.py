@@ -125,14 +125,15 @@ def _sorted_labels(y: Array) -> Array:
 
 
 def _label_kind(labels: Array) -> str | None:
-    """"text" or "number" for labels of that kind (NumPy's or Python objects), else None."""
+    """"text", "bytes" or "number" for labels of that kind (NumPy's or Python objects), else None."""
     kind = labels.dtype.kind
     if kind == "O":
         values = labels.ravel().tolist()
-        if values and all(isinstance(v, (str, bytes)) for v in values):
-            return "text"
-        return "number" if values and all(isinstance(v, Number) for v in values) else None
-    return "text" if kind in "US" else "number" if kind in "biuf" else None
+        for name, types in (("text", str), ("bytes", bytes), ("number", Number)):
+            if values and all(isinstance(v, types) for v in values):
+                return name
+        return None
+    return {"U": "text", "S": "bytes"}.get(kind, "number" if kind in "biuf" else None)
 
 
 def check_network(net, argument: str = "net") -> None:
