@@ -92,7 +92,8 @@ def run_deltaprop(sizes, optimiser, epochs, X, y, Xt, yt, seed=0) -> None:
             say(seconds=logs["time"])
 
     say(ready=True)
-    net.fit(X, y, optimiser=optimiser, learning_rate=LEARNING_RATE[optimiser], momentum=MOMENTUM,
+    settings = dict(momentum=MOMENTUM) if optimiser == "sgd" else {}  # (adam has no momentum: fit refuses it)
+    net.fit(X, y, optimiser=optimiser, learning_rate=LEARNING_RATE[optimiser], **settings,
             batch_size=BATCH, epochs=epochs, callbacks=[Driven()])
     finish(net.score(Xt, yt))
 

@@ -175,11 +175,37 @@ def test_fit_takes_an_optimisers_own_defaults():
                                      ("plain", PlainMomentum(momentum=0.0), 0.3), (PlainMomentum(), PlainMomentum(), 0.3)]:
             history = dp.Network([3, 2], seed=0).fit(X, y, optimiser=given, epochs=1)
             assert history.optimiser_state.optimiser == expected and history.learning_rate == [eta]
-        history = dp.Network([3, 2], seed=0).fit(X, y, optimiser="keras_rmsprop", epsilon=1e-3, momentum=0.5, epochs=1)
-        assert history.optimiser_state.optimiser == KerasRMSprop(epsilon=1e-3)  # (momentum: not one of its settings)
+        history = dp.Network([3, 2], seed=0).fit(X, y, optimiser="keras_rmsprop", epsilon=1e-3, epochs=1)
+        assert history.optimiser_state.optimiser == KerasRMSprop(epsilon=1e-3)
+        with pytest.raises(ValueError, match=r"momentum: optimiser 'keras_rmsprop' has no such setting \(its settings: rho, "
+                                             r"epsilon\); got momentum=0.5"):
+            dp.Network([3, 2], seed=0).fit(X, y, optimiser="keras_rmsprop", epsilon=1e-3, momentum=0.5, epochs=1)
     finally:
         del OPTIMISERS["keras_rmsprop"], OPTIMISERS["plain"]
     assert default_learning_rate("lbfgs") is None and default_learning_rate(object()) == 0.01
+
+
+@pytest.mark.parametrize("optimiser, given, message", [
+    ("adam", dict(momentum=0.5), r"momentum: optimiser 'adam' has no such setting \(its settings: beta_1, beta_2, epsilon\); got momentum=0.5"),
+    ("sgd", dict(beta_1=0.8), r"beta_1: optimiser 'sgd' has no such setting \(its settings: momentum, nesterov\); got beta_1=0.8"),
+    ("gd", dict(nesterov=True), r"nesterov: optimiser 'gd' has no such setting \(its settings: none\); got nesterov=True"),
+    ("rmsprop", dict(beta_2=0.9), r"beta_2: optimiser 'rmsprop' has no such setting \(its settings: rho, epsilon\)"),
+    ("lbfgs", dict(epsilon=1e-3), r"epsilon: optimiser 'lbfgs' has no such setting \(its settings: max_fun\)"),
+    (SGD(momentum=0.5), dict(momentum=0.9), r"momentum: an optimiser object carries its own settings; got momentum=0.9 "
+                                            r"beside optimiser=SGD\(momentum=0.5, nesterov=False\)\. Set it on the object"),
+    (Adam(), dict(momentum=0.9), r"momentum: an optimiser object carries its own settings"),
+])
+def test_fit_refuses_a_setting_its_optimiser_would_ignore(optimiser, given, message):
+    # Before: fit(optimiser="adam", momentum=0.5) trained Adam as if momentum had not been given, and an
+    # object's settings silently won over the ones given beside it
+    import deltaprop as dp
+
+    X, y = np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 2
+    net = dp.Network([3, 2], seed=0)
+    before = [p.copy() for p in net.parameters()]
+    with pytest.raises(ValueError, match=message):
+        net.fit(X, y, optimiser=optimiser, epochs=1, **given)
+    assert all(np.array_equal(p, q) for p, q in zip(before, net.parameters()))
 
 
 def test_the_defaults_are_scikit_learns_and_pytorchs():

@@ -32,7 +32,8 @@ theta <- theta - eta grad C(theta).
 
 Adding an optimiser is one class here and its entry in ``OPTIMISERS``: ``fit`` passes it the
 options among its own keyword arguments (momentum, nesterov, beta_1, beta_2, epsilon) that
-the class has as fields, the command line offers it by name, and checkpoints store its fields.
+the class has as fields (:func:`settings_of`; one it lacks is refused), the command line
+offers it by name, and checkpoints store its fields.
 
 A schedule is a function ``schedule(eta0, epoch, n_epochs) -> eta`` for
 epoch = 0, 1, ...
@@ -41,7 +42,7 @@ epoch = 0, 1, ...
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -59,6 +60,7 @@ __all__ = [
     "OPTIMISERS",
     "get_optimiser",
     "default_learning_rate",
+    "settings_of",
     "is_registry_optimiser",
     "apply_update",
     "is_elementwise",
@@ -301,6 +303,12 @@ def default_learning_rate(optimiser: str | object) -> float | None:
     if isinstance(optimiser, str):
         optimiser = OPTIMISERS.get(optimiser)
     return getattr(optimiser, "learning_rate", 0.01)
+
+
+def settings_of(name: str) -> tuple[str, ...]:
+    """The settings (dataclass fields) of the registry optimiser ``name``: ("momentum", "nesterov") for "sgd"."""
+    cls = OPTIMISERS[name]
+    return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else ()
 
 
 def get_optimiser(optimiser: str | object, *, argument: str = "optimiser", **options) -> object:

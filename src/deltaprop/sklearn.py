@@ -45,7 +45,7 @@ from .activations import ACTIVATIONS, get_activation
 from .callbacks import Callback
 from .losses import LOSSES, get_loss
 from .network import Network
-from .optimisers import LBFGS, SCHEDULES
+from .optimisers import LBFGS, SCHEDULES, settings_of
 from .training import LBFGS_CONVERGED, check_callbacks
 from .training import fit as train
 
@@ -450,15 +450,14 @@ class _DeltapropMLP(BaseEstimator):
             options.update(optimiser=LBFGS(max_fun=self.max_fun), tol=self.tol)
         else:
             schedule = self.learning_rate if (callable(self.learning_rate) or self.learning_rate in SCHEDULES) else "constant"
+            solver_options = dict(momentum=self.momentum, nesterov=bool(self.nesterovs_momentum), beta_1=self.beta_1,
+                                  beta_2=self.beta_2, epsilon=self.epsilon)
             options.update(
                 optimiser=self.solver,
                 learning_rate=self._learning_rate if self.solver != "adam" else self.learning_rate_init,
                 schedule=schedule,
-                momentum=self.momentum,
-                nesterov=bool(self.nesterovs_momentum),
-                beta_1=self.beta_1,
-                beta_2=self.beta_2,
-                epsilon=self.epsilon,
+                # as scikit-learn: the solver's own settings apply, the others' are ignored (fit refuses them)
+                **{k: v for k, v in solver_options.items() if k in settings_of(self.solver)},
                 clip_norm=self.clip_norm,
                 tol=0.0 if self.solver == "gd" else None,  # gd stops by scikit-learn's rules instead
                 optimiser_state=self._optimiser_state if incremental else None,

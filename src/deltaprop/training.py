@@ -47,7 +47,7 @@ from .fastpath import Workspace
 from .files import writable_path
 from .network import Network, aligned_zeros, check_network, joined, views_of
 from .optimisers import (LBFGS, OPTIMISERS, apply_update, default_learning_rate, get_optimiser, get_schedule, is_elementwise,
-                         is_registry_optimiser)
+                         is_registry_optimiser, settings_of)
 
 __all__ = ["fit", "History", "Run", "DivergenceError", "OptimiserState"]
 
@@ -286,8 +286,9 @@ def fit(
         (eta0, epoch, n_epochs) -> eta.
     momentum, nesterov : for sgd (default 0.9, False).   beta_1, beta_2, epsilon :
         for adam and adamw (default 0.9, 0.999, 1e-8; epsilon for rmsprop too).
-        Given to a registry optimiser that has such a setting; None (the default):
-        the optimiser's own default.
+        None (the default): the optimiser's own default. A setting the named
+        optimiser lacks (momentum for adam), or any beside an optimiser object
+        (which carries its own), is refused.
     clip_norm : float > 0, optional. Before each update, a gradient grad C(theta)
         (all W^l and b^l together) longer than this is scaled down to this
         Euclidean length (PyTorch's ``clip_grad_norm_``, Keras's
@@ -347,14 +348,23 @@ def fit(
     rng = net.rng
     opt_name = optimiser if isinstance(optimiser, str) else getattr(optimiser, "name", None)
     explicit = {}  # the optimiser's settings the caller chose: a resumed run refuses others than its checkpoint's
+    given = {k: v for k, v in dict(momentum=momentum, nesterov=nesterov, beta_1=beta_1, beta_2=beta_2,
+                                   epsilon=epsilon).items() if v is not None}
     if isinstance(optimiser, str) and optimiser in OPTIMISERS:
-        # the options given (not None) that this optimiser has (sgd: momentum, nesterov; adam: beta_1, beta_2, epsilon)
-        given = dict(momentum=momentum, nesterov=nesterov, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
-        cls = OPTIMISERS[optimiser]
-        fields = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
-        explicit = {k: v for k, v in given.items() if k in fields and v is not None}
+        # sgd has momentum and nesterov; adam beta_1, beta_2 and epsilon; one it lacks would be ignored silently
+        settings = settings_of(optimiser)
+        for key, value in given.items():
+            if key not in settings:
+                raise ValueError(f"{key}: optimiser {optimiser!r} has no such setting (its settings: "
+                                 f"{', '.join(settings) or 'none'}); got {key}={value!r}. Leave {key} out, "
+                                 f"or choose an optimiser that has it")
+        explicit = given
         optimiser = get_optimiser(optimiser, **explicit)
     else:
+        if given and not isinstance(optimiser, str):
+            key, value = next(iter(given.items()))
+            raise ValueError(f"{key}: an optimiser object carries its own settings; got {key}={value!r} beside "
+                             f"optimiser={optimiser!r}. Set it on the object ({type(optimiser).__name__}({key}=...))")
         optimiser = get_optimiser(optimiser)
         if is_registry_optimiser(optimiser) and dataclasses.is_dataclass(optimiser):
             explicit = dataclasses.asdict(optimiser)

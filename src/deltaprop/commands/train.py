@@ -619,7 +619,8 @@ def run(args) -> int:
         history = net.fit(
             data.X_train, data.y_train,
             optimiser=args.optimiser, learning_rate=args.lr, epochs=args.epochs, batch_size=args.batch_size,
-            schedule=args.schedule, momentum=args.momentum, clip_norm=args.clip_norm, validation_fraction=args.validation_fraction,
+            schedule=args.schedule, momentum=args.momentum if args.optimiser == "sgd" else None,  # (fit refuses it for others)
+            clip_norm=args.clip_norm, validation_fraction=args.validation_fraction,
             callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=1 if (args.checkpoint or args.resume) else 0,
             resume=resume, checkpoint_info=_checkpoint_info(args),
         )
