@@ -481,6 +481,24 @@ def test_resume_of_sgd_keeps_its_momentum_without_the_flag(tmp_path, monkeypatch
     assert code == 1 and "--momentum: the run in r.ckpt was trained with 0.5; got 0.7" in err
 
 
+def test_adamw_takes_its_weight_decay_and_a_resumed_run_keeps_it(tmp_path, monkeypatch, capsys):
+    from deltaprop.checkpoint import load_checkpoint
+
+    monkeypatch.chdir(tmp_path)
+    common = ["train", "--layers", "8", "--optimiser", "adamw", "--limit", "200", "--json"]
+    code, out, _ = _run([*common, "--weight-decay", "0.5", "--epochs", "2", "--checkpoint", "r.ckpt"], capsys)
+    assert code == 0 and json.loads(out)["optimiser_settings"] == {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8,
+                                                                      "weight_decay": 0.5}
+    assert load_checkpoint(tmp_path / "r.ckpt").optimiser["options"]["weight_decay"] == 0.5
+    code, out, _ = _run([*common, "--epochs", "3", "--resume", "r.ckpt"], capsys)
+    assert code == 0 and json.loads(out)["optimiser_settings"]["weight_decay"] == 0.5
+    code, _, err = _run([*common, "--epochs", "4", "--resume", "r.ckpt", "--weight-decay", "0.01"], capsys)
+    assert code == 1 and "--weight-decay: the run in r.ckpt was trained with 0.5; got 0.01" in err
+    code, out, _ = _run(["train", "--layers", "8", "--optimiser", "sgd", "--momentum", "0.5", "--limit", "200",
+                         "--epochs", "1", "--json"], capsys)
+    assert code == 0 and json.loads(out)["optimiser_settings"] == {"momentum": 0.5, "nesterov": False}
+
+
 def test_predict_names_of_a_regression_model_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(0)
@@ -685,6 +703,9 @@ def test_errors_name_the_flag_not_the_python_argument(argv, message, tmp_path, m
      "--label: names the label column of a .csv/.npy/.npz file; 'digits' is a built-in data set with its own labels"),
     (["--momentum", "0.5"], "--momentum: the momentum of sgd; --optimiser adam has none (got --momentum 0.5)"),
     (["--optimiser", "gd", "--momentum", "0.9"], "--momentum: the momentum of sgd; --optimiser gd has none"),
+    (["--weight-decay", "0.1"], "--weight-decay: the decoupled weight decay of adamw; --optimiser adam has none "
+                                "(got --weight-decay 0.1)"),
+    (["--optimiser", "adamw", "--weight-decay", "-1"], "--weight-decay: expected a number >= 0; got -1.0"),
     (["--optimiser", "lbfgs", "--schedule", "cosine"], "--schedule: --optimiser lbfgs has no learning rate"),
     (["--optimiser", "lbfgs", "--lr", "0.1"], "--lr: --optimiser lbfgs has no learning rate"),
     (["--optimiser", "lbfgs", "--reduce-lr", "2"], "--reduce-lr: --optimiser lbfgs has no learning rate"),

@@ -191,6 +191,7 @@ def test_fit_takes_an_optimisers_own_defaults():
     ("gd", dict(nesterov=True), r"nesterov: optimiser 'gd' has no such setting \(its settings: none\); got nesterov=True"),
     ("rmsprop", dict(beta_2=0.9), r"beta_2: optimiser 'rmsprop' has no such setting \(its settings: rho, epsilon\)"),
     ("lbfgs", dict(epsilon=1e-3), r"epsilon: optimiser 'lbfgs' has no such setting \(its settings: max_fun\)"),
+    ("adam", dict(weight_decay=0.1), r"weight_decay: optimiser 'adam' has no such setting"),
     (SGD(momentum=0.5), dict(momentum=0.9), r"momentum: an optimiser object carries its own settings; got momentum=0.9 "
                                             r"beside optimiser=SGD\(momentum=0.5, nesterov=False\)\. Set it on the object"),
     (Adam(), dict(momentum=0.9), r"momentum: an optimiser object carries its own settings"),

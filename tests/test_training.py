@@ -99,7 +99,7 @@ def test_fit_passes_each_optimiser_its_options_and_its_default_learning_rate(dig
     for name, options, expected in [
         ("sgd", dict(momentum=0.5, nesterov=True), dp.SGD(momentum=0.5, nesterov=True)),
         ("adam", dict(beta_1=0.8, beta_2=0.99, epsilon=1e-6), dp.Adam(0.8, 0.99, 1e-6)),
-        ("adamw", dict(beta_1=0.8, epsilon=1e-6), dp.AdamW(beta_1=0.8, epsilon=1e-6)),
+        ("adamw", dict(beta_1=0.8, epsilon=1e-6, weight_decay=0.5), dp.AdamW(beta_1=0.8, epsilon=1e-6, weight_decay=0.5)),
         ("rmsprop", dict(epsilon=1e-6), dp.RMSprop(epsilon=1e-6)),
     ]:
         history = dp.Network([64, 8, 10], seed=0).fit(X[:100], y[:100], optimiser=name, epochs=1, **options)

@@ -31,7 +31,7 @@ applies the same ``update`` to every W^l and b^l in one place
 theta <- theta - eta grad C(theta).
 
 Adding an optimiser is one class here and its entry in ``OPTIMISERS``: ``fit`` passes it the
-options among its own keyword arguments (momentum, nesterov, beta_1, beta_2, epsilon) that
+options among its own keyword arguments (momentum, nesterov, beta_1, beta_2, epsilon, weight_decay) that
 the class has as fields (:func:`settings_of`; one it lacks is refused), the command line
 offers it by name, and checkpoints store its fields.
 

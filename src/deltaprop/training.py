@@ -248,6 +248,7 @@ def fit(
     beta_1: float | None = None,
     beta_2: float | None = None,
     epsilon: float | None = None,
+    weight_decay: float | None = None,
     clip_norm: float | None = None,
     tol: float | None = None,
     shuffle: bool = True,
@@ -286,6 +287,7 @@ def fit(
         (eta0, epoch, n_epochs) -> eta.
     momentum, nesterov : for sgd (default 0.9, False).   beta_1, beta_2, epsilon :
         for adam and adamw (default 0.9, 0.999, 1e-8; epsilon for rmsprop too).
+        weight_decay : for adamw, lambda (default 0.01).
         None (the default): the optimiser's own default. A setting the named
         optimiser lacks (momentum for adam), or any beside an optimiser object
         (which carries its own), is refused.
@@ -349,9 +351,10 @@ def fit(
     opt_name = optimiser if isinstance(optimiser, str) else getattr(optimiser, "name", None)
     explicit = {}  # the optimiser's settings the caller chose: a resumed run refuses others than its checkpoint's
     given = {k: v for k, v in dict(momentum=momentum, nesterov=nesterov, beta_1=beta_1, beta_2=beta_2,
-                                   epsilon=epsilon).items() if v is not None}
+                                   epsilon=epsilon, weight_decay=weight_decay).items() if v is not None}
     if isinstance(optimiser, str) and optimiser in OPTIMISERS:
-        # sgd has momentum and nesterov; adam beta_1, beta_2 and epsilon; one it lacks would be ignored silently
+        # sgd has momentum and nesterov; adam beta_1, beta_2 and epsilon; adamw weight_decay too. One it lacks
+        # would be ignored silently
         settings = settings_of(optimiser)
         for key, value in given.items():
             if key not in settings:

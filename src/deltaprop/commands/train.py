@@ -29,7 +29,8 @@ FLAGS = {"learning_rate": "--lr", "batch_size": "--batch-size", "validation_frac
          "loss": "--loss", "output": "--output", "epochs": "--epochs", "checkpoint": "--checkpoint", "resume": "--resume",
          "optimiser": "--optimiser", "schedule": "--schedule", "dtype": "--dtype", "seed": "--seed",
          "data": "--data", "X": "--data", "label": "--label", "limit": "--limit", "scale": "--scale", "task": "--task",
-         "EarlyStopping": "--early-stopping", "ReduceLROnPlateau": "--reduce-lr", "clip_norm": "--clip-norm"}
+         "EarlyStopping": "--early-stopping", "ReduceLROnPlateau": "--reduce-lr", "clip_norm": "--clip-norm",
+         "weight_decay": "--weight-decay"}
 #: The same, for the checkpoint that --resume reads.
 RESUME_FLAGS = {"checkpoint": "--resume"}
 
@@ -91,6 +92,8 @@ def add_parser(subparsers):
     opt.add_argument("--schedule", choices=sorted(SCHEDULES), default="constant",
                      help="learning-rate schedule (not for lbfgs)")
     opt.add_argument("--momentum", type=float, default=MOMENTUM_DEFAULT, help="momentum of sgd (sgd only)")
+    opt.add_argument("--weight-decay", type=float, default=None, metavar="LAMBDA",
+                     help="decoupled weight decay of adamw, theta <- theta (1 - eta LAMBDA) each step (adamw only; default 0.01)")
     opt.add_argument("--clip-norm", type=float, default=None, metavar="NORM",
                      help="scale each step's gradient (all weights and biases together) down to this length when "
                      "it is longer (not for lbfgs)")
@@ -265,7 +268,7 @@ def _check_optimiser_flags(args) -> None:
     """Refuse flags given that the optimiser would ignore, and numbers it would refuse only after the data
     have loaded (a resumed run: once the optimiser is the checkpoint's)."""
     from deltaprop.checks import real
-    from deltaprop.optimisers import SGD
+    from deltaprop.optimisers import SGD, AdamW
 
     given = getattr(args, "given", frozenset())
     optimiser = args.optimiser
@@ -278,6 +281,12 @@ def _check_optimiser_flags(args) -> None:
                          f"{args.momentum:g}): leave --momentum out, or use --optimiser sgd")
     if optimiser == "sgd":
         SGD(momentum=args.momentum)  # "--momentum: expected a number in [0, 1)"
+    if args.weight_decay is not None:
+        if optimiser != "adamw":
+            raise ValueError(f"--weight-decay: the decoupled weight decay of adamw; --optimiser {optimiser} has none "
+                             f"(got --weight-decay {args.weight_decay:g}): leave --weight-decay out, or use --optimiser "
+                             f"adamw (--l2 penalises the weights in the cost of any optimiser)")
+        AdamW(weight_decay=args.weight_decay)  # "--weight-decay: expected a number >= 0"
     if optimiser in FULL_BATCH and "batch_size" in given:
         raise ValueError(f"--batch-size: --optimiser {optimiser} takes every training example in every step, not "
                          f"mini-batches (got --batch-size {args.batch_size}): leave --batch-size out, or use adam or sgd")
@@ -378,6 +387,14 @@ def _base_learning_rate(args, history, resume):
     return args.lr if args.lr is not None else default_learning_rate(args.optimiser)
 
 
+def _optimiser_settings(history) -> dict:
+    """The settings of the optimiser that trained (its dataclass fields); {} for L-BFGS, which keeps no state."""
+    import dataclasses
+
+    optimiser = None if history.optimiser_state is None else history.optimiser_state.optimiser
+    return dataclasses.asdict(optimiser) if dataclasses.is_dataclass(optimiser) else {}
+
+
 #: What a checkpoint holds in ``info`` (fit's ``checkpoint_info``) about the flags of its run, and what
 #: each must be: flag, the check, what was expected.
 RECORDED_FLAGS = {
@@ -469,6 +486,11 @@ def _check_resumed_flags(args, resume, net) -> None:
         if "momentum" in given and args.momentum != saved_momentum:
             refuse("--momentum", saved_momentum, args.momentum)
         args.momentum = saved_momentum
+    saved_decay = resume.optimiser.get("options", {}).get("weight_decay")
+    if args.optimiser == "adamw" and saved_decay is not None:
+        if args.weight_decay is not None and args.weight_decay != saved_decay:
+            refuse("--weight-decay", saved_decay, args.weight_decay)
+        args.weight_decay = saved_decay
     if "clip_norm" in given and args.clip_norm != resume.clip_norm:
         refuse("--clip-norm", "no --clip-norm" if resume.clip_norm is None else resume.clip_norm, args.clip_norm)
     args.clip_norm = resume.clip_norm
@@ -620,6 +642,7 @@ def run(args) -> int:
             data.X_train, data.y_train,
             optimiser=args.optimiser, learning_rate=args.lr, epochs=args.epochs, batch_size=args.batch_size,
             schedule=args.schedule, momentum=args.momentum if args.optimiser == "sgd" else None,  # (fit refuses it for others)
+            weight_decay=args.weight_decay,
             clip_norm=args.clip_norm, validation_fraction=args.validation_fraction,
             callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=1 if (args.checkpoint or args.resume) else 0,
             resume=resume, checkpoint_info=_checkpoint_info(args),
@@ -646,6 +669,8 @@ def run(args) -> int:
         "optimiser": args.optimiser,
         "learning_rate": _base_learning_rate(args, history, resume),
         "schedule": args.schedule,
+        # the optimiser's settings in force (sgd: momentum, nesterov; adamw: beta_1, ..., weight_decay)
+        "optimiser_settings": _optimiser_settings(history),
         "clip_norm": args.clip_norm,
         # what each step took: gd and lbfgs every training example, sgd and adam at most that many
         "batch_size": "all" if args.optimiser in FULL_BATCH else (batch_size.value or args.batch_size),
