@@ -80,7 +80,7 @@ API_CASES = [
     ("an unknown dtype", lambda: dp.Network([4, 2], dtype="foo"), ValueError, ["dtype", "'float32'", "'foo'"]),
     ("dtype None", lambda: dp.Network([4, 2], dtype=None), ValueError, ["dtype", "'float32'", "None"]),
     ("astype to an unknown dtype", lambda: dp.Network([4, 2]).astype("foo"), ValueError, ["dtype", "'foo'"]),
-    ("momentum as a string", lambda: dp.SGD(momentum="0.9"), ValueError, ["momentum", "[0, 1)", "'0.9'"]),
+    ("momentum as a string", lambda: dp.SGD(momentum="0.9"), ValueError, ["momentum", "[0, 1]", "'0.9'"]),
     ("nesterov as a truthy string", lambda: dp.SGD(nesterov="no"), TypeError, ["nesterov", "True or False", "'no'"]),
     ("Adam's epsilon as a string", lambda: dp.Adam(epsilon="1e-8"), ValueError, ["epsilon", "> 0", "'1e-8'"]),
     ("l2 as a string", lambda: dp.Network([4, 2], l2="a"), ValueError, ["l2", ">= 0", "'a'"]),

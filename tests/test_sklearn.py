@@ -849,3 +849,124 @@ def test_an_estimator_pickled_before_clip_norm_existed_still_works(iris):
         old = pickle.loads(pickle.dumps(est))
         assert old.get_params()["clip_norm"] is None and clone(old).clip_norm is None
         old.set_params(warm_start=True).fit(X, y)
+
+
+def _from_sklearns_weights(Ref, Est, X, y, **kw):
+    """scikit-learn's estimator and ours, both fitted once, ours with scikit-learn's parameters copied in."""
+    one = dict(kw, max_iter=1, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs, ours = Ref(**one).fit(X, y), Est(**one).fit(X, y)
+    ours.coefs_, ours.intercepts_ = theirs.coefs_, theirs.intercepts_
+    for est in (theirs, ours):
+        est.t_, est._no_improvement_count, est.best_loss_, est.loss_curve_ = 0, 0, np.inf, []
+        est.set_params(**kw, warm_start=True)
+    return theirs, ours
+
+
+@pytest.mark.parametrize("solver, options", [("sgd", dict(batch_size=120, tol=1e-3, n_iter_no_change=2)),
+                                             ("sgd", dict(batch_size=50, tol=1e-3, learning_rate="adaptive")),
+                                             ("lbfgs", dict(max_iter=15))])
+def test_a_multi_output_regressor_stops_where_scikit_learns_does(solver, options):
+    # Before: loss_curve_ (and the tol test on it) summed the squared error over the K outputs where
+    # scikit-learn's averages it, so with 3 outputs training ran 78 epochs where scikit-learn's ran 56
+    X, Y = datasets.make_regression(120, 5, n_targets=3, random_state=0, noise=1)
+    kw = dict(hidden_layer_sizes=(6,), shuffle=False, random_state=0, solver=solver, alpha=0.3,
+              learning_rate_init=0.01, **{"max_iter": 500, **options})
+    theirs, ours = _from_sklearns_weights(MLPRegressor, DeltapropRegressor, X, Y / 100, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs.fit(X, Y / 100), ours.fit(X, Y / 100)
+    assert ours.n_iter_ == theirs.n_iter_ and ours.t_ == theirs.t_
+    if solver != "lbfgs":  # (scikit-learn's L-BFGS keeps no loss_curve_)
+        np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
+    assert ours.loss_ == ours.loss_curve_[-1] == pytest.approx(theirs.loss_, rel=1e-10)
+    for a, b in zip(ours.coefs_, theirs.coefs_):
+        np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_setting_coefs_and_intercepts_changes_the_model(iris):
+    # Before: coefs_[i] = W replaced an item of a list built anew on each access (the model kept its
+    # weights, silently), and coefs_ = [...] raised AttributeError; in scikit-learn both set the weights
+    X, y = iris
+    est = DeltapropClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(X, y)
+    est.coefs_[0] = np.zeros((4, 5))
+    est.intercepts_[-1] = np.array([0.0, 9.0, 0.0])
+    assert not est.coefs_[0].any() and est.intercepts_[1].tolist() == [0.0, 9.0, 0.0]
+    assert (est.predict(X) == 1).all()  # every hidden unit is relu(b^1), the same for all examples
+    coefs = [np.full((4, 5), 0.5), np.eye(5, 3)]
+    est.coefs_ = coefs
+    est.intercepts_ = [np.zeros(5), np.zeros(3)]
+    assert all(np.array_equal(a, b) for a, b in zip(est.coefs_, coefs))
+    assert est.network_.weights[1].shape == (3, 5) and np.array_equal(est.network_.weights[1], np.eye(5, 3).T)
+    before = [c.copy() for c in est.coefs_]
+    for assign, message in [
+        (lambda: est.coefs_.__setitem__(1, np.ones((3, 5))), r"coefs_\[1\]: expected an array of shape \(5, 3\); got shape \(3, 5\)"),
+        (lambda: setattr(est, "coefs_", coefs[:1]), r"coefs_: expected 2 arrays, one per layer; got 1"),
+        (lambda: setattr(est, "coefs_", [np.ones((4, 5)), np.ones((4, 3))]), r"coefs_\[1\]: expected an array of shape \(5, 3\)"),
+        (lambda: est.intercepts_.__setitem__(0, [np.nan] * 5), r"intercepts_\[0\]: expected finite values"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            assign()
+    assert all(np.array_equal(a, b) for a, b in zip(est.coefs_, before))  # (a refused list writes none of its arrays)
+
+
+def test_switching_between_lbfgs_and_a_stochastic_solver_on_a_warm_fit(iris):
+    # Before: after an lbfgs fit, a warm fit or partial_fit with sgd/adam/gd trained one epoch and then
+    # failed in the tol test (best_loss_ None), every time
+    X, y = iris
+    est = DeltapropClassifier(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=5, warm_start=True, random_state=0).fit(X, y)
+    assert est.best_loss_ is None
+    est.set_params(solver="sgd", max_iter=3).fit(X, y)
+    assert est.n_iter_ == 3 and est.best_loss_ == min(est.loss_curve_[-3:])
+    est.partial_fit(X, y)
+    est.set_params(solver="lbfgs").fit(X, y)
+    assert est.best_loss_ is None
+
+
+def test_warm_start_takes_equal_spellings_of_the_architecture(iris):
+    # Before: hidden_layer_sizes=5 and (5,), activation "logistic" and "sigmoid" (or a list of one) were
+    # "another network" to a warm fit
+    X, y = iris
+    est = DeltapropClassifier(hidden_layer_sizes=5, activation="logistic", dropout=0.1, max_iter=2, warm_start=True,
+                              random_state=0).fit(X, y)
+    est.set_params(hidden_layer_sizes=(5,), activation=["sigmoid"], dropout=[0.1]).fit(X, y)
+    assert est.n_iter_ == 2
+    with pytest.raises(ValueError, match="activation: warm_start and partial_fit continue the fitted network"):
+        est.set_params(activation="tanh").fit(X, y)
+    reg = DeltapropRegressor(hidden_layer_sizes=(4,), loss="squared_error", max_iter=2, warm_start=True).fit(X, y)
+    reg.set_params(loss="quadratic", dtype=None).fit(X, y)
+
+
+def test_targets_of_another_kind_than_the_fitted_models_are_refused():
+    # Before: labels 0..2 given to a model fitted on a 3-column indicator matrix were read as "only column k",
+    # and the model retrained on that; the other way round, scikit-learn's internals spoke
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    Y = (X[:, :3] > 0).astype(int)
+    multilabel = DeltapropClassifier(hidden_layer_sizes=(4,), max_iter=2, warm_start=True).fit(X, Y)
+    multiclass = DeltapropClassifier(hidden_layer_sizes=(4,), max_iter=2, warm_start=True).fit(X, np.arange(60) % 3)
+    for call, message in [
+        (lambda: multilabel.fit(X, np.arange(60) % 3), "y: the fitted model learns a multi-label indicator matrix of 3 "
+                                                       "columns; got labels of shape (60,)"),
+        (lambda: multilabel.partial_fit(X, np.arange(60) % 2), "got labels of shape"),
+        (lambda: multilabel.partial_fit(X, Y[:, :2]), "got an indicator matrix of shape (60, 2)"),
+        (lambda: multiclass.fit(X, Y), "y: the fitted model learns one label per example, among [0, 1, 2]; got an "
+                                       "indicator matrix of shape (60, 3)"),
+        (lambda: DeltapropClassifier().partial_fit(X, np.arange(60) % 2, classes=1),
+         "classes: expected a 1-D array of all the class labels; got 1"),
+        (lambda: DeltapropClassifier().partial_fit(X, np.arange(60) % 2, classes=[0, 1, None]),
+         "classes: expected labels of one kind, which can be sorted; got [0, 1, None]"),
+        (lambda: DeltapropRegressor().fit(X, sp.csr_matrix(Y.astype(float))),
+         "y: expected a dense array of regression targets; got a sparse csr_matrix"),
+    ]:
+        with pytest.raises(ValueError) as info:
+            call()
+        assert message in str(info.value)
+
+
+def test_divergence_is_a_value_error_as_in_scikit_learn_and_momentum_1_is_allowed():
+    X, y = datasets.make_regression(60, 3, random_state=0)
+    with pytest.raises(ValueError, match="diverged|became"):
+        DeltapropRegressor(solver="sgd", learning_rate_init=1e6, max_iter=5).fit(X * 1e3, y * 1e6)
+    DeltapropRegressor(solver="sgd", momentum=1.0, max_iter=2).fit(X, y)

@@ -108,7 +108,7 @@ class SGD:
 
     Parameters
     ----------
-    momentum : float in [0, 1), mu.
+    momentum : float in [0, 1], mu.
     nesterov : bool
     """
 
@@ -119,7 +119,7 @@ class SGD:
     elementwise = True
 
     def __post_init__(self) -> None:
-        self.momentum = _check_unit("momentum", self.momentum)
+        self.momentum = real("momentum", self.momentum, 0, 1)  # (1, no decay of v: allowed, as scikit-learn does)
         self.nesterov = boolean("nesterov", self.nesterov)
 
     def init(self, param: Array) -> tuple:

@@ -22,6 +22,18 @@ conventions:
   ``n_iter_no_change`` (training loss, or validation score with
   ``early_stopping=True``, keeping the best weights) follow scikit-learn's
   rules epoch by epoch, in a callback.
+
+Where deltaprop differs:
+
+- ``sample_weight`` with mini-batches: deltaprop scales the weights to mean 1
+  over the whole training set, so each batch's cost is sum w c / n_batch;
+  scikit-learn divides each batch's by that batch's sum of weights. The two
+  agree for full batches (lbfgs, gd) and where every batch weighs the same.
+- Initial weights: deltaprop's initialisers (He for relu, Glorot for the
+  others, zero biases; ``deltaprop.initialisers``), not scikit-learn's
+  uniform ranges with random biases, so the same ``random_state`` starts
+  elsewhere.
+- ``MLPRegressor(loss="poisson")`` has no counterpart yet (refused).
 """
 
 from __future__ import annotations
@@ -41,10 +53,10 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from .activations import ACTIVATIONS, get_activation
+from .activations import ACTIVATIONS, ALIASES, get_activation
 from .callbacks import Callback
 from .losses import LOSSES, get_loss
-from .network import Network
+from .network import Network, _as_list
 from .optimisers import LBFGS, SCHEDULES, settings_of
 from .training import LBFGS_CONVERGED, check_callbacks
 from .training import fit as train
@@ -123,6 +135,10 @@ class _SklearnRules(Callback):
         self.alpha_per_example = alpha_per_example  # alpha / (mean example weight)
         self.stochastic = stochastic
         self.validation = validation  # (X_val, T_val, y_val, sample_weight_val) or None
+        # scikit-learn's regression loss is the squared error's mean over the outputs too: the data part of
+        # deltaprop's cost divided by K outputs (its gradient, and so training, are the same)
+        self.outputs = est.n_outputs_ if isinstance(est, RegressorMixin) else 1
+        self.epoch_loss, self.epoch_seen = 0.0, 0  # scikit-learn's loss, summed over the epoch's examples
         self.n_epochs = 0
         self.stopped = False  # by scikit-learn's tol / n_iter_no_change rule
         # Whether a step has changed the parameters: an exception before it is a refusal (see _fit).
@@ -132,11 +148,19 @@ class _SklearnRules(Callback):
     def _set_l2(self, run, n_batch: int) -> None:
         run.net.l2 = self.alpha_per_example / n_batch
 
+    def sklearn_loss(self, loss: float, cost: float) -> float:
+        """scikit-learn's loss from deltaprop's: the data part ``cost`` over the outputs, plus the L2 term."""
+        return loss if self.outputs == 1 else cost / self.outputs + (loss - cost)
+
     def on_epoch_begin(self, run, epoch: int) -> None:
         self._set_l2(run, run.batch_size)
+        self.epoch_loss, self.epoch_seen = 0.0, 0
 
     def on_batch_end(self, run, batch: int, loss: float) -> None:
         self.stepped = True
+        size = min(run.batch_size, run.n_train - batch * run.batch_size)
+        self.epoch_loss += self.sklearn_loss(loss, run.batch_cost) * size
+        self.epoch_seen += size
         lo = (batch + 1) * run.batch_size  # the next batch starts here
         # alpha / n_batch for the next batch; after the last, for a whole one again (the epoch's val_loss and
         # the network's l2 between fits are not those of a short last batch)
@@ -146,7 +170,13 @@ class _SklearnRules(Callback):
         est = self.est
         self.stepped = True
         self.n_epochs += 1
-        est.loss_curve_.append(float(logs["loss"]))
+        if self.outputs == 1:
+            loss = float(logs["loss"])
+        elif self.stochastic:  # (as logs["loss"]: the mean of the batches' losses, each weighed by its examples)
+            loss = self.epoch_loss / self.epoch_seen
+        else:  # L-BFGS: the whole set's cost at the parameters the network now has
+            loss = self.sklearn_loss(float(logs["loss"]), float(logs["loss"]) - run.net.penalty())
+        est.loss_curve_.append(loss)
         if not self.stochastic:
             return
         est.t_ += run.n_train
@@ -225,6 +255,28 @@ def _same(a, b) -> bool:
         return False
 
 
+#: Names that mean the same loss (scikit-learn's and deltaprop's).
+LOSS_ALIASES = {"squared_error": "quadratic"}
+
+
+def _canonical(name: str, value, n_hidden: int):
+    """An architecture parameter as the network it builds sees it: ``hidden_layer_sizes=5`` is (5,),
+    ``activation="logistic"`` is ["sigmoid"] * n_hidden, ``dropout=0.1`` is [0.1] * n_hidden."""
+    try:
+        if name == "hidden_layer_sizes":
+            return list(value) if hasattr(value, "__iter__") else [value]
+        if name in ("activation", "dropout"):
+            values = _as_list(value, n_hidden, name)
+            return [ALIASES.get(v, v) if isinstance(v, str) else v for v in values]
+        if name == "loss" and isinstance(value, str):
+            return LOSS_ALIASES.get(value, value)
+        if name == "dtype" and value is not None:
+            return np.dtype(value)
+    except (TypeError, ValueError):
+        pass  # (not a valid value: compared as given, and so found different)
+    return value
+
+
 def _checked_sample_weight(sample_weight, n: int):
     """sample_weight as float64 of shape (n,), or None; raises on bad weights."""
     if sample_weight is None:
@@ -242,6 +294,44 @@ def _checked_sample_weight(sample_weight, n: int):
     if w.sum() <= 0:
         raise ValueError("sample_weight: all weights are zero; expected at least one positive weight")
     return w
+
+
+class _WriteThrough(list):
+    """``coefs_`` / ``intercepts_``: views of the network's W^l (transposed) or b^l, in a list whose item
+    assignment copies into them. In scikit-learn these lists hold the parameters themselves, so that
+    ``est.coefs_[0] = W`` changes the model; replacing an item of a plain list of views would not."""
+
+    def __init__(self, name: str, views: list) -> None:
+        super().__init__(views)
+        self.name = name
+
+    def _checked(self, i: int, value) -> np.ndarray:
+        view, what = self[i], f"{self.name}[{i}]"
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{what}: expected an array of numbers of shape {view.shape}; got {value!r:.60}") from None
+        if array.shape != view.shape:
+            raise ValueError(f"{what}: expected an array of shape {view.shape}; got shape {array.shape}")
+        with np.errstate(over="ignore"):
+            if not np.isfinite(array.astype(view.dtype)).all():
+                raise ValueError(f"{what}: expected finite values within the range of {view.dtype.name}")
+        return array
+
+    def __setitem__(self, index, value) -> None:
+        if not isinstance(index, Integral):
+            raise TypeError(f"{self.name}: assign one layer's array (est.{self.name}[i] = array) or the whole list "
+                            f"(est.{self.name} = [...]); got index {index!r}")
+        i = range(len(self))[index]  # (IndexError beyond the layers; negative indices count from the end)
+        self[i][...] = self._checked(i, value)
+
+    def assign_all(self, arrays) -> None:
+        arrays = list(arrays)
+        if len(arrays) != len(self):
+            raise ValueError(f"{self.name}: expected {len(self)} arrays, one per layer; got {len(arrays)}")
+        checked = [self._checked(i, a) for i, a in enumerate(arrays)]  # all checked before any is written
+        for view, array in zip(self, checked):
+            view[...] = array
 
 
 class _DeltapropMLP(BaseEstimator):
@@ -273,7 +363,7 @@ class _DeltapropMLP(BaseEstimator):
         _check_number("power_t", self.power_t, 0)
         _check_number("max_iter", self.max_iter, 1, integer=True)
         _check_number("tol", self.tol, 0)
-        _check_number("momentum", self.momentum, 0, 1, high_open=True)
+        _check_number("momentum", self.momentum, 0, 1)
         # (0, 1) when early stopping holds examples out; 0 is fine otherwise
         _check_number("validation_fraction", self.validation_fraction, 0, 1, low_open=bool(self.early_stopping), high_open=True)
         _check_number("beta_1", self.beta_1, 0, 1, high_open=True)
@@ -368,12 +458,13 @@ class _DeltapropMLP(BaseEstimator):
         self.n_iter_ = rules.n_epochs
         self._optimiser_state = history.optimiser_state
         if history.loss:
-            self.loss_ = history.loss[-1]
+            self.loss_ = self.loss_curve_[-1]  # (the last epoch's, as scikit-learn's loss, see _SklearnRules)
         else:
             # L-BFGS stopped before its first iteration (a warm start at a minimum, a large tol: n_iter_ 0, as
             # in scikit-learn), or a callback stopped the run before its first epoch: the cost history.loss
             # would hold, the mean cost plus the L2 term, at the parameters as they are
-            self.loss_ = float(net.loss(X, T, sample_weight=sample_weight))
+            total = float(net.loss(X, T, sample_weight=sample_weight))
+            self.loss_ = rules.sklearn_loss(total, total - net.penalty())
         if not incremental and not rules.stopped and self.n_iter_ >= self.max_iter:
             warnings.warn(
                 f"solver={self.solver!r}: reached max_iter={self.max_iter} and the optimization hasn't converged yet.",
@@ -398,8 +489,11 @@ class _DeltapropMLP(BaseEstimator):
             )
         if not first_pass:
             self._check_same_architecture()
-            if self._stopping_on_validation != (self.solver in STOCHASTIC and bool(self.early_stopping)):
-                self._start_stopping_records()  # early_stopping changed between warm fits
+            # early_stopping, or the solver between lbfgs and an epoch-by-epoch one, changed between warm fits
+            records = (self._stopping_on_validation, getattr(self, "_records_stochastic",  # (pickled before it was kept)
+                                                                   self._stopping_on_validation or self.best_loss_ is not None))
+            if records != (self.solver in STOCHASTIC and bool(self.early_stopping), self.solver in STOCHASTIC):
+                self._start_stopping_records()
         X, T, y_labels = self._validate_input(X, y, incremental, first_pass, classes)
         sample_weight = self._weights_with_classes(_checked_sample_weight(sample_weight, X.shape[0]), y_labels, incremental)
         try:
@@ -468,9 +562,10 @@ class _DeltapropMLP(BaseEstimator):
     ARCHITECTURE = ("hidden_layer_sizes", "activation", "loss", "dropout", "dtype")
 
     def _check_same_architecture(self) -> None:
+        n_hidden = len(self._network.sizes) - 2
         for name, fitted in self._architecture.items():
             now = getattr(self, name)
-            if not _same(now, fitted):
+            if not _same(_canonical(name, now, n_hidden), _canonical(name, fitted, n_hidden)):
                 raise ValueError(
                     f"{name}: warm_start and partial_fit continue the fitted network, built with {name}={fitted!r}; "
                     f"got {now!r}. Set warm_start=False (or call fit) to build a new one"
@@ -500,6 +595,7 @@ class _DeltapropMLP(BaseEstimator):
     def _start_stopping_records(self) -> None:
         """The records scikit-learn's stopping rule keeps: on the validation split with early_stopping."""
         self._stopping_on_validation = self.solver in STOCHASTIC and bool(self.early_stopping)
+        self._records_stochastic = self.solver in STOCHASTIC  # (L-BFGS keeps no best_loss_)
         self._best_parameters = None  # (those of an earlier early-stopping fit are not this one's best)
         if self._stopping_on_validation:
             self.validation_scores_, self.best_validation_score_, self.best_loss_ = [], -np.inf, None
@@ -563,13 +659,25 @@ class _DeltapropMLP(BaseEstimator):
 
     @property
     def coefs_(self) -> list:
-        """scikit-learn's orientation: ``coefs_[i]`` = (W^{i+1})^T, shape (N_i, N_{i+1}) (views)."""
-        return [W.T for W in self.weights_]
+        """scikit-learn's orientation: ``coefs_[i]`` = (W^{i+1})^T, shape (N_i, N_{i+1}) (views).
+
+        As in scikit-learn, ``est.coefs_[i] = array`` and ``est.coefs_ = [...]`` set the weights
+        (copied into W^{i+1}, in the network's dtype).
+        """
+        return _WriteThrough("coefs_", [W.T for W in self.weights_])
+
+    @coefs_.setter
+    def coefs_(self, arrays) -> None:
+        _WriteThrough("coefs_", [W.T for W in self.weights_]).assign_all(arrays)
 
     @property
     def intercepts_(self) -> list:
-        """scikit-learn's name for the biases: ``intercepts_[i]`` = b^{i+1}, shape (N_{i+1},)."""
-        return list(self.biases_)
+        """scikit-learn's name for the biases: ``intercepts_[i]`` = b^{i+1}, shape (N_{i+1},); settable as ``coefs_``."""
+        return _WriteThrough("intercepts_", list(self.biases_))
+
+    @intercepts_.setter
+    def intercepts_(self, arrays) -> None:
+        _WriteThrough("intercepts_", list(self.biases_)).assign_all(arrays)
 
     @property
     def network_(self) -> Network:
@@ -617,7 +725,7 @@ _PARAMETERS_DOC = """
     warm_start : bool, default=False
         Start ``fit`` from the current weights (the optimiser restarts, as in
         scikit-learn; ``partial_fit`` keeps its state between calls).
-    momentum : float in [0, 1), default=0.9
+    momentum : float in [0, 1], default=0.9
     nesterovs_momentum : bool, default=True
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data, stop when the validation
@@ -737,6 +845,14 @@ class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         multilabel = type_of_target(y).startswith("multilabel")
+        if classes is not None:
+            classes = np.asarray(classes)
+            if classes.ndim != 1 or len(classes) == 0:
+                raise ValueError(f"classes: expected a 1-D array of all the class labels; got {classes.tolist()!r:.80}")
+            try:
+                np.unique(classes)
+            except TypeError:
+                raise ValueError(f"classes: expected labels of one kind, which can be sorted; got {classes.tolist()!r:.80}") from None
         if incremental and not hasattr(self, "_network"):  # the first partial_fit (or a retry of one that raised)
             if classes is None and not multilabel:
                 raise ValueError("classes: expected the array of all classes on the first call to partial_fit; got None")
@@ -756,6 +872,14 @@ class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
                     f"classes: expected the classes of the first call to partial_fit {self.classes_.tolist()} (or None); "
                     f"got {np.asarray(classes).tolist()}"
                 )
+            fitted_multilabel = self._binarizer.y_type_.startswith("multilabel")
+            if multilabel != fitted_multilabel or (multilabel and y.shape[1] != len(self.classes_)):
+                # (a label k would be read as "only column k present", and the model retrained on that)
+                expected = (f"a multi-label indicator matrix of {len(self.classes_)} columns" if fitted_multilabel
+                            else f"one label per example, among {self.classes_.tolist()}")
+                got = f"an indicator matrix of shape {y.shape}" if multilabel else f"labels of shape {y.shape}"
+                raise ValueError(f"y: the fitted model learns {expected}; got {got}. Set warm_start=False (or call "
+                                 f"fit) to learn other targets")
             present = unique_labels(y)
             if self.warm_start and not incremental and set(present) != set(self.classes_):
                 raise ValueError(
@@ -928,6 +1052,9 @@ class DeltapropRegressor(RegressorMixin, _DeltapropMLP):
         self.dtype = dtype
 
     def _validate_input(self, X, y, incremental, reset, classes):
+        if hasattr(y, "toarray"):
+            raise ValueError(f"y: expected a dense array of regression targets; got a sparse {type(y).__name__} "
+                             f"(pass y.toarray())")
         if hasattr(y, "__len__") and np.asarray(y).dtype.kind in "OUS":
             try:
                 np.asarray(y, dtype=np.float64)
@@ -1009,9 +1136,11 @@ DeltapropRegressor.__doc__ = (
     """A multi-layer perceptron regressor trained by deltaprop's backpropagation;
     a drop-in replacement for ``sklearn.neural_network.MLPRegressor``.
 
-    The output layer is the identity with the quadratic cost 1/2 ||y - t||^2
-    (summed over outputs; scikit-learn's ``loss_curve_`` divides it by the
-    number of outputs, the gradient is the same). Multi-output targets work.
+    The output layer is the identity with the quadratic cost 1/2 ||y - t||^2,
+    summed over the K outputs. ``loss_``, ``loss_curve_`` and ``best_loss_``
+    are scikit-learn's: that cost divided by K, plus the L2 term, so that
+    ``tol`` stops multi-output training where scikit-learn's does (the
+    gradient is the same in both). Multi-output targets work.
 """
     + _PARAMETERS_DOC
     + """    loss : "squared_error" (= deltaprop's "quadratic"), default="squared_error"

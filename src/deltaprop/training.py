@@ -59,8 +59,11 @@ DEFAULT_EPOCHS = {"gd": 1000, "lbfgs": 200}
 DEFAULT_EPOCHS_MINIBATCH = 10
 
 
-class DivergenceError(FloatingPointError):
+class DivergenceError(FloatingPointError, ValueError):
     """The cost became NaN or infinite; the network was left at its last finite parameters.
+
+    A ValueError too, as scikit-learn's MLP raises for non-finite weights: code that catches that
+    catches this.
 
     Attributes
     ----------
@@ -162,6 +165,8 @@ class Run:
     last_change: float | None = None
     #: The base learning rate of the run's first epoch, before any ReduceLROnPlateau (None for L-BFGS).
     first_eta0: float | None = None
+    #: The data part C of the last mini-batch's cost (its loss less the L2 term): for callbacks that weigh them apart.
+    batch_cost: float | None = None
     #: fit's clip_norm: a longer gradient is scaled to this length before each update (None: not clipped).
     clip_norm: float | None = None
     #: The optimiser settings given to fit (a registry optimiser's): a resumed run refuses other values.
@@ -860,6 +865,7 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
             else:
                 _, dWs, dbs, cost, n_correct = workspace.step(xb, tb, wb, run.rng, count_correct=classify)
             batch_loss = cost + net.penalty()
+            run.batch_cost = cost
             if not math.isfinite(batch_loss):
                 _put_back(run, snapshot)
                 run.history.stop_reason = "diverged"
