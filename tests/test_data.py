@@ -685,3 +685,131 @@ def test_a_directory_named_like_a_data_set_is_a_directory(tmp_path, monkeypatch)
 def test_a_one_row_numbered_csv_keeps_every_column_even_with_a_label_name(tmp_path):
     (tmp_path / "one.csv").write_text("0,1,2\n")
     assert read_inputs(tmp_path / "one.csv", label="1").tolist() == [[0, 1, 2]]  # data: no column is named "1"
+
+
+# ---------------------------------------------------------------------- reviewed: IDX values, label dtypes, CSV quirks
+
+
+def test_idx_labels_of_a_float_type_must_be_whole_numbers(tmp_path):
+    # Before: float IDX labels were truncated to int64 (0.5 -> class 0) and NaN became class -9223372036854775808
+    directory = make_idx_dir(tmp_path / "set", compress=False)
+    labels = directory / "train-labels-idx1-ubyte"
+    write(labels, idx_bytes(np.array([0.0, 1.0, 2.0] * 10), 0x0D))
+    assert load_dataset(directory).y_train.tolist() == [0, 1, 2] * 10  # whole numbers are classes, as int64
+    for bad, got in ((0.5, "0.5"), (np.nan, "nan"), (np.inf, "inf")):
+        values = np.array([0.0, 1.0, 2.0] * 10)
+        values[[4, 7]] = bad
+        write(labels, idx_bytes(values, 0x0E))
+        with pytest.raises(ValueError, match=rf"^IDX file .*train-labels-idx1-ubyte: expected whole numbers as class labels; "
+                                             rf"got {got} at index 4 \(2 labels in all\)$"):
+            load_dataset(directory)
+
+
+def test_idx_images_with_nan_or_beyond_float32_are_refused_naming_file_and_position(tmp_path):
+    # Before: NaN pixels were scaled into whole columns and reported (if at all) without the file, 1e300 as "inf"
+    directory = make_idx_dir(tmp_path / "set", compress=False)
+    images = np.zeros((30, 4, 5))
+    images[3, 2, 1] = np.nan
+    write(directory / "train-images-idx3-ubyte", idx_bytes(images, 0x0D))
+    with pytest.raises(ValueError, match=r"^IDX file .*train-images-idx3-ubyte: expected finite numbers; got nan at \[3, 2, 1\]$"):
+        load_dataset(directory)
+    images[3, 2, 1] = 0
+    write(directory / "train-images-idx3-ubyte", idx_bytes(images, 0x0D))
+    images[[5, 6], 0, 4] = 1e300
+    path = write(directory / "t10k-images-idx3-ubyte", idx_bytes(images[:10], 0x0E))
+    message = r"t10k-images-idx3-ubyte: expected finite numbers; got 1e\+300 \(beyond the range of float32, about 3.4e\+38\) at \[5, 0, 4\] \(2 values in all\)$"
+    with pytest.raises(ValueError, match=message):
+        load_dataset(directory)
+    with pytest.raises(ValueError, match=message):
+        read_inputs(path)
+
+
+def test_an_empty_idx_set_and_an_npz_without_features_name_the_file(tmp_path):
+    # Before: "cannot reshape array of size 0 into shape (0,newaxis)", and "sizes: ... got 0 for N_0"
+    directory = make_idx_dir(tmp_path / "set", compress=False)
+    write(directory / "train-images-idx3-ubyte", idx_bytes(np.zeros((0, 4, 5), dtype=np.uint8)))
+    write(directory / "train-labels-idx1-ubyte", idx_bytes(np.zeros(0, dtype=np.uint8)))
+    with pytest.raises(ValueError, match=r"^IDX file .*train-images-idx3-ubyte: no images \(shape \(0, 4, 5\)\); expected at least one$"):
+        load_dataset(directory)
+    np.savez(tmp_path / "zero.npz", X=np.zeros((10, 0)), y=np.arange(10) % 2)
+    with pytest.raises(ValueError, match=r"^NumPy file .*zero.npz: expected at least one feature in array 'X'; got shape \(10, 0\)$"):
+        load_table(tmp_path / "zero.npz")
+
+
+def test_labels_no_model_file_stores_are_refused_when_loaded(tmp_path):
+    # Before: complex or structured labels were trained on and refused only when the model was saved
+    X = np.random.default_rng(1).normal(size=(40, 2))
+    np.savez(tmp_path / "cplx.npz", X=X, y=(X[:, 0] > 0) + 0j)
+    with pytest.raises(ValueError, match=r"^NumPy file .*cplx.npz: a model file stores the class labels, and labels of dtype complex128 "
+                                         r".* cannot be stored; expected text, booleans, numbers, bytes, dates or durations$"):
+        load_dataset(tmp_path / "cplx.npz")
+    np.savez(tmp_path / "rec.npz", X=X, y=np.zeros(40, dtype=[("a", "i4")]))
+    with pytest.raises(ValueError, match=r"rec.npz: a model file stores the class labels, and labels of dtype \[\('a', '<i4'\)\]"):
+        load_table(tmp_path / "rec.npz")
+    table = np.zeros(40, dtype=[("x", "f4"), ("label", "c8")])
+    np.save(tmp_path / "c.npy", table)
+    with pytest.raises(ValueError, match=r"c.npy: a model file stores the class labels, and labels of dtype complex64"):
+        load_table(tmp_path / "c.npy")
+    np.savez(tmp_path / "dates.npz", X=X, y=np.array(["2024-01-01", "2024-01-02"] * 20, dtype="M8[D]"))
+    assert load_table(tmp_path / "dates.npz")[1].dtype.kind == "M"  # dates are stored: kept
+
+
+def test_a_structured_npy_needs_1d_labels_and_feature_fields(tmp_path):
+    # Before: a (n, 2) label field gave an IndexError traceback when held out; a label-only file
+    # "need at least one array to stack"
+    table = np.zeros(40, dtype=[("x", "f4"), ("y", "f4"), ("label", "i8", (2,))])
+    np.save(tmp_path / "lab2.npy", table)
+    with pytest.raises(ValueError, match=r"^NumPy file .*lab2.npy: expected labels of shape \(n,\); field 'label' has shape \(40, 2\)$"):
+        load_dataset(tmp_path / "lab2.npy")
+    np.save(tmp_path / "only.npy", np.zeros(10, dtype=[("label", "i8")]))
+    with pytest.raises(ValueError, match=r"^NumPy file .*only.npy: only the label field 'label'; expected feature fields too$"):
+        load_table(tmp_path / "only.npy")
+
+
+def test_a_pandas_index_column_is_refused(tmp_path):
+    # Before: pandas' default to_csv() row numbers (a column without a name) became feature 1
+    import pandas as pd  # (a test dependency)
+
+    frame = pd.DataFrame({"a": np.arange(8.0) * 3 + 1, "b": np.arange(8.0) % 3, "label": np.arange(8) % 2})
+    frame.to_csv(tmp_path / "index.csv")  # header ",a,b,label"
+    message = (r"^CSV file .*index.csv: column 1 has no name and holds 0, 1, ..., 7: the row numbers pandas writes, not data; "
+               r"write the file with to_csv\(index=False\), or name the column to keep it as a feature$")
+    with pytest.raises(ValueError, match=message):
+        load_table(tmp_path / "index.csv")
+    with pytest.raises(ValueError, match=message):
+        read_inputs(tmp_path / "index.csv")
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    assert load_table(tmp_path / "plain.csv")[0].shape == (8, 2)
+    (tmp_path / "other.csv").write_text("a,,label\n1,2,1\n3,4,0\n")  # an unnamed column of other values stays a feature
+    assert load_table(tmp_path / "other.csv")[0].tolist() == [[1, 2], [3, 4]]
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_blank_lines_before_the_header_are_skipped(tmp_path, quoted):
+    # Before: "CSV file lead.csv: empty"
+    label = '"x"' if quoted else "x"  # quotes take the csv module's path
+    path = tmp_path / "lead.csv"
+    path.write_text(f"\n\na,b,label\n1,2,{label}\n\n3,4,y\n")
+    X, y = load_table(path)
+    assert X.tolist() == [[1, 2], [3, 4]] and y.tolist() == ["x", "y"]
+    assert read_inputs(path).tolist() == [[1, 2], [3, 4]]
+    path.write_text(f"\n\na,b,label\n1,2,{label}\n\n3,nan,y\n")
+    with pytest.raises(ValueError, match=r"lead.csv: expected finite numbers; got 'nan' in data row 2, column 'b'$"):
+        load_table(path)
+    path.write_text("\n\n1,2\n3,4\n")  # no header
+    assert read_inputs(path).tolist() == [[1, 2], [3, 4]]
+
+
+def test_a_trailing_comma_on_the_header_too_and_two_label_columns(tmp_path):
+    # Before: "got '' in data row 1, column ''"; and a second 'label' column silently became a feature
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,label,\n1,2,x,\n3,4,y,\n")
+    X, y = load_table(path)
+    assert X.tolist() == [[1, 2], [3, 4]] and y.tolist() == ["x", "y"]
+    assert read_inputs(path).tolist() == [[1, 2], [3, 4]]
+    path.write_text("a,b,label,\n1,2,x,5\n")  # a value under no name: a field too many, not a feature
+    with pytest.raises(ValueError, match=r"t.csv: expected 3 fields in every row, as in the header; data row 1 has 4$"):
+        load_table(path)
+    path.write_text("label,a,label\n0,1,5\n1,2,6\n")
+    with pytest.raises(ValueError, match=r"^CSV file .*t.csv: expected one label column 'label'; columns 1 and 3 have that name$"):
+        load_table(path)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import itertools
 import math
 import os
 import re
@@ -290,17 +291,42 @@ def _find_idx_files(directory: Path) -> dict[str, Path] | None:
     return found
 
 
+def _read_idx_images(path: Path) -> Array:
+    """:func:`read_idx` of an images file, refusing NaN, infinity or a number beyond float32's range (a float
+    type's) by its index in the file: after scaling a NaN would spread through its column, named by no file."""
+    images = read_idx(path)
+    error = _nonfinite_error(path, images, lambda index: f"at [{', '.join(map(str, index))}]", "IDX file")
+    if error is not None:
+        raise error
+    return images
+
+
+def _idx_classes(labels: Array, path: Path) -> Array:
+    """IDX labels as int64 classes; those of a float type must be whole numbers (int64 would truncate 0.5 and make NaN a class)."""
+    if labels.dtype.kind == "f":
+        bad = ~((labels == np.round(labels)) & (np.abs(labels) < 2.0**63))  # NaN fails both, infinity the second
+        count = int(np.count_nonzero(bad))
+        if count:
+            i = int(np.argmax(bad))
+            more = f" ({_plural(count, 'label')} in all)" if count > 1 else ""
+            raise ValueError(f"IDX file {path}: expected whole numbers as class labels; got {labels[i]} at index {i}{more}")
+    return labels.astype(np.int64)
+
+
 def _images_and_labels(images_path: Path, labels_path: Path, limit: int | None) -> tuple[Array, Array]:
-    images, labels = read_idx(images_path), read_idx(labels_path)
+    """Images (n, ...) as read and int64 labels (n,), the first ``limit`` of each."""
+    images, labels = _read_idx_images(images_path), read_idx(labels_path)
     if images.ndim < 2:
         raise ValueError(f"IDX file {images_path}: expected images of shape (n, height, width); got shape {images.shape}")
+    if len(images) == 0:
+        raise ValueError(f"IDX file {images_path}: no images (shape {images.shape}); expected at least one")
     if labels.ndim != 1:
         raise ValueError(f"IDX file {labels_path}: expected labels of shape (n,); got shape {labels.shape}")
     if len(images) != len(labels):
         raise ValueError(f"IDX files {images_path.name} and {labels_path.name}: {len(images)} images but {len(labels)} labels")
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
-    return images, labels
+    return images, _idx_classes(labels, labels_path)
 
 
 def load_idx_directory(directory, *, name: str | None = None, scale: str = "unit", limit: int | None = None, scaling: Scaling | None = None) -> Dataset:
@@ -310,6 +336,8 @@ def load_idx_directory(directory, *, name: str | None = None, scale: str = "unit
     byte pixels are scaled to [0, 1] by 1/255 (``scale="unit"``).
     ``limit`` keeps only the first ``limit`` training and test examples.
     ``scaling`` (e.g. a saved model's) is used instead of fitting one.
+    Images of a float type must be finite numbers within float32's range, and
+    labels of a float type whole numbers; each refusal names the file and index.
     ``name`` is given for a named data set ("fashion-mnist" also names the
     classes); by default the data set is named after the directory, with a
     slash ("mnist/"), and its classes 0-9.
@@ -337,9 +365,9 @@ def load_idx_directory(directory, *, name: str | None = None, scale: str = "unit
         # a directory of the user's is named as a directory ("mnist/"), never as a named set it may share a name with
         name=name or f"{directory.resolve().name}/",
         X_train=scaling.apply(X_train, owned=True),  # the one float32 copy of each part
-        y_train=y_train.astype(np.int64),
+        y_train=y_train,
         X_test=scaling.apply(X_test, owned=True),
-        y_test=y_test.astype(np.int64),
+        y_test=y_test,
         scaling=scaling,
         image_shape=image_shape,
         class_names=FASHION_CLASSES if name == "fashion-mnist" else None,
@@ -446,9 +474,9 @@ def load_table(path, label: str | int | None = None) -> tuple[Array, Array]:
     if suffix == ".csv":
         return _load_csv(path, "label" if label is None else str(label))
     if suffix == ".npz":
-        return _text_labels(*_load_npz(path, "y" if label is None else str(label)), path)
+        return _storable_labels(*_text_labels(*_load_npz(path, "y" if label is None else str(label)), path), path)
     if suffix == ".npy":
-        return _text_labels(*_load_npy(path, label), path)
+        return _storable_labels(*_text_labels(*_load_npy(path, label), path), path)
     raise ValueError(f"data file {path}: expected a .csv, .npy or .npz file, or an IDX directory; got suffix {suffix!r}")
 
 
@@ -464,6 +492,18 @@ def _text_labels(X: Array, y: Array, path: Path) -> tuple[Array, Array]:
                          f"UTF-8 text ({bytes(y[i])!r}: {exc.reason})") from None
 
 
+def _storable_labels(X: Array, y: Array, path: Path) -> tuple[Array, Array]:
+    """Refuse labels of a dtype no model file stores (complex numbers, records) now, not after training."""
+    from .io import classes_to_json  # io imports this module
+
+    try:
+        classes_to_json(y[:3])  # checks the dtype (NaN and infinity are refused before, by index)
+    except TypeError as exc:
+        raise ValueError(f"NumPy file {path}: a model file stores the class labels, and "
+                         f"{str(exc).removeprefix('classes: ')}") from None
+    return X, y
+
+
 def _not_utf8(value: bytes) -> bool:
     try:
         value.decode("utf-8")
@@ -473,12 +513,26 @@ def _not_utf8(value: bytes) -> bool:
 
 
 def _first_csv_row(path: Path) -> list[str] | None:
-    """The first row of a CSV file (None when it is empty), or ValueError naming the file."""
+    """The first row of a CSV file, blank lines skipped as they are everywhere (None when there is none), or ValueError naming the file.
+
+    A header's trailing empty fields are dropped: the trailing comma some exporters add to every line, which
+    a data row may have too (:func:`_trailing_commas`). A row of numbers keeps them: they are missing numbers.
+    """
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: without a byte-order mark from Excel
-            return next(csv.reader(handle), None)
+            row = next((row for row in csv.reader(handle) if row), None)
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ValueError(f"CSV file {path}: not a UTF-8 CSV file ({exc})") from None
+    if row is not None and any(v.strip() and not _parses_as_float(v) for v in row):  # text: a header
+        while len(row) > 1 and not row[-1].strip():
+            row = row[:-1]
+    return row
+
+
+def _header_lines(path: Path) -> int:
+    """The lines up to a CSV file's header, the blank ones before it included: np.loadtxt's ``skiprows``."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return 1 + sum(1 for _ in itertools.takewhile(lambda line: line in ("\n", "\r\n", "\r"), handle))
 
 
 def _csv_records(path: Path, skip_header: bool):
@@ -491,7 +545,7 @@ def _csv_records(path: Path, skip_header: bool):
         with open(path, newline="", encoding="utf-8-sig") as handle:
             rows = csv.reader(handle)
             if skip_header:
-                next(rows, None)
+                next((row for row in rows if row), None)  # the blank lines before it too
             n = 0
             for row in rows:
                 if row:
@@ -594,14 +648,26 @@ def _check_csv_finite(path: Path, X: Array, header: list[str] | None, columns: l
     raise ValueError(f"CSV file {path}: expected finite numbers; got {text!r}{_beyond_float32(text)} in data row {r + 1}, column {_column_name(header, column)}{more}")
 
 
-def _nonfinite_error(path: Path, X: Array, where) -> ValueError | None:
-    """ValueError naming a NumPy file and its first NaN, infinity or number beyond float32's range, ``where(index)`` saying where; or None."""
+def _check_index_column(path: Path, X: Array, header: list[str] | None, columns: list[int]) -> None:
+    """Refuse a column without a name that holds 0, 1, ..., n-1: the row numbers pandas' to_csv() writes by default.
+
+    Read as a feature it would teach a model the row number, and every file to predict on would need it too.
+    """
+    for k, c in enumerate(columns):
+        if header is not None and header[c] == "" and np.array_equal(X[:, k], np.arange(len(X))):
+            raise ValueError(f"CSV file {path}: column {c + 1} has no name and holds 0, 1, ..., {len(X) - 1}: the row "
+                             f"numbers pandas writes, not data; write the file with to_csv(index=False), or name the "
+                             f"column to keep it as a feature")
+
+
+def _nonfinite_error(path: Path, X: Array, where, kind: str = "NumPy file") -> ValueError | None:
+    """ValueError naming a file (a ``kind``) and its first NaN, infinity or number beyond float32's range, ``where(index)`` saying where; or None."""
     found = _first_nonfinite(X)
     if found is None:
         return None
     index, count = found
     more = f" ({_plural(count, 'value')} in all)" if count > 1 else ""
-    return ValueError(f"NumPy file {path}: expected finite numbers; got {X[index]}{_beyond_float32(str(X[index]))} {where(index)}{more}")
+    return ValueError(f"{kind} {path}: expected finite numbers; got {X[index]}{_beyond_float32(str(X[index]))} {where(index)}{more}")
 
 
 # A '-0' (or '-00'), which np.loadtxt reads as -0.0 but as an integer would turn into +0.0.
@@ -649,6 +715,7 @@ def _csv_numbers(path: Path, first: list[str], header: list[str] | None, drop: l
     """
     width = len(first)
     columns = [c for c in range(width) if c not in drop]
+    skiprows = 0 if header is None else _header_lines(path)  # blank lines before a header count there
     quotes, negative_zero = _scan_csv(path)
     if not quotes:
         texts: list[str] = []
@@ -660,7 +727,7 @@ def _csv_numbers(path: Path, first: list[str], header: list[str] | None, drop: l
                 with warnings.catch_warnings():
                     if integers:  # NumPy up to 2.0 reads '3.7' or 'nan' as an int32 with only a DeprecationWarning
                         warnings.simplefilter("error", DeprecationWarning)
-                    X = _loadtxt(path, skiprows=0 if header is None else 1, dtype=np.int32 if integers else dtype,
+                    X = _loadtxt(path, skiprows=skiprows, dtype=np.int32 if integers else dtype,
                                  converters=converters or None)
             except (ValueError, DeprecationWarning):  # a row of another width, a cell that is no number (as int32: no integer in its range)
                 continue
@@ -677,7 +744,7 @@ def _csv_numbers(path: Path, first: list[str], header: list[str] | None, drop: l
             raise ValueError(f"CSV file {path}: expected {_plural(width, 'field')} in every row, as in {where}; data row {n} has {len(row)}")
         texts.append(row[drop[0]] if drop else "")
     try:
-        X = _loadtxt(path, skiprows=0 if header is None else 1, usecols=columns, dtype=dtype)
+        X = _loadtxt(path, skiprows=skiprows, usecols=columns, dtype=dtype)
     except ValueError as exc:  # UnicodeDecodeError included
         raise _csv_error(path, header, columns, exc, what) from None
     if len(X) != len(texts):  # the two readers disagree on where rows end (quoting)
@@ -693,6 +760,10 @@ def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
     header = [h.strip() for h in first]
     if label not in header:
         raise ValueError(f"CSV file {path}: no label column {label!r}; the header has {header[:20]} (name it with label=, or --label on the command line)")
+    named = [i + 1 for i, h in enumerate(header) if h == label]
+    if len(named) > 1:  # else the others would silently be features
+        raise ValueError(f"CSV file {path}: expected one label column {label!r}; columns "
+                         f"{', '.join(map(str, named[:-1]))} and {named[-1]} have that name")
     j = header.index(label)
     features = [i for i in range(len(header)) if i != j]
     if not features:
@@ -701,6 +772,7 @@ def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
     if not labels:
         raise ValueError(f"CSV file {path}: no data rows after the header")
     _check_csv_finite(path, X, header, features)
+    _check_index_column(path, X, header, features)
     return X, _parse_labels(np.char.strip(np.array(labels, dtype=str)), path, label)
 
 
@@ -741,6 +813,8 @@ def _load_npz(path: Path, label: str) -> tuple[Array, Array]:
     X = X.reshape(len(X), -1) if X.ndim > 2 else X
     if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
         raise ValueError(f"NumPy file {path}: expected features (n, d) and labels (n,); got {key} {X.shape} and {label} {y.shape}")
+    if X.shape[1] == 0:
+        raise ValueError(f"NumPy file {path}: expected at least one feature in array {key!r}; got shape {X.shape}")
     error = _label_error(path, y, lambda i: f"{label}[{i}]")
     if error is not None:
         raise error
@@ -775,6 +849,10 @@ def _load_npy(path: Path, label) -> tuple[Array, Array]:
         if name not in data.dtype.names:
             raise ValueError(f"NumPy file {path}: no label field {name!r}; fields are {list(data.dtype.names)}")
         rest = [f for f in data.dtype.names if f != name]
+        if not rest:
+            raise ValueError(f"NumPy file {path}: only the label field {name!r}; expected feature fields too")
+        if data[name].ndim != 1:  # a field of its own shape (n, k), or an array of records not 1-D
+            raise ValueError(f"NumPy file {path}: expected labels of shape (n,); field {name!r} has shape {data[name].shape}")
         for f in rest:  # before astype, which would turn '1' into 1.0 but fail on '' naming nothing
             if data.dtype[f].kind not in "biuf":
                 raise ValueError(f"NumPy file {path}: expected numeric feature fields; field {f!r} is not numeric (dtype {data.dtype[f]})")
@@ -1026,6 +1104,7 @@ def read_inputs(path, *, label=None) -> Array:
         if len(X) == 0:
             raise ValueError(f"CSV file {path}: no data rows after the header")
         _check_csv_finite(path, X, header, columns)
+        _check_index_column(path, X, header, columns)
     elif suffix in (".npy", ".npz"):
         if suffix == ".npy":
             X, key = _read_npy(path), ""
@@ -1043,7 +1122,7 @@ def read_inputs(path, *, label=None) -> Array:
         if error is not None:
             raise error
     else:
-        X = read_idx(path)
+        X = _read_idx_images(path)
     X = np.asarray(X)
     if X.ndim == 0 or X.size == 0:
         raise ValueError(f"input file {path}: expected examples of shape (n, d); got an array of shape {X.shape}")
