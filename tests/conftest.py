@@ -6,7 +6,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # for tests/reference.py
 
-HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]  # (and exp: test_an_exp_hidden_layer_...)
 # (output activation, loss) pairings the library accepts
 PAIRINGS = [
     ("identity", "quadratic"),
@@ -15,6 +15,8 @@ PAIRINGS = [
     ("softmax", "quadratic"),
     ("softmax", "cross_entropy"),
     ("sigmoid", "binary_cross_entropy"),
+    ("exp", "poisson"),
+    ("exp", "quadratic"),
 ]
 
 
@@ -24,6 +26,8 @@ def targets_for(loss, output, n, n_out, rng):
         return np.eye(n_out)[rng.integers(0, n_out, n)]
     if loss == "binary_cross_entropy":
         return rng.integers(0, 2, (n, n_out)).astype(float)
+    if loss == "poisson":  # counts, 0 among them
+        return rng.poisson(1.5, (n, n_out)).astype(float)
     return rng.normal(size=(n, n_out))
 
 

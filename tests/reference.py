@@ -19,6 +19,8 @@ def sigma(name, z):
         return np.where(z > 0, z, 0.01 * z)
     if name == "identity":
         return z.copy()
+    if name == "exp":
+        return np.exp(z)
     if name == "softmax":
         e = np.exp(z - z.max())
         return e / e.sum()
@@ -38,6 +40,8 @@ def jacobian(name, z):
         d = (z > 0).astype(float)
     elif name == "leaky_relu":
         d = np.where(z > 0, 1.0, 0.01)
+    elif name == "exp":
+        d = np.exp(z)
     else:
         d = np.ones_like(z)
     return np.diag(d)
@@ -51,6 +55,8 @@ def grad_cost(loss, y, t):
         return -t / y
     if loss == "binary_cross_entropy":
         return (y - t) / (y * (1 - y))
+    if loss == "poisson":
+        return 1 - t / y
     raise KeyError(loss)
 
 
@@ -59,6 +65,8 @@ def cost(loss, y, t):
         return 0.5 * np.sum((y - t) ** 2)
     if loss == "cross_entropy":
         return -np.sum(t * np.log(y))
+    if loss == "poisson":  # half the Poisson deviance, t log(t / y) - t + y (0 log 0 = 0)
+        return np.sum(np.where(t > 0, t * np.log(np.where(t > 0, t, 1) / y), 0.0) - t + y)
     return -np.sum(t * np.log(y) + (1 - t) * np.log(1 - y))
 
 

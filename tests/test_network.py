@@ -236,6 +236,19 @@ def test_same_seed_same_initial_weights_and_default_initialisers():
     assert np.std(big.weights[0]) == pytest.approx(np.sqrt(2 / 1000), rel=0.02)  # He: Var = 2 / N_in
 
 
+def test_an_exp_hidden_layer_matches_the_reference_and_its_gradient(rng):
+    # (not in HIDDEN: e^z feeding a softmax saturates it, where the oracle's -t / y is 0 / 0)
+    net = make([3, 4, 2], "exp", "identity", "quadratic")
+    X, T = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    assert dp.gradcheck(net, X, T).max_error < 1e-6
+    grads = net.backward(net.forward(X), T)
+    deltas, dW, db = backprop_batch(net, X, T)
+    for l in range(2):
+        np.testing.assert_allclose(grads.delta[l], deltas[l], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(grads.dW[l], dW[l], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(grads.db[l], db[l], rtol=1e-10, atol=1e-12)
+
+
 def test_default_output_and_loss_pairing():
     assert (dp.Network([3, 4]).output_activation.name, dp.Network([3, 4]).loss_function.name) == ("softmax", "cross_entropy")
     one = dp.Network([3, 1])
@@ -244,6 +257,10 @@ def test_default_output_and_loss_pairing():
     assert reg.output_activation.name == "identity"
     lecture = dp.Network([3, 2], output="sigmoid", loss="quadratic")
     assert lecture.output_activation.name == "sigmoid"
+    poisson = dp.Network([3, 2], loss="poisson")  # (the loss's own output: e^z, positive)
+    assert poisson.output_activation.name == "exp" and not poisson.is_classifier
+    with pytest.raises(ValueError, match=r"y: loss 'poisson' is defined for targets >= 0; got -1.0 at \[1, 0\] \(2 in all\)"):
+        poisson.fit(np.zeros((3, 3)), np.array([[0.0, 1.0], [-1.0, 2.0], [3.0, -2.0]]), epochs=1)
 
 
 def test_per_layer_activations():

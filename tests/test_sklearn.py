@@ -970,3 +970,24 @@ def test_divergence_is_a_value_error_as_in_scikit_learn_and_momentum_1_is_allowe
     with pytest.raises(ValueError, match="diverged|became"):
         DeltapropRegressor(solver="sgd", learning_rate_init=1e6, max_iter=5).fit(X * 1e3, y * 1e6)
     DeltapropRegressor(solver="sgd", momentum=1.0, max_iter=2).fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "lbfgs"])
+def test_poisson_regression_is_scikit_learns(solver):
+    # Before: DeltapropRegressor(loss="poisson") was refused, though MLPRegressor has it (half the Poisson
+    # deviance with y = e^z); from the same weights both now take the same steps
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 5))
+    Y = rng.poisson(np.exp(X[:, :2] @ [0.5, -0.3] + 0.2)[:, None] * [1, 2]).astype(float)
+    kw = dict(hidden_layer_sizes=(6,), shuffle=False, random_state=0, solver=solver, batch_size=40, loss="poisson",
+              max_iter=30 if solver == "sgd" else 10, learning_rate_init=0.01)
+    for y in (Y[:, 0], Y):
+        theirs, ours = _from_sklearns_weights(MLPRegressor, DeltapropRegressor, X, y, **kw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs.fit(X, y), ours.fit(X, y)
+        assert ours.out_activation_ == theirs.out_activation_ == "exp" and ours.n_iter_ == theirs.n_iter_
+        assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-10)
+        np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-10)
+    with pytest.raises(ValueError, match=r"y: loss 'poisson' is defined for targets >= 0; got -1.0 at \[0, 0\]"):
+        DeltapropRegressor(loss="poisson").fit(X, np.r_[-1.0, Y[1:, 0]])

@@ -126,6 +126,8 @@ ACTIVATIONS: dict[str, Activation] = {
         ),
         # sigma(z) = z,                           sigma'(z) = 1
         Activation("identity", lambda z: z.copy(), lambda z, a: np.ones_like(z)),
+        # sigma(z) = e^z,                         sigma'(z) = e^z   (a positive output: Poisson regression's log link)
+        Activation("exp", np.exp, lambda z, a: a.copy()),
         # sigma(z)_i = e^{z_i} / sum_j e^{z_j},   J = diag(a) - a a^T (not element-wise)
         Activation("softmax", _softmax, None, jvp_override=_softmax_jvp),
     ]

@@ -25,6 +25,9 @@ outputs y = a^L and targets t, both of shape (n_examples, N_L):
     z = 17 in float32) ``cost`` can only floor log y; this form stays exact,
     so the cost keeps matching its gradient y - t. The network uses it
     whenever it has z^L.
+``targets_at_least``
+    the smallest target value the cost is defined for (poisson: 0), or
+    ``None``; the network refuses targets below it.
 
 Adding a loss is one entry in ``LOSSES``: its cost and gradient side by side.
 """
@@ -35,6 +38,7 @@ from dataclasses import dataclass, fields
 from typing import Callable
 
 import numpy as np
+from scipy.special import xlogy
 
 __all__ = ["Loss", "LOSSES", "get_loss"]
 
@@ -72,6 +76,8 @@ class Loss:
         Output activation with which delta^L = y - t exactly.
     logit_cost : callable (z, t) -> per-example costs, shape (n,), or None
         ``cost(fused_output(z), t)`` computed from z^L (see the module docstring).
+    targets_at_least : float or None
+        The smallest target the cost is defined for (None: any).
     """
 
     name: str
@@ -80,6 +86,7 @@ class Loss:
     outputs: tuple[str, ...] | None = None
     fused_output: str | None = None
     logit_cost: Callable[[Array, Array], Array] | None = None
+    targets_at_least: float | None = None
 
     def __reduce__(self):
         # Pickle a registry entry by name (its functions are lambdas, which pickle cannot store); one of the
@@ -100,6 +107,15 @@ LOSSES: dict[str, Loss] = {
             "quadratic",
             lambda y, t: 0.5 * np.sum((y - t) ** 2, axis=1),
             lambda y, t: y - t,
+        ),
+        # c = sum_i [t_i log(t_i / y_i) - t_i + y_i] (half the Poisson deviance; 0 at y = t),  dc/dy_i = 1 - t_i / y_i
+        # for counts or rates t_i >= 0 predicted by y = e^z (scikit-learn's MLPRegressor(loss="poisson"))
+        Loss(
+            "poisson",
+            lambda y, t: np.sum(xlogy(t, t / _floor(y)) - t + y, axis=1),
+            lambda y, t: 1 - t / _floor(y),
+            outputs=("exp",),
+            targets_at_least=0.0,
         ),
         # c = -sum_i t_i log y_i,                   dc/dy_i = -t_i / y_i
         # with y = softmax(z): c = -sum_i t_i (z_i - log sum_j e^{z_j})

@@ -48,7 +48,6 @@ Array = np.ndarray
 
 #: The output activation and loss used when only one of them is given.
 DEFAULT_LOSS_FOR_OUTPUT = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy"}
-DEFAULT_OUTPUT_FOR_LOSS = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid", "quadratic": "identity"}
 CLASSIFICATION_LOSSES = ("cross_entropy", "binary_cross_entropy")
 
 
@@ -368,7 +367,7 @@ class Network:
             loss = DEFAULT_LOSS_FOR_OUTPUT.get(out_name, "quadratic")
         loss_fn = get_loss(loss, argument="loss")
         if output is None:
-            output = DEFAULT_OUTPUT_FOR_LOSS.get(loss_fn.name, "identity")
+            output = loss_fn.outputs[0] if loss_fn.outputs is not None else "identity"  # the loss's own
         out = get_activation(output, argument="output")
         if loss_fn.outputs is not None and out.name not in loss_fn.outputs:
             raise ValueError(
@@ -416,6 +415,11 @@ class Network:
             given, T = T, np.ascontiguousarray(T, dtype=self.dtype)
         if not np.isfinite(T).all():
             raise ValueError(_nonfinite_message(argument, given.reshape(T.shape), T))
+        low = self.loss_function.targets_at_least
+        if low is not None and (below := T < low).any():  # (log t of the Poisson cost: counts and rates only)
+            index = tuple(int(i) for i in np.argwhere(below)[0])
+            raise ValueError(f"{argument}: loss {self.loss_function.name!r} is defined for targets >= {low:g}; got "
+                             f"{given.reshape(T.shape)[index]} at {list(index)} ({int(below.sum())} in all)")
         return T
 
     # ------------------------------------------------------------------ shape

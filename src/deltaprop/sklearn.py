@@ -33,7 +33,6 @@ Where deltaprop differs:
   others, zero biases; ``deltaprop.initialisers``), not scikit-learn's
   uniform ranges with random biases, so the same ``random_state`` starts
   elsewhere.
-- ``MLPRegressor(loss="poisson")`` has no counterpart yet (refused).
 """
 
 from __future__ import annotations
@@ -56,7 +55,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from .activations import ACTIVATIONS, ALIASES, get_activation
 from .callbacks import Callback
 from .losses import LOSSES, get_loss
-from .network import Network, _as_list
+from .network import CLASSIFICATION_LOSSES, Network, _as_list
 from .optimisers import LBFGS, SCHEDULES, settings_of
 from .training import LBFGS_CONVERGED, check_callbacks
 from .training import fit as train
@@ -135,9 +134,9 @@ class _SklearnRules(Callback):
         self.alpha_per_example = alpha_per_example  # alpha / (mean example weight)
         self.stochastic = stochastic
         self.validation = validation  # (X_val, T_val, y_val, sample_weight_val) or None
-        # scikit-learn's regression loss is the squared error's mean over the outputs too: the data part of
+        # scikit-learn's squared-error loss is the mean over the outputs too (its Poisson loss the sum): the data part of
         # deltaprop's cost divided by K outputs (its gradient, and so training, are the same)
-        self.outputs = est.n_outputs_ if isinstance(est, RegressorMixin) else 1
+        self.outputs = est.n_outputs_ if est._network.loss_function.name == "quadratic" and isinstance(est, RegressorMixin) else 1
         self.epoch_loss, self.epoch_seen = 0.0, 0  # scikit-learn's loss, summed over the epoch's examples
         self.n_epochs = 0
         self.stopped = False  # by scikit-learn's tol / n_iter_no_change rule
@@ -1078,11 +1077,10 @@ class DeltapropRegressor(RegressorMixin, _DeltapropMLP):
         return sample_weight
 
     def _output_and_loss(self, n_outputs: int):
-        name = "quadratic" if isinstance(self.loss, str) and self.loss == "squared_error" else self.loss
-        loss = get_loss(name, argument="loss")
-        if loss.outputs is not None:
-            raise ValueError(f"loss: {loss.name!r} is a classification loss; expected 'squared_error' for regression")
-        return "identity", loss
+        loss = get_loss(self.loss, argument="loss")
+        if loss.name in CLASSIFICATION_LOSSES:
+            raise ValueError(f"loss: {loss.name!r} is a classification loss; expected 'squared_error' or 'poisson' for regression")
+        return (loss.outputs[0] if loss.outputs is not None else "identity"), loss  # poisson: y = e^z, as scikit-learn
 
     def _score_on(self, X, y, sample_weight) -> float:
         return float(r2_score(y, self._predict_values(self._outputs(X)), sample_weight=sample_weight))
@@ -1143,7 +1141,9 @@ DeltapropRegressor.__doc__ = (
     gradient is the same in both). Multi-output targets work.
 """
     + _PARAMETERS_DOC
-    + """    loss : "squared_error" (= deltaprop's "quadratic"), default="squared_error"
+    + """    loss : "squared_error" (= deltaprop's "quadratic") or "poisson", default="squared_error"
+        "poisson": half the Poisson deviance with y = e^z, for targets >= 0
+        (counts, rates), as scikit-learn's.
 
     Attributes
     ----------
