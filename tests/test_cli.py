@@ -250,7 +250,7 @@ def test_ctrl_c_in_the_first_epoch_exits_130_with_nothing_trained(tmp_path, monk
 @pytest.mark.parametrize("args, message", [
     (["--lr", "-1"], "--lr: expected a finite number > 0; got -1.0"),
     (["--dropout", "1.5"], "--dropout (layer 1): expected a probability in [0, 1)"),
-    (["--optimiser", "sgd", "--momentum", "2"], "--momentum: expected a number in [0, 1)"),
+    (["--optimiser", "sgd", "--momentum", "2"], "--momentum: expected a number in [0, 1]"),
     (["--clip-norm", "0"], "--clip-norm: expected a finite number > 0; got 0.0"),
     (["--optimiser", "lbfgs", "--clip-norm", "1"], "--clip-norm: --optimiser lbfgs has no learning rate"),
 ])
@@ -274,7 +274,7 @@ def _run(argv, capsys):
     (["--log", "/proc/h.csv"], "--log: cannot write /proc/h.csv"),
     (["--checkpoint", "/proc/r.ckpt"], "--checkpoint: cannot write /proc/r.ckpt"),
     (["--plot", "/proc/plots"], "--plot: cannot make the directory /proc/plots"),
-    (["--out", "same.st", "--checkpoint", "same.st"], "--out: the model and the training checkpoint need two files; got same.st for both"),
+    (["--out", "same.st", "--checkpoint", "same.st"], "--out: same.st is also the file of --checkpoint; each output needs a file of its own"),
 ])
 def test_unwritable_outputs_fail_before_training(args, message, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
@@ -855,3 +855,177 @@ def test_the_default_checkpoint_of_an_interrupted_run_is_named_as_such(tmp_path,
     assert code == 1
     assert ("--checkpoint (default deltaprop-interrupted.ckpt, written if training is interrupted): expected a file name; "
             "got the directory deltaprop-interrupted.ckpt") in err
+
+
+def _table_and_model(tmp_path, labels=None, **network):
+    """t.csv (columns a, b, c, label) and m.safetensors, a model made through the Python API (no training run)."""
+    from deltaprop import Network
+    from deltaprop.io import save_model
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int) if labels is None else labels
+    np.savetxt(tmp_path / "t.csv", np.column_stack([X, (X[:, 0] > 0)]), delimiter=",", header="a,b,c,label", comments="")
+    net = Network([3, 4, 1 if network.get("output") == "identity" else 2], seed=0, **network)
+    net.fit(X, y, epochs=1)
+    save_model(net, tmp_path / "m.safetensors")
+    return X, net
+
+
+@pytest.mark.parametrize("argv, message", [
+    # Before: each wrote over the file (the data, the log, the checkpoint) and exited 0
+    (["predict", "m.safetensors", "t.csv", "--out", "./t.csv"], "--out: ./t.csv is the file given as INPUT (t.csv)"),
+    (["predict", "m.safetensors", "t.csv", "--out", "m.safetensors"], "--out: m.safetensors is the file given as MODEL"),
+    (["train", "--data", "t.csv", "--out", "t.csv"], "--out: t.csv is the file given as --data"),
+    (["train", "--data", "t.csv", "--log", "link.csv"], "--log: link.csv is the file given as --data (t.csv)"),
+    (["train", "--data", "t.csv", "--log", "x", "--out", "x"], "--out: x is also the file of --log"),
+    (["train", "--data", "t.csv", "--checkpoint", "c", "--log", "c"], "--log: c is also the file of --checkpoint"),
+    (["train", "--data", "t.csv", "--out", "same.st", "--checkpoint", "./same.st"],
+     "--out: same.st is also the file of --checkpoint (./same.st)"),
+    (["train", "--data", "t.csv", "--out", "p/history.png", "--plot", "p"], "--out: p/history.png is also the file of --plot"),
+    (["train", "--data", "t.csv", "--log", "deltaprop-interrupted.ckpt"],
+     "--log: deltaprop-interrupted.ckpt is also the file of --checkpoint (default deltaprop-interrupted.ckpt)"),
+    (["evaluate", "m.safetensors", "--data", "t.csv", "--plot", "."], None),  # confusion.png: no input's file
+])
+def test_an_output_that_is_an_input_or_another_output_is_refused_before_the_work(argv, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    _table_and_model(tmp_path)
+    (tmp_path / "link.csv").symlink_to("t.csv")
+    (tmp_path / "p").mkdir()
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    code, out, err = _run([*argv, "--epochs", "50"] if argv[0] == "train" else argv, capsys)
+    if message is None:
+        assert code == 0 and (tmp_path / "confusion.png").exists(), err
+        return
+    assert code == 1 and f"deltaprop {argv[0]}: error: {message}" in err and "epoch" not in out + err, err
+    assert err.count("\n") == 1 and {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+def test_a_resumed_run_may_write_its_checkpoint_again_but_not_the_model_over_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    _table_and_model(tmp_path)
+    assert _run(["train", "--data", "t.csv", "--epochs", "1", "--checkpoint", "c.ckpt", "--quiet"], capsys)[0] == 0
+    code, _, err = _run(["train", "--resume", "c.ckpt", "--epochs", "2", "--checkpoint", "c.ckpt", "--quiet"], capsys)
+    assert code == 0, err
+    code, _, err = _run(["train", "--resume", "c.ckpt", "--epochs", "3", "--out", "c.ckpt", "--quiet"], capsys)
+    assert code == 1 and "--out: c.ckpt is the file given as --resume" in err, err
+    # the data file the checkpoint recorded (no --data given) is an input too
+    code, _, err = _run(["train", "--resume", "c.ckpt", "--epochs", "3", "--log", "t.csv", "--quiet"], capsys)
+    assert code == 1 and "--log: t.csv is the file given as --data" in err, err
+
+
+def test_predictions_are_written_with_the_digits_of_the_networks_dtype(tmp_path, monkeypatch, capsys):
+    # Before: "%.6g": 1234567.25 was written as 1.23457e+06
+    from deltaprop import Network
+    from deltaprop.io import save_model
+
+    monkeypatch.chdir(tmp_path)
+    for dtype, text in (("float64", "1234567.25"), ("float32", "1.2345672e+06")):  # (the shortest that reads back)
+        net = Network([1, 1], output="identity", loss="quadratic", dtype=dtype, seed=0)
+        net.weights[0][:] = 1
+        net.biases[0][:] = 0
+        save_model(net, tmp_path / "m.safetensors")
+        np.save(tmp_path / "x.npy", np.array([[1234567.25], [0.1]]))
+        code, out, err = _run(["predict", "m.safetensors", "x.npy"], capsys)
+        assert code == 0 and out.split() == [text, "0.1"], (dtype, out, err)
+        assert np.dtype(dtype).type(text) == np.dtype(dtype).type(1234567.25)
+        assert _run(["predict", "m.safetensors", "x.npy", "--out", "p.csv"], capsys)[0] == 0
+        assert (tmp_path / "p.csv").read_text().split() == ["label", text, "0.1"]
+    X, net = _table_and_model(tmp_path)
+    code, out, err = _run(["predict", "m.safetensors", "t.csv", "--proba"], capsys)
+    proba = np.array([[np.float32(v) for v in line.split(",")] for line in out.splitlines()[1:]])
+    assert code == 0 and np.array_equal(proba, net.predict_proba(X)), err  # exact: each number reads back as itself
+
+
+@pytest.mark.parametrize("labels, shown", [
+    (np.array(["no", "yes"], dtype=object), ["no", "yes"]),  # text in an object array (the Python API)
+    (np.array([b"no", b"yes"]), ["no", "yes"]),  # bytes: as text, not b'no'
+])
+def test_predict_writes_object_and_bytes_labels_of_python_api_models(labels, shown, tmp_path, monkeypatch, capsys):
+    # Before: --out x.npy of object labels failed ("Object arrays cannot be saved when allow_pickle=False"), --names
+    # refused text in an object array, and bytes printed as b'no'
+    monkeypatch.chdir(tmp_path)
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    _, net = _table_and_model(tmp_path, labels=labels[(X[:, 0] > 0).astype(int)])
+    expected = [v.decode("latin-1") if isinstance(v, bytes) else v for v in net.predict(X).tolist()]
+    assert set(expected) <= set(shown)
+    for extra in ([], ["--names"]):
+        code, out, err = _run(["predict", "m.safetensors", "t.csv", *extra], capsys)
+        assert code == 0 and out.split() == expected, err
+    code, out, err = _run(["predict", "m.safetensors", "t.csv", "--out", "p.csv"], capsys)
+    assert code == 0 and (tmp_path / "p.csv").read_text().split() == ["label", *expected], err
+    code, out, err = _run(["predict", "m.safetensors", "t.csv", "--out", "p.npy"], capsys)
+    stored = np.load(tmp_path / "p.npy")  # (allow_pickle=False: no object array)
+    assert code == 0 and [v.decode("latin-1") if isinstance(v, bytes) else v for v in stored.tolist()] == expected, err
+
+
+@pytest.mark.parametrize("argv, message", [
+    # Before: NumPy's MemoryError, as a traceback
+    (["cost", "--widths", "100000000"], "--widths: expected sizes whose parameters fit in this machine's memory"),
+    (["train", "--layers", "10000000000", "--epochs", "1"], "--layers: expected sizes whose parameters fit in this machine's memory"),
+    (["explain", "--layers", "10000000000"], "--layers: expected sizes whose parameters fit in this machine's memory"),
+])
+def test_sizes_too_big_for_memory_name_the_flag(argv, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(argv, capsys)
+    assert code == 1 and f"deltaprop {argv[0]}: error: {message}" in err and err.count("\n") == 1, err
+    assert "GiB" in err and "parameters" in err
+
+
+def test_a_memory_error_is_one_line(monkeypatch, capsys):
+    import deltaprop.cost
+
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError("Unable to allocate 71.1 PiB for an array with shape (100000000, 100000000)")
+
+    monkeypatch.setattr(deltaprop.cost, "measure_cost", out_of_memory)
+    code, _, err = _run(["cost", "--widths", "4"], capsys)
+    assert code == 1 and err == ("deltaprop cost: error: not enough memory: Unable to allocate 71.1 PiB for an array with "
+                                 "shape (100000000, 100000000); give smaller sizes or less data\n")
+
+
+def test_evaluate_checks_plot_first_and_names_data_in_label_errors(tmp_path, monkeypatch, capsys):
+    from deltaprop.io import save_model
+
+    monkeypatch.chdir(tmp_path)
+    _table_and_model(tmp_path)
+    (tmp_path / "afile").write_text("")
+    # Before: "[Errno 17] File exists: 'afile'", after the evaluation; a raw Errno 2 for /proc/x
+    code, out, err = _run(["evaluate", "m.safetensors", "--data", "t.csv", "--plot", "afile"], capsys)
+    assert code == 1 and out == "" and "--plot: expected a directory (made if missing); got the file afile" in err, err
+    code, out, err = _run(["evaluate", "m.safetensors", "--data", "t.csv", "--plot", "/proc/x"], capsys)
+    assert code == 1 and out == "" and "--plot: cannot make the directory /proc/x" in err, err
+    # Before: "y_true: labels [0, 1] are not among the classes ['no', 'yes']"
+    _table_and_model(tmp_path, labels=np.array(["no", "yes"])[np.arange(40) % 2])
+    code, _, err = _run(["evaluate", "m.safetensors", "--data", "t.csv"], capsys)
+    assert code == 1 and "error: --data: labels [0, 1] are not among the classes" in err, err
+    # Before: "--data: '.../gone.csv' is neither a known data set ... nor an existing file", though no --data was given
+    saved = load_model(tmp_path / "m.safetensors")
+    save_model(saved.network, tmp_path / "m.safetensors", training={"data": "gone.csv", "data_source": str(tmp_path / "gone.csv")})
+    code, _, err = _run(["evaluate", "m.safetensors"], capsys)
+    assert code == 1 and (f"--data: not given, and the data the model was trained on, {tmp_path / 'gone.csv'}, is gone" in err
+                          and "give --data" in err), err
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["predict", "m.safetensors", "NAME.csv"], "input file"),
+    (["predict", "NAME.st", "t.csv"], "model file"),
+    (["predict", "m.safetensors", "t.csv", "--out", "NAME.csv"], "--out"),
+    (["train", "--data", "NAME.csv"], "--data"),
+    (["train", "--data", "NAME.csv", "--label", "y"], "--data"),
+    (["evaluate", "m.safetensors", "--data", "NAME.csv"], "--data"),
+    (["evaluate", "m.safetensors", "--plot", "NAME"], "--plot"),
+])
+def test_a_file_name_too_long_names_the_argument(argv, flag, tmp_path, monkeypatch, capsys):
+    # Before: "[Errno 36] File name too long: 'aaa...'", naming no argument
+    monkeypatch.chdir(tmp_path)
+    _table_and_model(tmp_path)
+    code, _, err = _run([a.replace("NAME", "a" * 300) for a in argv], capsys)
+    assert code == 1 and err.startswith(f"deltaprop {argv[0]}: error: {flag}") and "[Errno" not in err, err
+    assert "too long" in err
+
+
+@pytest.mark.parametrize("x", ["0.1,,0.2", "0.1,0.2,", "0.1,nan"])
+def test_explain_refuses_an_empty_or_non_finite_field_of_x(x, capsys):
+    # Before: '0.1,,0.2' was x = (0.1, 0.2), the empty field dropped (--layers 2,,3 is refused)
+    code, out, err = _run(["explain", "--x", x], capsys)
+    assert code == 1 and out == "" and f"--x: expected" in err and repr(x) in err, err

@@ -94,3 +94,31 @@ def test_a_read_only_file_is_refused_as_open_refuses_it(tmp_path):
         net.fit(X, np.arange(10) % 2, epochs=2, checkpoint=kept)
     assert all(np.array_equal(p, q) for p, q in zip(before, net.parameters()))
     assert kept.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["kept.safetensors", "link.safetensors"]
+
+
+def test_same_file_sees_links_and_other_spellings_and_refuse_same_files_names_both_arguments(tmp_path, monkeypatch):
+    from deltaprop.files import refuse_same_files, same_file
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.csv").write_text("a\n1\n")
+    os.link("data.csv", "hard.csv")
+    os.symlink("data.csv", "soft.csv")
+    assert same_file("data.csv", "hard.csv") and same_file("soft.csv", tmp_path / "data.csv")
+    assert same_file("new.csv", "./new.csv") and not same_file("new.csv", "other.csv")  # (neither exists yet)
+    assert not same_file("data.csv", "x" * 300)  # a name too long for the file system is no file of ours
+    refuse_same_files([("--out", "m.st"), ("--log", "h.csv")], [("--data", "data.csv"), ("--data", "digits")])
+    with pytest.raises(ValueError, match=r"^--out: hard.csv is the file given as --data \(data.csv\), which writing it "
+                                         r"would destroy; give --out another file name$"):
+        refuse_same_files([("--out", "hard.csv")], [("--data", "data.csv")])
+    with pytest.raises(ValueError, match=r"^--out: m.st is also the file of --log \(./m.st\); each output needs a file "):
+        refuse_same_files([("--out", "m.st"), ("--checkpoint", None), ("--log", "./m.st")])
+
+
+def test_a_name_too_long_for_the_file_system_names_the_argument(tmp_path):
+    # Before: "[Errno 36] File name too long: 'mmm...'", naming no argument
+    from deltaprop.files import existing_file, writable_path
+
+    with pytest.raises(OSError, match=r"^--out: cannot write .*: File name too long$"):
+        writable_path(tmp_path / ("m" * 300), "--out")
+    with pytest.raises(OSError, match=r"^model file .*: cannot read it: File name too long$"):
+        existing_file(tmp_path / ("m" * 300), "model file")

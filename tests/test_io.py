@@ -423,3 +423,17 @@ def test_a_saved_model_without_scaling_predicts_a_float64_network_on_unrounded_i
     net.fit(X, X[:, 0] * 1e-3, epochs=2)
     dp.save_model(net, tmp_path / "m.safetensors")
     np.testing.assert_array_equal(dp.load_model(tmp_path / "m.safetensors").predict(X), net.predict(X))
+
+
+@pytest.mark.parametrize("change", [
+    lambda h: h["b1"].update(data_offsets=[0, h["b1"]["data_offsets"][1] - h["b1"]["data_offsets"][0]]),  # inside W1
+    lambda h: h.update(W1=dict(h["W1"], data_offsets=[4, h["W1"]["data_offsets"][1] + 4])),  # a gap before W1
+])
+def test_overlapping_or_gapped_tensors_are_refused(tmp_path, change):
+    # Before: b1 given bytes inside W1 loaded, b1 == W1[0] (the safetensors library refuses such a file)
+    path = good_file(tmp_path)
+    rewrite_header(path, change)
+    with pytest.raises(ValueError, match=r"tensor \w+ starts at byte \d+ of the data; expected \d+, where the tensor "
+                                         r"before it ends \(overlapping or gapped tensors: corrupt\)") as info:
+        load_model(path)
+    assert str(path) in str(info.value)

@@ -15,6 +15,7 @@ import importlib
 import os
 import sys
 import warnings
+from pathlib import Path
 
 __all__ = ["main", "COMMANDS", "build_parser"]
 
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.commands = {}  # name -> its parser, whose arguments name the files in errors (see _name_the_argument)
     for name in COMMANDS:
         try:
             module = importlib.import_module(f"deltaprop.commands.{name}")
@@ -42,8 +44,22 @@ def build_parser() -> argparse.ArgumentParser:
             if exc.name == f"deltaprop.commands.{name}":
                 continue  # not written yet
             raise
-        module.add_parser(sub)
+        parser.commands[name] = module.add_parser(sub)
     return parser
+
+
+def _name_the_argument(exc: Exception, command: argparse.ArgumentParser, args) -> Exception:
+    """An OSError as the system words it ("[Errno 36] File name too long: 'aaa...'"), from a path the user gave,
+    said with the argument that gave it: "--data: File name too long: aaa...". Anything else as it is."""
+    if (not isinstance(exc, OSError) or not isinstance(exc.filename, (str, bytes, os.PathLike))
+            or not str(exc).startswith("[Errno")):
+        return exc
+    for action in command._actions:
+        value = getattr(args, action.dest, None)
+        if isinstance(value, str) and value and Path(value) == Path(os.fsdecode(exc.filename)):
+            flag = action.option_strings[0] if action.option_strings else action.metavar or action.dest.upper()
+            return type(exc)(f"{flag}: {exc.strerror}: {value}")
+    return exc
 
 
 @contextlib.contextmanager
@@ -89,10 +105,17 @@ def main(argv: list[str] | None = None) -> int:
         # the reader went away (`deltaprop ... | head`): stop quietly, and keep Python from complaining at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except MemoryError as exc:  # NumPy's says what it could not allocate: sizes or data too big for this machine
+        if debug:
+            raise
+        message = " ".join(str(exc).split()) or "an allocation failed"
+        print(f"deltaprop {args.command}: error: not enough memory: {message}; give smaller sizes or less data",
+              file=sys.stderr)
+        return 1
     except (ValueError, TypeError, OSError, UsageError, FloatingPointError) as exc:
         if debug:
             raise
-        message = " ".join(str(exc).split())
+        message = " ".join(str(_name_the_argument(exc, parser.commands[args.command], args)).split())
         print(f"deltaprop {args.command}: error: {message}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
 

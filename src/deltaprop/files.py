@@ -7,7 +7,8 @@ import stat
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomically", "check_path", "writable_path", "writable_directory", "existing_file"]
+__all__ = ["write_atomically", "check_path", "writable_path", "writable_directory", "existing_file", "same_file",
+           "refuse_same_files"]
 
 
 def check_path(path, argument: str = "path") -> Path:
@@ -23,14 +24,55 @@ def writable_path(path, argument: str = "path") -> Path:
     Raises TypeError (not a path), IsADirectoryError, or FileNotFoundError naming ``argument``.
     """
     path = check_path(path, argument)
+    _refuse_special(path, argument)  # (first: it names the argument of a name too long for the file system)
     if path.is_dir():
         raise IsADirectoryError(f"{argument}: expected a file name; got the directory {path}")
-    _refuse_special(path, argument)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"{argument}: cannot write {path}; the directory {directory} does not exist")
     writable_directory(directory, argument, path)
     return path
+
+
+def same_file(a, b) -> bool:
+    """Whether the paths ``a`` and ``b`` name one file: by the file itself where both exist (hard links,
+    symbolic links, ./x and x), else by their resolved names."""
+    try:
+        a, b = Path(a), Path(b)
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):  # a name too long, a loop of links: not one we could write anyway
+        return False
+
+
+def refuse_same_files(outputs, inputs=()) -> None:
+    """Refuse, before any work, an output that is the same file as an input (writing it would destroy the
+    input) or as another output (one would replace the other).
+
+    ``outputs`` and ``inputs`` are (argument, path) pairs, e.g. ``[("--out", "m.safetensors")]``; a path of
+    None is skipped, as is an input that is not an existing file (a data set's name such as digits).
+    Raises ValueError naming both arguments and the path.
+    """
+    outputs = [(argument, path) for argument, path in outputs if path is not None]
+    for i, (argument, path) in enumerate(outputs):
+        for other, other_path in inputs:
+            if other_path is not None and _is_file(other_path) and same_file(path, other_path):
+                also = "" if str(path) == str(other_path) else f" ({other_path})"
+                raise ValueError(f"{argument}: {path} is the file given as {other}{also}, which writing it would "
+                                 f"destroy; give {argument} another file name")
+        for other, other_path in outputs[:i]:
+            if same_file(path, other_path):
+                also = "" if str(path) == str(other_path) else f" ({path})"
+                raise ValueError(f"{other}: {other_path} is also the file of {argument}{also}; each output needs a "
+                                 f"file of its own, or one would replace the other: give them two names")
+
+
+def _is_file(path) -> bool:
+    try:
+        return Path(path).is_file()
+    except OSError:  # a name too long for the file system: no file we could destroy
+        return False
 
 
 def writable_directory(directory, argument: str, target=None) -> Path:
@@ -131,7 +173,11 @@ def existing_file(path, what: str) -> Path:
     for other non-files (a FIFO or device, which reading could block on).
     """
     path = check_path(path, what)
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as exc:  # a name too long for the file system, say
+        raise type(exc)(f"{what} {path}: cannot read it: {exc.strerror}") from None
+    if not exists:
         raise FileNotFoundError(f"{what} {path}: no such file")
     if path.is_dir():
         raise IsADirectoryError(f"{what} {path}: expected a file; got a directory")

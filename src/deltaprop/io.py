@@ -392,7 +392,6 @@ def _tensor_layout(path: Path, header: dict, data_size: int, sizes: list[int], d
             f"missing {missing[:10]}{' ...' if len(missing) > 10 else ''}, unexpected {extra[:10]}{' ...' if len(extra) > 10 else ''}"
         )
     layout = []
-    end_of_data = 0
     for name, shape in expected.items():
         entry = entries[name]
         stored = SAFETENSORS_DTYPES.get(entry.get("dtype")) if isinstance(entry, dict) else None
@@ -408,8 +407,15 @@ def _tensor_layout(path: Path, header: dict, data_size: int, sizes: list[int], d
             raise ValueError(f"model file {path}: tensor {name} has {hi - lo} data bytes; expected {math.prod(shape) * stored.itemsize} for shape {shape}")
         if hi > data_size:
             raise ValueError(f"model file {path}: truncated; tensor {name} needs bytes up to {hi:,} of the data, the file has {data_size:,}")
-        end_of_data = max(end_of_data, hi)
         layout.append((name, shape, lo))
+    # As the safetensors library checks: in the order of their offsets, each tensor starts where the one before
+    # ends, so that no two share bytes (one tensor's numbers read as another's) and none leaves a gap.
+    end_of_data = 0
+    for name, shape, lo in sorted(layout, key=lambda entry: entry[2]):
+        if lo != end_of_data:
+            raise ValueError(f"model file {path}: tensor {name} starts at byte {lo:,} of the data; expected {end_of_data:,}, "
+                             f"where the tensor before it ends (overlapping or gapped tensors: corrupt)")
+        end_of_data = lo + math.prod(shape) * dtype.itemsize
     if end_of_data != data_size:
         raise ValueError(f"model file {path}: {data_size - end_of_data:,} unexpected bytes after the tensors (corrupt)")
     return layout

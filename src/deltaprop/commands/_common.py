@@ -93,6 +93,41 @@ def check_label(data, label, built_in: tuple[str, ...] = ()) -> None:
                          f"files, whose labels are in its label files (got --label {label}): leave --label out")
 
 
+def check_memory(sizes, dtype, flag: str) -> None:
+    """Refuse, naming ``flag``, a network whose weights and biases alone need more memory than the machine
+    has: building it would end in NumPy's MemoryError, or in the system killing the command."""
+    import os
+
+    import numpy as np
+
+    n = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    need = n * np.dtype(dtype).itemsize
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # a system that does not say
+        return
+    if need > memory:
+        raise ValueError(f"{flag}: expected sizes whose parameters fit in this machine's memory ({memory / 2**30:,.1f} GiB); "
+                         f"the network {sizes} has {n:,} parameters, which take {need / 2**30:,.0f} GiB in "
+                         f"{np.dtype(dtype).name}")
+
+
+def plot_directory(path, flag: str = "--plot") -> None:
+    """Make the directory ``path`` for pictures written after the work, and check that files can be made in
+    it, now: an existing file there, or a place where no directory can be made, names ``flag``."""
+    from pathlib import Path
+
+    from deltaprop.files import writable_directory
+
+    if Path(path).exists() and not Path(path).is_dir():
+        raise NotADirectoryError(f"{flag}: expected a directory (made if missing); got the file {path}")
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise type(exc)(f"{flag}: cannot make the directory {path}: {exc.strerror}") from None
+    writable_directory(path, flag)
+
+
 def print_json(obj) -> None:
     """``obj`` as JSON on stdout (NaN and infinities become null)."""
     from deltaprop.io import _json_safe

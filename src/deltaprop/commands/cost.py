@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import int_at_least
+from ._common import check_memory, int_at_least
 
 #: Library argument names in error messages, and the flags that set them here (see cli.main).
 FLAGS = {"widths": "--widths", "budget_s": "--budget", "n_examples": "--examples", "seed": "--seed"}
@@ -52,6 +52,7 @@ def run(args) -> int:
         widths = [int(w) for w in args.widths.split(",")]
     except ValueError:
         raise ValueError(f"--widths: expected comma-separated integers such as 4,16,64; got {args.widths!r}") from None
+    check_memory([max(widths)] * 3 + [10], "float64", "--widths")  # (the largest of measure_cost's networks)
     result = measure_cost(widths, budget_s=args.budget, n_examples=args.examples, seed=args.seed)
     sys.stdout.write(result.to_text())
     if args.plot:

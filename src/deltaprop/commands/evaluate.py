@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ._common import add_data_arguments, check_label, flag_names, load_model_argument, new_parser, print_json
+from ._common import add_data_arguments, check_label, flag_names, load_model_argument, new_parser, plot_directory, print_json
 
 USAGE = "deltaprop evaluate MODEL [--data NAME|PATH]"
 
 #: Library argument names in error messages, and the flags that set them here (see cli.main).
-FLAGS = {"data": "--data", "X": "--data", "label": "--label", "limit": "--limit"}
+FLAGS = {"data": "--data", "X": "--data", "y": "--data", "y_true": "--data", "label": "--label", "limit": "--limit"}
 
 EXAMPLES = """\
 examples:
@@ -42,11 +42,16 @@ def add_parser(subparsers):
 
 def evaluation_data(saved, data_arg, label, limit):
     """(X, y, name) to evaluate ``saved`` on: the data set's test part, scaled with the model's scaling."""
+    import os
+
     from deltaprop.data import NAMED, TASKS, load_dataset
 
     trained_on = saved.training
     data = data_arg or (trained_on.get("data") if trained_on.get("data") in NAMED else trained_on.get("data_source")) or "digits"
     check_label(data, label)
+    if not data_arg and data not in NAMED and not os.path.exists(data):  # (load_dataset's error would blame --data)
+        raise FileNotFoundError(f"--data: not given, and the data the model was trained on, {data}, is gone (recorded in "
+                                f"the model's training summary; no such file or directory): give --data NAME|PATH")
     task = "auto"
     if not data_arg:  # the training data: the same label, and the same rows when train used --limit
         label = trained_on.get("label") if label is None else label
@@ -76,6 +81,13 @@ def run(args) -> int:
         kind = "multi-label" if net.is_classifier else f"regression (loss {net.loss_function.name})"
         raise ValueError(f"--plot: draws the confusion matrix of a classifier; {args.model} is a {kind} model, which has "
                          f"none: leave --plot out")
+    if args.plot:  # before the evaluation, not after it
+        from pathlib import Path
+
+        from deltaprop.files import refuse_same_files
+
+        refuse_same_files([("--plot", Path(args.plot) / "confusion.png")], [("MODEL", args.model), ("--data", args.data)])
+        plot_directory(args.plot)
     X, y, dataset = evaluation_data(saved, args.data, args.label, args.limit)
     if not net.is_classifier or net.multilabel_:
         result = {"model": args.model, "data": dataset.name, "n_examples": len(X), "score": net.score(X, y),
@@ -93,7 +105,6 @@ def run(args) -> int:
 
         from deltaprop.plots import plot_confusion
 
-        Path(args.plot).mkdir(parents=True, exist_ok=True)
         result["files"] = [str(plot_confusion(report["confusion_matrix"], [p["name"] for p in report["per_class"]],
                                               Path(args.plot) / "confusion.png"))]
     if args.json:

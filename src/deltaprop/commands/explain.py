@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from ._common import int_at_least
+from ._common import check_memory, int_at_least
 
 EXAMPLES = """\
 examples:
@@ -26,13 +26,17 @@ BUILTIN_EXAMPLES = ("digits", "iris")
 
 
 def parse_floats(text: str, argument: str) -> np.ndarray:
-    """'0.1,0.2' -> array([0.1, 0.2]); ValueError naming ``argument`` otherwise."""
+    """'0.1,0.2' -> array([0.1, 0.2]); ValueError naming ``argument`` otherwise (an empty field too, as
+    --layers 2,,3 is refused: '0.1,,0.2' is a number left out, not two numbers)."""
+    if not text.strip():
+        raise ValueError(f"{argument}: expected at least one number; got {text!r}")
     try:
-        values = [float(v) for v in text.split(",") if v.strip()]
+        values = [float(v) for v in text.split(",")]
     except ValueError:
         raise ValueError(f"{argument}: expected comma-separated numbers such as 0.1,0.2; got {text!r}") from None
-    if not values:
-        raise ValueError(f"{argument}: expected at least one number; got {text!r}")
+    for i, v in enumerate(values):
+        if not np.isfinite(v):
+            raise ValueError(f"{argument}: expected finite numbers; got {v} as value {i + 1} of {text!r}")
     return np.array(values)
 
 
@@ -158,6 +162,7 @@ def run(args) -> int:
         raise ValueError(f"--loss: cross_entropy goes with a softmax output over 2 or more classes; {what} {len(t)} target "
                          f"value: give {remedy}, or --loss binary_cross_entropy for one output")
     sizes = [len(x), *parse_sizes(args.layers), len(t)]
+    check_memory(sizes, args.dtype, "--layers")
     net = Network(sizes, activation=args.activation, output=output, loss=loss, seed=args.seed, dtype=args.dtype)
     ex = explain(net, x, t, eta=args.eta, fused=args.fused)
     options = dict(max_units=args.max_units, precision=args.precision)

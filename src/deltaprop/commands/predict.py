@@ -49,9 +49,10 @@ def run(args) -> int:
     from deltaprop.network import CLASSIFICATION_LOSSES
 
     if args.out:
-        from deltaprop.files import writable_path
+        from deltaprop.files import refuse_same_files, writable_path
 
         writable_path(args.out, "--out")  # a directory or an unwritable place, said before the work
+        refuse_same_files([("--out", args.out)], [("MODEL", args.model), ("INPUT", args.input)])
     saved = load_model_argument(args.model, USAGE)
     net = saved.network
     if args.proba and net.loss_function.name not in CLASSIFICATION_LOSSES:
@@ -69,20 +70,23 @@ def run(args) -> int:
         header = ["label"]
         if args.names and saved.class_names:
             result = np.asarray(saved.class_names)[np.searchsorted(net.classes_, result)]
-        elif args.names and (net.classes_ is None or net.classes_.dtype.kind not in "US"):  # text labels are their own names
+        elif args.names and not _is_text(net.classes_):  # text labels are their own names
             raise ValueError("--names: the model has no class names; omit --names to get the labels")
     if args.out and Path(args.out).suffix.lower() == ".npy":
         from deltaprop.files import write_atomically
 
+        result = np.asarray(result)
+        if result.dtype.kind == "O":  # a Python API model's labels: as NumPy text or numbers, which need no pickle
+            result = np.array(result.tolist())
+        if result.dtype.kind == "O":
+            raise ValueError(f"--out: the model's labels are Python objects of several kinds ({result[:3].tolist()!r:.60}), "
+                             f"which a .npy file holds only as a pickle: give --out a .csv name")
         buffer = io.BytesIO()
-        np.save(buffer, np.asarray(result), allow_pickle=False)
+        np.save(buffer, result, allow_pickle=False)
         write_atomically(args.out, buffer.getvalue(), "--out")
         return 0
     rows = [header] if args.proba or args.out else []
-    if result.ndim == 2:
-        rows += [[f"{v:.6g}" for v in row] for row in result]
-    else:
-        rows += [[str(v)] for v in result.tolist()]
+    rows += [_cells(row) for row in result] if result.ndim == 2 else [[cell] for cell in _cells(result)]
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)  # a class name with a comma or quote is quoted
     text = buffer.getvalue()
@@ -93,3 +97,18 @@ def run(args) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _is_text(classes) -> bool:
+    """Whether class labels are text (str or bytes, in a NumPy text array or an object array)."""
+    if classes is None:
+        return False
+    return classes.dtype.kind in "US" or (classes.dtype.kind == "O" and all(isinstance(c, (str, bytes)) for c in classes))
+
+
+def _cells(values: np.ndarray) -> list[str]:
+    """The values as CSV cells: a float in the fewest digits that read back as the same number of its dtype
+    (NumPy's str of a float32 or float64), bytes as Latin-1 text (as info shows them), anything else as str."""
+    if values.dtype.kind == "f":
+        return [str(v) for v in values]
+    return [v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in values.tolist()]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import (add_data_arguments, check_label, flag_names, int_at_least, new_parser, positive_int, print_json,
-                      record_given)
+from ._common import (add_data_arguments, check_label, check_memory, flag_names, int_at_least, new_parser, plot_directory,
+                      positive_int, print_json, record_given)
 
 EXAMPLES = """\
 examples:
@@ -280,7 +280,7 @@ def _check_optimiser_flags(args) -> None:
         raise ValueError(f"--momentum: the momentum of sgd; --optimiser {optimiser} has none (got --momentum "
                          f"{args.momentum:g}): leave --momentum out, or use --optimiser sgd")
     if optimiser == "sgd":
-        SGD(momentum=args.momentum)  # "--momentum: expected a number in [0, 1)"
+        SGD(momentum=args.momentum)  # "--momentum: expected a number in [0, 1]"
     if args.weight_decay is not None:
         if optimiser != "adamw":
             raise ValueError(f"--weight-decay: the decoupled weight decay of adamw; --optimiser {optimiser} has none "
@@ -330,6 +330,7 @@ def _build_network(args, data):
         classes = data.n_classes
         binary = loss == "binary_cross_entropy" or (args.output == "sigmoid" and loss is None)
         n_out = 1 if binary and classes == 2 else classes
+    check_memory([data.n_features, *hidden, n_out], args.dtype, "--layers")
     with flag_names(FLAGS):
         return Network(
             [data.n_features, *hidden, n_out],
@@ -524,6 +525,28 @@ def _check_resumed_flags(args, resume, net) -> None:
         refuse("--task", "real-valued targets (a regression)", "classification")
 
 
+def _check_distinct_files(args) -> None:
+    """Refuse an output that is the file of an input (--data, --resume) or of another output: writing it would
+    destroy the one or replace the other. --checkpoint may be the --resume file: the run goes on in it."""
+    from deltaprop.data import NAMED
+    from deltaprop.files import refuse_same_files, same_file
+
+    resume = args.resume
+    outputs = [("--out", args.out), ("--log", args.log)]
+    if args.checkpoint:
+        outputs.append(("--checkpoint", args.checkpoint))
+        if resume and same_file(args.checkpoint, resume):
+            resume = None  # (its file is compared as --checkpoint's)
+    elif not resume and args.optimiser != "lbfgs":  # where Ctrl-C saves the run
+        outputs.append((f"--checkpoint (default {INTERRUPTED_CHECKPOINT})", INTERRUPTED_CHECKPOINT))
+    if args.plot:
+        outputs += [("--plot", Path(args.plot) / name) for name in ("history.png", "confusion.png", "first_layer.png")]
+    if args.gradient_flow:
+        outputs.append(("--gradient-flow", Path(args.plot or ".") / "gradient_flow.png"))
+    data = None if args.data in NAMED else args.data
+    refuse_same_files(outputs, [("--data", data), ("--resume", resume)])
+
+
 def _load_resumed(path):
     """The checkpoint --resume names; a model file given there is refused saying what it is."""
     from deltaprop.checkpoint import load_checkpoint
@@ -579,18 +602,6 @@ def run(args) -> int:
     for option in ("out", "checkpoint", "log"):  # before training, not after it
         if getattr(args, option):
             writable_path(getattr(args, option), f"--{option}")
-    if args.out and args.checkpoint and Path(args.out).resolve() == Path(args.checkpoint).resolve():
-        raise ValueError(f"--out: the model and the training checkpoint need two files; got {args.out} for both")
-    if args.plot:
-        from deltaprop.files import writable_directory
-
-        if Path(args.plot).exists() and not Path(args.plot).is_dir():
-            raise NotADirectoryError(f"--plot: expected a directory (made if missing); got the file {args.plot}")
-        try:
-            Path(args.plot).mkdir(parents=True, exist_ok=True)  # now, so that the pictures after training have a place
-        except OSError as exc:
-            raise type(exc)(f"--plot: cannot make the directory {args.plot}: {exc.strerror}") from None
-        writable_directory(args.plot, "--plot")
     started = time.perf_counter()
     resume = None
     if args.resume:  # first: flags left out take the checkpoint's values, the data's among them
@@ -602,6 +613,9 @@ def run(args) -> int:
         _check_resumed_flags(args, resume, net)
         _check_optimiser_flags(args)
         check_label(args.data, args.label)
+    _check_distinct_files(args)  # (once a resumed run's --data is known)
+    if args.plot:
+        plot_directory(args.plot)  # now, so that the pictures after training have a place
     # tables come without a test part: hold out 20% of their rows before the scaling is fitted
     try:
         data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit, test_fraction=0.2,
