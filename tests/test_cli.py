@@ -1029,3 +1029,17 @@ def test_explain_refuses_an_empty_or_non_finite_field_of_x(x, capsys):
     # Before: '0.1,,0.2' was x = (0.1, 0.2), the empty field dropped (--layers 2,,3 is refused)
     code, out, err = _run(["explain", "--x", x], capsys)
     assert code == 1 and out == "" and f"--x: expected" in err and repr(x) in err, err
+
+
+def test_the_poisson_loss_trains_counts_as_amounts(tmp_path, monkeypatch, capsys):
+    # counts are whole numbers, which --task auto takes as classes: with --loss poisson they are amounts
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    np.savez(tmp_path / "counts.npz", X=X, y=rng.poisson(np.exp(0.5 * X[:, 0] + 0.3)))
+    code, out, _ = _run(["train", "--data", "counts.npz", "--loss", "poisson", "--layers", "4", "--epochs", "2", "--json"], capsys)
+    summary = json.loads(out)
+    assert code == 0 and summary["task"] == "regression" and summary["activations"] == ["relu", "exp"]
+    assert summary["sizes"] == [3, 4, 1]
+    code, _, err = _run(["train", "--data", "counts.npz", "--loss", "poisson", "--task", "classification", "--epochs", "1"], capsys)
+    assert code == 1 and "--loss: poisson is a loss for amounts (counts, rates), and --task classification" in err

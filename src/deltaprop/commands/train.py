@@ -77,7 +77,8 @@ def add_parser(subparsers):
                      help="classification or regression; auto (the default): whole numbers and text are classes, "
                      "other numbers regression targets")
     net.add_argument("--loss", default=None, choices=sorted(LOSSES),
-                     help="loss (default: cross_entropy with softmax; quadratic for regression)")
+                     help="loss (default: cross_entropy with softmax; quadratic for regression; poisson for counts, "
+                     "with the exp output)")
     net.add_argument("--l2", type=float, default=NETWORK_DEFAULTS["l2"], help="L2 penalty lambda")
     net.add_argument("--dropout", type=float, default=NETWORK_DEFAULTS["dropout"], help="dropout probability of the hidden units")
     net.add_argument("--dtype", choices=["float32", "float64"], default=NETWORK_DEFAULTS["dtype"], help="float type of the parameters")
@@ -144,12 +145,16 @@ def _int_list(text: str, option: str) -> list[int]:
     return values
 
 
+#: Losses for amounts only, never classes: --task auto takes their whole-number targets (counts) as amounts.
+AMOUNT_LOSSES = ("poisson",)
+
+
 def _regression(args, labels) -> bool:
     """Whether the run is regression (one real-valued output): as --task says, or for --task auto when the
     targets are real numbers that are not all whole (whole ones, even beyond int64, are classes)."""
     if args.task in ("classification", "regression"):
         return args.task == "regression"
-    return labels.dtype.kind == "f" and not np.all(labels == np.round(labels))
+    return args.loss in AMOUNT_LOSSES or (labels.dtype.kind == "f" and not np.all(labels == np.round(labels)))
 
 
 def _is_table(args) -> bool:
@@ -317,14 +322,17 @@ def _build_network(args, data):
     hidden = _int_list(args.layers, "--layers")
     activations = args.activation.split(",")
     loss = args.loss
-    if _regression(args, data.y_train):  # one output, the quadratic cost (the only loss for real targets)
+    if _regression(args, data.y_train):  # one output, the quadratic cost (or the Poisson one, for counts)
         loss = loss or "quadratic"
-        if loss != "quadratic":
+        if loss not in ("quadratic", *AMOUNT_LOSSES):
             why = "--task regression makes them real numbers" if args.task == "regression" else "they are real numbers, not classes"
             raise ValueError(f"--loss: {loss} is a loss for classes, and the targets of {data.name} are for regression "
-                             f"({why}); leave --loss out or give --loss quadratic")
+                             f"({why}); leave --loss out or give --loss quadratic or {' or '.join(AMOUNT_LOSSES)}")
         n_out = 1
     else:
+        if loss in AMOUNT_LOSSES:
+            raise ValueError(f"--loss: {loss} is a loss for amounts (counts, rates), and --task {args.task} makes the "
+                             f"labels of {data.name} classes; leave --task out or give --task regression")
         _check_classes(args, data)
         _warn_if_sparse_classes(args, data)
         classes = data.n_classes
@@ -616,6 +624,8 @@ def run(args) -> int:
     _check_distinct_files(args)  # (once a resumed run's --data is known)
     if args.plot:
         plot_directory(args.plot)  # now, so that the pictures after training have a place
+    if args.task == "auto" and args.loss in AMOUNT_LOSSES:
+        args.task = "regression"  # counts are whole numbers, which auto would take as classes
     # tables come without a test part: hold out 20% of their rows before the scaling is fitted
     try:
         data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit, test_fraction=0.2,
