@@ -813,3 +813,20 @@ def test_a_trailing_comma_on_the_header_too_and_two_label_columns(tmp_path):
     path.write_text("label,a,label\n0,1,5\n1,2,6\n")
     with pytest.raises(ValueError, match=r"^CSV file .*t.csv: expected one label column 'label'; columns 1 and 3 have that name$"):
         load_table(path)
+
+
+def test_columns_are_read_by_name_where_a_model_has_names(tmp_path):
+    from deltaprop.data import align_columns, load_dataset, read_inputs, table_feature_names
+
+    (tmp_path / "t.csv").write_text("c,label,a,b\n" + "".join(f"{3 * i},{i % 2},{i},{2 * i}\n" for i in range(10)))
+    assert table_feature_names(tmp_path / "t.csv") == ["c", "a", "b"]
+    assert table_feature_names(tmp_path / "t.csv", label="a") == ["c", "label", "b"]
+    X = read_inputs(tmp_path / "t.csv", feature_names=["a", "b", "c"])
+    np.testing.assert_array_equal(X[3], [3, 6, 9])
+    np.testing.assert_array_equal(read_inputs(tmp_path / "t.csv")[3], [9, 3, 6])  # (no names: as the file has them)
+    data = load_dataset(tmp_path / "t.csv", scale="none", feature_names=["a", "b", "c"])
+    assert data.feature_names == ["a", "b", "c"] and sorted(data.X_train[:, 2] / 3) == sorted(data.X_train[:, 0])
+    assert load_dataset(tmp_path / "t.csv", scale="none").feature_names == ["c", "a", "b"]
+    with pytest.raises(ValueError, match=r"got \['c', 'a', 'b'\] \(missing \['d'\]; not the model's \['c'\]\)"):
+        read_inputs(tmp_path / "t.csv", feature_names=["a", "b", "d"])
+    np.testing.assert_array_equal(align_columns(np.eye(2), None, ["x", "y"], "X"), np.eye(2))  # no names: by position

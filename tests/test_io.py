@@ -437,3 +437,25 @@ def test_overlapping_or_gapped_tensors_are_refused(tmp_path, change):
                                          r"before it ends \(overlapping or gapped tensors: corrupt\)") as info:
         load_model(path)
     assert str(path) in str(info.value)
+
+
+def test_feature_names_round_trip_and_match_a_dataframes_columns(tmp_path):
+    import pandas as pd
+
+    net = Network([3, 4, 2], seed=0)
+    path = tmp_path / "m.safetensors"
+    save_model(net, path, scaling=Scaling("standard", np.array([0.0, 10.0, -5.0]), np.array([1.0, 0.1, 2.0])),
+               feature_names=("a", "b", "c"))
+    saved = load_model(path)
+    assert saved.feature_names == ["a", "b", "c"]
+    assert load_model(save_model(net, tmp_path / "plain.safetensors")).feature_names is None
+    X = np.random.default_rng(0).normal(size=(5, 3)) * [1, 10, 2]
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    expected = saved.predict_proba(X)
+    np.testing.assert_array_equal(saved.predict_proba(frame[["c", "a", "b"]]), expected)  # by name, not position
+    with pytest.raises(ValueError, match=r"X: expected the columns the model was trained on, by name \(in any order\): "
+                                         r"\['a', 'b', 'c'\]; got \['a', 'b', 'd'\] \(missing \['c'\]; not the model's \['d'\]\)"):
+        saved.predict(frame.rename(columns={"c": "d"}))
+    for bad in (["a", "a", "b"], ["a", "b"], "abc", [1, 2, 3]):
+        with pytest.raises(ValueError, match=r"feature_names: expected N_0 = 3 distinct strings, one per input"):
+            save_model(net, path, feature_names=bad)

@@ -39,7 +39,8 @@ import numpy as np
 from .files import existing_file
 from .network import as_numbers
 
-__all__ = ["Dataset", "Scaling", "read_idx", "load_dataset", "load_idx_directory", "load_table", "read_inputs", "NAMED", "TASKS"]
+__all__ = ["Dataset", "Scaling", "read_idx", "load_dataset", "load_idx_directory", "load_table", "read_inputs", "NAMED", "TASKS",
+           "table_feature_names", "align_columns"]
 
 Array = np.ndarray
 
@@ -165,6 +166,8 @@ class Dataset:
     image_shape: tuple[int, int] | None = None
     class_names: list[str] | None = None
     source: str = ""
+    #: The names of the N_0 input columns (a CSV header's, the label's left out), or None where the file has none.
+    feature_names: list[str] | None = None
 
     @property
     def n_features(self) -> int:
@@ -937,8 +940,40 @@ def _check_limit(limit) -> int | None:
     return int(limit)
 
 
+def table_feature_names(path, label=None) -> list[str] | None:
+    """The names of a CSV table's input columns, in order (its header's, the label column's left out); None
+    for other files, which name no columns, and where two columns share a name."""
+    path = Path(path)
+    if path.suffix.lower() != ".csv":
+        return None
+    header = [h.strip() for h in _first_csv_row(path) or []]
+    name = "label" if label is None else str(label)
+    names = [h for h in header if h != name]
+    return names if len(set(names)) == len(names) else None
+
+
+def align_columns(X: Array, names: list[str] | None, expected: list[str] | None, where: str) -> Array:
+    """X's columns, named ``names``, in the order of ``expected`` (a model's ``feature_names``).
+
+    A file whose columns come in another order gives the predictions it would give in the model's order
+    (matched by name, as pandas users expect); one whose names are not the model's is refused, naming
+    what is missing and what is not the model's. Where either side has no names, columns go by position.
+    """
+    if names is None or expected is None or names == expected:
+        return X
+    if len(names) == len(expected) and sorted(names) == sorted(expected):
+        return X[:, [names.index(n) for n in expected]]
+    missing = [n for n in expected if n not in names]
+    unknown = [n for n in names if n not in expected]
+    what = "; ".join(part for part in (f"missing {missing[:10]}" if missing else "",
+                                       f"not the model's {unknown[:10]}" if unknown else "") if part)
+    raise ValueError(f"{where}: expected the columns the model was trained on, by name (in any order): "
+                     f"{expected[:20]}; got {names[:20]} ({what or 'a name twice'})")
+
+
 def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, scale: str = "auto", limit: int | None = None,
-                 scaling: Scaling | None = None, test_fraction: float = 0.0, seed: int = 0, task: str | None = "auto") -> Dataset:
+                 scaling: Scaling | None = None, test_fraction: float = 0.0, seed: int = 0, task: str | None = "auto",
+                 feature_names: list[str] | None = None) -> Dataset:
     """Load a data set by name or path (see the module docstring).
 
     Parameters
@@ -964,6 +999,8 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
         the labels as read, as deltaprop did before ``task`` existed (a CSV's
         ``1.0`` stays a float, held out at random): how models and checkpoints
         that record no task read their data again.
+    feature_names : a model's input names, optional: a CSV table's columns are
+        matched to them by name before scaling (see :func:`align_columns`).
 
     Returns
     -------
@@ -987,6 +1024,8 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
         return _with_task(load_idx_directory(p, scale=scale, limit=limit, scaling=scaling), task)
     if p.is_file():
         X, y = load_table(p, label)
+        names = table_feature_names(p, label)
+        X = align_columns(X, names, feature_names, f"CSV file {p}")
         cut = limit is not None and limit < len(y)
         X, y = (X[:limit], y[:limit]) if cut else (X, y)
         y = _labels_for(y, task, p.name)  # before the split: real targets are held out at random, classes class by class
@@ -1000,7 +1039,8 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
         if scaling is None:  # fitted on the training rows only: the test rows stay unseen
             scaling = Scaling.fit(X, "standard" if scale == "auto" else scale)
         return Dataset(name=p.name, X_train=scaling.apply(X, owned=True), y_train=y, scaling=scaling, source=str(p.resolve()),
-                       X_test=None if X_test is None else scaling.apply(X_test, owned=True), y_test=y_test)
+                       X_test=None if X_test is None else scaling.apply(X_test, owned=True), y_test=y_test,
+                       feature_names=feature_names or names)
     raise FileNotFoundError(
         f"data: {str(data)!r} is neither a known data set {list(NAMED)} nor an existing file or directory"
     )
@@ -1053,7 +1093,7 @@ def _load_digits(scale: str, limit: int | None, scaling: Scaling | None) -> Data
 PANDAS_HEADER_WIDTH = 3
 
 
-def read_inputs(path, *, label=None) -> Array:
+def read_inputs(path, *, label=None, feature_names=None) -> Array:
     """Raw inputs for prediction from a file: CSV, .npy, .npz or an IDX images file.
 
     A CSV may have a header (detected when its first row has a field that is
@@ -1073,6 +1113,8 @@ def read_inputs(path, *, label=None) -> Array:
     NaN, infinity or a number beyond float32's range (the inputs become
     float32), a row with more or fewer fields than the header (trailing empty
     ones aside), whether a label column is dropped or not.
+    With ``feature_names`` (a model's), a CSV header's columns are matched to
+    them by name (:func:`align_columns`).
     """
     path = existing_file(path, "input file")
     suffix = path.suffix.lower()
@@ -1105,6 +1147,8 @@ def read_inputs(path, *, label=None) -> Array:
             raise ValueError(f"CSV file {path}: no data rows after the header")
         _check_csv_finite(path, X, header, columns)
         _check_index_column(path, X, header, columns)
+        if header is not None and not numbered:  # (pandas' 0,1,... name no columns)
+            X = align_columns(X, [header[c] for c in columns], feature_names, f"CSV file {path}")
     elif suffix in (".npy", ".npz"):
         if suffix == ".npy":
             X, key = _read_npy(path), ""

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import Scaling
+from .data import Scaling, align_columns
 from .files import check_path, existing_file, write_atomically
 from .network import Network, check_network
 
@@ -56,10 +56,16 @@ class SavedModel:
     class_names: list[str] | None = None
     image_shape: tuple[int, ...] | None = None
     format_version: int = FORMAT_VERSION
+    #: The names of the N_0 inputs (a CSV header's columns), in the order the network takes them, or None:
+    #: ``deltaprop predict`` and ``evaluate`` match a file's columns to them by name.
+    feature_names: list[str] | None = None
 
     def scale(self, X) -> Array:
         """Raw inputs of shape (n, N_0) -> scaled float32 inputs, as ``load_dataset`` gave them in training;
-        without scaling (method "none"), the inputs as given, in the network's dtype."""
+        without scaling (method "none"), the inputs as given, in the network's dtype. A pandas DataFrame's
+        columns are matched to ``feature_names`` by name, where the model has them."""
+        if self.feature_names is not None and hasattr(X, "columns") and hasattr(X, "iloc"):
+            X = X.iloc[:, align_columns(np.arange(X.shape[1])[None, :], [str(c) for c in X.columns], self.feature_names, "X")[0]]
         if self.scaling.method == "none":
             return self.network.check_X(X)  # (a float64 network trained on raw float64 inputs sees them unrounded)
         return self.scaling.apply(X)
@@ -209,8 +215,17 @@ def _check_image_shape(image_shape, n_inputs: int) -> list[int] | None:
     return [int(v) for v in shape]
 
 
+def _check_feature_names(feature_names, n_inputs: int) -> list[str] | None:
+    if feature_names is None:
+        return None
+    names = None if isinstance(feature_names, str) else list(feature_names) if hasattr(feature_names, "__iter__") else None
+    if names is None or len(names) != n_inputs or not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+        raise ValueError(f"feature_names: expected N_0 = {n_inputs} distinct strings, one per input; got {feature_names!r:.80}")
+    return names
+
+
 def model_metadata(net: Network, *, scaling=None, training=None, class_names=None, image_shape=None,
-                   argument: str = "net") -> dict:
+                   feature_names=None, argument: str = "net") -> dict:
     """The JSON metadata of a model file of ``net`` with these :func:`save_model` options, each checked
     as :func:`load_model` would check it, so that what it would refuse is refused before anything is
     written (``ModelCheckpoint`` calls this before training). Brings W^l, b^l replaced by arrays of
@@ -240,6 +255,7 @@ def model_metadata(net: Network, *, scaling=None, training=None, class_names=Non
         "scaling": scaling_dict,
         "image_shape": _check_image_shape(image_shape, net.sizes[0]),
         "class_names": list(class_names) if class_names is not None else None,
+        "feature_names": _check_feature_names(feature_names, net.sizes[0]),
         "training": training_summary(training),
     }
 
@@ -252,6 +268,7 @@ def save_model(
     training: dict | None = None,
     class_names=None,
     image_shape=None,
+    feature_names=None,
 ) -> Path:
     """Write ``net`` to ``path`` as safetensors, atomically (temporary file, then os.replace).
 
@@ -262,12 +279,15 @@ def save_model(
     training : a JSON-ready summary (data set, epochs, accuracy, ...).
     class_names : names of the classes, in the order of ``net.classes_``.
     image_shape : (height, width) when the inputs are images.
+    feature_names : N_0 distinct names of the inputs (a CSV header's columns, in the network's order),
+        by which ``deltaprop predict`` and ``evaluate`` match a file's columns.
 
     Returns the path. A crash mid-save leaves any earlier file at ``path`` intact.
     """
     from safetensors.numpy import save
 
-    model = model_metadata(net, scaling=scaling, training=training, class_names=class_names, image_shape=image_shape)
+    model = model_metadata(net, scaling=scaling, training=training, class_names=class_names, image_shape=image_shape,
+                           feature_names=feature_names)
     path = check_path(path)
     tensors = {}
     for l in range(1, net.n_layers + 1):
@@ -495,6 +515,13 @@ def _image_shape(path: Path, image_shape, n_inputs: int) -> tuple[int, int] | No
     return tuple(image_shape)
 
 
+def _feature_names(path: Path, names, n_inputs: int) -> list[str] | None:
+    try:
+        return _check_feature_names(names, n_inputs)
+    except ValueError:
+        raise ValueError(f"model file {path}: feature_names {names!r:.80}; expected N_0 = {n_inputs} distinct strings") from None
+
+
 def _class_names(path: Path, names, classes: Array | None) -> list[str] | None:
     if names is None:
         return None
@@ -529,7 +556,8 @@ def load_model(path) -> SavedModel:
     Returns
     -------
     SavedModel with ``network`` (a Network in the stored dtype, identical
-    parameters), ``scaling``, ``training``, ``class_names`` and ``image_shape``.
+    parameters), ``scaling``, ``training``, ``class_names``, ``image_shape``
+    and ``feature_names``.
 
     Raises
     ------
@@ -561,4 +589,5 @@ def _parse_model(path: Path, raw: bytes) -> SavedModel:
         class_names=_class_names(path, model.get("class_names"), net.classes_),
         image_shape=_image_shape(path, model.get("image_shape"), net.sizes[0]),
         format_version=version,
+        feature_names=_feature_names(path, model.get("feature_names"), net.sizes[0]),
     )

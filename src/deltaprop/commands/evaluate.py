@@ -62,7 +62,9 @@ def evaluation_data(saved, data_arg, label, limit):
             raise ValueError(f"MODEL: the training summary of the model records task {task!r}; expected one of "
                              f"{', '.join(map(repr, TASKS))} (a damaged file?)")
     with flag_names({"X": "--data"}):  # a table of another width meets the model's per-feature scaling first
-        dataset = load_dataset(data, label=label, limit=limit, scaling=saved.scaling, task=task)
+        # (a CSV's columns matched to the model's by name, before its per-column scaling)
+        dataset = load_dataset(data, label=label, limit=limit, scaling=saved.scaling, task=task,
+                               feature_names=saved.feature_names)
     if not data_arg and dataset.X_test is None:
         dataset.split_test(0.2, seed=trained_on.get("seed", 0))  # the test rows train held out
     X, y = (dataset.X_test, dataset.y_test) if dataset.X_test is not None else (dataset.X_train, dataset.y_train)

@@ -66,11 +66,15 @@ def run(args) -> int:
     if args.json:
         print_json({"model": args.model, "format_version": saved.format_version, **model_config(net),
                     "n_parameters": net.n_parameters, "class_names": saved.class_names,
-                    "image_shape": saved.image_shape, "scaling": saved.scaling.method, "training": training})
+                    "image_shape": saved.image_shape, "feature_names": saved.feature_names, "scaling": saved.scaling.method,
+                    "training": training})
         return 0
     print(f"{args.model}: deltaprop model (format_version {saved.format_version}), {net.dtype.name}")
     print(f"input: N_0 = {net.sizes[0]}" + (f" ({saved.image_shape[0]}x{saved.image_shape[1]} images)" if saved.image_shape else "")
           + f", scaling {saved.scaling.method}")
+    if saved.feature_names:
+        shown = ", ".join(saved.feature_names[:20]) + (f", ... ({len(saved.feature_names)} in all)" if len(saved.feature_names) > 20 else "")
+        print(f"input columns: {shown}")
     _print_layers(net)
     if net.classes_ is not None:
         names = saved.class_names or _labels(net.classes_)

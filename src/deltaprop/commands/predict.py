@@ -35,7 +35,8 @@ def add_parser(subparsers):
     )
     parser.add_argument("model", metavar="MODEL", help="a model file written by `deltaprop train --out`")
     parser.add_argument("input", metavar="INPUT", help="inputs: .csv, .npy, .npz, or IDX images (plain or .gz)")
-    parser.add_argument("--label", default=None, help="a CSV header column to ignore (default 'label')")
+    parser.add_argument("--label", default=None,
+                        help="a CSV header column to ignore (default: the model's label column, else 'label')")
     parser.add_argument("--proba", action="store_true",
                         help="write class probabilities instead of labels (a model trained with a cross-entropy loss)")
     parser.add_argument("--names", action="store_true", help="write class names (e.g. 'Sneaker') instead of labels")
@@ -59,7 +60,9 @@ def run(args) -> int:
         raise ValueError(f"--proba: needs a model trained with a cross-entropy loss, whose outputs are probabilities; "
                          f"{args.model} has loss {net.loss_function.name!r}: leave --proba out to get its "
                          f"{'labels' if net.is_classifier else 'outputs'}")
-    X = read_inputs(args.input, label=args.label)
+    # the label column the model was trained with (--label at training), unless --label says another
+    label = args.label if args.label is not None else saved.training.get("label")
+    X = read_inputs(args.input, label=label, feature_names=saved.feature_names)
     if X.shape[1] != net.sizes[0]:
         raise ValueError(f"INPUT: expected {net.sizes[0]} values per example (N_0 of the model); {args.input} has {X.shape[1]}")
     if args.proba:

@@ -649,7 +649,7 @@ def run(args) -> int:
         if len(classes) == (2 if net.sizes[-1] == 1 else net.sizes[-1]):
             net.classes_ = classes
     names = _class_names(data, net)
-    save_options = dict(scaling=data.scaling, class_names=names, image_shape=data.image_shape,
+    save_options = dict(scaling=data.scaling, class_names=names, image_shape=data.image_shape, feature_names=data.feature_names,
                         training={"data": data.name, "data_source": data.source, "label": args.label, "seed": args.seed,
                                   "limit": args.limit, "task": args.task})
     callbacks, flow = _callbacks(args, data, net, save_options)
