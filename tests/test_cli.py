@@ -1043,6 +1043,19 @@ def test_the_poisson_loss_trains_counts_as_amounts(tmp_path, monkeypatch, capsys
     assert summary["sizes"] == [3, 4, 1]
     code, _, err = _run(["train", "--data", "counts.npz", "--loss", "poisson", "--task", "classification", "--epochs", "1"], capsys)
     assert code == 1 and "--loss: poisson is a loss for amounts (counts, rates), and --task classification" in err
+    code, out, _ = _run(["train", "--data", "counts.npz", "--output", "exp", "--layers", "4", "--epochs", "1", "--json"], capsys)
+    assert code == 0 and json.loads(out)["loss"] == "poisson" and json.loads(out)["sizes"] == [3, 4, 1]  # (exp's own loss)
+    # a resumed run: --task auto with --loss poisson is the regression its checkpoint records
+    assert _run(["train", "--data", "counts.npz", "--loss", "poisson", "--epochs", "1", "--checkpoint", "c.ckpt", "--quiet"], capsys)[0] == 0
+    assert _run(["train", "--data", "counts.npz", "--loss", "poisson", "--task", "auto", "--epochs", "2", "--resume", "c.ckpt",
+                 "--quiet"], capsys)[0] == 0
+    np.savez(tmp_path / "negative.npz", X=X, y=np.where(np.arange(200) % 50 == 3, -1, 2))
+    code, _, err = _run(["train", "--data", "negative.npz", "--loss", "poisson", "--epochs", "1"], capsys)
+    assert code == 1 and ("--loss: poisson is a loss for counts and rates, numbers >= 0; the labels of negative.npz include -1 "
+                          "(4 in all)") in err
+    np.savez(tmp_path / "text.npz", X=X, y=np.array(["cat", "dog"] * 100))
+    code, _, err = _run(["train", "--data", "text.npz", "--loss", "poisson", "--epochs", "1"], capsys)
+    assert code == 1 and "--loss: poisson is a loss for counts and rates, and the labels of text.npz are text" in err
 
 
 def test_columns_are_matched_to_the_model_by_name(tmp_path, monkeypatch, capsys):

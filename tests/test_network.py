@@ -57,7 +57,7 @@ def assert_matches_reference(net, X, T):
         np.testing.assert_allclose(g.db[l], db[l], rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("output,loss", [("softmax", "cross_entropy"), ("sigmoid", "binary_cross_entropy")])
+@pytest.mark.parametrize("output,loss", [("softmax", "cross_entropy"), ("sigmoid", "binary_cross_entropy"), ("exp", "poisson")])
 def test_fused_output_delta_equals_literal_path(output, loss, rng):
     net = make([4, 6, 3], "tanh", output, loss)
     X = rng.normal(size=(8, 4))
@@ -72,7 +72,7 @@ def test_fused_output_delta_equals_literal_path(output, loss, rng):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
-@given(st.integers(0, 2**32 - 1), st.sampled_from(["cross_entropy", "binary_cross_entropy"]), st.floats(0.1, 3))
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["cross_entropy", "binary_cross_entropy", "poisson"]), st.floats(0.1, 3))
 @settings(max_examples=60, deadline=None)
 def test_logit_cost_is_the_cost_of_the_fused_output(seed, loss_name, scale):
     # logit_cost(z, t) = cost(sigma(z), t) where 1 - y keeps its digits (|z| up to about 10; beyond, the
@@ -82,6 +82,8 @@ def test_logit_cost_is_the_cost_of_the_fused_output(seed, loss_name, scale):
     data = np.random.default_rng(seed)
     z = data.normal(size=(7, 3)) * scale
     t = data.dirichlet(np.ones(3), size=7) if loss_name == "cross_entropy" else data.random((7, 3))
+    if loss_name == "poisson":
+        t = data.poisson(2.0, (7, 3)).astype(float)  # counts, 0 among them
     np.testing.assert_allclose(loss.logit_cost(z, t), loss.cost(sigma.forward(z), t), rtol=1e-9)
 
 
@@ -99,6 +101,23 @@ def test_the_cost_of_a_saturated_sigmoid_output_is_exact(dtype):
     history = net.fit(X, T, optimiser="gd", learning_rate=1e-9, epochs=1)
     np.testing.assert_allclose(history.loss[0], net.loss(X, T), rtol=1e-6)  # training reports the same
     assert dp.gradcheck(net, X, T).max_error < 1e-6  # finite differences of the cost agree with y - t
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_poisson_cost_and_its_gradient_stay_exact_where_e_to_the_z_underflows(dtype):
+    # Before: the cost and delta^L came from y = e^z floored at the smallest normal number, so at z = -95
+    # (float32) an example with t = 1 stopped counting and one with t = 10 made the cost infinite
+    net = dp.Network([1, 1], loss="poisson", seed=0, dtype=dtype)
+    net.weights[0][...], net.biases[0][...] = 1, 0
+    z = -95.0 if dtype == "float32" else -720.0
+    X, T = np.array([[z], [z], [0.5]]), np.array([[1.0], [10.0], [0.0]])
+    expected = [-z + 0 - 1, -10 * z + 10 * np.log(10) - 10, np.exp(0.5)]  # e^z - t z + t log t - t
+    np.testing.assert_allclose(net.loss(X, T), np.mean(expected), rtol=1e-6)
+    grads = net.backward(net.forward(X), T)
+    np.testing.assert_allclose(grads.db[0], [np.mean([-1.0, -10.0, np.exp(0.5)])], rtol=1e-6)  # mean of y - t
+    before = net.loss(X, T)
+    history = net.fit(X, T, optimiser="gd", learning_rate=1e-9, epochs=1)
+    np.testing.assert_allclose(history.loss[0], before, rtol=1e-6)  # the training loop's cost: the same form
 
 
 def test_forward_shapes_and_the_lectures_orientation(rng):

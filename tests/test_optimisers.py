@@ -177,7 +177,7 @@ def test_fit_takes_an_optimisers_own_defaults():
             assert history.optimiser_state.optimiser == expected and history.learning_rate == [eta]
         history = dp.Network([3, 2], seed=0).fit(X, y, optimiser="keras_rmsprop", epsilon=1e-3, epochs=1)
         assert history.optimiser_state.optimiser == KerasRMSprop(epsilon=1e-3)
-        with pytest.raises(ValueError, match=r"momentum: optimiser 'keras_rmsprop' has no such setting \(its settings: rho, "
+        with pytest.raises(ValueError, match=r"momentum: optimiser 'keras_rmsprop' has no such setting \(fit takes for it: "
                                              r"epsilon\); got momentum=0.5"):
             dp.Network([3, 2], seed=0).fit(X, y, optimiser="keras_rmsprop", epsilon=1e-3, momentum=0.5, epochs=1)
     finally:
@@ -186,11 +186,11 @@ def test_fit_takes_an_optimisers_own_defaults():
 
 
 @pytest.mark.parametrize("optimiser, given, message", [
-    ("adam", dict(momentum=0.5), r"momentum: optimiser 'adam' has no such setting \(its settings: beta_1, beta_2, epsilon\); got momentum=0.5"),
-    ("sgd", dict(beta_1=0.8), r"beta_1: optimiser 'sgd' has no such setting \(its settings: momentum, nesterov\); got beta_1=0.8"),
-    ("gd", dict(nesterov=True), r"nesterov: optimiser 'gd' has no such setting \(its settings: none\); got nesterov=True"),
-    ("rmsprop", dict(beta_2=0.9), r"beta_2: optimiser 'rmsprop' has no such setting \(its settings: rho, epsilon\)"),
-    ("lbfgs", dict(epsilon=1e-3), r"epsilon: optimiser 'lbfgs' has no such setting \(its settings: max_fun\)"),
+    ("adam", dict(momentum=0.5), r"momentum: optimiser 'adam' has no such setting \(fit takes for it: beta_1, beta_2, epsilon\); got momentum=0.5"),
+    ("sgd", dict(beta_1=0.8), r"beta_1: optimiser 'sgd' has no such setting \(fit takes for it: momentum, nesterov\); got beta_1=0.8"),
+    ("gd", dict(nesterov=True), r"nesterov: optimiser 'gd' has no such setting \(fit takes for it: none\); got nesterov=True"),
+    ("rmsprop", dict(beta_2=0.9), r"beta_2: optimiser 'rmsprop' has no such setting \(fit takes for it: epsilon\)"),
+    ("lbfgs", dict(epsilon=1e-3), r"epsilon: optimiser 'lbfgs' has no such setting \(fit takes for it: none\)"),
     ("adam", dict(weight_decay=0.1), r"weight_decay: optimiser 'adam' has no such setting"),
     (SGD(momentum=0.5), dict(momentum=0.9), r"momentum: an optimiser object carries its own settings; got momentum=0.9 "
                                             r"beside optimiser=SGD\(momentum=0.5, nesterov=False\)\. Set it on the object"),

@@ -885,6 +885,17 @@ def test_a_multi_output_regressor_stops_where_scikit_learns_does(solver, options
         np.testing.assert_allclose(a, b, atol=1e-12)
 
 
+def test_a_multi_output_regressors_validation_loss_is_on_its_loss_curves_scale():
+    # Before: validation_loss_curve_ kept deltaprop's cost, summed over the K outputs, beside loss_curve_'s mean
+    X, y = datasets.make_regression(200, 3, random_state=0)
+    curves = []
+    for Y in (y / 100, np.c_[y, y, y, y] / 100):
+        est = DeltapropRegressor(hidden_layer_sizes=(8,), early_stopping=True, max_iter=15, random_state=0, alpha=0.1).fit(X, Y)
+        curves.append(np.array(est.validation_loss_curve_) / np.array(est.loss_curve_))
+    # four copies of the target: about the same ratio (other initial weights); summed over the outputs, 4 times it
+    assert (0.5 < curves[1] / curves[0]).all() and (curves[1] / curves[0] < 2).all()
+
+
 def test_setting_coefs_and_intercepts_changes_the_model(iris):
     # Before: coefs_[i] = W replaced an item of a list built anew on each access (the model kept its
     # weights, silently), and coefs_ = [...] raised AttributeError; in scikit-learn both set the weights
@@ -905,10 +916,15 @@ def test_setting_coefs_and_intercepts_changes_the_model(iris):
         (lambda: setattr(est, "coefs_", coefs[:1]), r"coefs_: expected 2 arrays, one per layer; got 1"),
         (lambda: setattr(est, "coefs_", [np.ones((4, 5)), np.ones((4, 3))]), r"coefs_\[1\]: expected an array of shape \(5, 3\)"),
         (lambda: est.intercepts_.__setitem__(0, [np.nan] * 5), r"intercepts_\[0\]: expected finite values"),
+        (lambda: est.coefs_.__setitem__(slice(0, 2), coefs[:1]), r"coefs_\[0:2\]: expected 2 arrays, one per layer; got 1"),
     ]:
         with pytest.raises(ValueError, match=message):
             assign()
     assert all(np.array_equal(a, b) for a, b in zip(est.coefs_, before))  # (a refused list writes none of its arrays)
+    with pytest.raises(IndexError, match=r"coefs_: index 5 is beyond the 2 layers \(0..1, or -2..-1 from the end\)"):
+        est.coefs_[5] = coefs[0]
+    est.coefs_[1:] = [np.ones((5, 3))]  # a slice, as on scikit-learn's list
+    assert est.coefs_[1].tolist() == np.ones((5, 3)).tolist()
 
 
 def test_switching_between_lbfgs_and_a_stochastic_solver_on_a_warm_fit(iris):
@@ -934,8 +950,15 @@ def test_warm_start_takes_equal_spellings_of_the_architecture(iris):
     assert est.n_iter_ == 2
     with pytest.raises(ValueError, match="activation: warm_start and partial_fit continue the fitted network"):
         est.set_params(activation="tanh").fit(X, y)
-    reg = DeltapropRegressor(hidden_layer_sizes=(4,), loss="squared_error", max_iter=2, warm_start=True).fit(X, y)
-    reg.set_params(loss="quadratic", dtype=None).fit(X, y)
+    reg = DeltapropRegressor(hidden_layer_sizes=(4,), loss="mse", max_iter=2, warm_start=True).fit(X, y)
+    reg.set_params(loss="squared_error").fit(X, y)
+    reg.set_params(loss="quadratic", dtype="float64").fit(X, y)  # (iris is float64: the network's dtype)
+    # Before this was refused as before these spellings were: None == np.dtype("float64") is True in NumPy,
+    # so a float32 network took dtype="float64" and trained on in float32
+    narrow = DeltapropRegressor(hidden_layer_sizes=(4,), max_iter=2, warm_start=True).fit(X.astype(np.float32), y)
+    with pytest.raises(ValueError, match=r"dtype: warm_start and partial_fit continue the fitted network, built with "
+                                         r"dtype='float32'; got 'float64'"):
+        narrow.set_params(dtype="float64").fit(X, y)
 
 
 def test_targets_of_another_kind_than_the_fitted_models_are_refused():
@@ -989,5 +1012,6 @@ def test_poisson_regression_is_scikit_learns(solver):
         assert ours.out_activation_ == theirs.out_activation_ == "exp" and ours.n_iter_ == theirs.n_iter_
         assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-10)
         np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-10)
-    with pytest.raises(ValueError, match=r"y: loss 'poisson' is defined for targets >= 0; got -1.0 at \[0, 0\]"):
-        DeltapropRegressor(loss="poisson").fit(X, np.r_[-1.0, Y[1:, 0]])
+    # named by the user's index, before the validation split and the shuffle
+    with pytest.raises(ValueError, match=r"y: loss 'poisson' is defined for targets >= 0; got -2.0 at \[7\] \(1 in all\)"):
+        DeltapropRegressor(loss="poisson", early_stopping=True).fit(X, np.where(np.arange(120) == 7, -2.0, Y[:, 0]))

@@ -99,7 +99,7 @@ class Explanation:
     cost_before, cost_after : C(theta) on this example before and after the update (float).
     eta : the learning rate of the update.   l2 : lambda of the L2 term (0: none).
     fused : whether delta^L was taken as y - t (the exact shortcut for softmax +
-        cross-entropy and sigmoid + binary cross-entropy) rather than the literal product.
+        cross-entropy, sigmoid + binary cross-entropy and exp + poisson) rather than the literal product.
     layers : list of L :class:`LayerTrace`, ``layers[l - 1]`` is layer l.
     """
 

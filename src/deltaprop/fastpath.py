@@ -184,8 +184,10 @@ class Workspace:
                 np.subtract(z, z.max(axis=1, keepdims=True), out=z)
                 np.exp(z, out=z)
                 y = np.divide(z, z.sum(axis=1, keepdims=True), out=z)
-            else:
+            elif out.name == "sigmoid":
                 y = _sigmoid_in_place(z)
+            else:
+                y = out.forward(z)  # (exp: a new array; z^L is still needed by nothing after the cost)
             np.subtract(y, T, out=d)  # delta^L = y - t   (sigma'(z^L) (.) nabla C(y), simplified)
         else:
             y = out.forward(z)

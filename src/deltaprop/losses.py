@@ -16,7 +16,7 @@ outputs y = a^L and targets t, both of shape (n_examples, N_L):
     the output activations the loss is defined for (``None``: any).
 ``fused_output``
     the output activation for which delta^L simplifies to y - t (softmax with
-    cross-entropy, sigmoid with binary cross-entropy), or ``None``. The
+    cross-entropy, sigmoid with binary cross-entropy, exp with poisson), or ``None``. The
     network may take that shortcut for speed; the literal path
     sigma'(z^L) (.) nabla C(y) stays available and a test proves they agree.
 ``logit_cost(z, t) -> c`` (with ``fused_output``, else ``None``)
@@ -109,12 +109,15 @@ LOSSES: dict[str, Loss] = {
             lambda y, t: y - t,
         ),
         # c = sum_i [t_i log(t_i / y_i) - t_i + y_i] (half the Poisson deviance; 0 at y = t),  dc/dy_i = 1 - t_i / y_i
-        # for counts or rates t_i >= 0 predicted by y = e^z (scikit-learn's MLPRegressor(loss="poisson"))
+        # for counts or rates t_i >= 0 predicted by y = e^z (scikit-learn's MLPRegressor(loss="poisson"));
+        # with y = e^z: c = sum_i e^{z_i} - t_i z_i + t_i log t_i - t_i, exact where e^z underflows to 0
         Loss(
             "poisson",
             lambda y, t: np.sum(xlogy(t, t / _floor(y)) - t + y, axis=1),
             lambda y, t: 1 - t / _floor(y),
             outputs=("exp",),
+            fused_output="exp",
+            logit_cost=lambda z, t: np.sum(np.exp(z) - t * z + xlogy(t, t) - t, axis=1),
             targets_at_least=0.0,
         ),
         # c = -sum_i t_i log y_i,                   dc/dy_i = -t_i / y_i

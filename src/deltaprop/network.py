@@ -47,7 +47,7 @@ __all__ = ["Network", "ForwardPass", "Gradients", "views_of", "joined"]
 Array = np.ndarray
 
 #: The output activation and loss used when only one of them is given.
-DEFAULT_LOSS_FOR_OUTPUT = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy"}
+DEFAULT_LOSS_FOR_OUTPUT = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy", "exp": "poisson"}
 CLASSIFICATION_LOSSES = ("cross_entropy", "binary_cross_entropy")
 
 
@@ -407,6 +407,7 @@ class Network:
         T = np.asarray(T)
         if T.dtype.kind not in "biuf":
             raise TypeError(f"{argument}: expected numbers; got an array of dtype {T.dtype}")
+        shape = T.shape  # (the caller's: an index in an error is one of theirs)
         if T.ndim == 1 and self.sizes[-1] == 1:
             T = T[:, None]
         if T.shape != (n, self.sizes[-1]):
@@ -417,9 +418,9 @@ class Network:
             raise ValueError(_nonfinite_message(argument, given.reshape(T.shape), T))
         low = self.loss_function.targets_at_least
         if low is not None and (below := T < low).any():  # (log t of the Poisson cost: counts and rates only)
-            index = tuple(int(i) for i in np.argwhere(below)[0])
+            index = [int(i) for i in np.unravel_index(int(np.flatnonzero(below)[0]), shape)]
             raise ValueError(f"{argument}: loss {self.loss_function.name!r} is defined for targets >= {low:g}; got "
-                             f"{given.reshape(T.shape)[index]} at {list(index)} ({int(below.sum())} in all)")
+                             f"{given.reshape(shape)[tuple(index)]} at {index} ({int(below.sum())} in all)")
         return T
 
     # ------------------------------------------------------------------ shape
@@ -542,9 +543,9 @@ class Network:
 
         The literal path is the lecture's delta^L = sigma'(z^L) (.) nabla C(y)
         (for softmax, its Jacobian-vector product). With ``fused=True`` and
-        softmax + cross-entropy or sigmoid + binary cross-entropy, the product
-        simplifies to y - t, which is what is computed then; a test proves the
-        two paths agree.
+        softmax + cross-entropy, sigmoid + binary cross-entropy or exp +
+        poisson, the product simplifies to y - t, which is what is computed
+        then; a test proves the two paths agree.
 
         Where an output saturates (y rounds to exactly 0 or 1: z^L = 17 for a
         float32 sigmoid), the literal product is 0 times a floored gradient,

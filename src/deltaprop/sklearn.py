@@ -208,8 +208,10 @@ class _SklearnRules(Callback):
     def _after_validation(self, run, logs: dict) -> None:
         est = self.est
         Xv, _, yv, wv = self.validation
-        # val_loss, like loss_curve_ and validation_scores_, weighs the held-out examples: C = sum_n w_n c_n / sum_n w_n
-        est.validation_loss_curve_.append(float(logs["val_loss"]))
+        # val_loss, like loss_curve_ and validation_scores_, weighs the held-out examples: C = sum_n w_n c_n / sum_n w_n;
+        # on loss_curve_'s scale (the penalty is the network's now, as when val_loss was computed at the epoch's end)
+        val_loss = float(logs["val_loss"])
+        est.validation_loss_curve_.append(self.sklearn_loss(val_loss, val_loss - run.net.penalty()))
         score = est._score_on(Xv, yv, wv)
         est.validation_scores_.append(score)
         if est.verbose:
@@ -254,13 +256,10 @@ def _same(a, b) -> bool:
         return False
 
 
-#: Names that mean the same loss (scikit-learn's and deltaprop's).
-LOSS_ALIASES = {"squared_error": "quadratic"}
-
-
 def _canonical(name: str, value, n_hidden: int):
     """An architecture parameter as the network it builds sees it: ``hidden_layer_sizes=5`` is (5,),
-    ``activation="logistic"`` is ["sigmoid"] * n_hidden, ``dropout=0.1`` is [0.1] * n_hidden."""
+    ``activation="logistic"`` is ["sigmoid"] * n_hidden, ``dropout=0.1`` is [0.1] * n_hidden, ``loss="mse"``
+    is "quadratic", ``dtype=np.float64`` is "float64"."""
     try:
         if name == "hidden_layer_sizes":
             return list(value) if hasattr(value, "__iter__") else [value]
@@ -268,9 +267,9 @@ def _canonical(name: str, value, n_hidden: int):
             values = _as_list(value, n_hidden, name)
             return [ALIASES.get(v, v) if isinstance(v, str) else v for v in values]
         if name == "loss" and isinstance(value, str):
-            return LOSS_ALIASES.get(value, value)
+            return get_loss(value).name  # (every alias: squared_error and mse are quadratic)
         if name == "dtype" and value is not None:
-            return np.dtype(value)
+            return np.dtype(value).name  # (a name: None == np.dtype("float64") is True in NumPy)
     except (TypeError, ValueError):
         pass  # (not a valid value: compared as given, and so found different)
     return value
@@ -318,10 +317,20 @@ class _WriteThrough(list):
         return array
 
     def __setitem__(self, index, value) -> None:
+        if isinstance(index, slice):  # est.coefs_[1:] = [...]: as many arrays as the layers it names
+            layers, arrays = range(len(self))[index], list(value)
+            if len(arrays) != len(layers):
+                raise ValueError(f"{self.name}[{index.start}:{index.stop}]: expected {len(layers)} arrays, one per layer; got {len(arrays)}")
+            checked = [self._checked(i, a) for i, a in zip(layers, arrays)]
+            for i, array in zip(layers, checked):
+                self[i][...] = array
+            return
         if not isinstance(index, Integral):
-            raise TypeError(f"{self.name}: assign one layer's array (est.{self.name}[i] = array) or the whole list "
-                            f"(est.{self.name} = [...]); got index {index!r}")
-        i = range(len(self))[index]  # (IndexError beyond the layers; negative indices count from the end)
+            raise TypeError(f"{self.name}: expected an integer index or a slice; got {index!r}")
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"{self.name}: index {index} is beyond the {len(self)} layers (0..{len(self) - 1}, or "
+                             f"-{len(self)}..-1 from the end)")
+        i = range(len(self))[index]
         self[i][...] = self._checked(i, value)
 
     def assign_all(self, arrays) -> None:
@@ -564,6 +573,8 @@ class _DeltapropMLP(BaseEstimator):
         n_hidden = len(self._network.sizes) - 2
         for name, fitted in self._architecture.items():
             now = getattr(self, name)
+            if name == "dtype":  # None: the dtype of the first fit's X, which the network has
+                now, fitted = (self._network.dtype.name if v is None else v for v in (now, fitted))
             if not _same(_canonical(name, now, n_hidden), _canonical(name, fitted, n_hidden)):
                 raise ValueError(
                     f"{name}: warm_start and partial_fit continue the fitted network, built with {name}={fitted!r}; "
@@ -1066,6 +1077,11 @@ class DeltapropRegressor(RegressorMixin, _DeltapropMLP):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         T = y.reshape(len(y), -1).astype(np.float64)
+        low = get_loss(self.loss, argument="loss").targets_at_least
+        if low is not None and (below := y < low).any():  # here, by the user's index: fit sees the split and shuffle
+            index = [int(i) for i in np.argwhere(below)[0]]
+            raise ValueError(f"y: loss {self.loss!r} is defined for targets >= {low:g}; got {y[tuple(index)]} at "
+                             f"{index} ({int(below.sum())} in all)")
         if not reset and T.shape[1] != self.n_outputs_:
             raise ValueError(f"y: expected {self.n_outputs_} target(s) per example as in the previous fit; got {T.shape[1]}")
         return X, T, y
@@ -1135,10 +1151,11 @@ DeltapropRegressor.__doc__ = (
     a drop-in replacement for ``sklearn.neural_network.MLPRegressor``.
 
     The output layer is the identity with the quadratic cost 1/2 ||y - t||^2,
-    summed over the K outputs. ``loss_``, ``loss_curve_`` and ``best_loss_``
-    are scikit-learn's: that cost divided by K, plus the L2 term, so that
-    ``tol`` stops multi-output training where scikit-learn's does (the
-    gradient is the same in both). Multi-output targets work.
+    summed over the K outputs. ``loss_``, ``loss_curve_``, ``best_loss_`` and
+    ``validation_loss_curve_`` are scikit-learn's: that cost divided by K, plus
+    the L2 term, so that ``tol`` stops multi-output training where
+    scikit-learn's does (the gradient is the same in both); ``verbose`` prints
+    deltaprop's cost, summed over the outputs. Multi-output targets work.
 """
     + _PARAMETERS_DOC
     + """    loss : "squared_error" (= deltaprop's "quadratic") or "poisson", default="squared_error"

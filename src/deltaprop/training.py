@@ -57,6 +57,8 @@ Array = np.ndarray
 LBFGS_CONVERGED = "L-BFGS converged"
 DEFAULT_EPOCHS = {"gd": 1000, "lbfgs": 200}
 DEFAULT_EPOCHS_MINIBATCH = 10
+#: fit's keyword arguments that set a registry optimiser's field of the same name.
+FIT_SETTINGS = ("momentum", "nesterov", "beta_1", "beta_2", "epsilon", "weight_decay")
 
 
 class DivergenceError(FloatingPointError, ValueError):
@@ -363,8 +365,9 @@ def fit(
         settings = settings_of(optimiser)
         for key, value in given.items():
             if key not in settings:
-                raise ValueError(f"{key}: optimiser {optimiser!r} has no such setting (its settings: "
-                                 f"{', '.join(settings) or 'none'}); got {key}={value!r}. Leave {key} out, "
+                takes = [s for s in settings if s in FIT_SETTINGS]  # (the others are set on an object: LBFGS(max_fun=...))
+                raise ValueError(f"{key}: optimiser {optimiser!r} has no such setting (fit takes for it: "
+                                 f"{', '.join(takes) or 'none'}); got {key}={value!r}. Leave {key} out, "
                                  f"or choose an optimiser that has it")
         explicit = given
         optimiser = get_optimiser(optimiser, **explicit)

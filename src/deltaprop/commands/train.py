@@ -149,12 +149,20 @@ def _int_list(text: str, option: str) -> list[int]:
 AMOUNT_LOSSES = ("poisson",)
 
 
+def _amount_loss(args) -> str | None:
+    """The loss of AMOUNT_LOSSES the run trains with (--loss, or the default of --output exp), or None."""
+    from deltaprop.network import DEFAULT_LOSS_FOR_OUTPUT
+
+    loss = args.loss or DEFAULT_LOSS_FOR_OUTPUT.get(args.output)
+    return loss if loss in AMOUNT_LOSSES else None
+
+
 def _regression(args, labels) -> bool:
     """Whether the run is regression (one real-valued output): as --task says, or for --task auto when the
     targets are real numbers that are not all whole (whole ones, even beyond int64, are classes)."""
     if args.task in ("classification", "regression"):
         return args.task == "regression"
-    return args.loss in AMOUNT_LOSSES or (labels.dtype.kind == "f" and not np.all(labels == np.round(labels)))
+    return _amount_loss(args) is not None or (labels.dtype.kind == "f" and not np.all(labels == np.round(labels)))
 
 
 def _is_table(args) -> bool:
@@ -323,15 +331,20 @@ def _build_network(args, data):
     activations = args.activation.split(",")
     loss = args.loss
     if _regression(args, data.y_train):  # one output, the quadratic cost (or the Poisson one, for counts)
-        loss = loss or "quadratic"
+        loss = loss or _amount_loss(args) or "quadratic"
+        labels = data.y_train if data.y_test is None else np.concatenate([data.y_train, data.y_test])
+        if loss in AMOUNT_LOSSES and (labels < 0).any():  # (named here: fit would see only the training rows)
+            raise ValueError(f"--loss: {loss} is a loss for counts and rates, numbers >= 0; the labels of {data.name} "
+                             f"include {labels[labels < 0][0]:g} ({int((labels < 0).sum())} in all): give another "
+                             f"--label, or --loss quadratic")
         if loss not in ("quadratic", *AMOUNT_LOSSES):
             why = "--task regression makes them real numbers" if args.task == "regression" else "they are real numbers, not classes"
             raise ValueError(f"--loss: {loss} is a loss for classes, and the targets of {data.name} are for regression "
                              f"({why}); leave --loss out or give --loss quadratic or {' or '.join(AMOUNT_LOSSES)}")
         n_out = 1
     else:
-        if loss in AMOUNT_LOSSES:
-            raise ValueError(f"--loss: {loss} is a loss for amounts (counts, rates), and --task {args.task} makes the "
+        if _amount_loss(args):
+            raise ValueError(f"--loss: {_amount_loss(args)} is a loss for amounts (counts, rates), and --task {args.task} makes the "
                              f"labels of {data.name} classes; leave --task out or give --task regression")
         _check_classes(args, data)
         _warn_if_sparse_classes(args, data)
@@ -611,6 +624,9 @@ def run(args) -> int:
         if getattr(args, option):
             writable_path(getattr(args, option), f"--{option}")
     started = time.perf_counter()
+    amounts = _amount_loss(args) if args.task == "auto" else None
+    if amounts:
+        args.task = "regression"  # counts are whole numbers, which auto would take as classes
     resume = None
     if args.resume:  # first: flags left out take the checkpoint's values, the data's among them
         from deltaprop.network import Network
@@ -624,13 +640,14 @@ def run(args) -> int:
     _check_distinct_files(args)  # (once a resumed run's --data is known)
     if args.plot:
         plot_directory(args.plot)  # now, so that the pictures after training have a place
-    if args.task == "auto" and args.loss in AMOUNT_LOSSES:
-        args.task = "regression"  # counts are whole numbers, which auto would take as classes
     # tables come without a test part: hold out 20% of their rows before the scaling is fitted
     try:
         data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit, test_fraction=0.2,
                             seed=args.seed, task=args.task)
     except ValueError as exc:  # the library's advice, as this command's flag
+        if amounts and str(exc).startswith("task: regression needs numeric targets"):  # (--task was ours, not the user's)
+            raise ValueError(f"--loss: {amounts} is a loss for counts and rates, and the labels of {Path(args.data).name} "
+                             f"are text: give another --label, or leave --loss out") from None
         if REGRESSION_HINT not in str(exc):
             raise
         raise ValueError(str(exc).replace("give task='regression'", "give --task regression")) from None
