@@ -1089,3 +1089,27 @@ def test_columns_are_matched_to_the_model_by_name(tmp_path, monkeypatch, capsys)
     code, _, err = _run(["predict", "m.safetensors", "t.csv", "--label", "a"], capsys)
     assert code == 1 and "got ['b', 'c', 'species'] (missing ['a']; not the model's ['species'])" in err
     assert "input columns: a, b, c" in _run(["info", "m.safetensors"], capsys)[1]
+
+
+def test_a_models_label_column_in_predict_and_evaluate(tmp_path, monkeypatch, capsys):
+    # predict and evaluate take a CSV model's --label; a column 'label' that is none of its inputs is left out too;
+    # a model trained on NumPy files keeps the default 'label' (its --label named an array or a column index)
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    body = "".join(f"{a},{b},{c},{t}\n" for (a, b, c), t in zip(X, y))
+    (tmp_path / "t.csv").write_text("a,b,c,target\n" + body)
+    (tmp_path / "both.csv").write_text("a,b,c,label\n" + body)
+    assert _run(["train", "--data", "t.csv", "--label", "target", "--layers", "4", "--epochs", "2", "--out", "m.safetensors",
+                 "--quiet"], capsys)[0] == 0
+    assert _run(["predict", "m.safetensors", "both.csv"], capsys)[0] == 0
+    assert _run(["evaluate", "m.safetensors", "--data", "t.csv"], capsys)[0] == 0
+    np.savez(tmp_path / "t.npz", X=X, target=y)
+    assert _run(["train", "--data", "t.npz", "--label", "target", "--layers", "4", "--epochs", "1", "--out", "n.safetensors",
+                 "--quiet"], capsys)[0] == 0
+    code, out, _ = _run(["predict", "n.safetensors", "both.csv"], capsys)
+    assert code == 0 and len(out.split()) == 60
+    (tmp_path / "wide.csv").write_text("a,b,c,d\n1,2,3,4\n")
+    code, _, err = _run(["predict", "n.safetensors", "wide.csv"], capsys)
+    assert code == 1 and "has 4; if one of its columns is a label, name it with --label" in err

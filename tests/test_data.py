@@ -807,9 +807,7 @@ def test_a_trailing_comma_on_the_header_too_and_two_label_columns(tmp_path):
     X, y = load_table(path)
     assert X.tolist() == [[1, 2], [3, 4]] and y.tolist() == ["x", "y"]
     assert read_inputs(path).tolist() == [[1, 2], [3, 4]]
-    path.write_text("a,b,label,\n1,2,x,5\n")  # a value under no name: a field too many, not a feature
-    with pytest.raises(ValueError, match=r"t.csv: expected 3 fields in every row, as in the header; data row 1 has 4$"):
-        load_table(path)
+    # (a value under the empty name: a column without a name, test_a_headers_trailing_empty_name_over_values_...)
     path.write_text("label,a,label\n0,1,5\n1,2,6\n")
     with pytest.raises(ValueError, match=r"^CSV file .*t.csv: expected one label column 'label'; columns 1 and 3 have that name$"):
         load_table(path)
@@ -830,3 +828,43 @@ def test_columns_are_read_by_name_where_a_model_has_names(tmp_path):
     with pytest.raises(ValueError, match=r"got \['c', 'a', 'b'\] \(missing \['d'\]; not the model's \['c'\]\)"):
         read_inputs(tmp_path / "t.csv", feature_names=["a", "b", "d"])
     np.testing.assert_array_equal(align_columns(np.eye(2), None, ["x", "y"], "X"), np.eye(2))  # no names: by position
+
+
+def test_a_headers_trailing_empty_name_over_values_names_a_column(tmp_path):
+    # Before (this session's first fix): a header's trailing empty name was dropped even with values under it,
+    # and the file refused as a row too long; it is a column without a name (a trailing comma is still dropped)
+    from deltaprop.data import load_table, read_inputs
+
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,label,\n1,2,x,5\n3,4,y,6\n")
+    X, y = load_table(path)
+    assert X.tolist() == [[1, 2, 5], [3, 4, 6]] and y.tolist() == ["x", "y"]
+    assert read_inputs(path).tolist() == [[1, 2, 5], [3, 4, 6]]
+    path.write_text("a,b,label,\n1,2,x,\n3,4,y,\n")
+    assert load_table(path)[0].tolist() == [[1, 2], [3, 4]]
+
+
+def test_few_rows_or_a_models_unnamed_column_are_no_pandas_index(tmp_path):
+    # Before: one row holding 0 in an unnamed column was refused as pandas' row numbers ("0, 1, ..., 0"),
+    # even for a model trained on that column
+    from deltaprop.data import read_inputs
+
+    path = tmp_path / "one.csv"
+    path.write_text(",a\n0,0.5\n")
+    assert read_inputs(path).tolist() == [[0.0, 0.5]]
+    path.write_text(",a\n0,0.5\n1,0.2\n2,0.1\n")
+    with pytest.raises(ValueError, match="column 1 has no name and holds 0, 1, ..., 2"):
+        read_inputs(path)
+    assert read_inputs(path, feature_names=["", "a"]).shape == (3, 2)  # the model takes that column
+
+
+def test_number_labels_of_any_float_dtype_load_and_a_models_number_names_are_a_header(tmp_path):
+    from deltaprop.data import load_table, read_inputs
+
+    X = np.arange(40.0).reshape(20, 2)
+    np.savez(tmp_path / "l.npz", X=X, y=np.linspace(0, 1, 20).astype(np.longdouble))
+    assert load_table(tmp_path / "l.npz")[1].dtype == np.longdouble  # (float64 targets once the task is known)
+    # a header of numbers that are the model's names: a header, matched by name, not a row of data
+    (tmp_path / "n.csv").write_text("30,20,10\n3,2,1\n6,5,4\n")
+    np.testing.assert_array_equal(read_inputs(tmp_path / "n.csv", feature_names=["10", "20", "30"]), [[1, 2, 3], [4, 5, 6]])
+    assert read_inputs(tmp_path / "n.csv").shape == (3, 3)  # (no names: numbers are data)

@@ -459,3 +459,14 @@ def test_feature_names_round_trip_and_match_a_dataframes_columns(tmp_path):
     for bad in (["a", "a", "b"], ["a", "b"], "abc", [1, 2, 3]):
         with pytest.raises(ValueError, match=r"feature_names: expected N_0 = 3 distinct strings, one per input"):
             save_model(net, path, feature_names=bad)
+
+
+def test_a_dataframe_without_names_goes_by_position_and_names_are_stripped(tmp_path):
+    import pandas as pd
+
+    net = Network([3, 2], seed=0)
+    saved = load_model(save_model(net, tmp_path / "m.safetensors", feature_names=["a", "b", "c"]))
+    X = np.random.default_rng(0).normal(size=(4, 3))
+    expected = saved.predict_proba(X)
+    np.testing.assert_array_equal(saved.predict_proba(pd.DataFrame(X)), expected)  # columns 0, 1, 2: by position
+    np.testing.assert_array_equal(saved.predict_proba(pd.DataFrame(X[:, ::-1], columns=[" c", " b", "a"])), expected)

@@ -496,9 +496,12 @@ def _text_labels(X: Array, y: Array, path: Path) -> tuple[Array, Array]:
 
 
 def _storable_labels(X: Array, y: Array, path: Path) -> tuple[Array, Array]:
-    """Refuse labels of a dtype no model file stores (complex numbers, records) now, not after training."""
+    """Refuse labels of a dtype no model file stores (complex numbers, records) now, not after training.
+    Real numbers pass: they become int64 classes or float64 targets (float128 too)."""
     from .io import classes_to_json  # io imports this module
 
+    if y.dtype.kind in "biuf":
+        return X, y
     try:
         classes_to_json(y[:3])  # checks the dtype (NaN and infinity are refused before, by index)
     except TypeError as exc:
@@ -518,17 +521,23 @@ def _not_utf8(value: bytes) -> bool:
 def _first_csv_row(path: Path) -> list[str] | None:
     """The first row of a CSV file, blank lines skipped as they are everywhere (None when there is none), or ValueError naming the file.
 
-    A header's trailing empty fields are dropped: the trailing comma some exporters add to every line, which
-    a data row may have too (:func:`_trailing_commas`). A row of numbers keeps them: they are missing numbers.
+    A header's trailing empty fields are dropped when no data row has a value under them: the trailing
+    comma some exporters add to every line (:func:`_trailing_commas`). Under a value, the field names a
+    column without a name. A row of numbers keeps them: they are missing numbers.
     """
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: without a byte-order mark from Excel
-            row = next((row for row in csv.reader(handle) if row), None)
+            rows = (row for row in csv.reader(handle) if row)
+            row = next(rows, None)
+            if row is not None and any(v.strip() and not _parses_as_float(v) for v in row):  # text: a header
+                width = len(row)
+                while width > 1 and not row[width - 1].strip():
+                    width -= 1
+                if width < len(row):  # (one more pass over the file, only for such a header)
+                    used = max((i + 1 for r in rows for i in range(width, len(r)) if r[i].strip()), default=width)
+                    row = row[:used]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ValueError(f"CSV file {path}: not a UTF-8 CSV file ({exc})") from None
-    if row is not None and any(v.strip() and not _parses_as_float(v) for v in row):  # text: a header
-        while len(row) > 1 and not row[-1].strip():
-            row = row[:-1]
     return row
 
 
@@ -651,13 +660,20 @@ def _check_csv_finite(path: Path, X: Array, header: list[str] | None, columns: l
     raise ValueError(f"CSV file {path}: expected finite numbers; got {text!r}{_beyond_float32(text)} in data row {r + 1}, column {_column_name(header, column)}{more}")
 
 
+#: Rows from which a column without a name holding 0, 1, ..., n-1 is taken for pandas' row numbers.
+INDEX_COLUMN_ROWS = 3
+
+
 def _check_index_column(path: Path, X: Array, header: list[str] | None, columns: list[int]) -> None:
     """Refuse a column without a name that holds 0, 1, ..., n-1: the row numbers pandas' to_csv() writes by default.
 
     Read as a feature it would teach a model the row number, and every file to predict on would need it too.
+    In fewer than INDEX_COLUMN_ROWS rows such values say too little (one row holding 0 is ordinary data).
     """
+    if header is None or len(X) < INDEX_COLUMN_ROWS:
+        return
     for k, c in enumerate(columns):
-        if header is not None and header[c] == "" and np.array_equal(X[:, k], np.arange(len(X))):
+        if header[c] == "" and np.array_equal(X[:, k], np.arange(len(X))):
             raise ValueError(f"CSV file {path}: column {c + 1} has no name and holds 0, 1, ..., {len(X) - 1}: the row "
                              f"numbers pandas writes, not data; write the file with to_csv(index=False), or name the "
                              f"column to keep it as a feature")
@@ -953,7 +969,8 @@ def table_feature_names(path, label=None) -> list[str] | None:
 
 
 def align_columns(X: Array, names: list[str] | None, expected: list[str] | None, where: str) -> Array:
-    """X's columns, named ``names``, in the order of ``expected`` (a model's ``feature_names``).
+    """X of shape (n, d), its columns named ``names`` (d strings), as (n, d) in the order of ``expected``
+    (a model's ``feature_names``), the same dtype.
 
     A file whose columns come in another order gives the predictions it would give in the model's order
     (matched by name, as pandas users expect); one whose names are not the model's is refused, naming
@@ -1122,16 +1139,21 @@ def read_inputs(path, *, label=None, feature_names=None) -> Array:
         first = _first_csv_row(path)
         if not first:
             raise ValueError(f"CSV file {path}: empty")
+        name = "label" if label is None else str(label)
         # a header has a field that is text; an empty field is a missing number (refused by row and column below)
         header = [h.strip() for h in first] if any(v.strip() and not _parses_as_float(v) for v in first) else None
+        if header is None and feature_names is not None and sorted(
+                v.strip() for v in first if v.strip() != name) == sorted(feature_names):
+            header = [h.strip() for h in first]  # the model's own column names, numbers as they may be
         # 0,1,...,d-1: the column names pandas writes for a DataFrame of unnamed columns (to_csv(index=False)),
         # which read as data would shift every prediction by a row (but a file of that one row is data)
         numbered = (header is None and len(first) >= PANDAS_HEADER_WIDTH
                     and [v.strip() for v in first] == [str(i) for i in range(len(first))])
         if numbered:
             header = [h.strip() for h in first]
-        name = "label" if label is None else str(label)
-        drop = [] if header is None else [i for i, h in enumerate(header) if h == name]
+        # the label column; with a model's names, also a column 'label' that is none of them (label= names another)
+        dropped = {name} | ({"label"} if feature_names is not None and "label" not in feature_names else set())
+        drop = [] if header is None else [i for i, h in enumerate(header) if h in dropped]
         columns = [c for c in range(len(first)) if c not in drop]
         if not columns:
             raise ValueError(f"CSV file {path}: only the label column {name!r}; expected input columns too")
@@ -1146,7 +1168,8 @@ def read_inputs(path, *, label=None, feature_names=None) -> Array:
         if len(X) == 0:
             raise ValueError(f"CSV file {path}: no data rows after the header")
         _check_csv_finite(path, X, header, columns)
-        _check_index_column(path, X, header, columns)
+        if "" not in (feature_names or ()):  # (a model trained on a column without a name takes it)
+            _check_index_column(path, X, header, columns)
         if header is not None and not numbered:  # (pandas' 0,1,... name no columns)
             X = align_columns(X, [header[c] for c in columns], feature_names, f"CSV file {path}")
     elif suffix in (".npy", ".npz"):

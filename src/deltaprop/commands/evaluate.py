@@ -53,6 +53,8 @@ def evaluation_data(saved, data_arg, label, limit):
         raise FileNotFoundError(f"--data: not given, and the data the model was trained on, {data}, is gone (recorded in "
                                 f"the model's training summary; no such file or directory): give --data NAME|PATH")
     task = "auto"
+    if data_arg and str(data_arg).lower().endswith(".csv") and label is None and saved.feature_names is not None:
+        label = trained_on.get("label")  # a CSV model's label column for a CSV file, as predict takes it (None: 'label')
     if not data_arg:  # the training data: the same label, and the same rows when train used --limit
         label = trained_on.get("label") if label is None else label
         limit = trained_on.get("limit") if limit is None else limit

@@ -60,11 +60,13 @@ def run(args) -> int:
         raise ValueError(f"--proba: needs a model trained with a cross-entropy loss, whose outputs are probabilities; "
                          f"{args.model} has loss {net.loss_function.name!r}: leave --proba out to get its "
                          f"{'labels' if net.is_classifier else 'outputs'}")
-    # the label column the model was trained with (--label at training), unless --label says another
-    label = args.label if args.label is not None else saved.training.get("label")
+    # a CSV model's label column (--label at training; 'label' is left out too), unless --label names another
+    label = args.label if args.label is not None or saved.feature_names is None else saved.training.get("label")
     X = read_inputs(args.input, label=label, feature_names=saved.feature_names)
     if X.shape[1] != net.sizes[0]:
-        raise ValueError(f"INPUT: expected {net.sizes[0]} values per example (N_0 of the model); {args.input} has {X.shape[1]}")
+        hint = "; if one of its columns is a label, name it with --label" if X.shape[1] > net.sizes[0] else ""
+        raise ValueError(f"INPUT: expected {net.sizes[0]} values per example (N_0 of the model); {args.input} has "
+                         f"{X.shape[1]}{hint}")
     if args.proba:
         result = saved.predict_proba(X)
         header = [str(c) for c in (saved.class_names or net.classes_.tolist())]
