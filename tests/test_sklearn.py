@@ -1015,3 +1015,20 @@ def test_poisson_regression_is_scikit_learns(solver):
     # named by the user's index, before the validation split and the shuffle
     with pytest.raises(ValueError, match=r"y: loss 'poisson' is defined for targets >= 0; got -2.0 at \[7\] \(1 in all\)"):
         DeltapropRegressor(loss="poisson", early_stopping=True).fit(X, np.where(np.arange(120) == 7, -2.0, Y[:, 0]))
+
+
+@pytest.mark.parametrize("solver, options", [("sgd", dict(nesterovs_momentum=True, learning_rate="invscaling")),
+                                             ("adam", dict(alpha=0.01)), ("lbfgs", dict(max_iter=10))])
+def test_a_classifier_from_scikit_learns_weights_takes_its_steps(iris, solver, options):
+    # the README's claim: from the same initial weights, the same steps (mini-batches with a short last one)
+    X, y = iris
+    for target in (y, y == 1, np.c_[y == 0, y == 2].astype(int)):  # multiclass, binary, multi-label
+        kw = dict(hidden_layer_sizes=(5,), shuffle=False, random_state=0, solver=solver, batch_size=40,
+                  learning_rate_init=0.01, **{"max_iter": 20, **options})
+        theirs, ours = _from_sklearns_weights(MLPClassifier, DeltapropClassifier, X, target, **kw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs.fit(X, target), ours.fit(X, target)
+        assert ours.n_iter_ == theirs.n_iter_ and ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+        for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
