@@ -142,3 +142,29 @@ def test_numerical_gradient_is_float64_and_gradcheck_takes_weights_and_the_fused
     sat.weights[0][...] = 50.0
     x, t = np.ones((1, 1)), np.zeros((1, 1))
     assert dp.gradcheck(sat, x, t, fused=True).max_error != dp.gradcheck(sat, x, t, fused=False).max_error
+
+
+def test_a_vanishing_gradient_is_checked_as_far_as_finite_differences_resolve_it():
+    # Before: the README's 5 x 30 sigmoid network failed (3.4e-6: rounding noise against small gradients), a
+    # 13-layer one failed at 1e-2, and a layer whose gradient backpropagation wrongly zeroed read 0.00e+00
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X, T = X[:10, ::4] / 16, np.eye(10)[y[:10]]
+    deep = Network([16] + [10] * 10 + [10], activation="sigmoid", seed=0, dtype="float64")
+    result = dp.gradcheck(deep, X, T)
+    assert result.max_error > 1e-3 and result.passed() and "W^1" in result.within_noise
+    assert "within the finite differences' rounding noise" in str(result) and "*" in str(result).splitlines()[0]
+
+    class ZeroFirstLayer(Network):  # a mistake finite differences can still see (dC/dW^1 ~ 20 times the noise)
+        def _backward(self, fp, T, w, fused):
+            grads = super()._backward(fp, T, w, fused)
+            grads.dW[0][...] = 0
+            return grads
+
+    broken = ZeroFirstLayer([16] + [10] * 10 + [10], activation="sigmoid", seed=0, dtype="float64")
+    assert not dp.gradcheck(broken, X, T).passed()
+    tiny = ZeroFirstLayer([3] + [4] * 20 + [2], seed=0, dtype="float64")  # ||dC/dW^1|| ~ 5e-15: no finite difference sees it
+    X3 = np.random.default_rng(0).normal(size=(4, 3))
+    result = dp.gradcheck(tiny, X3, np.eye(2)[[0, 1, 0, 1]])
+    assert "W^1" in result.unresolved and "layer 1: W below resolution" in str(result)

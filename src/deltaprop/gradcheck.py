@@ -37,25 +37,55 @@ class GradcheckResult:
         shows here.
     bias_entry_errors : list of L floats, the same for b^l.
     max_error : float, the largest of all.
+    noise : float, the finite-difference rounding noise of one entry, about
+        2.2e-16 |C| / eps (0 when not measured): what finite differences cannot resolve.
+    within_noise : names ("W^1", "b^2") of the arrays whose difference from the finite
+        differences is no larger than that noise, though their relative error may exceed a
+        tolerance: gradients so small (vanishing, or near a minimum) that finite differences
+        agree with them as far as they can tell. :meth:`passed` lets them pass.
+    unresolved : names of the arrays whose gradients, backpropagation's and the finite
+        differences' together, are below ``atol`` or that noise: zero, or too small to check
+        at all (their errors read 0).
     """
 
     weight_errors: list[float]
     bias_errors: list[float]
     weight_entry_errors: list[float] = field(default_factory=list)
     bias_entry_errors: list[float] = field(default_factory=list)
+    noise: float = 0.0
+    within_noise: list[str] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
 
     @property
     def max_error(self) -> float:
         return max(self.weight_errors + self.bias_errors + self.weight_entry_errors + self.bias_entry_errors)
 
     def passed(self, tolerance: float = 1e-6) -> bool:
-        return self.max_error < tolerance
+        """Every array's errors below ``tolerance``, or its difference within the finite-difference noise."""
+        L = len(self.weight_errors)
+        named = [(f"W^{l + 1}", self.weight_errors[l]) for l in range(L)] + [(f"b^{l + 1}", self.bias_errors[l]) for l in range(L)]
+        named += [(f"W^{l + 1}", e) for l, e in enumerate(self.weight_entry_errors)]
+        named += [(f"b^{l + 1}", e) for l, e in enumerate(self.bias_entry_errors)]
+        return all(error < tolerance or name in self.within_noise for name, error in named)
+
+    def _cell(self, name: str, error: float) -> str:
+        if name in self.unresolved:
+            return "below resolution"
+        return f"{error:.2e}" + ("*" if name in self.within_noise else "")
 
     def __str__(self) -> str:
-        rows = [f"layer {l}: W {w:.2e}  b {b:.2e}" for l, (w, b) in enumerate(zip(self.weight_errors, self.bias_errors), 1)]
-        rows += [f"layer {l}: worst entry of W {w:.2e}  of b {b:.2e}"
+        pairs = list(enumerate(zip(self.weight_errors, self.bias_errors), 1))
+        rows = [f"layer {l}: W {self._cell(f'W^{l}', w)}  b {self._cell(f'b^{l}', b)}" for l, (w, b) in pairs]
+        rows += [f"layer {l}: worst entry of W {self._cell(f'W^{l}', w)}  of b {self._cell(f'b^{l}', b)}"
                  for l, (w, b) in enumerate(zip(self.weight_entry_errors, self.bias_entry_errors), 1)]
-        return "\n".join(rows + [f"max relative error {self.max_error:.2e}"])
+        rows.append(f"max relative error {self.max_error:.2e}")
+        if self.within_noise:
+            rows.append(f"* {', '.join(self.within_noise)}: the difference is within the finite differences' rounding "
+                        f"noise (about {self.noise:.1e} per entry): they agree as far as finite differences can tell")
+        if self.unresolved:
+            rows.append(f"below resolution: {', '.join(self.unresolved)}: the gradient is 0 or below what finite "
+                        f"differences resolve (about {self.noise:.1e} per entry), so it is not checked")
+        return "\n".join(rows)
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray, atol: float = 0.0) -> float:
@@ -105,6 +135,11 @@ def numerical_gradient(net: Network, X, T, *, eps: float = 1e-6, sample_weight=N
     return dW, db
 
 
+#: The finite differences' rounding noise per entry, in units of 2.2e-16 |C| / eps: C(theta +- eps e_k)
+#: each rounded to its last bit. Measured: 0.8-1.3 units on digits networks of 2 to 14 layers; 4 leaves a margin.
+COST_ROUNDING = 4
+
+
 def gradcheck(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None, fused: bool = True,
               atol: float = 1e-9) -> GradcheckResult:
     """Compare ``net.backward`` with central finite differences, on a float64 copy of ``net``.
@@ -122,6 +157,12 @@ def gradcheck(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None, fuse
         finite differences are rounding noise (about 1e-13 with the default eps), whose
         relative error would be 1. Larger gradients are compared in relative terms.
 
+    Finite differences carry rounding noise of 1 to 2 times 2.2e-16 |C| / eps per entry: a layer whose
+    gradient is not much larger (a vanishing gradient deep in a sigmoid network, a model near
+    its minimum) cannot be checked to 1e-6. Such layers are named in the result
+    (``within_noise``, ``unresolved``) and marked in its printout rather than failed or
+    reported as exact.
+
     Returns
     -------
     GradcheckResult with the relative error per layer, over each array and of its worst entry.
@@ -134,12 +175,24 @@ def gradcheck(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None, fuse
     T64 = net64.check_T(T, len(X64))
     analytic = net64.backward(net64.forward(X64), T64, sample_weight=sample_weight, fused=fused)
     num_W, num_b = numerical_gradient(net64, X64, T64, eps=eps, sample_weight=sample_weight)
-    return GradcheckResult(
-        weight_errors=[relative_error(a, n, atol) for a, n in zip(analytic.dW, num_W)],
-        bias_errors=[relative_error(a, n, atol) for a, n in zip(analytic.db, num_b)],
-        weight_entry_errors=[entry_error(a, n, atol) for a, n in zip(analytic.dW, num_W)],
-        bias_entry_errors=[entry_error(a, n, atol) for a, n in zip(analytic.db, num_b)],
-    )
+    # (C(theta + eps e_k) - C(theta - eps e_k)) / (2 eps), each C rounded: see COST_ROUNDING
+    noise = COST_ROUNDING * np.finfo(np.float64).eps * abs(float(net64.loss(X64, T64, sample_weight=sample_weight))) / eps
+    errors = {"W": ([], []), "b": ([], [])}  # (whole-array errors, worst-entry errors) per kind, layers 1..L
+    within, unresolved = [], []
+    for l, (a_W, n_W, a_b, n_b) in enumerate(zip(analytic.dW, num_W, analytic.db, num_b), start=1):
+        for kind, a, n in (("W", a_W, n_W), ("b", a_b, n_b)):
+            name = f"{kind}^{l}"
+            if np.linalg.norm(a) + np.linalg.norm(n) <= atol or np.max(np.abs(a)) + np.max(np.abs(n)) <= noise:
+                unresolved.append(name)  # zero, or below what finite differences resolve: nothing to compare
+                errors[kind][0].append(0.0)
+                errors[kind][1].append(0.0)
+                continue
+            if np.max(np.abs(a - n)) <= noise:
+                within.append(name)
+            errors[kind][0].append(relative_error(a, n))
+            errors[kind][1].append(entry_error(a, n))
+    return GradcheckResult(weight_errors=errors["W"][0], bias_errors=errors["b"][0], weight_entry_errors=errors["W"][1],
+                           bias_entry_errors=errors["b"][1], noise=noise, within_noise=within, unresolved=unresolved)
 
 
 make_callable(__name__, gradcheck)  # deltaprop.gradcheck(net, X, T) is gradcheck(net, X, T); the module stays the module
