@@ -43,7 +43,7 @@ def test_text_shows_each_step():
     r = chain_rule("sigmoid", 0.5)
     text = r.to_text()
     for piece in ("x = f(w) =", "dz/dy = f'(y) =", "dz/dx = dz/dy f'(x) =", "dz/dw = dz/dx f'(w) =",
-                  "f'(f(f(w))) f'(f(w)) f'(w)", "(z(w + eps) - z(w - eps)) / (2 eps)"):
+                  "f'(f(f(w))) f'(f(w)) f'(w)", "(z(w + step) - z(w - step)) / (2 step)"):
         assert piece in text
     assert repr(r.dz_dw) in text and repr(r.finite_difference) in text
     assert "\\frac{dz}{dw}" in r.to_markdown()
@@ -75,3 +75,35 @@ def test_the_finite_difference_step_grows_with_a_large_w():
     result = chain_rule("identity", 1e10)
     assert result.dz_dw == 1.0 and abs(result.finite_difference - 1.0) < 1e-6 and result.eps == 1e-6 * 1e10
     assert chain_rule("identity", 0.5).eps == 1e-6  # |w| <= 1: the step as given
+
+
+def test_a_kink_is_noted_not_left_as_an_unexplained_difference():
+    # Before: relu at 0 gave chain rule 0, finite difference 0.5, and no word on why
+    r = chain_rule("relu", 0.0)
+    assert r.abs_error == 0.5 and len(r.notes) == 1
+    assert "w = 0.0, x = 0.0, y = 0.0: at (or within the step of) relu's kink at 0" in r.notes[0]
+    assert "the chain rule takes f'(0) = 0 (as backprop does)" in r.notes[0]
+    assert "  note: w = 0.0" in r.to_text() and "Note: w = 0.0" in r.to_markdown()
+    assert "f'(0) = 0.01" in chain_rule("leaky_relu", 1e-9).notes[0]  # the step straddles the kink
+    assert chain_rule("relu", 0.3).notes == [] and chain_rule("sigmoid", 0.0).notes == []
+
+
+def test_an_overflow_is_noted():
+    # Before: exp at w = 10 printed a difference of nan, with no message
+    r = chain_rule("exp", 10.0)
+    assert len(r.notes) == 1 and "y = inf" in r.notes[0] and "the finite difference = nan" in r.notes[0]
+    assert "a value overflowed float64" in r.notes[0] and "take a smaller |w|" in r.notes[0]
+    assert chain_rule("exp", 0.5).notes == []
+
+
+def test_the_step_is_printed_as_eps_times_max_1_w(capsys):
+    # Before: "(eps = 3e-06)" though --eps was 1e-6: that was the step eps max(1, |w|)
+    r = chain_rule("identity", 3.0)
+    assert r.eps == 3e-6 and r.eps_given == 1e-6
+    assert "(step = eps * max(1, |w|) = 1e-06 * 3 = 3e-06)" in r.to_text()
+    assert r"step $h = \epsilon \max(1, |w|) = 1e-06 \cdot 3 = 3e-06$" in r.to_markdown()
+    with pytest.raises(SystemExit):
+        main(["chain", "--help"])
+    assert "sigmoid, tanh, relu, leaky_relu, identity, exp" in " ".join(capsys.readouterr().out.split())
+    assert main(["chain", "--w", "-1e-3"]) == 0  # argparse's own pattern took -1e-3 for a flag
+    assert "w = -0.001" in capsys.readouterr().out

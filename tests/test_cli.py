@@ -1113,3 +1113,22 @@ def test_a_models_label_column_in_predict_and_evaluate(tmp_path, monkeypatch, ca
     (tmp_path / "wide.csv").write_text("a,b,c,d\n1,2,3,4\n")
     code, _, err = _run(["predict", "n.safetensors", "wide.csv"], capsys)
     assert code == 1 and "has 4; if one of its columns is a label, name it with --label" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--limit", "50", "--epochs", "1", "--plot", "flow.png"],
+    ["train", "--limit", "50", "--epochs", "1", "--gradient-flow", "--plot", "plots/flow.SVG"],
+])
+def test_plot_refuses_a_picture_name_for_its_directory(argv, tmp_path, monkeypatch, capsys):
+    # Before: `train --plot flow.png` made a directory named flow.png holding history.png and the others
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(argv, capsys)
+    name = argv[-1]
+    assert code == 1 and out == "", err
+    assert (f"--plot: expected a directory for the pictures (made if missing); got {name}, a picture's file name: give "
+            f"a directory such as {name.rsplit('.', 1)[0]}/") in err
+    assert not (tmp_path / name).exists()
+    (tmp_path / "made.png").mkdir()  # a directory that exists under such a name is a directory
+    from deltaprop.commands._common import plot_directory
+
+    plot_directory(tmp_path / "made.png")

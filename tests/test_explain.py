@@ -79,11 +79,12 @@ def check_against_network(text: str, net: Network, x, t, *, eta: float, fused: b
         exact(q[f"W^{l} <- W^{l} - eta dC/dW^{l}"], net.weights[l - 1] - net.dtype.type(eta) * g.dW[l - 1])
         exact(q[f"b^{l} <- b^{l} - eta dC/db^{l}"], net.biases[l - 1] - net.dtype.type(eta) * g.db[l - 1])
     exact(q["y"], fp.output[0])
-    assert scalar_after(text, "cost before") == net.loss(X, T)
+    # the cost is printed in the network's dtype (its per-example cost is computed in it)
+    assert net.dtype.type(scalar_after(text, "cost before")) == net.dtype.type(net.loss(X, T))
     after = net.copy()
     for p, grad in zip(after.parameters(), [a for dW, db in zip(g.dW, g.db) for a in (dW, db)]):
         p -= p.dtype.type(eta) * grad
-    assert scalar_after(text, "cost after") == after.loss(X, T)
+    assert net.dtype.type(scalar_after(text, "cost after")) == net.dtype.type(after.loss(X, T))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -236,7 +237,7 @@ def test_package_level_function_and_l2():
 @pytest.mark.parametrize("flags, output, loss", [
     ([], "sigmoid", "quadratic"),
     (["--loss", "quadratic"], "sigmoid", "quadratic"),  # the default, given: the same network
-    (["--output", "sigmoid"], "sigmoid", "quadratic"),
+    (["--output", "sigmoid"], "sigmoid", "binary_cross_entropy"),  # --output alone brings its loss, as Network's
     (["--loss", "cross_entropy", "--t", "0,1"], "softmax", "cross_entropy"),
 ])
 def test_cli_defaults_each_of_output_and_loss_alone(flags, output, loss, capsys):
@@ -254,3 +255,125 @@ def test_cli_example_refuses_a_label_for_data_that_hold_their_own(tmp_path, caps
     assert "error: --label: names the label column of a .csv/.npy/.npz file" in capsys.readouterr().err
     assert main(["explain", "--example", "fashion-mnist:0", "--label", "species"]) == 1
     assert "'fashion-mnist' is a built-in data set" in capsys.readouterr().err
+
+
+def test_a_saturated_output_is_noted_with_the_exact_delta():
+    # Before: y = 1.0, delta^1 = [0.0] and no update, silently, where dC/dz^1 = y - t = 1 (fused=True gives it)
+    net = Network([1, 1], seed=0)  # sigmoid + binary cross-entropy, float32
+    net.weights[0][...] = 20.0
+    ex = explain(net, [1.0], [0.0])
+    np.testing.assert_array_equal(ex.layers[0].delta, [0.0])  # the lecture's product, taken literally, is still shown
+    np.testing.assert_array_equal(ex.exact_output_delta, [1.0])
+    text = ex.to_text()
+    assert "delta^1 = sigma'(z^1) (.) nabla C(y) = [0.0]" in text
+    assert "The exact delta^1 = y - t = [1.0]; fused=True (explain --fused) computes it" in text
+    assert "float64 saturates only further out" in text and "Note: the output saturates in float32" in text
+    assert r"y - t = $\begin{bmatrix}1.0\end{bmatrix}$" in ex.to_markdown()
+    assert explain(net, [1.0], [0.0], fused=True).exact_output_delta is None  # y - t taken: nothing lost
+    net.weights[0][...] = 40.0  # float64 saturates too, further out
+    ex64 = explain(net.astype("float64"), [1.0], [0.0])
+    assert ex64.exact_output_delta is not None and "float64 saturates" not in ex64.to_text()
+    # an output far from saturation: the literal product is y - t up to rounding, and nothing is said
+    ordinary = explain(Network([2, 3, 2], output="softmax", seed=0), [0.5, -1.0], 1)
+    assert ordinary.exact_output_delta is None and "saturates" not in ordinary.to_text()
+
+
+def test_dropout_is_said_not_to_be_applied():
+    # Before: the L2 term was shown, dropout not mentioned, though the update is not training's step
+    net = Network([2, 3, 2], l2=0.1, dropout=0.5, seed=0, loss="quadratic", output="sigmoid")
+    ex = explain(net, [0.05, 0.1], [0.01, 0.99])
+    assert "Note: dropout (p_1 = 0.5) is not applied: this is the deterministic C(theta)" in ex.to_text()
+    assert "dropout (p_1 = 0.5) is not applied" in ex.to_markdown()
+    assert "dropout" not in explain(Network([2, 3, 2], seed=0), [0.05, 0.1], [0.01, 0.99]).to_text()
+
+
+def test_the_cost_is_printed_with_the_digits_of_the_networks_dtype(capsys):
+    # Before: "C = 1/2 ||y - t||^2 = 0.3146580755710602", float32's 0.31465808 widened to float64
+    assert main(["explain", "--color", "never"]) == 0
+    text = capsys.readouterr().out
+    assert "C = 1/2 ||y - t||^2 = 0.31465808\n" in text and "cost before = 0.31465808\n" in text
+    assert main(["explain", "--color", "never", "--dtype", "float64"]) == 0
+    cost = scalar_after(capsys.readouterr().out, "cost before")
+    assert len(repr(cost)) > 12  # float64 keeps its digits
+
+
+def test_cli_output_brings_its_loss_as_network_does_and_poisson_has_a_formula(capsys):
+    # Before: --output exp and --output softmax kept the quadratic cost; poisson had no formula ("($poisson$)")
+    assert main(["explain", "--output", "exp"]) == 0
+    text = capsys.readouterr().out
+    assert "cost poisson" in text and "C = sum_i [t_i log(t_i / y_i) - t_i + y_i] = " in text
+    assert main(["explain", "--output", "softmax"]) == 0
+    assert "cost cross_entropy" in capsys.readouterr().out
+    assert main(["explain", "--loss", "poisson", "--format", "markdown"]) == 0
+    md = capsys.readouterr().out
+    assert r"cost poisson ($C = \sum_i \big[t_i \log(t_i / y_i) - t_i + y_i\big]$)" in md and "$poisson$" not in md
+    with pytest.raises(SystemExit):
+        main(["explain", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "quadratic, poisson, cross_entropy, binary_cross_entropy" in help_text and "exp: poisson" in help_text
+
+
+def test_cli_takes_negative_numbers_for_x_and_t(capsys):
+    # Before: "error: argument --x: expected one argument" (only --x=-0.5,0.2 worked)
+    assert main(["explain", "--x", "-0.5,0.2", "--t", "-1,2", "--output", "identity"]) == 0
+    text = capsys.readouterr().out
+    assert "x = [-0.5, 0.2]" in text and "t = [-1.0, 2.0]" in text
+    assert main(["explain", "--x", "-.5,-1e-3"]) == 0
+    assert "x = [-0.5, -0.001]" in capsys.readouterr().out
+    assert main(["explain", "--x", "-0.5,oops"]) == 1  # a bad list gets --x's own error, not argparse's
+    assert "--x: expected comma-separated numbers such as 0.1,0.2; got '-0.5,oops'" in capsys.readouterr().err
+
+
+def test_cli_refuses_one_file_for_out_and_picture(tmp_path, capsys):
+    # Before: the text was written, then the PNG over it: exit 0 and the explanation lost
+    same = tmp_path / "same.out"
+    assert main(["explain", "--out", str(same), "--picture", str(same)]) == 1
+    captured = capsys.readouterr()
+    assert f"--out: {same} is also the file of --picture" in captured.err and captured.out == ""
+    assert not same.exists()
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,label\n0.5,0.25,1\n0.125,1,0\n")
+    assert main(["explain", "--example", f"{table}:1", "--out", str(table)]) == 1  # the data file itself
+    assert f"--out: {table} is the file given as --example" in capsys.readouterr().err
+    assert table.read_text().startswith("a,b,label")
+
+
+def test_cli_example_says_how_its_input_was_scaled(tmp_path, capsys):
+    # Before: x = [0.4076099, -0.9438299] for the row 0.637,0.270, standardised without a word
+    table = tmp_path / "reg.csv"
+    table.write_text("a,b,label\n0.637,0.270,6.404\n0.017,0.813,3.616\n0.607,0.729,-7.037\n")
+    assert main(["explain", "--example", f"{table}:0"]) == 0
+    text = capsys.readouterr().out
+    assert ("x is row 0 of reg.csv, standardised: each column minus its mean, over its standard deviation, over its "
+            "3 rows; --scale none shows it unscaled.") in text
+    assert main(["explain", "--example", f"{table}:0", "--scale", "none"]) == 0
+    text = capsys.readouterr().out
+    assert "x = [0.637, 0.27]" in text and "x is row 0 of reg.csv, as stored (--scale none)." in text
+    assert main(["explain", "--example", "digits:3"]) == 0
+    assert "x is example 3 of digits, its pixels 0..16 divided by 16 (to [0, 1])" in capsys.readouterr().out
+    assert main(["explain", "--scale", "none"]) == 1
+    assert "--scale: applies to the data of --example; give --example too (got --scale none)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["explain", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "x is scaled as --scale says, and the printout says how" in help_text
+    assert "a data file's columns standardised over its first 1000 rows" in help_text
+
+
+def test_cli_example_whole_number_amounts_take_task_regression(tmp_path, capsys):
+    # Before: integer prices 100..399 became one sigmoid output per price and a one-hot t, silently
+    rows = "\n".join(f"{i / 10},{(i * 7) % 10 / 10},{100 + 13 * i}" for i in range(12))
+    table = tmp_path / "prices.csv"
+    table.write_text("a,b,label\n" + rows + "\n")
+    assert main(["explain", "--example", f"{table}:0"]) == 0
+    captured = capsys.readouterr()
+    assert "sizes [N_0, ..., N_L] = [2, 2, 12]" in captured.out
+    assert ("deltaprop explain: note: the labels of prices.csv are whole numbers with 12 values, taken as 12 classes "
+            "(1.0 examples per class in the 12 rows read); if they are amounts to predict, give --task regression") in captured.err
+    assert main(["explain", "--example", f"{table}:0", "--task", "regression"]) == 0
+    captured = capsys.readouterr()
+    assert "sizes [N_0, ..., N_L] = [2, 2, 1]" in captured.out and "t = [100.0]" in captured.out and captured.err == ""
+    assert main(["explain", "--example", f"{table}:1", "--output", "exp"]) == 0  # counts for poisson are amounts
+    assert "sizes [N_0, ..., N_L] = [2, 2, 1]" in capsys.readouterr().out
+    assert main(["explain", "--example", f"{table}:1", "--task", "regression", "--output", "sigmoid"]) == 1
+    assert "error: --example: binary_cross_entropy needs targets in [0, 1]" in capsys.readouterr().err  # not "--t"

@@ -12,7 +12,7 @@ everything is computed in float64.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from numbers import Real
 
 import numpy as np
@@ -20,6 +20,9 @@ import numpy as np
 from .activations import HIDDEN_ACTIVATIONS, get_activation
 
 __all__ = ["chain_rule", "ChainRule"]
+
+#: Where each activation has a kink (no derivative): the code takes one side's slope there.
+KINKS = {"relu": 0.0, "leaky_relu": 0.0}
 
 
 @dataclass
@@ -32,7 +35,11 @@ class ChainRule:
     x, y, z : f(w), f(x), f(y).
     df_w, df_x, df_y : f'(w), f'(x), f'(y), the local derivatives dx/dw, dy/dx, dz/dy.
     dz_dy, dz_dx, dz_dw : the running products of the backward direction.
-    eps : the finite-difference step taken.   finite_difference : the central-difference estimate of dz/dw.
+    eps : the finite-difference step taken, eps_given max(1, |w|).   finite_difference : the central-difference
+        estimate of dz/dw.
+    eps_given : the eps asked for (relative to |w| where |w| > 1).
+    notes : sentences on what makes the two disagree: a kink of f (relu, leaky_relu at 0) at or within the step
+        of w, x or y, or a value that overflows float64 (inf, nan).
     """
 
     f: str
@@ -48,6 +55,20 @@ class ChainRule:
     dz_dw: float
     eps: float
     finite_difference: float
+    eps_given: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def _step(self) -> str:
+        # the step taken, not the eps given: they differ where |w| > 1
+        if self.eps_given is None:
+            return f"step = {self.eps:g}"
+        return f"step = eps * max(1, |w|) = {self.eps_given:g} * {max(1.0, abs(self.w)):g} = {self.eps:g}"
+
+    def _step_latex(self) -> str:
+        if self.eps_given is None:
+            return f"step $h = {self.eps:g}$"
+        return (f"step $h = \\epsilon \\max(1, |w|) = {self.eps_given:g} \\cdot {max(1.0, abs(self.w)):g} "
+                f"= {self.eps:g}$")
 
     @property
     def abs_error(self) -> float:
@@ -74,8 +95,9 @@ class ChainRule:
             f"  so dz/dw = f'(y) f'(x) f'(w) = f'(f(f(w))) f'(f(w)) f'(w) = {r(self.dz_dw)}",
             "",
             "Check by finite differences",
-            f"  (z(w + eps) - z(w - eps)) / (2 eps) = {r(self.finite_difference)}   (eps = {self.eps:g})",
+            f"  (z(w + step) - z(w - step)) / (2 step) = {r(self.finite_difference)}   ({self._step()})",
             f"  |chain rule - finite difference| = {self.abs_error:.3g}",
+            *[f"  note: {note}" for note in self.notes],
         ]
         return "\n".join(lines) + "\n"
 
@@ -92,9 +114,10 @@ class ChainRule:
             r"$$\frac{dz}{dw} = \frac{dz}{dy}\frac{dy}{dx}\frac{dx}{dw} = f'(y) f'(x) f'(w) = "
             f"({r(self.df_y)})({r(self.df_x)})({r(self.df_w)}) = {r(self.dz_dw)}$$",
             "",
-            f"Central finite difference with $\\epsilon = {self.eps:g}$: ${r(self.finite_difference)}$ "
+            f"Central finite difference with {self._step_latex()}: ${r(self.finite_difference)}$ "
             f"(difference ${self.abs_error:.3g}$).",
             "",
+            *[line for note in self.notes for line in (f"Note: {note}", "")],
         ])
 
 
@@ -112,7 +135,7 @@ def chain_rule(f: str = "sigmoid", w: float = 0.5, *, eps: float = 1e-6) -> Chai
 
     Parameters
     ----------
-    f : name of an element-wise activation (``sigmoid``, ``tanh``, ``relu``, ``leaky_relu``, ``identity``).
+    f : name of an element-wise activation (``sigmoid``, ``tanh``, ``relu``, ``leaky_relu``, ``identity``, ``exp``).
     w : float, the point.
     eps : float > 0, the finite-difference step, relative to |w| where |w| > 1 (the step taken is
         eps max(1, |w|): a fixed one would fall below the spacing of floats near a large w).
@@ -143,4 +166,31 @@ def chain_rule(f: str = "sigmoid", w: float = 0.5, *, eps: float = 1e-6) -> Chai
 
     step = eps * max(1.0, abs(w))
     fd = (z_of(w + step) - z_of(w - step)) / (2 * step)
-    return ChainRule(act.name, w, x, y, z, df_w, df_x, df_y, dz_dy, dz_dx, dz_dw, float(step), fd)
+    result = ChainRule(act.name, w, x, y, z, df_w, df_x, df_y, dz_dy, dz_dx, dz_dw, float(step), fd, float(eps))
+    result.notes = _notes(act, result)
+    return result
+
+
+def _notes(act, r: ChainRule) -> list[str]:
+    """Why the chain rule and the finite difference may disagree: said, not left as an unexplained number."""
+    notes = []
+    kink = KINKS.get(act.name)
+    if kink is not None:
+        # w, x, y with the values the finite difference moves them to: a kink inside that range is straddled
+        lo, hi = r.w - r.eps, r.w + r.eps
+        at = []
+        for name, value in (("w", r.w), ("x", r.x), ("y", r.y)):
+            if min(lo, hi, value) <= kink <= max(lo, hi, value):
+                at.append(f"{name} = {value!r}")
+            lo, hi = _scalar(act, lo), _scalar(act, hi)
+        if at:
+            notes.append(f"{', '.join(at)}: at (or within the step of) {act.name}'s kink at {kink:g}, where it has no "
+                         f"derivative; the chain rule takes f'({kink:g}) = {_slope(act, kink):g} (as backprop does), while "
+                         "the finite difference mixes the slopes of both sides, so the two may disagree.")
+    values = {"x": r.x, "y": r.y, "z": r.z, "f'(w)": r.df_w, "f'(x)": r.df_x, "f'(y)": r.df_y, "dz/dw": r.dz_dw,
+              "the finite difference": r.finite_difference}
+    bad = [f"{name} = {value!r}" for name, value in values.items() if not np.isfinite(value)]
+    if bad:
+        notes.append(f"{', '.join(bad)}: a value overflowed float64 (largest {np.finfo(np.float64).max:.3g}), and inf "
+                     "and nan compare with nothing; take a smaller |w|.")
+    return notes

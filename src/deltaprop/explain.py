@@ -20,7 +20,7 @@ network's arithmetic. Large layers are truncated to their first
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from numbers import Integral
 
 import numpy as np
@@ -101,6 +101,12 @@ class Explanation:
     fused : whether delta^L was taken as y - t (the exact shortcut for softmax +
         cross-entropy, sigmoid + binary cross-entropy and exp + poisson) rather than the literal product.
     layers : list of L :class:`LayerTrace`, ``layers[l - 1]`` is layer l.
+    dropout : [p_1, ..., p_{L-1}], the network's dropout probabilities, which the pass shown does not
+        apply (it is the deterministic C(theta)); empty or all 0: none.
+    exact_output_delta : (N_L,) y - t where the literal delta^L (``fused=False``) lost it because the
+        output saturates (y rounds to 0 or 1 in the dtype: sigma'(z^L) is 0 while nabla C(y) is
+        floored); None where the literal value is right (or was not taken).
+    notes : further lines printed with the header (the command adds how its input was scaled).
     """
 
     sizes: list[int]
@@ -116,6 +122,9 @@ class Explanation:
     l2: float
     fused: bool
     layers: list[LayerTrace]
+    dropout: list[float] = field(default_factory=list)
+    exact_output_delta: Array | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def L(self) -> int:
@@ -217,6 +226,8 @@ def explain(net: Network, x, t, *, eta: float = 0.5, fused: bool = False) -> Exp
     -------
     Explanation. Its numbers are those of ``net.forward(x[None])`` and
     ``net.backward(fp, t[None], fused=fused)``, bit for bit, in ``net.dtype``.
+    Where the literal delta^L loses y - t to a saturated output, the printout
+    says so and shows y - t; dropout is not applied, and the printout says that too.
     """
     check_network(net)
     if isinstance(eta, bool) or not isinstance(eta, (int, float, np.floating)) or not np.isfinite(eta) or eta <= 0:
@@ -258,6 +269,14 @@ def explain(net: Network, x, t, *, eta: float = 0.5, fused: bool = False) -> Exp
             )
         )
     fused_used = net.takes_fused_output(T, fused)
+    # The literal delta^L of a saturated output is not dC/dz^L (network.output_delta): said, never silently.
+    exact, notes = None, []
+    if not fused_used and net.takes_fused_output(T, True):
+        exact = _lost_output_delta(fp.output[0], T[0], grads.delta[L - 1][0])
+    if exact is not None:
+        notes.append(f"Note: the output saturates in {net.dtype.name}, so the literal delta^L below is not dC/dz^L "
+                     "(see the note there)." + (" C is computed from z^L, exact where y rounds to 0 or 1 (where the "
+                                                "formula with the printed y gives inf)." if net.has_logit_cost() else ""))
     return Explanation(
         sizes=list(net.sizes),
         loss=net.loss_function.name,
@@ -272,7 +291,26 @@ def explain(net: Network, x, t, *, eta: float = 0.5, fused: bool = False) -> Exp
         l2=net.l2,
         fused=fused_used,
         layers=layers,
+        dropout=[float(p) for p in net.dropout[:-1]],
+        exact_output_delta=exact,
+        notes=notes,
     )
+
+
+def _lost_output_delta(y: Array, t: Array, literal: Array) -> Array | None:
+    """y - t where the literal delta^L differs from it by more than rounding, else None.
+
+    The literal product is exact in real numbers, but where y rounds to 0 or 1 (or below the
+    smallest normal number) its sigma'(z^L) is 0 (or subnormal) while nabla C(y) divides by a
+    floored y: the product is 0 (or off) where y - t is not.
+    """
+    exact = y - t
+    if not np.all(np.isfinite(exact)):  # an output that overflowed (exp): y - t is no better, and inf says so itself
+        return None
+    tolerance = 1e-3 * np.abs(exact) + 64 * np.finfo(y.dtype).eps  # softmax's literal product cancels to ~eps
+    with np.errstate(invalid="ignore"):
+        ok = np.abs(literal.astype(np.float64) - exact) <= tolerance  # (False for nan and inf too)
+    return None if np.all(ok) else exact
 
 
 # ---------------------------------------------------------------------- plain / rich text
@@ -282,11 +320,13 @@ COST_FORMULAS = {
     "quadratic": "C = 1/2 ||y - t||^2",
     "cross_entropy": "C = -sum_i t_i log y_i",
     "binary_cross_entropy": "C = -sum_i [t_i log y_i + (1 - t_i) log(1 - y_i)]",
+    "poisson": "C = sum_i [t_i log(t_i / y_i) - t_i + y_i]",
 }
 COST_LATEX = {
     "quadratic": r"C = \tfrac12 \lVert y - t \rVert^2",
     "cross_entropy": r"C = -\sum_i t_i \log y_i",
     "binary_cross_entropy": r"C = -\sum_i \big[t_i \log y_i + (1 - t_i)\log(1 - y_i)\big]",
+    "poisson": r"C = \sum_i \big[t_i \log(t_i / y_i) - t_i + y_i\big]",
 }
 
 
@@ -334,6 +374,8 @@ class _TextBuilder:
                       if self.precision is None else f"Rounded to {self.precision} significant digits."), "note"))
         if any(n > self.k for n in ex.sizes):
             self.line((f"Layers wider than {self.k} units show their first {self.k}.", "note"))
+        for note in header_notes(ex):
+            self.line((note, "note"))
         self.line()
         self.quantity("", "x", "forward", "", ex.x)
         self.quantity("", "t", "forward", "", ex.t)
@@ -368,6 +410,8 @@ class _TextBuilder:
             else:
                 formula = f"sigma'(z^{l}) (.) {into}"
             self.quantity("  ", f"delta^{l}", "backward", formula, tr.delta)
+            if l == L and ex.exact_output_delta is not None:
+                self.line("  ", (saturation_note(ex, self.vec(ex.exact_output_delta)), "note"))
         self.line()
         self.line(("Gradients", "section"), ("  dC/dw_ij^l = delta_i^l a_j^{l-1} (x_j for l = 1), dC/db_i^l = delta_i^l", "note"))
         for tr in ex.layers:
@@ -402,8 +446,28 @@ class _TextBuilder:
         return self.out
 
     def num_cost(self, c: float) -> str:
-        # The cost is accumulated in float64 (Network.cost_of), so it is printed as one.
-        return format_number(c, np.dtype(np.float64), self.precision)
+        # The per-example cost is the dtype's (only the mean is taken in float64): float64's digits would be noise.
+        return format_number(c, self.ex.dtype, self.precision)
+
+
+def header_notes(ex: Explanation) -> list[str]:
+    """The notes printed under the header: what the pass shown leaves out or cannot show exactly."""
+    notes = list(ex.notes)
+    dropped = [(l, p) for l, p in enumerate(ex.dropout, start=1) if p > 0]
+    if dropped:
+        ps = ", ".join(f"p_{l} = {p:g}" for l, p in dropped)
+        notes.append(f"Note: dropout ({ps}) is not applied: this is the deterministic C(theta), so the update is not "
+                     "the step training takes on this example (which drops random units).")
+    return notes
+
+
+def saturation_note(ex: Explanation, exact: str) -> str:
+    """What the literal delta^L lost where the output saturates, and the exact value ``exact``."""
+    L, tiny = ex.L, format_number(np.finfo(ex.dtype).tiny, ex.dtype)
+    return (f"note: y is at the end of {ex.dtype.name}'s range, where sigma'(z^{L}) underflows and nabla C(y) divides "
+            f"by a number floored at {tiny}: the lecture's product, taken literally, is not dC/dz^{L}. "
+            f"The exact delta^{L} = y - t = {exact}; fused=True (explain --fused) computes it, as training does"
+            + ("." if ex.dtype == np.float64 else "; float64 saturates only further out."))
 
 
 # ---------------------------------------------------------------------- markdown
@@ -427,13 +491,15 @@ def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
 
     L = ex.L
     penalty = r" + \tfrac{\lambda}{2} \sum_l \lVert W^l \rVert^2" if ex.l2 else ""  # C(theta) includes the L2 term
+    formula = f" (${COST_LATEX[ex.loss]}{penalty}$)" if ex.loss in COST_LATEX else ""  # (a name is no formula)
     out = [
         "# Backpropagation on one example",
         "",
-        f"Sizes $[N_0, \\dots, N_L] = {ex.sizes}$, $L = {L}$, cost {ex.loss} (${COST_LATEX.get(ex.loss, ex.loss)}{penalty}$), "
+        f"Sizes $[N_0, \\dots, N_L] = {ex.sizes}$, $L = {L}$, cost {ex.loss}{formula}, "
         f"dtype {ex.dtype.name}. $W^l$ has shape $(N_l, N_{{l-1}})$ and $a^0 = x$."
         + (f" Layers wider than {k} units show their first {k}." if any(n > k for n in ex.sizes) else ""),
         "",
+        *[line for note in header_notes(ex) for line in (note, "")],
         f"$$x = {col(ex.x)}, \\quad t = {col(ex.t)}$$",
         "",
         "## Forward direction",
@@ -468,6 +534,8 @@ def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
             rhs = f"\\sigma'(z^{{{l}}}) \\odot {into}"
         parts.append(f"\\delta^{{{l}}} = {rhs} = {col(tr.delta)}")
         out += [f"**Layer {l}**", "", "$$" + r", \quad ".join(parts) + "$$", ""]
+        if l == L and ex.exact_output_delta is not None:
+            out += [saturation_note(ex, f"${col(ex.exact_output_delta)}$").replace("note:", "Note:", 1), ""]
     out += [
         "## Gradients",
         "",

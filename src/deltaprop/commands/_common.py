@@ -112,15 +112,24 @@ def check_memory(sizes, dtype, flag: str) -> None:
                          f"{np.dtype(dtype).name}")
 
 
+#: Names that are pictures' files, which a --plot DIR is not.
+PICTURE_SUFFIXES = (".png", ".pdf", ".svg")
+
+
 def plot_directory(path, flag: str = "--plot") -> None:
     """Make the directory ``path`` for pictures written after the work, and check that files can be made in
-    it, now: an existing file there, or a place where no directory can be made, names ``flag``."""
+    it, now: an existing file there, a picture's name (.png, .pdf, .svg: the other commands take a file) or a
+    place where no directory can be made, names ``flag``."""
     from pathlib import Path
 
     from deltaprop.files import writable_directory
 
     if Path(path).exists() and not Path(path).is_dir():
         raise NotADirectoryError(f"{flag}: expected a directory (made if missing); got the file {path}")
+    # `--plot flow.png` (as cost --plot and explain --picture take a file) would make a directory named flow.png
+    if Path(path).suffix.lower() in PICTURE_SUFFIXES and not Path(path).is_dir():
+        raise ValueError(f"{flag}: expected a directory for the pictures (made if missing); got {path}, a picture's file "
+                         f"name: give a directory such as {Path(path).with_suffix('')}/")
     try:
         Path(path).mkdir(parents=True, exist_ok=True)
     except OSError as exc:

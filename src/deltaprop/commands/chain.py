@@ -25,9 +25,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--f", default="sigmoid", help="the function f: sigmoid, tanh, relu, leaky_relu, identity")
+    from deltaprop.activations import HIDDEN_ACTIVATIONS
+
+    from .explain import NEGATIVE_NUMBERS
+
+    parser._negative_number_matcher = NEGATIVE_NUMBERS  # `--w -1e-3` is a value (argparse's own pattern: -1, -0.5)
+    parser.add_argument("--f", default="sigmoid", help=f"the function f: {', '.join(HIDDEN_ACTIVATIONS)} (default sigmoid)")
     parser.add_argument("--w", type=float, default=0.5, help="the point w (default 0.5)")
-    parser.add_argument("--eps", type=float, default=1e-6, help="finite-difference step (default 1e-6)")
+    parser.add_argument("--eps", type=float, default=1e-6,
+                        help="finite-difference step, relative to |w| where |w| > 1: step = eps max(1, |w|) (default 1e-6)")
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
     parser.add_argument("--debug", dest="sub_debug", action="store_true", help="show the full traceback on errors")
     parser.set_defaults(run=run)

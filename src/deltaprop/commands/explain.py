@@ -3,26 +3,38 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 import numpy as np
 
-from ._common import check_memory, int_at_least
+from ._common import check_memory, flag_names, int_at_least
+from .train import AMOUNT_LOSSES, FEW_PER_CLASS
 
 EXAMPLES = """\
 examples:
   deltaprop explain                                    # the 2-2-2 sigmoid network on x = (0.05, 0.1), t = (0.01, 0.99)
   deltaprop explain --x 0.1,0.2 --t 1 --layers 3       # your own input and target
+  deltaprop explain --x -0.5,0.2 --t 0,1 --output softmax   # negative numbers; softmax brings cross_entropy
   deltaprop explain --example digits:7 --layers 8 --loss cross_entropy --picture pass.png
   deltaprop explain --format markdown --out notes.md   # Markdown with LaTeX, for slides
 """
 
 #: Library argument names in error messages, and the flags that set them here (see cli.main).
 FLAGS = {"x": "--x", "t": "--t", "eta": "--eta", "max_units": "--max-units", "precision": "--precision",
-         "activation": "--activation", "output": "--output", "loss": "--loss", "seed": "--seed", "dtype": "--dtype"}
+         "activation": "--activation", "output": "--output", "loss": "--loss", "seed": "--seed", "dtype": "--dtype",
+         "scale": "--scale", "task": "--task"}
 
 #: Data sets that --example reads without downloading anything.
 BUILTIN_EXAMPLES = ("digits", "iris")
+
+#: Rows of a data file that --example reads (more when INDEX is further on): its scaling is fitted on them,
+#: so that it is the same for every INDEX below this.
+EXAMPLE_ROWS = 1000
+
+#: What argparse takes for a value rather than a flag: anything that starts as a negative number (its own pattern
+#: takes only -1 and -0.5), so that `--x -0.5,0.2` works as `--x=-0.5,0.2` does and a bad list gets --x's error.
+NEGATIVE_NUMBERS = re.compile(r"-\.?\d")
 
 
 def parse_floats(text: str, argument: str) -> np.ndarray:
@@ -53,11 +65,14 @@ def parse_sizes(text: str, argument: str = "--layers") -> list[int]:
     return sizes
 
 
-def load_example(spec: str, label: str | None = None) -> tuple[np.ndarray, np.ndarray, int | None]:
-    """'digits:7' -> (x, one-hot t, class index) of example 7 of a bundled data set (inputs scaled to [0, 1]).
+def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
+                 task: str = "auto") -> tuple[np.ndarray, np.ndarray, int | None, str]:
+    """'digits:7' -> (x, one-hot t, class index, how x was scaled) of example 7 of a data set.
 
     ``label`` names the label column (CSV) or array (NumPy) of a data file; None takes the default.
-    Real-valued labels (a regression table's) give t = [y], one output, and no class index.
+    ``scale`` is train's --scale: "auto" (images to [0, 1], tables standardised), "unit", "standard" or "none";
+    ``task`` is train's --task. Real-valued labels (a regression table's, or any with task "regression")
+    give t = [y], one output, and no class index. The last item is a sentence for the printout.
     """
     name, _, index_text = spec.partition(":")
     from ._common import check_label
@@ -67,34 +82,70 @@ def load_example(spec: str, label: str | None = None) -> tuple[np.ndarray, np.nd
         index = int(index_text) if index_text else 0
     except ValueError:
         raise ValueError(f"--example: expected NAME[:INDEX] such as digits:7; got {spec!r}") from None
-    if name == "digits":
-        from sklearn.datasets import load_digits
+    if name in BUILTIN_EXAMPLES:
+        from deltaprop.data import Scaling
 
-        X, y = load_digits(return_X_y=True)
-        X = X / 16.0  # pixels 0..16 -> [0, 1]
-    elif name == "iris":
-        from sklearn.datasets import load_iris
+        if name == "digits":
+            from sklearn.datasets import load_digits
 
-        X, y = load_iris(return_X_y=True)
-        X = (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0))
+            raw, y = load_digits(return_X_y=True)
+        else:
+            from sklearn.datasets import load_iris
+
+            raw, y = load_iris(return_X_y=True)
+        if scale == "auto" and name == "digits":
+            X, how = raw / 16.0, "its pixels 0..16 divided by 16 (to [0, 1])"
+        elif scale == "auto":
+            X = (raw - raw.min(axis=0)) / (raw.max(axis=0) - raw.min(axis=0))
+            how = f"each column scaled to [0, 1] by its smallest and largest value over the {len(raw)} examples"
+        else:
+            scaling = Scaling.fit(raw, scale)
+            X, how = scaling.apply(raw).astype(np.float64), _scaling_words(scaling, f"its {len(raw)} examples")
+        if task == "regression":  # the class numbers as amounts: one output
+            y = y.astype(np.float64)
+        where = f"example {index} of {name}"
     else:
         from deltaprop.data import load_dataset  # fashion-mnist, mnist, files (their column "label", array "y")
-        # The first index + 1000 examples: enough to hold every class of the usual data sets.
+        # The first EXAMPLE_ROWS rows (or up to INDEX): the scaling is fitted on them, and they hold every class
+        # of the usual data sets.
+        limit = max(index + 1, EXAMPLE_ROWS)
         try:
-            data = load_dataset(name, label=label, limit=index + 1000)
+            data = load_dataset(name, label=label, limit=limit, scale=scale, task=task)
         except (ValueError, OSError) as exc:
             raise type(exc)(f"--example: {exc}") from None
         X, y = np.asarray(data.X_train, dtype=np.float64), np.asarray(data.y_train)
+        how = _scaling_words(data.scaling, f"its first {len(X):,} rows" if len(X) >= limit else f"its {len(X):,} rows")
+        where = f"row {index} of {data.name}"
+        if task == "auto" and y.dtype.kind in "iu" and len(y) < FEW_PER_CLASS * len(np.unique(y)):
+            classes = len(np.unique(y))  # (as train says it: whole-number prices or counts are classes for --task auto)
+            print(f"deltaprop explain: note: the labels of {data.name} are whole numbers with {classes:,} values, taken "
+                  f"as {classes:,} classes ({len(y) / classes:.1f} examples per class in the {len(y):,} rows read); if "
+                  f"they are amounts to predict, give --task regression", file=sys.stderr)
     if not 0 <= index < len(X):
         raise ValueError(f"--example: index must be in 0..{len(X) - 1} for {name!r}; got {index}")
+    note = f"x is {where}, " + ("as stored (--scale none)." if how is None else f"{how}; --scale none shows it unscaled.")
     if y.dtype.kind == "f":  # real-valued targets (load_dataset made whole numbers classes): one output
-        return X[index], np.array([y[index]], dtype=np.float64), None
+        return X[index], np.array([y[index]], dtype=np.float64), None, note
     classes = np.unique(y)
     t = (classes == y[index]).astype(np.float64)
-    return X[index], t, int(np.searchsorted(classes, y[index]))
+    return X[index], t, int(np.searchsorted(classes, y[index])), note
+
+
+def _scaling_words(scaling, fitted_on: str) -> str | None:
+    """How ``scaling`` (a deltaprop.data.Scaling fitted on what ``fitted_on`` says) maps a raw value; None for none."""
+    if scaling.method == "standard":
+        return f"standardised: each column minus its mean, over its standard deviation, over {fitted_on}"
+    if scaling.method == "unit":
+        low, span = float(scaling.shift), 1 / float(scaling.factor)
+        return f"scaled to [0, 1] as (value - {low:g}) / {span:g}"
+    return None
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
+    from deltaprop.activations import OUTPUT_ACTIVATIONS
+    from deltaprop.data import TASKS
+    from deltaprop.losses import LOSSES
+
     parser = subparsers.add_parser(
         "explain",
         help="one forward and one backward pass with the real numbers, in the lecture's notation",
@@ -103,19 +154,34 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    # `--x -0.5,0.2` is a value, not an unknown flag: (argparse's private pattern; without it --x=-0.5,0.2 still works)
+    parser._negative_number_matcher = NEGATIVE_NUMBERS
     data = parser.add_argument_group("the example")
-    data.add_argument("--x", help="the input x, comma-separated (default 0.05,0.1)")
-    data.add_argument("--t", help="the target t, comma-separated (default 0.01,0.99)")
+    data.add_argument("--x", help="the input x, comma-separated, e.g. -0.5,0.2 (default 0.05,0.1)")
+    data.add_argument("--t", help="the target t, comma-separated, e.g. 0,1 (default 0.01,0.99)")
     data.add_argument("--example", metavar="NAME[:INDEX]",
                       help=f"take x and t from a data set instead: {', '.join(BUILTIN_EXAMPLES)}, or (through "
-                      "deltaprop.data) fashion-mnist, mnist or a data file; INDEX defaults to 0")
+                      "deltaprop.data) fashion-mnist, mnist or a data file; INDEX defaults to 0. x is scaled as "
+                      "--scale says, and the printout says how")
+    data.add_argument("--scale", choices=("auto", "unit", "standard", "none"), default="auto",
+                      help="scaling of an --example's inputs, as train's: auto (the default) = digits' pixels divided by "
+                      "16, iris' columns to [0, 1] by their range, other images to [0, 1], a data file's columns "
+                      f"standardised over its first {EXAMPLE_ROWS} rows; none: x as stored")
+    data.add_argument("--task", choices=TASKS, default="auto",
+                      help="what an --example's labels are, as train's --task: auto (the default): whole numbers and text "
+                      "are classes (one-hot t, one output each), other numbers (and counts for the poisson loss) "
+                      "regression targets (t = [y], one output); regression: every number an amount")
     data.add_argument("--label", help="the label of a data file given to --example: column of a CSV (default 'label'), "
                       "array of a .npz (default 'y') or column number of a plain .npy (default -1)")
     net = parser.add_argument_group("the network")
     net.add_argument("--layers", default="2", help="hidden layer sizes, comma-separated; 'none' for none (default 2)")
     net.add_argument("--activation", default="sigmoid", help="sigma of the hidden layers (default sigmoid, the lecture's)")
-    net.add_argument("--output", help="sigma of layer L (default sigmoid with quadratic loss, as in the lecture)")
-    net.add_argument("--loss", help="quadratic, cross_entropy or binary_cross_entropy (default quadratic)")
+    net.add_argument("--output", help=f"sigma of layer L: {', '.join(OUTPUT_ACTIVATIONS)}. Without --loss it brings "
+                     "its own loss, as in train and Network (softmax: cross_entropy, sigmoid: binary_cross_entropy, "
+                     "exp: poisson, others: quadratic); with neither given, the lecture's sigmoid with quadratic")
+    net.add_argument("--loss", help=f"the cost C: {', '.join(LOSSES)}. Without --output it brings its own output "
+                     "(cross_entropy: softmax, binary_cross_entropy: sigmoid, poisson: exp); quadratic takes the "
+                     "lecture's sigmoid (identity for an --example's real-valued target). Default quadratic")
     net.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the initial weights (default 0)")
     net.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     net.add_argument("--eta", type=float, default=0.5, help="learning rate of the update shown (default 0.5)")
@@ -135,27 +201,43 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from deltaprop.explain import explain
-    from deltaprop.files import writable_path
-    from deltaprop.network import Network
+    from deltaprop.files import refuse_same_files, writable_path
+    from deltaprop.network import DEFAULT_LOSS_FOR_OUTPUT, Network
 
     for flag, path in (("--out", args.out), ("--picture", args.picture)):
         if path:
             writable_path(path, flag)  # before the work, so that nothing is printed and then lost
+    # one file for both: the picture would replace the text; an --example file written over: its data lost
+    refuse_same_files([("--out", args.out), ("--picture", args.picture)],
+                      [("--example", args.example.partition(":")[0] if args.example else None)])
     if args.example and (args.x or args.t):
         raise ValueError("--example: give either --example or --x/--t, not both")
     if args.label is not None and not args.example:
         raise ValueError("--label: names the label column of the --example data file; give --example too")
-    real_target = False
+    if not args.example:
+        for flag, given in (("--scale", args.scale != "auto"), ("--task", args.task != "auto")):
+            if given:
+                raise ValueError(f"{flag}: applies to the data of --example; give --example too (got {flag} "
+                                 f"{getattr(args, flag[2:])})")
+    real_target, scaled = False, None
     if args.example:
-        x, t, class_index = load_example(args.example, args.label)
+        # counts for the poisson loss are amounts, as train takes them
+        amounts = (args.loss or DEFAULT_LOSS_FOR_OUTPUT.get(args.output)) in AMOUNT_LOSSES and args.task == "auto"
+        x, t, class_index, scaled = load_example(args.example, args.label, scale=args.scale,
+                                                 task="regression" if amounts else args.task)
         real_target = class_index is None
     else:
         x = parse_floats(args.x or "0.05,0.1", "--x")
         t = parse_floats(args.t or "0.01,0.99", "--t")
-    # the lecture's y = sigma(z^L) with C = 1/2 ||y - t||^2, each where not given
-    loss = args.loss or "quadratic"
-    # (a real-valued target of an --example, which may lie outside (0, 1): an identity output)
-    output = args.output or (("identity" if real_target else "sigmoid") if loss == "quadratic" else None)
+    # The lecture's y = sigma(z^L) with C = 1/2 ||y - t||^2 where neither is given (an identity output for a
+    # real-valued target of an --example, which may lie outside (0, 1)); --output alone brings its loss as
+    # Network does (softmax: cross_entropy, sigmoid: binary_cross_entropy, exp: poisson, others quadratic).
+    lecture_output = "identity" if real_target else "sigmoid"
+    loss, output = args.loss, args.output
+    if loss is None and output is None:
+        loss, output = "quadratic", lecture_output
+    elif output is None and loss == "quadratic":
+        output = lecture_output
     if loss == "cross_entropy" and output is None and len(t) < 2:  # its softmax output needs 2 classes or more
         remedy = "data of 2 classes or more" if args.example else "a one-hot --t such as 0,1"
         what = "the --example's data give" if args.example else "--t gives"
@@ -164,7 +246,10 @@ def run(args) -> int:
     sizes = [len(x), *parse_sizes(args.layers), len(t)]
     check_memory(sizes, args.dtype, "--layers")
     net = Network(sizes, activation=args.activation, output=output, loss=loss, seed=args.seed, dtype=args.dtype)
-    ex = explain(net, x, t, eta=args.eta, fused=args.fused)
+    with flag_names({"t": "--example"} if args.example else {}):  # its label, not a --t, is the target
+        ex = explain(net, x, t, eta=args.eta, fused=args.fused)
+    if scaled:
+        ex.notes.insert(0, scaled)
     options = dict(max_units=args.max_units, precision=args.precision)
     if args.out:
         from deltaprop.files import write_atomically

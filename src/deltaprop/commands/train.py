@@ -124,7 +124,7 @@ def add_parser(subparsers):
     out.add_argument("--plot", default=None, metavar="DIR",
                      help="write pictures here: history.png; for a classifier also confusion.png (the test set's "
                      "confusion matrix); for images (digits, fashion-mnist, mnist, an IDX directory) also "
-                     "first_layer.png (the first layer's weights)")
+                     "first_layer.png (the first layer's weights). DIR is a directory, made if missing, not a .png file")
     out.add_argument("--gradient-flow", action="store_true",
                      help="record per-layer gradient norms and write gradient_flow.png (into --plot DIR, else .)")
     out.add_argument("--quiet", action="store_true", help="no progress and no summary (errors and --json still print)")
