@@ -45,3 +45,14 @@ def test_forward_only_needs_no_target(tmp_path):
         draw_network(net, [1, 2, 3], [1], panels=("sideways",))
     with pytest.raises(ValueError, match="max_nodes"):
         draw_network(net, [1, 2, 3], [1], max_nodes=1)
+
+
+def test_a_saturated_outputs_literal_delta_is_noted_on_the_picture(tmp_path):
+    # the text explanation says so (explain's note); the picture did not
+    net = Network([1, 1], seed=0)  # float32 sigmoid + binary cross-entropy
+    net.weights[0][...] = 20
+    texts = [t.get_text() for t in draw_network(net, [1.0], [0.0], tmp_path / "s.png").texts]
+    assert any("the output saturates in float32" in text for text in texts)
+    healthy = [t.get_text() for t in draw_network(net, [0.1], [0.0]).texts]
+    assert not any("saturates" in text for text in healthy)
+    assert not any("saturates" in t.get_text() for t in draw_network(net, [1.0], [0.0], fused=True).texts)

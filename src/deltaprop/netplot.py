@@ -65,6 +65,7 @@ def draw_network(
         raise ValueError(f"max_nodes: expected an integer >= 2; got {max_nodes!r}")
     if "backward" in panels and t is None:
         raise ValueError("t: the backward panel needs a target t; got None (pass t, or panels=('forward',))")
+    saturated = False  # the backward panel's literal delta^L lost y - t (see explain's note)
     if t is None:
         X, _ = _check_example(net, x, np.eye(net.sizes[-1])[0])  # a target every loss takes; only x is used
         fp = net.forward(X)
@@ -75,6 +76,7 @@ def draw_network(
             "forward": [ex.x] + [tr.a for tr in ex.layers],
             "backward": [None] + [tr.delta for tr in ex.layers],
         }
+        saturated = "backward" in panels and ex.exact_output_delta is not None
     if annotate is None:
         annotate = max(net.sizes) <= 8
 
@@ -88,7 +90,10 @@ def draw_network(
     fig.suptitle(
         f"deltaprop network {net.sizes}: edges blue w > 0, orange w < 0, width ~ |w| (per layer)", fontsize=10
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    if saturated:
+        fig.text(0.5, 0.01, f"Note: the output saturates in {net.dtype.name}: the literal delta^L drawn is not dC/dz^L; "
+                 f"the exact delta^L is y - t (fused=True draws it)", ha="center", fontsize=8, color="0.3")
+    fig.tight_layout(rect=(0, 0.04 if saturated else 0, 1, 0.95))
     if path is not None:
         save_png(fig, path)
     return fig
