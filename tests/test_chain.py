@@ -86,6 +86,8 @@ def test_a_kink_is_noted_not_left_as_an_unexplained_difference():
     assert "  note: w = 0.0" in r.to_text() and "Note: w = 0.0" in r.to_markdown()
     assert "f'(0) = 0.01" in chain_rule("leaky_relu", 1e-9).notes[0]  # the step straddles the kink
     assert chain_rule("relu", 0.3).notes == [] and chain_rule("sigmoid", 0.0).notes == []
+    # x = relu(w) = 0 for w < 0 on the whole step: one slope, chain rule and finite difference agree, no note
+    assert chain_rule("relu", -0.3).notes == [] and chain_rule("relu", -0.3).abs_error == 0
 
 
 def test_an_overflow_is_noted():

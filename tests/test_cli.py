@@ -1132,3 +1132,5 @@ def test_plot_refuses_a_picture_name_for_its_directory(argv, tmp_path, monkeypat
     from deltaprop.commands._common import plot_directory
 
     plot_directory(tmp_path / "made.png")
+    plot_directory(f"{tmp_path}/written.png/")  # and one written with a slash
+    assert (tmp_path / "written.png").is_dir()

@@ -864,7 +864,11 @@ def test_number_labels_of_any_float_dtype_load_and_a_models_number_names_are_a_h
     X = np.arange(40.0).reshape(20, 2)
     np.savez(tmp_path / "l.npz", X=X, y=np.linspace(0, 1, 20).astype(np.longdouble))
     assert load_table(tmp_path / "l.npz")[1].dtype == np.longdouble  # (float64 targets once the task is known)
-    # a header of numbers that are the model's names: a header, matched by name, not a row of data
-    (tmp_path / "n.csv").write_text("30,20,10\n3,2,1\n6,5,4\n")
-    np.testing.assert_array_equal(read_inputs(tmp_path / "n.csv", feature_names=["10", "20", "30"]), [[1, 2, 3], [4, 5, 6]])
+    # a first row of numbers that are the model's names, in its order: a header (with a warning), not a row of data
+    (tmp_path / "n.csv").write_text("10,20,30\n1,2,3\n4,5,6\n")
+    with pytest.warns(UserWarning, match=r"its first row is the model's column names \['10', '20', '30'\], taken as the header"):
+        np.testing.assert_array_equal(read_inputs(tmp_path / "n.csv", feature_names=["10", "20", "30"]), [[1, 2, 3], [4, 5, 6]])
     assert read_inputs(tmp_path / "n.csv").shape == (3, 3)  # (no names: numbers are data)
+    # in another order they are data: a row 3,1,2 of features valued 1..3 is too likely (a row lost, silently)
+    (tmp_path / "n.csv").write_text("30,10,20\n1,2,3\n")
+    assert read_inputs(tmp_path / "n.csv", feature_names=["10", "20", "30"]).shape == (2, 3)

@@ -377,3 +377,23 @@ def test_cli_example_whole_number_amounts_take_task_regression(tmp_path, capsys)
     assert "sizes [N_0, ..., N_L] = [2, 2, 1]" in capsys.readouterr().out
     assert main(["explain", "--example", f"{table}:1", "--task", "regression", "--output", "sigmoid"]) == 1
     assert "error: --example: binary_cross_entropy needs targets in [0, 1]" in capsys.readouterr().err  # not "--t"
+
+
+def test_a_large_poisson_count_near_its_prediction_is_no_saturation():
+    # Before: y = 2573.9995 for t = 2574 was "saturated": the literal y (1 - t / y) cancels to about eps * t
+    import deltaprop as dp
+
+    net = dp.Network([1, 1], loss="poisson", seed=0)  # float32, y = e^z
+    net.weights[0][...], net.biases[0][...] = 1, 0
+    for x, t in [(7.38770478494792, 1616.0), (7.853166587187013, 2574.0), (8.440088929671612, 4629.0)]:
+        ex = dp.explain(net, [x], [t])
+        assert ex.exact_output_delta is None and not any("saturates" in note for note in ex.notes)
+
+
+def test_example_with_an_amounts_loss_on_text_labels_names_the_loss(tmp_path, capsys):
+    from deltaprop.cli import main
+
+    (tmp_path / "t.csv").write_text("a,b,label\n" + "".join(f"{i},{2 * i},{'cd'[i % 2]}\n" for i in range(20)))
+    assert main(["explain", "--example", str(tmp_path / "t.csv"), "--loss", "poisson"]) == 1
+    err = capsys.readouterr().err
+    assert "--loss: poisson is for counts and rates (the poisson loss), and the labels of --example" in err and "task" not in err

@@ -168,3 +168,25 @@ def test_a_vanishing_gradient_is_checked_as_far_as_finite_differences_resolve_it
     X3 = np.random.default_rng(0).normal(size=(4, 3))
     result = dp.gradcheck(tiny, X3, np.eye(2)[[0, 1, 0, 1]])
     assert "W^1" in result.unresolved and "layer 1: W below resolution" in str(result)
+
+
+def test_near_a_minimum_the_noise_is_measured_and_a_wrong_sign_still_fails():
+    # Before: a classifier fitted to C = 1.3e-6 failed at 5.7e-3 with a correct gradient: the noise modelled
+    # from |C| (1e-15) was far below the real one (3e-11, from the terms C is computed from)
+    net = Network([2, 4, 2], activation="tanh", output="softmax", loss="cross_entropy", seed=1, dtype="float64")
+    X, y = np.array([[1.0, 0.5], [-1.0, -0.5], [0.8, 0.1], [-0.7, -0.3]]), np.array([0, 1, 0, 1])
+    net.fit(X, y, epochs=5000, learning_rate=0.05, batch_size=4)
+    T = np.eye(2)[y]
+    result = dp.gradcheck(net, X, T)
+    assert net.loss(X, T) < 1e-5 and result.max_error > 1e-4 and result.passed()
+
+    class WrongSign(Network):
+        def _backward(self, fp, T, w, fused):
+            grads = super()._backward(fp, T, w, fused)
+            grads.db[0] *= -1
+            return grads
+
+    wrong = WrongSign([2, 4, 2], activation="tanh", output="softmax", loss="cross_entropy", seed=1, dtype="float64")
+    for p, q in zip(wrong.parameters(), net.parameters()):
+        p[...] = q
+    assert not dp.gradcheck(wrong, X, T).passed()

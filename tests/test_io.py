@@ -470,3 +470,7 @@ def test_a_dataframe_without_names_goes_by_position_and_names_are_stripped(tmp_p
     expected = saved.predict_proba(X)
     np.testing.assert_array_equal(saved.predict_proba(pd.DataFrame(X)), expected)  # columns 0, 1, 2: by position
     np.testing.assert_array_equal(saved.predict_proba(pd.DataFrame(X[:, ::-1], columns=[" c", " b", "a"])), expected)
+    years = load_model(save_model(net, tmp_path / "y.safetensors", feature_names=["1990", "2000", "2010"]))
+    np.testing.assert_array_equal(years.predict_proba(pd.DataFrame(X[:, ::-1], columns=[2010, 2000, 1990])), expected)
+    with pytest.raises(ValueError, match=r"got \['7', '8', '9'\]"):  # integer labels are names, not positions
+        years.predict(pd.DataFrame(X, columns=[7, 8, 9]))

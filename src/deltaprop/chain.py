@@ -180,7 +180,8 @@ def _notes(act, r: ChainRule) -> list[str]:
         lo, hi = r.w - r.eps, r.w + r.eps
         at = []
         for name, value in (("w", r.w), ("x", r.x), ("y", r.y)):
-            if min(lo, hi, value) <= kink <= max(lo, hi, value):
+            # (a range that stays on one side, [0, 0] for relu of w < 0 included, has one slope throughout)
+            if min(lo, hi) < kink < max(lo, hi) or (value == kink and lo != hi):
                 at.append(f"{name} = {value!r}")
             lo, hi = _scalar(act, lo), _scalar(act, hi)
         if at:

@@ -472,10 +472,21 @@ def load_table(path, label: str | int | None = None) -> tuple[Array, Array]:
     finite when they are numbers, and not the text 'nan' (a missing value).
     Each refusal names the file, the row and the column, field or array.
     """
-    path = existing_file(path, "data file")
+    X, y, _ = _load_table(existing_file(path, "data file"), label)
+    return X, y
+
+
+def _load_table(path: Path, label) -> tuple[Array, Array, list[str] | None]:
+    """:func:`load_table`'s (X, y) and the names of X's columns (a CSV header's; None for NumPy files)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _load_csv(path, "label" if label is None else str(label))
+    return (*_load_numpy_table(path, label), None)
+
+
+def _load_numpy_table(path: Path, label) -> tuple[Array, Array]:
+    """(X, y) of a .npz or .npy table."""
+    suffix = path.suffix.lower()
     if suffix == ".npz":
         return _storable_labels(*_text_labels(*_load_npz(path, "y" if label is None else str(label)), path), path)
     if suffix == ".npy":
@@ -772,7 +783,8 @@ def _csv_numbers(path: Path, first: list[str], header: list[str] | None, drop: l
     return X, texts
 
 
-def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
+def _load_csv(path: Path, label: str) -> tuple[Array, Array, list[str] | None]:
+    """X, y and the names of X's columns (None where two share a name) of a CSV table with a header."""
     first = _first_csv_row(path)
     if not first:
         raise ValueError(f"CSV file {path}: empty; expected a header row naming the columns")
@@ -792,7 +804,8 @@ def _load_csv(path: Path, label: str) -> tuple[Array, Array]:
         raise ValueError(f"CSV file {path}: no data rows after the header")
     _check_csv_finite(path, X, header, features)
     _check_index_column(path, X, header, features)
-    return X, _parse_labels(np.char.strip(np.array(labels, dtype=str)), path, label)
+    names = [header[i] for i in features]
+    return X, _parse_labels(np.char.strip(np.array(labels, dtype=str)), path, label), (names if len(set(names)) == len(names) else None)
 
 
 def _read_npz(path: Path) -> dict[str, Array]:
@@ -1040,8 +1053,7 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
     if p.is_dir():
         return _with_task(load_idx_directory(p, scale=scale, limit=limit, scaling=scaling), task)
     if p.is_file():
-        X, y = load_table(p, label)
-        names = table_feature_names(p, label)
+        X, y, names = _load_table(existing_file(p, "data file"), label)
         X = align_columns(X, names, feature_names, f"CSV file {p}")
         cut = limit is not None and limit < len(y)
         X, y = (X[:limit], y[:limit]) if cut else (X, y)
@@ -1142,9 +1154,13 @@ def read_inputs(path, *, label=None, feature_names=None) -> Array:
         name = "label" if label is None else str(label)
         # a header has a field that is text; an empty field is a missing number (refused by row and column below)
         header = [h.strip() for h in first] if any(v.strip() and not _parses_as_float(v) for v in first) else None
-        if header is None and feature_names is not None and sorted(
-                v.strip() for v in first if v.strip() != name) == sorted(feature_names):
-            header = [h.strip() for h in first]  # the model's own column names, numbers as they may be
+        if header is None and feature_names is not None and [
+                v.strip() for v in first if v.strip() != name] == list(feature_names):
+            # the model's own column names, numbers as they may be, in its order (a row of data in any order
+            # of them is too likely with small whole numbers): said, as it costs a row if it was data
+            header = [h.strip() for h in first]
+            warnings.warn(f"CSV file {path}: its first row is the model's column names {list(feature_names)[:10]}, "
+                          f"taken as the header, not as data", stacklevel=2)
         # 0,1,...,d-1: the column names pandas writes for a DataFrame of unnamed columns (to_csv(index=False)),
         # which read as data would shift every prediction by a row (but a file of that one row is data)
         numbered = (header is None and len(first) >= PANDAS_HEADER_WIDTH

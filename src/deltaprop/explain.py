@@ -307,7 +307,8 @@ def _lost_output_delta(y: Array, t: Array, literal: Array) -> Array | None:
     exact = y - t
     if not np.all(np.isfinite(exact)):  # an output that overflowed (exp): y - t is no better, and inf says so itself
         return None
-    tolerance = 1e-3 * np.abs(exact) + 64 * np.finfo(y.dtype).eps  # softmax's literal product cancels to ~eps
+    # the literal product cancels to about eps times the larger of 1 (softmax), y and t (a Poisson count)
+    tolerance = 1e-3 * np.abs(exact) + 64 * np.finfo(y.dtype).eps * np.maximum(1, np.maximum(np.abs(y), np.abs(t)))
     with np.errstate(invalid="ignore"):
         ok = np.abs(literal.astype(np.float64) - exact) <= tolerance  # (False for nan and inf too)
     return None if np.all(ok) else exact

@@ -64,9 +64,9 @@ class SavedModel:
         """Raw inputs of shape (n, N_0) -> scaled float32 inputs, as ``load_dataset`` gave them in training;
         without scaling (method "none"), the inputs as given, in the network's dtype. A pandas DataFrame's
         columns are matched to ``feature_names`` by name, where the model has them."""
-        # (columns that are not all text, pandas' 0, 1, ... of a DataFrame made without names, go by position)
-        if self.feature_names is not None and hasattr(X, "iloc") and all(isinstance(c, str) for c in X.columns):
-            names = [c.strip() for c in X.columns]  # as the CSV readers take a header's names
+        # (pandas' 0, 1, ..., d-1 of a DataFrame made without names go by position; other labels, years say, are names)
+        if self.feature_names is not None and hasattr(X, "iloc") and list(X.columns) != list(range(X.shape[1])):
+            names = [str(c).strip() for c in X.columns]  # as the CSV readers take a header's names
             X = X.iloc[:, align_columns(np.arange(X.shape[1])[None, :], names, self.feature_names, "X")[0]]
         if self.scaling.method == "none":
             return self.network.check_X(X)  # (a float64 network trained on raw float64 inputs sees them unrounded)

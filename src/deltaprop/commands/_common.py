@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import re
 import sys
 
@@ -96,8 +97,6 @@ def check_label(data, label, built_in: tuple[str, ...] = ()) -> None:
 def check_memory(sizes, dtype, flag: str) -> None:
     """Refuse, naming ``flag``, a network whose weights and biases alone need more memory than the machine
     has: building it would end in NumPy's MemoryError, or in the system killing the command."""
-    import os
-
     import numpy as np
 
     n = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
@@ -127,7 +126,8 @@ def plot_directory(path, flag: str = "--plot") -> None:
     if Path(path).exists() and not Path(path).is_dir():
         raise NotADirectoryError(f"{flag}: expected a directory (made if missing); got the file {path}")
     # `--plot flow.png` (as cost --plot and explain --picture take a file) would make a directory named flow.png
-    if Path(path).suffix.lower() in PICTURE_SUFFIXES and not Path(path).is_dir():
+    written_as_directory = str(path).endswith(("/", os.sep))  # (pics.png/: the user wrote a directory)
+    if Path(path).suffix.lower() in PICTURE_SUFFIXES and not Path(path).is_dir() and not written_as_directory:
         raise ValueError(f"{flag}: expected a directory for the pictures (made if missing); got {path}, a picture's file "
                          f"name: give a directory such as {Path(path).with_suffix('')}/")
     try:

@@ -223,8 +223,15 @@ def run(args) -> int:
     if args.example:
         # counts for the poisson loss are amounts, as train takes them
         amounts = (args.loss or DEFAULT_LOSS_FOR_OUTPUT.get(args.output)) in AMOUNT_LOSSES and args.task == "auto"
-        x, t, class_index, scaled = load_example(args.example, args.label, scale=args.scale,
-                                                 task="regression" if amounts else args.task)
+        try:
+            x, t, class_index, scaled = load_example(args.example, args.label, scale=args.scale,
+                                                     task="regression" if amounts else args.task)
+        except ValueError as exc:  # (--task was ours, from the loss, not the user's)
+            if not (amounts and "regression needs numeric targets" in str(exc)):
+                raise
+            flag = "--loss" if args.loss else "--output"
+            raise ValueError(f"{flag}: {args.loss or args.output} is for counts and rates (the poisson loss), and the "
+                             f"labels of --example {args.example} are text: give another --label or {flag}") from None
         real_target = class_index is None
     else:
         x = parse_floats(args.x or "0.05,0.1", "--x")
