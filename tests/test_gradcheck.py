@@ -190,3 +190,20 @@ def test_near_a_minimum_the_noise_is_measured_and_a_wrong_sign_still_fails():
     for p, q in zip(wrong.parameters(), net.parameters()):
         p[...] = q
     assert not dp.gradcheck(wrong, X, T).passed()
+
+
+def test_truncation_error_of_the_second_pass_excuses_no_wrong_gradient():
+    # A review's case: unscaled inputs (x ~ 200), eps = 1e-4, dC/dW^1 10% too large. The finite differences at
+    # 10 eps differ from those at eps by truncation (which grows with the step), not by rounding noise;
+    # counted as noise it let the wrong gradient pass
+    class TenPercentOff(Network):
+        def _backward(self, fp, T, w, fused):
+            grads = super()._backward(fp, T, w, fused)
+            grads.dW[0] *= 1.1
+            return grads
+
+    rng = np.random.default_rng(7)
+    X, T = rng.normal(size=(16, 4)) * 200, np.eye(3)[rng.integers(0, 3, 16)]
+    net = TenPercentOff([4, 8, 3], activation="tanh", output="softmax", loss="cross_entropy", seed=2, dtype="float64")
+    result = dp.gradcheck(net, X, T, eps=1e-4)
+    assert not result.passed() and "W^1" not in result.within_noise

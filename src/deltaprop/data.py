@@ -1154,13 +1154,18 @@ def read_inputs(path, *, label=None, feature_names=None) -> Array:
         name = "label" if label is None else str(label)
         # a header has a field that is text; an empty field is a missing number (refused by row and column below)
         header = [h.strip() for h in first] if any(v.strip() and not _parses_as_float(v) for v in first) else None
-        if header is None and feature_names is not None and [
-                v.strip() for v in first if v.strip() != name] == list(feature_names):
-            # the model's own column names, numbers as they may be, in its order (a row of data in any order
-            # of them is too likely with small whole numbers): said, as it costs a row if it was data
+        fields = [v.strip() for v in first if v.strip() != name]
+        if header is None and feature_names is not None and fields == list(feature_names):
+            # the model's own column names, numbers as they may be, in its order: said, as it costs a row if it was data
             header = [h.strip() for h in first]
             warnings.warn(f"CSV file {path}: its first row is the model's column names {list(feature_names)[:10]}, "
                           f"taken as the header, not as data", stacklevel=2)
+        elif header is None and feature_names is not None and sorted(fields) == sorted(feature_names):
+            # in another order: a header to match by name, or a row of data (small whole numbers): either guess
+            # would be silently wrong the other way
+            raise ValueError(f"CSV file {path}: its first row {fields[:10]} holds the model's column names in another "
+                             f"order: a header or a row of data? Give the file a header row of the names, or write it "
+                             f"in the model's order {list(feature_names)[:10]}")
         # 0,1,...,d-1: the column names pandas writes for a DataFrame of unnamed columns (to_csv(index=False)),
         # which read as data would shift every prediction by a row (but a file of that one row is data)
         numbered = (header is None and len(first) >= PANDAS_HEADER_WIDTH
