@@ -37,15 +37,16 @@ class GradcheckResult:
         shows here.
     bias_entry_errors : list of L floats, the same for b^l.
     max_error : float, the largest of all.
-    noise : float, the finite-difference rounding noise of one entry, about
-        2.2e-16 |C| / eps (0 when not measured): what finite differences cannot resolve.
+    noise : float, a bound on the finite differences' rounding noise of one entry,
+        4 x 2.2e-16 |C| / eps (0 when not computed): what finite differences cannot resolve.
     within_noise : names ("W^1", "b^2") of the arrays whose difference from the finite
-        differences is no larger than that noise, though their relative error may exceed a
-        tolerance: gradients so small (vanishing, or near a minimum) that finite differences
-        agree with them as far as they can tell. :meth:`passed` lets them pass.
+        differences is their rounding noise, measured by a second pass at 10 eps (backprop
+        agrees with that pass, whose noise is ten times smaller), though their relative error
+        may exceed a tolerance: gradients so small (vanishing, or near a minimum) that finite
+        differences agree with them as far as they can tell. :meth:`passed` lets them pass.
     unresolved : names of the arrays whose gradients, backpropagation's and the finite
-        differences' together, are below ``atol`` or that noise: zero, or too small to check
-        at all (their errors read 0).
+        differences' together, are below ``atol`` or the noise bound: zero, or too small to
+        check at all (their errors read 0).
     """
 
     weight_errors: list[float]
@@ -80,8 +81,9 @@ class GradcheckResult:
                  for l, (w, b) in enumerate(zip(self.weight_entry_errors, self.bias_entry_errors), 1)]
         rows.append(f"max relative error {self.max_error:.2e}")
         if self.within_noise:
-            rows.append(f"* {', '.join(self.within_noise)}: the difference is within the finite differences' rounding "
-                        f"noise (about {self.noise:.1e} per entry): they agree as far as finite differences can tell")
+            rows.append(f"* {', '.join(self.within_noise)}: the difference is the finite differences' rounding noise "
+                        f"(measured at 10 eps, where backprop agrees ten times closer): they agree as far as finite "
+                        f"differences can tell")
         if self.unresolved:
             rows.append(f"below resolution: {', '.join(self.unresolved)}: the gradient is 0 or below what finite "
                         f"differences resolve (about {self.noise:.1e} per entry), so it is not checked")
