@@ -814,11 +814,10 @@ def test_a_trailing_comma_on_the_header_too_and_two_label_columns(tmp_path):
 
 
 def test_columns_are_read_by_name_where_a_model_has_names(tmp_path):
-    from deltaprop.data import align_columns, load_dataset, read_inputs, table_feature_names
+    from deltaprop.data import align_columns, load_dataset, read_inputs
 
     (tmp_path / "t.csv").write_text("c,label,a,b\n" + "".join(f"{3 * i},{i % 2},{i},{2 * i}\n" for i in range(10)))
-    assert table_feature_names(tmp_path / "t.csv") == ["c", "a", "b"]
-    assert table_feature_names(tmp_path / "t.csv", label="a") == ["c", "label", "b"]
+    assert load_dataset(tmp_path / "t.csv", label="a", scale="none", task="regression").feature_names == ["c", "label", "b"]
     X = read_inputs(tmp_path / "t.csv", feature_names=["a", "b", "c"])
     np.testing.assert_array_equal(X[3], [3, 6, 9])
     np.testing.assert_array_equal(read_inputs(tmp_path / "t.csv")[3], [9, 3, 6])  # (no names: as the file has them)

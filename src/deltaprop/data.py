@@ -40,7 +40,7 @@ from .files import existing_file
 from .network import as_numbers
 
 __all__ = ["Dataset", "Scaling", "read_idx", "load_dataset", "load_idx_directory", "load_table", "read_inputs", "NAMED", "TASKS",
-           "table_feature_names", "align_columns"]
+           "align_columns"]
 
 Array = np.ndarray
 
@@ -967,18 +967,6 @@ def _check_limit(limit) -> int | None:
     if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
         raise ValueError(f"limit: expected an integer >= 1 or None; got {limit!r}")
     return int(limit)
-
-
-def table_feature_names(path, label=None) -> list[str] | None:
-    """The names of a CSV table's input columns, in order (its header's, the label column's left out); None
-    for other files, which name no columns, and where two columns share a name."""
-    path = Path(path)
-    if path.suffix.lower() != ".csv":
-        return None
-    header = [h.strip() for h in _first_csv_row(path) or []]
-    name = "label" if label is None else str(label)
-    names = [h for h in header if h != name]
-    return names if len(set(names)) == len(names) else None
 
 
 def align_columns(X: Array, names: list[str] | None, expected: list[str] | None, where: str) -> Array:
