@@ -357,8 +357,7 @@ def fit(
     rng = net.rng
     opt_name = optimiser if isinstance(optimiser, str) else getattr(optimiser, "name", None)
     explicit = {}  # the optimiser's settings the caller chose: a resumed run refuses others than its checkpoint's
-    given = {k: v for k, v in dict(momentum=momentum, nesterov=nesterov, beta_1=beta_1, beta_2=beta_2,
-                                   epsilon=epsilon, weight_decay=weight_decay).items() if v is not None}
+    given = {k: v for k, v in zip(FIT_SETTINGS, (momentum, nesterov, beta_1, beta_2, epsilon, weight_decay)) if v is not None}
     if isinstance(optimiser, str) and optimiser in OPTIMISERS:
         # sgd has momentum and nesterov; adam beta_1, beta_2 and epsilon; adamw weight_decay too. One it lacks
         # would be ignored silently
