@@ -100,6 +100,10 @@ API_CASES = [
     ("validation data and fraction both", lambda: dp.Network([4, 2]).fit(X, Y, validation_data=(X, Y), validation_fraction=0.2), ValueError, ["validation_fraction", "not both", "0.2"]),
     ("one callback not in a list", lambda: dp.Network([4, 2]).fit(X, Y, callbacks=dp.EarlyStopping(monitor="loss")), TypeError, ["callbacks", "list", "EarlyStopping", "[callback]"]),
     ("optimiser state of another kind", lambda: dp.Network([4, 2]).fit(X, Y, optimiser_state="abc"), TypeError, ["optimiser_state", "OptimiserState", "'abc'"]),
+    ("a schedule maker given as the schedule", lambda: dp.Network([4, 2]).fit(X, Y, schedule=dp.optimisers.step_decay), TypeError,
+     ["schedule: step_decay makes a schedule; call it: schedule=step_decay(...)", "'step'"]),
+    ("a schedule of other arguments", lambda: dp.Network([4, 2]).fit(X, Y, schedule=lambda epoch: 0.1), TypeError,
+     ["schedule: expected a function (eta0, epoch, n_epochs) -> eta", "does not take those three arguments"]),
     ("a schedule giving a negative rate", lambda: dp.Network([4, 2]).fit(X, Y, schedule=lambda eta0, epoch, n: -1.0), ValueError, ["schedule", "> 0", "-1.0", "epoch 1"]),
     ("a schedule giving NaN", lambda: dp.Network([4, 2]).fit(X, Y, schedule=lambda eta0, epoch, n: eta0 if epoch < 2 else float("nan")), ValueError, ["schedule", "nan", "epoch 3"]),
     ("L-BFGS with a negative max_fun", lambda: dp.LBFGS(max_fun=-5), ValueError, ["max_fun", ">= 1", "-5"]),
@@ -178,8 +182,21 @@ def test_values_beyond_float32_are_refused_without_a_numpy_warning():
             fitted().predict(np.full((2, 4), 1e39))
         with pytest.raises(ValueError, match=r"y: expected finite values; got 1e\+39 \(beyond the range of float32"):
             dp.Network([4, 1], loss="quadratic").fit(X, np.full(20, 1e39))
-        with pytest.raises(ValueError, match=r"sample_weight: expected finite values; got 1e\+39 \(beyond the range of float32"):
-            dp.Network([4, 2]).fit(X, Y, sample_weight=np.full(20, 1e39))
+        with pytest.raises(ValueError, match=r"sample_weight: expected finite values; got inf at \[3\]"):
+            dp.Network([4, 2]).fit(X, Y, sample_weight=np.where(np.arange(20) == 3, np.inf, 1.0))
+
+
+def test_sample_weights_are_relative_so_beyond_float32_or_subnormal_they_still_weigh():
+    # Weights are normalised in float64 before they are rounded to the network's float32: 1e39 each is
+    # the same as 1 each, and subnormal float32 weights keep their ratios.
+    plain, big = (dp.Network([4, 2], seed=0) for _ in range(2))
+    plain.fit(X, Y, epochs=2)
+    big.fit(X, Y, epochs=2, sample_weight=np.full(20, 1e39))
+    for a, b in zip(plain.parameters(), big.parameters()):
+        np.testing.assert_array_equal(a, b)
+    tiny = np.arange(1, 21, dtype=np.float32) * np.float32(1e-40)
+    w = dp.Network([4, 2])._normalised_weights(tiny, 20)
+    np.testing.assert_allclose(w, np.arange(1, 21) / 10.5, rtol=1e-6)
 
 
 # ---------------------------------------------------------------- scikit-learn estimators

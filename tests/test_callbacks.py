@@ -389,7 +389,7 @@ def test_csv_logger_and_model_checkpoint_refuse_bad_arguments_before_training(tm
     with pytest.raises(TypeError, match=r"^path: expected a file name \(str or os.PathLike\); got int 123"):
         CSVLogger(123)
     with pytest.raises(TypeError, match=r"^save_options: expected keywords of save_model \(scaling, training, class_names, "
-                                        r"image_shape, feature_names\); got scalng$"):
+                                        r"image_shape, feature_names, target_scaling\); got scalng$"):
         ModelCheckpoint(tmp_path / "m.safetensors", scalng=None)
     with pytest.raises(TypeError, match=r"^training: expected a dict of JSON values"):
         ModelCheckpoint(tmp_path / "m.safetensors", training={"data": tmp_path})

@@ -406,12 +406,12 @@ def set_tensor(name, value):
     (lambda m: m["optimiser"].update(name="lbfgs"), None, "'lbfgs' runs write no checkpoints"),
     (lambda m: m.update(n_states=[2] * 3), None, r"n_states: expected 4 counts .*; got \[2, 2, 2\]"),
     (lambda m: m.update(n_states=[1] * 4), lambda t: [t.pop(f"optimiser.{k}.1") for k in range(4)],
-     "optimiser 'adam' keeps 2 arrays per parameter; parameter 0 has 1"),
-    (None, set_tensor("optimiser.0.0", lambda a: a[:2].copy()), r"optimiser.0.0 has shape \(2, 6\) .*; expected \(5, 6\) float32 as theta.0"),
+     "optimiser 'adam' keeps 2 arrays per parameter; W\\^1's \\(theta.0\\) has 1"),
+    (None, set_tensor("optimiser.0.0", lambda a: a[:2].copy()), r"optimiser.0.0 has shape \(2, 6\) .*; expected \(5, 6\) float32 as theta.0 \(W\^1\)"),
     (None, set_tensor("optimiser.1.1", lambda a: a.astype(np.float64)), "optimiser.1.1 has shape .* float64; expected"),
     (None, set_tensor("optimiser.2.0", lambda a: np.full_like(a, np.nan)), "optimiser.2.0 holds NaN"),
-    (None, set_tensor("theta.2", lambda a: a[:, :4].copy()), r"theta.2 has shape \(3, 4\) .*; expected \(3, 5\)"),
-    (None, set_tensor("theta.3", lambda a: np.full_like(a, np.inf)), "theta.3 holds NaN or infinite values"),
+    (None, set_tensor("theta.2", lambda a: a[:, :4].copy()), r"theta.2 \(W\^2\) has shape \(3, 4\) .*; expected \(3, 5\)"),
+    (None, set_tensor("theta.3", lambda a: np.full_like(a, np.inf)), r"theta.3 \(b\^2\) holds NaN or infinite values"),
     (None, lambda t: t.update(extra=np.zeros(2, np.float32)), r"unexpected \['extra'\]"),
 ])
 def test_corrupt_checkpoint_metadata_and_tensors_are_refused_naming_the_file(tmp_path, change_meta, change_tensors, message):

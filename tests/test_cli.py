@@ -39,7 +39,8 @@ def test_train_json_summary_and_files(trained):
     assert summary["data"] == "digits" and summary["sizes"] == [64, 16, 10] and summary["epochs"] == 4
     assert 0.5 < summary["test_accuracy"] <= 1 and summary["n_test"] == 360
     assert len(summary["history"]["val_accuracy"]) == 4
-    assert sorted(Path(f).name for f in summary["files"]) == ["confusion.png", "first_layer.png", "gradient_flow.png", "history.png", "m.safetensors"]
+    assert sorted(Path(f).name for f in summary["files"]) == ["confusion.png", "first_layer.png", "gradient_flow.png", "h.csv",
+                                                              "history.png", "m.safetensors"]  # (--log's h.csv too)
     assert all(Path(f).exists() for f in summary["files"])
     assert len((d / "h.csv").read_text().splitlines()) == 5
     # progress went to stderr, as plain lines (not a terminal)
@@ -499,6 +500,14 @@ def test_adamw_takes_its_weight_decay_and_a_resumed_run_keeps_it(tmp_path, monke
     assert code == 0 and json.loads(out)["optimiser_settings"] == {"momentum": 0.5, "nesterov": False}
 
 
+def test_json_summary_gives_dropout_as_a_list_for_any_number_of_hidden_layers(capsys):
+    # One p per hidden layer 1..L-1, a list whatever their number (it was a number for one value, a list else)
+    for layers, dropout in (("8", [0.25]), ("8,4", [0.25, 0.25]), ("", [])):
+        code, out, _ = _run(["train", "--layers", layers, "--dropout", "0.25" if layers else "0", "--limit", "100",
+                             "--epochs", "1", "--json", "--quiet"], capsys)
+        assert code == 0 and json.loads(out)["dropout"] == dropout
+
+
 def test_predict_names_of_a_regression_model_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(0)
@@ -577,7 +586,8 @@ def test_a_resumed_run_refuses_other_data(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     X = np.random.default_rng(0).normal(size=(120, 64))
     np.savez(tmp_path / "a.npz", X=X, y=np.arange(120) % 4)
-    np.savez(tmp_path / "b.npz", X=X + 1e-3, y=np.arange(120) % 4)  # the same shapes, other values
+    # the same shapes, other values (X + 1e-3 is no longer other data: standardised in float64 it is X's own)
+    np.savez(tmp_path / "b.npz", X=np.random.default_rng(1).normal(size=(120, 64)), y=np.arange(120) % 4)
     np.savez(tmp_path / "narrow.npz", X=X[:, :5], y=np.arange(120) % 4)
     assert _run(["train", "--data", "a.npz", "--layers", "4", "--epochs", "2", "--checkpoint", "r.ckpt", "--quiet"], capsys)[0] == 0
     for data, message in [
@@ -621,13 +631,15 @@ def test_regression_targets_beyond_float32_name_the_data_and_dtype(tmp_path, mon
     monkeypatch.chdir(tmp_path)
     rows = "".join(f"{i % 7},{i % 5},{'-2e39' if i == 9 else i / 4}\n" for i in range(40))
     (tmp_path / "big.csv").write_text("u,v,target\n" + rows)
-    code, out, err = _run(["train", "--data", "big.csv", "--label", "target", "--loss", "quadratic", "--epochs", "1"], capsys)
+    code, out, err = _run(["train", "--data", "big.csv", "--label", "target", "--loss", "quadratic", "--epochs", "1",
+                           "--scale-target", "none"], capsys)
     assert code == 1 and "epoch" not in out, err
     assert ("deltaprop train: error: --data: the targets of big.csv reach 2e+39, beyond the range of float32 (about 3.4e+38); "
             "rescale them, or give --dtype float64") in err
-    code, _, err = _run(["train", "--data", "big.csv", "--label", "target", "--loss", "quadratic", "--epochs", "1",
-                         "--dtype", "float64", "--quiet"], capsys)
-    assert code == 0, err
+    for flags in (["--scale-target", "none", "--dtype", "float64"], []):  # (standardised, as by default, they fit float32)
+        code, _, err = _run(["train", "--data", "big.csv", "--label", "target", "--loss", "quadratic", "--epochs", "1",
+                             "--quiet", *flags], capsys)
+        assert code == 0, err
     # class labels that happen to be large floats are classes, one-hot encoded: not refused
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "classes.npz", X=rng.normal(size=(40, 3)), y=np.where(np.arange(40) % 2, 1e39, 0.0))
@@ -1134,3 +1146,33 @@ def test_plot_refuses_a_picture_name_for_its_directory(argv, tmp_path, monkeypat
     plot_directory(tmp_path / "made.png")
     plot_directory(f"{tmp_path}/written.png/")  # and one written with a slash
     assert (tmp_path / "written.png").is_dir()
+
+
+def test_a_regressions_targets_are_standardised_and_predict_gives_them_back_in_their_units(tmp_path, monkeypatch, capsys):
+    # Before: prices (mean about 100, std about 20) trained as they were, and the output, which starts near 0,
+    # was far from them after the default epochs (test R^2 below 0). Standardised, the defaults fit them.
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    price = np.round(15 * X[:, 0] - 10 * X[:, 1] + 100).astype(int)
+    rows = "".join(f"{x[0]:.4f},{x[1]:.4f},{x[2]:.4f},{t}\n" for x, t in zip(X, price))
+    (tmp_path / "p.csv").write_text("a,b,c,price\n" + rows)
+    common = ["train", "--data", "p.csv", "--label", "price", "--task", "regression", "--json", "--quiet"]
+    code, out, err = _run([*common, "--out", "p.safetensors"], capsys)
+    summary = json.loads(out)
+    assert code == 0 and summary["test_score"] > 0.95, err
+    assert summary["target_scaling"]["method"] == "standard" and 95 < summary["target_scaling"]["shift"] < 105
+    code, out, _ = _run([*common, "--scale-target", "none"], capsys)
+    assert code == 0 and json.loads(out)["test_score"] < 0.5  # the lecture's raw targets: far from fitted yet
+    (tmp_path / "in.csv").write_text("a,b,c\n" + "".join(f"{x[0]:.4f},{x[1]:.4f},{x[2]:.4f}\n" for x in X[:50]))
+    code, out, err = _run(["predict", "p.safetensors", "in.csv"], capsys)
+    predicted = np.array([float(v) for v in out.split()])  # (one value per row)
+    assert code == 0 and len(predicted) == 50, err
+    assert np.corrcoef(predicted, price[:50])[0, 1] > 0.97 and abs(predicted.mean() - price[:50].mean()) < 5
+    code, out, _ = _run(["evaluate", "p.safetensors", "--json"], capsys)
+    result = json.loads(out)
+    assert code == 0 and result["score_kind"] == "R^2" and result["score"] == pytest.approx(summary["test_score"], abs=1e-6)
+    code, out, _ = _run(["info", "p.safetensors"], capsys)
+    assert code == 0 and "format_version 2" in out and "targets: trained as (t - 9" in out
+    code, _, err = _run(["train", "--data", "p.csv", "--label", "price", "--loss", "poisson", "--scale-target", "standard"], capsys)
+    assert code == 1 and "--scale-target: standard shifts the targets to mean 0, and the poisson loss is defined for targets >= 0" in err

@@ -873,3 +873,17 @@ def test_number_labels_of_any_float_dtype_load_and_a_models_number_names_are_a_h
     with pytest.raises(ValueError, match=r"its first row \['30', '10', '20'\] holds the model's column names in another "
                                          r"order: a header or a row of data\?"):
         read_inputs(tmp_path / "n.csv", feature_names=["10", "20", "30"])
+
+
+def test_scaling_shifts_float64_inputs_before_rounding_them_to_float32():
+    # A feature of 1e6 + small changes: rounded to float32 first (spacing 0.0625 at 1e6) it kept 6 distinct
+    # values of 1000; shifted in float64 first, the standardised column is right to float32's precision.
+    rng = np.random.default_rng(0)
+    X = 1e6 + rng.normal(scale=0.05, size=(1000, 1))
+    scaling = Scaling.fit(X, "standard")
+    exact = (X - X.mean()) / X.std()
+    out = scaling.apply(X)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, exact, rtol=1e-5, atol=1e-5)
+    assert len(np.unique(out)) == 1000
+    np.testing.assert_array_equal(scaling.apply(X.astype(np.float32)), scaling.apply(X.astype(np.float32), owned=True))

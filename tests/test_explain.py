@@ -241,11 +241,11 @@ def test_package_level_function_and_l2():
     (["--loss", "cross_entropy", "--t", "0,1"], "softmax", "cross_entropy"),
 ])
 def test_cli_defaults_each_of_output_and_loss_alone(flags, output, loss, capsys):
-    from deltaprop.explain import COST_FORMULAS
+    from deltaprop.losses import LOSSES
 
     assert main(["explain", *flags]) == 0
     text = capsys.readouterr().out
-    assert f"(N_2 = 2, sigma = {output})" in text and f"{COST_FORMULAS[loss]} = " in text  # layer L
+    assert f"(N_2 = 2, sigma = {output})" in text and f"{LOSSES[loss].formula} = " in text  # layer L
 
 
 def test_cli_example_refuses_a_label_for_data_that_hold_their_own(tmp_path, capsys):

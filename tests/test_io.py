@@ -37,7 +37,7 @@ def test_round_trip_gives_identical_predictions(tmp_path, dtype):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(new.predict_output(X), net.predict_output(X))
     np.testing.assert_array_equal(new.predict(X), net.predict(X))
-    assert saved.format_version == FORMAT_VERSION
+    assert saved.format_version == 1  # (version 2 only for a file with target_scaling, which version 1 would ignore)
 
 
 def test_string_classes_scaling_and_summary_survive(tmp_path):
@@ -474,3 +474,30 @@ def test_a_dataframe_without_names_goes_by_position_and_names_are_stripped(tmp_p
     np.testing.assert_array_equal(years.predict_proba(pd.DataFrame(X[:, ::-1], columns=[2010, 2000, 1990])), expected)
     with pytest.raises(ValueError, match=r"got \['7', '8', '9'\]"):  # integer labels are names, not positions
         years.predict(pd.DataFrame(X, columns=[7, 8, 9]))
+
+
+def test_target_scaling_is_stored_undone_by_predict_and_refused_for_a_classifier(tmp_path):
+    # A regression trained on (t - shift) * factor: the file records it (format_version 2, which a reader of
+    # version 1 refuses instead of predicting standardised targets) and SavedModel.predict gives t's units.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    net = Network([2, 4, 1], "tanh", output="identity", loss="quadratic", seed=0)
+    net.fit(X, rng.normal(size=30), epochs=2)
+    target = Scaling("standard", 100.0, 0.05)
+    path = save_model(net, tmp_path / "r.safetensors", target_scaling=target)
+    saved = load_model(path)
+    assert saved.format_version == 2 and saved.target_scaling == target
+    raw = net.predict(X)
+    np.testing.assert_allclose(saved.predict(X), raw / 0.05 + 100, rtol=1e-6)
+    assert saved.predict(X).dtype == raw.dtype
+    np.testing.assert_allclose(saved.scale_targets(saved.predict(X)), raw, rtol=1e-5, atol=1e-5)
+    assert load_model(save_model(net, tmp_path / "plain.safetensors")).predict(X).tolist() == raw.tolist()
+    classifier, _ = trained()
+    with pytest.raises(ValueError, match="target_scaling: scales regression targets; the network is a classifier"):
+        save_model(classifier, tmp_path / "c.safetensors", target_scaling=target)
+    with pytest.raises(ValueError, match="target_scaling: expected a finite shift and a finite, nonzero factor"):
+        save_model(net, tmp_path / "z.safetensors", target_scaling=Scaling("standard", 0.0, 0.0))
+    rewrite_header(path, lambda h: h["__metadata__"].update(
+        model=h["__metadata__"]["model"].replace('"factor": 0.05', '"factor": 0.0')))
+    with pytest.raises(ValueError, match="target_scaling factor 0 \\(corrupt\\)"):
+        load_model(path)

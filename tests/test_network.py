@@ -324,17 +324,46 @@ def test_the_literal_output_delta_vanishes_where_the_output_saturates():
     assert net.output_delta(fp, T, fused=True)[0, 0] == 1
 
 
-def test_softmax_cross_entropy_takes_y_minus_t_only_where_each_row_of_t_sums_to_one(rng):
-    # dC/dz_j = y_j sum_k t_k - t_j: y - t needs sum_k t_k = 1. Rows of several or no 1s take the
-    # literal path, so backward stays the gradient of the cost for any targets.
+def test_softmax_cross_entropy_takes_y_sum_t_minus_t_for_rows_that_do_not_sum_to_one(rng):
+    # dC/dz_j = y_j sum_k t_k - t_j, exact for any t (y - t needs sum_k t_k = 1): rows of several or no
+    # 1s, and soft targets whose sum rounds off 1, keep the gradient of the cost.
     X = rng.normal(size=(4, 3))
     T = np.array([[1, 1, 0], [0, 0, 0], [1, 0, 0], [0.2, 0.3, 0.5]], dtype=float)
     net = make([3, 4, 3], "tanh", "softmax", "cross_entropy")
-    assert not net.takes_fused_output(T) and net.takes_fused_output(T[2:])
+    assert net.takes_fused_output() and not net.takes_fused_output(False)
     fp = net.forward(X)
     fused, literal = net.backward(fp, T, fused=True), net.backward(fp, T, fused=False)
     for a, b in zip(fused.dW + fused.db, literal.dW + literal.db):
-        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(net.output_delta(fp, T)[2], fp.output[2] - T[2])  # one-hot: y - t itself
+    assert dp.gradcheck(net, X, T).max_error < 1e-6
+
+
+def test_softmax_soft_targets_keep_their_delta_where_the_output_saturates():
+    # A confidently wrong float32 softmax (y rounds to 0 on the target's classes) with soft targets whose sum is
+    # 1 only to rounding: the literal delta^L is lost (0 * floored gradient); y sum(t) - t is not.
+    net = dp.Network([1, 3], output="softmax", seed=0, dtype="float32")
+    net.weights[0][...] = 0
+    net.biases[0][...] = [0, 0, 200]
+    T = np.array([[0.35, 0.45, 0.2]], dtype=np.float32)
+    assert T.sum() != 1  # (0.99999994 in float32)
+    fp = net.forward(np.zeros((1, 1)))
+    delta = net.output_delta(fp, T)
+    np.testing.assert_allclose(delta[0], fp.output[0] * T.sum() - T[0], rtol=1e-6)
+    assert delta[0, 0] < -0.3 and delta[0, 1] < -0.4 and delta[0, 2] > 0.7
+
+
+def test_an_output_activation_of_ones_own_named_like_a_registry_one_takes_the_literal_delta(rng):
+    # y - t is exact for the registry's sigmoid with binary cross-entropy; a steeper "sigmoid" of one's own
+    # has sigma' = 2 a (1 - a), so delta^L = 2 (y - t): the name must not bring the shortcut.
+    from deltaprop.activations import Activation
+
+    steep = Activation("sigmoid", lambda z: 1 / (1 + np.exp(-2 * z)), lambda z, a: 2 * a * (1 - a))
+    net = dp.Network([3, 4, 1], "tanh", output=steep, loss="binary_cross_entropy", seed=0, dtype="float64")
+    X, T = rng.normal(size=(6, 3)), rng.integers(0, 2, size=(6, 1)).astype(float)
+    assert not net.takes_fused_output()
+    fp = net.forward(X)
+    np.testing.assert_allclose(net.output_delta(fp, T), 2 * (fp.output - T), rtol=1e-12)
     assert dp.gradcheck(net, X, T).max_error < 1e-6
 
 
@@ -552,3 +581,51 @@ def test_astype_pickle_and_deepcopy_keep_the_parameters_views_of_one_buffer():
     net = dp.Network([3, 4, 2], seed=0)
     for other in (net.astype("float64"), pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
         assert joined(other.parameters()) is not None
+
+
+def test_poisson_literal_delta_of_an_underflowed_output_is_zero_not_nan():
+    # y = e^z underflows to 0 (z = -104 in float32) with t = 5: dc/dy = 1 - t / y would overflow to -inf and
+    # sigma'(z) (.) dc/dy = 0 * inf be NaN; the literal path loses the delta (0) as a saturated sigmoid's does,
+    # and the fused y - t keeps it.
+    net = dp.Network([1, 2], output="exp", seed=0, dtype="float32")
+    net.weights[0][...], net.biases[0][...] = 0, [-104, 0]
+    fp = net.forward(np.zeros((1, 1)))
+    T = np.array([[5.0, 1.0]], dtype=np.float32)
+    assert fp.output[0, 0] == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no overflow warning either)
+        literal = net.output_delta(fp, T, fused=False)
+    assert literal[0, 0] == 0 and np.isfinite(literal).all()
+    assert net.output_delta(fp, T)[0, 0] == -5
+
+
+def test_poisson_cost_of_large_counts_is_not_rounding_noise_in_float32():
+    # e^z - t z + t log t - t cancels to about (y - t)^2 / t for counts of thousands: summed in float32 it was
+    # noise of either sign (fit's history showed negative costs). Each example's cost is >= 0 and near float64's.
+    rng = np.random.default_rng(0)
+    t = rng.integers(2000, 4000, size=(200, 1)).astype(np.float64)
+    z = np.log(t) + rng.normal(scale=1e-4, size=t.shape)
+    loss = dp.losses.LOSSES["poisson"]
+    exact = loss.logit_cost(z, t)
+    c32 = loss.logit_cost(z.astype(np.float32), t.astype(np.float32))
+    assert c32.dtype == np.float32 and (c32 >= 0).all()
+    z32 = z.astype(np.float32).astype(np.float64)  # (the float32 z's own exact cost)
+    np.testing.assert_allclose(c32, loss.logit_cost(z32, t), rtol=1e-6, atol=0)
+    assert (exact >= 0).all()
+
+
+def test_config_rebuilds_the_network_or_names_the_parts_of_ones_own():
+    # Network(**config) rebuilds the architecture; an initialiser of one's own (config holds only its name)
+    # is named by unregistered_parts, as an activation of one's own is. A model file still stores such a
+    # network (the initialiser's work is in its weights).
+    net = dp.Network([3, 4, 2], activation="tanh", l2=0.1, seed=0)
+    assert dp.Network(**net.config()).config() == net.config() and net.unregistered_parts() == []
+
+    def my_init(rng, n_out, n_in, dtype):
+        return np.full((n_out, n_in), 0.01, dtype)
+
+    own = dp.Network([3, 4, 2], init=my_init, seed=0)
+    assert own.unregistered_parts() == ["the initialiser of layer 1 ('my_init')", "the initialiser of layer 2 ('my_init')"]
+    assert own.unregistered_parts(initialisers=False) == []
+    with pytest.raises(ValueError, match="init \\(layer 1\\): unknown initialiser 'my_init'"):
+        dp.Network(**own.config())

@@ -178,7 +178,7 @@ def test_fit_takes_an_optimisers_own_defaults():
         history = dp.Network([3, 2], seed=0).fit(X, y, optimiser="keras_rmsprop", epsilon=1e-3, epochs=1)
         assert history.optimiser_state.optimiser == KerasRMSprop(epsilon=1e-3)
         with pytest.raises(ValueError, match=r"momentum: optimiser 'keras_rmsprop' has no such setting \(fit takes for it: "
-                                             r"epsilon\); got momentum=0.5"):
+                                             r"rho, epsilon\); got momentum=0.5"):
             dp.Network([3, 2], seed=0).fit(X, y, optimiser="keras_rmsprop", epsilon=1e-3, momentum=0.5, epochs=1)
     finally:
         del OPTIMISERS["keras_rmsprop"], OPTIMISERS["plain"]
@@ -189,7 +189,7 @@ def test_fit_takes_an_optimisers_own_defaults():
     ("adam", dict(momentum=0.5), r"momentum: optimiser 'adam' has no such setting \(fit takes for it: beta_1, beta_2, epsilon\); got momentum=0.5"),
     ("sgd", dict(beta_1=0.8), r"beta_1: optimiser 'sgd' has no such setting \(fit takes for it: momentum, nesterov\); got beta_1=0.8"),
     ("gd", dict(nesterov=True), r"nesterov: optimiser 'gd' has no such setting \(fit takes for it: none\); got nesterov=True"),
-    ("rmsprop", dict(beta_2=0.9), r"beta_2: optimiser 'rmsprop' has no such setting \(fit takes for it: epsilon\)"),
+    ("rmsprop", dict(beta_2=0.9), r"beta_2: optimiser 'rmsprop' has no such setting \(fit takes for it: rho, epsilon\)"),
     ("lbfgs", dict(epsilon=1e-3), r"epsilon: optimiser 'lbfgs' has no such setting \(fit takes for it: none\)"),
     ("adam", dict(weight_decay=0.1), r"weight_decay: optimiser 'adam' has no such setting"),
     (SGD(momentum=0.5), dict(momentum=0.9), r"momentum: an optimiser object carries its own settings; got momentum=0.9 "
@@ -228,3 +228,15 @@ def test_cosine_runs_from_eta0_down_to_eta_min():
 def test_an_object_without_init_and_update_is_refused():
     with pytest.raises(TypeError, match=r"optimiser must be a name .* or an object with init\(param\) and update"):
         get_optimiser(object())
+
+
+def test_fit_takes_rmsprops_rho():
+    from deltaprop import Network
+
+    # Before: fit(optimiser="rmsprop", rho=0.5) was a TypeError (no such keyword), so rho could only be set on an object
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), rng.integers(0, 2, size=20)
+    history = Network([3, 2], seed=0).fit(X, y, optimiser="rmsprop", rho=0.5, epochs=1)
+    assert history.optimiser_state.optimiser == RMSprop(rho=0.5)
+    with pytest.raises(ValueError, match=r"rho: optimiser 'adam' has no such setting"):
+        Network([3, 2], seed=0).fit(X, y, optimiser="adam", rho=0.5, epochs=1)

@@ -658,3 +658,19 @@ def test_clip_norm_sees_only_the_gradients_not_the_buffers_gaps(rng):
         dp.training.clip_gradient = real_clip
     assert net.parameter_buffer().size > net.n_parameters, "expected gaps between the arrays"
     assert set(seen) == {net.n_parameters}  # the W^l and b^l entries, never the gaps between them
+
+
+def test_lbfgs_that_reaches_a_non_finite_cost_leaves_the_network_at_its_last_finite_one():
+    # DivergenceError's promise for L-BFGS too: SciPy's last point (here one whose cost is NaN) is not kept.
+    from deltaprop.losses import Loss
+
+    def cost(y, t):  # the quadratic cost, undefined beyond |y| = 3
+        return np.where(np.abs(y).max(axis=1) > 3, np.nan, 0.5 * np.sum((y - t) ** 2, axis=1))
+
+    rng = np.random.default_rng(0)
+    X, T = rng.normal(size=(20, 2)), np.full((20, 1), 100.0)
+    net = dp.Network([2, 3, 1], "tanh", output="identity", loss=Loss("capped", cost, lambda y, t: y - t),
+                     seed=0, dtype="float64")
+    with pytest.raises(dp.DivergenceError, match="L-BFGS reached a non-finite cost nan"):
+        net.fit(X, T, optimiser="lbfgs", epochs=50)
+    assert np.isfinite(net.loss(X, T))

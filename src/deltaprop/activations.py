@@ -4,6 +4,8 @@ The protocol
 ------------
 Every activation is one :class:`Activation` entry in ``ACTIVATIONS`` and provides
 
+``name``
+    the key it is registered under (model files and checkpoints name it).
 ``forward(z) -> a``
     a = sigma(z), for z of shape (n_examples, N_l); the result has z's shape
     and dtype.
@@ -11,14 +13,24 @@ Every activation is one :class:`Activation` entry in ``ACTIVATIONS`` and provide
     the element-wise derivative, given both z and a = sigma(z) so that each
     function may use whichever is cheaper (sigmoid: a (1 - a)). Only for
     element-wise activations; ``None`` for softmax.
-``vjp(z, a, g) -> sigma'(z) (.) g``
-    the product of the Jacobian of sigma at z with a vector g (one row per
-    example). For element-wise activations this is the lecture's
-    ``sigma'(z) (.) g``; softmax, whose output i depends on every z_j,
-    overrides it with its Jacobian-vector product a (.) (g - <a, g>).
+``vjp(z, a, g) -> J_sigma(z)^T g``
+    the transposed Jacobian of sigma at z times a vector g = dC/da (one row
+    per example): dC/dz_j = sum_i (da_i/dz_j) g_i, what backpropagation
+    carries down. For element-wise activations the Jacobian is diagonal and
+    this is the lecture's ``sigma'(z) (.) g``; softmax, whose output i
+    depends on every z_j, gives it in ``vjp_override`` as
+    a (.) (g - <a, g>).
+``init``
+    the name of the initialiser a layer with this activation starts from
+    by default (Glorot for sigmoid-like, He for ReLU-like).
+``kink``
+    the z at which sigma is not differentiable (ReLU's 0), or ``None``;
+    finite differences straddling it are not a test of sigma'.
 
 Adding an activation is one entry in ``ACTIVATIONS``: its function and its
-derivative side by side.
+derivative side by side. (``deltaprop.kernels`` has compiled loops for some
+hidden activations, by name; any other takes the NumPy path through these
+functions.)
 """
 
 from __future__ import annotations
@@ -28,7 +40,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["Activation", "ACTIVATIONS", "get_activation", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS"]
+__all__ = ["Activation", "ACTIVATIONS", "get_activation", "hidden_activations", "output_activations"]
 
 Array = np.ndarray
 
@@ -43,29 +55,51 @@ class Activation:
     forward : callable, z -> a = sigma(z)
     derivative : callable (z, a) -> sigma'(z), or None for non-element-wise
         activations (softmax).
-    jvp : callable (z, a, g) -> J_sigma(z) g, or None to use
-        ``derivative(z, a) * g``.
+    vjp_override : callable (z, a, g) -> J_sigma(z)^T g (the transposed
+        Jacobian: dC/dz from g = dC/da), or None to use
+        ``derivative(z, a) * g``. One of ``derivative`` and ``vjp_override``
+        must be given.
     init : str
         Name of the default initialiser for a layer with this activation
         (Glorot for sigmoid-like, He for ReLU-like).
-    elementwise : bool
-        Whether a_i depends on z_i only.
+    kink : float or None
+        Where sigma' jumps (ReLU-like: 0.0), else None.
+    elementwise : bool (property)
+        Whether a_i depends on z_i only (no ``vjp_override``).
     """
 
     name: str
     forward: Callable[[Array], Array]
     derivative: Callable[[Array, Array], Array] | None
-    jvp_override: Callable[[Array, Array, Array], Array] | None = None
+    vjp_override: Callable[[Array, Array, Array], Array] | None = None
     init: str = "glorot_uniform"
+    kink: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"Activation name: expected a non-empty string; got {self.name!r}")
+        for field in ("forward", "derivative", "vjp_override"):
+            value = getattr(self, field)
+            if value is not None and not callable(value):
+                raise TypeError(f"Activation {self.name!r} {field}: expected a function or None; got {value!r}")
+        if self.forward is None:
+            raise TypeError(f"Activation {self.name!r} forward: expected a function z -> sigma(z); got None")
+        if self.derivative is None and self.vjp_override is None:
+            raise ValueError(f"Activation {self.name!r}: expected derivative (z, a) -> sigma'(z) or vjp_override "
+                             "(z, a, g) -> J_sigma(z)^T g; got neither, so backpropagation could not pass through it")
 
     @property
     def elementwise(self) -> bool:
-        return self.jvp_override is None
+        return self.vjp_override is None
 
     def vjp(self, z: Array, a: Array, g: Array) -> Array:
-        """Return sigma'(z) (.) g (the Jacobian of sigma at z times g), rows per example."""
-        if self.jvp_override is not None:
-            return self.jvp_override(z, a, g)
+        """Return dC/dz^l = J_sigma(z)^T g from g = dC/da^l: sigma'(z) (.) g for an element-wise sigma.
+
+        z, a = sigma(z), g : arrays of shape (n, N_l), one row per example, of one float dtype.
+        Returns an array of shape (n, N_l) and that dtype.
+        """
+        if self.vjp_override is not None:
+            return self.vjp_override(z, a, g)
         return self.derivative(z, a) * g
 
     def __call__(self, z: Array) -> Array:
@@ -101,8 +135,8 @@ def _softmax(z: Array) -> Array:
     return e
 
 
-def _softmax_jvp(z: Array, a: Array, g: Array) -> Array:
-    # d a_i / d z_j = a_i (1[i=j] - a_j), so (J g)_i = a_i (g_i - sum_j a_j g_j).
+def _softmax_vjp(z: Array, a: Array, g: Array) -> Array:
+    # d a_i / d z_j = a_i (1[i=j] - a_j), a symmetric J, so (J^T g)_j = (J g)_j = a_j (g_j - sum_i a_i g_i).
     return a * (g - np.sum(a * g, axis=1, keepdims=True))
 
 
@@ -116,27 +150,36 @@ ACTIVATIONS: dict[str, Activation] = {
         # sigma(z) = tanh z,                      sigma'(z) = 1 - tanh^2 z
         Activation("tanh", np.tanh, lambda z, a: 1 - a * a),
         # sigma(z) = max(0, z),                   sigma'(z) = 1[z > 0]
-        Activation("relu", lambda z: np.maximum(z, 0), lambda z, a: (z > 0).astype(z.dtype), init="he_normal"),
+        Activation("relu", lambda z: np.maximum(z, 0), lambda z, a: (z > 0).astype(z.dtype), init="he_normal", kink=0.0),
         # sigma(z) = z if z > 0 else 0.01 z,      sigma'(z) = 1 or 0.01
         Activation(
             "leaky_relu",
             lambda z: np.where(z > 0, z, z * z.dtype.type(LEAKY_SLOPE)),
             lambda z, a: np.where(z > 0, z.dtype.type(1), z.dtype.type(LEAKY_SLOPE)),
             init="he_normal",
+            kink=0.0,
         ),
         # sigma(z) = z,                           sigma'(z) = 1
         Activation("identity", lambda z: z.copy(), lambda z, a: np.ones_like(z)),
         # sigma(z) = e^z,                         sigma'(z) = e^z   (a positive output: Poisson regression's log link)
         Activation("exp", np.exp, lambda z, a: a.copy()),
         # sigma(z)_i = e^{z_i} / sum_j e^{z_j},   J = diag(a) - a a^T (not element-wise)
-        Activation("softmax", _softmax, None, jvp_override=_softmax_jvp),
+        Activation("softmax", _softmax, None, vjp_override=_softmax_vjp),
     ]
 }
 
-#: Names allowed for hidden layers (softmax couples the units of a layer and is an output only).
-HIDDEN_ACTIVATIONS = tuple(n for n, a in ACTIVATIONS.items() if a.elementwise)
-#: Names allowed for the output layer L.
-OUTPUT_ACTIVATIONS = tuple(ACTIVATIONS)
+
+
+def hidden_activations() -> tuple[str, ...]:
+    """The names allowed for hidden layers, read from ``ACTIVATIONS`` now (entries added later count):
+    the element-wise ones (softmax couples the units of a layer and is an output only)."""
+    return tuple(n for n, a in ACTIVATIONS.items() if a.elementwise)
+
+
+def output_activations() -> tuple[str, ...]:
+    """The names allowed for the output layer L: every entry of ``ACTIVATIONS``."""
+    return tuple(ACTIVATIONS)
+
 
 #: scikit-learn's names for the same functions.
 ALIASES = {"logistic": "sigmoid"}

@@ -3,7 +3,8 @@
 The protocol
 ------------
 A callback is any object with some of the methods of :class:`Callback`;
-``fit`` calls each that exists, passing the :class:`deltaprop.training.Run`
+``fit`` calls each that exists (on_train_begin, on_epoch_begin, on_batch_end,
+on_epoch_end, on_train_end), passing the :class:`deltaprop.training.Run`
 (the network, optimiser state, history, ``epoch``, ``step``, ``eta0``).
 A callback stops training with ``run.stop = True`` (saying why in
 ``run.stop_reason``) and changes the base learning rate through ``run.eta0``.
@@ -37,22 +38,23 @@ __all__ = ["Callback", "PrintProgress", "ProgressBar", "EarlyStopping", "ModelCh
 
 
 class Callback:
-    """Base class with every hook doing nothing; override the ones you need."""
+    """Base class with every hook doing nothing; override the ones you need. Its ``on_`` methods are
+    the events ``fit`` calls (``training.CALLBACK_EVENTS`` is read from them)."""
 
     def on_train_begin(self, run) -> None:
-        pass
+        """Before the first epoch (after a resumed run's history is restored)."""
 
     def on_epoch_begin(self, run, epoch: int) -> None:
-        pass
+        """Before epoch ``epoch`` = 0, 1, ..."""
 
     def on_batch_end(self, run, batch: int, loss: float) -> None:
-        pass
+        """After each mini-batch step (mini-batch optimisers only): its index in the epoch and its cost."""
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
-        pass
+        """After epoch ``epoch``; ``logs`` holds this epoch's history entries (loss, accuracy, ...)."""
 
     def on_train_end(self, run) -> None:
-        pass
+        """After the last epoch, and also when training raises (divergence, a second Ctrl-C, ...)."""
 
 
 class PrintProgress(Callback):
@@ -260,6 +262,10 @@ class ReduceLROnPlateau(Callback):
     eta never goes below ``min_lr``. After a cut, the next ``cooldown`` epochs
     count no epoch without improvement (PyTorch's ``cooldown``; Keras's skips one fewer),
     so the new rate has time to show its effect before the next cut.
+
+    The cut comes with the ``patience``-th epoch without improvement, as in Keras; PyTorch's
+    scheduler waits one epoch more (patience + 1). An improvement is a change of more than
+    ``min_delta`` (absolute; PyTorch's default is 1e-4 relative). ``patience`` is at least 1.
     """
 
     def __init__(self, factor: float = 0.5, patience: int = 3, min_lr: float = 1e-6, min_delta: float = 0.0,

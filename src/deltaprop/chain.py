@@ -17,13 +17,9 @@ from numbers import Real
 
 import numpy as np
 
-from .activations import HIDDEN_ACTIVATIONS, get_activation
+from .activations import get_activation, hidden_activations
 
 __all__ = ["chain_rule", "ChainRule"]
-
-#: Where each activation has a kink (no derivative): the code takes one side's slope there.
-KINKS = {"relu": 0.0, "leaky_relu": 0.0}
-
 
 @dataclass
 class ChainRule:
@@ -146,7 +142,7 @@ def chain_rule(f: str = "sigmoid", w: float = 0.5, *, eps: float = 1e-6) -> Chai
     """
     act = get_activation(f, argument="f")
     if act.derivative is None:
-        raise ValueError(f"f: expected an element-wise activation, one of {list(HIDDEN_ACTIVATIONS)}; got {act.name!r}")
+        raise ValueError(f"f: expected an element-wise activation, one of {list(hidden_activations())}; got {act.name!r}")
     for name, value in (("w", w), ("eps", eps)):
         if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(value):
             raise ValueError(f"{name}: expected a finite number; got {value!r}")
@@ -174,7 +170,7 @@ def chain_rule(f: str = "sigmoid", w: float = 0.5, *, eps: float = 1e-6) -> Chai
 def _notes(act, r: ChainRule) -> list[str]:
     """Why the chain rule and the finite difference may disagree: said, not left as an unexplained number."""
     notes = []
-    kink = KINKS.get(act.name)
+    kink = act.kink  # where sigma' jumps (the code takes one side's slope there), or None
     if kink is not None:
         # w, x, y with the values the finite difference moves them to: a kink inside that range is straddled
         lo, hi = r.w - r.eps, r.w + r.eps

@@ -37,6 +37,7 @@ import numpy as np
 
 from .files import existing_file, write_atomically
 from .io import classes_from_json, classes_to_json
+from .network import parameter_name
 
 __all__ = ["save_checkpoint", "load_checkpoint", "data_fingerprint", "Checkpoint", "FORMAT", "FORMAT_VERSION"]
 
@@ -345,9 +346,10 @@ def _checked(meta: dict, tensors: dict, version: int) -> Checkpoint:
     for k, shape in enumerate(shapes):
         p = tensors[f"theta.{k}"]
         if p.shape != shape or p.dtype != dtype:
-            raise ValueError(f"theta.{k} has shape {p.shape} and dtype {p.dtype}; expected {shape} {dtype} for sizes {sizes}")
+            raise ValueError(f"theta.{k} ({parameter_name(k)}) has shape {p.shape} and dtype {p.dtype}; expected {shape} {dtype} "
+                             f"for sizes {sizes}")
         if not np.isfinite(p).all():
-            raise ValueError(f"theta.{k} holds NaN or infinite values")
+            raise ValueError(f"theta.{k} ({parameter_name(k)}) holds NaN or infinite values")
         params.append(p)
     states = [tuple(tensors[f"optimiser.{k}.{j}"] for j in range(n)) for k, n in enumerate(n_states)]
     if version == 1 and optimiser["name"] == "adam":
@@ -358,10 +360,11 @@ def _checked(meta: dict, tensors: dict, version: int) -> Checkpoint:
         n_expected = len(known.init(np.zeros(1, dtype)))
         for k, (p, state) in enumerate(zip(params, states)):
             if len(state) != n_expected:
-                raise ValueError(f"optimiser {optimiser['name']!r} keeps {n_expected} arrays per parameter; parameter {k} has {len(state)}")
+                raise ValueError(f"optimiser {optimiser['name']!r} keeps {n_expected} arrays per parameter; "
+                                 f"{parameter_name(k)}'s (theta.{k}) has {len(state)}")
             for j, a in enumerate(state):
                 if a.shape != p.shape or a.dtype != p.dtype:
-                    raise ValueError(f"optimiser.{k}.{j} has shape {a.shape} and dtype {a.dtype}; expected {p.shape} {p.dtype} as theta.{k}")
+                    raise ValueError(f"optimiser.{k}.{j} has shape {a.shape} and dtype {a.dtype}; expected {p.shape} {p.dtype} as theta.{k} ({parameter_name(k)})")
     for k, state in enumerate(states):
         for j, a in enumerate(state):
             if a.dtype.kind == "f" and np.isnan(a).any():  # (an infinite Adam v is possible: g^2 can overflow)

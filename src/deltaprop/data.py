@@ -39,7 +39,7 @@ import numpy as np
 from .files import existing_file
 from .network import as_numbers
 
-__all__ = ["Dataset", "Scaling", "read_idx", "load_dataset", "load_idx_directory", "load_table", "read_inputs", "NAMED", "TASKS",
+__all__ = ["Dataset", "Scaling", "read_idx", "load_dataset", "load_idx_directory", "load_table", "read_inputs", "NAMED", "TASKS", "SCALINGS",
            "align_columns"]
 
 Array = np.ndarray
@@ -74,6 +74,11 @@ IDX_FILES = (
 
 # ---------------------------------------------------------------------- scaling
 
+#: The input scalings (``Scaling.method``); the command line adds "auto" (images to [0, 1], tables standardised).
+SCALINGS = ("unit", "standard", "none")
+#: Values per block when inputs other than float32 are scaled through float64 (8 MB of float64).
+SCALE_BLOCK = 1 << 20
+
 
 @dataclass
 class Scaling:
@@ -100,7 +105,7 @@ class Scaling:
             mean = X.mean(axis=0, dtype=np.float64)
             std = X.std(axis=0, dtype=np.float64)
             return cls("standard", mean, 1.0 / np.where(std > 0, std, 1.0))
-        raise ValueError(f"scale: expected 'unit', 'standard' or 'none'; got {method!r}")
+        raise ValueError(f"scale: expected one of {', '.join(map(repr, SCALINGS))}; got {method!r}")
 
     def apply(self, X, *, owned: bool = False) -> Array:
         """Return float32 (X - shift) * factor, shape (n, N_0).
@@ -117,10 +122,20 @@ class Scaling:
         width = next((np.size(v) for v in (self.shift, self.factor) if np.ndim(v) == 1), None)  # per-feature scaling
         if width is not None and (X.ndim != 2 or X.shape[1] != width):
             raise ValueError(f"X: expected {width} features per example, as the scaling was fitted on; got shape {X.shape}")
-        out = X if (owned and X.dtype == np.float32 and X.flags.writeable) else X.astype(np.float32)
-        if self.method != "none":
-            out -= np.asarray(self.shift, dtype=np.float32)
-            out *= np.asarray(self.factor, dtype=np.float32)
+        if self.method == "none" or X.dtype == np.float32:
+            out = X if (owned and X.dtype == np.float32 and X.flags.writeable) else X.astype(np.float32)
+            if self.method != "none":
+                out -= np.asarray(self.shift, dtype=np.float32)
+                out *= np.asarray(self.factor, dtype=np.float32)
+            return out
+        # Other numbers are shifted in float64 before they are rounded to float32: a column of 1e6 + small
+        # changes would lose them to float32's spacing (0.0625 at 1e6) if rounded first. A block of rows at a
+        # time, so that no float64 copy of a large set is made.
+        out = np.empty(X.shape, dtype=np.float32)
+        shift, factor = np.asarray(self.shift, dtype=np.float64), np.asarray(self.factor, dtype=np.float64)
+        rows = max(1, SCALE_BLOCK // max(1, int(np.prod(X.shape[1:]))))
+        for lo in range(0, len(X), rows):
+            np.multiply(X[lo : lo + rows] - shift, factor, out=out[lo : lo + rows], casting="same_kind")
         return out
 
     def to_dict(self) -> dict:
@@ -131,8 +146,8 @@ class Scaling:
     @classmethod
     def from_dict(cls, d: dict, n_features: int | None = None) -> "Scaling":
         """The inverse of :meth:`to_dict`; checks per-feature arrays against ``n_features``."""
-        if not isinstance(d, dict) or d.get("method") not in ("unit", "standard", "none"):
-            raise ValueError(f"scaling: expected a dict with method 'unit', 'standard' or 'none'; got {d!r}")
+        if not isinstance(d, dict) or d.get("method") not in SCALINGS:
+            raise ValueError(f"scaling: expected a dict with method {' or '.join(map(repr, SCALINGS))}; got {d!r}")
         values = []
         for key in ("shift", "factor"):
             v = d.get(key, 0.0 if key == "shift" else 1.0)
@@ -1026,8 +1041,8 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
     int64 or text classes, or float64 targets.
     """
     limit = _check_limit(limit)
-    if scale not in ("auto", "unit", "standard", "none"):
-        raise ValueError(f"scale: expected 'auto', 'unit', 'standard' or 'none'; got {scale!r}")
+    if scale not in ("auto", *SCALINGS):
+        raise ValueError(f"scale: expected one of {', '.join(map(repr, ('auto', *SCALINGS)))}; got {scale!r}")
     if task is not None and task not in TASKS:
         raise ValueError(f"task: expected one of {', '.join(map(repr, TASKS))}; got {task!r}")
     if not isinstance(data, (str, os.PathLike)):

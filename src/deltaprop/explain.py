@@ -107,6 +107,8 @@ class Explanation:
         output saturates (y rounds to 0 or 1 in the dtype: sigma'(z^L) is 0 while nabla C(y) is
         floored); None where the literal value is right (or was not taken).
     notes : further lines printed with the header (the command adds how its input was scaled).
+    loss_formula, loss_latex : the loss's per-example cost written out (``Loss.formula``,
+        ``Loss.latex``), or None for a loss that has none (then its name is shown).
     """
 
     sizes: list[int]
@@ -125,6 +127,8 @@ class Explanation:
     dropout: list[float] = field(default_factory=list)
     exact_output_delta: Array | None = None
     notes: list[str] = field(default_factory=list)
+    loss_formula: str | None = None
+    loss_latex: str | None = None
 
     @property
     def L(self) -> int:
@@ -198,11 +202,12 @@ def _check_example(net: Network, x, t) -> tuple[Array, Array]:
         t = t[0]
     if t.shape != (NL,):
         raise ValueError(f"t: expected a target of {NL} values (N_L = {NL}) or a class label; got shape {t.shape}")
-    loss = net.loss_function.name
-    if loss in ("cross_entropy", "binary_cross_entropy") and not np.all((t >= 0) & (t <= 1)):
-        raise ValueError(f"t: {loss} needs targets in [0, 1] (probabilities); got {t.tolist()}")
-    if loss == "cross_entropy" and not np.isclose(t.sum(), 1):
-        raise ValueError(f"t: cross_entropy needs targets that sum to 1 (a distribution over the classes); got {t.tolist()}")
+    loss = net.loss_function
+    if loss.classification and not np.all((t >= 0) & (t <= 1)):
+        raise ValueError(f"t: {loss.name} needs targets in [0, 1] (probabilities); got {t.tolist()}")
+    if loss.classification and not net.output_activation.elementwise and not np.isclose(t.sum(), 1):  # softmax's
+        raise ValueError(f"t: {loss.name} needs targets that sum to 1 (a distribution over the classes of its "
+                         f"{net.output_activation.name} output); got {t.tolist()}")
     X = net.check_X(x[None, :], argument="x")
     T = net.check_T(t[None, :], 1, argument="t")
     return X, T
@@ -268,10 +273,10 @@ def explain(net: Network, x, t, *, eta: float = 0.5, fused: bool = False) -> Exp
                 b_after=after.biases[l - 1],
             )
         )
-    fused_used = net.takes_fused_output(T, fused)
+    fused_used = net.takes_fused_output(fused)
     # The literal delta^L of a saturated output is not dC/dz^L (network.output_delta): said, never silently.
     exact, notes = None, []
-    if not fused_used and net.takes_fused_output(T, True):
+    if not fused_used and net.takes_fused_output(True):
         exact = _lost_output_delta(fp.output[0], T[0], grads.delta[L - 1][0])
     if exact is not None:
         notes.append(f"Note: the output saturates in {net.dtype.name}, so the literal delta^L below is not dC/dz^L "
@@ -280,6 +285,8 @@ def explain(net: Network, x, t, *, eta: float = 0.5, fused: bool = False) -> Exp
     return Explanation(
         sizes=list(net.sizes),
         loss=net.loss_function.name,
+        loss_formula=net.loss_function.formula,
+        loss_latex=net.loss_function.latex,
         dtype=net.dtype,
         x=X[0],
         t=T[0],
@@ -315,21 +322,6 @@ def _lost_output_delta(y: Array, t: Array, literal: Array) -> Array | None:
 
 
 # ---------------------------------------------------------------------- plain / rich text
-
-#: The cost functions as the lecture would write them.
-COST_FORMULAS = {
-    "quadratic": "C = 1/2 ||y - t||^2",
-    "cross_entropy": "C = -sum_i t_i log y_i",
-    "binary_cross_entropy": "C = -sum_i [t_i log y_i + (1 - t_i) log(1 - y_i)]",
-    "poisson": "C = sum_i [t_i log(t_i / y_i) - t_i + y_i]",
-}
-COST_LATEX = {
-    "quadratic": r"C = \tfrac12 \lVert y - t \rVert^2",
-    "cross_entropy": r"C = -\sum_i t_i \log y_i",
-    "binary_cross_entropy": r"C = -\sum_i \big[t_i \log y_i + (1 - t_i)\log(1 - y_i)\big]",
-    "poisson": r"C = \sum_i \big[t_i \log(t_i / y_i) - t_i + y_i\big]",
-}
-
 
 class _TextBuilder:
     def __init__(self, ex: Explanation, max_units: int, precision: int | None) -> None:
@@ -392,7 +384,7 @@ class _TextBuilder:
             self.quantity("  ", f"a^{l}", "forward", f"sigma(z^{l})", tr.a)
         self.quantity("", "y", "forward", f"a^{L}", ex.y)
         penalty = " + lambda/2 sum_l ||W^l||^2" if ex.l2 else ""  # the cost the gradients are of, L2 term included
-        self.line(("cost", "section"), f"  {COST_FORMULAS.get(ex.loss, ex.loss)}{penalty} = ", (self.num_cost(ex.cost_before), "number"))
+        self.line(("cost", "section"), f"  {ex.loss_formula or 'C = ' + ex.loss}{penalty} = ", (self.num_cost(ex.cost_before), "number"))
         self.line()
         self.line(("Backward direction", "section"), (f"  (from layer L = {L} down to 1)", "note"))
         self.quantity("", "nabla C(y)", "backward", "dC/dy", ex.grad_y)
@@ -492,7 +484,7 @@ def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
 
     L = ex.L
     penalty = r" + \tfrac{\lambda}{2} \sum_l \lVert W^l \rVert^2" if ex.l2 else ""  # C(theta) includes the L2 term
-    formula = f" (${COST_LATEX[ex.loss]}{penalty}$)" if ex.loss in COST_LATEX else ""  # (a name is no formula)
+    formula = f" (${ex.loss_latex}{penalty}$)" if ex.loss_latex else ""  # (a name is no formula)
     out = [
         "# Backpropagation on one example",
         "",

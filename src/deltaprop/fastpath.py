@@ -98,8 +98,8 @@ class Workspace:
         self._keep = np.empty(n * max(sizes[1:]), dtype=bool)  # which units dropout keeps, one layer at a time
         self._hidden = [act.name for act in net.hidden_activations]
         out, loss = net.output_activation, net.loss_function
-        # delta^L = y - t where that is exact (see Network.output_delta).
-        self._fused_output = fused and loss.fused_output == out.name and out is ACTIVATIONS[out.name]
+        # delta^L = y - t where that is exact (see Network.output_delta; fit gives softmax one-hot rows only).
+        self._fused_output = net.takes_fused_output(fused)
         # The registry's softmax + cross-entropy, classifying by argmax: one compiled kernel does the output layer.
         self._softmax_cross_entropy = (
             self._fused_output and out.name == "softmax" and loss is LOSSES["cross_entropy"]

@@ -181,6 +181,13 @@ def gradcheck(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None, fuse
     X : array of shape (n, N_0).
     T : encoded targets of shape (n, N_L) (see ``Network.encode_targets``).
     eps : float, the finite-difference step.
+    sample_weight : array of shape (n,), optional; weights of the examples' costs.
+    fused : bool, default True: check the gradient as ``fit`` takes it, with the exact y - t
+        for a loss's own output (see ``Network.output_delta``). ``fused=False`` checks the
+        literal sigma'(z^L) (.) nabla C(y) instead, and so the loss's ``grad`` and the output's
+        sigma', which y - t never calls: give it for a loss or output activation of your own.
+        (What is checked is ``Network.backward``; ``fit``'s compiled kernels are proved equal
+        to it by ``tests/test_fastpath.py``.)
     atol : float >= 0: an array whose analytic and numerical gradients together are at most
         this large counts as a zero gradient, checked: at a minimum the gradient is 0 and the
         finite differences are rounding noise (about 1e-13 with the default eps), whose

@@ -33,10 +33,13 @@ from .network import Network, check_network
 
 __all__ = ["SavedModel", "save_model", "load_model", "classes_to_json", "classes_from_json", "FORMAT_VERSION"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Files from OLDEST_READABLE_VERSION to FORMAT_VERSION load (a new version that only adds
 #: metadata keeps this; one that changes the meaning of old fields raises it).
 OLDEST_READABLE_VERSION = 1
+#: The version a file is written with: 2 only where it holds a ``target_scaling``, which a reader of
+#: version 1 would ignore, predicting standardised targets; other files stay readable by it.
+TARGET_SCALING_VERSION = 2
 MAX_HEADER_BYTES = 100 * 1024 * 1024  # safetensors' own limit
 SAFETENSORS_DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
 
@@ -59,6 +62,9 @@ class SavedModel:
     #: The names of the N_0 inputs (a CSV header's columns), in the order the network takes them, or None:
     #: ``deltaprop predict`` and ``evaluate`` match a file's columns to them by name.
     feature_names: list[str] | None = None
+    #: The scaling t' = (t - shift) * factor of the regression targets the network was trained on (``deltaprop
+    #: train`` standardises a quadratic regression's), or None: ``predict`` undoes it, giving targets' units.
+    target_scaling: Scaling | None = None
 
     def scale(self, X) -> Array:
         """Raw inputs of shape (n, N_0) -> scaled float32 inputs, as ``load_dataset`` gave them in training;
@@ -73,8 +79,25 @@ class SavedModel:
         return self.scaling.apply(X)
 
     def predict(self, X) -> Array:
-        """Labels (or outputs) for raw inputs X of shape (n, N_0)."""
-        return self.network.predict(self.scale(X))
+        """Labels, or outputs in the targets' units (``target_scaling`` undone), for raw inputs X of shape
+        (n, N_0): shape (n,) for labels and one output, else (n, N_L); outputs in the network's dtype."""
+        return self.unscale_targets(self.network.predict(self.scale(X)))
+
+    def scale_targets(self, y) -> Array:
+        """Regression targets of shape (n,) or (n, N_L) as the network was trained on them: (y - shift) * factor
+        (float64), or y itself without ``target_scaling``."""
+        if self.target_scaling is None or self.target_scaling.method == "none":
+            return y
+        t = self.target_scaling
+        return (np.asarray(y, dtype=np.float64) - t.shift) * t.factor
+
+    def unscale_targets(self, y: Array) -> Array:
+        """The network's outputs y back in the targets' units, y / factor + shift (computed in float64, given in
+        y's dtype), or y itself without ``target_scaling``."""
+        if self.target_scaling is None or self.target_scaling.method == "none" or self.network.is_classifier:
+            return y
+        t = self.target_scaling
+        return (y.astype(np.float64) / t.factor + t.shift).astype(y.dtype)
 
     def predict_proba(self, X) -> Array:
         """Class probabilities, shape (n, n_classes), for raw inputs X of shape (n, N_0)."""
@@ -109,7 +132,7 @@ def training_summary(training: dict | None) -> dict:
 def check_storable(net: Network, argument: str, what: str) -> None:
     """Refuse a network a file could not rebuild: one whose activations or loss are not the registry's
     (files store them by name), or whose class labels no file holds (:func:`classes_to_json`)."""
-    custom = net.unregistered_parts()
+    custom = net.unregistered_parts(initialisers=False)  # (an initialiser's work is in the stored weights)
     if custom:
         raise ValueError(f"{argument}: {what} stores activations and losses by name, and {', '.join(custom)} "
                          f"{'is' if len(custom) == 1 else 'are'} of your own, not the registry's of that name; add "
@@ -227,7 +250,7 @@ def _check_feature_names(feature_names, n_inputs: int) -> list[str] | None:
 
 
 def model_metadata(net: Network, *, scaling=None, training=None, class_names=None, image_shape=None,
-                   feature_names=None, argument: str = "net") -> dict:
+                   feature_names=None, target_scaling=None, argument: str = "net") -> dict:
     """The JSON metadata of a model file of ``net`` with these :func:`save_model` options, each checked
     as :func:`load_model` would check it, so that what it would refuse is refused before anything is
     written (``ModelCheckpoint`` calls this before training). Brings W^l, b^l replaced by arrays of
@@ -253,8 +276,20 @@ def model_metadata(net: Network, *, scaling=None, training=None, class_names=Non
     Scaling.from_dict(scaling_dict, net.sizes[0])  # what load_model would refuse (another width, say) is refused now
     if not all(np.isfinite(scaling_dict[k]).all() for k in ("shift", "factor")):
         raise ValueError(f"scaling: expected finite shift and factor; got {scaling!r:.80}")
+    target_dict = None
+    if target_scaling is not None:
+        if not isinstance(target_scaling, Scaling):
+            raise TypeError(f"target_scaling: expected a deltaprop.data.Scaling or None; got {type(target_scaling).__name__} "
+                            f"{target_scaling!r:.60}")
+        if net.is_classifier:
+            raise ValueError(f"target_scaling: scales regression targets; the network is a classifier (got {target_scaling!r:.60})")
+        target_dict = target_scaling.to_dict()
+        Scaling.from_dict(target_dict, net.sizes[-1])
+        if not all(np.isfinite(target_dict[k]).all() for k in ("shift", "factor")) or not np.all(np.asarray(target_dict["factor"]) != 0):
+            raise ValueError(f"target_scaling: expected a finite shift and a finite, nonzero factor; got {target_scaling!r:.80}")
     return model_config(net) | {
         "scaling": scaling_dict,
+        "target_scaling": target_dict,
         "image_shape": _check_image_shape(image_shape, net.sizes[0]),
         "class_names": list(class_names) if class_names is not None else None,
         "feature_names": _check_feature_names(feature_names, net.sizes[0]),
@@ -271,6 +306,7 @@ def save_model(
     class_names=None,
     image_shape=None,
     feature_names=None,
+    target_scaling: Scaling | None = None,
 ) -> Path:
     """Write ``net`` to ``path`` as safetensors, atomically (temporary file, then os.replace).
 
@@ -283,19 +319,22 @@ def save_model(
     image_shape : (height, width) when the inputs are images.
     feature_names : N_0 distinct names of the inputs (a CSV header's columns, in the network's order),
         by which ``deltaprop predict`` and ``evaluate`` match a file's columns.
+    target_scaling : for a regression, the scaling of the targets the network was trained on
+        (``SavedModel.predict`` undoes it), of N_L values or one.
 
     Returns the path. A crash mid-save leaves any earlier file at ``path`` intact.
     """
     from safetensors.numpy import save
 
     model = model_metadata(net, scaling=scaling, training=training, class_names=class_names, image_shape=image_shape,
-                           feature_names=feature_names)
+                           feature_names=feature_names, target_scaling=target_scaling)
     path = check_path(path)
     tensors = {}
     for l in range(1, net.n_layers + 1):
         tensors[f"W{l}"] = np.ascontiguousarray(net.weights[l - 1])
         tensors[f"b{l}"] = np.ascontiguousarray(net.biases[l - 1])
-    metadata = {"format": "deltaprop", "format_version": str(FORMAT_VERSION), "model": json.dumps(model, allow_nan=False)}
+    version = TARGET_SCALING_VERSION if model["target_scaling"] is not None else 1
+    metadata = {"format": "deltaprop", "format_version": str(version), "model": json.dumps(model, allow_nan=False)}
     return write_atomically(path, save(tensors, metadata=metadata))
 
 
@@ -506,6 +545,17 @@ def _scaling(path: Path, scaling, n_inputs: int) -> Scaling:
     return scaling
 
 
+def _target_scaling(path: Path, target_scaling, net: Network) -> Scaling | None:
+    if target_scaling is None:
+        return None
+    if net.is_classifier:
+        raise ValueError(f"model file {path}: target_scaling {target_scaling!r:.80} for a classifier (corrupt)")
+    scaling = _scaling(path, target_scaling, net.sizes[-1])
+    if not np.all(np.asarray(scaling.factor) != 0):
+        raise ValueError(f"model file {path}: target_scaling factor 0 (corrupt)")
+    return scaling
+
+
 def _image_shape(path: Path, image_shape, n_inputs: int) -> tuple[int, int] | None:
     if image_shape is None:
         return None
@@ -558,8 +608,8 @@ def load_model(path) -> SavedModel:
     Returns
     -------
     SavedModel with ``network`` (a Network in the stored dtype, identical
-    parameters), ``scaling``, ``training``, ``class_names``, ``image_shape``
-    and ``feature_names``.
+    parameters), ``scaling``, ``training``, ``class_names``, ``image_shape``,
+    ``feature_names`` and ``target_scaling``.
 
     Raises
     ------
@@ -592,4 +642,5 @@ def _parse_model(path: Path, raw: bytes) -> SavedModel:
         image_shape=_image_shape(path, model.get("image_shape"), net.sizes[0]),
         format_version=version,
         feature_names=_feature_names(path, model.get("feature_names"), net.sizes[0]),
+        target_scaling=_target_scaling(path, model.get("target_scaling"), net),
     )

@@ -25,9 +25,16 @@ outputs y = a^L and targets t, both of shape (n_examples, N_L):
     z = 17 in float32) ``cost`` can only floor log y; this form stays exact,
     so the cost keeps matching its gradient y - t. The network uses it
     whenever it has z^L.
-``targets_at_least``
-    the smallest target value the cost is defined for (poisson: 0), or
-    ``None``; the network refuses targets below it.
+``targets_at_least``, ``targets_at_most``
+    the smallest and largest target value the cost is defined for
+    (poisson: 0 and None; the cross-entropies: 0 and 1), or ``None``; the
+    network refuses targets outside them.
+``classification``
+    whether the outputs are class probabilities and 0/1 targets mean
+    classes (``predict_proba``, labels, accuracy).
+``formula``, ``latex``
+    the per-example cost written out, as plain text and as LaTeX, for
+    ``deltaprop explain`` (``None``: it names the loss instead).
 
 Adding a loss is one entry in ``LOSSES``: its cost and gradient side by side.
 """
@@ -56,6 +63,23 @@ def _log_softmax(z: Array) -> Array:
     return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
 
 
+def _poisson_grad(y: Array, t: Array) -> Array:
+    # dc/dy = 1 - t / y. Where y underflowed to 0 and t > 0 the quotient would overflow to inf and the literal
+    # delta^L = sigma'(z) (.) dc/dy = 0 * inf a NaN; held at the dtype's largest number it is 0, the saturated
+    # output's lost delta (as sigmoid's), which the fused y - t keeps.
+    with np.errstate(over="ignore"):
+        return np.maximum(1 - t / _floor(y), np.finfo(y.dtype).min)
+
+
+def _poisson_logit_cost(z: Array, t: Array) -> Array:
+    # c = sum_i e^{z_i} - t_i z_i + t_i log t_i - t_i: its terms are each about t (counts of thousands) and cancel to
+    # about (y - t)^2 / t, so in float32 the sum is rounding noise there, even negative. Summed in float64 and
+    # rounded once, each cost is >= 0 and right to the dtype's precision.
+    z64, t64 = z.astype(np.float64), t.astype(np.float64)
+    with np.errstate(over="ignore"):  # (a diverged e^z is inf in either dtype: the training loop says so)
+        return np.sum(np.exp(z64) - t64 * z64 + xlogy(t64, t64) - t64, axis=1).astype(z.dtype, copy=False)
+
+
 def _softplus(z: Array) -> Array:
     # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), which neither overflows nor loses small values
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
@@ -76,8 +100,12 @@ class Loss:
         Output activation with which delta^L = y - t exactly.
     logit_cost : callable (z, t) -> per-example costs, shape (n,), or None
         ``cost(fused_output(z), t)`` computed from z^L (see the module docstring).
-    targets_at_least : float or None
-        The smallest target the cost is defined for (None: any).
+    targets_at_least, targets_at_most : float or None
+        The smallest and largest target the cost is defined for (None: no bound).
+    classification : bool
+        Whether outputs are class probabilities (0/1 or one-hot targets, labels).
+    formula, latex : str or None
+        The per-example cost c(y, t) as text and as LaTeX, for explanations.
     """
 
     name: str
@@ -87,6 +115,10 @@ class Loss:
     fused_output: str | None = None
     logit_cost: Callable[[Array, Array], Array] | None = None
     targets_at_least: float | None = None
+    targets_at_most: float | None = None
+    classification: bool = False
+    formula: str | None = None
+    latex: str | None = None
 
     def __reduce__(self):
         # Pickle a registry entry by name (its functions are lambdas, which pickle cannot store); one of the
@@ -107,6 +139,8 @@ LOSSES: dict[str, Loss] = {
             "quadratic",
             lambda y, t: 0.5 * np.sum((y - t) ** 2, axis=1),
             lambda y, t: y - t,
+            formula="C = 1/2 ||y - t||^2",
+            latex=r"C = \tfrac12 \lVert y - t \rVert^2",
         ),
         # c = sum_i [t_i log(t_i / y_i) - t_i + y_i] (half the Poisson deviance; 0 at y = t),  dc/dy_i = 1 - t_i / y_i
         # for counts or rates t_i >= 0 predicted by y = e^z (scikit-learn's MLPRegressor(loss="poisson"));
@@ -114,11 +148,13 @@ LOSSES: dict[str, Loss] = {
         Loss(
             "poisson",
             lambda y, t: np.sum(xlogy(t, t / _floor(y)) - t + y, axis=1),
-            lambda y, t: 1 - t / _floor(y),
+            _poisson_grad,
             outputs=("exp",),
             fused_output="exp",
-            logit_cost=lambda z, t: np.sum(np.exp(z) - t * z + xlogy(t, t) - t, axis=1),
+            logit_cost=_poisson_logit_cost,
             targets_at_least=0.0,
+            formula="C = sum_i [t_i log(t_i / y_i) - t_i + y_i]",
+            latex=r"C = \sum_i \big[t_i \log(t_i / y_i) - t_i + y_i\big]",
         ),
         # c = -sum_i t_i log y_i,                   dc/dy_i = -t_i / y_i
         # with y = softmax(z): c = -sum_i t_i (z_i - log sum_j e^{z_j})
@@ -129,6 +165,11 @@ LOSSES: dict[str, Loss] = {
             outputs=("softmax",),
             fused_output="softmax",
             logit_cost=lambda z, t: -np.sum(t * _log_softmax(z), axis=1),
+            targets_at_least=0.0,
+            targets_at_most=1.0,
+            classification=True,
+            formula="C = -sum_i t_i log y_i",
+            latex=r"C = -\sum_i t_i \log y_i",
         ),
         # c = -sum_i [t_i log y_i + (1-t_i) log(1-y_i)],  dc/dy_i = (y_i - t_i) / (y_i (1 - y_i))
         # with y = sigmoid(z): log y = -log(1 + e^-z), log(1 - y) = -log(1 + e^z), so c = sum_i log(1 + e^{z_i}) - t_i z_i
@@ -139,6 +180,11 @@ LOSSES: dict[str, Loss] = {
             outputs=("sigmoid",),
             fused_output="sigmoid",
             logit_cost=lambda z, t: np.sum(_softplus(z) - t * z, axis=1),
+            targets_at_least=0.0,
+            targets_at_most=1.0,
+            classification=True,
+            formula="C = -sum_i [t_i log y_i + (1 - t_i) log(1 - y_i)]",
+            latex=r"C = -\sum_i \big[t_i \log y_i + (1 - t_i)\log(1 - y_i)\big]",
         ),
     ]
 }

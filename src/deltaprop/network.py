@@ -36,19 +36,25 @@ from typing import Sequence
 
 import numpy as np
 
-from .activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, Activation, get_activation
+from .activations import ACTIVATIONS, Activation, get_activation
+from .activations import hidden_activations as hidden_activation_names
 from .checks import integer, real
 from .checks import seed as check_seed
-from .initialisers import get_initialiser
+from .initialisers import INITIALISERS, get_initialiser
 from .losses import LOSSES, Loss, get_loss
 
 __all__ = ["Network", "ForwardPass", "Gradients", "views_of", "joined"]
 
 Array = np.ndarray
 
-#: The output activation and loss used when only one of them is given.
-DEFAULT_LOSS_FOR_OUTPUT = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy", "exp": "poisson"}
-CLASSIFICATION_LOSSES = ("cross_entropy", "binary_cross_entropy")
+
+
+def default_loss_for_output(output: str) -> str:
+    """The loss used when only the output activation is given: the one whose delta^L = y - t with it
+    (``Loss.fused_output``: softmax -> cross_entropy, sigmoid -> binary_cross_entropy, exp -> poisson),
+    else the lecture's quadratic cost."""
+    return next((name for name, loss in LOSSES.items() if loss.fused_output == output), "quadratic")
+
 
 
 @dataclass
@@ -211,6 +217,11 @@ def _nonfinite_message(argument: str, given: Array, cast: Array) -> str:
     return f"{argument}: expected finite values; got {value!s}{beyond} at [{', '.join(map(str, index))}]{more}"
 
 
+def parameter_name(k: int) -> str:
+    """The lecture's name of ``parameters()[k]``: W^1, b^1, W^2, b^2, ... (layers numbered 1..L)."""
+    return f"{'Wb'[k % 2]}^{k // 2 + 1}"
+
+
 def _as_list(value, n: int, name: str, per: str = "hidden layer") -> list:
     """A single value for every hidden layer (or every ``per``), or one value for each."""
     if isinstance(value, np.ndarray) and value.ndim == 0:  # np.array(0.1): one value
@@ -298,7 +309,7 @@ class Network:
             if not act.elementwise:  # (delta^l = sigma'(z^l) (.) ... needs sigma' element by element)
                 raise ValueError(
                     f"activation (layer {l}): {act.name!r} is for the output layer only; expected one of "
-                    f"{list(HIDDEN_ACTIVATIONS)} or an element-wise Activation of your own for hidden layers"
+                    f"{list(hidden_activation_names())} or an element-wise Activation of your own for hidden layers"
                 )
         self.output_activation, self.loss_function = self._pair_output_and_loss(output, loss)
         self.activations: list[Activation] = self.hidden_activations + [self.output_activation]
@@ -364,7 +375,7 @@ class Network:
             output = "softmax" if self.sizes[-1] > 1 else "sigmoid"
         if loss is None:
             out_name = get_activation(output, argument="output").name
-            loss = DEFAULT_LOSS_FOR_OUTPUT.get(out_name, "quadratic")
+            loss = default_loss_for_output(out_name)
         loss_fn = get_loss(loss, argument="loss")
         if output is None:
             output = loss_fn.outputs[0] if loss_fn.outputs is not None else "identity"  # the loss's own
@@ -416,11 +427,13 @@ class Network:
             given, T = T, np.ascontiguousarray(T, dtype=self.dtype)
         if not np.isfinite(T).all():
             raise ValueError(_nonfinite_message(argument, given.reshape(T.shape), T))
-        low = self.loss_function.targets_at_least
-        if low is not None and (below := T < low).any():  # (log t of the Poisson cost: counts and rates only)
-            index = [int(i) for i in np.unravel_index(int(np.flatnonzero(below)[0]), shape)]
-            raise ValueError(f"{argument}: loss {self.loss_function.name!r} is defined for targets >= {low:g}; got "
-                             f"{given.reshape(shape)[tuple(index)]} at {index} ({int(below.sum())} in all)")
+        loss = self.loss_function
+        for bound, outside, side in ((loss.targets_at_least, np.less, ">="), (loss.targets_at_most, np.greater, "<=")):
+            # (log t of the Poisson cost: counts and rates only; the cross-entropies' t and 1 - t: 0 <= t <= 1)
+            if bound is not None and (out := outside(T, bound)).any():
+                index = [int(i) for i in np.unravel_index(int(np.flatnonzero(out)[0]), shape)]
+                raise ValueError(f"{argument}: loss {loss.name!r} is defined for targets {side} {bound:g}; got "
+                                 f"{given.reshape(shape)[tuple(index)]} at {index} ({int(out.sum())} in all)")
         return T
 
     # ------------------------------------------------------------------ shape
@@ -439,7 +452,7 @@ class Network:
     def is_classifier(self) -> bool:
         """Whether outputs are read as classes: a classification loss, or class labels given to
         ``fit`` (the lecture's quadratic cost on one-hot targets, say)."""
-        return self.loss_function.name in CLASSIFICATION_LOSSES or self.classes_ is not None
+        return self.loss_function.classification or self.classes_ is not None
 
     def parameters(self) -> list[Array]:
         """theta = [W^1, b^1, ..., W^L, b^L]: the arrays themselves, not copies."""
@@ -554,21 +567,25 @@ class Network:
         fused form by default for that reason as well as speed.
         """
         y, zL = fp.a[-1], fp.z[-1]
-        if self.takes_fused_output(T, fused):
+        if self.takes_fused_output(fused):
+            if not self.output_activation.elementwise:  # softmax + cross-entropy: dC/dz_j = y_j sum_k t_k - t_j
+                total = T.sum(axis=1, keepdims=True)
+                if not np.all(total == 1):  # (soft targets whose sum rounds off 1, or rows of several or no classes)
+                    return y * total - T
             return y - T  # delta^L = y - t   (sigma'(z^L) (.) nabla C(y), simplified)
         grad_y = self.loss_function.grad(y, T)  # nabla C(y)
         return self.output_activation.vjp(zL, y, grad_y)  # delta^L = sigma'(z^L) (.) nabla C(y)
 
-    def takes_fused_output(self, T: Array, fused: bool = True) -> bool:
-        """Whether :meth:`output_delta` takes delta^L = y - t for targets T of shape (n, N_L).
+    def takes_fused_output(self, fused: bool = True) -> bool:
+        """Whether :meth:`output_delta` (given ``fused``) takes the simplified delta^L = y - t.
 
-        The shortcut is exact for sigmoid + binary cross-entropy with any t, and for softmax
-        + cross-entropy when each row of t sums to 1 (one-hot targets, or a distribution over
-        the classes): dC/dz_j = y_j sum_k t_k - t_j. Other rows take the literal path.
+        Only for the registry's own output activation that the loss names in ``fused_output``
+        (sigmoid + binary cross-entropy, exp + poisson: y - t for any t; softmax + cross-entropy:
+        dC/dz_j = y_j sum_k t_k - t_j, which is y - t where each row of t sums to 1): an
+        activation of one's own, even of the same name, takes the literal path.
         """
-        if not fused or self.loss_function.fused_output != self.output_activation.name:
-            return False
-        return self.output_activation.name != "softmax" or bool(np.all(T.sum(axis=1) == 1))
+        out = self.output_activation
+        return bool(fused) and out is ACTIVATIONS.get(self.loss_function.fused_output or "", None)
 
     def backward(self, fp: ForwardPass, T, *, sample_weight=None, fused: bool = True) -> Gradients:
         """Backpropagation: delta^l and the gradients dC/dW^l, dC/db^l, from layer L down to 1.
@@ -624,17 +641,19 @@ class Network:
         if given.dtype.kind not in "biuf":
             raise TypeError(f"sample_weight: expected numbers, one weight per example; got an array of dtype {given.dtype} "
                             f"({sample_weight!r:.60})")
-        with np.errstate(over="ignore"):  # a weight beyond the dtype's range is refused below
-            w = given.astype(self.dtype)
+        # In float64 until they are normalised: only then are they rounded to the network's dtype, so that float32
+        # weights of 1e39 or 1e-40 (beyond its range, or subnormal) keep their ratios
+        with np.errstate(over="ignore"):  # a weight beyond float64's range is refused below
+            w = given.astype(np.float64)
         if w.shape != (n,):
             raise ValueError(f"sample_weight: expected shape ({n},); got {w.shape}")
         if not np.isfinite(w).all():
             raise ValueError(_nonfinite_message("sample_weight", given.reshape(w.shape), w))
         if (w < 0).any() or not w.any():
             raise ValueError("sample_weight: expected finite weights >= 0 with a positive sum")
-        # mean 1, so C = sum w c / sum w; in float64, where a float32 sum of weights near its range would overflow
-        w64 = w.astype(np.float64)
-        return (w64 * (n / w64.sum())).astype(self.dtype)
+        # mean 1, so C = sum w c / sum w (the sum scaled first, so that weights near float64's range do not overflow it)
+        top = w.max()
+        return (w / top * (n / (w / top).sum())).astype(self.dtype)
 
     # ------------------------------------------------------------------ cost
 
@@ -647,7 +666,7 @@ class Network:
     def has_logit_cost(self) -> bool:
         """Whether the cost can be computed from z^L: the loss's ``logit_cost`` for this output activation."""
         out, loss = self.output_activation, self.loss_function
-        return loss.logit_cost is not None and loss.fused_output == out.name and out is ACTIVATIONS.get(out.name)
+        return loss.logit_cost is not None and out is ACTIVATIONS.get(loss.fused_output or "", None)
 
     def cost_of(self, y: Array | None, T: Array, weights: Array | None = None, z: Array | None = None) -> float:
         """(1/n) sum_n w_n c(y_n, t_n): the mean per-example cost of outputs y (n, N_L) against
@@ -712,13 +731,13 @@ class Network:
         NL = self.sizes[-1]
         if y.ndim == 2 and y.shape[1] == 1 and NL == 1:
             y = y[:, 0]
-        labels = y.ndim == 1 and (NL > 1 or self.loss_function.name == "binary_cross_entropy")
+        labels = y.ndim == 1 and (NL > 1 or self.loss_function.classification)  # (one unit: a sigmoid's two classes)
         if not labels:
             if y.ndim not in (1, 2) or (y.ndim == 2 and y.shape[1] != NL) or (y.ndim == 1 and NL != 1):
                 raise ValueError(f"y: expected labels of shape (n,) or targets of shape (n, {NL}); got {y.shape}")
             if y.dtype.kind not in "biuf":
                 raise TypeError(f"y: expected numeric targets; got dtype {y.dtype}")
-            if remember and self.loss_function.name in CLASSIFICATION_LOSSES:
+            if remember and self.loss_function.classification:
                 if not np.isin(y, (0, 1)).all():
                     raise ValueError("y: expected one-hot or 0/1 indicator targets for a classification loss")
                 if self.output_activation.name == "softmax" and NL > 1:
@@ -732,7 +751,8 @@ class Network:
                         )
                 if self.classes_ is None or len(self.classes_) != NL:  # a continued fit keeps the classes' names
                     self.classes_ = np.arange(NL)
-                self.multilabel_ = self.loss_function.name == "binary_cross_entropy" and NL > 1
+                # several element-wise (sigmoid) outputs: a 0/1 target per class, any number of them per example
+                self.multilabel_ = self.output_activation.elementwise and NL > 1
             elif remember:
                 self.classes_, self.multilabel_ = None, False  # real-valued targets: regression
             return self.check_T(y, len(y), argument="y")
@@ -804,9 +824,9 @@ class Network:
     def predict_proba(self, X) -> Array:
         """Class probabilities, shape (n, n_classes); for one sigmoid unit, columns [1 - y, y]; for
         several sigmoid units of single-label classes, each row divided by its sum (multi-label: as they are)."""
-        if self.loss_function.name not in CLASSIFICATION_LOSSES:
+        if not self.loss_function.classification:
             raise ValueError(
-                f"predict_proba: needs a classification loss (cross_entropy or binary_cross_entropy) whose outputs "
+                f"predict_proba: needs a classification loss ({', '.join(n for n, l in LOSSES.items() if l.classification)}) whose outputs "
                 f"are probabilities; the network's loss is {self.loss_function.name!r} (use predict_output)"
             )
         y = self.predict_output(X)
@@ -878,13 +898,17 @@ class Network:
 
         return fit(self, X, y, **options)
 
-    def unregistered_parts(self) -> list[str]:
-        """The activations and the loss that are not the registries' own entries but objects of the
-        user's: ``config`` names them, and ``Network(**config)`` would build the registries' instead."""
+    def unregistered_parts(self, initialisers: bool = True) -> list[str]:
+        """The activations, the loss and (with ``initialisers``) the initialisers that are not the
+        registries' own entries but objects of the user's: ``config`` names them, and
+        ``Network(**config)`` would build the registries' instead (or refuse an initialiser's name)."""
         parts = [f"the activation of layer {l} ({a.name!r})" for l, a in enumerate(self.activations, start=1)
                  if ACTIVATIONS.get(a.name) is not a]
         if LOSSES.get(self.loss_function.name) is not self.loss_function:
             parts.append(f"the loss ({self.loss_function.name!r})")
+        if initialisers:
+            parts += [f"the initialiser of layer {l} ({name!r})" for l, name in enumerate(self.init_names, start=1)
+                      if name not in INITIALISERS]
         return parts
 
     def config(self) -> dict:

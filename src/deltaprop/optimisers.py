@@ -14,8 +14,17 @@ An optimiser is an object with
 
 and may declare
 
+``name``
+    the key of its entry in ``OPTIMISERS`` (checkpoints record it; a resumed
+    run must use the same).
 ``learning_rate = eta``
     its default learning rate (``fit``'s when none is given; 0.01 otherwise).
+``full_batch = True``
+    when each step takes the gradient of the whole data set (the lecture's
+    :class:`GD`, and :class:`LBFGS`): ``fit`` ignores the batch size and
+    stops when theta stops changing.
+``default_epochs = n``
+    ``fit``'s number of epochs when none is given (10 otherwise).
 ``elementwise = True``
     when each entry's update reads only that entry of ``param``, ``grad`` and
     ``state`` (as GD, SGD and Adam do), declared in the class that defines
@@ -31,9 +40,13 @@ applies the same ``update`` to every W^l and b^l in one place
 theta <- theta - eta grad C(theta).
 
 Adding an optimiser is one class here and its entry in ``OPTIMISERS``: ``fit`` passes it the
-options among its own keyword arguments (momentum, nesterov, beta_1, beta_2, epsilon, weight_decay) that
-the class has as fields (:func:`settings_of`; one it lacks is refused), the command line
-offers it by name, and checkpoints store its fields.
+options among its own keyword arguments (``training.FIT_SETTINGS``: momentum, nesterov, beta_1,
+beta_2, epsilon, rho, weight_decay) that the class has as fields (:func:`settings_of`; one it lacks is
+refused), the command line offers it by name, and checkpoints store its fields. A setting of
+another name is set on the object: ``fit(optimiser=MyOptimiser(decay=0.5))``.
+
+:class:`LBFGS` is the one exception to the protocol: it has no per-array ``update`` but hands the
+whole flattened theta and the exact gradient to SciPy (``training.fit`` runs it apart).
 
 A schedule is a function ``schedule(eta0, epoch, n_epochs) -> eta`` for
 epoch = 0, 1, ...
@@ -41,6 +54,7 @@ epoch = 0, 1, ...
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Callable, Sequence
@@ -58,6 +72,7 @@ __all__ = [
     "RMSprop",
     "LBFGS",
     "OPTIMISERS",
+    "full_batch_optimisers",
     "get_optimiser",
     "default_learning_rate",
     "settings_of",
@@ -90,6 +105,8 @@ class GD:
     name = "gd"
     learning_rate = 0.5
     elementwise = True
+    full_batch = True
+    default_epochs = 1000
 
     def init(self, param: Array) -> tuple:
         return ()
@@ -105,6 +122,10 @@ class SGD:
 
     v <- mu v - eta g;  theta <- theta + v            (classical momentum)
     v <- mu v - eta g;  theta <- theta + mu v - eta g  (Nesterov, as in scikit-learn)
+
+    v holds past steps (eta g), as scikit-learn's does; PyTorch's holds past gradients and multiplies
+    by the current eta. The two agree at a constant learning rate; when a schedule or
+    ``ReduceLROnPlateau`` changes eta, here the momentum keeps the old rate's steps for a while.
 
     Parameters
     ----------
@@ -149,6 +170,10 @@ class Adam:
 
     m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
     theta <- theta - eta_t m / (sqrt(v) + eps),  eta_t = eta sqrt(1 - b2^t) / (1 - b1^t)
+
+    PyTorch and Keras add eps to the bias-corrected sqrt(v_hat) = sqrt(v / (1 - b2^t)) instead: the
+    same step where eps is negligible beside sqrt(v), a larger one where it is not (gradients near
+    eps, or a large eps) in the first steps, when 1 - b2^t is small.
 
     Parameters
     ----------
@@ -199,7 +224,9 @@ class Adam:
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter 2019; PyTorch's AdamW):
 
-    theta <- theta (1 - eta lambda), then Adam's step with the same eta.
+    theta <- theta (1 - eta lambda), then Adam's step with the same eta (this module's Adam, eps
+    outside the bias correction as scikit-learn has it; PyTorch's AdamW adds eps to sqrt(v_hat), see
+    :class:`Adam`).
 
     The decay shrinks every parameter (biases too, as PyTorch does by default) in
     proportion to the learning rate, apart from the gradient: unlike ``l2``, whose
@@ -227,7 +254,8 @@ class AdamW(Adam):
 
 @dataclass
 class RMSprop:
-    """RMSprop (Hinton's lecture 6e; Keras's defaults): each entry's step divided by a running RMS of its gradient.
+    """RMSprop (Hinton's lecture 6e; PyTorch's RMSprop with alpha = rho): each entry's step divided by a running
+    RMS of its gradient. (Keras's is the same rule with epsilon 1e-7.)
 
     v <- rho v + (1 - rho) g^2;  theta <- theta - eta g / (sqrt(v) + eps)
 
@@ -282,13 +310,19 @@ class LBFGS:
     max_fun: int = 15000
     name = "lbfgs"
     learning_rate = None  # SciPy's line search chooses each step
+    full_batch = True
+    default_epochs = 200  # (iterations)
 
     def __post_init__(self) -> None:
         self.max_fun = integer("max_fun", self.max_fun)
 
 
-OPTIMISERS: dict[str, Callable[..., object]] = {"gd": GD, "sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop,
-                                                "lbfgs": LBFGS}
+OPTIMISERS: dict[str, Callable[..., object]] = {cls.name: cls for cls in (GD, SGD, Adam, AdamW, RMSprop, LBFGS)}
+
+
+def full_batch_optimisers() -> tuple[str, ...]:
+    """The names in ``OPTIMISERS`` whose every step uses the whole data set (``full_batch``)."""
+    return tuple(n for n, cls in OPTIMISERS.items() if getattr(cls, "full_batch", False))
 
 
 def is_registry_optimiser(optimiser) -> bool:
@@ -379,6 +413,9 @@ def exponential(gamma: float = 0.95) -> Callable[[float, int, int], float]:
     return lambda eta0, epoch, n_epochs: eta0 * gamma**epoch
 
 
+#: The functions that make a schedule, and the name of the schedule each makes with its defaults.
+_SCHEDULE_MAKERS = {step_decay: "step", cosine: "cosine", exponential: "exponential"}
+
 SCHEDULES: dict[str, Callable[[float, int, int], float]] = {
     "constant": constant,
     "step": step_decay(),
@@ -389,7 +426,17 @@ SCHEDULES: dict[str, Callable[[float, int, int], float]] = {
 
 def get_schedule(schedule, *, argument: str = "schedule") -> Callable[[float, int, int], float]:
     """Return a schedule function from a name in ``SCHEDULES`` or pass a callable through."""
+    if any(schedule is maker for maker in _SCHEDULE_MAKERS):  # step_decay itself, not step_decay(...): its call would fail at epoch 1
+        raise TypeError(f"{argument}: {schedule.__name__} makes a schedule; call it: "
+                        f"{argument}={schedule.__name__}(...) (or give the name {_SCHEDULE_MAKERS[schedule]!r})")
     if callable(schedule):
+        try:
+            inspect.signature(schedule).bind(1.0, 0, 1)
+        except TypeError:
+            raise TypeError(f"{argument}: expected a function (eta0, epoch, n_epochs) -> eta; got {schedule!r:.80}, "
+                            "which does not take those three arguments") from None
+        except ValueError:  # (a builtin without a signature: tried at the first epoch)
+            pass
         return schedule
     if not isinstance(schedule, str) or schedule not in SCHEDULES:
         raise ValueError(f"{argument}: unknown schedule {schedule!r}; expected one of {sorted(SCHEDULES)}")

@@ -52,21 +52,25 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from .activations import ACTIVATIONS, ALIASES, get_activation
+from .activations import ACTIVATIONS, get_activation
+from .activations import ALIASES as ACTIVATION_ALIASES
 from .callbacks import Callback
 from .losses import LOSSES, get_loss
-from .network import CLASSIFICATION_LOSSES, Network, _as_list
+from .network import Network, _as_list
 from .optimisers import LBFGS, SCHEDULES, settings_of
 from .training import LBFGS_CONVERGED, check_callbacks
 from .training import fit as train
 
 __all__ = ["DeltapropClassifier", "DeltapropRegressor"]
 
+# scikit-learn's three solvers, whose settings (momentum, nesterovs_momentum, beta_1, beta_2, epsilon, max_fun) the
+# estimators take under scikit-learn's names, and the lecture's gd; deltaprop's other optimisers have settings
+# scikit-learn's MLP has no parameter for (train them with Network.fit).
 SOLVERS = ("sgd", "adam", "lbfgs", "gd")
-STOCHASTIC = ("sgd", "adam", "gd")  # the solvers that step epoch by epoch and support partial_fit
+STOCHASTIC = tuple(s for s in SOLVERS if s != "lbfgs")  # the solvers that step epoch by epoch and support partial_fit
 SKLEARN_RATES = ("constant", "invscaling", "adaptive")
-# scikit-learn's names for deltaprop's activations (out_activation_ uses them).
-SKLEARN_NAMES = {"sigmoid": "logistic"}
+# scikit-learn's names for deltaprop's activations (out_activation_ uses them): the aliases read backwards.
+SKLEARN_NAMES = {ours: theirs for theirs, ours in ACTIVATION_ALIASES.items()}
 PREDICT_CHUNK = 4096  # rows densified at a time for sparse input
 
 
@@ -265,7 +269,7 @@ def _canonical(name: str, value, n_hidden: int):
             return list(value) if hasattr(value, "__iter__") else [value]
         if name in ("activation", "dropout"):
             values = _as_list(value, n_hidden, name)
-            return [ALIASES.get(v, v) if isinstance(v, str) else v for v in values]
+            return [ACTIVATION_ALIASES.get(v, v) if isinstance(v, str) else v for v in values]
         if name == "loss" and isinstance(value, str):
             return get_loss(value).name  # (every alias: squared_error and mse are quadratic)
         if name == "dtype" and value is not None:
@@ -304,7 +308,8 @@ class _WriteThrough(list):
         self.name = name
 
     def _checked(self, i: int, value) -> np.ndarray:
-        view, what = self[i], f"{self.name}[{i}]"
+        symbol = f"(W^{i + 1})^T" if self.name == "coefs_" else f"b^{i + 1}"  # (list index i is layer i + 1)
+        view, what = self[i], f"{self.name}[{i}] ({symbol})"
         try:
             array = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
@@ -328,8 +333,8 @@ class _WriteThrough(list):
         if not isinstance(index, Integral):
             raise TypeError(f"{self.name}: expected an integer index or a slice; got {index!r}")
         if not -len(self) <= index < len(self):
-            raise IndexError(f"{self.name}: index {index} is beyond the {len(self)} layers (0..{len(self) - 1}, or "
-                             f"-{len(self)}..-1 from the end)")
+            raise IndexError(f"{self.name}: index {index} is beyond the {len(self)} layers' arrays (0..{len(self) - 1} "
+                             f"for layers 1..{len(self)}, or -{len(self)}..-1 from the end)")
         i = range(len(self))[index]
         self[i][...] = self._checked(i, value)
 
@@ -1094,8 +1099,9 @@ class DeltapropRegressor(RegressorMixin, _DeltapropMLP):
 
     def _output_and_loss(self, n_outputs: int):
         loss = get_loss(self.loss, argument="loss")
-        if loss.name in CLASSIFICATION_LOSSES:
-            raise ValueError(f"loss: {loss.name!r} is a classification loss; expected 'squared_error' or 'poisson' for regression")
+        if loss.classification:
+            others = " or ".join(repr("squared_error" if n == "quadratic" else n) for n, l in LOSSES.items() if not l.classification)
+            raise ValueError(f"loss: {loss.name!r} is a classification loss; expected {others} for regression")
         return (loss.outputs[0] if loss.outputs is not None else "identity"), loss  # poisson: y = e^z, as scikit-learn
 
     def _score_on(self, X, y, sample_weight) -> float:

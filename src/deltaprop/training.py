@@ -12,19 +12,8 @@ parameter changes by more than ``tol`` or after ``epochs`` steps. ``sgd`` and
 ``adam`` take the same step on shuffled mini-batches; ``lbfgs`` hands
 deltaprop's exact gradient to SciPy's L-BFGS.
 
-Callbacks
----------
-A callback is any object with some of these methods (see
-:class:`deltaprop.callbacks.Callback`); each gets the :class:`Run`::
-
-    on_train_begin(run)
-    on_epoch_begin(run, epoch)            # epoch = 0, 1, ...
-    on_batch_end(run, batch, loss)        # mini-batch optimisers only
-    on_epoch_end(run, epoch, logs)        # logs: this epoch's history entries
-    on_train_end(run)                     # also when training raises (divergence, ...)
-
-A callback stops training by setting ``run.stop = True`` (and may say why in
-``run.stop_reason``) and changes the learning rate through ``run.eta0``.
+Callbacks: any object with some of the methods of :class:`deltaprop.callbacks.Callback`, whose
+module states the protocol; each gets the :class:`Run`.
 """
 
 from __future__ import annotations
@@ -42,10 +31,11 @@ from numbers import Integral, Real
 import numpy as np
 
 from . import kernels
+from .callbacks import Callback
 from .checks import boolean, integer, real
 from .fastpath import Workspace
 from .files import writable_path
-from .network import Network, aligned_zeros, check_network, joined, views_of
+from .network import Network, aligned_zeros, check_network, joined, parameter_name, views_of
 from .optimisers import (LBFGS, OPTIMISERS, apply_update, default_learning_rate, get_optimiser, get_schedule, is_elementwise,
                          is_registry_optimiser, settings_of)
 
@@ -55,10 +45,10 @@ Array = np.ndarray
 
 #: How History.stop_reason starts when SciPy's L-BFGS reports convergence (status 0).
 LBFGS_CONVERGED = "L-BFGS converged"
-DEFAULT_EPOCHS = {"gd": 1000, "lbfgs": 200}
-DEFAULT_EPOCHS_MINIBATCH = 10
+#: Epochs when neither fit's caller nor the optimiser (``default_epochs``) says.
+DEFAULT_EPOCHS = 10
 #: fit's keyword arguments that set a registry optimiser's field of the same name.
-FIT_SETTINGS = ("momentum", "nesterov", "beta_1", "beta_2", "epsilon", "weight_decay")
+FIT_SETTINGS = ("momentum", "nesterov", "beta_1", "beta_2", "epsilon", "rho", "weight_decay")
 
 
 class DivergenceError(FloatingPointError, ValueError):
@@ -255,6 +245,7 @@ def fit(
     beta_1: float | None = None,
     beta_2: float | None = None,
     epsilon: float | None = None,
+    rho: float | None = None,
     weight_decay: float | None = None,
     clip_norm: float | None = None,
     tol: float | None = None,
@@ -294,7 +285,7 @@ def fit(
         (eta0, epoch, n_epochs) -> eta.
     momentum, nesterov : for sgd (default 0.9, False).   beta_1, beta_2, epsilon :
         for adam and adamw (default 0.9, 0.999, 1e-8; epsilon for rmsprop too).
-        weight_decay : for adamw, lambda (default 0.01).
+        rho : for rmsprop (default 0.9).   weight_decay : for adamw, lambda (default 0.01).
         None (the default): the optimiser's own default. A setting the named
         optimiser lacks (momentum for adam), or any beside an optimiser object
         (which carries its own), is refused.
@@ -355,11 +346,11 @@ def fit(
     """
     check_network(net)
     rng = net.rng
-    opt_name = optimiser if isinstance(optimiser, str) else getattr(optimiser, "name", None)
     explicit = {}  # the optimiser's settings the caller chose: a resumed run refuses others than its checkpoint's
-    given = {k: v for k, v in zip(FIT_SETTINGS, (momentum, nesterov, beta_1, beta_2, epsilon, weight_decay)) if v is not None}
+    given = {k: v for k, v in zip(FIT_SETTINGS, (momentum, nesterov, beta_1, beta_2, epsilon, rho, weight_decay), strict=True) if v is not None}
     if isinstance(optimiser, str) and optimiser in OPTIMISERS:
-        # sgd has momentum and nesterov; adam beta_1, beta_2 and epsilon; adamw weight_decay too. One it lacks
+        # sgd has momentum and nesterov; adam beta_1, beta_2 and epsilon; adamw weight_decay too; rmsprop rho and
+        # epsilon. One it lacks
         # would be ignored silently
         settings = settings_of(optimiser)
         for key, value in given.items():
@@ -383,12 +374,13 @@ def fit(
         learning_rate = default_learning_rate(optimiser)
     if learning_rate is not None:  # None for lbfgs, which has no learning rate
         learning_rate = real("learning_rate", learning_rate, 0, low_open=True, what="a finite number")
-    if opt_name == "lbfgs" and any(net.dropout):
+    lbfgs = isinstance(optimiser, LBFGS)  # (runs inside SciPy: no checkpoints, dropout or clipping)
+    if lbfgs and any(net.dropout):
         raise ValueError(
             f"optimiser: 'lbfgs' needs a cost C(theta) that does not change between evaluations; the network "
             f"drops units at random (dropout={net.dropout[:-1]}). Use 'adam' or 'sgd', or a network with dropout=0"
         )
-    if opt_name == "lbfgs":
+    if lbfgs:
         for argument, value in (("checkpoint", checkpoint), ("resume", resume), ("optimiser_state", optimiser_state)):
             if value is not None:
                 raise ValueError(
@@ -396,7 +388,7 @@ def fit(
                     f"got {argument}={value!r:.60}. Use 'adam' or 'sgd' to checkpoint and resume, or leave {argument} out"
                 )
     if epochs is None:
-        epochs = DEFAULT_EPOCHS.get(opt_name, DEFAULT_EPOCHS_MINIBATCH)
+        epochs = getattr(optimiser, "default_epochs", DEFAULT_EPOCHS)
     epochs = integer("epochs", epochs)
     batch_size = integer("batch_size", batch_size)
     schedule = get_schedule(schedule)
@@ -405,7 +397,7 @@ def fit(
         tol = real("tol", tol, 0)
     if clip_norm is not None:
         clip_norm = real("clip_norm", clip_norm, 0, low_open=True, what="a finite number")
-        if opt_name == "lbfgs":
+        if lbfgs:
             raise ValueError(f"clip_norm: 'lbfgs' chooses its own step length by a line search; got clip_norm={clip_norm:g}. "
                              f"Use 'gd', 'sgd' or 'adam' to clip gradients, or leave clip_norm out")
     shuffle, fused = boolean("shuffle", shuffle), boolean("fused", fused)
@@ -459,7 +451,7 @@ def fit(
     params_before = [p.copy() for p in net.parameters()] if resume is not None else None  # resuming writes them
     begun = []  # the callbacks whose on_train_begin has run: each gets its on_train_end, even on a refusal
     try:
-        run, X, T, w = _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_size, sample_weight,
+        run, X, T, w = _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_weight,
                               validation_data, validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume,
                               checkpoint_info, clip_norm, explicit)
         net.history = run.history
@@ -487,7 +479,7 @@ def fit(
             if isinstance(optimiser, LBFGS):
                 _fit_lbfgs(run, X, T, w, tol, fused, notify)
             else:
-                _fit_steps(run, X, T, w, schedule, opt_name == "gd", (1e-6 if tol is None else tol), shuffle, fused, notify)
+                _fit_steps(run, X, T, w, schedule, bool(getattr(optimiser, "full_batch", False)), (1e-6 if tol is None else tol), shuffle, fused, notify)
     except BaseException:
         # Divergence, a second Ctrl-C, a failing callback: every callback still ends (a live progress
         # bar gives the terminal its cursor back); the original exception is the one raised.
@@ -502,14 +494,14 @@ def fit(
     return history
 
 
-def _setup(net, X, y, rng, optimiser, opt_name, learning_rate, epochs, batch_size, sample_weight, validation_data,
+def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_weight, validation_data,
            validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume, checkpoint_info=None, clip_norm=None,
            explicit_options=None):
     """Targets, weights, validation data, optimiser state and the Run; raises before any parameter changes."""
     n = len(X)
     T = net.encode_targets(y, remember=True)
     w = None if sample_weight is None else net._normalised_weights(sample_weight, n)
-    full_batch = isinstance(optimiser, LBFGS) or opt_name == "gd"
+    full_batch = bool(getattr(optimiser, "full_batch", False))  # (gd and lbfgs: every step sees every example)
 
     ck = fingerprint = None
     if resume is not None:
@@ -609,8 +601,8 @@ def _check_resumed_options(ck, batch_size: int, validation_fraction: float, full
 
 
 INTERRUPTED = "interrupted"
-#: The methods a callback may have (see deltaprop.callbacks).
-CALLBACK_EVENTS = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
+#: The methods a callback may have: those of deltaprop.callbacks.Callback.
+CALLBACK_EVENTS = tuple(name for name in vars(Callback) if name.startswith("on_"))
 
 
 @contextlib.contextmanager
@@ -693,7 +685,8 @@ def _restore(run: Run, ck, full_batch: bool = False) -> None:
     net = run.net
     for k, (p, saved) in enumerate(zip(net.parameters(), ck.params)):
         if saved.shape != p.shape or saved.dtype != p.dtype:
-            raise ValueError(f"resume: parameter {k} of the checkpoint has {saved.shape} {saved.dtype}; expected {p.shape} {p.dtype}")
+            raise ValueError(f"resume: {parameter_name(k)} of the checkpoint has {saved.shape} {saved.dtype}; expected "
+                             f"{p.shape} {p.dtype}")
     if run.epochs < ck.epochs_done:
         raise ValueError(f"epochs: the checkpoint's run has done {ck.epochs_done} epochs; got {run.epochs}. "
                          f"epochs is the run's total: give {ck.epochs_done} or more")
@@ -819,7 +812,7 @@ def _scheduled(schedule, eta0: float, epoch: int, n_epochs: int) -> float:
     return float(eta)
 
 
-def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, shuffle: bool, fused: bool, notify) -> None:
+def _fit_steps(run: Run, X, T, w, schedule, full_batch: bool, tol: float, shuffle: bool, fused: bool, notify) -> None:
     """Mini-batch (or whole-set) steps theta <- update(theta, grad C(theta))."""
     net, optimiser, states = run.net, run.optimiser, run.states
     params = net.parameters()
@@ -832,7 +825,7 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
     workspace = Workspace.for_network(net, bs, fused)
     # An element-wise optimiser updates all of theta in one call where the gradients are one vector.
     whole = _whole_update(optimiser, params, None if workspace is None else workspace.grad, states)
-    if whole_batch_gd and run.last_change is not None and run.last_change <= tol:
+    if full_batch and run.last_change is not None and run.last_change <= tol:
         # resumed from the checkpoint of a run that had converged: no step more than that run took
         run.history.stop_reason = f"converged: no parameter changed by more than tol={tol:g}"
         return
@@ -846,7 +839,7 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
         eta = _scheduled(schedule, run.eta0, epoch, run.epochs)
         # The state after the last completed epoch: put back if this one diverges or is interrupted.
         snapshot = _snapshot(run)
-        order = run.rng.permutation(n) if shuffle and not whole_batch_gd else None
+        order = run.rng.permutation(n) if shuffle and not full_batch else None
         total, correct, largest_change = 0.0, 0, 0.0
         for batch, lo in enumerate(range(0, n, bs)):
             hi = min(lo + bs, n)
@@ -877,7 +870,7 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
                 correct += n_correct
             run.step += 1
             flat_grads = [g for dW, db in zip(dWs, dbs) for g in (dW, db)]
-            if whole_batch_gd:  # (the unclipped step: a clipped one as small as tol is no convergence)
+            if full_batch:  # (the unclipped step: a clipped one as small as tol is no convergence)
                 largest_change = max(float(np.max(np.abs(g))) for g in flat_grads) * eta
             if run.clip_norm is not None:  # (array by array, so that one buffer or several give the same bits)
                 clip_gradient(flat_grads, run.clip_norm)
@@ -897,9 +890,9 @@ def _fit_steps(run: Run, X, T, w, schedule, whole_batch_gd: bool, tol: float, sh
         seen = hi  # fewer than n when a callback stopped the epoch early
         _record_epoch(run, epoch, total / seen, correct if classify else None, eta, time.perf_counter() - start, notify, seen)
         interrupted = run.stop and run.stop_reason == INTERRUPTED  # Ctrl-C during the epoch's callbacks
-        if whole_batch_gd:
+        if full_batch:
             run.last_change = largest_change
-        converged = whole_batch_gd and largest_change <= tol
+        converged = full_batch and largest_change <= tol
         due = run.checkpoint_every and ((epoch + 1) % run.checkpoint_every == 0 or run.stop or epoch + 1 == run.epochs or converged)
         if (due or interrupted) and seen < n:  # a callback stopped the epoch early: save the epoch's start
             _save_checkpoint_of(run, snapshot, epoch)
@@ -949,6 +942,8 @@ def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
 
     def after_iteration(intermediate_result) -> None:
         epoch = state["epoch"]
+        if math.isfinite(intermediate_result.fun):
+            state["finite"] = intermediate_result.x.copy()  # (what a divergence puts back)
         unpack(intermediate_result.x)
         fp = net._forward(X, False, run.rng)
         correct = net.count_correct(fp.output, T) if net.is_classifier else None
@@ -962,10 +957,12 @@ def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
     options = {"maxiter": run.epochs, "maxfun": run.optimiser.max_fun}
     if tol is not None:
         options["gtol"] = tol
+    state["finite"] = theta0
     result = minimize(cost_and_gradient, theta0, jac=True, method="L-BFGS-B", options=options, callback=after_iteration)
-    unpack(result.x)
     if not math.isfinite(result.fun):
+        unpack(state["finite"])  # the parameters of the last iteration with a finite cost, as the docstring says
         raise DivergenceError(f"L-BFGS reached a non-finite cost {result.fun}")
+    unpack(result.x)
     if run.stop_reason == INTERRUPTED:
         run.history.stop_reason = f"interrupted after iteration {run.history.epochs}"
         return

@@ -25,12 +25,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from deltaprop.activations import HIDDEN_ACTIVATIONS
+    from deltaprop.activations import hidden_activations
 
     from .explain import NEGATIVE_NUMBERS
 
     parser._negative_number_matcher = NEGATIVE_NUMBERS  # `--w -1e-3` is a value (argparse's own pattern: -1, -0.5)
-    parser.add_argument("--f", default="sigmoid", help=f"the function f: {', '.join(HIDDEN_ACTIVATIONS)} (default sigmoid)")
+    parser.add_argument("--f", default="sigmoid", help=f"the function f: {', '.join(hidden_activations())} (default sigmoid)")
     parser.add_argument("--w", type=float, default=0.5, help="the point w (default 0.5)")
     parser.add_argument("--eps", type=float, default=1e-6,
                         help="finite-difference step, relative to |w| where |w| > 1: step = eps max(1, |w|) (default 1e-6)")

@@ -94,12 +94,15 @@ def run(args) -> int:
         plot_directory(args.plot)
     X, y, dataset = evaluation_data(saved, args.data, args.label, args.limit)
     if not net.is_classifier or net.multilabel_:
-        result = {"model": args.model, "data": dataset.name, "n_examples": len(X), "score": net.score(X, y),
+        # the targets as the network was trained on them (train standardises a quadratic regression's); R^2 is the same
+        score = net.score(X, y if net.is_classifier else saved.scale_targets(y))
+        what = "accuracy" if net.is_classifier else "R^2"  # (multi-label: exact-match accuracy, as Network.score)
+        result = {"model": args.model, "data": dataset.name, "n_examples": len(X), "score": score, "score_kind": what,
                   "loss": net.loss_function.name}
         if args.json:
             print_json(result)
         else:
-            print(f"{args.model} on {dataset.name}: score {result['score']:.4f} ({len(X):,} examples)")
+            print(f"{args.model} on {dataset.name}: {what} {score:.4f} ({len(X):,} examples)")
         return 0
     names = saved.class_names or dataset.class_names
     report = classification_report(y, net.predict(X), net.classes_, names)

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 from ._common import check_memory, flag_names, int_at_least
-from .train import AMOUNT_LOSSES, FEW_PER_CLASS
+from .train import FEW_PER_CLASS, _amount_loss
 
 EXAMPLES = """\
 examples:
@@ -142,8 +142,8 @@ def _scaling_words(scaling, fitted_on: str) -> str | None:
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    from deltaprop.activations import OUTPUT_ACTIVATIONS
-    from deltaprop.data import TASKS
+    from deltaprop.activations import output_activations
+    from deltaprop.data import SCALINGS, TASKS
     from deltaprop.losses import LOSSES
 
     parser = subparsers.add_parser(
@@ -163,7 +163,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                       help=f"take x and t from a data set instead: {', '.join(BUILTIN_EXAMPLES)}, or (through "
                       "deltaprop.data) fashion-mnist, mnist or a data file; INDEX defaults to 0. x is scaled as "
                       "--scale says, and the printout says how")
-    data.add_argument("--scale", choices=("auto", "unit", "standard", "none"), default="auto",
+    data.add_argument("--scale", choices=("auto", *SCALINGS), default="auto",
                       help="scaling of an --example's inputs, as train's: auto (the default) = digits' pixels divided by "
                       "16, iris' columns to [0, 1] by their range, other images to [0, 1], a data file's columns "
                       f"standardised over its first {EXAMPLE_ROWS} rows; none: x as stored")
@@ -176,11 +176,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     net = parser.add_argument_group("the network")
     net.add_argument("--layers", default="2", help="hidden layer sizes, comma-separated; 'none' for none (default 2)")
     net.add_argument("--activation", default="sigmoid", help="sigma of the hidden layers (default sigmoid, the lecture's)")
-    net.add_argument("--output", help=f"sigma of layer L: {', '.join(OUTPUT_ACTIVATIONS)}. Without --loss it brings "
-                     "its own loss, as in train and Network (softmax: cross_entropy, sigmoid: binary_cross_entropy, "
-                     "exp: poisson, others: quadratic); with neither given, the lecture's sigmoid with quadratic")
+    brings_loss = ", ".join(f"{l.fused_output}: {n}" for n, l in LOSSES.items() if l.fused_output)
+    brings_output = ", ".join(f"{n}: {l.outputs[0]}" for n, l in LOSSES.items() if l.outputs)
+    net.add_argument("--output", help=f"sigma of layer L: {', '.join(output_activations())}. Without --loss it brings "
+                     f"its own loss, as in train and Network ({brings_loss}, others: quadratic); with neither given, "
+                     "the lecture's sigmoid with quadratic")
     net.add_argument("--loss", help=f"the cost C: {', '.join(LOSSES)}. Without --output it brings its own output "
-                     "(cross_entropy: softmax, binary_cross_entropy: sigmoid, poisson: exp); quadratic takes the "
+                     f"({brings_output}); quadratic takes the "
                      "lecture's sigmoid (identity for an --example's real-valued target). Default quadratic")
     net.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the initial weights (default 0)")
     net.add_argument("--dtype", default="float32", choices=("float32", "float64"))
@@ -202,7 +204,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     from deltaprop.explain import explain
     from deltaprop.files import refuse_same_files, writable_path
-    from deltaprop.network import DEFAULT_LOSS_FOR_OUTPUT, Network
+    from deltaprop.network import Network
 
     for flag, path in (("--out", args.out), ("--picture", args.picture)):
         if path:
@@ -222,7 +224,7 @@ def run(args) -> int:
     real_target, scaled = False, None
     if args.example:
         # counts for the poisson loss are amounts, as train takes them
-        amounts = (args.loss or DEFAULT_LOSS_FOR_OUTPUT.get(args.output)) in AMOUNT_LOSSES and args.task == "auto"
+        amounts = _amount_loss(args) is not None and args.task == "auto"
         try:
             x, t, class_index, scaled = load_example(args.example, args.label, scale=args.scale,
                                                      task="regression" if amounts else args.task)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from deltaprop.optimisers import full_batch_optimisers
+
 from ._common import file_kind, new_parser, print_json
-from .train import FULL_BATCH  # a batch size recorded for these (old files: the --batch-size default) is "all"
 
 EXAMPLES = """\
 examples:
@@ -61,17 +62,21 @@ def run(args) -> int:
         raise
     net = saved.network
     training = {k: v for k, v in saved.training.items() if k != "history"}
-    if training.get("optimiser") in FULL_BATCH and "batch_size" in training:
+    if training.get("optimiser") in full_batch_optimisers() and "batch_size" in training:  # (old files: the default) "all"
         training["batch_size"] = "all"
     if args.json:
         print_json({"model": args.model, "format_version": saved.format_version, **model_config(net),
                     "n_parameters": net.n_parameters, "class_names": saved.class_names,
                     "image_shape": saved.image_shape, "feature_names": saved.feature_names, "scaling": saved.scaling.method,
+                    "target_scaling": None if saved.target_scaling is None else saved.target_scaling.to_dict(),
                     "training": training})
         return 0
     print(f"{args.model}: deltaprop model (format_version {saved.format_version}), {net.dtype.name}")
     print(f"input: N_0 = {net.sizes[0]}" + (f" ({saved.image_shape[0]}x{saved.image_shape[1]} images)" if saved.image_shape else "")
           + f", scaling {saved.scaling.method}")
+    if saved.target_scaling is not None:
+        t = saved.target_scaling.to_dict()
+        print(f"targets: trained as (t - {t['shift']:.6g}) * {t['factor']:.6g}; predictions are given in the targets' units")
     if saved.feature_names:
         shown = ", ".join(saved.feature_names[:20]) + (f", ... ({len(saved.feature_names)} in all)" if len(saved.feature_names) > 20 else "")
         print(f"input columns: {shown}")
@@ -117,7 +122,7 @@ def describe_checkpoint(args) -> int:
         "optimiser": optimiser,
         "optimiser_options": ck.optimiser.get("options", {}),
         "learning_rate": ck.eta0,
-        "batch_size": "all" if optimiser in FULL_BATCH else ck.batch_size,
+        "batch_size": "all" if optimiser in full_batch_optimisers() else ck.batch_size,
         "validation_fraction": ck.validation_fraction,
         "data": flags.get("data"),
         "data_fingerprint": ck.data,

@@ -47,7 +47,6 @@ def add_parser(subparsers):
 
 def run(args) -> int:
     from deltaprop.data import read_inputs
-    from deltaprop.network import CLASSIFICATION_LOSSES
 
     if args.out:
         from deltaprop.files import refuse_same_files, writable_path
@@ -56,7 +55,7 @@ def run(args) -> int:
         refuse_same_files([("--out", args.out)], [("MODEL", args.model), ("INPUT", args.input)])
     saved = load_model_argument(args.model, USAGE)
     net = saved.network
-    if args.proba and net.loss_function.name not in CLASSIFICATION_LOSSES:
+    if args.proba and not net.loss_function.classification:
         raise ValueError(f"--proba: needs a model trained with a cross-entropy loss, whose outputs are probabilities; "
                          f"{args.model} has loss {net.loss_function.name!r}: leave --proba out to get its "
                          f"{'labels' if net.is_classifier else 'outputs'}")

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from deltaprop.data import SCALINGS
+from deltaprop.optimisers import full_batch_optimisers, settings_of
+
 from ._common import (add_data_arguments, check_label, check_memory, flag_names, int_at_least, new_parser, plot_directory,
                       positive_int, print_json, record_given)
 
@@ -34,24 +37,21 @@ FLAGS = {"learning_rate": "--lr", "batch_size": "--batch-size", "validation_frac
 #: The same, for the checkpoint that --resume reads.
 RESUME_FLAGS = {"checkpoint": "--resume"}
 
-#: Optimisers that take every training example in every step: no mini-batches, so no --batch-size.
-FULL_BATCH = ("gd", "lbfgs")
 
 #: Defaults of the network flags. A resumed run takes its network from the checkpoint: a network flag
 #: given (at its default or not) must agree with it.
 NETWORK_DEFAULTS = {"layers": "128", "activation": "relu", "l2": 0.0, "dropout": 0.0, "dtype": "float32"}
 
-MOMENTUM_DEFAULT = 0.9
 
 #: Where Ctrl-C saves the training state when no --checkpoint is given.
 INTERRUPTED_CHECKPOINT = "deltaprop-interrupted.ckpt"
 
 
 def add_parser(subparsers):
-    from deltaprop.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
-    from deltaprop.data import TASKS
+    from deltaprop.activations import ACTIVATIONS, hidden_activations
+    from deltaprop.data import SCALINGS, TASKS
     from deltaprop.losses import LOSSES
-    from deltaprop.optimisers import OPTIMISERS, SCHEDULES
+    from deltaprop.optimisers import OPTIMISERS, SCHEDULES, SGD, AdamW
 
     parser = new_parser(
         subparsers,
@@ -66,12 +66,12 @@ def add_parser(subparsers):
                        limit="use only the first N examples (quick runs): of digits, fashion-mnist, mnist or an IDX "
                        "directory the first N training and the first N test examples; of a .csv/.npy/.npz file the "
                        "first N rows, of which 20%% are then held out for testing")
-    parser.add_argument("--scale", choices=["auto", "unit", "standard", "none"], default="auto",
+    parser.add_argument("--scale", choices=["auto", *SCALINGS], default="auto",
                         help="input scaling: auto = images to [0, 1], tables standardised")
     net = parser.add_argument_group("network")
     net.add_argument("--layers", default=NETWORK_DEFAULTS["layers"], help="hidden layer sizes N_1..N_{L-1}, comma-separated ('' for none)")
     net.add_argument("--activation", default=NETWORK_DEFAULTS["activation"],
-                     help=f"hidden activation(s), one or one per hidden layer, comma-separated: {', '.join(HIDDEN_ACTIVATIONS)}")
+                     help=f"hidden activation(s), one or one per hidden layer, comma-separated: {', '.join(hidden_activations())}")
     net.add_argument("--output", default=None, choices=sorted(ACTIVATIONS), help="output activation (default: follows the loss)")
     net.add_argument("--task", choices=TASKS, default="auto",
                      help="classification or regression; auto (the default): whole numbers and text are classes, "
@@ -79,6 +79,10 @@ def add_parser(subparsers):
     net.add_argument("--loss", default=None, choices=sorted(LOSSES),
                      help="loss (default: cross_entropy with softmax; quadratic for regression; poisson for counts, "
                      "with the exp output)")
+    net.add_argument("--scale-target", choices=("auto", "standard", "none"), default="auto",
+                     help="a regression's targets: standard = trained as (t - mean) / std of the training rows, which "
+                     "the model file records and predict undoes; auto (the default) = standard for the quadratic cost, "
+                     "none for poisson's counts")
     net.add_argument("--l2", type=float, default=NETWORK_DEFAULTS["l2"], help="L2 penalty lambda")
     net.add_argument("--dropout", type=float, default=NETWORK_DEFAULTS["dropout"], help="dropout probability of the hidden units")
     net.add_argument("--dtype", choices=["float32", "float64"], default=NETWORK_DEFAULTS["dtype"], help="float type of the parameters")
@@ -87,14 +91,15 @@ def add_parser(subparsers):
                      help="gd: the lecture's whole-set gradient descent; sgd: mini-batches with momentum; adam; "
                      "adamw: adam with decoupled weight decay 0.01; rmsprop; "
                      "lbfgs: SciPy's L-BFGS on the whole set, with no learning rate")
+    rates = ", ".join(f"{n} {c.learning_rate:g}" for n, c in OPTIMISERS.items() if c.learning_rate is not None)
     opt.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,
-                     help="learning rate eta, a number > 0 (default: adam, adamw, rmsprop 0.001, sgd 0.01, gd 0.5; "
-                     "lbfgs takes none)")
+                     help=f"learning rate eta, a number > 0 (default: {rates}; lbfgs takes none)")
     opt.add_argument("--schedule", choices=sorted(SCHEDULES), default="constant",
                      help="learning-rate schedule (not for lbfgs)")
-    opt.add_argument("--momentum", type=float, default=MOMENTUM_DEFAULT, help="momentum of sgd (sgd only)")
+    opt.add_argument("--momentum", type=float, default=SGD.momentum, help=f"momentum of sgd (sgd only; default {SGD.momentum:g})")
     opt.add_argument("--weight-decay", type=float, default=None, metavar="LAMBDA",
-                     help="decoupled weight decay of adamw, theta <- theta (1 - eta LAMBDA) each step (adamw only; default 0.01)")
+                     help=f"decoupled weight decay of adamw, theta <- theta (1 - eta LAMBDA) each step (adamw only; "
+                     f"default {AdamW.weight_decay:g})")
     opt.add_argument("--clip-norm", type=float, default=None, metavar="NORM",
                      help="scale each step's gradient (all weights and biases together) down to this length when "
                      "it is longer (not for lbfgs)")
@@ -145,16 +150,30 @@ def _int_list(text: str, option: str) -> list[int]:
     return values
 
 
-#: Losses for amounts only, never classes: --task auto takes their whole-number targets (counts) as amounts.
-AMOUNT_LOSSES = ("poisson",)
+def amount_losses() -> tuple[str, ...]:
+    """The losses for amounts only, never classes (poisson: targets >= 0 that are not 0/1 indicators):
+    --task auto takes their whole-number targets (counts) as amounts."""
+    from deltaprop.losses import LOSSES
+
+    return tuple(n for n, l in LOSSES.items() if not l.classification and l.targets_at_least is not None)
+
+
+def regression_losses() -> tuple[str, ...]:
+    """The losses a regression can train with: those that are not for classes."""
+    from deltaprop.losses import LOSSES
+
+    return tuple(n for n, l in LOSSES.items() if not l.classification)
 
 
 def _amount_loss(args) -> str | None:
-    """The loss of AMOUNT_LOSSES the run trains with (--loss, or the default of --output exp), or None."""
-    from deltaprop.network import DEFAULT_LOSS_FOR_OUTPUT
+    """The loss of amount_losses() the run trains with (--loss, or the default of --output), or None."""
+    from deltaprop.losses import get_loss
+    from deltaprop.network import default_loss_for_output
 
-    loss = args.loss or DEFAULT_LOSS_FOR_OUTPUT.get(args.output)
-    return loss if loss in AMOUNT_LOSSES else None
+    if args.loss is None and args.output is None:
+        return None
+    loss = get_loss(args.loss).name if args.loss else default_loss_for_output(args.output)
+    return loss if loss in amount_losses() else None
 
 
 def _regression(args, labels) -> bool:
@@ -250,6 +269,31 @@ def _check_validation_split(args, data) -> None:
                      f"give --validation-fraction 0")
 
 
+def _scale_targets(args, data, net):
+    """The data with a regression's targets standardised, t' = (t - mean) / std over the training rows, and that
+    Scaling (None where they stay as they are: classes, poisson's counts, --scale-target none).
+
+    Why: the output z^L = W^L a^{L-1} + b^L starts near 0 with weights of order 1, so targets such as prices
+    (mean 97, std 21) take hundreds of epochs to reach; scaled they are as near as classes' one-hot targets."""
+    import dataclasses
+
+    from deltaprop.data import Scaling
+
+    if net.is_classifier or args.scale_target == "none":
+        return data, None
+    if net.loss_function.targets_at_least is not None:  # counts and rates (poisson): a shift would make them negative
+        if args.scale_target == "standard":
+            raise ValueError(f"--scale-target: standard shifts the targets to mean 0, and the {net.loss_function.name} "
+                             f"loss is defined for targets >= {net.loss_function.targets_at_least:g}; got --scale-target "
+                             f"standard: leave it out, or give --scale-target none")
+        return data, None
+    y = np.asarray(data.y_train, dtype=np.float64)
+    mean, std = float(y.mean()), float(y.std())
+    scaling = Scaling("standard", mean, 1.0 / std if std > 0 and np.isfinite(1.0 / std) else 1.0)
+    scale = lambda t: None if t is None else (np.asarray(t, dtype=np.float64) - scaling.shift) * scaling.factor  # noqa: E731
+    return dataclasses.replace(data, y_train=scale(data.y_train), y_test=scale(data.y_test)), scaling
+
+
 def _check_targets_fit(args, data, net) -> None:
     """Real-valued targets beyond the range of the network's dtype name the data and --dtype (fit's own
     message would name y and a row of the shuffled training part)."""
@@ -289,18 +333,18 @@ def _check_optimiser_flags(args) -> None:
         real("learning_rate", args.lr, 0, low_open=True, what="a finite number")  # "--lr: expected ..." (cli.main)
     if args.clip_norm is not None:
         real("clip_norm", args.clip_norm, 0, low_open=True, what="a finite number")
-    if "momentum" in given and optimiser != "sgd":
+    if "momentum" in given and "momentum" not in settings_of(optimiser):
         raise ValueError(f"--momentum: the momentum of sgd; --optimiser {optimiser} has none (got --momentum "
                          f"{args.momentum:g}): leave --momentum out, or use --optimiser sgd")
-    if optimiser == "sgd":
+    if "momentum" in settings_of(optimiser):
         SGD(momentum=args.momentum)  # "--momentum: expected a number in [0, 1]"
     if args.weight_decay is not None:
-        if optimiser != "adamw":
+        if "weight_decay" not in settings_of(optimiser):
             raise ValueError(f"--weight-decay: the decoupled weight decay of adamw; --optimiser {optimiser} has none "
                              f"(got --weight-decay {args.weight_decay:g}): leave --weight-decay out, or use --optimiser "
                              f"adamw (--l2 penalises the weights in the cost of any optimiser)")
         AdamW(weight_decay=args.weight_decay)  # "--weight-decay: expected a number >= 0"
-    if optimiser in FULL_BATCH and "batch_size" in given:
+    if optimiser in full_batch_optimisers() and "batch_size" in given:
         raise ValueError(f"--batch-size: --optimiser {optimiser} takes every training example in every step, not "
                          f"mini-batches (got --batch-size {args.batch_size}): leave --batch-size out, or use adam or sgd")
     if optimiser == "lbfgs":
@@ -333,14 +377,14 @@ def _build_network(args, data):
     if _regression(args, data.y_train):  # one output, the quadratic cost (or the Poisson one, for counts)
         loss = loss or _amount_loss(args) or "quadratic"
         labels = data.y_train if data.y_test is None else np.concatenate([data.y_train, data.y_test])
-        if loss in AMOUNT_LOSSES and (labels < 0).any():  # (named here: fit would see only the training rows)
+        if loss in amount_losses() and (labels < 0).any():  # (named here: fit would see only the training rows)
             raise ValueError(f"--loss: {loss} is a loss for counts and rates, numbers >= 0; the labels of {data.name} "
                              f"include {labels[labels < 0][0]:g} ({int((labels < 0).sum())} in all): give another "
                              f"--label, or --loss quadratic")
-        if loss not in ("quadratic", *AMOUNT_LOSSES):
+        if loss not in regression_losses():
             why = "--task regression makes them real numbers" if args.task == "regression" else "they are real numbers, not classes"
             raise ValueError(f"--loss: {loss} is a loss for classes, and the targets of {data.name} are for regression "
-                             f"({why}); leave --loss out or give --loss quadratic or {' or '.join(AMOUNT_LOSSES)}")
+                             f"({why}); leave --loss out or give --loss {' or '.join(regression_losses())}")
         n_out = 1
     else:
         if _amount_loss(args):
@@ -423,7 +467,7 @@ RECORDED_FLAGS = {
     "data": ("--data", lambda v: isinstance(v, str) and v != "", "a data set name or path"),
     "label": ("--label", lambda v: v is None or isinstance(v, str), "a label name or null"),
     "limit": ("--limit", lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1), "an integer >= 1 or null"),
-    "scale": ("--scale", lambda v: v in ("auto", "unit", "standard", "none"), "'auto', 'unit', 'standard' or 'none'"),
+    "scale": ("--scale", lambda v: v in ("auto", *SCALINGS), f"one of {', '.join(map(repr, ('auto', *SCALINGS)))}"),
     # (null: a run resumed from a checkpoint of before --task, whose labels are read as they were then)
     "task": ("--task", lambda v: v in (None, "auto", "classification", "regression"),
              "'auto', 'classification', 'regression' or null"),
@@ -434,6 +478,7 @@ RECORDED_FLAGS = {
                        "an integer >= 1 or null"),
     "reduce_lr": ("--reduce-lr", lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1),
                   "an integer >= 1 or null"),
+    "scale_target": ("--scale-target", lambda v: v in ("auto", "standard", "none"), "'auto', 'standard' or 'none'"),
 }
 #: Recorded flags a resumed run takes when left out but never compares when given: other data are found by the
 #: data's fingerprint (the same file may be named by another path), and --epochs is the run's total, which may grow.
@@ -504,12 +549,12 @@ def _check_resumed_flags(args, resume, net) -> None:
     if args.lr is not None and first is not None and not math.isclose(args.lr, first, rel_tol=1e-12):
         refuse("--lr", first, args.lr)
     saved_momentum = resume.optimiser.get("options", {}).get("momentum")
-    if args.optimiser == "sgd" and saved_momentum is not None:
+    if "momentum" in settings_of(args.optimiser) and saved_momentum is not None:
         if "momentum" in given and args.momentum != saved_momentum:
             refuse("--momentum", saved_momentum, args.momentum)
         args.momentum = saved_momentum
     saved_decay = resume.optimiser.get("options", {}).get("weight_decay")
-    if args.optimiser == "adamw" and saved_decay is not None:
+    if "weight_decay" in settings_of(args.optimiser) and saved_decay is not None:
         if args.weight_decay is not None and args.weight_decay != saved_decay:
             refuse("--weight-decay", saved_decay, args.weight_decay)
         args.weight_decay = saved_decay
@@ -531,7 +576,7 @@ def _check_resumed_flags(args, resume, net) -> None:
         if saved is unrecorded:
             continue
         compare = key not in NOT_COMPARED and not (key == "label" and saved is None)  # (the default label: by the data)
-        if key == "batch_size" and args.optimiser == "gd":
+        if key == "batch_size" and args.optimiser in full_batch_optimisers():
             compare = False  # gd takes every example in every step, whatever the batch size
         if compare and key in given and getattr(args, key) != saved:
             refuse(flag, NONE_MEANS.get(key, "none") if saved is None else saved, getattr(args, key))
@@ -539,6 +584,8 @@ def _check_resumed_flags(args, resume, net) -> None:
             setattr(args, key, saved)
     if recorded["task"][1] is unrecorded and "task" not in given:
         args.task = None  # a checkpoint of before --task: its labels as they were read then (a CSV's 1.0 a float)
+    if recorded["scale_target"][1] is unrecorded and "scale_target" not in given:
+        args.scale_target = "none"  # a checkpoint of before --scale-target: trained on the targets as they were
     # (a checkpoint of before --task records none: the task given must at least be the network's)
     if args.task == "regression" and resume.classes is not None:
         refuse("--task", "classes (a classifier)", "regression")
@@ -651,10 +698,11 @@ def run(args) -> int:
         if REGRESSION_HINT not in str(exc):
             raise
         raise ValueError(str(exc).replace("give task='regression'", "give --task regression")) from None
-    if resume is not None:
-        _check_resumed_data(args, resume, net, data)
-    else:
+    if resume is None:
         net = _build_network(args, data)
+    data, target_scaling = _scale_targets(args, data, net)
+    if resume is not None:
+        _check_resumed_data(args, resume, net, data)  # (on the targets fit sees: scaled as the run's were)
     _check_validation_split(args, data)
     _check_targets_fit(args, data, net)
     checkpoint = None if lbfgs else (args.checkpoint or args.resume or INTERRUPTED_CHECKPOINT)
@@ -667,6 +715,7 @@ def run(args) -> int:
             net.classes_ = classes
     names = _class_names(data, net)
     save_options = dict(scaling=data.scaling, class_names=names, image_shape=data.image_shape, feature_names=data.feature_names,
+                        target_scaling=target_scaling,
                         training={"data": data.name, "data_source": data.source, "label": args.label, "seed": args.seed,
                                   "limit": args.limit, "task": args.task})
     callbacks, flow = _callbacks(args, data, net, save_options)
@@ -682,7 +731,7 @@ def run(args) -> int:
         history = net.fit(
             data.X_train, data.y_train,
             optimiser=args.optimiser, learning_rate=args.lr, epochs=args.epochs, batch_size=args.batch_size,
-            schedule=args.schedule, momentum=args.momentum if args.optimiser == "sgd" else None,  # (fit refuses it for others)
+            schedule=args.schedule, momentum=args.momentum if "momentum" in settings_of(args.optimiser) else None,  # (fit refuses it for others)
             weight_decay=args.weight_decay,
             clip_norm=args.clip_norm, validation_fraction=args.validation_fraction,
             callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=1 if (args.checkpoint or args.resume) else 0,
@@ -714,9 +763,9 @@ def run(args) -> int:
         "optimiser_settings": _optimiser_settings(history),
         "clip_norm": args.clip_norm,
         # what each step took: gd and lbfgs every training example, sgd and adam at most that many
-        "batch_size": "all" if args.optimiser in FULL_BATCH else (batch_size.value or args.batch_size),
+        "batch_size": "all" if args.optimiser in full_batch_optimisers() else (batch_size.value or args.batch_size),
         "l2": net.l2,  # the network's, which a resumed run takes from its checkpoint
-        "dropout": net.dropout[0] if len(set(net.dropout[:-1])) == 1 else net.dropout[:-1],
+        "dropout": net.dropout[:-1],  # p of hidden layers 1..L-1, one each (a list even when they are the same)
         "dtype": net.dtype.name,
         "task": args.task,
         "seed": args.seed,
@@ -735,7 +784,9 @@ def run(args) -> int:
         report = classification_report(data.y_test, net.predict(data.X_test), net.classes_, names)
         summary["test_accuracy"] = report["accuracy"]
     else:
-        summary["test_score"] = net.score(data.X_test, data.y_test)
+        summary["test_score"] = net.score(data.X_test, data.y_test)  # (R^2: the same on the scaled targets)
+    if target_scaling is not None:
+        summary["target_scaling"] = target_scaling.to_dict()  # (final_loss and the history are in its units)
 
     written = []
     if args.out:
@@ -747,6 +798,8 @@ def run(args) -> int:
         cm = report["confusion_matrix"] if report else None
         names = names or (net.classes_.tolist() if report else None)
         written += [str(p) for p in plot_training(args.plot, history=history, net=net, cm=cm, class_names=names, image_shape=data.image_shape)]
+    if args.log:
+        written.append(args.log)
     if flow is not None:
         directory = Path(args.plot or ".")
         directory.mkdir(parents=True, exist_ok=True)
