@@ -453,7 +453,7 @@ def test_evaluate_on_a_table_of_another_width_names_the_flag(tmp_path, monkeypat
     assert _run(["train", "--data", "t.csv", "--label", "species", "--layers", "4", "--epochs", "2", "--out", "t.safetensors", "--quiet"], capsys)[0] == 0
     np.savez(tmp_path / "wide.npz", X=np.zeros((10, 64)), y=np.arange(10) % 3)
     code, _, err = _run(["evaluate", "t.safetensors", "--data", "wide.npz"], capsys)  # the tables' scaling is per feature
-    assert code == 1 and "--data: expected 3 features per example, as the scaling was fitted on; got shape (10, 64)" in err
+    assert code == 1 and "--data: wide.npz has 64 features per example; the model expects N_0 = 3" in err
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -586,7 +586,7 @@ def test_a_resumed_run_refuses_other_data(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     X = np.random.default_rng(0).normal(size=(120, 64))
     np.savez(tmp_path / "a.npz", X=X, y=np.arange(120) % 4)
-    # the same shapes, other values (X + 1e-3 is no longer other data: standardised in float64 it is X's own)
+    # the same shapes, other values (X + 1e-3 is not: standardised in float64 it is X's own)
     np.savez(tmp_path / "b.npz", X=np.random.default_rng(1).normal(size=(120, 64)), y=np.arange(120) % 4)
     np.savez(tmp_path / "narrow.npz", X=X[:, :5], y=np.arange(120) % 4)
     assert _run(["train", "--data", "a.npz", "--layers", "4", "--epochs", "2", "--checkpoint", "r.ckpt", "--quiet"], capsys)[0] == 0
@@ -631,15 +631,13 @@ def test_regression_targets_beyond_float32_name_the_data_and_dtype(tmp_path, mon
     monkeypatch.chdir(tmp_path)
     rows = "".join(f"{i % 7},{i % 5},{'-2e39' if i == 9 else i / 4}\n" for i in range(40))
     (tmp_path / "big.csv").write_text("u,v,target\n" + rows)
-    code, out, err = _run(["train", "--data", "big.csv", "--label", "target", "--loss", "quadratic", "--epochs", "1",
-                           "--scale-target", "none"], capsys)
+    code, out, err = _run(["train", "--data", "big.csv", "--label", "target", "--loss", "quadratic", "--epochs", "1"], capsys)
     assert code == 1 and "epoch" not in out, err
     assert ("deltaprop train: error: --data: the targets of big.csv reach 2e+39, beyond the range of float32 (about 3.4e+38); "
             "rescale them, or give --dtype float64") in err
-    for flags in (["--scale-target", "none", "--dtype", "float64"], []):  # (standardised, as by default, they fit float32)
-        code, _, err = _run(["train", "--data", "big.csv", "--label", "target", "--loss", "quadratic", "--epochs", "1",
-                             "--quiet", *flags], capsys)
-        assert code == 0, err
+    code, _, err = _run(["train", "--data", "big.csv", "--label", "target", "--loss", "quadratic", "--epochs", "1",
+                         "--dtype", "float64", "--quiet"], capsys)
+    assert code == 0, err
     # class labels that happen to be large floats are classes, one-hot encoded: not refused
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "classes.npz", X=rng.normal(size=(40, 3)), y=np.where(np.arange(40) % 2, 1e39, 0.0))
@@ -1176,3 +1174,213 @@ def test_a_regressions_targets_are_standardised_and_predict_gives_them_back_in_t
     assert code == 0 and "format_version 2" in out and "targets: trained as (t - 9" in out
     code, _, err = _run(["train", "--data", "p.csv", "--label", "price", "--loss", "poisson", "--scale-target", "standard"], capsys)
     assert code == 1 and "--scale-target: standard shifts the targets to mean 0, and the poisson loss is defined for targets >= 0" in err
+
+
+def test_predict_and_evaluate_warn_when_inputs_look_already_scaled(tmp_path, monkeypatch, capsys):
+    # Before: images divided by 255 (here digits' pixels divided by 16) were scaled a second time, silently
+    monkeypatch.chdir(tmp_path)
+    from deltaprop.data import _digits_arrays
+
+    assert _run(["train", "--limit", "100", "--epochs", "1", "--out", "d.safetensors", "--quiet"], capsys)[0] == 0
+    raw, y = _digits_arrays()  # pixels 0..16: the model's unit range
+    np.save(tmp_path / "scaled.npy", raw[:20] / 16.0)
+    code, out, err = _run(["predict", "d.safetensors", "scaled.npy"], capsys)
+    assert code == 0 and len(out.split()) == 20  # a warning, not a refusal
+    assert err.startswith("deltaprop predict: warning: INPUT: every input value lies within [0, 1]") and err.count("\n") == 1
+    assert "as if the inputs were already scaled; the model expects raw values in [0, 16]" in err
+    for name, X in (("raw.npy", raw[:20]), ("dark.npy", np.zeros((3, 64))), ("binary.npy", (raw[:5] > 8).astype(float))):
+        np.save(tmp_path / name, X)  # raw values, and small whole numbers (a dark image): no warning
+        code, _, err = _run(["predict", "d.safetensors", name], capsys)
+        assert code == 0 and err == "", (name, err)
+    np.savez(tmp_path / "scaled.npz", X=raw[:50] / 16.0, y=y[:50])
+    code, _, err = _run(["evaluate", "d.safetensors", "--data", "scaled.npz"], capsys)
+    assert code == 0 and err.startswith("deltaprop evaluate: warning: --data: every input value lies within [0, 1]"), err
+    np.savez(tmp_path / "raw.npz", X=raw[:50], y=y[:50])
+    assert _run(["evaluate", "d.safetensors", "--data", "raw.npz"], capsys)[2] == ""
+
+
+@pytest.mark.parametrize("out", ["out.json", "out", "out.txt"])
+def test_predict_out_refuses_a_suffix_it_does_not_write_before_any_work(out, tmp_path, monkeypatch, capsys):
+    # Before: --out out.json got CSV text
+    monkeypatch.chdir(tmp_path)
+    suffix = Path(out).suffix or "none"
+    code, stdout, err = _run(["predict", "missing.safetensors", "missing.csv", "--out", out], capsys)  # no model read
+    assert code == 1 and stdout == "" and not (tmp_path / out).exists()
+    assert f"--out: expected a file name ending in .csv or .npy; got {out} (suffix {suffix})" in err, err
+
+
+def test_predict_refuses_a_label_column_its_input_lacks(tmp_path, monkeypatch, capsys):
+    # Before: --label foo for a CSV without a column foo was ignored, the file read whole
+    monkeypatch.chdir(tmp_path)
+    rows = ["a,b,c,Species"] + [f"{i % 3},{(i * 7) % 5},{i % 4},{'xyz'[i % 3]}" for i in range(30)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    assert _run(["train", "--data", "t.csv", "--label", "Species", "--layers", "4", "--epochs", "1", "--out", "t.safetensors",
+                 "--quiet"], capsys)[0] == 0
+    (tmp_path / "in.csv").write_text("a,b,c\n1,2,3\n")
+    code, _, err = _run(["predict", "t.safetensors", "in.csv", "--label", "foo"], capsys)
+    assert code == 1 and "--label: CSV file in.csv: no label column 'foo'; the header has ['a', 'b', 'c']" in err, err
+    code, _, err = _run(["predict", "t.safetensors", "t.csv", "--label", "species"], capsys)  # the case wrong
+    assert code == 1 and ("--label: CSV file t.csv: no label column 'species'; the header has ['a', 'b', 'c', 'Species']; "
+                          "did you mean 'Species'?") in err, err
+    (tmp_path / "plain.csv").write_text("1,2,3\n")
+    code, _, err = _run(["predict", "t.safetensors", "plain.csv", "--label", "a"], capsys)
+    assert code == 1 and "--label: CSV file plain.csv: no label column 'a'; its first row" in err, err
+    np.save(tmp_path / "in.npy", np.ones((2, 3)))
+    code, _, err = _run(["predict", "t.safetensors", "in.npy", "--label", "a"], capsys)
+    assert code == 1 and "--label: names a column of a CSV file's header to leave out; in.npy is no CSV file" in err, err
+    code, out, err = _run(["predict", "t.safetensors", "t.csv", "--label", "Species"], capsys)  # the right name
+    assert code == 0 and len(out.split()) == 30, err
+
+
+def _idx_directory(directory: Path, n: int = 40) -> Path:
+    """A small directory of the four MNIST-format IDX files: 4x4 images of uint8, classes 0-3."""
+    import struct
+
+    def idx(array):
+        return bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.astype(">u1").tobytes()
+
+    directory.mkdir()
+    rng = np.random.default_rng(0)
+    for part in ("train", "t10k"):
+        labels = (np.arange(n) % 4).astype(np.uint8)
+        images = (rng.integers(0, 60, size=(n, 4, 4)) + 60 * labels[:, None, None]).astype(np.uint8)
+        (directory / f"{part}-images-idx3-ubyte").write_bytes(idx(images))
+        (directory / f"{part}-labels-idx1-ubyte").write_bytes(idx(labels))
+    return directory
+
+
+def test_predict_names_of_an_idx_directory_model_are_its_labels(tmp_path, monkeypatch, capsys):
+    # Before: "--names: the model has no class names", though such a model's labels 0-9 are its names
+    monkeypatch.chdir(tmp_path)
+    data = _idx_directory(tmp_path / "idx")
+    assert _run(["train", "--data", str(data), "--layers", "4", "--epochs", "1", "--out", "m.safetensors", "--quiet"], capsys)[0] == 0
+    assert load_model(tmp_path / "m.safetensors").class_names is None
+    images = str(data / "t10k-images-idx3-ubyte")
+    code, labels, _ = _run(["predict", "m.safetensors", images], capsys)
+    code2, names, err = _run(["predict", "m.safetensors", images, "--names"], capsys)
+    assert code == code2 == 0 and err == "" and names == labels and set(names.split()) <= {"0", "1", "2", "3"}
+
+
+def test_predict_refuses_an_idx_labels_file_or_a_model_as_input(tmp_path, monkeypatch, capsys):
+    # Before: "... has 40; if one of its columns is a label, name it with --label" and "IDX file m2.safetensors: bad magic number"
+    monkeypatch.chdir(tmp_path)
+    data = _idx_directory(tmp_path / "idx")
+    assert _run(["train", "--data", str(data), "--layers", "4", "--epochs", "1", "--out", "m.safetensors", "--quiet"], capsys)[0] == 0
+    labels = data / "t10k-labels-idx1-ubyte"
+    (tmp_path / "labels-idx1-ubyte.gz").write_bytes(__import__("gzip").compress(labels.read_bytes()))
+    for path in (str(labels), "labels-idx1-ubyte.gz"):
+        code, _, err = _run(["predict", "m.safetensors", path], capsys)
+        assert code == 1 and (f"INPUT: expected examples (IDX images such as t10k-images-idx3-ubyte.gz); {path} is an IDX "
+                              f"file of labels (1-D), not of examples") in err, err
+    code, _, err = _run(["predict", "m.safetensors", "m.safetensors"], capsys)
+    assert code == 1 and ("INPUT: expected inputs (.csv, .npy, .npz or IDX images); m.safetensors is a model file "
+                          "(safetensors), not data. The model comes first: deltaprop predict MODEL INPUT") in err, err
+
+
+def test_chain_lists_only_the_element_wise_activations_for_an_unknown_f(capsys):
+    # Before: the choices listed softmax, which --f then refused as not element-wise
+    from deltaprop.activations import hidden_activations
+
+    code, _, err = _run(["chain", "--f", "sigmod"], capsys)
+    assert code == 1 and f"--f: unknown activation 'sigmod'; expected one of the element-wise activations {list(hidden_activations())}" in err
+    assert "softmax" not in err
+
+
+def test_evaluate_on_a_data_set_of_another_width_says_its_width_and_the_models(tmp_path, monkeypatch, capsys):
+    # Before: "--data: expected 4 features per example, as the scaling was fitted on; got shape (1437, 64)"
+    monkeypatch.chdir(tmp_path)
+    rows = ["a,b,c,d,species"] + [f"{i % 3},{(i * 7) % 5},{i % 4},{i % 7},{'xyz'[i % 3]}" for i in range(30)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    assert _run(["train", "--data", "t.csv", "--label", "species", "--layers", "4", "--epochs", "1", "--out", "t.safetensors",
+                 "--quiet"], capsys)[0] == 0
+    code, _, err = _run(["evaluate", "t.safetensors", "--data", "digits"], capsys)
+    assert code == 1 and "--data: digits has 64 features per example; the model expects N_0 = 4" in err, err
+
+
+def test_explain_precision_below_one_names_the_flag_without_python_words(capsys):
+    # Before: "--precision: expected None (exact) or an integer >= 1; got 0"
+    code, out, err = _run(["explain", "--precision", "0"], capsys)
+    assert code == 1 and out == "" and "--precision: expected an integer >= 1 (leave it out for exact values); got 0" in err, err
+
+
+def test_explain_example_states_its_class_and_where_t_holds_its_one(capsys):
+    # Before: "t = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, ... +4 more]", the 1 hidden and the class said nowhere
+    code, out, _ = _run(["explain", "--example", "digits:7"], capsys)
+    assert code == 0 and ("Its class is 7; t = one-hot of class 7: its 1 is entry 8 of 10 (the classes in sorted order), "
+                          "beyond the first 6 shown.") in out
+    code, out, _ = _run(["explain", "--example", "digits:3"], capsys)  # the 1 shown
+    assert code == 0 and "Its class is 3; t is its one-hot vector over the 10 classes." in out
+    code, out, _ = _run(["explain", "--example", "iris:70"], capsys)  # the data name their classes
+    assert code == 0 and "Its class is 1 (versicolor); t is its one-hot vector over the 3 classes." in out
+
+
+def test_train_poisson_on_class_labels_says_it_takes_them_as_counts(capsys):
+    # Before: digits' classes silently trained as a count regression
+    code, _, err = _run(["train", "--loss", "poisson", "--limit", "50", "--epochs", "1", "--quiet"], capsys)
+    assert code == 0 and err.count("\n") == 1 and (
+        "deltaprop train: note: the labels of digits are whole numbers, taken as counts to predict (a regression, one "
+        "output) because of --loss poisson; if they are classes, leave --loss out") in err, err
+
+
+def test_train_poisson_on_a_tables_counts_says_nothing(tmp_path, monkeypatch, capsys):
+    # A table's whole numbers under --loss poisson are most likely the counts they are meant to be: no note
+    monkeypatch.chdir(tmp_path)
+    rows = "".join(f"{i % 7},{i % 5},{(i * 7) % 4}\n" for i in range(60))
+    (tmp_path / "counts.csv").write_text("u,v,n\n" + rows)
+    code, _, err = _run(["train", "--data", "counts.csv", "--label", "n", "--loss", "poisson", "--epochs", "1", "--quiet"], capsys)
+    assert code == 0 and "note:" not in err, err
+
+
+def test_scale_target_only_for_a_regression_with_an_identity_output(tmp_path, monkeypatch, capsys):
+    # From a review: a quadratic classifier's labels were standardised (then its save failed after training), and
+    # targets in (0, 1) for a sigmoid output were moved out of its reach (test R^2 0.40 where it was 0.98).
+    import deltaprop as dp
+    from deltaprop.data import Scaling
+    from deltaprop.io import save_model
+
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(["train", "--loss", "quadratic", "--layers", "8", "--limit", "200", "--epochs", "1", "--json",
+                           "--out", "q.safetensors"], capsys)
+    assert code == 0 and "target_scaling" not in json.loads(out) and load_model("q.safetensors").target_scaling is None, err
+    code, _, err = _run(["train", "--limit", "200", "--epochs", "1", "--scale-target", "standard"], capsys)
+    assert code == 1 and "--scale-target: standardises a regression's targets, and the labels of digits are classes" in err
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    t = 1 / (1 + np.exp(-(X[:, 0] - X[:, 1])))
+    (tmp_path / "s.csv").write_text("a,b,t\n" + "".join(f"{x[0]!r},{x[1]!r},{v!r}\n" for x, v in zip(X.tolist(), t.tolist())))
+    common = ["train", "--data", "s.csv", "--label", "t", "--task", "regression", "--epochs", "1", "--json", "--quiet"]
+    code, out, err = _run([*common, "--output", "sigmoid"], capsys)
+    assert code == 0 and "target_scaling" not in json.loads(out), err  # (auto: the sigmoid's own range)
+    code, out, err = _run(common, capsys)
+    assert code == 0 and json.loads(out)["target_scaling"]["method"] == "standard", err  # (identity output)
+    (tmp_path / "h.csv").write_text("a,b,t\n" + "".join(f"{i},{i % 3},{'-' if i % 2 else ''}1e200\n" for i in range(40)))
+    code, _, err = _run(["train", "--data", "h.csv", "--label", "t", "--task", "regression", "--dtype", "float64", "--epochs", "1"],
+                        capsys)
+    assert code == 1 and "--data: the targets of h.csv are too large to standardise" in err
+    # info shows a multi-output model's scaling, one value per output
+    net = dp.Network([2, 3, 2], "tanh", output="identity", loss="quadratic", seed=0)
+    save_model(net, "mo.safetensors", target_scaling=Scaling("standard", np.array([1.0, 2.0]), np.array([0.5, 0.25])))
+    code, out, err = _run(["info", "mo.safetensors"], capsys)
+    assert code == 0 and "targets: trained as (t - [1, 2]) * [0.5, 0.25]" in out, err
+
+
+def test_a_checkpoint_of_before_scale_target_resumes_with_its_targets_as_they_were(tmp_path, monkeypatch, capsys):
+    # Its info records no scale_target: left out, the run goes on unscaled; given as anything but none, refused by name
+    from safetensors import safe_open
+    from safetensors.numpy import save
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 2))
+    (tmp_path / "r.csv").write_text("a,b,t\n" + "".join(f"{x[0]!r},{x[1]!r},{3 * x[0]!r}\n" for x in X.tolist()))
+    common = ["train", "--data", "r.csv", "--label", "t", "--layers", "4", "--quiet"]
+    assert _run([*common, "--epochs", "1", "--scale-target", "none", "--checkpoint", "r.ckpt"], capsys)[0] == 0
+    with safe_open("r.ckpt", framework="np") as f:
+        metadata, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+    meta = json.loads(metadata["deltaprop"])
+    del meta["info"]["scale_target"]  # (as a checkpoint of the previous deltaprop)
+    (tmp_path / "r.ckpt").write_bytes(save(tensors, metadata={"deltaprop": json.dumps(meta)}))
+    code, _, err = _run([*common, "--epochs", "3", "--resume", "r.ckpt", "--scale-target", "auto"], capsys)
+    assert code == 1 and "--scale-target: the run in r.ckpt was trained with its targets as they were" in err
+    code, _, err = _run([*common, "--epochs", "3", "--resume", "r.ckpt"], capsys)
+    assert code == 0, err

@@ -560,7 +560,7 @@ def test_an_all_integer_csv_is_read_as_int32_first_and_anything_else_as_floats(t
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert load_table(path)[0].tolist() == [[np.float32(value)], [2.0]], cell
-        assert dtypes == [np.int32, np.float32], cell
+        assert dtypes == [np.int32, np.float64], cell  # (float64: shifted by the scaling before rounding to float32)
     path.write_text("a,label\nnan,x\n2,y\n")
     with pytest.raises(ValueError, match=r"expected finite numbers; got 'nan' in data row 1, column 'a'"):
         load_table(path)
@@ -887,3 +887,18 @@ def test_scaling_shifts_float64_inputs_before_rounding_them_to_float32():
     np.testing.assert_allclose(out, exact, rtol=1e-5, atol=1e-5)
     assert len(np.unique(out)) == 1000
     np.testing.assert_array_equal(scaling.apply(X.astype(np.float32)), scaling.apply(X.astype(np.float32), owned=True))
+
+
+def test_a_csv_for_training_is_scaled_as_read_inputs_gives_it_to_a_model(tmp_path):
+    # Before: load_dataset read a CSV as float32 (1e6 + 0.25 u kept 5 distinct values) while read_inputs, which
+    # predict and a model's scaling use, read float64 and shifted it first: train and predict saw other numbers.
+    rng = np.random.default_rng(0)
+    big = 1e6 + 0.25 * rng.random(600)
+    rows = "".join(f"{float(v)!r},{i % 3},{i % 2}\n" for i, v in enumerate(big))
+    path = tmp_path / "t.csv"
+    path.write_text("big,small,label\n" + rows)
+    data = load_dataset(path, scale="standard", seed=0)
+    assert len(np.unique(data.X_train[:, 0])) > 400
+    given = data.scaling.apply(read_inputs(path, label="label"))
+    train_rows = {tuple(r) for r in data.X_train.tolist()}
+    assert sum(tuple(r) in train_rows for r in given.tolist()) == len(data.X_train)  # the same float32 numbers

@@ -1,5 +1,7 @@
 """fit: the lecture's gradient descent and its relatives, reproducibility, divergence, bad input."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits, load_iris
@@ -674,3 +676,24 @@ def test_lbfgs_that_reaches_a_non_finite_cost_leaves_the_network_at_its_last_fin
     with pytest.raises(dp.DivergenceError, match="L-BFGS reached a non-finite cost nan"):
         net.fit(X, T, optimiser="lbfgs", epochs=50)
     assert np.isfinite(net.loss(X, T))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sample_weights_in_range_are_normalised_as_they_always_were(dtype):
+    # From a review: normalising unrounded float64 weights changed their last bits, and a checkpoint's fingerprint
+    # of validation weights is of the normalised ones: old checkpoints with them no longer resumed.
+    rng = np.random.default_rng(0)
+    given = rng.random(50) * 3
+    net = dp.Network([2, 2], dtype=dtype)
+    old = given.astype(dtype).astype(np.float64)
+    np.testing.assert_array_equal(net._normalised_weights(given, 50), (old * (50 / old.sum())).astype(dtype))
+
+
+def test_the_fingerprint_tells_weights_beyond_float32_apart_without_a_warning():
+    from deltaprop.training import _weights_to_fingerprint
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a, b = (_weights_to_fingerprint(np.full(3, v), np.float32) for v in (1e39, 2e39))
+    assert not np.array_equal(a, b)
+    assert _weights_to_fingerprint([1.0, 2.0], np.float32).dtype == np.float32  # (in range: as checkpoints always took them)

@@ -145,7 +145,10 @@ class EarlyStopping(Callback):
 
     def checkpoint_arrays(self, run, epochs_done: int) -> dict:
         """The best epoch's weights among the checkpoint's epochs, unless they are its last (then the
-        checkpoint's parameters are they). A cut-short epoch after them is not among its epochs."""
+        checkpoint's parameters are they). A cut-short epoch after them is not among its epochs.
+
+        Returns {} or {"epoch": int64 array of shape (1,), "theta.k": the k-th array of
+        ``Network.parameters()`` (W^l, b^l in the network's shapes and dtype)}."""
         for epoch, params in ((self.best_epoch, self._best_params), self._before_cut):
             if params is not None and epoch is not None and epoch < epochs_done:
                 if epoch == epochs_done - 1:
@@ -154,6 +157,8 @@ class EarlyStopping(Callback):
         return {}
 
     def restore_arrays(self, run, arrays: dict) -> bool:
+        """Take back what :meth:`checkpoint_arrays` kept (arrays by name, as it gave them): True when they are
+        this run's best epoch's weights, of the network's shapes and dtype; False leaves them to another."""
         shapes = [(p.shape, p.dtype) for p in run.net.parameters()]
         kept = [arrays.get(f"theta.{k}") for k in range(len(shapes))]
         epoch = arrays.get("epoch", np.zeros(0))

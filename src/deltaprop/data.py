@@ -488,7 +488,7 @@ def load_table(path, label: str | int | None = None) -> tuple[Array, Array]:
     Each refusal names the file, the row and the column, field or array.
     """
     X, y, _ = _load_table(existing_file(path, "data file"), label)
-    return X, y
+    return X.astype(np.float32, copy=False), y  # (within float32's range: checked; load_dataset scales before rounding)
 
 
 def _load_table(path: Path, label) -> tuple[Array, Array, list[str] | None]:
@@ -814,7 +814,9 @@ def _load_csv(path: Path, label: str) -> tuple[Array, Array, list[str] | None]:
     features = [i for i in range(len(header)) if i != j]
     if not features:
         raise ValueError(f"CSV file {path}: only the label column {label!r}; expected feature columns too")
-    X, labels = _csv_numbers(path, first, header, [j], np.float32, "feature")
+    # (float64: a column such as 1e6 + small changes is shifted by its scaling before it is rounded to float32,
+    # as read_inputs gives it to a model: train, evaluate and predict see the same numbers)
+    X, labels = _csv_numbers(path, first, header, [j], np.float64, "feature")
     if not labels:
         raise ValueError(f"CSV file {path}: no data rows after the header")
     _check_csv_finite(path, X, header, features)
@@ -1125,7 +1127,7 @@ def _load_digits(scale: str, limit: int | None, scaling: Scaling | None) -> Data
 PANDAS_HEADER_WIDTH = 3
 
 
-def read_inputs(path, *, label=None, feature_names=None) -> Array:
+def read_inputs(path, *, label=None, feature_names=None, label_given: bool = False) -> Array:
     """Raw inputs for prediction from a file: CSV, .npy, .npz or an IDX images file.
 
     A CSV may have a header (detected when its first row has a field that is
@@ -1146,9 +1148,16 @@ def read_inputs(path, *, label=None, feature_names=None) -> Array:
     float32), a row with more or fewer fields than the header (trailing empty
     ones aside), whether a label column is dropped or not.
     With ``feature_names`` (a model's), a CSV header's columns are matched to
-    them by name (:func:`align_columns`).
+    them by name (:func:`align_columns`). With ``label_given`` (the caller's
+    user named ``label``), a file without that column is refused, naming
+    ``label``, rather than read whole: a CSV without a header or with no such
+    column (the columns that differ only in case suggested), or another kind of
+    file, which has no columns to name.
     """
     path = existing_file(path, "input file")
+    if label_given and path.suffix.lower() != ".csv":
+        raise ValueError(f"label: names a column of a CSV file's header to leave out; {path} is no CSV file, and has no "
+                         f"columns to name (got {label!r}): leave it out")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         first = _first_csv_row(path)
@@ -1175,6 +1184,13 @@ def read_inputs(path, *, label=None, feature_names=None) -> Array:
                     and [v.strip() for v in first] == [str(i) for i in range(len(first))])
         if numbered:
             header = [h.strip() for h in first]
+        if label_given and header is None:
+            raise ValueError(f"label: CSV file {path}: no label column {name!r}; its first row {first[:10]} is data, "
+                             f"not a header naming columns")
+        if label_given and name not in header:
+            alike = [h for h in header if h.lower() == name.lower()]
+            hint = f"; did you mean {alike[0]!r}? (the name must match in case too)" if alike else ""
+            raise ValueError(f"label: CSV file {path}: no label column {name!r}; the header has {header[:20]}{hint}")
         # the label column; with a model's names, also a column 'label' that is none of them (label= names another)
         dropped = {name} | ({"label"} if feature_names is not None and "label" not in feature_names else set())
         drop = [] if header is None else [i for i, h in enumerate(header) if h in dropped]

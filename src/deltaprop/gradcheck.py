@@ -91,7 +91,8 @@ class GradcheckResult:
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray, atol: float = 0.0) -> float:
-    """||a - n|| / (||a|| + ||n||) over one layer's array (0 when ||a|| + ||n|| <= atol).
+    """||a - n|| / (||a|| + ||n||) over one layer's array (0 when ||a|| + ||n|| <= atol): a Python float,
+    for two arrays of the same shape.
 
     Measured over the whole array rather than entry by entry: entries whose
     true gradient is 0 (inputs that are always 0, say) carry only the
@@ -105,7 +106,7 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray, atol: float = 0.0)
 
 def entry_error(analytic: np.ndarray, numeric: np.ndarray, atol: float = 0.0) -> float:
     """max_k |a_k - n_k| / (max_k |a_k| + max_k |n_k|) over one layer's array (0 when that
-    denominator is <= atol).
+    denominator is <= atol): a Python float, for two arrays of the same shape.
 
     The worst entry, measured against the layer's largest entry rather than its
     own size, for the same reason as :func:`relative_error`: a zero gradient's
@@ -116,7 +117,9 @@ def entry_error(analytic: np.ndarray, numeric: np.ndarray, atol: float = 0.0) ->
 
 
 def numerical_gradient(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None) -> tuple[list, list]:
-    """Central-difference estimates of dC/dW^l and dC/db^l, lists from layer 1 to L (float64)."""
+    """Central-difference estimates of dC/dW^l and dC/db^l on a float64 copy of ``net``: for X (n, N_0) and
+    encoded targets T (n, N_L), two lists from layer 1 to L of float64 arrays shaped as W^l (N_l, N_{l-1})
+    and b^l (N_l,)."""
     net = net.astype(np.float64)
     X = net.check_X(X)
     T = net.check_T(T, len(X))

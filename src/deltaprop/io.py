@@ -80,7 +80,8 @@ class SavedModel:
 
     def predict(self, X) -> Array:
         """Labels, or outputs in the targets' units (``target_scaling`` undone), for raw inputs X of shape
-        (n, N_0): shape (n,) for labels and one output, else (n, N_L); outputs in the network's dtype."""
+        (n, N_0): labels of shape (n,) (multi-label: (n, N_L) indicators), outputs of shape (n, N_L) in the
+        network's dtype."""
         return self.unscale_targets(self.network.predict(self.scale(X)))
 
     def scale_targets(self, y) -> Array:

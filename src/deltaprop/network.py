@@ -245,20 +245,23 @@ class Network:
     sizes : sequence of int, [N_0, N_1, ..., N_L]
         The input size followed by the size of each layer 1..L; at least two
         entries, all >= 1. Example: ``[784, 256, 10]``.
-    activation : str or sequence of str, default "sigmoid"
-        sigma of the hidden layers 1..L-1: one name for all, or one per hidden
-        layer. One of ``sigmoid`` (the lecture's), ``tanh``, ``relu``,
-        ``leaky_relu``, ``identity``.
-    output : str, optional
-        sigma of the output layer L: any activation name or ``softmax``.
-    loss : str, optional
-        ``quadratic`` (the lecture's 1/2 ||y - t||^2), ``cross_entropy``
-        (needs ``softmax`` output) or ``binary_cross_entropy`` (needs
-        ``sigmoid`` output; also multi-label). When neither ``output`` nor
+    activation : str, Activation or a sequence of them, default "sigmoid"
+        sigma of the hidden layers 1..L-1: one for all, or one per hidden
+        layer. An element-wise entry of ``deltaprop.activations.ACTIVATIONS``
+        (``hidden_activations()``: sigmoid, the lecture's, tanh, relu, ...) or
+        an element-wise Activation of one's own.
+    output : str or Activation, optional
+        sigma of the output layer L: any entry of ``ACTIVATIONS``, softmax included.
+    loss : str or Loss, optional
+        An entry of ``deltaprop.losses.LOSSES``: ``quadratic`` (the lecture's
+        1/2 ||y - t||^2), ``cross_entropy`` (softmax output),
+        ``binary_cross_entropy`` (sigmoid output; also multi-label),
+        ``poisson`` (exp output, counts), ... When neither ``output`` nor
         ``loss`` is given: softmax with cross-entropy for N_L > 1, sigmoid
         with binary cross-entropy for N_L = 1. When one is given, the other
-        follows (softmax <-> cross_entropy, sigmoid <-> binary_cross_entropy,
-        quadratic -> identity, any other output -> quadratic).
+        follows: a loss brings the first of its ``outputs`` (quadratic:
+        identity), an output the loss whose ``fused_output`` it is (else
+        quadratic).
     init : str or sequence of str, optional
         Initialiser name per layer 1..L (see ``deltaprop.initialisers``);
         by default Glorot for sigmoid/tanh/identity/softmax layers and He for
@@ -455,7 +458,8 @@ class Network:
         return self.loss_function.classification or self.classes_ is not None
 
     def parameters(self) -> list[Array]:
-        """theta = [W^1, b^1, ..., W^L, b^L]: the arrays themselves, not copies."""
+        """theta = [W^1, b^1, ..., W^L, b^L]: W^l of shape (N_l, N_{l-1}), b^l of shape (N_l,), in the
+        network's dtype; the arrays themselves, not copies."""
         return [p for W, b in zip(self.weights, self.biases) for p in (W, b)]
 
     def parameter_buffer(self) -> Array:
@@ -520,13 +524,14 @@ class Network:
 
         Parameters
         ----------
-        X : array of shape (n, N_0)
+        X : array of shape (n, N_0), any real dtype (converted to the network's).
         training : bool, default False
             Apply dropout (with ``rng``, or the network's generator).
 
         Returns
         -------
-        ForwardPass with ``z`` (L arrays (n, N_l)) and ``a`` (L + 1 arrays, ``a[0]`` = X).
+        ForwardPass with ``z`` (L arrays (n, N_l)) and ``a`` (L + 1 arrays, ``a[0]`` = X), all in the
+        network's dtype.
         """
         return self._forward(self.check_X(X), training, rng or self.rng)
 
@@ -651,9 +656,17 @@ class Network:
             raise ValueError(_nonfinite_message("sample_weight", given.reshape(w.shape), w))
         if (w < 0).any() or not w.any():
             raise ValueError("sample_weight: expected finite weights >= 0 with a positive sum")
-        # mean 1, so C = sum w c / sum w (the sum scaled first, so that weights near float64's range do not overflow it)
-        top = w.max()
-        return (w / top * (n / (w / top).sum())).astype(self.dtype)
+        info = np.finfo(self.dtype)
+        positive = w[w > 0]
+        if info.tiny <= positive.min() and positive.max() <= info.max:
+            # within the dtype's normal range: rounded to it first, as fit always has (the same bits: a checkpoint's
+            # fingerprint of validation weights is of these)
+            w = w.astype(self.dtype).astype(np.float64)
+        total = w.sum()
+        if not np.isfinite(total):  # weights near float64's own range: scaled down first
+            w = w / w.max()
+            total = w.sum()
+        return (w * (n / total)).astype(self.dtype)  # mean 1, so C = sum w c / sum w
 
     # ------------------------------------------------------------------ cost
 
@@ -685,7 +698,7 @@ class Network:
         return float(np.mean(c, dtype=np.float64))
 
     def count_correct(self, y: Array, T: Array) -> int:
-        """How many rows of outputs y (n, N_L) classify as the encoded targets T (n, N_L) do:
+        """How many rows of outputs y (n, N_L) classify as the encoded targets T (n, N_L) do (an int):
         argmax y = argmax t, or, for one output or multilabel targets, every unit on the
         same side of 0.5 (y > 0.5 is class 1, as in predict)."""
         if self.sizes[-1] == 1 or self.multilabel_:
@@ -699,6 +712,9 @@ class Network:
         ----------
         X : array of shape (n, N_0)
         T : array of shape (n, N_L), encoded targets (see :meth:`encode_targets`).
+        sample_weight : array of shape (n,), optional: C = sum_n w_n c_n / sum_n w_n.
+
+        Returns a Python float (computed in the network's dtype).
         """
         fp = self.forward(X)
         n = fp.a[0].shape[0]
@@ -709,7 +725,7 @@ class Network:
     # ------------------------------------------------------------------ targets
 
     def encode_targets(self, y, *, remember: bool = False) -> Array:
-        """Turn labels or targets y into T of shape (n, N_L).
+        """Turn labels or targets y into T of shape (n, N_L), in the network's dtype.
 
         - 1-D labels (any type) with N_L > 1: one-hot over the classes (sorted);
         - 1-D labels with binary cross-entropy and N_L = 1: 0/1 for the two classes;
@@ -804,11 +820,13 @@ class Network:
     # ------------------------------------------------------------------ prediction
 
     def predict_output(self, X, batch_size: int = 4096) -> Array:
-        """y = a^L for each example, shape (n, N_L), computed in batches without dropout."""
+        """y = a^L for each example of X (n, N_0): shape (n, N_L), in the network's dtype, computed in batches
+        without dropout."""
         return self.output_and_logits(X, batch_size)[0]
 
     def output_and_logits(self, X, batch_size: int = 4096) -> tuple[Array, Array]:
-        """y = a^L and z^L for each example, both of shape (n, N_L), in batches without dropout."""
+        """y = a^L and z^L for each example of X (n, N_0), both of shape (n, N_L) and the network's dtype, in
+        batches without dropout."""
         X = self.check_X(X)
         batch_size = integer("batch_size", batch_size)
         y = np.empty((X.shape[0], self.sizes[-1]), dtype=self.dtype)
@@ -822,8 +840,9 @@ class Network:
         return y, zL
 
     def predict_proba(self, X) -> Array:
-        """Class probabilities, shape (n, n_classes); for one sigmoid unit, columns [1 - y, y]; for
-        several sigmoid units of single-label classes, each row divided by its sum (multi-label: as they are)."""
+        """Class probabilities for X (n, N_0): shape (n, n_classes), the network's dtype; for one sigmoid unit,
+        columns [1 - y, y]; for several sigmoid units of single-label classes, each row divided by its sum
+        (multi-label: as they are)."""
         if not self.loss_function.classification:
             raise ValueError(
                 f"predict_proba: needs a classification loss ({', '.join(n for n, l in LOSSES.items() if l.classification)}) whose outputs "
@@ -840,8 +859,9 @@ class Network:
         return y
 
     def predict(self, X) -> Array:
-        """Predictions: class labels, shape (n,) (0/1 indicators (n, N_L) for multi-label),
-        or the outputs y, shape (n, N_L), for regression."""
+        """Predictions for X (n, N_0): class labels, shape (n,), of the dtype of ``classes_`` (0/1 int
+        indicators (n, N_L) for multi-label), or the outputs y for regression, shape (n, N_L) in the
+        network's dtype."""
         y = self.predict_output(X)
         if not self.is_classifier:
             return y
@@ -852,8 +872,8 @@ class Network:
         return classes[index]
 
     def score(self, X, y) -> float:
-        """Accuracy for classification (subset accuracy for multi-label), R^2 for regression
-        (averaged over outputs)."""
+        """A float: accuracy on X (n, N_0) and labels y (n,) for classification (subset accuracy for
+        multi-label indicators (n, N_L)), R^2 for regression targets (n,) or (n, N_L), averaged over outputs."""
         pred = self.predict(X)
         y = np.asarray(y)
         if y.ndim == 0 or len(y) != len(pred):

@@ -374,7 +374,11 @@ def apply_update(
     optimiser, params: Sequence[Array], grads: Sequence[Array], states: Sequence[tuple], eta: float, step: int,
     whole: tuple[Array, Array, tuple] | None = None,
 ) -> None:
-    """The one place where every parameter array theta (all W^l and b^l) is updated.
+    """The one place where every parameter array theta (all W^l and b^l) is updated, in place.
+
+    params : [W^1, b^1, ..., W^L, b^L] (``Network.parameters()``: (N_l, N_{l-1}) and (N_l,)), one float dtype.
+    grads : dC/dtheta for each, the same shapes and dtype.   states : for each, the tuple ``init`` gave.
+    eta : this step's learning rate.   step : the step count, 1, 2, ...
 
     ``whole``: for an ``elementwise`` optimiser, (theta, grad, state) whose consecutive pieces
     are ``params``, ``grads`` and ``states`` (see ``network.joined``); then one call updates

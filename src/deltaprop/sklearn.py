@@ -781,7 +781,8 @@ _ATTRIBUTES_DOC = """
     t_ : int, training examples seen by the stochastic solvers.
     n_layers_ : int, L + 1 (scikit-learn counts the input layer).
     n_outputs_ : int, N_L.
-    out_activation_ : str, "logistic", "softmax" or "identity".
+    out_activation_ : str, the output activation's name as scikit-learn says it ("logistic", "softmax",
+        "identity", "exp" for loss="poisson").
     network_ : deltaprop.Network, the trained network.
 """
 

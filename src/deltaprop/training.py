@@ -533,7 +533,7 @@ def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_
     if checkpoint is not None or resume is not None:  # what a resumed run must be given again
         from .checkpoint import data_fingerprint
 
-        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=net.dtype)  # as fit uses them
+        weights = None if sample_weight is None else _weights_to_fingerprint(sample_weight, net.dtype)
         fingerprint = data_fingerprint(X, y, weights, None if val is None else (Xv, yv, val_weights))
     if validation_fraction and validation_data is None:
         # The split draws from its own seed, saved in checkpoints, so that a resumed run holds out the same
@@ -676,6 +676,13 @@ def _whole_update(optimiser, params: list[Array], grad: Array | None, states: li
     if theta is None or any(vector is None for vector in state):
         return None
     return theta, grad, state
+
+
+def _weights_to_fingerprint(sample_weight, dtype) -> Array:
+    """The sample weights as a checkpoint's fingerprint takes them: in the network's dtype where they fit it (as
+    checkpoints always have), else in float64 (1e39 and 2e39 are other weights for a float32 network too)."""
+    w = np.asarray(sample_weight, dtype=np.float64)
+    return w.astype(dtype) if np.all(np.abs(w) <= np.finfo(dtype).max) else w
 
 
 def _restore(run: Run, ck, full_batch: bool = False) -> None:

@@ -246,3 +246,32 @@ def load_model_argument(path, usage: str):
                              f"checkpoint (`deltaprop info {path}` describes it; `deltaprop train --resume {path} --out "
                              f"MODEL` continues its run and saves the model)") from None
         raise
+
+
+#: A model's unit range [lo, hi] at least this wide, and inputs all within [0, 1], look like inputs already scaled.
+SCALED_RANGE_WIDTH = 4.0
+
+
+def warn_if_already_scaled(command: str, scaling, X, flag: str, tolerance: float = 0.0) -> None:
+    """Say on stderr (one line, not an error: a dark image is all small legitimately) when ``X``, raw inputs for
+    a model whose ``scaling`` maps a unit range [lo, hi] with hi > 1 to [0, 1], lies within [0, 1] while that range
+    is much wider, with a value between two whole numbers: inputs that look already scaled (images divided by
+    255), which the model would scale a second time. ``flag`` names the inputs (INPUT, --data); ``tolerance`` widens
+    [0, 1] for values read back from float32 (evaluate's, which are scaled when it sees them)."""
+    import numpy as np
+
+    if scaling is None or scaling.method != "unit" or np.ndim(scaling.shift) or np.ndim(scaling.factor):
+        return
+    lo = float(scaling.shift)
+    hi = lo + 1.0 / float(scaling.factor)
+    X = np.asarray(X)
+    if not (hi > 1 and hi - lo >= SCALED_RANGE_WIDTH) or X.size == 0 or X.dtype.kind not in "biuf":
+        return
+    if X.dtype.kind != "f" or X.min() < -tolerance or X.max() > 1 + tolerance:
+        return
+    if not np.any(np.abs(X - np.round(X)) > 1e-3):  # whole numbers 0 and 1 only: raw values of a dark image, say
+        return
+    low, high = (float(np.clip(v, 0, 1)) for v in (X.min(), X.max()))
+    print(f"deltaprop {command}: warning: {flag}: every input value lies within [0, 1] ({low:.4g} to {high:.4g}), as "
+          f"if the inputs were already scaled; the model expects raw values in [{lo:g}, {hi:g}] and scales them to "
+          f"[0, 1] itself, so the results are likely wrong: give the raw values", file=sys.stderr)

@@ -41,8 +41,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
+    from deltaprop.activations import get_activation, hidden_activations
     from deltaprop.chain import chain_rule
 
+    try:
+        get_activation(args.f)
+    except ValueError:  # (the registry's message lists softmax too, which --f refuses as not element-wise)
+        raise ValueError(f"--f: unknown activation {args.f!r}; expected one of the element-wise activations "
+                         f"{list(hidden_activations())}") from None
     result = chain_rule(args.f, args.w, eps=args.eps)
     sys.stdout.write(result.to_markdown() if args.format == "markdown" else result.to_text())
     return 0

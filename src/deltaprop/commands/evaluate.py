@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from ._common import add_data_arguments, check_label, flag_names, load_model_argument, new_parser, plot_directory, print_json
+from pathlib import Path
+
+import numpy as np
+
+from ._common import (add_data_arguments, check_label, flag_names, load_model_argument, new_parser, plot_directory, print_json,
+                      warn_if_already_scaled)
 
 USAGE = "deltaprop evaluate MODEL [--data NAME|PATH]"
 
@@ -63,17 +68,44 @@ def evaluation_data(saved, data_arg, label, limit):
         if task is not None and task not in TASKS:
             raise ValueError(f"MODEL: the training summary of the model records task {task!r}; expected one of "
                              f"{', '.join(map(repr, TASKS))} (a damaged file?)")
-    with flag_names({"X": "--data"}):  # a table of another width meets the model's per-feature scaling first
-        # (a CSV's columns matched to the model's by name, before its per-column scaling)
-        dataset = load_dataset(data, label=label, limit=limit, scaling=saved.scaling, task=task,
+    n0 = saved.network.sizes[0]
+    # a data set of another width meets the model's per-feature scaling first: said as any other width is
+    name = data if data in NAMED else (f"{Path(data).resolve().name}/" if Path(data).is_dir() else Path(data).name)
+    scaling = _width_checked(saved.scaling, name, n0)
+    with flag_names({"X": "--data"}):  # (a CSV's columns matched to the model's by name, before its per-column scaling)
+        dataset = load_dataset(data, label=label, limit=limit, scaling=scaling, task=task,
                                feature_names=saved.feature_names)
     if not data_arg and dataset.X_test is None:
         dataset.split_test(0.2, seed=trained_on.get("seed", 0))  # the test rows train held out
     X, y = (dataset.X_test, dataset.y_test) if dataset.X_test is not None else (dataset.X_train, dataset.y_train)
-    n0 = saved.network.sizes[0]
     if X.shape[1] != n0:
         raise ValueError(f"--data: {dataset.name} has {X.shape[1]} features per example; the model expects N_0 = {n0}")
+    if data_arg and data not in NAMED and Path(data).is_file():  # (the named sets and IDX directories are read raw)
+        _warn_if_already_scaled(saved.scaling, X)
     return X, y, dataset
+
+
+def _width_checked(scaling, name: str, n0: int):
+    """``scaling`` (the model's), refusing inputs of other than ``n0`` features per example before it scales them,
+    naming --data and the data set ``name``: a per-feature scaling would refuse them first with its own words."""
+    from deltaprop.data import Scaling
+
+    class WidthChecked(Scaling):
+        def apply(self, X, *, owned=False):
+            if np.ndim(X) == 2 and np.shape(X)[1] != n0:
+                raise ValueError(f"--data: {name} has {np.shape(X)[1]} features per example; the model expects N_0 = {n0}")
+            return super().apply(X, owned=owned)
+
+    return WidthChecked(scaling.method, scaling.shift, scaling.factor)
+
+
+def _warn_if_already_scaled(scaling, X) -> None:
+    """warn_if_already_scaled on the raw values of a file's inputs, which ``X`` holds scaled by the model's
+    ``scaling``: (x - lo) / (hi - lo) undone."""
+    if scaling.method != "unit" or np.ndim(scaling.shift) or np.ndim(scaling.factor):
+        return
+    raw = np.asarray(X, dtype=np.float64) / float(scaling.factor) + float(scaling.shift)
+    warn_if_already_scaled("evaluate", scaling, raw, "--data", tolerance=1e-4)  # (float32's rounding, times hi - lo)
 
 
 def run(args) -> int:

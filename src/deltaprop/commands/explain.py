@@ -66,13 +66,15 @@ def parse_sizes(text: str, argument: str = "--layers") -> list[int]:
 
 
 def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
-                 task: str = "auto") -> tuple[np.ndarray, np.ndarray, int | None, str]:
+                 task: str = "auto", max_units: int | None = None) -> tuple[np.ndarray, np.ndarray, int | None, str]:
     """'digits:7' -> (x, one-hot t, class index, how x was scaled) of example 7 of a data set.
 
     ``label`` names the label column (CSV) or array (NumPy) of a data file; None takes the default.
     ``scale`` is train's --scale: "auto" (images to [0, 1], tables standardised), "unit", "standard" or "none";
     ``task`` is train's --task. Real-valued labels (a regression table's, or any with task "regression")
-    give t = [y], one output, and no class index. The last item is a sentence for the printout.
+    give t = [y], one output, and no class index. The last item is a sentence for the printout, which states
+    the example's class (its label, and its name where the data name their classes); where the printout shows
+    only the first ``max_units`` entries of t and its 1 is beyond them, it says which entry holds it.
     """
     name, _, index_text = spec.partition(":")
     from ._common import check_label
@@ -89,10 +91,12 @@ def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
             from sklearn.datasets import load_digits
 
             raw, y = load_digits(return_X_y=True)
+            names = None  # (its labels 0-9 are its digits)
         else:
             from sklearn.datasets import load_iris
 
-            raw, y = load_iris(return_X_y=True)
+            bunch = load_iris()
+            raw, y, names = bunch.data, bunch.target, [str(n) for n in bunch.target_names]
         if scale == "auto" and name == "digits":
             X, how = raw / 16.0, "its pixels 0..16 divided by 16 (to [0, 1])"
         elif scale == "auto":
@@ -114,6 +118,7 @@ def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
         except (ValueError, OSError) as exc:
             raise type(exc)(f"--example: {exc}") from None
         X, y = np.asarray(data.X_train, dtype=np.float64), np.asarray(data.y_train)
+        names = data.class_names
         how = _scaling_words(data.scaling, f"its first {len(X):,} rows" if len(X) >= limit else f"its {len(X):,} rows")
         where = f"row {index} of {data.name}"
         if task == "auto" and y.dtype.kind in "iu" and len(y) < FEW_PER_CLASS * len(np.unique(y)):
@@ -128,7 +133,18 @@ def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
         return X[index], np.array([y[index]], dtype=np.float64), None, note
     classes = np.unique(y)
     t = (classes == y[index]).astype(np.float64)
-    return X[index], t, int(np.searchsorted(classes, y[index])), note
+    position = int(np.searchsorted(classes, y[index]))
+    value = y[index].item() if hasattr(y[index], "item") else y[index]
+    value = value.decode("latin-1") if isinstance(value, bytes) else value
+    named = names is not None and isinstance(value, (int, np.integer)) and 0 <= value < len(names)
+    label_text = repr(value) if isinstance(value, str) else str(value)
+    note += f" Its class is {label_text}" + (f" ({names[value]})" if named else "")
+    if max_units is not None and len(t) > max_units and position >= max_units:  # the 1 is not among the entries shown
+        note += (f"; t = one-hot of class {label_text}: its 1 is entry {position + 1} of {len(t)} (the classes in "
+                 f"sorted order), beyond the first {max_units} shown.")
+    else:
+        note += f"; t is its one-hot vector over the {len(t)} classes."
+    return X[index], t, position, note
 
 
 def _scaling_words(scaling, fitted_on: str) -> str | None:
@@ -212,6 +228,8 @@ def run(args) -> int:
     # one file for both: the picture would replace the text; an --example file written over: its data lost
     refuse_same_files([("--out", args.out), ("--picture", args.picture)],
                       [("--example", args.example.partition(":")[0] if args.example else None)])
+    if args.precision is not None and args.precision < 1:  # (the library's words say None, which is no flag's value)
+        raise ValueError(f"--precision: expected an integer >= 1 (leave it out for exact values); got {args.precision}")
     if args.example and (args.x or args.t):
         raise ValueError("--example: give either --example or --x/--t, not both")
     if args.label is not None and not args.example:
@@ -227,7 +245,8 @@ def run(args) -> int:
         amounts = _amount_loss(args) is not None and args.task == "auto"
         try:
             x, t, class_index, scaled = load_example(args.example, args.label, scale=args.scale,
-                                                     task="regression" if amounts else args.task)
+                                                     task="regression" if amounts else args.task,
+                                                     max_units=args.max_units)
         except ValueError as exc:  # (--task was ours, from the loss, not the user's)
             if not (amounts and "regression needs numeric targets" in str(exc)):
                 raise

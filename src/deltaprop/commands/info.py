@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from deltaprop.optimisers import full_batch_optimisers
 
 from ._common import file_kind, new_parser, print_json
@@ -75,8 +77,9 @@ def run(args) -> int:
     print(f"input: N_0 = {net.sizes[0]}" + (f" ({saved.image_shape[0]}x{saved.image_shape[1]} images)" if saved.image_shape else "")
           + f", scaling {saved.scaling.method}")
     if saved.target_scaling is not None:
-        t = saved.target_scaling.to_dict()
-        print(f"targets: trained as (t - {t['shift']:.6g}) * {t['factor']:.6g}; predictions are given in the targets' units")
+        t = saved.target_scaling
+        shown = lambda v: f"{float(v):.6g}" if np.ndim(v) == 0 else "[" + ", ".join(f"{x:.6g}" for x in np.ravel(v)) + "]"  # noqa: E731
+        print(f"targets: trained as (t - {shown(t.shift)}) * {shown(t.factor)}; predictions are given in the targets' units")
     if saved.feature_names:
         shown = ", ".join(saved.feature_names[:20]) + (f", ... ({len(saved.feature_names)} in all)" if len(saved.feature_names) > 20 else "")
         print(f"input columns: {shown}")

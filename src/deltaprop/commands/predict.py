@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import load_model_argument, new_parser
+from ._common import file_kind, load_model_argument, new_parser, warn_if_already_scaled
 
 USAGE = "deltaprop predict MODEL INPUT"
 
@@ -39,10 +39,16 @@ def add_parser(subparsers):
                         help="a CSV header column to ignore (default: the model's label column, else 'label')")
     parser.add_argument("--proba", action="store_true",
                         help="write class probabilities instead of labels (a model trained with a cross-entropy loss)")
-    parser.add_argument("--names", action="store_true", help="write class names (e.g. 'Sneaker') instead of labels")
+    parser.add_argument("--names", action="store_true",
+                        help="write class names (e.g. 'Sneaker') instead of labels; a classifier without names (of an "
+                        "IDX directory's classes 0-9, say) writes its labels, which are its names")
     parser.add_argument("--out", default=None, metavar="FILE", help="write to FILE (.csv or .npy) instead of stdout")
     parser.set_defaults(run=run)
     return parser
+
+
+#: What --out writes: CSV text, or a NumPy array.
+OUT_SUFFIXES = (".csv", ".npy")
 
 
 def run(args) -> int:
@@ -53,6 +59,10 @@ def run(args) -> int:
 
         writable_path(args.out, "--out")  # a directory or an unwritable place, said before the work
         refuse_same_files([("--out", args.out)], [("MODEL", args.model), ("INPUT", args.input)])
+        if Path(args.out).suffix.lower() not in OUT_SUFFIXES:  # (out.json would hold CSV text)
+            given = Path(args.out).suffix or "none"
+            raise ValueError(f"--out: expected a file name ending in {' or '.join(OUT_SUFFIXES)}; got {args.out} "
+                             f"(suffix {given})")
     saved = load_model_argument(args.model, USAGE)
     net = saved.network
     if args.proba and not net.loss_function.classification:
@@ -61,7 +71,9 @@ def run(args) -> int:
                          f"{'labels' if net.is_classifier else 'outputs'}")
     # a CSV model's label column (--label at training; 'label' is left out too), unless --label names another
     label = args.label if args.label is not None or saved.feature_names is None else saved.training.get("label")
-    X = read_inputs(args.input, label=label, feature_names=saved.feature_names)
+    _check_input_kind(args.input)
+    X = read_inputs(args.input, label=label, feature_names=saved.feature_names, label_given=args.label is not None)
+    warn_if_already_scaled("predict", saved.scaling, X, "INPUT")
     if X.shape[1] != net.sizes[0]:
         hint = "; if one of its columns is a label, name it with --label" if X.shape[1] > net.sizes[0] else ""
         raise ValueError(f"INPUT: expected {net.sizes[0]} values per example (N_0 of the model); {args.input} has "
@@ -74,8 +86,10 @@ def run(args) -> int:
         header = ["label"]
         if args.names and saved.class_names:
             result = np.asarray(saved.class_names)[np.searchsorted(net.classes_, result)]
-        elif args.names and not _is_text(net.classes_):  # text labels are their own names
+        elif args.names and not (net.is_classifier and not net.multilabel_):
             raise ValueError("--names: the model has no class names; omit --names to get the labels")
+        # (a classifier without names, such as one of an IDX directory's classes 0-9, or of text labels: its labels
+        # are its names, written as they are)
     if args.out and Path(args.out).suffix.lower() == ".npy":
         from deltaprop.files import write_atomically
 
@@ -103,11 +117,36 @@ def run(args) -> int:
     return 0
 
 
-def _is_text(classes) -> bool:
-    """Whether class labels are text (str or bytes, in a NumPy text array or an object array)."""
-    if classes is None:
-        return False
-    return classes.dtype.kind in "US" or (classes.dtype.kind == "O" and all(isinstance(c, (str, bytes)) for c in classes))
+def _check_input_kind(path) -> None:
+    """Refuse, naming INPUT, a file that is no inputs: a model file (the arguments swapped, or a model twice) or an
+    IDX file of labels (1-D), whose values would otherwise be read as one example."""
+    kind = file_kind(path)
+    if kind in ("model", "checkpoint"):
+        what = "a model file (safetensors)" if kind == "model" else "a training checkpoint (safetensors)"
+        raise ValueError(f"INPUT: expected inputs (.csv, .npy, .npz or IDX images); {path} is {what}, not data. "
+                         f"The model comes first: deltaprop predict MODEL INPUT")
+    if Path(path).suffix.lower() not in (".csv", ".npy", ".npz"):
+        dimensions = _idx_dimensions(path)
+        if dimensions == 1:
+            raise ValueError(f"INPUT: expected examples (IDX images such as t10k-images-idx3-ubyte.gz); {path} is an IDX "
+                             f"file of labels (1-D), not of examples: give its images file")
+
+
+def _idx_dimensions(path) -> int | None:
+    """The number of dimensions an IDX file's header gives (plain or gzip-compressed), or None for no IDX file."""
+    import gzip
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+        if head[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as handle:
+                head = handle.read(4)
+    except (OSError, EOFError):
+        return None
+    if len(head) == 4 and head[:2] == b"\x00\x00":
+        return head[3]
+    return None
 
 
 def _cells(values: np.ndarray) -> list[str]:

@@ -81,8 +81,8 @@ def add_parser(subparsers):
                      "with the exp output)")
     net.add_argument("--scale-target", choices=("auto", "standard", "none"), default="auto",
                      help="a regression's targets: standard = trained as (t - mean) / std of the training rows, which "
-                     "the model file records and predict undoes; auto (the default) = standard for the quadratic cost, "
-                     "none for poisson's counts")
+                     "the model file records and predict undoes; auto (the default) = standard for an identity output "
+                     "(the quadratic cost's), none for a bounded one (sigmoid, relu) and for poisson's counts")
     net.add_argument("--l2", type=float, default=NETWORK_DEFAULTS["l2"], help="L2 penalty lambda")
     net.add_argument("--dropout", type=float, default=NETWORK_DEFAULTS["dropout"], help="dropout probability of the hidden units")
     net.add_argument("--dtype", choices=["float32", "float64"], default=NETWORK_DEFAULTS["dtype"], help="float type of the parameters")
@@ -269,28 +269,43 @@ def _check_validation_split(args, data) -> None:
                      f"give --validation-fraction 0")
 
 
-def _scale_targets(args, data, net):
+def _scale_targets(args, data, net, regression: bool):
     """The data with a regression's targets standardised, t' = (t - mean) / std over the training rows, and that
-    Scaling (None where they stay as they are: classes, poisson's counts, --scale-target none).
+    Scaling (None where they stay as they are: classes, poisson's counts, a bounded output, --scale-target none).
 
     Why: the output z^L = W^L a^{L-1} + b^L starts near 0 with weights of order 1, so targets such as prices
-    (mean 97, std 21) take hundreds of epochs to reach; scaled they are as near as classes' one-hot targets."""
+    (mean 97, std 21) take hundreds of epochs to reach; scaled they are as near as classes' one-hot targets.
+    Only an identity output can reach any standardised value: a sigmoid's (0, 1) or a relu's [0, inf) is the
+    targets' own range, which standardising would leave."""
     import dataclasses
 
+    from deltaprop.activations import ACTIVATIONS
     from deltaprop.data import Scaling
 
-    if net.is_classifier or args.scale_target == "none":
+    if args.scale_target == "none":
         return data, None
-    if net.loss_function.targets_at_least is not None:  # counts and rates (poisson): a shift would make them negative
+    if not regression:
         if args.scale_target == "standard":
-            raise ValueError(f"--scale-target: standard shifts the targets to mean 0, and the {net.loss_function.name} "
-                             f"loss is defined for targets >= {net.loss_function.targets_at_least:g}; got --scale-target "
-                             f"standard: leave it out, or give --scale-target none")
+            raise ValueError(f"--scale-target: standardises a regression's targets, and the labels of {data.name} are "
+                             f"classes; got --scale-target standard: leave it out")
+        return data, None
+    loss = net.loss_function
+    if loss.targets_at_least is not None and args.scale_target == "standard":  # counts and rates (poisson)
+        raise ValueError(f"--scale-target: standard shifts the targets to mean 0, and the {loss.name} loss is defined "
+                         f"for targets >= {loss.targets_at_least:g}; got --scale-target standard: leave it out, or give "
+                         f"--scale-target none")
+    if args.scale_target == "auto" and (loss.targets_at_least is not None
+                                        or net.output_activation is not ACTIVATIONS["identity"]):
         return data, None
     y = np.asarray(data.y_train, dtype=np.float64)
-    mean, std = float(y.mean()), float(y.std())
-    scaling = Scaling("standard", mean, 1.0 / std if std > 0 and np.isfinite(1.0 / std) else 1.0)
-    scale = lambda t: None if t is None else (np.asarray(t, dtype=np.float64) - scaling.shift) * scaling.factor  # noqa: E731
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = float(y.mean()), float(y.std())
+    if not (np.isfinite(mean) and np.isfinite(std)):
+        raise ValueError(f"--data: the targets of {data.name} are too large to standardise (their mean or spread "
+                         f"overflows float64); rescale them")
+    factor = 1.0 / std if std > 0 and np.isfinite(1.0 / std) else 1.0
+    scaling = Scaling("standard", mean, factor)
+    scale = lambda t: None if t is None else (np.asarray(t, dtype=np.float64) - mean) * factor  # noqa: E731
     return dataclasses.replace(data, y_train=scale(data.y_train), y_test=scale(data.y_test)), scaling
 
 
@@ -584,8 +599,10 @@ def _check_resumed_flags(args, resume, net) -> None:
             setattr(args, key, saved)
     if recorded["task"][1] is unrecorded and "task" not in given:
         args.task = None  # a checkpoint of before --task: its labels as they were read then (a CSV's 1.0 a float)
-    if recorded["scale_target"][1] is unrecorded and "scale_target" not in given:
-        args.scale_target = "none"  # a checkpoint of before --scale-target: trained on the targets as they were
+    if recorded["scale_target"][1] is unrecorded:  # a checkpoint of before --scale-target: trained on the targets as they were
+        if "scale_target" in given and args.scale_target != "none":
+            refuse("--scale-target", "its targets as they were (made before --scale-target: none)", args.scale_target)
+        args.scale_target = "none"
     # (a checkpoint of before --task records none: the task given must at least be the network's)
     if args.task == "regression" and resume.classes is not None:
         refuse("--task", "classes (a classifier)", "regression")
@@ -650,7 +667,7 @@ def _check_resumed_data(args, resume, net, data) -> None:
 
 
 def run(args) -> int:
-    from deltaprop.data import REGRESSION_HINT, load_dataset
+    from deltaprop.data import NAMED, REGRESSION_HINT, load_dataset
     from deltaprop.files import writable_path
     from deltaprop.io import save_model
     from deltaprop.metrics import classification_report
@@ -698,13 +715,22 @@ def run(args) -> int:
         if REGRESSION_HINT not in str(exc):
             raise
         raise ValueError(str(exc).replace("give task='regression'", "give --task regression")) from None
+    # the image sets' labels are classes (a table's whole numbers may well be counts: no note for them)
+    if amounts and (args.data in NAMED or Path(args.data).is_dir()):
+        given = f"--loss {args.loss}" if args.loss else f"--output {args.output}"
+        print(f"deltaprop train: note: the labels of {data.name} are whole numbers, taken as counts to predict (a "
+              f"regression, one output) because of {given}; if they are classes, leave {given.split()[0]} out",
+              file=sys.stderr)
     if resume is None:
         net = _build_network(args, data)
-    data, target_scaling = _scale_targets(args, data, net)
+        regression = _regression(args, data.y_train)
+    else:
+        regression = resume.classes is None and not net.loss_function.classification
+    _check_targets_fit(args, data, net)  # (in their own units: predictions are given in them)
+    data, target_scaling = _scale_targets(args, data, net, regression)
     if resume is not None:
         _check_resumed_data(args, resume, net, data)  # (on the targets fit sees: scaled as the run's were)
     _check_validation_split(args, data)
-    _check_targets_fit(args, data, net)
     checkpoint = None if lbfgs else (args.checkpoint or args.resume or INTERRUPTED_CHECKPOINT)
     if resume is not None and resume.classes is not None:
         net.classes_ = np.asarray(resume.classes)  # (fit restores them too; the model's class names need them now)
