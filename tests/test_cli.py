@@ -1197,16 +1197,28 @@ def test_predict_and_evaluate_warn_when_inputs_look_already_scaled(tmp_path, mon
     assert code == 0 and err.startswith("deltaprop evaluate: warning: --data: every input value lies within [0, 1]"), err
     np.savez(tmp_path / "raw.npz", X=raw[:50], y=y[:50])
     assert _run(["evaluate", "d.safetensors", "--data", "raw.npz"], capsys)[2] == ""
+    # From a review: a table's unit range observed on its data ([-3.3, 3.3], say) holds values in [0, 1] legitimately
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    (tmp_path / "t.csv").write_text("a,b,c,label\n" + "".join(f"{r[0]!r},{r[1]!r},{r[2]!r},{i % 2}\n" for i, r in
+                                                             enumerate(X.tolist())))
+    assert _run(["train", "--data", "t.csv", "--scale", "unit", "--epochs", "1", "--out", "t.safetensors", "--quiet"], capsys)[0] == 0
+    (tmp_path / "in.csv").write_text("a,b,c\n0.25,0.5,0.75\n")
+    code, _, err = _run(["predict", "t.safetensors", "in.csv"], capsys)
+    assert code == 0 and err == "", err
+    # --label naming the model's own label column is no error for a file without it (nothing to leave out)
+    code, _, err = _run(["predict", "t.safetensors", "in.csv", "--label", "label"], capsys)
+    assert code == 0 and err == "", err
 
 
 @pytest.mark.parametrize("out", ["out.json", "out", "out.txt"])
 def test_predict_out_refuses_a_suffix_it_does_not_write_before_any_work(out, tmp_path, monkeypatch, capsys):
     # Before: --out out.json got CSV text
     monkeypatch.chdir(tmp_path)
-    suffix = Path(out).suffix or "none"
+    suffix = f"suffix {Path(out).suffix}" if Path(out).suffix else "no suffix"
     code, stdout, err = _run(["predict", "missing.safetensors", "missing.csv", "--out", out], capsys)  # no model read
     assert code == 1 and stdout == "" and not (tmp_path / out).exists()
-    assert f"--out: expected a file name ending in .csv or .npy; got {out} (suffix {suffix})" in err, err
+    assert f"--out: expected a file name ending in .csv or .npy; got {out} ({suffix})" in err, err
 
 
 def test_predict_refuses_a_label_column_its_input_lacks(tmp_path, monkeypatch, capsys):

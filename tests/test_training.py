@@ -697,3 +697,15 @@ def test_the_fingerprint_tells_weights_beyond_float32_apart_without_a_warning():
         a, b = (_weights_to_fingerprint(np.full(3, v), np.float32) for v in (1e39, 2e39))
     assert not np.array_equal(a, b)
     assert _weights_to_fingerprint([1.0, 2.0], np.float32).dtype == np.float32  # (in range: as checkpoints always took them)
+    tiny = [_weights_to_fingerprint(np.array([1.0, v]) * 1e-46, np.float32) for v in (2.0, 3.0)]  # (below float32's subnormals)
+    assert not np.array_equal(*tiny)
+
+
+def test_tiny_or_huge_sample_weights_keep_their_ratios_in_training():
+    # From a review: n / sum(w) overflowed for weights of 1e-306 (NaN weights, a DivergenceError blaming the rate)
+    net = dp.Network([2, 2], dtype="float64")
+    w = net._normalised_weights(np.r_[1e-306, np.zeros(999)], 1000)
+    assert w[0] == 1000 and not w[1:].any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no overflow warning for weights near float64's largest)
+        np.testing.assert_allclose(net._normalised_weights(np.full(3, 1e308), 3), 1.0)

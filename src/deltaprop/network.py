@@ -662,11 +662,13 @@ class Network:
             # within the dtype's normal range: rounded to it first, as fit always has (the same bits: a checkpoint's
             # fingerprint of validation weights is of these)
             w = w.astype(self.dtype).astype(np.float64)
-        total = w.sum()
-        if not np.isfinite(total):  # weights near float64's own range: scaled down first
-            w = w / w.max()
+        with np.errstate(over="ignore"):
             total = w.sum()
-        return (w * (n / total)).astype(self.dtype)  # mean 1, so C = sum w c / sum w
+            scale = n / total
+        if not (np.isfinite(total) and np.isfinite(scale)):  # weights near float64's range, or tiny: scaled to 1 first
+            w = w / w.max()
+            scale = n / w.sum()
+        return (w * scale).astype(self.dtype)  # mean 1, so C = sum w c / sum w
 
     # ------------------------------------------------------------------ cost
 

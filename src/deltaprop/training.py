@@ -679,10 +679,13 @@ def _whole_update(optimiser, params: list[Array], grad: Array | None, states: li
 
 
 def _weights_to_fingerprint(sample_weight, dtype) -> Array:
-    """The sample weights as a checkpoint's fingerprint takes them: in the network's dtype where they fit it (as
-    checkpoints always have), else in float64 (1e39 and 2e39 are other weights for a float32 network too)."""
+    """The sample weights as a checkpoint's fingerprint takes them: in the network's dtype where it holds them
+    (as checkpoints always have), else in float64 (1e39 and 2e39, or 1e-46 and 2e-46, are other
+    weights for a float32 network too: training keeps their ratios)."""
     w = np.asarray(sample_weight, dtype=np.float64)
-    return w.astype(dtype) if np.all(np.abs(w) <= np.finfo(dtype).max) else w
+    info, nonzero = np.finfo(dtype), np.abs(w[w != 0])
+    representable = nonzero.size == 0 or (info.smallest_subnormal <= nonzero.min() and nonzero.max() <= info.max)
+    return w.astype(dtype) if representable else w
 
 
 def _restore(run: Run, ck, full_batch: bool = False) -> None:

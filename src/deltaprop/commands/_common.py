@@ -265,7 +265,8 @@ def warn_if_already_scaled(command: str, scaling, X, flag: str, tolerance: float
     lo = float(scaling.shift)
     hi = lo + 1.0 / float(scaling.factor)
     X = np.asarray(X)
-    if not (hi > 1 and hi - lo >= SCALED_RANGE_WIDTH) or X.size == 0 or X.dtype.kind not in "biuf":
+    # (a range from 0 up, as pixels' [0, 255]: a table's observed [-3.3, 3.3] holds values in [0, 1] legitimately)
+    if not (lo == 0 and hi >= SCALED_RANGE_WIDTH) or X.size == 0 or X.dtype.kind not in "biuf":
         return
     if X.dtype.kind != "f" or X.min() < -tolerance or X.max() > 1 + tolerance:
         return

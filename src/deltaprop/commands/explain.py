@@ -143,7 +143,7 @@ def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
         note += (f"; t = one-hot of class {label_text}: its 1 is entry {position + 1} of {len(t)} (the classes in "
                  f"sorted order), beyond the first {max_units} shown.")
     else:
-        note += f"; t is its one-hot vector over the {len(t)} classes."
+        note += f"; t is its one-hot vector over the {len(t)} class{'' if len(t) == 1 else 'es'}."
     return X[index], t, position, note
 
 

@@ -60,9 +60,10 @@ def run(args) -> int:
         writable_path(args.out, "--out")  # a directory or an unwritable place, said before the work
         refuse_same_files([("--out", args.out)], [("MODEL", args.model), ("INPUT", args.input)])
         if Path(args.out).suffix.lower() not in OUT_SUFFIXES:  # (out.json would hold CSV text)
-            given = Path(args.out).suffix or "none"
+            given = f"suffix {Path(args.out).suffix}" if Path(args.out).suffix else "no suffix"
+            stdout = "; leave --out out to write to standard output" if args.out == "-" else ""
             raise ValueError(f"--out: expected a file name ending in {' or '.join(OUT_SUFFIXES)}; got {args.out} "
-                             f"(suffix {given})")
+                             f"({given}){stdout}")
     saved = load_model_argument(args.model, USAGE)
     net = saved.network
     if args.proba and not net.loss_function.classification:
@@ -72,12 +73,17 @@ def run(args) -> int:
     # a CSV model's label column (--label at training; 'label' is left out too), unless --label names another
     label = args.label if args.label is not None or saved.feature_names is None else saved.training.get("label")
     _check_input_kind(args.input)
-    X = read_inputs(args.input, label=label, feature_names=saved.feature_names, label_given=args.label is not None)
-    warn_if_already_scaled("predict", saved.scaling, X, "INPUT")
+    # --label given must name a column of INPUT, unless it is the model's own label column (files to predict on
+    # often lack it: nothing to leave out then)
+    recorded = saved.training.get("label")  # (None: train's default, a CSV's column 'label')
+    own_label = args.label is not None and args.label == (recorded if recorded is not None else "label")
+    X = read_inputs(args.input, label=label, feature_names=saved.feature_names,
+                    label_given=args.label is not None and not own_label)
     if X.shape[1] != net.sizes[0]:
         hint = "; if one of its columns is a label, name it with --label" if X.shape[1] > net.sizes[0] else ""
         raise ValueError(f"INPUT: expected {net.sizes[0]} values per example (N_0 of the model); {args.input} has "
                          f"{X.shape[1]}{hint}")
+    warn_if_already_scaled("predict", saved.scaling, X, "INPUT")
     if args.proba:
         result = saved.predict_proba(X)
         header = [str(c) for c in (saved.class_names or net.classes_.tolist())]
@@ -87,7 +93,9 @@ def run(args) -> int:
         if args.names and saved.class_names:
             result = np.asarray(saved.class_names)[np.searchsorted(net.classes_, result)]
         elif args.names and not (net.is_classifier and not net.multilabel_):
-            raise ValueError("--names: the model has no class names; omit --names to get the labels")
+            what = "outputs" if not net.is_classifier else "labels"
+            raise ValueError(f"--names: the model has no class names (it is a {'regression' if what == 'outputs' else 'multi-label'} "
+                             f"model); omit --names to get its {what}")
         # (a classifier without names, such as one of an IDX directory's classes 0-9, or of text labels: its labels
         # are its names, written as they are)
     if args.out and Path(args.out).suffix.lower() == ".npy":
