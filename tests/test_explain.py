@@ -397,3 +397,14 @@ def test_example_with_an_amounts_loss_on_text_labels_names_the_loss(tmp_path, ca
     assert main(["explain", "--example", str(tmp_path / "t.csv"), "--loss", "poisson"]) == 1
     err = capsys.readouterr().err
     assert "--loss: poisson is for counts and rates (the poisson loss), and the labels of --example" in err and "task" not in err
+
+
+def test_markdown_escapes_an_underscore_in_a_non_element_wise_activations_name():
+    # From a review: J_{\mathrm{my_softmax}} set "softmax" as a subscript
+    from deltaprop.activations import ACTIVATIONS, Activation
+
+    softmax = ACTIVATIONS["softmax"]
+    mine = Activation("my_softmax", softmax.forward, None, vjp_override=softmax.vjp_override)
+    net = Network([2, 3, 2], output=mine, loss="quadratic", seed=0, dtype="float64")
+    text = explain(net, [0.1, 0.2], [0.0, 1.0]).to_markdown()
+    assert r"J_{\mathrm{my\_softmax}}" in text and r"\mathrm{my_softmax}" not in text

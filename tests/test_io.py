@@ -501,3 +501,17 @@ def test_target_scaling_is_stored_undone_by_predict_and_refused_for_a_classifier
         model=h["__metadata__"]["model"].replace('"factor": 0.05', '"factor": 0.0')))
     with pytest.raises(ValueError, match="target_scaling factor 0 \\(corrupt\\)"):
         load_model(path)
+
+
+def test_a_loaded_network_has_the_saved_ones_config_initialisers_included(tmp_path):
+    # From a review: load_model rebuilt the network without init, so a relu network (he_normal) came back as
+    # glorot_uniform: its config differed, and a checkpoint of the saved network was refused for the loaded one
+    net = Network([3, 4, 2], activation="relu", init=["he_uniform", "lecun_normal"], seed=0)
+    loaded = load_model(save_model(net, tmp_path / "m.safetensors")).network
+    assert loaded.config() == net.config() and loaded.init_names == ["he_uniform", "lecun_normal"]
+
+    def my_init(rng, n_out, n_in, dtype):
+        return np.zeros((n_out, n_in), dtype)
+
+    own = Network([3, 4, 2], init=my_init, seed=0)  # (one of the user's own: only a name in the file)
+    assert load_model(save_model(own, tmp_path / "own.safetensors")).network.init_names == ["glorot_uniform"] * 2

@@ -629,3 +629,12 @@ def test_config_rebuilds_the_network_or_names_the_parts_of_ones_own():
     assert own.unregistered_parts(initialisers=False) == []
     with pytest.raises(ValueError, match="init \\(layer 1\\): unknown initialiser 'my_init'"):
         dp.Network(**own.config())
+
+
+def test_an_unknown_hidden_activation_lists_only_those_a_hidden_layer_takes():
+    # From a review: the list named softmax, which a hidden layer then refuses
+    with pytest.raises(ValueError, match=r"activation \(layer 1\): unknown activation 'sigmod'; expected one of \[") as info:
+        dp.Network([2, 3, 2], activation="sigmod")
+    assert "'sigmoid'" in str(info.value) and "softmax" not in str(info.value)
+    with pytest.raises(ValueError, match=r"output: unknown activation 'sofmax'; expected one of .*'softmax'"):
+        dp.Network([2, 3, 2], output="sofmax")

@@ -185,12 +185,13 @@ def output_activations() -> tuple[str, ...]:
 ALIASES = {"logistic": "sigmoid"}
 
 
-def get_activation(name: str | Activation, *, argument: str = "activation") -> Activation:
+def get_activation(name: str | Activation, *, argument: str = "activation", hidden: bool = False) -> Activation:
     """Look up an activation by name (or pass one through).
 
     Raises
     ------
-    ValueError naming ``argument``, the known names and the name given.
+    ValueError naming ``argument``, the known names (with ``hidden``, those a hidden layer takes) and the
+    name given.
     """
     if isinstance(name, Activation):
         return name
@@ -198,5 +199,6 @@ def get_activation(name: str | Activation, *, argument: str = "activation") -> A
         raise TypeError(f"{argument} must be a name (str) such as 'sigmoid'; got {type(name).__name__} {name!r}")
     key = ALIASES.get(name, name)
     if key not in ACTIVATIONS:
-        raise ValueError(f"{argument}: unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}")
+        known = sorted(hidden_activations() if hidden else ACTIVATIONS)
+        raise ValueError(f"{argument}: unknown activation {name!r}; expected one of {known}")
     return ACTIVATIONS[key]

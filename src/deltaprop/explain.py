@@ -522,7 +522,8 @@ def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
         if l == L and ex.fused:
             rhs = "y - t"
         elif tr.sigma_prime is None:
-            rhs = f"J_{{\\mathrm{{{tr.activation}}}}}(z^{{{l}}})^T {into}"
+            name = tr.activation.replace("_", r"\_")  # (log_softmax: no subscript in LaTeX)
+            rhs = f"J_{{\\mathrm{{{name}}}}}(z^{{{l}}})^T {into}"
         else:
             rhs = f"\\sigma'(z^{{{l}}}) \\odot {into}"
         parts.append(f"\\delta^{{{l}}} = {rhs} = {col(tr.delta)}")

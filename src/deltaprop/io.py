@@ -29,6 +29,7 @@ import numpy as np
 
 from .data import Scaling, align_columns
 from .files import check_path, existing_file, write_atomically
+from .initialisers import INITIALISERS
 from .network import Network, check_network
 
 __all__ = ["SavedModel", "save_model", "load_model", "classes_to_json", "classes_from_json", "FORMAT_VERSION"]
@@ -484,12 +485,18 @@ def _tensor_layout(path: Path, header: dict, data_size: int, sizes: list[int], d
 
 
 def _build_network(path: Path, model: dict) -> Network:
+    # The initialisers the network was made with, where the registry has them all (config() names them; one of the
+    # user's own is only a name here, and the weights that follow are the file's anyway)
+    init = model.get("init")
+    if not (isinstance(init, list) and all(isinstance(n, str) and n in INITIALISERS for n in init)):
+        init = None
     try:
         net = Network(
             model["sizes"],
             activation=model["activation"] if model["activation"] else "sigmoid",
             output=model["output"],
             loss=model["loss"],
+            init=init,
             l2=model.get("l2", 0.0),
             dropout=model.get("dropout") or 0.0,
             dtype=model["dtype"],

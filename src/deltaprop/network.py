@@ -305,7 +305,7 @@ class Network:
         self.dtype = self._check_dtype(dtype)
 
         self.hidden_activations = [
-            get_activation(name, argument=f"activation (layer {l})")
+            get_activation(name, argument=f"activation (layer {l})", hidden=True)
             for l, name in enumerate(_as_list(activation, L - 1, "activation"), start=1)
         ]
         for l, act in enumerate(self.hidden_activations, start=1):

@@ -38,10 +38,11 @@ def add_parser(subparsers):
 
 
 def _print_layers(net) -> None:
-    print(f"{'layer':>5}  {'units':>6}  {'activation':<10}  {'dropout':>7}  {'parameters':>10}")
+    width = max(10, *(len(a.name) for a in net.activations))  # (an activation's name may be longer than the heading)
+    print(f"{'layer':>5}  {'units':>6}  {'activation':<{width}}  {'dropout':>7}  {'parameters':>10}")
     for l in range(1, net.n_layers + 1):
         n_params = net.sizes[l] * (net.sizes[l - 1] + 1)
-        print(f"{l:>5}  {net.sizes[l]:>6}  {net.activations[l - 1].name:<10}  {net.dropout[l - 1]:>7g}  {n_params:>10,}")
+        print(f"{l:>5}  {net.sizes[l]:>6}  {net.activations[l - 1].name:<{width}}  {net.dropout[l - 1]:>7g}  {n_params:>10,}")
     print(f"total parameters: {net.n_parameters:,}")
     print(f"loss: {net.loss_function.name}, l2: {net.l2:g}")
 

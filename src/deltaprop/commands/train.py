@@ -81,16 +81,16 @@ def add_parser(subparsers):
                      "with the exp output)")
     net.add_argument("--scale-target", choices=("auto", "standard", "none"), default="auto",
                      help="a regression's targets: standard = trained as (t - mean) / std of the training rows, which "
-                     "the model file records and predict undoes; auto (the default) = standard for an identity output "
-                     "(the quadratic cost's), none for a bounded one (sigmoid, relu) and for poisson's counts")
+                     "the model file records and predict undoes; auto (the default) = standard for the quadratic cost "
+                     "with an identity output, none otherwise (a bounded output such as sigmoid or relu, poisson's counts)")
     net.add_argument("--l2", type=float, default=NETWORK_DEFAULTS["l2"], help="L2 penalty lambda")
     net.add_argument("--dropout", type=float, default=NETWORK_DEFAULTS["dropout"], help="dropout probability of the hidden units")
     net.add_argument("--dtype", choices=["float32", "float64"], default=NETWORK_DEFAULTS["dtype"], help="float type of the parameters")
     opt = parser.add_argument_group("training")
     opt.add_argument("--optimiser", "--optimizer", dest="optimiser", choices=sorted(OPTIMISERS), default="adam",
-                     help="gd: the lecture's whole-set gradient descent; sgd: mini-batches with momentum; adam; "
-                     "adamw: adam with decoupled weight decay 0.01; rmsprop; "
-                     "lbfgs: SciPy's L-BFGS on the whole set, with no learning rate")
+                     help=f"{', '.join(OPTIMISERS)}; among them gd: the lecture's whole-set gradient descent; sgd: "
+                     "mini-batches with momentum; adamw: adam with decoupled weight decay; lbfgs: SciPy's L-BFGS on "
+                     "the whole set, with no learning rate")
     rates = ", ".join(f"{n} {c.learning_rate:g}" for n, c in OPTIMISERS.items() if c.learning_rate is not None)
     opt.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,
                      help=f"learning rate eta, a number > 0 (default: {rates}; lbfgs takes none)")
@@ -105,7 +105,8 @@ def add_parser(subparsers):
                      "it is longer (not for lbfgs)")
     opt.add_argument("--epochs", type=positive_int, default=20, help="passes over the training set (gd, lbfgs: steps)")
     opt.add_argument("--batch-size", type=positive_int, default=64,
-                     help="examples per mini-batch of sgd and adam (gd and lbfgs take every example in every step)")
+                     help=f"examples per mini-batch (not for {' and '.join(full_batch_optimisers())}, which take every "
+                     "example in every step)")
     opt.add_argument("--validation-fraction", type=float, default=0.1, help="share of the training set held out for validation (0: none)")
     opt.add_argument("--early-stopping", type=positive_int, default=None, metavar="PATIENCE",
                      help="stop when the validation loss has not improved for PATIENCE epochs; keep the best weights "
@@ -281,6 +282,7 @@ def _scale_targets(args, data, net, regression: bool):
 
     from deltaprop.activations import ACTIVATIONS
     from deltaprop.data import Scaling
+    from deltaprop.losses import LOSSES
 
     if args.scale_target == "none":
         return data, None
@@ -294,8 +296,9 @@ def _scale_targets(args, data, net, regression: bool):
         raise ValueError(f"--scale-target: standard shifts the targets to mean 0, and the {loss.name} loss is defined "
                          f"for targets >= {loss.targets_at_least:g}; got --scale-target standard: leave it out, or give "
                          f"--scale-target none")
-    if args.scale_target == "auto" and (loss.targets_at_least is not None
-                                        or net.output_activation is not ACTIVATIONS["identity"]):
+    # auto: for the lecture's quadratic cost with an identity output, where standardising is only a change of units
+    # (another loss, a Huber one say, would measure its own constants in standard deviations instead)
+    if args.scale_target == "auto" and (loss is not LOSSES["quadratic"] or net.output_activation is not ACTIVATIONS["identity"]):
         return data, None
     y = np.asarray(data.y_train, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
