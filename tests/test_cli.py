@@ -1209,6 +1209,13 @@ def test_predict_and_evaluate_warn_when_inputs_look_already_scaled(tmp_path, mon
     # --label naming the model's own label column is no error for a file without it (nothing to leave out)
     code, _, err = _run(["predict", "t.safetensors", "in.csv", "--label", "label"], capsys)
     assert code == 0 and err == "", err
+    # ... but it still names a column: a column of another case is pointed at, and a file without columns refused
+    (tmp_path / "cased.csv").write_text("a,b,c,Label\n0.25,0.5,0.75,1\n")
+    code, _, err = _run(["predict", "t.safetensors", "cased.csv", "--label", "label"], capsys)
+    assert code == 1 and "did you mean 'Label'?" in err, err
+    np.save(tmp_path / "in.npy", np.array([[0.25, 0.5, 0.75]]))
+    code, _, err = _run(["predict", "t.safetensors", "in.npy", "--label", "label"], capsys)
+    assert code == 1 and "--label: names a column of a CSV file's header to leave out" in err, err
 
 
 @pytest.mark.parametrize("out", ["out.json", "out", "out.txt"])

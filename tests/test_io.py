@@ -515,3 +515,18 @@ def test_a_loaded_network_has_the_saved_ones_config_initialisers_included(tmp_pa
 
     own = Network([3, 4, 2], init=my_init, seed=0)  # (one of the user's own: only a name in the file)
     assert load_model(save_model(own, tmp_path / "own.safetensors")).network.init_names == ["glorot_uniform"] * 2
+
+
+def test_an_odd_init_field_in_a_model_file_never_refuses_it(tmp_path):
+    # From a review: an unknown name dropped every layer's initialiser, a list of another length refused the model;
+    # initialisers do not change a loaded model (its weights are the file's), so neither is refused now
+    net, X = trained()  # (layers 1..3: tanh, relu, softmax)
+    path = save_model(net, tmp_path / "m.safetensors")
+    for init, expected in ((["he_normal", "bogus", "lecun_normal"], ["he_normal", "he_normal", "lecun_normal"]),
+                           (["he_normal"], net.init_names), ([], net.init_names), ("he_normal", net.init_names),
+                           ([None, 3, {}], net.init_names)):
+        rewrite_header(path, lambda h: h["__metadata__"].update(
+            model=json.dumps(json.loads(h["__metadata__"]["model"]) | {"init": init})))
+        loaded = load_model(path).network
+        assert loaded.init_names == expected, init
+        np.testing.assert_array_equal(loaded.predict(X), net.predict(X))

@@ -699,6 +699,9 @@ def test_the_fingerprint_tells_weights_beyond_float32_apart_without_a_warning():
     assert _weights_to_fingerprint([1.0, 2.0], np.float32).dtype == np.float32  # (in range: as checkpoints always took them)
     tiny = [_weights_to_fingerprint(np.array([1.0, v]) * 1e-46, np.float32) for v in (2.0, 3.0)]  # (below float32's subnormals)
     assert not np.array_equal(*tiny)
+    # subnormal in float32: training normalises them unrounded, so weights that round alike there train differently
+    subnormal = [_weights_to_fingerprint(np.array([1e-44, v]), np.float32) for v in (1e-44, 1.05e-44)]
+    assert not np.array_equal(*subnormal)
 
 
 def test_tiny_or_huge_sample_weights_keep_their_ratios_in_training():

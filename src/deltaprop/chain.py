@@ -140,7 +140,7 @@ def chain_rule(f: str = "sigmoid", w: float = 0.5, *, eps: float = 1e-6) -> Chai
     -------
     ChainRule with every intermediate value (float64).
     """
-    act = get_activation(f, argument="f")
+    act = get_activation(f, argument="f", hidden=True)
     if act.derivative is None:
         raise ValueError(f"f: expected an element-wise activation, one of {list(hidden_activations())}; got {act.name!r}")
     for name, value in (("w", w), ("eps", eps)):

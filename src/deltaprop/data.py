@@ -1127,7 +1127,7 @@ def _load_digits(scale: str, limit: int | None, scaling: Scaling | None) -> Data
 PANDAS_HEADER_WIDTH = 3
 
 
-def read_inputs(path, *, label=None, feature_names=None, label_given: bool = False) -> Array:
+def read_inputs(path, *, label=None, feature_names=None, label_given: bool = False, label_may_be_absent: bool = False) -> Array:
     """Raw inputs for prediction from a file: CSV, .npy, .npz or an IDX images file.
 
     A CSV may have a header (detected when its first row has a field that is
@@ -1152,7 +1152,8 @@ def read_inputs(path, *, label=None, feature_names=None, label_given: bool = Fal
     user named ``label``), a file without that column is refused, naming
     ``label``, rather than read whole: a CSV without a header or with no such
     column (the columns that differ only in case suggested), or another kind of
-    file, which has no columns to name.
+    file, which has no columns to name. With ``label_may_be_absent`` too (the label is the model's own, which files
+    to predict on often lack), a CSV header without it is taken as it is, unless a column differs only in case.
     """
     path = existing_file(path, "input file")
     if label_given and path.suffix.lower() != ".csv":
@@ -1187,8 +1188,8 @@ def read_inputs(path, *, label=None, feature_names=None, label_given: bool = Fal
         if label_given and header is None:
             raise ValueError(f"label: CSV file {path}: no label column {name!r}; its first row {first[:10]} is data, "
                              f"not a header naming columns")
-        if label_given and name not in header:
-            alike = [h for h in header if h.lower() == name.lower()]
+        alike = [] if header is None else [h for h in header if h.lower() == name.lower() and h != name]
+        if label_given and name not in header and (alike or not label_may_be_absent):
             hint = f"; did you mean {alike[0]!r}? (the name must match in case too)" if alike else ""
             raise ValueError(f"label: CSV file {path}: no label column {name!r}; the header has {header[:20]}{hint}")
         # the label column; with a model's names, also a column 'label' that is none of them (label= names another)

@@ -338,7 +338,15 @@ class _TextBuilder:
     def vec(self, v: Array) -> str:
         shown = ", ".join(self.num(x) for x in v[: self.k])
         more = len(v) - self.k
-        return f"[{shown}{f', ... +{more} more' if more > 0 else ''}]"
+        if more <= 0:
+            return f"[{shown}]"
+        # an entry beyond those shown that outweighs them all, twice over (nabla C(y) of a one-hot t: -t_k / y_k at
+        # the class k) is named, numbered from 1 as the lecture's v_i
+        hidden = np.abs(np.nan_to_num(np.asarray(v[self.k :], dtype=np.float64), nan=np.inf))
+        i = int(np.argmax(hidden))
+        largest = (f"; largest: entry {self.k + i + 1} = {self.num(v[self.k + i])}"
+                   if hidden[i] > 2 * np.max(np.abs(np.asarray(v[: self.k], dtype=np.float64))) else "")
+        return f"[{shown}, ... +{more} more{largest}]"
 
     def line(self, *segments) -> None:
         self.out.append([s if isinstance(s, tuple) else (s, "") for s in segments])
@@ -365,8 +373,14 @@ class _TextBuilder:
         self.line(("W^l has shape (N_l, N_{l-1}); vectors are per unit; a^0 = x. "
                    + ("Exact values (shortest form that reads back to the same number)."
                       if self.precision is None else f"Rounded to {self.precision} significant digits."), "note"))
+        legend = "(.) is the element-wise product (the lecture's circled dot)."
+        coupled = sorted({t.activation for t in ex.layers if t.sigma_prime is None})
+        if coupled:  # (softmax: each a_i depends on every z_j, so no sigma'(z) entry by entry)
+            legend += (f" J_{coupled[0]}(z) is the Jacobian of {coupled[0]}, the matrix of da_i/dz_j: it is not "
+                       f"element-wise, so delta = J^T times the incoming vector.")
+        self.line((legend, "note"))
         if any(n > self.k for n in ex.sizes):
-            self.line((f"Layers wider than {self.k} units show their first {self.k}.", "note"))
+            self.line((f"Layers wider than {self.k} units show their first {self.k} (entries are numbered from 1).", "note"))
         for note in header_notes(ex):
             self.line((note, "note"))
         self.line()
@@ -397,7 +411,9 @@ class _TextBuilder:
             if tr.sigma_prime is not None:
                 self.quantity("  ", f"sigma'(z^{l})", "backward", "", tr.sigma_prime)
             if l == L and ex.fused:
-                formula = f"y - t  (= sigma'(z^{L}) (.) nabla C(y) for {tr.activation} with {ex.loss})"
+                product = (f"sigma'(z^{L}) (.) nabla C(y)" if tr.sigma_prime is not None
+                           else f"J_{tr.activation}(z^{L})^T nabla C(y)")  # (softmax: only through its Jacobian)
+                formula = f"y - t  (= {product} for {tr.activation} with {ex.loss}, simplified)"
             elif tr.sigma_prime is None:
                 formula = f"J_{tr.activation}(z^{l})^T {into}"
             else:
@@ -414,14 +430,18 @@ class _TextBuilder:
             penalty = f" + {self.num(ex.l2)} W^{l}" if ex.l2 else ""
             self.line((f"layer {l}", "layer"))
             self.matrix("  ", f"dC/dW^{l}", "gradient", f"delta^{l} {prev}^T{penalty}", tr.dW)
-            for i in range(min(2, tr.dW.shape[0])):
-                for j in range(min(2, tr.dW.shape[1])):
+            # two rows and two columns worked out: those of the largest |delta_i| and |a_j| (a 0 pixel gives 0 = 0)
+            rows = sorted(np.argsort(-np.abs(tr.delta), kind="stable")[:2].tolist())
+            cols = sorted(np.argsort(-np.abs(prev_vec), kind="stable")[:2].tolist())
+            for i in rows:
+                for j in cols:
+                    ij = f"{i + 1}{j + 1}" if max(i, j) < 9 else f"{i + 1},{j + 1}"  # (w_2,44: row 2, column 44)
                     a_name = f"x_{j + 1}" if l == 1 else f"a_{j + 1}^{l - 1}"
-                    extra = f" + {self.num(ex.l2)} w_{i + 1}{j + 1}^{l}" if ex.l2 else ""
+                    extra = f" + {self.num(ex.l2)} w_{ij}^{l}" if ex.l2 else ""
                     extra_value = f" + {self.num(ex.l2)} ({self.num(tr.W[i, j])})" if ex.l2 else ""
                     self.line(
                         "    ",
-                        (f"dC/dw_{i + 1}{j + 1}^{l}", "gradient"),
+                        (f"dC/dw_{ij}^{l}", "gradient"),
                         f" = delta_{i + 1}^{l} {a_name}{extra} = ({self.num(tr.delta[i])}) ({self.num(prev_vec[j])}){extra_value} = ",
                         (self.num(tr.dW[i, j]), "number"),
                     )
@@ -435,7 +455,7 @@ class _TextBuilder:
         change = ex.cost_after - ex.cost_before
         self.line(("cost before", "section"), " = ", (self.num_cost(ex.cost_before), "number"))
         self.line(("cost after", "section"), "  = ", (self.num_cost(ex.cost_after), "number"),
-                  (f"  (change {change:+.3g})", "note"))
+                  (f"  (change {'+' if change >= 0 else ''}{self.num_cost(change)})", "note"))
         return self.out
 
     def num_cost(self, c: float) -> str:

@@ -29,6 +29,7 @@ import numpy as np
 
 from .data import Scaling, align_columns
 from .files import check_path, existing_file, write_atomically
+from .activations import get_activation
 from .initialisers import INITIALISERS
 from .network import Network, check_network
 
@@ -487,8 +488,20 @@ def _tensor_layout(path: Path, header: dict, data_size: int, sizes: list[int], d
 def _build_network(path: Path, model: dict) -> Network:
     # The initialisers the network was made with, where the registry has them all (config() names them; one of the
     # user's own is only a name here, and the weights that follow are the file's anyway)
+    # (one name per layer; a name the registry lacks, or a field of another shape, is never refused: the weights
+    # that follow are the file's, whatever made them)
     init = model.get("init")
-    if not (isinstance(init, list) and all(isinstance(n, str) and n in INITIALISERS for n in init)):
+    if isinstance(init, list) and any(isinstance(n, str) and n in INITIALISERS for n in init):
+        try:
+            sizes = model["sizes"]
+            hidden = model["activation"] or ["sigmoid"]
+            hidden = hidden * (len(sizes) - 2) if len(hidden) == 1 else hidden
+            defaults = [get_activation(a).init for a in [*hidden, model["output"]]]
+        except (KeyError, TypeError, ValueError):
+            defaults = None
+        init = (None if defaults is None or len(init) != len(defaults)
+                else [n if isinstance(n, str) and n in INITIALISERS else d for n, d in zip(init, defaults)])
+    else:
         init = None
     try:
         net = Network(

@@ -658,7 +658,7 @@ class Network:
             raise ValueError("sample_weight: expected finite weights >= 0 with a positive sum")
         info = np.finfo(self.dtype)
         positive = w[w > 0]
-        if info.tiny <= positive.min() and positive.max() <= info.max:
+        if info.tiny <= positive.min() and positive.max() <= info.max:  # (the same rule as training._weights_to_fingerprint)
             # within the dtype's normal range: rounded to it first, as fit always has (the same bits: a checkpoint's
             # fingerprint of validation weights is of these)
             w = w.astype(self.dtype).astype(np.float64)

@@ -679,12 +679,14 @@ def _whole_update(optimiser, params: list[Array], grad: Array | None, states: li
 
 
 def _weights_to_fingerprint(sample_weight, dtype) -> Array:
-    """The sample weights as a checkpoint's fingerprint takes them: in the network's dtype where it holds them
-    (as checkpoints always have), else in float64 (1e39 and 2e39, or 1e-46 and 2e-46, are other
+    """The sample weights as a checkpoint's fingerprint takes them: in the network's dtype where they lie in its
+    normal range (as checkpoints always have), else in float64 (1e39 and 2e39, or 1e-46 and 2e-46, are other
     weights for a float32 network too: training keeps their ratios)."""
     w = np.asarray(sample_weight, dtype=np.float64)
     info, nonzero = np.finfo(dtype), np.abs(w[w != 0])
-    representable = nonzero.size == 0 or (info.smallest_subnormal <= nonzero.min() and nonzero.max() <= info.max)
+    # (the rule of Network._normalised_weights: weights it rounds to the dtype first are fingerprinted so, and others,
+    # which it normalises unrounded, in float64)
+    representable = nonzero.size == 0 or (info.tiny <= nonzero.min() and nonzero.max() <= info.max)
     return w.astype(dtype) if representable else w
 
 

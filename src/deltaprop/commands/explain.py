@@ -177,7 +177,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     data.add_argument("--t", help="the target t, comma-separated, e.g. 0,1 (default 0.01,0.99)")
     data.add_argument("--example", metavar="NAME[:INDEX]",
                       help=f"take x and t from a data set instead: {', '.join(BUILTIN_EXAMPLES)}, or (through "
-                      "deltaprop.data) fashion-mnist, mnist or a data file; INDEX defaults to 0. x is scaled as "
+                      "deltaprop.data) fashion-mnist, mnist or a data file; INDEX counts from 0 (the first example), its default. x is scaled as "
                       "--scale says, and the printout says how")
     data.add_argument("--scale", choices=("auto", *SCALINGS), default="auto",
                       help="scaling of an --example's inputs, as train's: auto (the default) = digits' pixels divided by "
@@ -191,15 +191,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                       "array of a .npz (default 'y') or column number of a plain .npy (default -1)")
     net = parser.add_argument_group("the network")
     net.add_argument("--layers", default="2", help="hidden layer sizes, comma-separated; 'none' for none (default 2)")
-    net.add_argument("--activation", default="sigmoid", help="sigma of the hidden layers (default sigmoid, the lecture's)")
+    net.add_argument("--activation", default="sigmoid", help="sigma of the hidden layers (default sigmoid; the lecture's sigma is any activation)")
     brings_loss = ", ".join(f"{l.fused_output}: {n}" for n, l in LOSSES.items() if l.fused_output)
     brings_output = ", ".join(f"{n}: {l.outputs[0]}" for n, l in LOSSES.items() if l.outputs)
     net.add_argument("--output", help=f"sigma of layer L: {', '.join(output_activations())}. Without --loss it brings "
                      f"its own loss, as in train and Network ({brings_loss}, others: quadratic); with neither given, "
-                     "the lecture's sigmoid with quadratic")
+                     "sigmoid with the quadratic cost")
     net.add_argument("--loss", help=f"the cost C: {', '.join(LOSSES)}. Without --output it brings its own output "
                      f"({brings_output}); quadratic takes the "
-                     "lecture's sigmoid (identity for an --example's real-valued target). Default quadratic")
+                     "sigmoid (identity for an --example's real-valued target). Default quadratic")
     net.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the initial weights (default 0)")
     net.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     net.add_argument("--eta", type=float, default=0.5, help="learning rate of the update shown (default 0.5)")

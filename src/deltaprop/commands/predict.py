@@ -77,8 +77,8 @@ def run(args) -> int:
     # often lack it: nothing to leave out then)
     recorded = saved.training.get("label")  # (None: train's default, a CSV's column 'label')
     own_label = args.label is not None and args.label == (recorded if recorded is not None else "label")
-    X = read_inputs(args.input, label=label, feature_names=saved.feature_names,
-                    label_given=args.label is not None and not own_label)
+    X = read_inputs(args.input, label=label, feature_names=saved.feature_names, label_given=args.label is not None,
+                    label_may_be_absent=own_label)
     if X.shape[1] != net.sizes[0]:
         hint = "; if one of its columns is a label, name it with --label" if X.shape[1] > net.sizes[0] else ""
         raise ValueError(f"INPUT: expected {net.sizes[0]} values per example (N_0 of the model); {args.input} has "
