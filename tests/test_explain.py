@@ -408,3 +408,21 @@ def test_markdown_escapes_an_underscore_in_a_non_element_wise_activations_name()
     net = Network([2, 3, 2], output=mine, loss="quadratic", seed=0, dtype="float64")
     text = explain(net, [0.1, 0.2], [0.0, 1.0]).to_markdown()
     assert r"J_{\mathrm{my\_softmax}}" in text and r"\mathrm{my_softmax}" not in text
+
+
+def test_cli_printout_reads_as_the_lecture_for_a_student(capsys):
+    # From a teacher's review: the one informative entry of nabla C(y) was cut off; the worked products were of two
+    # 0 pixels (0 = 0); softmax's y - t was said to be sigma'(z) (.) nabla C(y), which it is only through J; J and (.)
+    # were never defined; the cost change ignored --precision
+    assert main(["explain", "--example", "digits:7", "--layers", "8", "--loss", "cross_entropy", "--color", "never"]) == 0
+    text = capsys.readouterr().out
+    assert "(.) is the element-wise product" in text and "J_softmax(z) is the Jacobian of softmax" in text
+    assert re.search(r"nabla C\(y\) = dC/dy = \[.*\+4 more; largest: entry 8 = -\d", text)
+    worked = re.findall(r"dC/dw_\S+\^1 = delta_\S+ x_\S+ = \((\S+)\) \((\S+)\) = (\S+)", text)
+    assert len(worked) == 4 and all(float(x) != 0 for _, x, _ in worked)
+    assert main(["explain", "--output", "softmax", "--loss", "cross_entropy", "--t", "0,1", "--fused", "--color", "never",
+                 "--precision", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "y - t  (= J_softmax(z^2)^T nabla C(y) for softmax with cross_entropy, simplified)" in text
+    assert re.search(r"\(change [+-]\d\.\d+\)$", text.strip().splitlines()[-1])
+    assert len(re.search(r"\(change [+-](\S+)\)", text).group(1).replace("0.", "").lstrip("0")) <= 2
