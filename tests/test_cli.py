@@ -1403,3 +1403,12 @@ def test_a_checkpoint_of_before_scale_target_resumes_with_its_targets_as_they_we
     assert code == 1 and "--scale-target: the run in r.ckpt was trained with its targets as they were" in err
     code, _, err = _run([*common, "--epochs", "3", "--resume", "r.ckpt"], capsys)
     assert code == 0, err
+
+
+def test_gradient_flow_prints_its_numbers_beside_the_picture(tmp_path, monkeypatch, capsys):
+    # From a teacher's review: --gradient-flow drew a picture but printed none of its numbers
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(["train", "--layers", "8,8", "--activation", "sigmoid", "--optimiser", "gd", "--limit", "100",
+                           "--epochs", "3", "--gradient-flow"], capsys)
+    assert code == 0, err
+    assert "layer  mean ||delta^l||  mean ||dC/dW^l||  relative to layer L" in out and (tmp_path / "gradient_flow.png").exists()

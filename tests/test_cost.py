@@ -62,3 +62,9 @@ def test_cli(tmp_path, capsys):
 def test_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         measure_cost(**{"widths": [2], **kwargs})
+
+
+def test_the_table_says_what_its_evals_columns_are():
+    # From a teacher's review: "= evals" was unexplained, and backprop's 1.0 read as a free backward pass
+    text = measure_cost([2, 3], budget_s=0.05, n_examples=2).to_text()
+    assert "(= evals: the time in evaluations of C(theta). Backpropagation is a forward and a backward pass" in text

@@ -844,4 +844,6 @@ def run(args) -> int:
               f"({history.stop_reason}), {seconds:.1f}s")
         for path in written:
             print(f"wrote {path}")
+        if flow is not None:  # the picture's numbers, in words: the vanishing gradient without opening a file
+            print(flow.summary())
     return 130 if interrupted else 0
