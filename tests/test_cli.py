@@ -1228,13 +1228,19 @@ def test_predict_out_refuses_a_suffix_it_does_not_write_before_any_work(out, tmp
     assert f"--out: expected a file name ending in .csv or .npy; got {out} ({suffix})" in err, err
 
 
+def _small_table_model(tmp_path, capsys, columns, label):
+    """t.safetensors, trained for an epoch on t.csv: 30 rows of small numbers in ``columns`` and classes x, y, z."""
+    rows = [",".join([*columns, label])] + [
+        ",".join([*(str((i * (2 * k + 1)) % (k + 3)) for k in range(len(columns))), "xyz"[i % 3]]) for i in range(30)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    assert _run(["train", "--data", "t.csv", "--label", label, "--layers", "4", "--epochs", "1", "--out", "t.safetensors",
+                 "--quiet"], capsys)[0] == 0
+
+
 def test_predict_refuses_a_label_column_its_input_lacks(tmp_path, monkeypatch, capsys):
     # Before: --label foo for a CSV without a column foo was ignored, the file read whole
     monkeypatch.chdir(tmp_path)
-    rows = ["a,b,c,Species"] + [f"{i % 3},{(i * 7) % 5},{i % 4},{'xyz'[i % 3]}" for i in range(30)]
-    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
-    assert _run(["train", "--data", "t.csv", "--label", "Species", "--layers", "4", "--epochs", "1", "--out", "t.safetensors",
-                 "--quiet"], capsys)[0] == 0
+    _small_table_model(tmp_path, capsys, ["a", "b", "c"], "Species")
     (tmp_path / "in.csv").write_text("a,b,c\n1,2,3\n")
     code, _, err = _run(["predict", "t.safetensors", "in.csv", "--label", "foo"], capsys)
     assert code == 1 and "--label: CSV file in.csv: no label column 'foo'; the header has ['a', 'b', 'c']" in err, err
@@ -1308,10 +1314,7 @@ def test_chain_lists_only_the_element_wise_activations_for_an_unknown_f(capsys):
 def test_evaluate_on_a_data_set_of_another_width_says_its_width_and_the_models(tmp_path, monkeypatch, capsys):
     # Before: "--data: expected 4 features per example, as the scaling was fitted on; got shape (1437, 64)"
     monkeypatch.chdir(tmp_path)
-    rows = ["a,b,c,d,species"] + [f"{i % 3},{(i * 7) % 5},{i % 4},{i % 7},{'xyz'[i % 3]}" for i in range(30)]
-    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
-    assert _run(["train", "--data", "t.csv", "--label", "species", "--layers", "4", "--epochs", "1", "--out", "t.safetensors",
-                 "--quiet"], capsys)[0] == 0
+    _small_table_model(tmp_path, capsys, ["a", "b", "c", "d"], "species")
     code, _, err = _run(["evaluate", "t.safetensors", "--data", "digits"], capsys)
     assert code == 1 and "--data: digits has 64 features per example; the model expects N_0 = 4" in err, err
 
