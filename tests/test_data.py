@@ -902,3 +902,13 @@ def test_a_csv_for_training_is_scaled_as_read_inputs_gives_it_to_a_model(tmp_pat
     given = data.scaling.apply(read_inputs(path, label="label"))
     train_rows = {tuple(r) for r in data.X_train.tolist()}
     assert sum(tuple(r) in train_rows for r in given.tolist()) == len(data.X_train)  # the same float32 numbers
+
+
+def test_a_column_of_the_labels_name_in_another_case_that_is_a_feature_is_no_typo(tmp_path):
+    # From a review: with inputs 'Label' and 'x', --label label (the model's own label) pointed at 'Label' as a typo
+    path = tmp_path / "in.csv"
+    path.write_text("Label,x\n1,2\n")
+    X = read_inputs(path, label="label", feature_names=["Label", "x"], label_given=True, label_may_be_absent=True)
+    assert X.tolist() == [[1.0, 2.0]]
+    with pytest.raises(ValueError, match="did you mean 'Label'"):
+        read_inputs(path, label="label", feature_names=["x"], label_given=True, label_may_be_absent=True)

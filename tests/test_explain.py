@@ -426,3 +426,15 @@ def test_cli_printout_reads_as_the_lecture_for_a_student(capsys):
     assert "y - t  (= J_softmax(z^2)^T nabla C(y) for softmax with cross_entropy, simplified)" in text
     assert re.search(r"\(change [+-]\d\.\d+\)$", text.strip().splitlines()[-1])
     assert len(re.search(r"\(change [+-](\S+)\)", text).group(1).replace("0.", "").lstrip("0")) <= 2
+
+
+def test_markdown_has_the_texts_fixes(capsys):
+    # From a review: the format the README gives "for slides" still worked out 0 x 0, cut off nabla C(y)'s class entry,
+    # wrote softmax's y - t bare, defined neither odot nor J, and gave no cost change
+    assert main(["explain", "--example", "digits:7", "--layers", "8", "--loss", "cross_entropy", "--format", "markdown",
+                 "--fused"]) == 0
+    text = capsys.readouterr().out
+    assert r"\text{entry } 8)" in text and r"(0.0) = 0.0$$" not in text
+    assert r"y - t \;(= J_{\mathrm{softmax}}(z^{2})^T \nabla C(y)\text{, simplified})" in text
+    assert r"$\odot$ is the element-wise product" in text and r"$J_{\mathrm{softmax}}(z)$ is the Jacobian" in text
+    assert re.search(r"\(change \$[+-][0-9.]+\$\)", text)

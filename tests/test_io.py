@@ -530,3 +530,12 @@ def test_an_odd_init_field_in_a_model_file_never_refuses_it(tmp_path):
         loaded = load_model(path).network
         assert loaded.init_names == expected, init
         np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+
+
+def test_a_model_file_whose_activation_is_one_name_keeps_its_initialisers(tmp_path):
+    # From a review: the loader went through the letters of "relu" and dropped every stored initialiser
+    net = Network([3, 4, 4, 2], activation="relu", init="lecun_normal", seed=0)
+    path = save_model(net, tmp_path / "m.safetensors")
+    rewrite_header(path, lambda h: h["__metadata__"].update(
+        model=json.dumps(json.loads(h["__metadata__"]["model"]) | {"activation": "relu"})))
+    assert load_model(path).network.init_names == ["lecun_normal"] * 3

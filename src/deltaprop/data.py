@@ -1188,7 +1188,9 @@ def read_inputs(path, *, label=None, feature_names=None, label_given: bool = Fal
         if label_given and header is None:
             raise ValueError(f"label: CSV file {path}: no label column {name!r}; its first row {first[:10]} is data, "
                              f"not a header naming columns")
-        alike = [] if header is None else [h for h in header if h.lower() == name.lower() and h != name]
+        # (a column of another case that is one of the model's inputs is no typo for the label)
+        alike = [] if header is None else [h for h in header if h.lower() == name.lower() and h != name
+                                           and (feature_names is None or h not in feature_names)]
         if label_given and name not in header and (alike or not label_may_be_absent):
             hint = f"; did you mean {alike[0]!r}? (the name must match in case too)" if alike else ""
             raise ValueError(f"label: CSV file {path}: no label column {name!r}; the header has {header[:20]}{hint}")

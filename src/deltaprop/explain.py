@@ -323,6 +323,34 @@ def _lost_output_delta(y: Array, t: Array, literal: Array) -> Array | None:
 
 # ---------------------------------------------------------------------- plain / rich text
 
+def _largest_beyond(v: Array, k: int) -> int | None:
+    """The index of an entry of ``v`` beyond its first ``k`` that outweighs every shown one twice over (nabla C(y) of
+    a one-hot t: -t_k / y_k at the class k), or None: the entry a printout cut at ``k`` must still name."""
+    if len(v) <= k:
+        return None
+    with np.errstate(invalid="ignore", over="ignore"):
+        values = np.abs(np.asarray(v, dtype=np.float64))
+    hidden = np.where(np.isnan(values[k:]), -1.0, values[k:])  # (NaN is no "largest"; inf is)
+    shown = np.nanmax(values[:k], initial=0.0)
+    i = int(np.argmax(hidden))
+    return k + i if hidden[i] / 2 > shown else None
+
+
+def _worked_indices(delta: Array, prev: Array, n: int = 2) -> tuple[list[int], list[int]]:
+    """Rows i and columns j of dC/dw_ij = delta_i a_j worked out in a printout: those of the ``n`` largest |delta_i|
+    and |a_j| (the first ones are often 0 pixels, whose product 0 = 0 shows nothing), in order."""
+    pick = lambda v: sorted(np.argsort(-np.nan_to_num(np.abs(v), nan=-1.0), kind="stable")[:n].tolist())  # noqa: E731
+    return pick(delta), pick(prev)
+
+
+def _legend(ex: "Explanation") -> tuple[bool, str | None]:
+    """Whether a printout has an element-wise product (.) to define, and the name of a non-element-wise sigma
+    (softmax) whose Jacobian J it uses, or None."""
+    elementwise = any(t.sigma_prime is not None for t in ex.layers)
+    coupled = sorted({t.activation for t in ex.layers if t.sigma_prime is None})
+    return elementwise, (coupled[0] if coupled else None)
+
+
 class _TextBuilder:
     def __init__(self, ex: Explanation, max_units: int, precision: int | None) -> None:
         if isinstance(max_units, bool) or not isinstance(max_units, Integral) or max_units < 1:
@@ -340,12 +368,8 @@ class _TextBuilder:
         more = len(v) - self.k
         if more <= 0:
             return f"[{shown}]"
-        # an entry beyond those shown that outweighs them all, twice over (nabla C(y) of a one-hot t: -t_k / y_k at
-        # the class k) is named, numbered from 1 as the lecture's v_i
-        hidden = np.abs(np.nan_to_num(np.asarray(v[self.k :], dtype=np.float64), nan=np.inf))
-        i = int(np.argmax(hidden))
-        largest = (f"; largest: entry {self.k + i + 1} = {self.num(v[self.k + i])}"
-                   if hidden[i] > 2 * np.max(np.abs(np.asarray(v[: self.k], dtype=np.float64))) else "")
+        i = _largest_beyond(v, self.k)  # (numbered from 1, as the lecture's v_i)
+        largest = "" if i is None else f"; largest: entry {i + 1} = {self.num(v[i])}"
         return f"[{shown}, ... +{more} more{largest}]"
 
     def line(self, *segments) -> None:
@@ -373,14 +397,16 @@ class _TextBuilder:
         self.line(("W^l has shape (N_l, N_{l-1}); vectors are per unit; a^0 = x. "
                    + ("Exact values (shortest form that reads back to the same number)."
                       if self.precision is None else f"Rounded to {self.precision} significant digits."), "note"))
-        legend = "(.) is the element-wise product (the lecture's circled dot)."
-        coupled = sorted({t.activation for t in ex.layers if t.sigma_prime is None})
+        elementwise, coupled = _legend(ex)
+        legend = ["(.) is the element-wise product (the lecture's circled dot)."] if elementwise else []
         if coupled:  # (softmax: each a_i depends on every z_j, so no sigma'(z) entry by entry)
-            legend += (f" J_{coupled[0]}(z) is the Jacobian of {coupled[0]}, the matrix of da_i/dz_j: it is not "
-                       f"element-wise, so delta = J^T times the incoming vector.")
-        self.line((legend, "note"))
+            legend.append(f"J_{coupled}(z) is the Jacobian of {coupled}, the matrix of da_i/dz_j: it is not "
+                          f"element-wise, so delta = J^T times the incoming vector.")
+        if legend:
+            self.line((" ".join(legend), "note"))
         if any(n > self.k for n in ex.sizes):
-            self.line((f"Layers wider than {self.k} units show their first {self.k} (entries are numbered from 1).", "note"))
+            units = "unit" if self.k == 1 else "units"
+            self.line((f"Layers wider than {self.k} {units} show their first {self.k} (entries are numbered from 1).", "note"))
         for note in header_notes(ex):
             self.line((note, "note"))
         self.line()
@@ -431,8 +457,7 @@ class _TextBuilder:
             self.line((f"layer {l}", "layer"))
             self.matrix("  ", f"dC/dW^{l}", "gradient", f"delta^{l} {prev}^T{penalty}", tr.dW)
             # two rows and two columns worked out: those of the largest |delta_i| and |a_j| (a 0 pixel gives 0 = 0)
-            rows = sorted(np.argsort(-np.abs(tr.delta), kind="stable")[:2].tolist())
-            cols = sorted(np.argsort(-np.abs(prev_vec), kind="stable")[:2].tolist())
+            rows, cols = _worked_indices(tr.delta, prev_vec)
             for i in rows:
                 for j in cols:
                     ij = f"{i + 1}{j + 1}" if max(i, j) < 9 else f"{i + 1},{j + 1}"  # (w_2,44: row 2, column 44)
@@ -486,12 +511,25 @@ def saturation_note(ex: Explanation, exact: str) -> str:
 # ---------------------------------------------------------------------- markdown
 
 
+def _markdown_legend(ex: Explanation) -> str:
+    elementwise, coupled = _legend(ex)
+    text = " $\\odot$ is the element-wise product." if elementwise else ""
+    if coupled:
+        name = coupled.replace("_", r"\_")
+        text += (f" $J_{{\\mathrm{{{name}}}}}(z)$ is the Jacobian of {coupled}, the matrix of $\\partial a_i / \\partial z_j$: "
+                 f"it is not element-wise, so $\\delta = J^T$ times the incoming vector.")
+    return text
+
+
 def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
     b = _TextBuilder(ex, max_units, precision)  # validates the options and formats numbers
     k, num = b.k, b.num
 
     def col(v: Array) -> str:
         entries = [num(x) for x in v[:k]] + ([r"\vdots"] if len(v) > k else [])
+        i = _largest_beyond(v, k)  # (an entry that outweighs those shown: named, as the text names it)
+        if i is not None:
+            entries += [f"{num(v[i])}\\;(\\text{{entry }} {i + 1})"] + ([r"\vdots"] if i < len(v) - 1 else [])
         return r"\begin{bmatrix}" + r" \\ ".join(entries) + r"\end{bmatrix}"
 
     def mat(M: Array) -> str:
@@ -510,7 +548,8 @@ def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
         "",
         f"Sizes $[N_0, \\dots, N_L] = {ex.sizes}$, $L = {L}$, cost {ex.loss}{formula}, "
         f"dtype {ex.dtype.name}. $W^l$ has shape $(N_l, N_{{l-1}})$ and $a^0 = x$."
-        + (f" Layers wider than {k} units show their first {k}." if any(n > k for n in ex.sizes) else ""),
+        + (f" Layers wider than {k} unit{'s' if k > 1 else ''} show their first {k}." if any(n > k for n in ex.sizes) else "")
+        + _markdown_legend(ex),
         "",
         *[line for note in header_notes(ex) for line in (note, "")],
         f"$$x = {col(ex.x)}, \\quad t = {col(ex.t)}$$",
@@ -539,13 +578,10 @@ def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
             parts.append(f"{into} = {col(tr.incoming)}")
         if tr.sigma_prime is not None:
             parts.append(f"\\sigma'(z^{{{l}}}) = {col(tr.sigma_prime)}")
-        if l == L and ex.fused:
-            rhs = "y - t"
-        elif tr.sigma_prime is None:
-            name = tr.activation.replace("_", r"\_")  # (log_softmax: no subscript in LaTeX)
-            rhs = f"J_{{\\mathrm{{{name}}}}}(z^{{{l}}})^T {into}"
-        else:
-            rhs = f"\\sigma'(z^{{{l}}}) \\odot {into}"
+        name = tr.activation.replace("_", r"\_")  # (log_softmax: no subscript in LaTeX)
+        literal = (f"J_{{\\mathrm{{{name}}}}}(z^{{{l}}})^T {into}" if tr.sigma_prime is None
+                   else f"\\sigma'(z^{{{l}}}) \\odot {into}")
+        rhs = f"y - t \\;(= {literal}\\text{{, simplified}})" if l == L and ex.fused else literal
         parts.append(f"\\delta^{{{l}}} = {rhs} = {col(tr.delta)}")
         out += [f"**Layer {l}**", "", "$$" + r", \quad ".join(parts) + "$$", ""]
         if l == L and ex.exact_output_delta is not None:
@@ -562,20 +598,26 @@ def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
         prev = "x" if l == 1 else f"(a^{{{l - 1}}})"
         penalty = f" + {num(ex.l2)} W^{{{l}}}" if ex.l2 else ""
         prev_vec = ex.x if l == 1 else ex.layers[l - 2].a
-        a_name = "x_1" if l == 1 else f"a_1^{{{l - 1}}}"
-        example = f"\\frac{{\\partial C}}{{\\partial w_{{11}}^{{{l}}}}} = \\delta_1^{{{l}}} {a_name} = ({num(tr.delta[0])})({num(prev_vec[0])}) = {num(tr.dW[0, 0])}"
+        (i, *_), (j, *_) = _worked_indices(tr.delta, prev_vec, 1)  # (the largest |delta_i| and |a_j|: not 0 = 0)
+        ij = f"{i + 1}{j + 1}" if max(i, j) < 9 else f"{i + 1},{j + 1}"
+        a_name = f"x_{{{j + 1}}}" if l == 1 else f"a_{{{j + 1}}}^{{{l - 1}}}"
+        decay = f" + {num(ex.l2)} w_{{{ij}}}^{{{l}}}" if ex.l2 else ""
+        decay_value = f" + {num(ex.l2)} ({num(tr.W[i, j])})" if ex.l2 else ""
+        example = (f"\\frac{{\\partial C}}{{\\partial w_{{{ij}}}^{{{l}}}}} = \\delta_{{{i + 1}}}^{{{l}}} {a_name}{decay} = "
+                   f"({num(tr.delta[i])})({num(prev_vec[j])}){decay_value} = {num(tr.dW[i, j])}")
         out += [
             f"$$\\frac{{\\partial C}}{{\\partial W^{{{l}}}}} = \\delta^{{{l}}} {prev}^T{penalty} = {mat(tr.dW)}, \\quad "
             f"\\frac{{\\partial C}}{{\\partial b^{{{l}}}}} = {col(tr.db)}$$",
             "",
         ]
-        if not ex.l2:
-            out += [f"$${example}$$", ""]
+        out += [f"$${example}$$", ""]
     out += ["## Update", "", f"$$\\theta \\leftarrow \\theta - \\eta \\nabla C(\\theta), \\quad \\eta = {num(ex.eta)}$$", ""]
     for tr in ex.layers:
         l = tr.l
         out += [f"$$W^{{{l}}} \\leftarrow {mat(tr.W_after)}, \\quad b^{{{l}}} \\leftarrow {col(tr.b_after)}$$", ""]
-    out += [f"Cost before: ${b.num_cost(ex.cost_before)}$; after: ${b.num_cost(ex.cost_after)}$.", ""]
+    change = ex.cost_after - ex.cost_before
+    out += [f"Cost before: ${b.num_cost(ex.cost_before)}$; after: ${b.num_cost(ex.cost_after)}$ "
+            f"(change ${'+' if change >= 0 else ''}{b.num_cost(change)}$).", ""]
     return "\n".join(out)
 
 

@@ -117,8 +117,8 @@ class GradientFlow(Callback):
         """One line per layer: the mean norms and their ratio to the last layer's."""
         d, g = self.mean_delta_norm(), self.mean_weight_grad_norm()
         rows = ["layer  mean ||delta^l||  mean ||dC/dW^l||  relative to layer L"]
-        for l in range(1, len(d) + 1):
-            rows.append(f"{l:>5}  {d[l - 1]:>15.3e}  {g[l - 1]:>16.3e}  {g[l - 1] / g[-1]:>18.3g}")
+        for l in range(1, len(d) + 1):  # (each number under its heading: widths 16, 16 and 19)
+            rows.append(f"{l:>5}  {d[l - 1]:>16.3e}  {g[l - 1]:>16.3e}  {g[l - 1] / g[-1]:>19.3g}")
         return "\n".join(rows)
 
     def plot(self, path, title: str | None = None):

@@ -495,6 +495,7 @@ def _build_network(path: Path, model: dict) -> Network:
         try:
             sizes = model["sizes"]
             hidden = model["activation"] or ["sigmoid"]
+            hidden = [hidden] if isinstance(hidden, str) else list(hidden)  # (Network takes one name for all too)
             hidden = hidden * (len(sizes) - 2) if len(hidden) == 1 else hidden
             defaults = [get_activation(a).init for a in [*hidden, model["output"]]]
         except (KeyError, TypeError, ValueError):

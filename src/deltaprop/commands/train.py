@@ -830,6 +830,9 @@ def run(args) -> int:
     if args.log:
         written.append(args.log)
     if flow is not None:
+        # (per layer 1..L, as the printed table: --json gets the picture's numbers too)
+        summary["gradient_flow"] = {"mean_delta_norm": [float(v) for v in flow.mean_delta_norm()],
+                                    "mean_weight_grad_norm": [float(v) for v in flow.mean_weight_grad_norm()]}
         directory = Path(args.plot or ".")
         directory.mkdir(parents=True, exist_ok=True)
         flow.plot(directory / "gradient_flow.png")
