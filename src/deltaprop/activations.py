@@ -169,7 +169,6 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
-
 def hidden_activations() -> tuple[str, ...]:
     """The names allowed for hidden layers, read from ``ACTIVATIONS`` now (entries added later count):
     the element-wise ones (softmax couples the units of a layer and is an output only)."""

@@ -48,13 +48,11 @@ __all__ = ["Network", "ForwardPass", "Gradients", "views_of", "joined"]
 Array = np.ndarray
 
 
-
 def default_loss_for_output(output: str) -> str:
     """The loss used when only the output activation is given: the one whose delta^L = y - t with it
     (``Loss.fused_output``: softmax -> cross_entropy, sigmoid -> binary_cross_entropy, exp -> poisson),
     else the lecture's quadratic cost."""
     return next((name for name, loss in LOSSES.items() if loss.fused_output == output), "quadratic")
-
 
 
 @dataclass
@@ -215,6 +213,13 @@ def _nonfinite_message(argument: str, given: Array, cast: Array) -> str:
     count = int(np.count_nonzero(bad))
     more = f" ({count} entries in all)" if count > 1 else ""
     return f"{argument}: expected finite values; got {value!s}{beyond} at [{', '.join(map(str, index))}]{more}"
+
+
+def weights_fit_dtype(w: Array, dtype) -> bool:
+    """Whether the nonzero float64 weights ``w`` lie in ``dtype``'s normal range: then they are rounded to it before
+    they are normalised (as fit always has; checkpoints fingerprint them so); else normalised unrounded in float64."""
+    info, nonzero = np.finfo(dtype), np.abs(w[w != 0])
+    return nonzero.size == 0 or bool(info.tiny <= nonzero.min() and nonzero.max() <= info.max)
 
 
 def parameter_name(k: int) -> str:
@@ -656,9 +661,7 @@ class Network:
             raise ValueError(_nonfinite_message("sample_weight", given.reshape(w.shape), w))
         if (w < 0).any() or not w.any():
             raise ValueError("sample_weight: expected finite weights >= 0 with a positive sum")
-        info = np.finfo(self.dtype)
-        positive = w[w > 0]
-        if info.tiny <= positive.min() and positive.max() <= info.max:  # (the same rule as training._weights_to_fingerprint)
+        if weights_fit_dtype(w, self.dtype):
             # within the dtype's normal range: rounded to it first, as fit always has (the same bits: a checkpoint's
             # fingerprint of validation weights is of these)
             w = w.astype(self.dtype).astype(np.float64)

@@ -35,7 +35,7 @@ from .callbacks import Callback
 from .checks import boolean, integer, real
 from .fastpath import Workspace
 from .files import writable_path
-from .network import Network, aligned_zeros, check_network, joined, parameter_name, views_of
+from .network import Network, aligned_zeros, check_network, joined, parameter_name, views_of, weights_fit_dtype
 from .optimisers import (LBFGS, OPTIMISERS, apply_update, default_learning_rate, get_optimiser, get_schedule, is_elementwise,
                          is_registry_optimiser, settings_of)
 
@@ -683,11 +683,7 @@ def _weights_to_fingerprint(sample_weight, dtype) -> Array:
     normal range (as checkpoints always have), else in float64 (1e39 and 2e39, or 1e-46 and 2e-46, are other
     weights for a float32 network too: training keeps their ratios)."""
     w = np.asarray(sample_weight, dtype=np.float64)
-    info, nonzero = np.finfo(dtype), np.abs(w[w != 0])
-    # (the rule of Network._normalised_weights: weights it rounds to the dtype first are fingerprinted so, and others,
-    # which it normalises unrounded, in float64)
-    representable = nonzero.size == 0 or (info.tiny <= nonzero.min() and nonzero.max() <= info.max)
-    return w.astype(dtype) if representable else w
+    return w.astype(dtype) if weights_fit_dtype(w, dtype) else w  # (the rule by which fit normalises them)
 
 
 def _restore(run: Run, ck, full_batch: bool = False) -> None:

@@ -19,7 +19,6 @@ SUMMARY_KEYS = ("data", "task", "n_train", "n_test", "epochs", "optimiser", "lea
                 "final_loss", "final_val_accuracy", "test_accuracy", "test_score", "stop_reason")
 
 
-
 def add_parser(subparsers):
     parser = new_parser(
         subparsers,
