@@ -438,3 +438,11 @@ def test_markdown_has_the_texts_fixes(capsys):
     assert r"y - t \;(= J_{\mathrm{softmax}}(z^{2})^T \nabla C(y)\text{, simplified})" in text
     assert r"$\odot$ is the element-wise product" in text and r"$J_{\mathrm{softmax}}(z)$ is the Jacobian" in text
     assert re.search(r"\(change \$[+-][0-9.]+\$\)", text)
+
+
+def test_markdown_names_an_entry_right_after_those_shown_without_an_ellipsis(capsys):
+    # From a review: x = [0.1, \vdots, 0.9 (entry 2)] implied entries skipped between them
+    assert main(["explain", "--x", "0.1,0.9", "--t", "0,1", "--max-units", "1", "--format", "markdown"]) == 0
+    text = capsys.readouterr().out
+    assert r"x = \begin{bmatrix}0.1 \\ 0.9\;(\text{entry } 2)\end{bmatrix}" in text
+    assert "(entries are numbered from 1)" in text

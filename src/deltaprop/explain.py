@@ -526,8 +526,8 @@ def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
     k, num = b.k, b.num
 
     def col(v: Array) -> str:
-        entries = [num(x) for x in v[:k]] + ([r"\vdots"] if len(v) > k else [])
         i = _largest_beyond(v, k)  # (an entry that outweighs those shown: named, as the text names it)
+        entries = [num(x) for x in v[:k]] + ([r"\vdots"] if len(v) > k and i != k else [])
         if i is not None:
             entries += [f"{num(v[i])}\\;(\\text{{entry }} {i + 1})"] + ([r"\vdots"] if i < len(v) - 1 else [])
         return r"\begin{bmatrix}" + r" \\ ".join(entries) + r"\end{bmatrix}"
@@ -548,10 +548,11 @@ def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
         "",
         f"Sizes $[N_0, \\dots, N_L] = {ex.sizes}$, $L = {L}$, cost {ex.loss}{formula}, "
         f"dtype {ex.dtype.name}. $W^l$ has shape $(N_l, N_{{l-1}})$ and $a^0 = x$."
-        + (f" Layers wider than {k} unit{'s' if k > 1 else ''} show their first {k}." if any(n > k for n in ex.sizes) else "")
+        + (f" Layers wider than {k} unit{'s' if k > 1 else ''} show their first {k} (entries are numbered from 1)."
+           if any(n > k for n in ex.sizes) else "")
         + _markdown_legend(ex),
         "",
-        *[line for note in header_notes(ex) for line in (note, "")],
+        *[line for note in header_notes(ex) for line in (note.replace("$", r"\$"), "")],  # (a label '$c1' is no math)
         f"$$x = {col(ex.x)}, \\quad t = {col(ex.t)}$$",
         "",
         "## Forward direction",
