@@ -138,6 +138,15 @@ class Scaling:
             np.multiply(X[lo : lo + rows] - shift, factor, out=out[lo : lo + rows], casting="same_kind")
         return out
 
+    def scaled64(self, values) -> Array:
+        """(values - shift) * factor in float64, of values' shape: regression targets as a network is trained on
+        them (``apply`` is for inputs, which it gives in float32)."""
+        return (np.asarray(values, dtype=np.float64) - self.shift) * self.factor
+
+    def unscaled64(self, values) -> Array:
+        """The inverse of :meth:`scaled64`: values / factor + shift, in float64."""
+        return np.asarray(values, dtype=np.float64) / self.factor + self.shift
+
     def to_dict(self) -> dict:
         """A JSON-ready description (arrays as lists)."""
         as_json = lambda v: np.asarray(v).tolist() if isinstance(v, np.ndarray) else float(v)  # noqa: E731

@@ -91,16 +91,14 @@ class SavedModel:
         (float64), or y itself without ``target_scaling``."""
         if self.target_scaling is None or self.target_scaling.method == "none":
             return y
-        t = self.target_scaling
-        return (np.asarray(y, dtype=np.float64) - t.shift) * t.factor
+        return self.target_scaling.scaled64(y)
 
     def unscale_targets(self, y: Array) -> Array:
         """The network's outputs y back in the targets' units, y / factor + shift (computed in float64, given in
         y's dtype), or y itself without ``target_scaling``."""
         if self.target_scaling is None or self.target_scaling.method == "none" or self.network.is_classifier:
             return y
-        t = self.target_scaling
-        return (y.astype(np.float64) / t.factor + t.shift).astype(y.dtype)
+        return self.target_scaling.unscaled64(y).astype(y.dtype)
 
     def predict_proba(self, X) -> Array:
         """Class probabilities, shape (n, n_classes), for raw inputs X of shape (n, N_0)."""

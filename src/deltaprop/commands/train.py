@@ -308,8 +308,8 @@ def _scale_targets(args, data, net, regression: bool):
                          f"overflows float64); rescale them")
     factor = 1.0 / std if std > 0 and np.isfinite(1.0 / std) else 1.0
     scaling = Scaling("standard", mean, factor)
-    scale = lambda t: None if t is None else (np.asarray(t, dtype=np.float64) - mean) * factor  # noqa: E731
-    return dataclasses.replace(data, y_train=scale(data.y_train), y_test=scale(data.y_test)), scaling
+    y_test = None if data.y_test is None else scaling.scaled64(data.y_test)
+    return dataclasses.replace(data, y_train=scaling.scaled64(data.y_train), y_test=y_test), scaling
 
 
 def _check_targets_fit(args, data, net) -> None:
