@@ -912,3 +912,11 @@ def test_a_column_of_the_labels_name_in_another_case_that_is_a_feature_is_no_typ
     assert X.tolist() == [[1.0, 2.0]]
     with pytest.raises(ValueError, match="did you mean 'Label'"):
         read_inputs(path, label="label", feature_names=["x"], label_given=True, label_may_be_absent=True)
+
+
+def test_read_inputs_refuses_an_idx_file_of_labels(tmp_path):
+    # Before: from Python, a labels file (1-D) was read as one example of 10,000 values
+    path = tmp_path / "labels-idx1-ubyte"
+    path.write_bytes(bytes([0, 0, 0x08, 1]) + (5).to_bytes(4, "big") + bytes([1, 2, 3, 4, 5]))
+    with pytest.raises(ValueError, match=r"^X: expected examples .* is an IDX file of labels \(1-D\), not of examples"):
+        read_inputs(path)

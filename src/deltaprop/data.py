@@ -1242,6 +1242,9 @@ def read_inputs(path, *, label=None, feature_names=None, label_given: bool = Fal
             raise error
     else:
         X = _read_idx_images(path)
+        if X.ndim == 1:  # (read as one example of 10,000 values, a labels file would meet a width error, or worse)
+            raise ValueError(f"X: expected examples (IDX images such as t10k-images-idx3-ubyte.gz); {path} is an IDX "
+                             f"file of labels (1-D), not of examples: give its images file")
     X = np.asarray(X)
     if X.ndim == 0 or X.size == 0:
         raise ValueError(f"input file {path}: expected examples of shape (n, d); got an array of shape {X.shape}")

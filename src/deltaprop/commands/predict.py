@@ -126,35 +126,13 @@ def run(args) -> int:
 
 
 def _check_input_kind(path) -> None:
-    """Refuse, naming INPUT, a file that is no inputs: a model file (the arguments swapped, or a model twice) or an
-    IDX file of labels (1-D), whose values would otherwise be read as one example."""
+    """Refuse, naming INPUT, a model file given as inputs (the arguments swapped, or a model twice), which would
+    otherwise be reported as an IDX file with a bad magic number. (An IDX file of labels read_inputs refuses.)"""
     kind = file_kind(path)
     if kind in ("model", "checkpoint"):
         what = "a model file (safetensors)" if kind == "model" else "a training checkpoint (safetensors)"
         raise ValueError(f"INPUT: expected inputs (.csv, .npy, .npz or IDX images); {path} is {what}, not data. "
                          f"The model comes first: deltaprop predict MODEL INPUT")
-    if Path(path).suffix.lower() not in (".csv", ".npy", ".npz"):
-        dimensions = _idx_dimensions(path)
-        if dimensions == 1:
-            raise ValueError(f"INPUT: expected examples (IDX images such as t10k-images-idx3-ubyte.gz); {path} is an IDX "
-                             f"file of labels (1-D), not of examples: give its images file")
-
-
-def _idx_dimensions(path) -> int | None:
-    """The number of dimensions an IDX file's header gives (plain or gzip-compressed), or None for no IDX file."""
-    import gzip
-
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(4)
-        if head[:2] == b"\x1f\x8b":
-            with gzip.open(path, "rb") as handle:
-                head = handle.read(4)
-    except (OSError, EOFError):
-        return None
-    if len(head) == 4 and head[:2] == b"\x00\x00":
-        return head[3]
-    return None
 
 
 def _cells(values: np.ndarray) -> list[str]:
