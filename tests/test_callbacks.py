@@ -8,7 +8,9 @@ import pytest
 
 from deltaprop import Network
 from deltaprop.callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ProgressBar, ReduceLROnPlateau
+from deltaprop.checkpoint import load_checkpoint
 from deltaprop.io import load_model
+from deltaprop.training import DivergenceError
 
 
 def problem(n=120, seed=0):
@@ -42,6 +44,88 @@ def test_early_stopping_stops_and_restores_the_best_epoch():
     for p, q in zip(net.parameters(), rec.params[best]):
         np.testing.assert_array_equal(p, q)
     assert "early stopping" in history.stop_reason and f"epoch {best + 1}" in history.stop_reason
+
+
+def test_early_stopping_restores_nothing_when_training_diverges():
+    """A DivergenceError says the network keeps the parameters of the last completed epoch: so it does."""
+    X, y = problem()
+
+    class Blowup(Callback):
+        def on_epoch_end(self, run, epoch, logs):
+            self.last = [p.copy() for p in run.net.parameters()]
+            if epoch == 4:
+                run.eta0 = 1e300  # epoch 6 diverges
+
+    net, blowup = Network([4, 16, 2], "relu", seed=0), Blowup()
+    stop = EarlyStopping(patience=50, monitor="val_accuracy", mode="min")  # a best epoch that is not the last
+    with pytest.raises(DivergenceError, match="keeps its parameters from the start of epoch 6"):
+        net.fit(X, y, optimiser="sgd", learning_rate=0.05, epochs=10, validation_fraction=0.3, callbacks=[stop, blowup])
+    assert stop.best_epoch < 4
+    assert all(np.array_equal(p, q) for p, q in zip(net.parameters(), blowup.last, strict=True))
+    assert net.history.stop_reason == "diverged"
+
+
+def test_every_on_train_end_runs_before_the_first_error_is_raised():
+    X, y = problem()
+
+    class Failing(Callback):
+        def on_train_end(self, run):
+            raise RuntimeError("my on_train_end failed")
+
+    class Ends(Callback):
+        ended = False
+
+        def on_train_end(self, run):
+            self.ended = True
+
+    net, ends = Network([4, 16, 2], "relu", seed=0), Ends()
+    stop = EarlyStopping(patience=1, monitor="loss", mode="max")  # stops after epoch 2, its best being epoch 1
+    with pytest.raises(RuntimeError, match="my on_train_end failed"):
+        net.fit(X, y, epochs=10, callbacks=[Failing(), stop, ends])
+    assert ends.ended and "restored the weights of epoch 1" in net.history.stop_reason
+
+
+@pytest.mark.parametrize("value", [np.float32(0.005), 0.005])
+def test_a_learning_rate_a_callback_sets_goes_into_checkpoints(tmp_path, value):
+    X, y = problem()
+
+    class Halve(Callback):
+        def on_epoch_end(self, run, epoch, logs):
+            run.eta0 = value
+
+    history = Network([4, 8, 2], seed=0).fit(X, y, optimiser="sgd", learning_rate=0.01, epochs=3, callbacks=[Halve()],
+                                             checkpoint=tmp_path / "c.ckpt")
+    assert history.learning_rate == [0.01, float(value), float(value)]
+    assert load_checkpoint(tmp_path / "c.ckpt").eta0 == float(value)
+
+
+@pytest.mark.parametrize("value", [None, -1.0, float("inf"), "0.1"])
+def test_a_callback_that_sets_no_learning_rate_is_told_so(value):
+    X, y = problem()
+
+    class Breaks(Callback):
+        def on_epoch_end(self, run, epoch, logs):
+            run.eta0 = value
+
+    with pytest.raises(ValueError, match=r"run.eta0: expected the base learning rate, a finite number > 0 \(callbacks may change it\); got"):
+        Network([4, 8, 2], seed=0).fit(X, y, epochs=3, callbacks=[Breaks()])
+
+
+def test_outputs_of_fit_and_its_callbacks_need_files_of_their_own(tmp_path):
+    X, y = problem()
+    net = Network([4, 8, 2], seed=0)
+    same = tmp_path / "run.out"
+    for kwargs, words in [
+        (dict(callbacks=[ModelCheckpoint(same), CSVLogger(same)]), r"callbacks\[0\] \(ModelCheckpoint path\): .* is also the file of callbacks\[1\] \(CSVLogger path\)"),
+        (dict(checkpoint=same, callbacks=[CSVLogger(same)]), r"checkpoint: .* is also the file of callbacks\[0\] \(CSVLogger path\)"),
+    ]:
+        with pytest.raises(ValueError, match=words):
+            net.fit(X, y, epochs=1, **kwargs)
+    assert not same.exists()
+    net.fit(X, y, epochs=1, checkpoint=same)
+    with pytest.raises(ValueError, match=r"callbacks\[0\] \(ModelCheckpoint path\): .* is the file given as resume"):
+        net.fit(X, y, epochs=2, resume=same, callbacks=[ModelCheckpoint(same)])
+    net.fit(X, y, epochs=2, resume=same, checkpoint=same)  # (a run may go on in the file it resumes from)
 
 
 def test_early_stopping_without_restore_keeps_the_last_weights():

@@ -179,8 +179,50 @@ def test_clip_norm_is_recorded_and_a_resumed_run_must_give_it_again(tmp_path):
 def test_resume_refuses_another_network(tmp_path):
     resumable_run.train(checkpoint=tmp_path / "c.ckpt")
     other = dp.Network([64, 17, 10], seed=0, dtype="float64")
-    with pytest.raises(ValueError, match="resume: the checkpoint is of the network"):
+    with pytest.raises(ValueError, match=r"resume: the checkpoint's network differs from this one in .*sizes \[64, 16, 10\] "
+                                         r"\(the network's: \[64, 17, 10\]\)"):
         other.fit(np.zeros((10, 64)), np.arange(10), resume=tmp_path / "c.ckpt")
+    # a network that differs in one setting only: the message names that one, not both configurations
+    ck = dp.checkpoint.load_checkpoint(tmp_path / "c.ckpt")
+    same_but_dropout = dp.Network(**(ck.config | {"dropout": [0.2]}))
+    with pytest.raises(ValueError, match=r"differs from this one in dropout \[0\.1\] \(the network's: \[0\.2\]\); a resumed") as info:
+        same_but_dropout.fit(np.zeros((10, 64)), np.arange(10), resume=tmp_path / "c.ckpt")
+    assert "sizes" not in str(info.value)
+
+
+@pytest.mark.parametrize("option, value, words", [
+    ("learning_rate", 5.0, r"learning_rate: the checkpoint's run started at learning_rate=0.01; got 5 \(leave learning_rate out"),
+    ("shuffle", False, r"shuffle: the checkpoint's run was trained with shuffle=True; got False"),
+    ("schedule", "cosine", r"schedule: the checkpoint's run was trained with schedule='constant'; got schedule='cosine'"),
+    ("schedule", lambda eta0, epoch, n: eta0, r"schedule: .* schedule='constant'; got a schedule function of its own"),
+])
+def test_resume_refuses_another_learning_rate_shuffle_or_schedule(tmp_path, option, value, words):
+    resumable_run.train(checkpoint=tmp_path / "c.ckpt")
+    X, y = resumable_run.load_digits(return_X_y=True)
+    net = dp.Network([64, 16, 10], activation="relu", dropout=0.1, seed=0, dtype="float64")
+    given = dict(optimiser="adam", learning_rate=0.01, epochs=8, batch_size=50, validation_fraction=0.2) | {option: value}
+    with pytest.raises(ValueError, match=words):
+        net.fit(X[:500] / 16, y[:500], resume=tmp_path / "c.ckpt", **given)
+    given.pop("learning_rate")  # left out: the checkpoint's; shuffle and schedule as the run had them
+    given |= {"shuffle": True, "schedule": "constant"}
+    assert net.fit(X[:500] / 16, y[:500], resume=tmp_path / "c.ckpt", **given).learning_rate == [0.01] * 8
+
+
+def test_a_missing_file_to_resume_is_blamed_on_resume(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"^resume: checkpoint .*new.ckpt: no such file"):
+        dp.Network([4, 3, 2], seed=0).fit(np.zeros((4, 4)), [0, 1, 0, 1], checkpoint=tmp_path / "new.ckpt",
+                                            resume=tmp_path / "new.ckpt")
+
+
+def test_checkpoint_network_is_the_saved_one(tmp_path):
+    resumable_run.train(checkpoint=tmp_path / "c.ckpt")  # (with validation_fraction=0.2)
+    ck = dp.checkpoint.load_checkpoint(tmp_path / "c.ckpt")
+    net = ck.network()
+    assert net.config() == ck.config
+    for p, saved in zip(net.parameters(), ck.params, strict=True):
+        np.testing.assert_array_equal(p, saved)
+    np.testing.assert_array_equal(net.classes_, ck.classes)
+    assert net.validation_seed == ck.split_seed is not None  # its next validation_fraction fit holds out the same examples
 
 
 def test_divergence_keeps_the_last_good_checkpoint(tmp_path, rng):

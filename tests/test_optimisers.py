@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from deltaprop.optimisers import (SCHEDULES, SGD, Adam, AdamW, GD, RMSprop, apply_update, cosine, get_optimiser, get_schedule,
-                                  is_elementwise, step_decay)
+                                  exponential, is_elementwise, step_decay)
 
 THETA = np.array([[0.5, -1.0], [2.0, 0.25]])
 G1 = np.array([[0.1, -0.2], [0.3, 0.0]])
@@ -133,6 +133,11 @@ def test_schedules():
 @pytest.mark.parametrize(
     "call, words",
     [
+        (lambda: step_decay(every=0), ["every", "integer >= 1", "got 0"]),
+        (lambda: step_decay(every="2"), ["every", "integer >= 1", "'2'"]),
+        (lambda: step_decay(factor=0), ["factor", "> 0", "got 0"]),
+        (lambda: cosine(eta_min=-1e-3), ["eta_min", ">= 0", "-0.001"]),
+        (lambda: exponential(gamma=float("nan")), ["gamma", "> 0", "nan"]),
         (lambda: get_optimiser("nadam"), ["optimiser", "nadam", "adamw", "rmsprop"]),
         (lambda: AdamW(weight_decay=-0.1), ["weight_decay", ">= 0", "-0.1"]),
         (lambda: RMSprop(rho=1.0), ["rho", "[0, 1)", "1.0"]),

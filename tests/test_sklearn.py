@@ -341,7 +341,8 @@ def test_callbacks_verbose_and_dropout(iris, capsys):
     est = DeltapropClassifier(hidden_layer_sizes=(8,), max_iter=7, tol=0, callbacks=[Count()], verbose=True,
                               random_state=0).fit(X, y)
     assert Count.epochs == 7 == est.n_iter_
-    assert capsys.readouterr().out.count("loss") >= 7
+    # scikit-learn's lines, with its loss
+    assert capsys.readouterr().out.splitlines() == [f"Iteration {k + 1}, loss = {loss:.8f}" for k, loss in enumerate(est.loss_curve_)]
     dropped = DeltapropClassifier(hidden_layer_sizes=(8,), max_iter=7, dropout=0.5, random_state=0).fit(X, y)
     assert not np.allclose(dropped.weights_[0], est.weights_[0])
     np.testing.assert_array_equal(dropped.predict_proba(X), dropped.predict_proba(X))  # no dropout when predicting
@@ -365,6 +366,23 @@ def test_bad_parameters_name_the_argument(iris):
     ]:
         with pytest.raises(ValueError, match=name):
             DeltapropClassifier(max_iter=1, **params).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator, params, error, message", [
+    (DeltapropClassifier, dict(learning_rate=lambda eta0, epoch: eta0), TypeError,
+     r"^learning_rate: expected a function \(eta0, epoch, n_epochs\) -> eta; got"),
+    (DeltapropClassifier, dict(callbacks="progress"), TypeError, r"^callbacks: expected a list of callback objects or None; got str 'progress'"),
+    (DeltapropClassifier, dict(batch_size="all"), ValueError, r"^batch_size: expected 'auto' \(min\(200, n_samples\)\) or an integer >= 1; got 'all'"),
+    (DeltapropClassifier, dict(activation="Logistic"), ValueError,
+     r"unknown activation 'Logistic'; expected one of \[.*'sigmoid'.*\], or 'logistic' \(= 'sigmoid'\); did you mean 'logistic'\?"),
+    (DeltapropRegressor, dict(loss="absolute_error"), ValueError, r"^loss: unknown loss 'absolute_error'; expected one of .*'squared_error' \(= 'quadratic'\)"),
+    (DeltapropRegressor, dict(loss="log_loss"), ValueError,
+     r"^loss: 'log_loss' \('cross_entropy'\) is a classification loss; expected 'squared_error' or 'poisson' for regression"),
+])
+def test_bad_parameters_are_named_as_given(iris, Estimator, params, error, message):
+    X, y = iris
+    with pytest.raises(error, match=message):
+        Estimator(max_iter=1, **params).fit(X, y)
 
 
 @pytest.mark.parametrize("Estimator", [DeltapropClassifier, DeltapropRegressor])
@@ -397,7 +415,51 @@ def test_max_iter_warns_like_sklearn(iris):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         DeltapropClassifier(hidden_layer_sizes=(4,), max_iter=2, tol=0).fit(X, y)
-    assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    assert [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)] == [
+        "Stochastic Optimizer: Maximum iterations (2) reached and the optimization hasn't converged yet."]
+    with warnings.catch_warnings():  # scikit-learn's own filter, by its message, silences deltaprop's warning too
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", message="Stochastic Optimizer: Maximum iterations", category=ConvergenceWarning)
+        DeltapropClassifier(hidden_layer_sizes=(4,), max_iter=2, tol=0).fit(X, y)
+
+
+def test_verbose_prints_sklearns_lines_in_its_order(iris, capsys):
+    X, y = iris
+    kw = dict(hidden_layer_sizes=(5,), max_iter=2, random_state=0, verbose=True)
+    est = DeltapropClassifier(early_stopping=True, **kw).fit(X, y)
+    assert capsys.readouterr().out.splitlines() == [
+        line for k in range(2) for line in (f"Iteration {k + 1}, loss = {est.loss_curve_[k]:.8f}",
+                                            f"Validation score: {est.validation_scores_[k]:f}")]
+    DeltapropClassifier(solver="sgd", learning_rate="adaptive", learning_rate_init=1e-7, n_iter_no_change=1, tol=1.0,
+                        **(kw | {"max_iter": 5})).fit(X, y)
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "Training loss did not improve more than tol=1.000000 for 1 consecutive epochs. Learning rate too small. Stopping.")
+    # a multi-output regressor prints loss_curve_, scikit-learn's loss (the mean over the outputs)
+    reg = DeltapropRegressor(**kw).fit(X[:, :2], X[:, 2:])
+    assert capsys.readouterr().out.splitlines() == [f"Iteration {k + 1}, loss = {v:.8f}" for k, v in enumerate(reg.loss_curve_)]
+
+
+def test_n_iter_no_change_inf_never_stops_on_tol(iris):
+    X, y = iris
+    est = DeltapropClassifier(hidden_layer_sizes=(4,), max_iter=30, tol=10.0, n_iter_no_change=np.inf, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert est.fit(X, y).n_iter_ == 30
+    with pytest.raises(ValueError, match=r"n_iter_no_change: expected an integer >= 1 or np.inf \(never stop on tol\); got 2.5"):
+        DeltapropClassifier(n_iter_no_change=2.5).fit(X, y)
+
+
+def test_an_interrupted_fit_warns_as_sklearn_does(iris):
+    X, y = iris
+
+    class CtrlC(Callback):
+        def on_epoch_end(self, run, epoch, logs):
+            if epoch == 1:
+                run.stop, run.stop_reason = True, "interrupted"  # (what the first SIGINT does)
+
+    with pytest.warns(UserWarning, match="^Training interrupted by user.$"):
+        est = DeltapropClassifier(hidden_layer_sizes=(4,), max_iter=50, callbacks=[CtrlC()], random_state=0).fit(X, y)
+    assert est.n_iter_ == 2
 
 
 # ---------------------------------------------------------------- comparison with MLP
@@ -484,7 +546,7 @@ def test_warm_start_refuses_another_architecture(change):
 
 def test_lbfgs_stopped_by_max_fun_warns():
     X, y = _abc()
-    with pytest.warns(ConvergenceWarning, match=r"solver='lbfgs' failed to converge .*max_fun=10"):
+    with pytest.warns(ConvergenceWarning, match=r"^lbfgs failed to converge after \d+ iteration\(s\) .*max_fun=10"):
         DeltapropClassifier(solver="lbfgs", max_fun=10, random_state=0).fit(X, y)
 
 

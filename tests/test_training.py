@@ -627,6 +627,52 @@ def test_another_networks_optimiser_state_is_refused(rng):
         dp.Network([3, 4, 2], seed=0).fit(X, y, epochs=1, optimiser_state=state)
 
 
+def test_optimiser_state_continues_its_own_optimiser_or_is_refused(digits):
+    X, y = digits[0][:200], digits[1][:200]
+    state = dp.Network([64, 8, 10], seed=0).fit(X, y, optimiser="adamw", weight_decay=0.5, epochs=2).optimiser_state
+    # another optimiser is refused, also where its arrays have the same shapes (adam and adamw keep m and v)
+    for other in ("adam", "sgd", dp.Adam()):
+        with pytest.raises(ValueError, match=r"optimiser_state: it is the state of optimiser 'adamw' \(AdamW\); got optimiser="):
+            dp.Network([64, 8, 10], seed=0).fit(X, y, optimiser=other, epochs=1, optimiser_state=state)
+    # left out: the state's optimiser with its settings; named: its settings but those given
+    kept = dp.Network([64, 8, 10], seed=0).fit(X, y, epochs=1, optimiser_state=state).optimiser_state
+    assert kept.optimiser == dp.AdamW(weight_decay=0.5) and kept.step == state.step + 1  # (one batch of 200 an epoch)
+    changed = dp.Network([64, 8, 10], seed=0).fit(X, y, optimiser="adamw", beta_1=0.5, epochs=1, optimiser_state=state)
+    assert changed.optimiser_state.optimiser == dp.AdamW(beta_1=0.5, weight_decay=0.5)
+
+
+def test_optimiser_state_carries_the_base_learning_rate_a_callback_cut(digits):
+    X, y = digits[0][:200], digits[1][:200]
+    net = dp.Network([64, 8, 10], seed=0)
+    cut = net.fit(X, y, optimiser="sgd", learning_rate=0.1, epochs=4,
+                  callbacks=[dp.callbacks.ReduceLROnPlateau(factor=0.1, patience=1, monitor="accuracy", mode="min")])
+    assert cut.learning_rate[-1] < 0.1 and cut.optimiser_state.learning_rate == pytest.approx(cut.learning_rate[-1] * 0.1)
+    continued = net.fit(X, y, epochs=1, optimiser_state=cut.optimiser_state)  # (as Keras's second fit, PyTorch's lr in the state)
+    assert continued.learning_rate == [cut.optimiser_state.learning_rate]
+    assert net.fit(X, y, epochs=1, learning_rate=0.05, optimiser_state=continued.optimiser_state).learning_rate == [0.05]
+
+
+def test_tol_is_refused_where_no_optimiser_reads_it_and_lbfgs_has_no_learning_rate(digits):
+    X, y = digits[0][:100], digits[1][:100]
+    net = dp.Network([64, 8, 10], seed=0)
+    for name in ("adam", "sgd", "rmsprop"):
+        with pytest.raises(ValueError, match=rf"tol: only the whole-set optimisers \(gd, lbfgs\) stop on tol; got tol=0.1 with optimiser '{name}'"):
+            net.fit(X, y, optimiser=name, tol=0.1, epochs=1)
+    for argument, value in (("learning_rate", 0.3), ("schedule", "cosine")):
+        with pytest.raises(ValueError, match=rf"{argument}: 'lbfgs' chooses its own step length .* Leave {argument} out"):
+            net.fit(X, y, optimiser="lbfgs", epochs=1, **{argument: value})
+    net.fit(X, y, optimiser="lbfgs", epochs=1, tol=1e-3, schedule="constant")  # (what the refusals leave possible)
+    net.fit(X, y, optimiser="gd", epochs=1, tol=1e-3)
+
+
+def test_negative_sample_weight_is_named_by_its_index(digits):
+    X, y = digits[0][:5], digits[1][:5]
+    with pytest.raises(ValueError, match=r"sample_weight: expected weights >= 0; got sample_weight\[2\] = -0.5 and 1 more below 0"):
+        dp.Network([64, 8, 10], seed=0).fit(X, y, epochs=1, sample_weight=[1, 1, -0.5, -1, 1])
+    with pytest.raises(ValueError, match="sample_weight: expected a positive sum of weights; got every weight 0"):
+        dp.Network([64, 8, 10], seed=0).fit(X, y, epochs=1, sample_weight=np.zeros(5))
+
+
 def test_clip_norm_gives_the_same_bits_with_one_parameter_buffer_or_several(rng):
     # the norm is summed array by array either way (a user's replaced W^1 trains array by array)
     X, y = rng.normal(size=(40, 4)), rng.integers(0, 3, 40)

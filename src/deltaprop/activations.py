@@ -199,5 +199,14 @@ def get_activation(name: str | Activation, *, argument: str = "activation", hidd
     key = ALIASES.get(name, name)
     if key not in ACTIVATIONS:
         known = sorted(hidden_activations() if hidden else ACTIVATIONS)
-        raise ValueError(f"{argument}: unknown activation {name!r}; expected one of {known}")
+        raise ValueError(f"{argument}: unknown activation {name!r}; expected one of {known}{names_hint(name, known, ALIASES)}")
     return ACTIVATIONS[key]
+
+
+def names_hint(name: str, known: list, aliases: dict) -> str:
+    """What an unknown-name message adds: the aliases of the known names, and the name meant where
+    only its case differs ("Logistic")."""
+    others = [f"{alias!r} (= {key!r})" for alias, key in aliases.items() if key in known]
+    hint = f", or {', '.join(others)}" if others else ""
+    meant = [n for n in [*known, *(a for a, key in aliases.items() if key in known)] if n.lower() == name.lower()]
+    return hint + (f"; did you mean {meant[0]!r}?" if meant else "")

@@ -7,8 +7,11 @@ A callback is any object with some of the methods of :class:`Callback`;
 on_epoch_end, on_train_end), passing the :class:`deltaprop.training.Run`
 (the network, optimiser state, history, ``epoch``, ``step``, ``eta0``).
 A callback stops training with ``run.stop = True`` (saying why in
-``run.stop_reason``) and changes the base learning rate through ``run.eta0``.
-Epochs are numbered from 0 in calls and from 1 in messages.
+``run.stop_reason``) and changes the base learning rate through ``run.eta0``
+(a finite number > 0), which the schedule reads at the start of each epoch: a
+change made during an epoch applies from the next one.
+Epochs are numbered from 0 in calls and from 1 in messages. ``on_train_end``
+also runs when training raises, with the exception in ``run.error``.
 
 A run resumed from a checkpoint starts with the history of the epochs before it
 (``run.first_epoch`` of them): :class:`EarlyStopping` and :class:`ReduceLROnPlateau`
@@ -112,7 +115,8 @@ class EarlyStopping(Callback):
     ----------
     patience : int >= 1, epochs without improvement to wait.
     min_delta : float >= 0, the smallest change that counts as improvement.
-    restore_best : bool, put back the parameters of the best epoch when training ends.
+    restore_best : bool, put back the parameters of the best epoch when training ends
+        (not when it raises, as on divergence: the error says which parameters the network keeps).
     monitor : str, the history key to watch (default "val_loss"): one the run records,
         checked before training starts.
     mode : "auto" (default), "min" or "max": whether smaller or larger values are better;
@@ -193,6 +197,8 @@ class EarlyStopping(Callback):
         run.stop_reason = f"early stopping: {self.monitor} did not improve for {self.patience} epochs{best}"
 
     def on_train_end(self, run) -> None:
+        if getattr(run, "error", None) is not None:
+            return
         if not self.restore_best or self.best_epoch is None or self.best_epoch == run.history.epochs - 1:
             return
         reason = run.stop_reason or run.history.stop_reason
@@ -264,7 +270,8 @@ class ReduceLROnPlateau(Callback):
 
     Monitors ``val_loss`` when the run has validation data, otherwise ``loss``
     (unless ``monitor`` is given; ``mode`` as in :class:`EarlyStopping`).
-    eta never goes below ``min_lr``. After a cut, the next ``cooldown`` epochs
+    A cut never takes eta0 below ``min_lr``; a schedule then applies to eta0 as
+    it does without cuts, so a decaying schedule may take the epoch's rate lower. After a cut, the next ``cooldown`` epochs
     count no epoch without improvement (PyTorch's ``cooldown``; Keras's skips one fewer),
     so the new rate has time to show its effect before the next cut.
 

@@ -14,7 +14,7 @@ for ``gd``, the last step's largest parameter change (its ``tol`` test).
 ends with exactly the parameters of the same run left uninterrupted.
 
 Resuming needs the same data and options, so a checkpoint also records the
-``batch_size`` and ``validation_fraction`` given to ``fit``, a fingerprint of
+``batch_size``, ``validation_fraction``, ``shuffle`` and schedule given to ``fit``, a fingerprint of
 the training data (:func:`data_fingerprint`: the shapes of X and y and a CRC-32
 of their bytes, and CRC-32s of ``sample_weight`` and ``validation_data``) and the
 caller's own ``checkpoint_info`` (the command line keeps its data set, seed and
@@ -37,7 +37,7 @@ import numpy as np
 
 from .files import existing_file, write_atomically
 from .io import classes_from_json, classes_to_json
-from .network import parameter_name
+from .network import Network, parameter_name
 
 __all__ = ["save_checkpoint", "load_checkpoint", "data_fingerprint", "Checkpoint", "FORMAT", "FORMAT_VERSION"]
 
@@ -74,8 +74,22 @@ class Checkpoint:
     info: dict | None = None  #: fit's checkpoint_info: the caller's own record of the run (the CLI's flags)
     first_eta0: float | None = None  #: the base learning rate of epoch 1, before any ReduceLROnPlateau
     clip_norm: float | None = None  #: fit's clip_norm (None: not clipped, as every run before it existed)
+    shuffle: bool | None = None  #: fit's shuffle
+    schedule: str | None = None  #: the name of fit's schedule ("function": one of the caller's)
     #: What callbacks kept (see ``deltaprop.callbacks``): {key: {name: array}}, key "ClassName.occurrence"
     callback_arrays: dict = field(default_factory=dict)
+
+    def network(self) -> Network:
+        """The network of the checkpoint: its architecture (``Network(**config)``), its parameters, classes and
+        (where the run held out a validation_fraction) the seed of that split, so that its next fit with a
+        validation_fraction holds out the same examples. To go on with the run itself, use ``fit(resume=...)``."""
+        net = Network(**self.config)
+        for p, saved in zip(net.parameters(), self.params):
+            p[...] = saved
+        net.classes_ = None if self.classes is None else np.asarray(self.classes)
+        net.multilabel_ = self.multilabel
+        net.validation_seed = self.split_seed
+        return net
 
 
 def data_fingerprint(X, y, sample_weight=None, validation_data=None) -> dict:
@@ -244,6 +258,8 @@ def save_checkpoint(path, run, epochs_done: int) -> None:
         "info": getattr(run, "checkpoint_info", None),
         "first_eta0": getattr(run, "first_eta0", None),
         "clip_norm": getattr(run, "clip_norm", None),
+        "shuffle": getattr(run, "shuffle", None),
+        "schedule": getattr(run, "schedule_name", None),
     }
     from safetensors.numpy import save
 
@@ -254,7 +270,7 @@ def save_checkpoint(path, run, epochs_done: int) -> None:
 REQUIRED_KEYS = ("config", "classes", "multilabel", "optimiser", "n_states", "step", "epochs_done", "eta0",
                  "rng_state", "history", "split_seed")
 #: What later files record to check a resumed run against; null or absent in files that could not record them.
-OPTIONAL_KEYS = ("batch_size", "validation_fraction", "data", "info", "first_eta0", "clip_norm")
+OPTIONAL_KEYS = ("batch_size", "validation_fraction", "data", "info", "first_eta0", "clip_norm", "shuffle", "schedule")
 #: The keyword arguments of Network that Network.config() gives: the CLI rebuilds the network as Network(**config).
 CONFIG_KEYS = ("sizes", "activation", "output", "loss", "init", "l2", "dropout", "dtype")
 #: The bit generators whose states are checked by setting them on a fresh one.
@@ -397,10 +413,15 @@ def _checked(meta: dict, tensors: dict, version: int) -> Checkpoint:
 
 
 def _checked_recorded_settings(settings: dict) -> dict:
-    """The recorded batch_size, validation_fraction, data fingerprint, info, first eta0 and clip_norm (each may be None)."""
+    """The recorded batch_size, validation_fraction, data fingerprint, info, first eta0, clip_norm, shuffle and
+    schedule (each may be None)."""
     from .checks import integer, real
 
-    batch_size, fraction, data, info, first_eta0, clip_norm = (settings[key] for key in OPTIONAL_KEYS)
+    batch_size, fraction, data, info, first_eta0, clip_norm, shuffle, schedule = (settings[key] for key in OPTIONAL_KEYS)
+    if shuffle is not None and not isinstance(shuffle, bool):
+        raise ValueError(f"shuffle: expected true or false; got {shuffle!r:.40}")
+    if schedule is not None and not isinstance(schedule, str):
+        raise ValueError(f"schedule: expected a schedule's name; got {schedule!r:.40}")
     if clip_norm is not None:
         clip_norm = real("clip_norm", clip_norm, 0, low_open=True, what="a finite number")
     if first_eta0 is not None:
@@ -426,7 +447,7 @@ def _checked_recorded_settings(settings: dict) -> dict:
     if info is not None and not isinstance(info, dict):
         raise ValueError(f"info: expected an object (the caller's record of the run); got {info!r:.80}")
     return {"batch_size": batch_size, "validation_fraction": fraction, "data": data, "info": info, "first_eta0": first_eta0,
-            "clip_norm": clip_norm}
+            "clip_norm": clip_norm, "shuffle": shuffle, "schedule": schedule}
 
 
 def _checked_config(config) -> tuple[dict, list[int], np.dtype]:

@@ -212,5 +212,7 @@ def get_loss(name: str | Loss, *, argument: str = "loss") -> Loss:
         raise TypeError(f"{argument} must be a name (str) such as 'quadratic'; got {type(name).__name__} {name!r}")
     key = ALIASES.get(name, name)
     if key not in LOSSES:
-        raise ValueError(f"{argument}: unknown loss {name!r}; expected one of {sorted(LOSSES)}")
+        from .activations import names_hint
+
+        raise ValueError(f"{argument}: unknown loss {name!r}; expected one of {sorted(LOSSES)}{names_hint(name, sorted(LOSSES), ALIASES)}")
     return LOSSES[key]

@@ -659,8 +659,12 @@ class Network:
             raise ValueError(f"sample_weight: expected shape ({n},); got {w.shape}")
         if not np.isfinite(w).all():
             raise ValueError(_nonfinite_message("sample_weight", given.reshape(w.shape), w))
-        if (w < 0).any() or not w.any():
-            raise ValueError("sample_weight: expected finite weights >= 0 with a positive sum")
+        if (w < 0).any():
+            i = int(np.argmax(w < 0))
+            raise ValueError(f"sample_weight: expected weights >= 0; got sample_weight[{i}] = {given.reshape(w.shape)[i].item()!r}"
+                             f"{f' and {int((w < 0).sum()) - 1} more below 0' if (w < 0).sum() > 1 else ''}")
+        if not w.any():
+            raise ValueError("sample_weight: expected a positive sum of weights; got every weight 0")
         if weights_fit_dtype(w, self.dtype):
             # within the dtype's normal range: rounded to it first, as fit always has (the same bits: a checkpoint's
             # fingerprint of validation weights is of these)

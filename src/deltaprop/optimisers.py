@@ -401,19 +401,23 @@ def constant(eta0: float, epoch: int, n_epochs: int) -> float:
 
 
 def step_decay(every: int = 10, factor: float = 0.5) -> Callable[[float, int, int], float]:
-    """eta = eta0 * factor ** floor(epoch / every)."""
+    """eta = eta0 * factor ** floor(epoch / every); every >= 1 epochs, factor > 0 (below 1: a decay)."""
+    every, factor = integer("every", every), real("factor", factor, 0, low_open=True, what="a finite number")
     return lambda eta0, epoch, n_epochs: eta0 * factor ** (epoch // every)
 
 
 def cosine(eta_min: float = 0.0) -> Callable[[float, int, int], float]:
-    """eta = eta_min + (eta0 - eta_min) (1 + cos(pi epoch / n_epochs)) / 2."""
+    """eta = eta_min + (eta0 - eta_min) (1 + cos(pi epoch / n_epochs)) / 2; eta_min >= 0 (above eta0, the rate
+    rises to it, as PyTorch's CosineAnnealingLR does)."""
+    eta_min = real("eta_min", eta_min, 0, what="a finite number")
     return lambda eta0, epoch, n_epochs: eta_min + (eta0 - eta_min) * 0.5 * (
         1 + math.cos(math.pi * epoch / max(n_epochs, 1))
     )
 
 
 def exponential(gamma: float = 0.95) -> Callable[[float, int, int], float]:
-    """eta = eta0 * gamma ** epoch."""
+    """eta = eta0 * gamma ** epoch; gamma > 0 (below 1: a decay)."""
+    gamma = real("gamma", gamma, 0, low_open=True, what="a finite number")
     return lambda eta0, epoch, n_epochs: eta0 * gamma**epoch
 
 

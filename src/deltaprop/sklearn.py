@@ -57,8 +57,8 @@ from .activations import ALIASES as ACTIVATION_ALIASES
 from .callbacks import Callback
 from .losses import LOSSES, get_loss
 from .network import Network, _as_list
-from .optimisers import LBFGS, SCHEDULES, settings_of
-from .training import LBFGS_CONVERGED, check_callbacks
+from .optimisers import LBFGS, SCHEDULES, get_schedule, settings_of
+from .training import INTERRUPTED, LBFGS_CONVERGED, check_callbacks
 from .training import fit as train
 
 __all__ = ["DeltapropClassifier", "DeltapropRegressor"]
@@ -180,6 +180,8 @@ class _SklearnRules(Callback):
         else:  # L-BFGS: the whole set's cost at the parameters the network now has
             loss = self.sklearn_loss(float(logs["loss"]), float(logs["loss"]) - run.net.penalty())
         est.loss_curve_.append(loss)
+        if est.verbose:  # scikit-learn's line, its loss (the validation score and any stop follow it)
+            print(f"Iteration {self.n_epochs}, loss = {loss:.8f}")
         if not self.stochastic:
             return
         est.t_ += run.n_train
@@ -203,6 +205,8 @@ class _SklearnRules(Callback):
                 if est.verbose:
                     print(f"{message} Setting learning rate to {est._learning_rate:f}")
             else:
+                if est.solver != "adam" and est.learning_rate == "adaptive":
+                    message += " Learning rate too small."
                 run.stop, run.stop_reason, self.stopped = True, message, True
                 if est.verbose:
                     print(f"{message} Stopping.")
@@ -369,8 +373,11 @@ class _DeltapropMLP(BaseEstimator):
         _check_choice("solver", self.solver, SOLVERS)
         _check_number("alpha", self.alpha, 0)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
-            _check_number("batch_size", self.batch_size, 1, integer=True)
-        if not callable(self.learning_rate):
+            if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, Integral) or self.batch_size < 1:
+                raise ValueError(f"batch_size: expected 'auto' (min(200, n_samples)) or an integer >= 1; got {self.batch_size!r}")
+        if callable(self.learning_rate):
+            get_schedule(self.learning_rate, argument="learning_rate")  # (eta0, epoch, n_epochs) -> eta
+        else:
             _check_choice("learning_rate", self.learning_rate, SKLEARN_RATES + tuple(s for s in SCHEDULES if s != "constant"))
         _check_number("learning_rate_init", self.learning_rate_init, 0, low_open=True)
         _check_number("power_t", self.power_t, 0)
@@ -387,7 +394,10 @@ class _DeltapropMLP(BaseEstimator):
             if self.solver == "lbfgs":
                 raise ValueError(f"clip_norm: solver 'lbfgs' chooses its own step length by a line search; got "
                                  f"clip_norm={self.clip_norm!r}. Use solver 'adam', 'sgd' or 'gd' to clip gradients, or clip_norm=None")
-        _check_number("n_iter_no_change", self.n_iter_no_change, 1, integer=True)
+        if not (isinstance(self.n_iter_no_change, Real) and self.n_iter_no_change == np.inf):  # inf: never stop on tol
+            if (isinstance(self.n_iter_no_change, bool) or not isinstance(self.n_iter_no_change, Integral)
+                    or self.n_iter_no_change < 1):
+                raise ValueError(f"n_iter_no_change: expected an integer >= 1 or np.inf (never stop on tol); got {self.n_iter_no_change!r}")
         _check_number("max_fun", self.max_fun, 1, integer=True)
         if isinstance(self.verbose, str) or not isinstance(self.verbose, (Integral, bool, np.bool_)):
             raise ValueError(f"verbose: expected True, False or an integer; got {self.verbose!r}")
@@ -400,8 +410,9 @@ class _DeltapropMLP(BaseEstimator):
             dtype_ok = False
         if not dtype_ok:
             raise ValueError(f"dtype: expected None (the dtype of X), 'float32' or 'float64'; got {self.dtype!r}")
-        if self.callbacks is not None and not hasattr(self.callbacks, "__iter__"):
-            raise TypeError(f"callbacks: expected a list of callback objects or None; got {type(self.callbacks).__name__}")
+        if self.callbacks is not None and (isinstance(self.callbacks, (str, bytes)) or not hasattr(self.callbacks, "__iter__")):
+            raise TypeError(f"callbacks: expected a list of callback objects or None; got {type(self.callbacks).__name__} "
+                            f"{self.callbacks!r:.40}")
         if self.callbacks is not None and iter(self.callbacks) is self.callbacks:  # a generator: read once, then empty
             raise TypeError(f"callbacks: expected a list of callback objects or None; got a {type(self.callbacks).__name__}, "
                             f"which can be read only once (make it a list)")
@@ -478,13 +489,17 @@ class _DeltapropMLP(BaseEstimator):
             # would hold, the mean cost plus the L2 term, at the parameters as they are
             total = float(net.loss(X, T, sample_weight=sample_weight))
             self.loss_ = rules.sklearn_loss(total, total - net.penalty())
-        if not incremental and not rules.stopped and self.n_iter_ >= self.max_iter:
+        # scikit-learn's warnings, in its words (code that filters them by message keeps working)
+        if history.stop_reason.startswith(INTERRUPTED):
+            warnings.warn("Training interrupted by user.")
+        elif not incremental and not rules.stopped and self.n_iter_ >= self.max_iter and self.solver != "lbfgs":
             warnings.warn(
-                f"solver={self.solver!r}: reached max_iter={self.max_iter} and the optimization hasn't converged yet.",
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
         elif self.solver == "lbfgs" and not rules.stopped and not history.stop_reason.startswith(LBFGS_CONVERGED):
-            warnings.warn(f"solver='lbfgs' failed to converge ({history.stop_reason}); max_fun={self.max_fun}", ConvergenceWarning)
+            warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iteration(s) ({history.stop_reason}); "
+                          f"max_iter={self.max_iter}, max_fun={self.max_fun}", ConvergenceWarning)
         return self
 
     def _prepare_fit(self, X, y, sample_weight, incremental: bool, classes):
@@ -550,7 +565,7 @@ class _DeltapropMLP(BaseEstimator):
             shuffle=bool(self.shuffle),  # checked above, NumPy's bools included
             sample_weight=sample_weight,
             callbacks=[rules, *(self.callbacks or [])],
-            verbose=bool(self.verbose),
+            verbose=False,  # (_SklearnRules prints scikit-learn's lines)
             validation_data=None if validation is None else (validation[0], validation[1], validation[3]),  # X, T, w
         )
         if self.solver == "lbfgs":
@@ -1102,7 +1117,9 @@ class DeltapropRegressor(RegressorMixin, _DeltapropMLP):
         loss = get_loss(self.loss, argument="loss")
         if loss.classification:
             others = " or ".join(repr("squared_error" if n == "quadratic" else n) for n, l in LOSSES.items() if not l.classification)
-            raise ValueError(f"loss: {loss.name!r} is a classification loss; expected {others} for regression")
+            given = self.loss if isinstance(self.loss, str) else loss.name
+            also = "" if given == loss.name else f" ({loss.name!r})"
+            raise ValueError(f"loss: {given!r}{also} is a classification loss; expected {others} for regression")
         return (loss.outputs[0] if loss.outputs is not None else "identity"), loss  # poisson: y = e^z, as scikit-learn
 
     def _score_on(self, X, y, sample_weight) -> float:

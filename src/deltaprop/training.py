@@ -22,11 +22,13 @@ import contextlib
 import dataclasses
 import json
 import math
+import os
 import signal
 import threading
 import time
 from dataclasses import dataclass, field
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,8 +38,8 @@ from .checks import boolean, integer, real
 from .fastpath import Workspace
 from .files import writable_path
 from .network import Network, aligned_zeros, check_network, joined, parameter_name, views_of, weights_fit_dtype
-from .optimisers import (LBFGS, OPTIMISERS, apply_update, default_learning_rate, get_optimiser, get_schedule, is_elementwise,
-                         is_registry_optimiser, settings_of)
+from .optimisers import (LBFGS, OPTIMISERS, SCHEDULES, apply_update, default_learning_rate, full_batch_optimisers, get_optimiser,
+                         get_schedule, is_elementwise, is_registry_optimiser, settings_of)
 
 __all__ = ["fit", "History", "Run", "DivergenceError", "OptimiserState"]
 
@@ -127,6 +129,8 @@ class OptimiserState:
     optimiser: object
     states: list
     step: int = 0
+    #: The base learning rate eta0 the run ended with (after any ReduceLROnPlateau cut); fit continues with it.
+    learning_rate: float | None = None
 
 
 @dataclass
@@ -173,6 +177,11 @@ class Run:
     validation_fraction: float | None = None
     data_fingerprint: dict | None = None
     checkpoint_info: dict | None = None
+    #: fit's shuffle and its schedule's name ("function" for one of the caller's): checkpoints record them.
+    shuffle: bool | None = None
+    schedule_name: str | None = None
+    #: The exception training raised, for ``on_train_end`` (None while it runs and when it ends normally).
+    error: BaseException | None = None
 
     def recorded_keys(self) -> list[str]:
         """The history keys every epoch of this run records (what a callback may monitor)."""
@@ -197,6 +206,35 @@ def check_callbacks(callbacks: list) -> None:
         if not any(callable(getattr(cb, event, None)) for event in CALLBACK_EVENTS):
             raise TypeError(f"callbacks[{i}]: expected an object with any of the methods {', '.join(CALLBACK_EVENTS)} "
                             f"(see deltaprop.callbacks); got {type(cb).__name__} {cb!r:.60}")
+
+
+class Recorded(NamedTuple):
+    """What fit was given that ``_setup`` checks an optimiser_state or a resumed checkpoint against."""
+
+    optimiser: object  #: the optimiser as given (a name or an object)
+    learning_rate_given: bool
+    shuffle: bool
+    schedule_name: str
+
+
+def _schedule_name(schedule) -> str:
+    """A registry schedule's name (also for its function), else "function": what a checkpoint records."""
+    if isinstance(schedule, str):
+        return schedule
+    return next((name for name, function in SCHEDULES.items() if function is schedule), "function")
+
+
+def _refuse_same_outputs(checkpoint, resume, callbacks: list) -> None:
+    """Refuse a checkpoint, ModelCheckpoint or CSVLogger file that is another's, or the resumed checkpoint
+    (fit may write its checkpoint where it resumes from: the run goes on in it)."""
+    from .callbacks import CSVLogger, ModelCheckpoint
+    from .files import refuse_same_files
+
+    files = [(f"callbacks[{i}] ({type(cb).__name__} path)", cb.path) for i, cb in enumerate(callbacks)
+             if isinstance(cb, CSVLogger) or (isinstance(cb, ModelCheckpoint) and "{" not in cb.path)]
+    resumed = resume if isinstance(resume, (str, os.PathLike)) else None
+    refuse_same_files(files, [("resume", resumed)])
+    refuse_same_files([("checkpoint", checkpoint), *files])
 
 
 def _validation_triple(validation_data) -> tuple:
@@ -235,7 +273,7 @@ def fit(
     X,
     y,
     *,
-    optimiser="adam",
+    optimiser=None,
     learning_rate: float | None = None,
     epochs: int | None = None,
     batch_size: int = 200,
@@ -275,14 +313,16 @@ def fit(
         be among them (a new Network learns other classes).
     optimiser : "gd", "sgd", "adam", "adamw", "rmsprop", "lbfgs" or an optimiser
         object (see ``deltaprop.optimisers``; ``AdamW(weight_decay=...)``).
+        Default: "adam", or with ``optimiser_state`` that state's optimiser.
     learning_rate : float > 0, eta (default: gd 0.5, sgd 0.01, adam, adamw and
-        rmsprop 0.001).
+        rmsprop 0.001; with ``optimiser_state``, the base rate that run ended
+        with). Not for lbfgs.
     epochs : int >= 1, passes over the data (for gd and lbfgs: iterations,
         default 1000 and 200; otherwise 10).
     batch_size : int >= 1, examples per mini-batch (capped at n); ignored by
         gd and lbfgs, which use every example in every step.
     schedule : "constant", "step", "cosine", "exponential" or a function
-        (eta0, epoch, n_epochs) -> eta.
+        (eta0, epoch, n_epochs) -> eta. Not for lbfgs.
     momentum, nesterov : for sgd (default 0.9, False).   beta_1, beta_2, epsilon :
         for adam and adamw (default 0.9, 0.999, 1e-8; epsilon for rmsprop too).
         rho : for rmsprop (default 0.9).   weight_decay : for adamw, lambda (default 0.01).
@@ -295,7 +335,8 @@ def fit(
         ``global_clipnorm``). Not for lbfgs. gd's ``tol`` test looks at the
         unclipped step.
     tol : float >= 0, optional. gd stops once no parameter changed by more
-        than tol in a step (default 1e-6); lbfgs passes it as SciPy's gtol.
+        than tol in a step (default 1e-6); lbfgs passes it as SciPy's gtol. The
+        mini-batch optimisers refuse it: stop them with ``EarlyStopping``.
     shuffle : bool, reshuffle the examples every epoch (from the network's seed).
     sample_weight : array of shape (n,), optional, weights of the examples' costs.
     validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), optional;
@@ -310,9 +351,11 @@ def fit(
     fused : bool, take the y - t shortcut for delta^L where it is exact.
     optimiser_state : OptimiserState, optional, from a previous
         ``History.optimiser_state`` of this network: continue with that
-        optimiser object, its memory and step count. Pass the same
-        ``optimiser`` name as the run that made it (its shapes are checked
-        against it). Not for lbfgs.
+        optimiser, its memory, step count and base learning rate (as PyTorch's
+        ``load_state_dict``). Settings given here (momentum, beta_1, ...,
+        learning_rate) replace the state's; ``optimiser``, if given, must name
+        the state's optimiser (or be an object of its class). The schedule
+        starts again from epoch 0. Not for lbfgs.
     checkpoint : path, optional. Write the whole training state (parameters,
         optimiser memory, epoch, random state, history) there atomically every
         ``checkpoint_every`` epochs, after the last one, and when interrupted
@@ -346,6 +389,12 @@ def fit(
     """
     check_network(net)
     rng = net.rng
+    if optimiser_state is not None and not isinstance(optimiser_state, OptimiserState):
+        raise TypeError(f"optimiser_state: expected the OptimiserState of a previous run (History.optimiser_state); got {optimiser_state!r:.80}")
+    if optimiser is None:  # the state's optimiser by its registry name, so that settings given here apply to it
+        saved = None if optimiser_state is None else optimiser_state.optimiser
+        optimiser = "adam" if saved is None else (saved.name if is_registry_optimiser(saved) else saved)
+    requested = optimiser  # (a name or an object, as given: optimiser_state is checked against it)
     explicit = {}  # the optimiser's settings the caller chose: a resumed run refuses others than its checkpoint's
     given = {k: v for k, v in zip(FIT_SETTINGS, (momentum, nesterov, beta_1, beta_2, epsilon, rho, weight_decay), strict=True) if v is not None}
     if isinstance(optimiser, str) and optimiser in OPTIMISERS:
@@ -370,11 +419,19 @@ def fit(
         if is_registry_optimiser(optimiser) and dataclasses.is_dataclass(optimiser):
             explicit = dataclasses.asdict(optimiser)
 
+    lbfgs = isinstance(optimiser, LBFGS)  # (runs inside SciPy: no checkpoints, dropout, clipping or learning rate)
+    learning_rate_given = learning_rate is not None  # (a resumed run refuses another than its checkpoint's)
+    if lbfgs:
+        for argument, value, unset in (("learning_rate", learning_rate, None), ("schedule", schedule, "constant")):
+            if not (value is unset or (isinstance(value, str) and value == unset)):
+                raise ValueError(f"{argument}: 'lbfgs' chooses its own step length by a line search and has no learning "
+                                 f"rate to set or schedule; got {argument}={value!r:.60}. Leave {argument} out with lbfgs")
+    if learning_rate is None and optimiser_state is not None and not lbfgs:
+        learning_rate = optimiser_state.learning_rate  # (None in a state of before it was kept)
     if learning_rate is None:
         learning_rate = default_learning_rate(optimiser)
     if learning_rate is not None:  # None for lbfgs, which has no learning rate
         learning_rate = real("learning_rate", learning_rate, 0, low_open=True, what="a finite number")
-    lbfgs = isinstance(optimiser, LBFGS)  # (runs inside SciPy: no checkpoints, dropout or clipping)
     if lbfgs and any(net.dropout):
         raise ValueError(
             f"optimiser: 'lbfgs' needs a cost C(theta) that does not change between evaluations; the network "
@@ -391,10 +448,14 @@ def fit(
         epochs = getattr(optimiser, "default_epochs", DEFAULT_EPOCHS)
     epochs = integer("epochs", epochs)
     batch_size = integer("batch_size", batch_size)
-    schedule = get_schedule(schedule)
+    schedule_given, schedule = schedule, get_schedule(schedule)
     checkpoint_every = integer("checkpoint_every", checkpoint_every, minimum=0)
     if tol is not None:
         tol = real("tol", tol, 0)
+        if not lbfgs and not getattr(optimiser, "full_batch", False):
+            raise ValueError(f"tol: only the whole-set optimisers ({', '.join(full_batch_optimisers())}) stop on tol; got "
+                             f"tol={tol:g} with optimiser {getattr(optimiser, 'name', type(optimiser).__name__)!r}. To stop "
+                             f"when the cost no longer improves, use callbacks=[EarlyStopping(monitor='loss', min_delta=...)]")
     if clip_norm is not None:
         clip_norm = real("clip_norm", clip_norm, 0, low_open=True, what="a finite number")
         if lbfgs:
@@ -410,8 +471,6 @@ def fit(
             f"validation_fraction: give validation_data or validation_fraction, not both; "
             f"got validation_fraction={validation_fraction:g} with validation_data"
         )
-    if optimiser_state is not None and not isinstance(optimiser_state, OptimiserState):
-        raise TypeError(f"optimiser_state: expected the OptimiserState of a previous run (History.optimiser_state); got {optimiser_state!r:.80}")
     if callbacks is None:
         callbacks = ()
     if any(hasattr(callbacks, event) for event in CALLBACK_EVENTS) or not hasattr(callbacks, "__iter__"):
@@ -420,6 +479,7 @@ def fit(
     check_callbacks(callbacks)
     if checkpoint is not None:
         writable_path(checkpoint, "checkpoint")  # now, not after the first epoch
+    _refuse_same_outputs(checkpoint, resume, callbacks)
     if checkpoint_info is not None:
         try:
             as_json = isinstance(checkpoint_info, dict) and json.loads(json.dumps(checkpoint_info, allow_nan=False)) == checkpoint_info
@@ -453,7 +513,8 @@ def fit(
     try:
         run, X, T, w = _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_weight,
                               validation_data, validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume,
-                              checkpoint_info, clip_norm, explicit)
+                              checkpoint_info, clip_norm, explicit,
+                              Recorded(requested, learning_rate_given, shuffle, _schedule_name(schedule_given)))
         net.history = run.history
         run.callbacks = callbacks
         if not isinstance(run.optimiser, LBFGS):  # a schedule that fails at epoch 4 is refused now, not then
@@ -464,7 +525,9 @@ def fit(
                 cb.on_train_begin(run)
             begun.append(cb)
         _restore_callback_arrays(run, callbacks)
-    except BaseException:
+    except BaseException as exc:
+        if begun:
+            run.error = exc
         for cb in begun:  # a progress bar started by one stops when a later one refuses the run
             if getattr(cb, "on_train_end", None) is not None:
                 with contextlib.suppress(Exception):  # the refusal is the error to report
@@ -480,23 +543,32 @@ def fit(
                 _fit_lbfgs(run, X, T, w, tol, fused, notify)
             else:
                 _fit_steps(run, X, T, w, schedule, bool(getattr(optimiser, "full_batch", False)), (1e-6 if tol is None else tol), shuffle, fused, notify)
-    except BaseException:
+    except BaseException as exc:
         # Divergence, a second Ctrl-C, a failing callback: every callback still ends (a live progress
         # bar gives the terminal its cursor back); the original exception is the one raised.
+        run.error = exc
         for cb in callbacks:
             with contextlib.suppress(Exception):
                 getattr(cb, "on_train_end", lambda run: None)(run)
         raise
     history = run.history
-    notify("on_train_end")
+    failed = []  # every callback ends (EarlyStopping restores, a progress bar stops) before the first error is raised
+    for cb in callbacks:
+        if getattr(cb, "on_train_end", None) is not None:
+            try:
+                cb.on_train_end(run)
+            except Exception as exc:
+                failed.append(exc)
+    if failed:
+        raise failed[0]
     if not isinstance(optimiser, LBFGS):
-        history.optimiser_state = OptimiserState(run.optimiser, run.states, run.step)
+        history.optimiser_state = OptimiserState(run.optimiser, run.states, run.step, run.eta0)
     return history
 
 
 def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_weight, validation_data,
            validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume, checkpoint_info=None, clip_norm=None,
-           explicit_options=None):
+           explicit_options=None, recorded: Recorded | None = None):
     """Targets, weights, validation data, optimiser state and the Run; raises before any parameter changes."""
     n = len(X)
     T = net.encode_targets(y, remember=True)
@@ -507,9 +579,15 @@ def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_
     if resume is not None:
         from .checkpoint import Checkpoint, load_checkpoint
 
-        ck = resume if isinstance(resume, Checkpoint) else load_checkpoint(resume)
+        try:
+            ck = resume if isinstance(resume, Checkpoint) else load_checkpoint(resume)
+        except (OSError, ValueError) as exc:  # ("checkpoint: ..." would blame fit's checkpoint argument)
+            raise type(exc)(f"resume: {exc}") from None
         if ck.config != net.config():
-            raise ValueError(f"resume: the checkpoint is of the network {ck.config}; got {net.config()}")
+            differ = [f"{key} {ck.config.get(key)!r} (the network's: {net.config().get(key)!r})"
+                      for key in sorted(set(ck.config) | set(net.config())) if ck.config.get(key) != net.config().get(key)]
+            raise ValueError(f"resume: the checkpoint's network differs from this one in {'; '.join(differ)}; a resumed "
+                             f"run needs the network of the run it continues")
     split_seed = None
     val = val_weights = None
     if validation_data is not None:
@@ -554,9 +632,11 @@ def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_
     states = [] if isinstance(optimiser, LBFGS) else _initial_states(optimiser, net)
     step = 0
     if optimiser_state is not None and not isinstance(optimiser, LBFGS):
+        optimiser = _continued_optimiser(optimiser_state, optimiser, recorded.optimiser, explicit_options or {})
         if [tuple(np.shape(a) for a in s) for s in optimiser_state.states] != [tuple(a.shape for a in s) for s in states]:
-            raise ValueError("optimiser_state: expected the state of this network's optimiser (one entry per W^l and b^l); its shapes differ")
-        optimiser, step = optimiser_state.optimiser, optimiser_state.step
+            raise ValueError("optimiser_state: expected the state of this network's optimiser (one entry per W^l and b^l); "
+                             "its shapes differ: it belongs to another network")
+        step = optimiser_state.step
         states = _initial_states(optimiser, net)
         _copy_states(states, optimiser_state.states)
     history = History()
@@ -566,9 +646,25 @@ def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_
     run.batch_size_given, run.validation_fraction = requested_batch_size, validation_fraction
     run.data_fingerprint, run.checkpoint_info = fingerprint, checkpoint_info
     run.first_eta0, run.clip_norm, run.explicit_options = run.eta0, clip_norm, explicit_options or {}
+    if recorded is not None:
+        run.shuffle, run.schedule_name = recorded.shuffle, recorded.schedule_name
     if ck is not None:
-        _restore(run, ck, full_batch)
+        _restore(run, ck, full_batch, recorded)
     return run, X, T, w
+
+
+def _continued_optimiser(state: OptimiserState, optimiser, requested, explicit: dict):
+    """The optimiser that continues ``state``: of the same kind as the state's, with its settings except
+    those given to fit (``explicit``); an object given to fit is used as it is."""
+    saved = state.optimiser
+    name, saved_name = getattr(optimiser, "name", type(optimiser).__name__), getattr(saved, "name", type(saved).__name__)
+    if name != saved_name or type(optimiser) is not type(saved):
+        raise ValueError(f"optimiser_state: it is the state of optimiser {saved_name!r} ({type(saved).__name__}); got "
+                         f"optimiser={name!r} ({type(optimiser).__name__}). Leave optimiser out (or give {saved_name!r}) "
+                         f"to continue that run, or leave optimiser_state out to start {name!r} afresh")
+    if isinstance(requested, str) and dataclasses.is_dataclass(saved):  # the state's settings, but those given here
+        return dataclasses.replace(saved, **explicit)
+    return optimiser
 
 
 def _check_resumed_options(ck, batch_size: int, validation_fraction: float, full_batch: bool, fingerprint: dict,
@@ -598,6 +694,24 @@ def _check_resumed_options(ck, batch_size: int, validation_fraction: float, full
             saved = f"no {argument}" if ck.data[key] is None else f"another {argument}"
             given = f"no {argument}" if fingerprint[key] is None else f"{argument} of CRC-32 {fingerprint[key]:08x}"
             raise ValueError(f"{argument}: the checkpoint's run was trained with {saved}; got {given}; {again}")
+
+
+def _check_resumed_schedule(ck, learning_rate: float | None, shuffle: bool, schedule_name: str, full_batch: bool) -> None:
+    """Refuse a learning rate given to fit (None: none given), a shuffle or a schedule other than the checkpoint's
+    (older files record no shuffle or schedule)."""
+    again = "a resumed run needs the options and data of the run it continues"
+    rates = ck.history.get("learning_rate") or []  # (files before first_eta0: every registry schedule starts at eta0)
+    first = ck.first_eta0 if ck.first_eta0 is not None else (rates[0] if rates else ck.eta0)
+    if learning_rate is not None and first is not None and learning_rate != first:
+        raise ValueError(f"learning_rate: the checkpoint's run started at learning_rate={first:g}; got {learning_rate:g} "
+                         f"(leave learning_rate out to take the checkpoint's); {again}")
+    if ck.shuffle is not None and ck.shuffle != shuffle and not full_batch:  # (gd never shuffles)
+        raise ValueError(f"shuffle: the checkpoint's run was trained with shuffle={ck.shuffle}; got {shuffle}; {again}")
+    if ck.schedule is not None and ck.schedule != schedule_name:
+        def said(name):
+            return "a schedule function of its own" if name == "function" else f"schedule={name!r}"
+
+        raise ValueError(f"schedule: the checkpoint's run was trained with {said(ck.schedule)}; got {said(schedule_name)}; {again}")
 
 
 INTERRUPTED = "interrupted"
@@ -686,7 +800,7 @@ def _weights_to_fingerprint(sample_weight, dtype) -> Array:
     return w.astype(dtype) if weights_fit_dtype(w, dtype) else w  # (the rule by which fit normalises them)
 
 
-def _restore(run: Run, ck, full_batch: bool = False) -> None:
+def _restore(run: Run, ck, full_batch: bool = False, recorded: Recorded | None = None) -> None:
     """Put a checkpoint's parameters, optimiser memory, counters, random state and history into ``run``."""
     from .optimisers import get_optimiser
 
@@ -720,6 +834,9 @@ def _restore(run: Run, ck, full_batch: bool = False) -> None:
     if [tuple(np.shape(a) for a in s) for s in ck.optimiser_states] != [tuple(a.shape for a in s) for s in run.states]:
         raise ValueError("resume: the checkpoint's optimiser state does not fit this optimiser")
     _check_resumed_options(ck, run.batch_size_given, run.validation_fraction, full_batch, run.data_fingerprint, run.clip_norm)
+    if recorded is not None:
+        _check_resumed_schedule(ck, run.eta0 if recorded.learning_rate_given else None, recorded.shuffle,
+                                recorded.schedule_name, full_batch)
     # every check passed: only now change the network
     for p, saved in zip(net.parameters(), ck.params):
         p[...] = saved
@@ -794,6 +911,8 @@ def _record_epoch(run: Run, epoch: int, loss: float, correct: int | None, eta, s
     h.learning_rate.append(eta if eta is not None else float("nan"))
     h.time.append(seconds)
     notify("on_epoch_end", epoch, h.last())
+    if run.eta0 is not None:  # (a cut by a callback, before a checkpoint writes it)
+        run.eta0 = _base_rate(run.eta0)
 
 
 def clip_gradient(grads: list[np.ndarray], max_norm: float) -> float:
@@ -809,8 +928,16 @@ def clip_gradient(grads: list[np.ndarray], max_norm: float) -> float:
     return norm
 
 
+def _base_rate(eta0) -> float:
+    """``run.eta0`` as a float, or ValueError when a callback set it to anything but a finite number > 0."""
+    if isinstance(eta0, bool) or not isinstance(eta0, Real) or not (math.isfinite(eta0) and eta0 > 0):
+        raise ValueError(f"run.eta0: expected the base learning rate, a finite number > 0 (callbacks may change it); got {eta0!r:.60}")
+    return float(eta0)  # (a NumPy float32 from a callback: checkpoints write it as JSON)
+
+
 def _scheduled(schedule, eta0: float, epoch: int, n_epochs: int) -> float:
     """The schedule's eta for this epoch, or ValueError when it is not a finite number > 0."""
+    eta0 = _base_rate(eta0)
     eta = schedule(eta0, epoch, n_epochs)
     if isinstance(eta, bool) or not isinstance(eta, Real) or not (math.isfinite(eta) and eta > 0):
         raise ValueError(
@@ -844,6 +971,7 @@ def _fit_steps(run: Run, X, T, w, schedule, full_batch: bool, tol: float, shuffl
         run.epoch = epoch
         notify("on_epoch_begin", epoch)
         start = time.perf_counter()
+        run.eta0 = _base_rate(run.eta0)
         eta = _scheduled(schedule, run.eta0, epoch, run.epochs)
         # The state after the last completed epoch: put back if this one diverges or is interrupted.
         snapshot = _snapshot(run)
