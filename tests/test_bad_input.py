@@ -248,6 +248,7 @@ def files(tmp_path_factory):
     (d / "garbage.safetensors").write_bytes(b"\x00" * 100)
     (d / "wide.npy").write_bytes(b"")
     np.save(d / "wide.npy", np.ones((3, 5)))
+    np.save(d / "wider.npy", np.ones((3, 65)))
     net = dp.Network([64, 8, 10], seed=0)
     save_model(net, d / "digits.safetensors")
     return d
@@ -272,6 +273,9 @@ CLI_CASES = [
     ("evaluate a corrupt model file", ["evaluate", "{d}/garbage.safetensors"], ["garbage.safetensors"]),
     ("a model whose input size differs from the data", ["evaluate", "{d}/digits.safetensors", "--data", "{d}/three.csv"], ["3", "64"]),
     ("predict inputs of the wrong width", ["predict", "{d}/digits.safetensors", "{d}/wide.npy"], ["64"]),
+    # (--label, which the message used to suggest here, is refused for a file without a header)
+    ("predict a NumPy array with a column too many", ["predict", "{d}/digits.safetensors", "{d}/wider.npy"],
+     ["has 65; if it holds a label column, write the file without it (--label names a column of a CSV file's header)"]),
     ("info of a missing model", ["info", "{d}/missing.safetensors"], ["no such file"]),
     ("explain with letters for numbers", ["explain", "--x", "a,b"], ["--x", "numbers", "'a,b'"]),
 ]
@@ -306,6 +310,33 @@ def test_cli_argument_syntax_errors_exit_2_without_traceback(capsys):
     with pytest.raises(SystemExit) as info:
         cli_main(["train", "--seed", "-1"])  # was taken, then refused by NumPy naming nothing
     assert info.value.code == 2 and "argument --seed: expected an integer >= 0; got -1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["train", "--out", ""], "--out"),  # ("--out $MODEL" with MODEL unset: trained, then saved nothing)
+    (["train", "--data", ""], "--data"),  # (read the working directory as an IDX directory)
+    (["train", "--resume", " "], "--resume"),  # (started a fresh run)
+    (["explain", "--x", ""], "--x"),
+    (["predict", "", "x.csv"], "MODEL"),
+])
+def test_cli_refuses_an_empty_value_rather_than_taking_it_as_left_out(argv, flag, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        cli_main(argv)
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"deltaprop {argv[0]}: error: {flag}: expected a value; got an empty one"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_unknown_arguments_are_said_by_the_command_with_a_hint_for_evaluates_data(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli_main(["evaluate", "m.safetensors", "small.csv"])  # (as predict takes its INPUT)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.startswith("usage: deltaprop evaluate ")
+    assert err.splitlines()[-1] == "deltaprop evaluate: error: unrecognized arguments: small.csv; evaluate takes its data as --data small.csv"
+    with pytest.raises(SystemExit):
+        cli_main(["explain", "--bogus"])
+    assert capsys.readouterr().err.splitlines()[-1] == "deltaprop explain: error: unrecognized arguments: --bogus"
 
 
 def test_cli_train_options_without_the_command_train(capsys):

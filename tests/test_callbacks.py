@@ -226,6 +226,41 @@ def test_csv_logger_writes_one_row_per_epoch(tmp_path):
     assert [float(r["loss"]) for r in rows] == history.loss
 
 
+def test_csv_logger_rewrites_its_file_at_most_every_min_interval_and_at_the_end(tmp_path, monkeypatch):
+    """Each rewrite holds every row: after every one of many short epochs, the time would grow as epochs^2."""
+    from deltaprop.files import write_atomically
+
+    X, y = problem()
+    writes = []
+
+    def counted(path, data, argument="path"):
+        writes.append(data.count("\n") - 1)  # rows in this rewrite
+        return write_atomically(path, data, argument)
+
+    monkeypatch.setattr("deltaprop.files.write_atomically", counted)
+    Network([4, 8, 2], seed=0).fit(X, y, epochs=50, callbacks=[CSVLogger(tmp_path / "h.csv", min_interval=3600)])
+    assert writes == [1, 50]  # the first epoch, then the rest when training ends
+    writes.clear()
+    Network([4, 8, 2], seed=0).fit(X, y, epochs=4, callbacks=[CSVLogger(tmp_path / "h.csv", min_interval=0)])
+    assert writes == [1, 2, 3, 4]
+    assert len(list(csv.DictReader(open(tmp_path / "h.csv")))) == 4
+    with pytest.raises(ValueError, match=r"min_interval: expected a number >= 0; got -1"):
+        CSVLogger(tmp_path / "h.csv", min_interval=-1)
+
+
+def test_csv_logger_writes_its_rows_when_training_raises(tmp_path):
+    X, y = problem()
+
+    class Fails(Callback):
+        def on_epoch_end(self, run, epoch, logs):
+            if epoch == 2:
+                raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        Network([4, 8, 2], seed=0).fit(X, y, epochs=5, callbacks=[CSVLogger(tmp_path / "h.csv", min_interval=3600), Fails()])
+    assert [int(r["epoch"]) for r in csv.DictReader(open(tmp_path / "h.csv"))] == [1, 2, 3]
+
+
 def test_progress_bar_plain_lines_when_not_a_terminal():
     X, y = problem()
     out = io.StringIO()

@@ -858,13 +858,31 @@ def test_a_resumed_run_finds_its_data_file_from_another_directory(tmp_path, monk
     assert code == 0, err  # the checkpoint recorded the file's absolute path, not './iris.csv'
 
 
-def test_the_default_checkpoint_of_an_interrupted_run_is_named_as_such(tmp_path, monkeypatch, capsys):
+def test_the_default_checkpoint_keeps_an_earlier_interrupted_runs_and_an_unwritable_place_is_no_refusal(
+        tmp_path, monkeypatch, capsys):
+    """Ctrl-C's default checkpoint: a second interrupted run used to replace the first one's resumable state, and a
+    working directory without write access refused a run that had asked for no checkpoint."""
+    import deltaprop.training
+
+    def interrupted_fit(net, X, y, **options):  # (a Ctrl-C in the first epoch: fit writes the checkpoint it was given)
+        (Path(options["checkpoint"])).write_text("state")
+        history = deltaprop.training.History(stop_reason="interrupted in epoch 1; parameters of epoch 0 kept")
+        net.history = history
+        return history
+
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "deltaprop-interrupted.ckpt").mkdir()  # where Ctrl-C would write: not a file
+    monkeypatch.setattr("deltaprop.network.Network.fit", interrupted_fit)
+    (tmp_path / "deltaprop-interrupted.ckpt").mkdir()  # (a directory of that name is kept as well)
+    (tmp_path / "deltaprop-interrupted-2.ckpt").write_text("an earlier run's state")
     code, _, err = _run(["train", "--limit", "50", "--epochs", "1", "--layers", "4", "--quiet"], capsys)
-    assert code == 1
-    assert ("--checkpoint (default deltaprop-interrupted.ckpt, written if training is interrupted): expected a file name; "
-            "got the directory deltaprop-interrupted.ckpt") in err
+    assert code == 130 and "--resume deltaprop-interrupted-3.ckpt" in err, err
+    assert (tmp_path / "deltaprop-interrupted-2.ckpt").read_text() == "an earlier run's state"
+    assert (tmp_path / "deltaprop-interrupted-3.ckpt").read_text() == "state"
+    monkeypatch.undo()
+    monkeypatch.chdir("/proc")  # (a directory nobody can write in, root included)
+    code, _, err = _run(["train", "--limit", "50", "--epochs", "1", "--layers", "4", "--quiet"], capsys)
+    assert code == 0, err
+    assert "note: Ctrl-C will stop training without saving its state" in err
 
 
 def _table_and_model(tmp_path, labels=None, **network):
@@ -1422,3 +1440,82 @@ def test_gradient_flow_prints_its_numbers_beside_the_picture(tmp_path, monkeypat
                            "--epochs", "3", "--gradient-flow", "--json"], capsys)
     flow = json.loads(out)["gradient_flow"]
     assert code == 0 and len(flow["mean_delta_norm"]) == len(flow["mean_weight_grad_norm"]) == 3, err
+
+
+# --- evaluate without --data checks the training file is unchanged; output file names are checked by kind ---
+
+
+def _rewrite_training_summary(path, change):
+    """Rewrite the model file at ``path`` with ``change(training)`` as its training summary (an older file, say)."""
+    from safetensors import safe_open
+    from safetensors.numpy import save
+
+    with safe_open(str(path), framework="np") as f:
+        metadata, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+    model = json.loads(metadata["model"])
+    model["training"] = change(model["training"])
+    Path(path).write_bytes(save(tensors, metadata={**metadata, "model": json.dumps(model)}))
+
+
+def test_evaluate_without_data_refuses_a_training_file_that_changed(tmp_path, monkeypatch, capsys):
+    # From a CLI review: rows reordered, edited or appended in the training CSV made evaluate (no --data) draw
+    # other "held-out" rows, some of them trained on, and score them as test rows: another accuracy, exit 0
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(3)
+    rows = [f"{a:.4f},{b:.4f},{c:.4f},{i % 2}\n" for i, (a, b, c) in enumerate(rng.random((20, 3)).tolist())]
+    original = "a,b,c,label\n" + "".join(rows)
+    (tmp_path / "moving.csv").write_text(original)
+    code, out, err = _run(["train", "--data", "moving.csv", "--epochs", "1", "--layers", "4", "--json", "--out", "m.st"], capsys)
+    assert code == 0, err
+    recorded = load_model(tmp_path / "m.st").training["data_file"]
+    assert recorded["size"] == len(original.encode())
+    code, out, err = _run(["evaluate", "m.st", "--json"], capsys)
+    assert code == 0 and json.loads(out)["n_examples"] == 4, err
+    for changed in ("a,b,c,label\n" + "".join(reversed(rows)), original + "0.5,0.5,0.5,1\n"):
+        (tmp_path / "moving.csv").write_text(changed)
+        code, out, err = _run(["evaluate", "m.st"], capsys)
+        assert code == 1 and out == "", err
+        assert (f"--data: not given, and the data file the model was trained on, {tmp_path / 'moving.csv'}, has changed "
+                f"since training (expected {recorded['size']:,} bytes, CRC-32 {recorded['crc32']:08x}") in err, err
+        assert "Give --data PATH to evaluate on every row of a file" in err
+        code, out, err = _run(["evaluate", "m.st", "--data", "moving.csv", "--json"], capsys)  # every row: as asked
+        assert code == 0 and json.loads(out)["n_examples"] == len(changed.splitlines()) - 1, err
+    (tmp_path / "moving.csv").write_text(original)  # the same bytes again: its test rows as train held them out
+    assert _run(["evaluate", "m.st"], capsys)[0] == 0
+    # a model saved before the file was recorded evaluates as it did, changed file or not
+    _rewrite_training_summary(tmp_path / "m.st", lambda training: {k: v for k, v in training.items() if k != "data_file"})
+    (tmp_path / "moving.csv").write_text("a,b,c,label\n" + "".join(reversed(rows)))
+    code, out, err = _run(["evaluate", "m.st", "--json"], capsys)
+    assert code == 0 and json.loads(out)["n_examples"] == 4, err
+    _rewrite_training_summary(tmp_path / "m.st", lambda training: training | {"data_file": "472 bytes"})
+    code, _, err = _run(["evaluate", "m.st"], capsys)
+    assert code == 1 and "MODEL: the training summary of the model records data_file '472 bytes'; expected" in err, err
+
+
+@pytest.mark.parametrize("argv, message", [
+    # Before: each wrote its file under that name (a model over the data CSV, PNG data as .jpg or .txt) and exited 0
+    (["train", "--out", "basic.csv"], "--out: expected a file name for a model file, ending in .safetensors or .st; "
+     "got basic.csv (suffix .csv): give a name such as basic.safetensors"),
+    (["train", "--out", "m.ckpt"], "--out: expected a file name for a model file, ending in .safetensors or .st; got m.ckpt"),
+    (["train", "--checkpoint", "run.npz"], "--checkpoint: expected a file name for a training checkpoint, not a data "
+     "file's; got run.npz (ending in .npz): give another name"),
+    (["explain", "--picture", "p.jpg"], "--picture: expected a file name for a PNG picture, ending in .png; got p.jpg "
+     "(suffix .jpg): give a name such as p.png"),
+    (["cost", "--widths", "2", "--plot", "c.txt"], "--plot: expected a file name for a PNG picture, ending in .png; "
+     "got c.txt (suffix .txt)"),
+    # Before: a file named tdir (or one inside an existing tdir/) written, exit 0
+    (["train", "--out", "tdir/"], "--out: expected a file name; got 'tdir/', a directory"),
+    (["train", "--checkpoint", "new/"], "--checkpoint: expected a file name; got 'new/', a directory"),
+    (["explain", "--picture", "tdir/"], "--picture: expected a file name; got 'tdir/', a directory"),
+    (["cost", "--widths", "2", "--plot", "new/"], "--plot: expected a file name; got 'new/', a directory"),
+])
+def test_output_file_names_of_another_kind_or_of_a_directory_are_refused_before_the_work(argv, message, tmp_path,
+                                                                                          monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "basic.csv").write_text("a,b,label\n0.5,0.25,1\n0.125,1,0\n")
+    (tmp_path / "tdir").mkdir()
+    extra = ["--limit", "60", "--epochs", "1"] if argv[0] == "train" else []
+    code, out, err = _run([*argv, *extra], capsys)
+    assert code == 1 and out == "" and message in err and "epoch" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["basic.csv", "tdir"] and not any((tmp_path / "tdir").iterdir())
+    assert (tmp_path / "basic.csv").read_text().startswith("a,b,label")

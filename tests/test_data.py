@@ -2,6 +2,7 @@
 
 import gzip
 import os
+import re
 import struct
 import warnings
 from pathlib import Path
@@ -920,3 +921,85 @@ def test_read_inputs_refuses_an_idx_file_of_labels(tmp_path):
     path.write_bytes(bytes([0, 0, 0x08, 1]) + (5).to_bytes(4, "big") + bytes([1, 2, 3, 4, 5]))
     with pytest.raises(ValueError, match=r"^X: expected examples .* is an IDX file of labels \(1-D\), not of examples"):
         read_inputs(path)
+
+
+# ---------------------------------------------------------------------- reviewed: missing labels, no header, names, separators
+
+
+@pytest.mark.parametrize("token", ["NA", "N/A", "null", "None", "?", "-", "na", "NULL"])
+def test_a_missing_value_in_a_numeric_label_column_is_refused_not_made_a_class(tmp_path, token):
+    # Before: 0, 1 and 'NA' became three classes; among real targets 'NA' made every label a text class
+    path = tmp_path / "x.csv"
+    path.write_text("a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(6)) + f"6,{token}\n7,1\n")
+    for read in (load_table, load_dataset):
+        with pytest.raises(ValueError, match=rf"^CSV file \S*x.csv: label column 'label' has a missing value '{re.escape(token)}' "
+                                             rf"in data row 7; expected a label in every row \(drop or fill that row\)$"):
+            read(path)
+    path.write_text("a,price\n" + "".join(f"{i},{i * 1.5 + 0.25}\n" for i in range(60)).replace("9,13.75", f"9,{token}")
+                    .replace("20,30.25", "20,NA"))
+    with pytest.raises(ValueError, match=r"x.csv: label column 'price' has a missing value '.+' in data row 10 \(2 rows in all\); "
+                                         r"expected a label in every row \(drop or fill those rows\)$"):
+        load_dataset(path, label="price", test_fraction=0.2)
+
+
+def test_text_labels_that_spell_a_missing_value_stay_classes_among_words(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("a,label\n1,cat\n2,None\n3,-\n4,dog\n")
+    assert load_table(path)[1].tolist() == ["cat", "None", "-", "dog"]
+    path.write_text("a,label\n1,NA\n2,?\n")  # no number among them: nothing says they are missing ones
+    assert load_table(path)[1].tolist() == ["NA", "?"]
+    path.write_text("a,label\n1,0\n2,\n3,1\n")  # one empty label: no "(1 rows in all)"
+    with pytest.raises(ValueError, match=r"x.csv: the label of data row 2 is empty; expected a label in every row$"):
+        load_table(path)
+
+
+def test_a_csv_for_training_without_a_header_is_said_to_have_none(tmp_path):
+    # Before: "no label column 'label'; the header has ['0.126', '-0.132', '0.64', '0']": data called a header
+    path = tmp_path / "noheader.csv"
+    path.write_text("0.126,-0.132,0.64,0\n0.5,0.25,1e-3,1\n")
+    for read in (load_table, load_dataset):
+        with pytest.raises(ValueError, match=r"^CSV file \S*noheader.csv: no label column 'label'; the file seems to have no header: "
+                                             r"its first row \['0.126', '-0.132', '0.64', '0'\] is data, not column names; "
+                                             r"expected a header row naming the columns, one of them the label column 'label' "):
+            read(path)
+    path.write_text("0,1,2,3\n0.5,0.25,1,1\n")  # pandas' names for unnamed columns: a header (label=3 takes its last)
+    with pytest.raises(ValueError, match=r"no label column 'label'; the header has \['0', '1', '2', '3'\] \(name it with label="):
+        load_table(path)
+    assert load_table(path, "3")[1].tolist() == [1]
+
+
+def test_a_column_name_twice_in_the_header_is_refused(tmp_path):
+    # Before: read, its columns' names silently dropped (so never matched by name to a file to predict on)
+    path = tmp_path / "x.csv"
+    path.write_text("label,a,a,c\n0,1,2,3\n1,4,5,6\n")
+    for read in (load_table, load_dataset):
+        with pytest.raises(ValueError, match=r"^CSV file \S*x.csv: the header names column 'a' twice \(columns 2 and 3\); "
+                                             r"expected a name of its own for each column$"):
+            read(path)
+    path.write_text("b,label,b,c,b\n0,1,2,3,4\n")
+    with pytest.raises(ValueError, match=r"the header names column 'b' 3 times \(columns 1, 3 and 5\)"):
+        load_table(path)
+    path.write_text(",a,,label\n5,1,2,0\n7,4,5,1\n")  # columns without a name go by position
+    assert load_dataset(path, scale="none").feature_names is None
+
+
+def test_a_csv_separated_by_semicolons_or_tabs_and_a_label_of_another_case_are_hinted(tmp_path):
+    # Before: "no label column 'label'; the header has ['a;b;label']" and nothing more
+    path = tmp_path / "x.csv"
+    path.write_text("a;b;label\n1;2;0\n3;4;1\n")
+    with pytest.raises(ValueError, match=r"^CSV file \S*x.csv: no label column 'label'; the header has \['a;b;label'\]: the file "
+                                         r"seems to be separated by ';', and deltaprop reads comma-separated files"):
+        load_dataset(path)
+    with pytest.raises(ValueError, match=r"column 'a;b;label': the file seems to be separated by ';'"):
+        read_inputs(path)  # (no label column to drop: the one field is refused as no number)
+    path.write_text("a\tb\tlabel\n1\t2\t0\n")
+    with pytest.raises(ValueError, match=r"the header has \['a\\tb\\tlabel'\]: the file seems to be separated by tabs, and "):
+        load_table(path)
+    path.write_text("a,b,label\n1;2;0\n3;4;1\n")  # a header of commas over rows of semicolons
+    with pytest.raises(ValueError, match=r"expected 3 fields in every row, as in the header; data row 1 has 1: the file seems "
+                                         r"to be separated by ';'"):
+        load_table(path)
+    path.write_text("a,b,Label\n1,2,0\n3,4,1\n")
+    with pytest.raises(ValueError, match=r"no label column 'label'; the header has \['a', 'b', 'Label'\]; did you mean 'Label'\? "
+                                         r"\(the name must match in case too: label='Label', or --label on the command line\)$"):
+        load_table(path)

@@ -37,6 +37,22 @@ def test_path_must_be_a_path():
         write_atomically(3, b"")
 
 
+@pytest.mark.parametrize("check", ["write_atomically", "writable_path"])
+def test_a_directorys_name_or_an_empty_name_is_no_file_name(tmp_path, monkeypatch, check):
+    """Path("out/") is Path("out"): without the check, "out/" would be written as a file named out."""
+    import deltaprop.files as files
+
+    monkeypatch.chdir(tmp_path)
+    call = (lambda p: files.write_atomically(p, b"x", "--out")) if check == "write_atomically" else (
+        lambda p: files.writable_path(p, "--out"))
+    for name in ("out/", str(tmp_path / "out") + os.sep):
+        with pytest.raises(IsADirectoryError, match=r"^--out: expected a file name; got '.*out/', a directory's name$"):
+            call(name)
+    with pytest.raises(ValueError, match=r"^--out: expected a file name; got an empty name$"):
+        call("")
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_missing_directory_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="the directory .*nowhere does not exist"):
         write_atomically(tmp_path / "nowhere" / "m.bin", b"x")

@@ -665,6 +665,20 @@ def test_tol_is_refused_where_no_optimiser_reads_it_and_lbfgs_has_no_learning_ra
     net.fit(X, y, optimiser="gd", epochs=1, tol=1e-3)
 
 
+def test_a_huge_number_of_epochs_starts_at_once_and_a_decay_to_zero_is_still_refused_first(digits):
+    import time
+
+    X, y = digits[0][:50], digits[1][:50]
+    net = dp.Network([64, 8, 10], seed=0)
+    start = time.perf_counter()
+    history = net.fit(X, y, epochs=10**22, callbacks=[dp.callbacks.EarlyStopping(patience=1, monitor="loss", mode="max")])
+    assert history.epochs == 2 and time.perf_counter() - start < 30  # (trying every epoch's rate took hours)
+    before = [p.copy() for p in net.parameters()]
+    with pytest.raises(ValueError, match=r"schedule: expected a finite learning rate > 0 for every epoch; got 0.0 for epoch \d+ \(from eta0=0.001\)"):
+        net.fit(X, y, epochs=5000, schedule=dp.optimisers.exponential(0.5))  # (0.5^4999 underflows to 0)
+    assert all(np.array_equal(p, q) for p, q in zip(before, net.parameters()))
+
+
 def test_negative_sample_weight_is_named_by_its_index(digits):
     X, y = digits[0][:5], digits[1][:5]
     with pytest.raises(ValueError, match=r"sample_weight: expected weights >= 0; got sample_weight\[2\] = -0.5 and 1 more below 0"):

@@ -325,16 +325,25 @@ class ReduceLROnPlateau(Callback):
 
 
 class CSVLogger(Callback):
-    """Write the history to a CSV file, one row per epoch, rewritten atomically after each epoch."""
+    """Write the history to a CSV file, one row per epoch, rewritten atomically (never half-written).
+
+    ``min_interval`` : seconds >= 0 between rewrites (default 1): the file is rewritten after an
+    epoch that ends at least that long after the last rewrite, and when training ends (also when
+    it raises). Each rewrite holds every row so far, so rewriting after every epoch
+    (``min_interval=0``) of a long run of short epochs would cost time growing with the square
+    of the epochs.
+    """
 
     COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "time")
 
-    def __init__(self, path) -> None:
+    def __init__(self, path, min_interval: float = 1.0) -> None:
         from .files import check_path
 
         check_path(path, "path")
         self.path = path  # as given
+        self.min_interval = real("min_interval", min_interval, 0)
         self.rows: list[dict] = []
+        self._written, self._last_write = 0, -math.inf  # rows in the file, and when it was written (monotonic)
 
     def on_train_begin(self, run) -> None:
         from .files import writable_path
@@ -343,15 +352,25 @@ class CSVLogger(Callback):
         # A resumed run starts with the history of the epochs before it: keep their rows.
         h = run.history
         self.rows = [{"epoch": e + 1, **{k: getattr(h, k)[e] for k in h.KEYS if len(getattr(h, k)) > e}} for e in range(h.epochs)]
+        self._written, self._last_write = 0, -math.inf  # (a logger used again by another fit: its first epoch is written)
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
+        self.rows.append({"epoch": epoch + 1, **logs})
+        if time.monotonic() - self._last_write >= self.min_interval:
+            self._write()
+
+    def on_train_end(self, run) -> None:
+        if self._written < len(self.rows):
+            self._write()
+
+    def _write(self) -> None:
         from .files import write_atomically
 
-        self.rows.append({"epoch": epoch + 1, **logs})
         columns = [c for c in self.COLUMNS if any(c in r for r in self.rows)]
         lines = [",".join(columns)]
         lines += [",".join(repr(float(r[c])) if c != "epoch" else str(r[c]) for c in columns if c in r) for r in self.rows]
         write_atomically(self.path, "\n".join(lines) + "\n")
+        self._written, self._last_write = len(self.rows), time.monotonic()
 
 
 def _duration(seconds: float) -> str:

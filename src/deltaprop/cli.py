@@ -62,6 +62,20 @@ def _name_the_argument(exc: Exception, command: argparse.ArgumentParser, args) -
     return exc
 
 
+def _refuse_empty_values(command: argparse.ArgumentParser | None, args) -> None:
+    """An empty value ("--out $MODEL" with MODEL unset) is a mistake, not "left out": refused (exit 2), but for
+    the flags the command's module lists in ``EMPTY_MEANS`` (train's --layers '': no hidden layer)."""
+    meaningful = getattr(sys.modules.get(getattr(args, "run", None).__module__, None), "EMPTY_MEANS", ()) if command else ()
+    for action in command._actions if command is not None else ():
+        if any(flag in meaningful for flag in action.option_strings):
+            continue
+        value = getattr(args, action.dest, None)
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and not v.strip() for v in values) and value != action.default:
+            flag = action.option_strings[-1] if action.option_strings else action.metavar or action.dest.upper()
+            command.error(f"{flag}: expected a value; got an empty one")
+
+
 @contextlib.contextmanager
 def _command_context(run, debug: bool, command: str):
     """Around a command: its module's FLAGS name the flags in errors from the library, NumPy's
@@ -93,7 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     first = 1 if argv[:1] == ["--debug"] else 0
     if first == len(argv) or (argv[first].startswith("-") and argv[first] not in ("-h", "--help")):
         argv.insert(first, "train")
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # said by the command's parser, with its usage (the top-level one would name no command)
+        command = parser.commands.get(args.command, parser)
+        hint = ""
+        if args.command == "evaluate" and not extras[0].startswith("-"):
+            hint = f"; evaluate takes its data as --data {extras[0]}"
+        command.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+    _refuse_empty_values(parser.commands.get(args.command), args)
     debug = args.debug or getattr(args, "sub_debug", False)
     try:
         with _command_context(args.run, debug, args.command):

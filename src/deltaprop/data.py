@@ -23,6 +23,7 @@ A ``.csv``, ``.npy`` or ``.npz`` file
 
 from __future__ import annotations
 
+import collections
 import csv
 import gzip
 import itertools
@@ -428,18 +429,27 @@ def _nan_texts(values: Array) -> Array:
     return np.isin(values, [s.encode() for s in spellings] if values.dtype.kind == "S" else spellings)
 
 
+#: How spreadsheets, R, pandas and databases write a missing value (compared in lower case); in a column of
+#: numbers such a text is no class, but a row without its label.
+_MISSING_TEXTS = ("", "na", "n/a", "nan", "+nan", "-nan", "null", "none", "?", "-")
+
+
 def _parse_labels(values: Array, path: Path, column: str) -> Array:
     """Labels read as text: integers when they all are, else floats, else strings.
 
     None may be empty; numbers must be finite (a NaN or infinite label is
     neither a class nor a target), and a text label that reads as NaN is
     refused too: 'nan' is how Python, NumPy and pandas write a missing value,
-    which as a class would be learned and predicted like any other.
+    which as a class would be learned and predicted like any other. So are the
+    other ways to write one (:data:`_MISSING_TEXTS`: 'NA', 'null', '?', ...) in a
+    column whose other labels are numbers: as text they would make every
+    label a class, a real-valued target's too.
     """
     where = f"CSV file {path}"
     empty = np.flatnonzero(values == "")
     if len(empty):
-        raise ValueError(f"{where}: the label of data row {empty[0] + 1} is empty ({len(empty)} rows in all); expected a label in every row")
+        more = f" ({_plural(len(empty), 'row')} in all)" if len(empty) > 1 else ""
+        raise ValueError(f"{where}: the label of data row {empty[0] + 1} is empty{more}; expected a label in every row")
     for kind in (np.int64, np.float64):
         try:
             y = values.astype(kind)
@@ -452,12 +462,27 @@ def _parse_labels(values: Array, path: Path, column: str) -> Array:
             more = f" ({_plural(len(bad), 'row')} in all)" if len(bad) > 1 else ""
             raise ValueError(f"{where}: expected finite numbers as labels; got {text!r}{overflow} in data row {bad[0] + 1}, column {column!r}{more}")
         return y
+    missing = np.isin(np.char.lower(values), _MISSING_TEXTS)
+    if missing.any() and not missing.all() and _all_numbers(values[~missing]):
+        bad = np.flatnonzero(missing)
+        more = f" ({_plural(len(bad), 'row')} in all)" if len(bad) > 1 else ""
+        raise ValueError(f"{where}: label column {column!r} has a missing value {str(values[bad[0]])!r} in data row {bad[0] + 1}"
+                         f"{more}; expected a label in every row (drop or fill {'that row' if len(bad) == 1 else 'those rows'})")
     bad = np.flatnonzero(_nan_texts(values))
     if len(bad):
         more = f" ({_plural(len(bad), 'row')} in all)" if len(bad) > 1 else ""
         raise ValueError(f"{where}: expected a label in every row; got {str(values[bad[0]])!r} (a missing value, not a class) "
                          f"in data row {bad[0] + 1}, column {column!r}{more}")
     return values.astype(str)
+
+
+def _all_numbers(values: Array) -> bool:
+    """Whether every text of ``values`` reads as a float64, as :func:`_parse_labels` reads a column of numbers."""
+    try:
+        values.astype(np.float64)
+    except (ValueError, OverflowError):
+        return False
+    return True
 
 
 def _label_error(path: Path, y: Array, where) -> ValueError | None:
@@ -564,7 +589,7 @@ def _first_csv_row(path: Path) -> list[str] | None:
         with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: without a byte-order mark from Excel
             rows = (row for row in csv.reader(handle) if row)
             row = next(rows, None)
-            if row is not None and any(v.strip() and not _parses_as_float(v) for v in row):  # text: a header
+            if row is not None and _holds_text(row):  # text: a header
                 width = len(row)
                 while width > 1 and not row[width - 1].strip():
                     width -= 1
@@ -574,6 +599,33 @@ def _first_csv_row(path: Path) -> list[str] | None:
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ValueError(f"CSV file {path}: not a UTF-8 CSV file ({exc})") from None
     return row
+
+
+def _holds_text(row: list[str]) -> bool:
+    """Whether a CSV row has a field that is neither a number nor empty: a header (a row of data has none)."""
+    return any(v.strip() and not _parses_as_float(v) for v in row)
+
+
+def _numbered(row: list[str]) -> bool:
+    """Whether a CSV row is 0,1,...,d-1 with d >= PANDAS_HEADER_WIDTH: the column names pandas writes for unnamed columns."""
+    return len(row) >= PANDAS_HEADER_WIDTH and [v.strip() for v in row] == [str(i) for i in range(len(row))]
+
+
+def _separator_hint(row: list[str]) -> str:
+    """For a CSV row read as one field holding ';' or tabs, the note that the file is separated by those, else ''."""
+    if len(row) != 1:
+        return ""
+    semicolons, tabs = row[0].count(";"), row[0].count("\t")
+    if not semicolons and not tabs:
+        return ""
+    separator = "';'" if semicolons >= tabs else "tabs"
+    return (f": the file seems to be separated by {separator}, and deltaprop reads comma-separated files "
+            f"(save it with ',' between the fields)")
+
+
+def _alike(header: list[str], name: str) -> list[str]:
+    """The names of ``header`` that differ from ``name`` only in case: typos for it."""
+    return [h for h in header if h.lower() == name.lower() and h != name]
 
 
 def _header_lines(path: Path) -> int:
@@ -651,10 +703,12 @@ def _csv_error(path: Path, header: list[str] | None, columns: list[int] | None, 
             width = len(row)
         if len(row) != width and not _trailing_commas(row, width):
             where = "the header" if header is not None else "the first row"
-            return ValueError(f"CSV file {path}: expected {_plural(width, 'field')} in every row, as in {where}; data row {n} has {len(row)}")
+            return ValueError(f"CSV file {path}: expected {_plural(width, 'field')} in every row, as in {where}; data row {n} has "
+                              f"{len(row)}{_separator_hint(row)}")
         for c in range(width) if columns is None else columns:
             if not _is_number(row[c]):
-                return ValueError(f"CSV file {path}: expected numbers in every {what} column; got {row[c]!r} in data row {n}, column {_column_name(header, c)}")
+                return ValueError(f"CSV file {path}: expected numbers in every {what} column; got {row[c]!r} in data row {n}, "
+                                  f"column {_column_name(header, c)}{_separator_hint(row)}")
     return ValueError(f"CSV file {path}: expected numbers in every {what} column ({exc})")
 
 
@@ -795,7 +849,8 @@ def _csv_numbers(path: Path, first: list[str], header: list[str] | None, drop: l
     texts = []
     for n, row in _csv_records(path, skip_header=header is not None):
         if len(row) != width and not _trailing_commas(row, width):
-            raise ValueError(f"CSV file {path}: expected {_plural(width, 'field')} in every row, as in {where}; data row {n} has {len(row)}")
+            raise ValueError(f"CSV file {path}: expected {_plural(width, 'field')} in every row, as in {where}; data row {n} has "
+                             f"{len(row)}{_separator_hint(row)}")
         texts.append(row[drop[0]] if drop else "")
     try:
         X = _loadtxt(path, skiprows=skiprows, usecols=columns, dtype=dtype)
@@ -808,17 +863,25 @@ def _csv_numbers(path: Path, first: list[str], header: list[str] | None, drop: l
 
 
 def _load_csv(path: Path, label: str) -> tuple[Array, Array, list[str] | None]:
-    """X, y and the names of X's columns (None where two share a name) of a CSV table with a header."""
+    """X, y and the names of X's columns (None where two have no name) of a CSV table with a header."""
     first = _first_csv_row(path)
     if not first:
         raise ValueError(f"CSV file {path}: empty; expected a header row naming the columns")
     header = [h.strip() for h in first]
     if label not in header:
-        raise ValueError(f"CSV file {path}: no label column {label!r}; the header has {header[:20]} (name it with label=, or --label on the command line)")
+        raise _no_label_column(path, header, label)
     named = [i + 1 for i, h in enumerate(header) if h == label]
     if len(named) > 1:  # else the others would silently be features
         raise ValueError(f"CSV file {path}: expected one label column {label!r}; columns "
                          f"{', '.join(map(str, named[:-1]))} and {named[-1]} have that name")
+    # a model stores no names that are not each a column's own, and would then match no file's columns by name
+    counts = collections.Counter(h for h in header if h)  # (columns without a name go by position)
+    twice = next((h for h in header if counts[h] > 1), None)
+    if twice is not None:
+        at = [i + 1 for i, h in enumerate(header) if h == twice]
+        times = "twice" if len(at) == 2 else f"{len(at)} times"
+        raise ValueError(f"CSV file {path}: the header names column {twice!r} {times} (columns "
+                         f"{', '.join(map(str, at[:-1]))} and {at[-1]}); expected a name of its own for each column")
     j = header.index(label)
     features = [i for i in range(len(header)) if i != j]
     if not features:
@@ -832,6 +895,21 @@ def _load_csv(path: Path, label: str) -> tuple[Array, Array, list[str] | None]:
     _check_index_column(path, X, header, features)
     names = [header[i] for i in features]
     return X, _parse_labels(np.char.strip(np.array(labels, dtype=str)), path, label), (names if len(set(names)) == len(names) else None)
+
+
+def _no_label_column(path: Path, header: list[str], label: str) -> ValueError:
+    """The error for a CSV table whose header (``header``, its first row) has no column ``label``, saying why where it can."""
+    if not _holds_text(header) and any(header) and not _numbered(header):  # (pandas' 0,1,... are names)
+        return ValueError(f"CSV file {path}: no label column {label!r}; the file seems to have no header: its first row "
+                          f"{header[:10]} is data, not column names; expected a header row naming the columns, one of them "
+                          f"the label column {label!r} (name another with label=, or --label on the command line)")
+    separator = _separator_hint(header)
+    if separator:
+        return ValueError(f"CSV file {path}: no label column {label!r}; the header has {header[:20]}{separator}")
+    alike = _alike(header, label)
+    hint = (f"; did you mean {alike[0]!r}? (the name must match in case too: label={alike[0]!r}, or --label on the "
+            f"command line)" if alike else " (name it with label=, or --label on the command line)")
+    return ValueError(f"CSV file {path}: no label column {label!r}; the header has {header[:20]}{hint}")
 
 
 def _read_npz(path: Path) -> dict[str, Array]:
@@ -1175,7 +1253,7 @@ def read_inputs(path, *, label=None, feature_names=None, label_given: bool = Fal
             raise ValueError(f"CSV file {path}: empty")
         name = "label" if label is None else str(label)
         # a header has a field that is text; an empty field is a missing number (refused by row and column below)
-        header = [h.strip() for h in first] if any(v.strip() and not _parses_as_float(v) for v in first) else None
+        header = [h.strip() for h in first] if _holds_text(first) else None
         fields = [v.strip() for v in first if v.strip() != name]
         if header is None and feature_names is not None and fields == list(feature_names):
             # the model's own column names, numbers as they may be, in its order: said, as it costs a row if it was data
@@ -1190,19 +1268,18 @@ def read_inputs(path, *, label=None, feature_names=None, label_given: bool = Fal
                              f"in the model's order {list(feature_names)[:10]}")
         # 0,1,...,d-1: the column names pandas writes for a DataFrame of unnamed columns (to_csv(index=False)),
         # which read as data would shift every prediction by a row (but a file of that one row is data)
-        numbered = (header is None and len(first) >= PANDAS_HEADER_WIDTH
-                    and [v.strip() for v in first] == [str(i) for i in range(len(first))])
+        numbered = header is None and _numbered(first)
         if numbered:
             header = [h.strip() for h in first]
         if label_given and header is None:
             raise ValueError(f"label: CSV file {path}: no label column {name!r}; its first row {first[:10]} is data, "
                              f"not a header naming columns")
         # (a column of another case that is one of the model's inputs is no typo for the label)
-        alike = [] if header is None else [h for h in header if h.lower() == name.lower() and h != name
-                                           and (feature_names is None or h not in feature_names)]
+        alike = [] if header is None else [h for h in _alike(header, name) if feature_names is None or h not in feature_names]
         if label_given and name not in header and (alike or not label_may_be_absent):
             hint = f"; did you mean {alike[0]!r}? (the name must match in case too)" if alike else ""
-            raise ValueError(f"label: CSV file {path}: no label column {name!r}; the header has {header[:20]}{hint}")
+            raise ValueError(f"label: CSV file {path}: no label column {name!r}; the header has {header[:20]}"
+                             f"{_separator_hint(header)}{hint}")
         # the label column; with a model's names, also a column 'label' that is none of them (label= names another)
         dropped = {name} | ({"label"} if feature_names is not None and "label" not in feature_names else set())
         drop = [] if header is None else [i for i, h in enumerate(header) if h in dropped]

@@ -18,12 +18,25 @@ def check_path(path, argument: str = "path") -> Path:
     return Path(path)
 
 
+def _file_name(path, argument: str) -> Path:
+    """``path`` as a Path naming a file to write: not empty, and not a directory's name ("out/", which Path
+    would shorten to "out" and so write a file of that name)."""
+    check_path(path, argument)
+    path_text = os.fspath(path)  # (as given: Path("out/") is Path("out"))
+    if path_text in ("", b""):
+        raise ValueError(f"{argument}: expected a file name; got an empty name")
+    if os.fsdecode(path_text).endswith((os.sep, "/") if os.altsep is None else (os.sep, os.altsep)):
+        raise IsADirectoryError(f"{argument}: expected a file name; got {os.fsdecode(path_text)!r}, a directory's name")
+    return Path(path_text)
+
+
 def writable_path(path, argument: str = "path") -> Path:
     """``path`` as a Path whose directory exists, checked before a long run that ends by writing it.
 
-    Raises TypeError (not a path), IsADirectoryError, or FileNotFoundError naming ``argument``.
+    Raises TypeError (not a path), ValueError (an empty name), IsADirectoryError, or FileNotFoundError
+    naming ``argument``.
     """
-    path = check_path(path, argument)
+    path = _file_name(path, argument)
     _refuse_special(path, argument)  # (first: it names the argument of a name too long for the file system)
     if path.is_dir():
         raise IsADirectoryError(f"{argument}: expected a file name; got the directory {path}")
@@ -116,7 +129,7 @@ def write_atomically(path, data: bytes | str, argument: str = "path") -> Path:
     replaced file's own. A symbolic link is written through, as ``open`` would.
     Errors name ``argument`` and ``path``, not the temporary file.
     """
-    path = check_path(path, argument)
+    path = _file_name(path, argument)
     try:
         link = path.is_symlink()
     except OSError as exc:  # a name too long for the file system, say

@@ -518,7 +518,7 @@ def fit(
         net.history = run.history
         run.callbacks = callbacks
         if not isinstance(run.optimiser, LBFGS):  # a schedule that fails at epoch 4 is refused now, not then
-            for epoch in range(run.first_epoch, run.epochs):
+            for epoch in _epochs_to_try(run.first_epoch, run.epochs):
                 _scheduled(schedule, run.eta0, epoch, run.epochs)
         for cb in callbacks:
             if getattr(cb, "on_train_begin", None) is not None:
@@ -926,6 +926,18 @@ def clip_gradient(grads: list[np.ndarray], max_norm: float) -> float:
         for g in grads:
             g *= g.dtype.type(max_norm / norm)
     return norm
+
+
+def _epochs_to_try(first: int, end: int, every_up_to: int = 1000) -> list[int]:
+    """The epochs whose learning rate fit tries before training: each of the first ``every_up_to``, then
+    those 2^k further on and the last (a decay that underflows to 0 does so by the last epoch), so that
+    epochs=10**9 with early stopping starts at once."""
+    epochs = list(range(first, min(end, first + every_up_to)))
+    step = every_up_to
+    while first + step < end:
+        epochs.append(first + step)
+        step *= 2
+    return epochs + ([end - 1] if end - 1 >= first + every_up_to else [])
 
 
 def _base_rate(eta0) -> float:

@@ -189,6 +189,49 @@ def relabel(exc: BaseException, flags: dict[str, str]) -> BaseException:
 DATA_SUFFIXES = (".gz", ".csv", ".npy", ".npz", ".idx", "-ubyte")
 
 
+#: Names of data (and text) files, which a model, checkpoint or picture written there would replace.
+DATA_FILE_SUFFIXES = (*DATA_SUFFIXES, ".txt")
+#: What train --out writes (a model file): the README's .safetensors, and the tests' shorter .st.
+MODEL_SUFFIXES = (".safetensors", ".st")
+
+
+def check_output_suffix(path, flag: str, suffixes: tuple[str, ...] | None, what: str) -> None:
+    """Refuse an output file name for ``what`` ("a model file", ...) that does not end in one of ``suffixes``
+    (case aside), or, where ``suffixes`` is None (any name will do), that ends as a data file's: a data file
+    there would be replaced, a name elsewhere would mislead (`--picture p.jpg` holding PNG data)."""
+    from pathlib import Path
+
+    if path is None:
+        return
+    suffix = Path(path).suffix
+    ending = next((s for s in DATA_FILE_SUFFIXES if str(path).lower().endswith(s)), None)
+    if suffixes is None and ending is None or suffixes is not None and suffix.lower() in suffixes:
+        return
+    if suffixes is None:
+        raise ValueError(f"{flag}: expected a file name for {what}, not a data file's; got {path} (ending in {ending}): "
+                         f"give another name")
+    given = f"suffix {suffix}" if suffix else "no suffix"
+    example = f"{str(path)[:len(str(path)) - len(suffix)] if suffix else path}{suffixes[0]}"
+    raise ValueError(f"{flag}: expected a file name for {what}, ending in {' or '.join(suffixes)}; got {path} ({given}): "
+                     f"give a name such as {example}")
+
+
+def file_fingerprint(path) -> dict:
+    """{"size": bytes, "crc32": CRC-32 of them} of the file at ``path``, read in 1 MiB pieces.
+
+    Of the file's bytes, not of the arrays read from them: it says whether a table is the one read before
+    without depending on how its numbers parse or scale (an edit that changes no number is a change too,
+    which errs on the safe side). About 1 GB/s."""
+    import zlib
+
+    crc, size = 0, 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+    return {"size": size, "crc32": crc}
+
+
 def file_kind(path) -> str | None:
     """"model" (a deltaprop model file), "checkpoint" (a deltaprop training checkpoint), "data" (a
     .csv/.npy/.npz/IDX/gzip file, by its name or first bytes) or None (anything else, or unreadable).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import check_memory, int_at_least
+from ._common import check_memory, check_output_suffix, int_at_least
 
 #: Library argument names in error messages, and the flags that set them here (see cli.main).
 FLAGS = {"widths": "--widths", "budget_s": "--budget", "n_examples": "--examples", "seed": "--seed"}
@@ -36,7 +36,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="seconds: skip naive runs predicted to take longer (default 2)")
     parser.add_argument("--examples", type=int, default=32, help="batch size the cost is measured on (default 32)")
     parser.add_argument("--seed", type=int_at_least(0), default=0)
-    parser.add_argument("--plot", metavar="PNG", help="write the log-log plot of time against P to this PNG")
+    parser.add_argument("--plot", metavar="PNG", help="write the log-log plot of time against P to this PNG file (a name ending in .png)")
     parser.add_argument("--debug", dest="sub_debug", action="store_true", help="show the full traceback on errors")
     parser.set_defaults(run=run)
     return parser
@@ -46,8 +46,9 @@ def run(args) -> int:
     from deltaprop.cost import measure_cost
     from deltaprop.files import writable_path
 
-    if args.plot:
-        writable_path(args.plot, "--plot")  # before the measurements, not after them
+    if args.plot:  # before the measurements, not after them
+        writable_path(args.plot, "--plot")
+        check_output_suffix(args.plot, "--plot", (".png",), "a PNG picture")  # (always PNG: _figures.save_png)
     try:
         widths = [int(w) for w in args.widths.split(",")]
     except ValueError:

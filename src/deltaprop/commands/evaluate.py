@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import (add_data_arguments, check_label, flag_names, load_model_argument, new_parser, plot_directory, print_json,
-                      warn_if_already_scaled)
+from ._common import (add_data_arguments, check_label, file_fingerprint, flag_names, load_model_argument, new_parser,
+                      plot_directory, print_json, warn_if_already_scaled)
 
 USAGE = "deltaprop evaluate MODEL [--data NAME|PATH]"
 
@@ -29,7 +29,8 @@ def add_parser(subparsers):
         help="measure a saved model on a data set's test part",
         description="Evaluate a saved model on the test part of a data set, scaling the inputs as in training: "
         "every row of a CSV/NumPy file given with --data; without --data, the test part of the data the model "
-        "was trained on (of a table, the rows train held out).",
+        "was trained on (of a table, the rows train held out; refused if the file changed since training, "
+        "when they can no longer be told apart).",
         examples=EXAMPLES,
     )
     parser.add_argument("model", metavar="MODEL", help="a model file written by `deltaprop train --out`")
@@ -57,6 +58,8 @@ def evaluation_data(saved, data_arg, label, limit):
     if not data_arg and data not in NAMED and not os.path.exists(data):  # (load_dataset's error would blame --data)
         raise FileNotFoundError(f"--data: not given, and the data the model was trained on, {data}, is gone (recorded in "
                                 f"the model's training summary; no such file or directory): give --data NAME|PATH")
+    if not data_arg and data not in NAMED:
+        _check_data_unchanged(data, trained_on.get("data_file"))
     task = "auto"
     if data_arg and str(data_arg).lower().endswith(".csv") and label is None and saved.feature_names is not None:
         label = trained_on.get("label")  # a CSV model's label column for a CSV file, as predict takes it (None: 'label')
@@ -83,6 +86,36 @@ def evaluation_data(saved, data_arg, label, limit):
     if data_arg and data not in NAMED and Path(data).is_file():  # (the named sets and IDX directories are read raw)
         _warn_if_already_scaled(saved.scaling, X)
     return X, y, dataset
+
+
+def _check_data_unchanged(path, recorded) -> None:
+    """Refuse to re-derive the test rows train held out of the table at ``path`` when the file is no longer the one
+    train read (``recorded``: its file_fingerprint in the training summary; None, as in models saved before it was
+    recorded, and of data sets with their own test part, checks nothing): of reordered, edited or added rows the
+    same seed draws other rows, some of which the model trained on, and would score them as unseen."""
+    if recorded is None:
+        return
+    if not (isinstance(recorded, dict) and set(recorded) == {"size", "crc32"}
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in recorded.values())
+            and recorded["size"] >= 0 and 0 <= recorded["crc32"] < 2**32):
+        raise ValueError(f"MODEL: the training summary of the model records data_file {recorded!r:.80}; expected "
+                         f"{{'size': bytes, 'crc32': a 32-bit checksum}} (a damaged file?)")
+    if not Path(path).is_file():  # (a directory now: load_dataset would read it as IDX files)
+        now = "it is no longer a file"
+    else:
+        try:
+            current = file_fingerprint(path)
+        except OSError as exc:
+            raise type(exc)(f"--data: not given, and the data file the model was trained on, {path}, cannot be read: "
+                            f"{exc.strerror}") from None
+        if current == recorded:
+            return
+        now = f"it now has {current['size']:,} bytes, CRC-32 {current['crc32']:08x}"
+    raise ValueError(f"--data: not given, and the data file the model was trained on, {path}, has changed since "
+                     f"training (expected {recorded['size']:,} bytes, CRC-32 {recorded['crc32']:08x}, as train read it; "
+                     f"{now}): the test rows train held out of it cannot be told from the rows it trained on. Give "
+                     f"--data PATH to evaluate on every row of a file (--data {path}: its rows the model trained on "
+                     f"included)")
 
 
 def _width_checked(scaling, name: str, n0: int):

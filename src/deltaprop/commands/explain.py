@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from ._common import check_memory, flag_names, int_at_least
+from ._common import check_memory, check_output_suffix, flag_names, int_at_least
 from .train import FEW_PER_CLASS, _amount_loss
 
 EXAMPLES = """\
@@ -211,7 +211,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     out.add_argument("--max-units", type=int, default=6, help="units shown per layer (default 6)")
     out.add_argument("--precision", type=int, help="significant digits (default: exact values)")
     out.add_argument("--out", metavar="PATH", help="write to this file instead of standard output")
-    out.add_argument("--picture", metavar="PNG", help="also draw the network's forward and backward pass to this PNG")
+    out.add_argument("--picture", metavar="PNG", help="also draw the network's forward and backward pass to this PNG file (a name ending in .png)")
     parser.add_argument("--debug", dest="sub_debug", action="store_true", help="show the full traceback on errors")
     parser.set_defaults(run=run)
     return parser
@@ -228,6 +228,7 @@ def run(args) -> int:
     # one file for both: the picture would replace the text; an --example file written over: its data lost
     refuse_same_files([("--out", args.out), ("--picture", args.picture)],
                       [("--example", args.example.partition(":")[0] if args.example else None)])
+    check_output_suffix(args.picture, "--picture", (".png",), "a PNG picture")  # (always PNG: _figures.save_png)
     if args.precision is not None and args.precision < 1:  # (the library's words say None, which is no flag's value)
         raise ValueError(f"--precision: expected an integer >= 1 (leave it out for exact values); got {args.precision}")
     if args.example and (args.x or args.t):

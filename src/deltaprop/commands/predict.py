@@ -80,7 +80,10 @@ def run(args) -> int:
     X = read_inputs(args.input, label=label, feature_names=saved.feature_names, label_given=args.label is not None,
                     label_may_be_absent=own_label)
     if X.shape[1] != net.sizes[0]:
-        hint = "; if one of its columns is a label, name it with --label" if X.shape[1] > net.sizes[0] else ""
+        hint = ""
+        if X.shape[1] > net.sizes[0]:  # (--label names a column of a CSV file's header; other inputs have no names)
+            hint = ("; if one of its columns is a label, name it with --label" if Path(args.input).suffix.lower() == ".csv"
+                    else "; if it holds a label column, write the file without it (--label names a column of a CSV file's header)")
         raise ValueError(f"INPUT: expected {net.sizes[0]} values per example (N_0 of the model); {args.input} has "
                          f"{X.shape[1]}{hint}")
     warn_if_already_scaled("predict", saved.scaling, X, "INPUT")

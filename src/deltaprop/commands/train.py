@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -12,8 +13,8 @@ import numpy as np
 from deltaprop.data import SCALINGS
 from deltaprop.optimisers import full_batch_optimisers, settings_of
 
-from ._common import (add_data_arguments, check_label, check_memory, flag_names, int_at_least, new_parser, plot_directory,
-                      positive_int, print_json, record_given)
+from ._common import (MODEL_SUFFIXES, add_data_arguments, check_label, check_memory, check_output_suffix, file_fingerprint,
+                      flag_names, int_at_least, new_parser, plot_directory, positive_int, print_json, record_given)
 
 EXAMPLES = """\
 examples:
@@ -36,6 +37,8 @@ FLAGS = {"learning_rate": "--lr", "batch_size": "--batch-size", "validation_frac
          "weight_decay": "--weight-decay"}
 #: The same, for the checkpoint that --resume reads.
 RESUME_FLAGS = {"checkpoint": "--resume"}
+#: Flags whose empty value means something (cli refuses the others' empty values): --layers '' is no hidden layer.
+EMPTY_MEANS = ("--layers",)
 
 
 #: Defaults of the network flags. A resumed run takes its network from the checkpoint: a network flag
@@ -43,8 +46,28 @@ RESUME_FLAGS = {"checkpoint": "--resume"}
 NETWORK_DEFAULTS = {"layers": "128", "activation": "relu", "l2": 0.0, "dropout": 0.0, "dtype": "float32"}
 
 
-#: Where Ctrl-C saves the training state when no --checkpoint is given.
+#: Where Ctrl-C saves the training state when no --checkpoint is given (see _default_checkpoint).
 INTERRUPTED_CHECKPOINT = "deltaprop-interrupted.ckpt"
+
+
+def _default_checkpoint() -> str | None:
+    """Where Ctrl-C saves a run given no --checkpoint or --resume: INTERRUPTED_CHECKPOINT, or its -2, -3, ...
+    where an earlier interrupted run's state (or anything else) already is, which is kept; None, said in a note,
+    where the working directory cannot be written (training needs no checkpoint it did not ask for)."""
+    from deltaprop.files import writable_path
+
+    base = Path(INTERRUPTED_CHECKPOINT)
+    path, k = base, 1
+    while os.path.lexists(path):
+        k += 1
+        path = base.with_name(f"{base.stem}-{k}{base.suffix}")
+    try:
+        writable_path(path, "--checkpoint")
+    except OSError as exc:
+        print(f"deltaprop train: note: Ctrl-C will stop training without saving its state ({exc}); give "
+              f"--checkpoint PATH to save it elsewhere", file=sys.stderr)
+        return None
+    return str(path)
 
 
 def add_parser(subparsers):
@@ -116,12 +139,13 @@ def add_parser(subparsers):
                      "loss) has not improved for PATIENCE epochs (not for lbfgs)")
     opt.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the initial weights, shuffling, dropout and validation split")
     out = parser.add_argument_group("output")
-    out.add_argument("--out", default=None, metavar="MODEL", help="save the trained model here (.safetensors)")
+    out.add_argument("--out", default=None, metavar="MODEL", help="save the trained model here (a name ending in .safetensors)")
     out.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="N",
                      help="also save the model to --out every N epochs")
     out.add_argument("--checkpoint", default=None, metavar="PATH",
                      help="write the whole training state here after every epoch (for --resume); "
-                     "Ctrl-C stops after the current batch and writes it (default PATH: deltaprop-interrupted.ckpt)")
+                     "Ctrl-C stops after the current batch and writes it (default PATH: deltaprop-interrupted.ckpt, or "
+                     "deltaprop-interrupted-2.ckpt, -3, ... where an earlier interrupted run's is)")
     out.add_argument("--resume", default=None, metavar="PATH",
                      help="continue the run saved in this checkpoint: flags left out take its values (network, optimiser, "
                      "learning rate, batch size, validation fraction, seed, data, schedule, epochs), and flags given with "
@@ -133,7 +157,7 @@ def add_parser(subparsers):
                      "first_layer.png (the first layer's weights). DIR is a directory, made if missing, not a .png file")
     out.add_argument("--gradient-flow", action="store_true",
                      help="record per-layer gradient norms and write gradient_flow.png (into --plot DIR, else .)")
-    out.add_argument("--quiet", action="store_true", help="no progress and no summary (errors and --json still print)")
+    out.add_argument("--quiet", action="store_true", help="no progress and no summary (errors, warnings, notes and --json still print)")
     out.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout (progress goes to stderr)")
     parser.set_defaults(run=run)
     return parser
@@ -613,7 +637,7 @@ def _check_resumed_flags(args, resume, net) -> None:
         refuse("--task", "real-valued targets (a regression)", "classification")
 
 
-def _check_distinct_files(args) -> None:
+def _check_distinct_files(args, default_checkpoint: str | None) -> None:
     """Refuse an output that is the file of an input (--data, --resume) or of another output: writing it would
     destroy the one or replace the other. --checkpoint may be the --resume file: the run goes on in it."""
     from deltaprop.data import NAMED
@@ -625,8 +649,8 @@ def _check_distinct_files(args) -> None:
         outputs.append(("--checkpoint", args.checkpoint))
         if resume and same_file(args.checkpoint, resume):
             resume = None  # (its file is compared as --checkpoint's)
-    elif not resume and args.optimiser != "lbfgs":  # where Ctrl-C saves the run
-        outputs.append((f"--checkpoint (default {INTERRUPTED_CHECKPOINT})", INTERRUPTED_CHECKPOINT))
+    elif default_checkpoint is not None:  # where Ctrl-C saves the run
+        outputs.append((f"--checkpoint (default {default_checkpoint})", default_checkpoint))
     if args.plot:
         outputs += [("--plot", Path(args.plot) / name) for name in ("history.png", "confusion.png", "first_layer.png")]
     if args.gradient_flow:
@@ -704,9 +728,20 @@ def run(args) -> int:
         _check_resumed_flags(args, resume, net)
         _check_optimiser_flags(args)
         check_label(args.data, args.label)
-    _check_distinct_files(args)  # (once a resumed run's --data is known)
+    # fit's checkpoint is --checkpoint, else the --resume file (written again), else the default for Ctrl-C
+    default_checkpoint = None if lbfgs or args.checkpoint or args.resume else _default_checkpoint()
+    _check_distinct_files(args, default_checkpoint)  # (once a resumed run's --data is known)
+    # (after it: `--out t.csv` with --data t.csv is said as the file it would destroy)
+    check_output_suffix(args.out, "--out", MODEL_SUFFIXES, "a model file")
+    check_output_suffix(args.checkpoint, "--checkpoint", None, "a training checkpoint")  # (it has no suffix of its own)
     if args.plot:
         plot_directory(args.plot)  # now, so that the pictures after training have a place
+    # evaluate without --data re-derives the held-out rows from this file: the file as read lets it see a change.
+    # (Before reading it: a change while it is read makes evaluate refuse, not score trained rows as test ones.)
+    try:
+        data_file = file_fingerprint(args.data) if _is_table(args) else None
+    except OSError:  # unreadable: load_dataset says so, naming --data
+        data_file = None
     # tables come without a test part: hold out 20% of their rows before the scaling is fitted
     try:
         data = load_dataset(args.data, label=args.label, scale=args.scale, limit=args.limit, test_fraction=0.2,
@@ -734,7 +769,7 @@ def run(args) -> int:
     if resume is not None:
         _check_resumed_data(args, resume, net, data)  # (on the targets fit sees: scaled as the run's were)
     _check_validation_split(args, data)
-    checkpoint = None if lbfgs else (args.checkpoint or args.resume or INTERRUPTED_CHECKPOINT)
+    checkpoint = None if lbfgs else (args.checkpoint or args.resume or default_checkpoint)
     if resume is not None and resume.classes is not None:
         net.classes_ = np.asarray(resume.classes)  # (fit restores them too; the model's class names need them now)
     elif net.is_classifier:
@@ -746,16 +781,16 @@ def run(args) -> int:
     save_options = dict(scaling=data.scaling, class_names=names, image_shape=data.image_shape, feature_names=data.feature_names,
                         target_scaling=target_scaling,
                         training={"data": data.name, "data_source": data.source, "label": args.label, "seed": args.seed,
-                                  "limit": args.limit, "task": args.task})
+                                  "limit": args.limit, "task": args.task}
+                        | ({"data_file": data_file} if data_file else {}))
     callbacks, flow = _callbacks(args, data, net, save_options)
     batch_size = _BatchSize()
     callbacks.append(batch_size)
     if not args.quiet and not args.json:
         print(f"training {net} on {data.name}: {len(data.X_train):,} examples "
               f"({args.validation_fraction:.0%} held out for validation), {len(data.X_test):,} for testing")
-    # fit's checkpoint is --checkpoint, else the --resume file (written again), else the default for Ctrl-C
     checkpoint_flag = ("--checkpoint" if args.checkpoint else "--resume" if args.resume
-                       else f"--checkpoint (default {INTERRUPTED_CHECKPOINT}, written if training is interrupted)")
+                       else f"--checkpoint (default {default_checkpoint}, written if training is interrupted)")
     with flag_names({**FLAGS, "checkpoint": checkpoint_flag}), _divergence_names_lr():
         history = net.fit(
             data.X_train, data.y_train,
