@@ -679,6 +679,58 @@ def test_a_huge_number_of_epochs_starts_at_once_and_a_decay_to_zero_is_still_ref
     assert all(np.array_equal(p, q) for p, q in zip(before, net.parameters()))
 
 
+def test_metrics_are_measured_on_the_validation_data_and_seen_by_callbacks_logs_and_checkpoints(digits, tmp_path):
+    from sklearn.metrics import f1_score, mean_absolute_error
+
+    X, y = digits[0][:400], digits[1][:400]
+    Xv, yv = digits[0][400:600], digits[1][400:600]
+    f1 = lambda t, p: f1_score(t, p, average="macro")  # noqa: E731
+    seen = []
+
+    class Sees(Callback):
+        def on_epoch_end(self, run, epoch, logs):
+            seen.append(logs["val_f1"])
+
+    net = dp.Network([64, 16, 10], seed=0)
+    stop = dp.callbacks.EarlyStopping(monitor="val_f1", mode="max", patience=50, restore_best=False)
+    history = net.fit(X, y, epochs=4, validation_data=(Xv, yv), metrics={"f1": f1}, callbacks=[Sees(), stop],
+                      checkpoint=tmp_path / "c.ckpt")
+    assert seen == history.metrics["val_f1"] == history.values("val_f1") and len(seen) == 4
+    assert stop.best == max(seen)
+    assert history.metrics["val_f1"][-1] == f1(yv, net.predict(Xv))  # the labels predict gives, against the true ones
+    assert history.as_dict()["val_f1"] == seen and "val_f1" in history.last()
+    # a resumed run measures on, with the epochs before it from the checkpoint
+    resumed = dp.Network([64, 16, 10], seed=0).fit(X, y, epochs=6, validation_data=(Xv, yv), metrics={"f1": f1},
+                                                    resume=tmp_path / "c.ckpt")
+    assert resumed.metrics["val_f1"][:4] == seen and len(resumed.metrics["val_f1"]) == 6
+    with pytest.raises(ValueError, match=r"metrics: the checkpoint's run measured \['f1'\]; got \[\]"):
+        dp.Network([64, 16, 10], seed=0).fit(X, y, epochs=6, validation_data=(Xv, yv), resume=tmp_path / "c.ckpt")
+    # a regression's metric takes its outputs
+    reg = dp.Network([64, 8, 1], output="identity", loss="quadratic", seed=0)
+    out = reg.fit(X, y.astype(float), epochs=2, validation_fraction=0.2, metrics={"mae": mean_absolute_error})
+    assert len(out.metrics["val_mae"]) == 2 and out.metrics["val_mae"][-1] > 0
+
+
+@pytest.mark.parametrize("metrics, options, error, words", [
+    ({"f1": len}, {}, ValueError, r"metrics: measured on the validation data, which this fit has none of; got metrics \['f1'\]"),
+    ({"loss": len}, {"validation_fraction": 0.2}, ValueError, r"metrics: expected names such as 'f1' \(recorded as val_f1\) \(val_loss is already recorded\); got 'loss'"),
+    ({"f 1": len}, {"validation_fraction": 0.2}, ValueError, r"metrics: expected names such as 'f1'"),
+    ({"f1": 0.5}, {"validation_fraction": 0.2}, TypeError, r"metrics\['f1'\]: expected a function metric\(y_true, y_pred\) -> float; got 0.5"),
+    ([len], {"validation_fraction": 0.2}, TypeError, r"metrics: expected a dict \{name: metric\(y_true, y_pred\)\}; got list"),
+    ({"f1": lambda t, p: "good"}, {"validation_fraction": 0.2}, ValueError, r"metrics\['f1'\]: expected a finite number from f1\(y_true, y_pred\); got 'good'"),
+])
+def test_bad_metrics_are_named(digits, metrics, options, error, words):
+    with pytest.raises(error, match=words):
+        dp.Network([64, 8, 10], seed=0).fit(digits[0][:100], digits[1][:100], epochs=1, metrics=metrics, **options)
+
+
+@pytest.mark.parametrize("callback", [dp.callbacks.EarlyStopping, dp.callbacks.ReduceLROnPlateau])
+def test_a_monitor_of_a_metric_needs_its_mode(digits, callback):
+    with pytest.raises(ValueError, match=r"mode: 'auto' knows which way is better for .* only; got monitor 'val_f1': give mode='max'"):
+        dp.Network([64, 8, 10], seed=0).fit(digits[0][:100], digits[1][:100], epochs=1, validation_fraction=0.2,
+                                            metrics={"f1": len}, callbacks=[callback(monitor="val_f1")])
+
+
 def test_negative_sample_weight_is_named_by_its_index(digits):
     X, y = digits[0][:5], digits[1][:5]
     with pytest.raises(ValueError, match=r"sample_weight: expected weights >= 0; got sample_weight\[2\] = -0.5 and 1 more below 0"):

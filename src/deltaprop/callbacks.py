@@ -74,6 +74,7 @@ class PrintProgress(Callback):
             parts.append(f"val_loss {logs['val_loss']:.4f}")
         if "val_accuracy" in logs:
             parts.append(f"val_acc {logs['val_accuracy']:.4f}")
+        parts += [f"{key} {value:.4f}" for key, value in logs.items() if key not in run.history.KEYS]  # fit's metrics
         seconds = logs.get("time", 0.0)
         parts.append(f"{seconds:.2f}s ({run.n_train / max(seconds, 1e-9):,.0f} ex/s)")
         print("  ".join(parts), file=self.stream, flush=True)
@@ -103,6 +104,11 @@ def _direction(mode, monitor: str) -> float:
     """+1 when smaller is better (mode "min"), -1 when larger is ("max"; "auto" decides by the key)."""
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"mode: expected 'auto', 'min' or 'max'; got {mode!r}")
+    from .training import History
+
+    if mode == "auto" and monitor not in History.KEYS:  # (one of fit's metrics: an F1 is better larger, an error smaller)
+        raise ValueError(f"mode: 'auto' knows which way is better for {list(History.KEYS)} only; got monitor "
+                         f"{monitor!r}: give mode='max' (larger is better) or mode='min'")
     if mode == "auto":
         mode = "max" if monitor in MAXIMISED else "min"
     return 1.0 if mode == "min" else -1.0
@@ -134,13 +140,14 @@ class EarlyStopping(Callback):
         self.restore_best = boolean("restore_best", restore_best)
         self.monitor = _monitor_name(monitor)
         self.mode = mode
-        self._sign = _direction(mode, self.monitor)
+        _direction(mode, "loss")  # checks mode now (which way a metric's key is better: once it is known to be recorded)
 
     def on_train_begin(self, run) -> None:
         _check_monitored(run, self.monitor, "EarlyStopping")
+        self._sign = _direction(self.mode, self.monitor)
         self.best, self.best_epoch, self.wait, self._best_params = self._sign * math.inf, None, 0, None
         self._before_cut = (None, None)  # the best before an epoch a callback cut short (see checkpoint_arrays)
-        for epoch, value in enumerate(getattr(run.history, self.monitor)):  # a resumed run's earlier epochs
+        for epoch, value in enumerate(run.history.values(self.monitor)):  # a resumed run's earlier epochs
             self._observe(float(value), epoch)
         if self.best_epoch is not None and self.best_epoch == run.history.epochs - 1 and self.restore_best:
             self._best_params = [p.copy() for p in run.net.parameters()]  # the checkpoint's are the best epoch's
@@ -288,7 +295,7 @@ class ReduceLROnPlateau(Callback):
         self.min_delta = real("min_delta", min_delta, 0)
         self.monitor = None if monitor is None else _monitor_name(monitor)
         self.mode = mode
-        _direction(mode, self.monitor or "loss")  # checks mode now
+        _direction(mode, "loss")  # checks mode now (which way a metric's key is better: once it is known to be recorded)
         self.cooldown = integer("cooldown", cooldown, 0)
 
     def on_train_begin(self, run) -> None:
@@ -302,7 +309,7 @@ class ReduceLROnPlateau(Callback):
         # reductions again, leaving run.eta0 as the checkpoint restored it.
         if run.history.learning_rate:
             eta0 = run.first_eta0 if getattr(run, "first_eta0", None) is not None else float(run.history.learning_rate[0])
-            for epoch, value in enumerate(getattr(run.history, self._monitor)):
+            for epoch, value in enumerate(run.history.values(self._monitor)):
                 eta0 = self._observe(float(value), epoch, eta0)
 
     def _observe(self, value: float, epoch: int, eta0: float) -> float:
@@ -351,7 +358,7 @@ class CSVLogger(Callback):
         writable_path(self.path, "path")  # before training, not after its first epoch
         # A resumed run starts with the history of the epochs before it: keep their rows.
         h = run.history
-        self.rows = [{"epoch": e + 1, **{k: getattr(h, k)[e] for k in h.KEYS if len(getattr(h, k)) > e}} for e in range(h.epochs)]
+        self.rows = [{"epoch": e + 1, **{k: h.values(k)[e] for k in h.keys() if len(h.values(k)) > e}} for e in range(h.epochs)]
         self._written, self._last_write = 0, -math.inf  # (a logger used again by another fit: its first epoch is written)
 
     def on_epoch_end(self, run, epoch: int, logs: dict) -> None:
@@ -367,6 +374,7 @@ class CSVLogger(Callback):
         from .files import write_atomically
 
         columns = [c for c in self.COLUMNS if any(c in r for r in self.rows)]
+        columns += sorted({c for r in self.rows for c in r} - set(self.COLUMNS))  # (fit's metrics, val_<name>)
         lines = [",".join(columns)]
         lines += [",".join(repr(float(r[c])) if c != "epoch" else str(r[c]) for c in columns if c in r) for r in self.rows]
         write_atomically(self.path, "\n".join(lines) + "\n")
@@ -442,6 +450,7 @@ class ProgressBar(Callback):
         seconds = logs.get("time", time.perf_counter() - self.epoch_start)
         speed = run.n_train / max(seconds, 1e-9)
         self.val_text = f"  val_acc {logs['val_accuracy']:.4f}" if "val_accuracy" in logs else (f"  val_loss {logs['val_loss']:.4f}" if "val_loss" in logs else "")
+        self.val_text += "".join(f"  {key} {value:.4f}" for key, value in logs.items() if key not in run.history.KEYS)  # fit's metrics
         left = self._time_left(run) if epoch + 1 < run.epochs else 0.0
         acc = f"  acc {logs['accuracy']:.4f}" if "accuracy" in logs else ""
         line = (f"epoch {epoch + 1:>3}/{run.epochs}  loss {logs['loss']:.4f}{acc}{self.val_text}  "

@@ -508,7 +508,12 @@ def _checked_history(history) -> dict:
 
     if not isinstance(history, dict):
         raise ValueError(f"history: expected an object of per-epoch lists; got {history!r:.80}")
-    for key in History.KEYS:
+    measured = [key for key in history if key not in History.KEYS and key != "stop_reason"]  # fit's metrics, val_<name>
+    for key in measured:
+        if not key.startswith("val_"):
+            raise ValueError(f"history: expected the keys {list(History.KEYS)}, stop_reason and those of fit's metrics "
+                             f"(val_<name>); got {key!r:.40}")
+    for key in (*History.KEYS, *measured):
         values = history.get(key, [])
         if not (isinstance(values, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)):
             raise ValueError(f"history {key}: expected a list of numbers; got {values!r:.80}")

@@ -871,7 +871,10 @@ class Network:
         """Predictions for X (n, N_0): class labels, shape (n,), of the dtype of ``classes_`` (0/1 int
         indicators (n, N_L) for multi-label), or the outputs y for regression, shape (n, N_L) in the
         network's dtype."""
-        y = self.predict_output(X)
+        return self.labels_of_outputs(self.predict_output(X))
+
+    def labels_of_outputs(self, y: Array) -> Array:
+        """What ``predict`` gives for the outputs y = a^L (n, N_L); of encoded targets T, their labels."""
         if not self.is_classifier:
             return y
         if self.multilabel_:

@@ -87,6 +87,7 @@ class History:
         (val_loss weighs its examples as loss does, by their sample weights).
     learning_rate : list of float, eta used in each epoch.
     time : list of float, seconds per epoch.
+    metrics : dict, ``{"val_<name>": list of float}`` for each of fit's ``metrics``.
     stop_reason : str, why training ended.
     optimiser_state : OptimiserState or None, the optimiser's memory at the
         end (pass it to ``fit(optimiser_state=...)`` to continue training).
@@ -98,10 +99,26 @@ class History:
     val_accuracy: list[float] = field(default_factory=list)
     learning_rate: list[float] = field(default_factory=list)
     time: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
     stop_reason: str = ""
     optimiser_state: "OptimiserState | None" = field(default=None, repr=False)
 
+    #: The quantities every run may record (fit's ``metrics`` add their own keys, in ``metrics``).
     KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "time")
+
+    def keys(self) -> tuple[str, ...]:
+        """Every key this history has values under: ``KEYS`` and those of fit's metrics."""
+        return self.KEYS + tuple(self.metrics)
+
+    def values(self, key: str) -> list[float]:
+        """The per-epoch values of ``key`` (one of :meth:`keys`)."""
+        return getattr(self, key) if key in self.KEYS else self.metrics.get(key, [])
+
+    @classmethod
+    def from_dict(cls, saved: dict, epochs: int | None = None) -> "History":
+        """A history from :meth:`as_dict`'s lists (the first ``epochs`` of each, where given), without its stop_reason."""
+        lists = {k: list(v)[:epochs] for k, v in saved.items() if k != "stop_reason" and isinstance(v, list)}
+        return cls(**{k: lists.pop(k, []) for k in cls.KEYS}, metrics=lists)
 
     @property
     def epochs(self) -> int:
@@ -110,10 +127,11 @@ class History:
 
     def last(self) -> dict[str, float]:
         """The latest value of each recorded quantity."""
-        return {k: getattr(self, k)[-1] for k in self.KEYS if getattr(self, k)}
+        return {k: self.values(k)[-1] for k in self.keys() if self.values(k)}
 
     def as_dict(self) -> dict:
-        return {k: list(getattr(self, k)) for k in self.KEYS} | {"stop_reason": self.stop_reason}
+        """Every key's list (fit's metrics beside the others) and the stop_reason, as JSON values."""
+        return {k: list(self.values(k)) for k in self.keys()} | {"stop_reason": self.stop_reason}
 
 
 @dataclass
@@ -182,20 +200,34 @@ class Run:
     schedule_name: str | None = None
     #: The exception training raised, for ``on_train_end`` (None while it runs and when it ends normally).
     error: BaseException | None = None
+    #: fit's metrics: {name: metric(y_true, y_pred) -> float}, measured on the validation data each epoch.
+    metrics: dict = field(default_factory=dict)
 
     def recorded_keys(self) -> list[str]:
         """The history keys every epoch of this run records (what a callback may monitor)."""
         classify = self.net.is_classifier
         validation = ["val_loss"] + (["val_accuracy"] if classify else []) if self.val_data is not None else []
+        validation += [f"val_{name}" for name in self.metrics] if self.val_data is not None else []
         return ["loss"] + (["accuracy"] if classify else []) + validation + ["learning_rate", "time"]
 
 
-def _evaluate(net: Network, X: Array, T: Array, w: Array | None = None) -> tuple[float, float | None]:
-    """The validation cost (weighted by w, mean 1, where given) with the L2 term, and the (unweighted) accuracy."""
+def _evaluate(net: Network, X: Array, T: Array, w: Array | None = None, metrics: dict | None = None) -> tuple:
+    """The validation cost (weighted by w, mean 1, where given) with the L2 term, the (unweighted) accuracy, and
+    {"val_<name>": metric(y_true, y_pred)} for each of ``metrics`` (unweighted, as the accuracy)."""
     y, zL = net.output_and_logits(X)
     loss = net.cost_of(y, T, w, z=zL) + net.penalty()
     acc = net.count_correct(y, T) / len(X) if net.is_classifier else None
-    return loss, acc
+    values = {}
+    if metrics:
+        # labels as predict gives them (classes, 0/1 indicators, or the outputs of a regression), the true ones read
+        # from the encoded targets T as predict reads outputs: each one-hot row (or 0/1) is its class
+        y_true, y_pred = net.labels_of_outputs(T), net.labels_of_outputs(y)
+        for name, metric in metrics.items():
+            value = metric(y_true, y_pred)
+            if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+                raise ValueError(f"metrics[{name!r}]: expected a finite number from {name}(y_true, y_pred); got {value!r:.60}")
+            values[f"val_{name}"] = float(value)
+    return loss, acc, values
 
 
 def check_callbacks(callbacks: list) -> None:
@@ -215,6 +247,25 @@ class Recorded(NamedTuple):
     learning_rate_given: bool
     shuffle: bool
     schedule_name: str
+    metrics: dict
+
+
+def _checked_metrics(metrics, validation: bool) -> dict:
+    """fit's ``metrics`` as a dict of names (history keys val_<name> of their own) and functions, or an error."""
+    if metrics is None:
+        return {}
+    if not isinstance(metrics, dict):
+        raise TypeError(f"metrics: expected a dict {{name: metric(y_true, y_pred)}}; got {type(metrics).__name__} {metrics!r:.60}")
+    for name, metric in metrics.items():
+        if not (isinstance(name, str) and name.isidentifier()) or f"val_{name}" in History.KEYS:
+            taken = f" (val_{name} is already recorded)" if isinstance(name, str) and f"val_{name}" in History.KEYS else ""
+            raise ValueError(f"metrics: expected names such as 'f1' (recorded as val_f1){taken}; got {name!r}")
+        if not callable(metric):
+            raise TypeError(f"metrics[{name!r}]: expected a function metric(y_true, y_pred) -> float; got {metric!r:.60}")
+    if metrics and not validation:
+        raise ValueError(f"metrics: measured on the validation data, which this fit has none of; got metrics "
+                         f"{list(metrics)}. Give validation_data or validation_fraction")
+    return dict(metrics)
 
 
 def _schedule_name(schedule) -> str:
@@ -292,6 +343,7 @@ def fit(
     validation_data: tuple | None = None,
     validation_fraction: float = 0.0,
     callbacks=(),
+    metrics: dict | None = None,
     verbose: bool = False,
     fused: bool = True,
     optimiser_state: OptimiserState | None = None,
@@ -347,6 +399,13 @@ def fit(
         later fits on the same data hold out the same examples
         (``net.validation_seed``).
     callbacks : sequence of callbacks (see module docstring).
+    metrics : dict, optional, ``{name: metric}``: each epoch, ``metric(y_true, y_pred)``
+        (scikit-learn's order, e.g. ``lambda t, p: f1_score(t, p, average="macro")``)
+        on the validation data, recorded as ``val_<name>`` in ``History.metrics``
+        and the callbacks' logs, where EarlyStopping, ReduceLROnPlateau (give their
+        ``mode``), CSVLogger and checkpoints see it. y_true and y_pred are what
+        ``predict`` gives: class labels (0/1 indicators for multi-label) or outputs.
+        Needs validation_data or validation_fraction.
     verbose : bool, print one line per epoch.
     fused : bool, take the y - t shortcut for delta^L where it is exact.
     optimiser_state : OptimiserState, optional, from a previous
@@ -477,6 +536,7 @@ def fit(
         raise TypeError(f"callbacks: expected a list of callbacks; got {type(callbacks).__name__} (wrap a single one: [callback])")
     callbacks = list(callbacks)
     check_callbacks(callbacks)
+    metrics = _checked_metrics(metrics, validation_data is not None or bool(validation_fraction))
     if checkpoint is not None:
         writable_path(checkpoint, "checkpoint")  # now, not after the first epoch
     _refuse_same_outputs(checkpoint, resume, callbacks)
@@ -514,7 +574,7 @@ def fit(
         run, X, T, w = _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_weight,
                               validation_data, validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume,
                               checkpoint_info, clip_norm, explicit,
-                              Recorded(requested, learning_rate_given, shuffle, _schedule_name(schedule_given)))
+                              Recorded(requested, learning_rate_given, shuffle, _schedule_name(schedule_given), metrics))
         net.history = run.history
         run.callbacks = callbacks
         if not isinstance(run.optimiser, LBFGS):  # a schedule that fails at epoch 4 is refused now, not then
@@ -647,7 +707,7 @@ def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_
     run.data_fingerprint, run.checkpoint_info = fingerprint, checkpoint_info
     run.first_eta0, run.clip_norm, run.explicit_options = run.eta0, clip_norm, explicit_options or {}
     if recorded is not None:
-        run.shuffle, run.schedule_name = recorded.shuffle, recorded.schedule_name
+        run.shuffle, run.schedule_name, run.metrics = recorded.shuffle, recorded.schedule_name, recorded.metrics
     if ck is not None:
         _restore(run, ck, full_batch, recorded)
     return run, X, T, w
@@ -837,6 +897,10 @@ def _restore(run: Run, ck, full_batch: bool = False, recorded: Recorded | None =
     if recorded is not None:
         _check_resumed_schedule(ck, run.eta0 if recorded.learning_rate_given else None, recorded.shuffle,
                                 recorded.schedule_name, full_batch)
+        measured = sorted(k for k in ck.history if k not in History.KEYS and k != "stop_reason")
+        if ck.epochs_done and measured != sorted(f"val_{name}" for name in recorded.metrics):
+            raise ValueError(f"metrics: the checkpoint's run measured {[k.removeprefix('val_') for k in measured]}; got "
+                             f"{list(recorded.metrics)}; a resumed run needs the options and data of the run it continues")
     # every check passed: only now change the network
     for p, saved in zip(net.parameters(), ck.params):
         p[...] = saved
@@ -849,7 +913,7 @@ def _restore(run: Run, ck, full_batch: bool = False, recorded: Recorded | None =
     run.first_eta0 = ck.first_eta0 if ck.first_eta0 is not None else (rates[0] if rates else ck.eta0)
     run.callback_arrays = ck.callback_arrays
     run.rng.bit_generator.state = ck.rng_state
-    run.history = History(**{k: list(ck.history.get(k, [])) for k in History.KEYS})
+    run.history = History.from_dict(ck.history)
 
 
 def _snapshot(run: Run) -> tuple:
@@ -882,7 +946,7 @@ def _save_checkpoint_of(run: Run, snapshot: tuple, epochs_done: int) -> None:
         return
     now, history = _snapshot(run), run.history
     _put_back(run, snapshot)
-    run.history = History(**{k: list(getattr(history, k))[:epochs_done] for k in History.KEYS})
+    run.history = History.from_dict(history.as_dict(), epochs_done)
     try:
         _save_checkpoint(run, epochs_done)
     finally:
@@ -904,10 +968,12 @@ def _record_epoch(run: Run, epoch: int, loss: float, correct: int | None, eta, s
     if correct is not None:
         h.accuracy.append(correct / (seen or run.n_train))
     if run.val_data is not None:
-        vl, va = _evaluate(net, *run.val_data, run.val_weights)
+        vl, va, measured = _evaluate(net, *run.val_data, run.val_weights, run.metrics)
         h.val_loss.append(vl)
         if va is not None:
             h.val_accuracy.append(va)
+        for key, value in measured.items():
+            h.metrics.setdefault(key, []).append(value)
     h.learning_rate.append(eta if eta is not None else float("nan"))
     h.time.append(seconds)
     notify("on_epoch_end", epoch, h.last())
