@@ -1519,3 +1519,31 @@ def test_output_file_names_of_another_kind_or_of_a_directory_are_refused_before_
     assert code == 1 and out == "" and message in err and "epoch" not in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["basic.csv", "tdir"] and not any((tmp_path / "tdir").iterdir())
     assert (tmp_path / "basic.csv").read_text().startswith("a,b,label")
+
+
+def test_evaluate_without_data_refuses_another_limit_than_trainings(tmp_path, monkeypatch, capsys):
+    # From a review: `evaluate m --limit 30` held out 20% of the first 30 rows, most of which the model trained on
+    monkeypatch.chdir(tmp_path)
+    rows = [f"{a:.4f},{b:.4f},{c:.4f},{i % 2}\n" for i, (a, b, c) in enumerate(np.random.default_rng(3).random((60, 3)).tolist())]
+    (tmp_path / "t.csv").write_text("a,b,c,label\n" + "".join(rows))
+    assert _run(["train", "--data", "t.csv", "--epochs", "1", "--layers", "4", "--quiet", "--out", "m.st"], capsys)[0] == 0
+    code, out, err = _run(["evaluate", "m.st", "--limit", "30"], capsys)
+    assert code == 1 and out == ""
+    assert ("--limit: without --data, the test rows are those train held out of all its rows of "
+            f"{tmp_path / 't.csv'}; got --limit 30") in err, err
+    assert _run(["evaluate", "m.st", "--data", "t.csv", "--limit", "30"], capsys)[0] == 0  # (every one of 30 rows: as asked)
+    assert _run(["train", "--data", "t.csv", "--limit", "40", "--epochs", "1", "--layers", "4", "--quiet", "--out", "m40.st"],
+                capsys)[0] == 0
+    code, out, err = _run(["evaluate", "m40.st", "--limit", "40", "--json"], capsys)  # (the limit it was trained with)
+    assert code == 0 and json.loads(out)["n_examples"] == 8, err
+    code, _, err = _run(["evaluate", "m40.st", "--limit", "39"], capsys)
+    assert code == 1 and "held out of its first 40 rows (--limit)" in err
+
+
+def test_evaluate_given_data_then_model_says_which_goes_where(capsys):
+    from deltaprop.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["evaluate", "t.csv", "m.safetensors"])
+    assert capsys.readouterr().err.splitlines()[-1] == ("deltaprop evaluate: error: unrecognized arguments: m.safetensors; evaluate "
+                                                        "takes the model first and its data as --data: evaluate m.safetensors --data t.csv")

@@ -189,6 +189,19 @@ def test_sparse_input_equals_dense():
         np.testing.assert_allclose(sparse.predict_proba(fmt(X)), dense.predict_proba(X), rtol=1e-10, atol=1e-12)
 
 
+def test_sparse_input_is_never_densified_whole():
+    """As scikit-learn's MLP, a TF-IDF-like X trains in the memory of its entries and a batch (a review found 20x more)."""
+    import tracemalloc
+
+    X = sp.random(4000, 20000, density=0.001, format="csr", dtype=np.float32, random_state=0)  # 320 MB dense
+    y = np.arange(4000) % 3
+    tracemalloc.start()
+    DeltapropClassifier(hidden_layer_sizes=(8,), max_iter=1, early_stopping=True, random_state=0).fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 100 * 2**20
+
+
 def test_float32_stays_float32_unless_dtype_says(iris):
     X, y = iris
     est = DeltapropClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X.astype(np.float32), y)

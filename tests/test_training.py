@@ -1,5 +1,6 @@
 """fit: the lecture's gradient descent and its relatives, reproducibility, divergence, bad input."""
 
+import math
 import warnings
 
 import numpy as np
@@ -677,6 +678,11 @@ def test_a_huge_number_of_epochs_starts_at_once_and_a_decay_to_zero_is_still_ref
     with pytest.raises(ValueError, match=r"schedule: expected a finite learning rate > 0 for every epoch; got 0.0 for epoch \d+ \(from eta0=0.001\)"):
         net.fit(X, y, epochs=5000, schedule=dp.optimisers.exponential(0.5))  # (0.5^4999 underflows to 0)
     assert all(np.array_equal(p, q) for p, q in zip(before, net.parameters()))
+    # every epoch of a run of up to 100,000 is tried: warm restarts whose rate reaches 0 at epoch 1200
+    restarts = lambda eta0, epoch, n: eta0 * (1 + math.cos(math.pi * (epoch % 1200) / 1199)) / 2  # noqa: E731
+    with pytest.raises(ValueError, match=r"got 0.0 for epoch 1200 "):
+        net.fit(X, y, epochs=3000, schedule=restarts)
+    assert all(np.array_equal(p, q) for p, q in zip(before, net.parameters()))
 
 
 def test_metrics_are_measured_on_the_validation_data_and_seen_by_callbacks_logs_and_checkpoints(digits, tmp_path):
@@ -729,6 +735,34 @@ def test_a_monitor_of_a_metric_needs_its_mode(digits, callback):
     with pytest.raises(ValueError, match=r"mode: 'auto' knows which way is better for .* only; got monitor 'val_f1': give mode='max'"):
         dp.Network([64, 8, 10], seed=0).fit(digits[0][:100], digits[1][:100], epochs=1, validation_fraction=0.2,
                                             metrics={"f1": len}, callbacks=[callback(monitor="val_f1")])
+
+
+@pytest.mark.parametrize("optimiser", ["adam", "gd", "lbfgs"])
+def test_a_sparse_X_trains_as_the_dense_one_a_batch_at_a_time(optimiser, tmp_path):
+    import tracemalloc
+
+    import scipy.sparse as sp
+
+    X = sp.random(600, 20000, density=0.001, format="csr", dtype=np.float32, random_state=0)
+    y = np.random.default_rng(0).integers(0, 3, 600)
+    runs = []
+    for data in (X, X.toarray()):
+        net = dp.Network([20000, 8, 3], seed=0)
+        runs.append((net.fit(data, y, optimiser=optimiser, epochs=2, validation_fraction=0.2), net))
+    (sparse, net), (dense, other) = runs
+    assert sparse.loss == dense.loss and sparse.val_loss == dense.val_loss
+    assert all(np.array_equal(p, q) for p, q in zip(net.parameters(), other.parameters(), strict=True))
+    if optimiser != "adam":
+        return
+    big = sp.random(6000, 20000, density=0.001, format="csr", dtype=np.float32, random_state=1)  # 480 MB dense
+    tracemalloc.start()
+    dp.Network([20000, 8, 3], seed=0).fit(big, np.arange(6000) % 3, epochs=1, validation_fraction=0.2)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 100 * 2**20  # (a batch of 200 rows dense is 16 MB, a block of the validation rows 64 MB at most)
+    # a checkpoint's fingerprint of a sparse X is that of the same X dense
+    dp.Network([20000, 8, 3], seed=0).fit(X, y, epochs=1, checkpoint=tmp_path / "c.ckpt")
+    assert dp.Network([20000, 8, 3], seed=0).fit(X.toarray(), y, epochs=2, resume=tmp_path / "c.ckpt").epochs == 2
 
 
 def test_negative_sample_weight_is_named_by_its_index(digits):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from .files import check_path, write_atomically
+from .files import output_path, write_atomically
 
 
 def new_figure(width: float, height: float):
@@ -29,7 +29,7 @@ def save_png(fig, path) -> Path:
     ------
     TypeError if ``path`` is not a str or os.PathLike.
     """
-    path = check_path(path)
+    path = output_path(path)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=fig.dpi)
     return write_atomically(path, buffer.getvalue())

@@ -30,6 +30,7 @@ best weights) also has
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 
@@ -230,7 +231,8 @@ class ModelCheckpoint(Callback):
         every = integer("every", every)
         from .files import check_path
 
-        self.path, self.every, self.save_options = str(check_path(path, "path")), every, save_options
+        check_path(path, "path")
+        self.path, self.every, self.save_options = os.fsdecode(os.fspath(path)), every, save_options  # (as given: "out/" stays)
         import inspect
 
         from .io import save_model, training_summary

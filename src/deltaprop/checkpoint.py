@@ -37,7 +37,7 @@ import numpy as np
 
 from .files import existing_file, write_atomically
 from .io import classes_from_json, classes_to_json
-from .network import Network, parameter_name
+from .network import Network, parameter_name, sparse_rows
 
 __all__ = ["save_checkpoint", "load_checkpoint", "data_fingerprint", "Checkpoint", "FORMAT", "FORMAT_VERSION"]
 
@@ -102,7 +102,7 @@ def data_fingerprint(X, y, sample_weight=None, validation_data=None) -> dict:
     of any width) as NumPy text as wide as the longest.
     Hashing 60,000 x 784 float32 values takes about 0.1 s.
     """
-    X, y = np.ascontiguousarray(X), _canonical_labels(y)
+    X, y = _as_rows(X), _canonical_labels(y)
     fingerprint = {"X_shape": list(X.shape), "y_shape": list(y.shape), "crc32": _crc32(X, y)}
     fingerprint["sample_weight_crc32"] = None if sample_weight is None else _crc32(np.asarray(sample_weight, dtype=np.float64))
     if validation_data is None:
@@ -110,7 +110,7 @@ def data_fingerprint(X, y, sample_weight=None, validation_data=None) -> dict:
     else:  # the pair (X_val, y_val), or with its weights a triple (their CRC-32 is the pair's when they are None)
         Xv, yv, *weights = validation_data
         weights = [np.asarray(w, dtype=np.float64) for w in weights if w is not None]
-        fingerprint["validation_crc32"] = _crc32(np.ascontiguousarray(Xv), _canonical_labels(yv), *weights)
+        fingerprint["validation_crc32"] = _crc32(_as_rows(Xv), _canonical_labels(yv), *weights)
     return fingerprint
 
 
@@ -133,12 +133,21 @@ def _canonical_labels(y) -> np.ndarray:
     return np.ascontiguousarray(y)
 
 
+def _as_rows(X):
+    """X as fingerprinted: a SciPy sparse X as it is (its rows are read densified, see _crc32), else a C-contiguous array."""
+    return X if hasattr(X, "toarray") else np.ascontiguousarray(X)
+
+
 def _crc32(*arrays: np.ndarray) -> int:
     crc = 0
     for a in arrays:
-        a = np.ascontiguousarray(a)
+        sparse = hasattr(a, "toarray")
+        a = a if sparse else np.ascontiguousarray(a)
         crc = zlib.crc32(f"{a.dtype.str}{a.shape}".encode(), crc)
-        crc = zlib.crc32(a.reshape(-1).view(np.uint8), crc)
+        # a sparse X's dense rows, a block at a time: the same bytes, and so the same CRC-32, as the dense X's
+        rows = sparse_rows(a.shape[1]) if sparse else 0
+        for block in ((a[lo:lo + rows].toarray() for lo in range(0, a.shape[0], rows)) if sparse else [a]):
+            crc = zlib.crc32(np.ascontiguousarray(block).reshape(-1).view(np.uint8), crc)
     return crc
 
 

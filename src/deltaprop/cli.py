@@ -112,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         command = parser.commands.get(args.command, parser)
         hint = ""
         if args.command == "evaluate" and not extras[0].startswith("-"):
-            hint = f"; evaluate takes its data as --data {extras[0]}"
+            model_first = Path(extras[0]).suffix.lower() in (".safetensors", ".st")  # (evaluate DATA MODEL)
+            hint = (f"; evaluate takes the model first and its data as --data: evaluate {extras[0]} --data {args.model}"
+                    if model_first else f"; evaluate takes its data as --data {extras[0]}")
         command.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
     _refuse_empty_values(parser.commands.get(args.command), args)
     debug = args.debug or getattr(args, "sub_debug", False)

@@ -7,7 +7,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomically", "check_path", "writable_path", "writable_directory", "existing_file", "same_file",
+__all__ = ["write_atomically", "check_path", "output_path", "writable_path", "writable_directory", "existing_file", "same_file",
            "refuse_same_files"]
 
 
@@ -18,16 +18,20 @@ def check_path(path, argument: str = "path") -> Path:
     return Path(path)
 
 
-def _file_name(path, argument: str) -> Path:
-    """``path`` as a Path naming a file to write: not empty, and not a directory's name ("out/", which Path
-    would shorten to "out" and so write a file of that name)."""
+def output_path(path, argument: str = "path") -> Path:
+    """``path`` as a Path naming a file to write: not empty, and not a directory's name ("out/" or "out/.",
+    which Path would shorten to "out" and so write a file of that name).
+
+    Raises TypeError (not a path), ValueError (an empty name) or IsADirectoryError naming ``argument``.
+    """
     check_path(path, argument)
-    path_text = os.fspath(path)  # (as given: Path("out/") is Path("out"))
-    if path_text in ("", b""):
+    text = os.fsdecode(os.fspath(path))  # (as given: Path("out/") is Path("out"))
+    if text == "":
         raise ValueError(f"{argument}: expected a file name; got an empty name")
-    if os.fsdecode(path_text).endswith((os.sep, "/") if os.altsep is None else (os.sep, os.altsep)):
-        raise IsADirectoryError(f"{argument}: expected a file name; got {os.fsdecode(path_text)!r}, a directory's name")
-    return Path(path_text)
+    separators = tuple(s for s in (os.sep, os.altsep, "/") if s)
+    if text.endswith(separators) or text.rstrip("".join(separators)).rsplit("/", 1)[-1] in (".", ".."):
+        raise IsADirectoryError(f"{argument}: expected a file name; got {text!r}, a directory's name")
+    return Path(text)
 
 
 def writable_path(path, argument: str = "path") -> Path:
@@ -36,7 +40,7 @@ def writable_path(path, argument: str = "path") -> Path:
     Raises TypeError (not a path), ValueError (an empty name), IsADirectoryError, or FileNotFoundError
     naming ``argument``.
     """
-    path = _file_name(path, argument)
+    path = output_path(path, argument)
     _refuse_special(path, argument)  # (first: it names the argument of a name too long for the file system)
     if path.is_dir():
         raise IsADirectoryError(f"{argument}: expected a file name; got the directory {path}")
@@ -129,7 +133,7 @@ def write_atomically(path, data: bytes | str, argument: str = "path") -> Path:
     replaced file's own. A symbolic link is written through, as ``open`` would.
     Errors name ``argument`` and ``path``, not the temporary file.
     """
-    path = _file_name(path, argument)
+    path = output_path(path, argument)
     try:
         link = path.is_symlink()
     except OSError as exc:  # a name too long for the file system, say

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import Scaling, align_columns
-from .files import check_path, existing_file, write_atomically
+from .files import existing_file, output_path, write_atomically
 from .activations import get_activation
 from .initialisers import INITIALISERS
 from .network import Network, check_network
@@ -329,7 +329,7 @@ def save_model(
 
     model = model_metadata(net, scaling=scaling, training=training, class_names=class_names, image_shape=image_shape,
                            feature_names=feature_names, target_scaling=target_scaling)
-    path = check_path(path)
+    path = output_path(path)
     tensors = {}
     for l in range(1, net.n_layers + 1):
         tensors[f"W{l}"] = np.ascontiguousarray(net.weights[l - 1])

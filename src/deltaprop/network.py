@@ -47,6 +47,15 @@ __all__ = ["Network", "ForwardPass", "Gradients", "views_of", "joined"]
 
 Array = np.ndarray
 
+#: Entries of a SciPy sparse X densified at a time where its rows are read (64 MB in float32): rows of the
+#: dense X are made a block of max(1, SPARSE_BLOCK // N_0) at a time, never the whole matrix.
+SPARSE_BLOCK = 2**24
+
+
+def sparse_rows(n_features: int) -> int:
+    """How many rows of a sparse X with ``n_features`` columns are densified at a time."""
+    return max(1, SPARSE_BLOCK // max(n_features, 1))
+
 
 def default_loss_for_output(output: str) -> str:
     """The loss used when only the output activation is given: the one whose delta^L = y - t with it
@@ -397,9 +406,14 @@ class Network:
             raise ValueError(f"output: 'softmax' needs at least 2 output units; got N_L = {self.sizes[-1]}")
         return out, loss_fn
 
-    def check_X(self, X, argument: str = "X") -> Array:
-        """Return X as a C-contiguous array of shape (n, N_0) and the network's dtype, or raise."""
+    def check_X(self, X, argument: str = "X", *, sparse: bool = False) -> Array:
+        """Return X as a C-contiguous array of shape (n, N_0) and the network's dtype, or raise.
+
+        A SciPy sparse X is densified, or with ``sparse`` kept sparse: CSR in the network's dtype, its duplicate
+        entries summed, for callers that densify a few rows (:func:`sparse_rows`, or a batch) at a time."""
         if hasattr(X, "toarray"):  # scipy sparse
+            if sparse:
+                return self._checked_sparse(X, argument)
             X = X.toarray()
         X = as_numbers(X, argument)
         if X.dtype.kind not in "biuf":
@@ -419,6 +433,21 @@ class Network:
             given, X = X, np.ascontiguousarray(X, dtype=self.dtype)
         if not np.isfinite(X).all():
             raise ValueError(_nonfinite_message(argument, given, X))
+        return X
+
+    def _checked_sparse(self, X, argument: str):
+        if X.ndim != 2 or X.shape[1] != self.sizes[0] or X.shape[0] < 1:
+            raise ValueError(f"{argument}: expected a 2-D matrix of shape (n_examples >= 1, {self.sizes[0]}) (N_0 = "
+                             f"{self.sizes[0]}); got shape {X.shape}")
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"{argument}: expected numbers; got a sparse matrix of dtype {X.dtype}")
+        X = X.tocsr(copy=True)
+        with np.errstate(over="ignore"):
+            X.sum_duplicates()  # (one entry per place, in order: each row densifies as the dense X's row)
+            X = X.astype(self.dtype)
+        if not np.isfinite(X.data).all():
+            raise ValueError(f"{argument}: expected finite numbers (within {self.dtype} range); the sparse matrix holds "
+                             f"NaN or infinite values (or values beyond {self.dtype}'s range)")
         return X
 
     def check_T(self, T, n: int, argument: str = "T") -> Array:
@@ -836,12 +865,15 @@ class Network:
     def output_and_logits(self, X, batch_size: int = 4096) -> tuple[Array, Array]:
         """y = a^L and z^L for each example of X (n, N_0), both of shape (n, N_L) and the network's dtype, in
         batches without dropout."""
-        X = self.check_X(X)
+        X = self.check_X(X, sparse=True)
         batch_size = integer("batch_size", batch_size)
+        if hasattr(X, "toarray"):
+            batch_size = min(batch_size, sparse_rows(X.shape[1]))
         y = np.empty((X.shape[0], self.sizes[-1]), dtype=self.dtype)
         zL = np.empty_like(y)
         for start in range(0, X.shape[0], batch_size):
             a = X[start : start + batch_size]
+            a = a.toarray() if hasattr(a, "toarray") else a  # (a sparse X: one batch of rows dense at a time)
             for W, b, sigma in zip(self.weights, self.biases, self.activations):
                 z_l = a @ W.T + b  # z^l = W^l a^{l-1} + b^l
                 a = sigma.forward(z_l)  # a^l = sigma(z^l)

@@ -428,7 +428,8 @@ class _DeltapropMLP(BaseEstimator):
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
             float32 input trains in float32 (unless ``dtype`` says otherwise);
-            anything else in float64. Sparse input is densified.
+            anything else in float64. Sparse input stays sparse: each mini-batch
+            is densified in turn (lbfgs densifies it whole).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Class labels (any type; an indicator matrix for multi-label), or
             real targets for the regressor.

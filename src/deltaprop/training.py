@@ -216,7 +216,7 @@ def _evaluate(net: Network, X: Array, T: Array, w: Array | None = None, metrics:
     {"val_<name>": metric(y_true, y_pred)} for each of ``metrics`` (unweighted, as the accuracy)."""
     y, zL = net.output_and_logits(X)
     loss = net.cost_of(y, T, w, z=zL) + net.penalty()
-    acc = net.count_correct(y, T) / len(X) if net.is_classifier else None
+    acc = net.count_correct(y, T) / X.shape[0] if net.is_classifier else None
     values = {}
     if metrics:
         # labels as predict gives them (classes, 0/1 indicators, or the outputs of a regression), the true ones read
@@ -301,7 +301,7 @@ def _validation_triple(validation_data) -> tuple:
 
 
 def _split_validation(X, T, w, fraction, rng):
-    n = len(X)
+    n = X.shape[0]
     n_val = int(round(n * fraction))
     if n_val < 1 or n - n_val < 1:
         raise ValueError(f"validation_fraction: {fraction} of {n} examples leaves an empty training or validation set")
@@ -357,7 +357,8 @@ def fit(
 
     Parameters
     ----------
-    X : array of shape (n, N_0)
+    X : array of shape (n, N_0), or a SciPy sparse matrix: kept sparse, each mini-batch
+        densified in turn (the same numbers as the dense X; L-BFGS densifies it whole).
     y : labels of shape (n,), or targets of shape (n, N_L) (one-hot,
         multi-label indicators or real values); see ``Network.encode_targets``.
         Training continues from the network's parameters, and a network that has
@@ -550,8 +551,11 @@ def fit(
                             f"got {checkpoint_info!r:.80}")
 
     net.check_parameters()  # (replaced by the user: the network's shapes and dtype)
-    X = net.check_X(X)
-    n = len(X)
+    # a SciPy sparse X stays sparse (CSR): the mini-batch steps densify one batch at a time; L-BFGS takes it whole
+    X = net.check_X(X, sparse=True)
+    if hasattr(X, "toarray") and isinstance(optimiser, LBFGS):
+        X = X.toarray()
+    n = X.shape[0]
     y = y if hasattr(y, "__len__") else np.asarray(y)
     if np.ndim(y) == 0 or len(y) != n:
         raise ValueError(f"y: expected {n} labels or targets, one per row of X; got {'a scalar' if np.ndim(y) == 0 else f'{len(y)}'}")
@@ -630,7 +634,7 @@ def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_
            validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume, checkpoint_info=None, clip_norm=None,
            explicit_options=None, recorded: Recorded | None = None):
     """Targets, weights, validation data, optimiser state and the Run; raises before any parameter changes."""
-    n = len(X)
+    n = X.shape[0]
     T = net.encode_targets(y, remember=True)
     w = None if sample_weight is None else net._normalised_weights(sample_weight, n)
     full_batch = bool(getattr(optimiser, "full_batch", False))  # (gd and lbfgs: every step sees every example)
@@ -652,16 +656,16 @@ def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_
     val = val_weights = None
     if validation_data is not None:
         Xv, yv, wv = _validation_triple(validation_data)
-        Xv = net.check_X(Xv, "validation_data X")
-        if np.ndim(yv) == 0 or len(yv) != len(Xv):
-            raise ValueError(f"validation_data: expected {len(Xv)} labels or targets, one per row of X_val; got {np.shape(yv)}")
+        Xv = net.check_X(Xv, "validation_data X", sparse=True)  # (its cost is measured a block of rows at a time)
+        if np.ndim(yv) == 0 or len(yv) != Xv.shape[0]:
+            raise ValueError(f"validation_data: expected {Xv.shape[0]} labels or targets, one per row of X_val; got {np.shape(yv)}")
         try:
             val = (Xv, net.encode_targets(yv))
         except (ValueError, TypeError) as exc:  # "y: ..." would blame the training labels
             raise type(exc)(f"validation_data (y_val): {str(exc).removeprefix('y: ')}") from None
         if wv is not None:
             try:
-                val_weights = net._normalised_weights(wv, len(Xv))
+                val_weights = net._normalised_weights(wv, Xv.shape[0])
             except (ValueError, TypeError) as exc:  # "sample_weight: ..." is about the training examples' weights
                 raise type(exc)(f"validation_data (sample_weight_val): {str(exc).removeprefix('sample_weight: ')}") from None
     if checkpoint is not None:
@@ -685,7 +689,7 @@ def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_
             split_seed = int(rng.integers(2**63))
         net.validation_seed = split_seed
         X, T, w, val, val_weights = _split_validation(X, T, w, validation_fraction, np.random.default_rng(split_seed))
-        n = len(X)
+        n = X.shape[0]
 
     requested_batch_size = batch_size
     batch_size = n if full_batch else min(batch_size, n)
@@ -994,8 +998,8 @@ def clip_gradient(grads: list[np.ndarray], max_norm: float) -> float:
     return norm
 
 
-def _epochs_to_try(first: int, end: int, every_up_to: int = 1000) -> list[int]:
-    """The epochs whose learning rate fit tries before training: each of the first ``every_up_to``, then
+def _epochs_to_try(first: int, end: int, every_up_to: int = 100_000) -> list[int]:
+    """The epochs whose learning rate fit tries before training: each of the first ``every_up_to`` (0.1 s), then
     those 2^k further on and the last (a decay that underflows to 0 does so by the last epoch), so that
     epochs=10**9 with early stopping starts at once."""
     epochs = list(range(first, min(end, first + every_up_to)))
@@ -1032,6 +1036,7 @@ def _fit_steps(run: Run, X, T, w, schedule, full_batch: bool, tol: float, shuffl
     n, bs = run.n_train, run.batch_size
     classify = net.is_classifier
     xbuf = np.empty((bs, X.shape[1]), dtype=net.dtype)
+    sparse = hasattr(X, "toarray")  # (a SciPy sparse X, CSR: each batch densified into xbuf)
     tbuf = np.empty((bs, T.shape[1]), dtype=net.dtype)
     wbuf = None if w is None else np.empty(bs, dtype=net.dtype)
     # Preallocated buffers for the same equations as net._forward/_backward (None: use those).
@@ -1059,10 +1064,15 @@ def _fit_steps(run: Run, X, T, w, schedule, full_batch: bool, tol: float, shuffl
             hi = min(lo + bs, n)
             if order is None:
                 xb, tb, wb = X[lo:hi], T[lo:hi], (None if w is None else w[lo:hi])
+                if sparse:
+                    xb = xb.toarray(out=xbuf[: hi - lo])
             else:
                 idx = order[lo:hi]
                 # mode="clip": idx is a permutation, always in range; the default "raise" copies twice via a buffer
-                xb = np.take(X, idx, axis=0, out=xbuf[: hi - lo], mode="clip")
+                if sparse:  # (the batch's rows, and only they, dense)
+                    xb = X[idx].toarray(out=xbuf[: hi - lo])
+                else:
+                    xb = np.take(X, idx, axis=0, out=xbuf[: hi - lo], mode="clip")
                 tb = np.take(T, idx, axis=0, out=tbuf[: hi - lo], mode="clip")
                 wb = None if w is None else np.take(w, idx, out=wbuf[: hi - lo], mode="clip")
             if workspace is None:

@@ -65,6 +65,12 @@ def evaluation_data(saved, data_arg, label, limit):
         label = trained_on.get("label")  # a CSV model's label column for a CSV file, as predict takes it (None: 'label')
     if not data_arg:  # the training data: the same label, and the same rows when train used --limit
         label = trained_on.get("label") if label is None else label
+        if limit is not None and data not in NAMED and limit != trained_on.get("limit"):
+            # train held out 20% of the table's first --limit rows: of other rows, another 20% (trained rows among them)
+            trained = "all its rows" if trained_on.get("limit") is None else f"its first {trained_on.get('limit')} rows (--limit)"
+            raise ValueError(f"--limit: without --data, the test rows are those train held out of {trained} of {data}; got "
+                             f"--limit {limit}, whose held-out rows would include rows the model trained on. Leave --limit "
+                             f"out, or give --data {data} to evaluate on its first {limit} rows, trained ones included")
         limit = trained_on.get("limit") if limit is None else limit
         # the labels as train read them, its test rows depend on that (None: a model of before --task, as read)
         task = trained_on.get("task")
