@@ -193,8 +193,9 @@ def test_resume_refuses_another_network(tmp_path):
 @pytest.mark.parametrize("option, value, words", [
     ("learning_rate", 5.0, r"learning_rate: the checkpoint's run started at learning_rate=0.01; got 5 \(leave learning_rate out"),
     ("shuffle", False, r"shuffle: the checkpoint's run was trained with shuffle=True; got False"),
-    ("schedule", "cosine", r"schedule: the checkpoint's run was trained with schedule='constant'; got schedule='cosine'"),
-    ("schedule", lambda eta0, epoch, n: eta0, r"schedule: .* schedule='constant'; got a schedule function of its own"),
+    ("schedule", "cosine", r"schedule: the checkpoint's run was trained with constant; got cosine\(eta_min=0.0\)"),
+    ("schedule", lambda eta0, epoch, n: eta0, r"schedule: .* with constant; got a schedule function of its own"),
+    ("schedule", dp.optimisers.step_decay(every=3), r"schedule: .* with constant; got step_decay\(every=3, factor=0.5\)"),
 ])
 def test_resume_refuses_another_learning_rate_shuffle_or_schedule(tmp_path, option, value, words):
     resumable_run.train(checkpoint=tmp_path / "c.ckpt")
@@ -204,8 +205,23 @@ def test_resume_refuses_another_learning_rate_shuffle_or_schedule(tmp_path, opti
     with pytest.raises(ValueError, match=words):
         net.fit(X[:500] / 16, y[:500], resume=tmp_path / "c.ckpt", **given)
     given.pop("learning_rate")  # left out: the checkpoint's; shuffle and schedule as the run had them
-    given |= {"shuffle": True, "schedule": "constant"}
+    given |= {"shuffle": True, "schedule": dp.optimisers.constant, "optimiser": None}  # (the checkpoint's optimiser)
     assert net.fit(X[:500] / 16, y[:500], resume=tmp_path / "c.ckpt", **given).learning_rate == [0.01] * 8
+
+
+def test_a_schedule_is_recorded_by_what_it_computes():
+    from deltaprop.training import _schedule_name
+
+    assert _schedule_name(dp.optimisers.SCHEDULES["cosine"]) == _schedule_name(dp.optimisers.cosine()) == "cosine(eta_min=0.0)"
+    assert _schedule_name(dp.optimisers.cosine(eta_min=1e-4)) == "cosine(eta_min=0.0001)"
+    assert _schedule_name(dp.optimisers.SCHEDULES["step"]) == "step_decay(every=10, factor=0.5)"
+    assert _schedule_name(lambda eta0, epoch, n: eta0) == "function"
+
+
+def test_resume_and_optimiser_state_together_are_refused(tmp_path):
+    net, history = resumable_run.train(checkpoint=tmp_path / "c.ckpt")
+    with pytest.raises(ValueError, match="optimiser_state: a resumed run continues the optimiser its checkpoint kept; got both"):
+        net.fit(np.zeros((10, 64)), np.arange(10), resume=tmp_path / "c.ckpt", optimiser_state=history.optimiser_state)
 
 
 def test_a_missing_file_to_resume_is_blamed_on_resume(tmp_path):

@@ -452,6 +452,28 @@ def test_verbose_prints_sklearns_lines_in_its_order(iris, capsys):
     assert capsys.readouterr().out.splitlines() == [f"Iteration {k + 1}, loss = {v:.8f}" for k, v in enumerate(reg.loss_curve_)]
 
 
+def test_verbose_lbfgs_prints_nothing_as_sklearn(iris, capsys):
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        DeltapropClassifier(solver="lbfgs", max_iter=3, verbose=True, random_state=0).fit(X, y)
+        MLPClassifier(solver="lbfgs", max_iter=3, verbose=True, random_state=0).fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+def test_partial_fit_with_adam_keeps_its_learning_rate_as_sklearn(iris):
+    """scikit-learn makes its optimiser at the first partial_fit: a later learning_rate_init changes nothing."""
+    X, y = iris
+    kept, changed = (DeltapropClassifier(hidden_layer_sizes=(4,), random_state=0) for _ in range(2))
+    for est in (kept, changed):
+        est.partial_fit(X, y, classes=[0, 1, 2])
+    changed.set_params(learning_rate_init=0.1)
+    for est in (kept, changed):
+        est.partial_fit(X, y)
+    for p, q in zip(kept.coefs_ + kept.intercepts_, changed.coefs_ + changed.intercepts_, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
 def test_n_iter_no_change_inf_never_stops_on_tol(iris):
     X, y = iris
     est = DeltapropClassifier(hidden_layer_sizes=(4,), max_iter=30, tol=10.0, n_iter_no_change=np.inf, random_state=0)

@@ -771,6 +771,8 @@ def test_negative_sample_weight_is_named_by_its_index(digits):
         dp.Network([64, 8, 10], seed=0).fit(X, y, epochs=1, sample_weight=[1, 1, -0.5, -1, 1])
     with pytest.raises(ValueError, match="sample_weight: expected a positive sum of weights; got every weight 0"):
         dp.Network([64, 8, 10], seed=0).fit(X, y, epochs=1, sample_weight=np.zeros(5))
+    with pytest.raises(ValueError, match=r"^validation_data \(sample_weight_val\): expected weights >= 0; got sample_weight_val\[3\] = -1.0$"):
+        dp.Network([64, 8, 10], seed=0).fit(X, y, epochs=1, validation_data=(X, y, [1, 1, 1, -1.0, 1]))
 
 
 def test_clip_norm_gives_the_same_bits_with_one_parameter_buffer_or_several(rng):

@@ -75,7 +75,7 @@ class Checkpoint:
     first_eta0: float | None = None  #: the base learning rate of epoch 1, before any ReduceLROnPlateau
     clip_norm: float | None = None  #: fit's clip_norm (None: not clipped, as every run before it existed)
     shuffle: bool | None = None  #: fit's shuffle
-    schedule: str | None = None  #: the name of fit's schedule ("function": one of the caller's)
+    schedule: str | None = None  #: fit's schedule as training._schedule_name describes it ("function": one of the caller's)
     #: What callbacks kept (see ``deltaprop.callbacks``): {key: {name: array}}, key "ClassName.occurrence"
     callback_arrays: dict = field(default_factory=dict)
 

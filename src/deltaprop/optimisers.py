@@ -400,25 +400,34 @@ def constant(eta0: float, epoch: int, n_epochs: int) -> float:
     return eta0
 
 
+constant.description = "constant"  # (how checkpoints record a schedule: a resumed run must have the same)
+
+
+def _described(schedule: Callable[[float, int, int], float], description: str) -> Callable[[float, int, int], float]:
+    schedule.description = description  # e.g. "cosine(eta_min=0.0)": the same for SCHEDULES["cosine"] and cosine()
+    return schedule
+
+
 def step_decay(every: int = 10, factor: float = 0.5) -> Callable[[float, int, int], float]:
     """eta = eta0 * factor ** floor(epoch / every); every >= 1 epochs, factor > 0 (below 1: a decay)."""
     every, factor = integer("every", every), real("factor", factor, 0, low_open=True, what="a finite number")
-    return lambda eta0, epoch, n_epochs: eta0 * factor ** (epoch // every)
+    return _described(lambda eta0, epoch, n_epochs: eta0 * factor ** (epoch // every),
+                      f"step_decay(every={every}, factor={factor!r})")
 
 
 def cosine(eta_min: float = 0.0) -> Callable[[float, int, int], float]:
     """eta = eta_min + (eta0 - eta_min) (1 + cos(pi epoch / n_epochs)) / 2; eta_min >= 0 (above eta0, the rate
     rises to it, as PyTorch's CosineAnnealingLR does)."""
     eta_min = real("eta_min", eta_min, 0, what="a finite number")
-    return lambda eta0, epoch, n_epochs: eta_min + (eta0 - eta_min) * 0.5 * (
+    return _described(lambda eta0, epoch, n_epochs: eta_min + (eta0 - eta_min) * 0.5 * (
         1 + math.cos(math.pi * epoch / max(n_epochs, 1))
-    )
+    ), f"cosine(eta_min={eta_min!r})")
 
 
 def exponential(gamma: float = 0.95) -> Callable[[float, int, int], float]:
     """eta = eta0 * gamma ** epoch; gamma > 0 (below 1: a decay)."""
     gamma = real("gamma", gamma, 0, low_open=True, what="a finite number")
-    return lambda eta0, epoch, n_epochs: eta0 * gamma**epoch
+    return _described(lambda eta0, epoch, n_epochs: eta0 * gamma**epoch, f"exponential(gamma={gamma!r})")
 
 
 #: The functions that make a schedule, and the name of the schedule each makes with its defaults.

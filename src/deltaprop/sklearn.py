@@ -180,10 +180,10 @@ class _SklearnRules(Callback):
         else:  # L-BFGS: the whole set's cost at the parameters the network now has
             loss = self.sklearn_loss(float(logs["loss"]), float(logs["loss"]) - run.net.penalty())
         est.loss_curve_.append(loss)
+        if not self.stochastic:
+            return  # (scikit-learn prints nothing of its L-BFGS iterations)
         if est.verbose:  # scikit-learn's line, its loss (the validation score and any stop follow it)
             print(f"Iteration {self.n_epochs}, loss = {loss:.8f}")
-        if not self.stochastic:
-            return
         est.t_ += run.n_train
         if est.solver != "adam" and est.learning_rate in ("constant", "adaptive"):
             est._learning_rate = run.eta0  # a callback's cut of an earlier epoch (ReduceLROnPlateau) stays
@@ -577,7 +577,10 @@ class _DeltapropMLP(BaseEstimator):
                                   beta_2=self.beta_2, epsilon=self.epsilon)
             options.update(
                 optimiser=self.solver,
-                learning_rate=self._learning_rate if self.solver != "adam" else self.learning_rate_init,
+                # adam's: learning_rate_init, but a partial_fit goes on at its optimiser's (set_params changes it not,
+                # as scikit-learn keeps the optimiser it made at the first call)
+                learning_rate=self._learning_rate if self.solver != "adam" else (
+                    None if incremental and self._optimiser_state is not None else self.learning_rate_init),
                 schedule=schedule,
                 # as scikit-learn: the solver's own settings apply, the others' are ignored (fit refuses them)
                 **{k: v for k, v in solver_options.items() if k in settings_of(self.solver)},
@@ -764,7 +767,7 @@ _PARAMETERS_DOC = """
     validation_fraction : float in [0, 1), default=0.1
     beta_1, beta_2 : float in [0, 1), default=0.9, 0.999
     epsilon : float > 0, default=1e-8
-    n_iter_no_change : int >= 1, default=10
+    n_iter_no_change : int >= 1 or np.inf (never stop on tol), default=10
     max_fun : int >= 1, default=15000
         Most cost evaluations for lbfgs.
     dropout : float or sequence of float in [0, 1), default=0
@@ -1180,7 +1183,7 @@ DeltapropRegressor.__doc__ = (
     ``validation_loss_curve_`` are scikit-learn's: that cost divided by K, plus
     the L2 term, so that ``tol`` stops multi-output training where
     scikit-learn's does (the gradient is the same in both); ``verbose`` prints
-    deltaprop's cost, summed over the outputs. Multi-output targets work.
+    ``loss_curve_``, as scikit-learn does. Multi-output targets work.
 """
     + _PARAMETERS_DOC
     + """    loss : "squared_error" (= deltaprop's "quadratic") or "poisson", default="squared_error"

@@ -38,7 +38,7 @@ from .checks import boolean, integer, real
 from .fastpath import Workspace
 from .files import writable_path
 from .network import Network, aligned_zeros, check_network, joined, parameter_name, views_of, weights_fit_dtype
-from .optimisers import (LBFGS, OPTIMISERS, SCHEDULES, apply_update, default_learning_rate, full_batch_optimisers, get_optimiser,
+from .optimisers import (LBFGS, OPTIMISERS, apply_update, default_learning_rate, full_batch_optimisers, get_optimiser,
                          get_schedule, is_elementwise, is_registry_optimiser, settings_of)
 
 __all__ = ["fit", "History", "Run", "DivergenceError", "OptimiserState"]
@@ -269,10 +269,10 @@ def _checked_metrics(metrics, validation: bool) -> dict:
 
 
 def _schedule_name(schedule) -> str:
-    """A registry schedule's name (also for its function), else "function": what a checkpoint records."""
-    if isinstance(schedule, str):
-        return schedule
-    return next((name for name, function in SCHEDULES.items() if function is schedule), "function")
+    """What a checkpoint records of fit's schedule function: a registry schedule's or a schedule maker's description
+    ("cosine(eta_min=0.0)", for "cosine" and cosine() alike), else "function" (one of the caller's, not compared)."""
+    description = getattr(schedule, "description", None)
+    return description if isinstance(description, str) else "function"
 
 
 def _refuse_same_outputs(checkpoint, resume, callbacks: list) -> None:
@@ -451,9 +451,20 @@ def fit(
     rng = net.rng
     if optimiser_state is not None and not isinstance(optimiser_state, OptimiserState):
         raise TypeError(f"optimiser_state: expected the OptimiserState of a previous run (History.optimiser_state); got {optimiser_state!r:.80}")
-    if optimiser is None:  # the state's optimiser by its registry name, so that settings given here apply to it
+    if resume is not None and optimiser_state is not None:
+        raise ValueError("optimiser_state: a resumed run continues the optimiser its checkpoint kept; got both resume and "
+                         "optimiser_state. Leave optimiser_state out")
+    resume_path = resume
+    if optimiser is None:  # the state's (or checkpoint's) optimiser by its registry name: settings given here apply to it
         saved = None if optimiser_state is None else optimiser_state.optimiser
         optimiser = "adam" if saved is None else (saved.name if is_registry_optimiser(saved) else saved)
+        if resume is not None:
+            resume = _resumed_checkpoint(resume)  # (read once: _setup takes it as it is)
+            name = resume.optimiser["name"]
+            if resume.optimiser.get("own", name not in OPTIMISERS):
+                raise ValueError(f"optimiser: the checkpoint's run used an optimiser of its own named {name!r}; pass "
+                                 f"that optimiser object to resume it")
+            optimiser = name
     requested = optimiser  # (a name or an object, as given: optimiser_state is checked against it)
     explicit = {}  # the optimiser's settings the caller chose: a resumed run refuses others than its checkpoint's
     given = {k: v for k, v in zip(FIT_SETTINGS, (momentum, nesterov, beta_1, beta_2, epsilon, rho, weight_decay), strict=True) if v is not None}
@@ -498,7 +509,7 @@ def fit(
             f"drops units at random (dropout={net.dropout[:-1]}). Use 'adam' or 'sgd', or a network with dropout=0"
         )
     if lbfgs:
-        for argument, value in (("checkpoint", checkpoint), ("resume", resume), ("optimiser_state", optimiser_state)):
+        for argument, value in (("checkpoint", checkpoint), ("resume", resume_path), ("optimiser_state", optimiser_state)):
             if value is not None:
                 raise ValueError(
                     f"{argument}: 'lbfgs' runs inside SciPy, which cannot be stopped and continued exactly; "
@@ -508,7 +519,7 @@ def fit(
         epochs = getattr(optimiser, "default_epochs", DEFAULT_EPOCHS)
     epochs = integer("epochs", epochs)
     batch_size = integer("batch_size", batch_size)
-    schedule_given, schedule = schedule, get_schedule(schedule)
+    schedule = get_schedule(schedule)
     checkpoint_every = integer("checkpoint_every", checkpoint_every, minimum=0)
     if tol is not None:
         tol = real("tol", tol, 0)
@@ -540,7 +551,7 @@ def fit(
     metrics = _checked_metrics(metrics, validation_data is not None or bool(validation_fraction))
     if checkpoint is not None:
         writable_path(checkpoint, "checkpoint")  # now, not after the first epoch
-    _refuse_same_outputs(checkpoint, resume, callbacks)
+    _refuse_same_outputs(checkpoint, resume_path, callbacks)
     if checkpoint_info is not None:
         try:
             as_json = isinstance(checkpoint_info, dict) and json.loads(json.dumps(checkpoint_info, allow_nan=False)) == checkpoint_info
@@ -578,7 +589,7 @@ def fit(
         run, X, T, w = _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_weight,
                               validation_data, validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume,
                               checkpoint_info, clip_norm, explicit,
-                              Recorded(requested, learning_rate_given, shuffle, _schedule_name(schedule_given), metrics))
+                              Recorded(requested, learning_rate_given, shuffle, _schedule_name(schedule), metrics))
         net.history = run.history
         run.callbacks = callbacks
         if not isinstance(run.optimiser, LBFGS):  # a schedule that fails at epoch 4 is refused now, not then
@@ -641,12 +652,7 @@ def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_
 
     ck = fingerprint = None
     if resume is not None:
-        from .checkpoint import Checkpoint, load_checkpoint
-
-        try:
-            ck = resume if isinstance(resume, Checkpoint) else load_checkpoint(resume)
-        except (OSError, ValueError) as exc:  # ("checkpoint: ..." would blame fit's checkpoint argument)
-            raise type(exc)(f"resume: {exc}") from None
+        ck = _resumed_checkpoint(resume)
         if ck.config != net.config():
             differ = [f"{key} {ck.config.get(key)!r} (the network's: {net.config().get(key)!r})"
                       for key in sorted(set(ck.config) | set(net.config())) if ck.config.get(key) != net.config().get(key)]
@@ -667,7 +673,8 @@ def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_
             try:
                 val_weights = net._normalised_weights(wv, Xv.shape[0])
             except (ValueError, TypeError) as exc:  # "sample_weight: ..." is about the training examples' weights
-                raise type(exc)(f"validation_data (sample_weight_val): {str(exc).removeprefix('sample_weight: ')}") from None
+                message = str(exc).removeprefix("sample_weight: ").replace("sample_weight[", "sample_weight_val[")
+                raise type(exc)(f"validation_data (sample_weight_val): {message}") from None
     if checkpoint is not None:
         from .io import check_storable
 
@@ -717,14 +724,25 @@ def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_
     return run, X, T, w
 
 
+def _resumed_checkpoint(resume):
+    """The Checkpoint of fit's ``resume`` (a path, or a Checkpoint as it is), its errors naming resume."""
+    from .checkpoint import Checkpoint, load_checkpoint
+
+    try:
+        return resume if isinstance(resume, Checkpoint) else load_checkpoint(resume)
+    except (OSError, ValueError, TypeError) as exc:  # ("checkpoint: ..." would blame fit's checkpoint argument)
+        raise type(exc)(f"resume: {exc}") from None
+
+
 def _continued_optimiser(state: OptimiserState, optimiser, requested, explicit: dict):
     """The optimiser that continues ``state``: of the same kind as the state's, with its settings except
     those given to fit (``explicit``); an object given to fit is used as it is."""
     saved = state.optimiser
     name, saved_name = getattr(optimiser, "name", type(optimiser).__name__), getattr(saved, "name", type(saved).__name__)
     if name != saved_name or type(optimiser) is not type(saved):
+        also = repr(saved_name) if is_registry_optimiser(saved) else f"a {type(saved).__name__} object"
         raise ValueError(f"optimiser_state: it is the state of optimiser {saved_name!r} ({type(saved).__name__}); got "
-                         f"optimiser={name!r} ({type(optimiser).__name__}). Leave optimiser out (or give {saved_name!r}) "
+                         f"optimiser={name!r} ({type(optimiser).__name__}). Leave optimiser out (or give {also}) "
                          f"to continue that run, or leave optimiser_state out to start {name!r} afresh")
     if isinstance(requested, str) and dataclasses.is_dataclass(saved):  # the state's settings, but those given here
         return dataclasses.replace(saved, **explicit)
@@ -773,7 +791,7 @@ def _check_resumed_schedule(ck, learning_rate: float | None, shuffle: bool, sche
         raise ValueError(f"shuffle: the checkpoint's run was trained with shuffle={ck.shuffle}; got {shuffle}; {again}")
     if ck.schedule is not None and ck.schedule != schedule_name:
         def said(name):
-            return "a schedule function of its own" if name == "function" else f"schedule={name!r}"
+            return "a schedule function of its own" if name == "function" else name
 
         raise ValueError(f"schedule: the checkpoint's run was trained with {said(ck.schedule)}; got {said(schedule_name)}; {again}")
 
