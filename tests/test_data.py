@@ -1003,3 +1003,13 @@ def test_a_csv_separated_by_semicolons_or_tabs_and_a_label_of_another_case_are_h
     with pytest.raises(ValueError, match=r"no label column 'label'; the header has \['a', 'b', 'Label'\]; did you mean 'Label'\? "
                                          r"\(the name must match in case too: label='Label', or --label on the command line\)$"):
         load_table(path)
+
+
+def test_a_missing_value_among_numeric_text_labels_of_a_numpy_file_is_refused(tmp_path):
+    # as in a CSV's label column: 'NA' among '1', '2' is a row without its label, not a class
+    X = np.random.default_rng(0).random((4, 3))
+    np.savez(tmp_path / "na.npz", X=X, y=np.array(["1", "2", "NA", "1"]))
+    with pytest.raises(ValueError, match=r"na.npz: expected a label in every row; got 'NA' \(a missing value, not a class\) at y\[2\]"):
+        load_table(tmp_path / "na.npz")
+    np.savez(tmp_path / "words.npz", X=X, y=np.array(["cat", "dog", "NA", "cat"]))  # among words: a class
+    assert load_table(tmp_path / "words.npz")[1].tolist() == ["cat", "dog", "NA", "cat"]

@@ -11,7 +11,8 @@ A callback stops training with ``run.stop = True`` (saying why in
 (a finite number > 0), which the schedule reads at the start of each epoch: a
 change made during an epoch applies from the next one.
 Epochs are numbered from 0 in calls and from 1 in messages. ``on_train_end``
-also runs when training raises, with the exception in ``run.error``.
+also runs when training raises, with the exception in ``run.error``; every
+callback's ``on_train_end`` runs before the first error one of them raised is re-raised.
 
 A run resumed from a checkpoint starts with the history of the epochs before it
 (``run.first_epoch`` of them): :class:`EarlyStopping` and :class:`ReduceLROnPlateau`
@@ -62,7 +63,7 @@ class Callback:
 
 
 class PrintProgress(Callback):
-    """One plain line per epoch: epoch, cost, accuracy, validation, seconds, examples per second."""
+    """One plain line per epoch: epoch, cost, accuracy, validation (and fit's metrics), seconds, examples per second."""
 
     def __init__(self, stream=None) -> None:
         self.stream = stream or sys.stdout
@@ -127,7 +128,8 @@ class EarlyStopping(Callback):
     monitor : str, the history key to watch (default "val_loss"): one the run records,
         checked before training starts.
     mode : "auto" (default), "min" or "max": whether smaller or larger values are better;
-        "auto" maximises accuracies and minimises everything else.
+        "auto" maximises accuracies and minimises loss, val_loss, learning_rate and time; a
+        ``val_<name>`` of fit's ``metrics`` needs mode="max" or "min".
 
     Attributes
     ----------

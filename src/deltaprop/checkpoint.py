@@ -14,7 +14,8 @@ for ``gd``, the last step's largest parameter change (its ``tol`` test).
 ends with exactly the parameters of the same run left uninterrupted.
 
 Resuming needs the same data and options, so a checkpoint also records the
-``batch_size``, ``validation_fraction``, ``shuffle`` and schedule given to ``fit``, a fingerprint of
+``batch_size``, ``validation_fraction``, first learning rate, ``clip_norm``, ``shuffle``, schedule and
+``metrics`` given to ``fit``, a fingerprint of
 the training data (:func:`data_fingerprint`: the shapes of X and y and a CRC-32
 of their bytes, and CRC-32s of ``sample_weight`` and ``validation_data``) and the
 caller's own ``checkpoint_info`` (the command line keeps its data set, seed and

@@ -495,6 +495,10 @@ def _label_error(path: Path, y: Array, where) -> ValueError | None:
         bad = ~np.isfinite(y)
     elif y.dtype.kind in "US":
         bad = _nan_texts(y) | (np.char.strip(y) == ("" if y.dtype.kind == "U" else b""))  # empty: no label, as in a CSV
+        if y.ndim == 1 and not bad.any():  # 'NA', 'null', '?' ... among labels that are otherwise numbers, as in a CSV
+            text = np.char.strip(np.char.decode(y, "latin-1") if y.dtype.kind == "S" else y)
+            missing = np.isin(np.char.lower(text), _MISSING_TEXTS)
+            bad = missing if missing.any() and not missing.all() and _all_numbers(text[~missing]) else bad
     else:
         return None
     if y.ndim != 1 or not bad.any():  # labels of another shape are refused later, as such
@@ -517,8 +521,9 @@ def load_table(path, label: str | int | None = None) -> tuple[Array, Array]:
     ``"y"``; the features are the array ``"X"`` or the only other array).
     Files are never unpickled.
 
-    Features must be finite numbers within float32's range; labels present,
-    finite when they are numbers, and not the text 'nan' (a missing value).
+    A CSV needs a header row naming each column once. Features must be finite numbers within
+    float32's range; labels present and finite when they are numbers; a missing-value text
+    ('nan', and 'NA', 'null', '?' ... among numbers) is refused rather than made a class.
     Each refusal names the file, the row and the column, field or array.
     """
     X, y, _ = _load_table(existing_file(path, "data file"), label)

@@ -755,7 +755,8 @@ _PARAMETERS_DOC = """
     tol : float >= 0, default=1e-4
         Improvement needed over ``n_iter_no_change`` epochs; lbfgs's gtol.
     verbose : bool, default=False
-        Print one line per epoch.
+        Print scikit-learn's progress lines ("Iteration N, loss = ...", "Validation score: ..."
+        with early_stopping; none for lbfgs, as in scikit-learn).
     warm_start : bool, default=False
         Start ``fit`` from the current weights (the optimiser restarts, as in
         scikit-learn; ``partial_fit`` keeps its state between calls).

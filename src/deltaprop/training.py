@@ -366,10 +366,10 @@ def fit(
         be among them (a new Network learns other classes).
     optimiser : "gd", "sgd", "adam", "adamw", "rmsprop", "lbfgs" or an optimiser
         object (see ``deltaprop.optimisers``; ``AdamW(weight_decay=...)``).
-        Default: "adam", or with ``optimiser_state`` that state's optimiser.
+        Default: "adam", or with ``optimiser_state`` that state's optimiser; with ``resume``, the checkpoint's.
     learning_rate : float > 0, eta (default: gd 0.5, sgd 0.01, adam, adamw and
         rmsprop 0.001; with ``optimiser_state``, the base rate that run ended
-        with). Not for lbfgs.
+        with; with ``resume``, the checkpoint's). Not for lbfgs.
     epochs : int >= 1, passes over the data (for gd and lbfgs: iterations,
         default 1000 and 200; otherwise 10).
     batch_size : int >= 1, examples per mini-batch (capped at n); ignored by
@@ -425,10 +425,12 @@ def fit(
         saved there: call ``fit`` with the same data and options; the run
         ends with exactly the parameters of the same run never interrupted.
         Another network, optimiser, optimiser setting given here (momentum, ...;
-        those left out are the checkpoint's), batch_size (but for gd),
-        validation_fraction, clip_norm or other data (X and y, checked by a
-        fingerprint) than the checkpoint records is refused. An optimiser of
-        your own (a subclass of a registry one too) is the object passed here.
+        those left out are the checkpoint's, as are the optimiser and learning
+        rate), batch_size (but for gd), validation_fraction, clip_norm,
+        learning_rate, shuffle, schedule, metrics or other data (X and y, checked
+        by a fingerprint) than the checkpoint records is refused, as is
+        optimiser_state beside resume. An optimiser of your own (a subclass of a
+        registry one too) is the object passed here.
     catch_interrupt : bool, default True. The first Ctrl-C (SIGINT) stops
         after the current mini-batch, puts back the parameters of the last
         completed epoch and writes the checkpoint; a second exits at once.

@@ -37,8 +37,8 @@ def add_parser(subparsers):
     add_data_arguments(parser, default=None,
                        limit="evaluate on the first N examples only: of digits, fashion-mnist, mnist or an IDX directory "
                        "the first N test examples; of a .csv/.npy/.npz file given with --data its first N rows; of the "
-                       "table the model was trained on (no --data), the test rows train held out of its first N rows "
-                       "(without --data the default is the --limit of the model's training)")
+                       "table the model was trained on (no --data), only the --limit of its training, the default (another "
+                       "would mix trained rows into the test rows)")
     parser.add_argument("--plot", default=None, metavar="DIR",
                         help="write confusion.png (the confusion matrix) here; for a classifier, not a regression model")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")

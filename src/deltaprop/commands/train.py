@@ -139,7 +139,7 @@ def add_parser(subparsers):
                      "loss) has not improved for PATIENCE epochs (not for lbfgs)")
     opt.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the initial weights, shuffling, dropout and validation split")
     out = parser.add_argument_group("output")
-    out.add_argument("--out", default=None, metavar="MODEL", help="save the trained model here (a name ending in .safetensors)")
+    out.add_argument("--out", default=None, metavar="MODEL", help="save the trained model here (a name ending in .safetensors or .st)")
     out.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="N",
                      help="also save the model to --out every N epochs")
     out.add_argument("--checkpoint", default=None, metavar="PATH",
