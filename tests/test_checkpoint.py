@@ -218,6 +218,35 @@ def test_a_schedule_is_recorded_by_what_it_computes():
     assert _schedule_name(lambda eta0, epoch, n: eta0) == "function"
 
 
+def test_a_wrapper_of_a_schedule_is_not_taken_for_it():
+    import functools
+
+    from deltaprop.training import _schedule_name
+
+    inner = dp.optimisers.cosine()
+
+    @functools.wraps(inner)  # (copies the wrapped function's attributes)
+    def warm_up(eta0, epoch, n_epochs):
+        return inner(eta0, epoch, n_epochs) * min(1.0, (epoch + 1) / 5)
+
+    assert _schedule_name(warm_up) == "function" and _schedule_name(inner) == "cosine(eta_min=0.0)"
+
+
+def test_a_checkpoint_naming_its_schedule_resumes(tmp_path):
+    """Checkpoints written earlier this version recorded a registry schedule by name ('cosine')."""
+    X, y = resumable_run.load_digits(return_X_y=True)
+    given = dict(optimiser="adam", learning_rate=0.01, batch_size=50, schedule="cosine")
+    dp.Network([64, 16, 10], seed=0, dtype="float64").fit(X[:200] / 16, y[:200], epochs=2, checkpoint=tmp_path / "c.ckpt", **given)
+    ck = load_checkpoint(tmp_path / "c.ckpt")
+    assert ck.schedule == "cosine(eta_min=0.0)"
+    ck.schedule = "cosine"
+    history = dp.Network([64, 16, 10], seed=0, dtype="float64").fit(X[:200] / 16, y[:200], epochs=3, resume=ck, **given)
+    assert history.epochs == 3
+    ck.schedule = "step"
+    with pytest.raises(ValueError, match=r"schedule: the checkpoint's run was trained with step_decay\(every=10, factor=0.5\); got cosine"):
+        dp.Network([64, 16, 10], seed=0, dtype="float64").fit(X[:200] / 16, y[:200], epochs=3, resume=ck, **given)
+
+
 def test_resume_and_optimiser_state_together_are_refused(tmp_path):
     net, history = resumable_run.train(checkpoint=tmp_path / "c.ckpt")
     with pytest.raises(ValueError, match="optimiser_state: a resumed run continues the optimiser its checkpoint kept; got both"):

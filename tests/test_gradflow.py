@@ -109,3 +109,13 @@ def test_a_resumed_run_records_before_training_at_the_epoch_it_starts_from(digit
     Network([64, 8, 10], seed=0).fit(X, y, epochs=4, checkpoint=checkpoint, resume=checkpoint, callbacks=[resumed])
     assert first.epochs == [0, 1, 2] and resumed.epochs == [2, 3, 4]
     np.testing.assert_array_equal(resumed.delta_norm[0], first.delta_norm[-1])  # the same parameters: after epoch 2
+
+
+def test_gradient_flow_takes_a_sparse_validation_X():
+    import scipy.sparse as sp
+
+    X, y = load_digits(return_X_y=True)
+    net = Network([64, 8, 10], seed=0)
+    flow = GradientFlow()
+    net.fit(sp.csr_matrix(X[:200] / 16), y[:200], epochs=2, validation_fraction=0.25, callbacks=[flow])  # (len(X) raised)
+    assert len(flow.epochs) == 3

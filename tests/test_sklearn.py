@@ -474,6 +474,20 @@ def test_partial_fit_with_adam_keeps_its_learning_rate_as_sklearn(iris):
         np.testing.assert_array_equal(p, q)
 
 
+def test_partial_fit_of_an_adam_state_without_its_rate_goes_on_at_learning_rate_init(iris):
+    """An estimator pickled before OptimiserState kept its learning rate."""
+    X, y = iris
+    est = DeltapropClassifier(hidden_layer_sizes=(4,), learning_rate_init=0.05, random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    est._optimiser_state.learning_rate = None
+    est.partial_fit(X, y)
+    assert est.network_.history.learning_rate == [0.05]
+
+
+def test_early_stopping_that_cannot_split_a_sparse_X_says_so():
+    with pytest.raises(ValueError, match=r"^validation_fraction: 0.1 of 10 examples cannot be held out"):
+        DeltapropClassifier(early_stopping=True).fit(sp.csr_matrix(np.eye(10)), [0] * 9 + [1])  # (stratified: 1 of 2 classes)
+
+
 def test_n_iter_no_change_inf_never_stops_on_tol(iris):
     X, y = iris
     est = DeltapropClassifier(hidden_layer_sizes=(4,), max_iter=30, tol=10.0, n_iter_no_change=np.inf, random_state=0)

@@ -717,6 +717,25 @@ def test_metrics_are_measured_on_the_validation_data_and_seen_by_callbacks_logs_
     assert len(out.metrics["val_mae"]) == 2 and out.metrics["val_mae"][-1] > 0
 
 
+def test_a_metric_that_raises_is_named_and_leaves_the_history_even(digits):
+    X, y = digits[0][:100], digits[1][:100]
+
+    def fails_late(t, p, calls=[]):  # noqa: B006 (counts its calls)
+        calls.append(1)
+        return 1 / (3 - len(calls))  # ZeroDivisionError at epoch 3
+
+    net = dp.Network([64, 8, 10], seed=0)
+    with pytest.raises(ValueError, match=r"metrics\['m'\]: m\(y_true, y_pred\) raised ZeroDivisionError: division by zero"):
+        net.fit(X, y, epochs=5, validation_fraction=0.2, metrics={"m": fails_late})
+    assert {len(v) for v in net.history.as_dict().values() if isinstance(v, list) and v} == {2}
+
+
+def test_a_history_pickled_before_metrics_reads_as_one_without_them(digits):
+    history = dp.Network([64, 8, 10], seed=0).fit(digits[0][:50], digits[1][:50], epochs=2)
+    del history.__dict__["metrics"]  # (as unpickled from before the field existed)
+    assert history.keys() == dp.training.History.KEYS and "loss" in history.last() and history.as_dict()["loss"]
+
+
 @pytest.mark.parametrize("metrics, options, error, words", [
     ({"f1": len}, {}, ValueError, r"metrics: measured on the validation data, which this fit has none of; got metrics \['f1'\]"),
     ({"loss": len}, {"validation_fraction": 0.2}, ValueError, r"metrics: expected names such as 'f1' \(recorded as val_f1\) \(val_loss is already recorded\); got 'loss'"),

@@ -80,8 +80,8 @@ class GradientFlow(Callback):
         else:
             X = net.check_X(self.X, argument="X")
             T = net.encode_targets(self.y)  # fit has set the classes by now
-        if len(X) > self.n_examples:
-            keep = np.sort(np.random.default_rng(self.seed).choice(len(X), self.n_examples, replace=False))
+        if X.shape[0] > self.n_examples:  # (X.shape: fit's validation X may be a SciPy sparse matrix)
+            keep = np.sort(np.random.default_rng(self.seed).choice(X.shape[0], self.n_examples, replace=False))
             X, T = X[keep], T[keep]
         self._sample = (X, T)
         self.epochs, self.delta_norm, self.weight_grad_norm = [], [], []

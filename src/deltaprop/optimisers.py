@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import weakref
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Callable, Sequence
 
@@ -400,12 +401,26 @@ def constant(eta0: float, epoch: int, n_epochs: int) -> float:
     return eta0
 
 
-constant.description = "constant"  # (how checkpoints record a schedule: a resumed run must have the same)
+#: What each schedule made here computes, e.g. "cosine(eta_min=0.0)": the same for SCHEDULES["cosine"] and cosine(),
+#: which checkpoints record (a resumed run must have the same). Held by the function itself, weakly, not as an
+#: attribute, which functools.wraps would copy onto a wrapper that computes something else.
+_DESCRIPTIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _described(schedule: Callable[[float, int, int], float], description: str) -> Callable[[float, int, int], float]:
-    schedule.description = description  # e.g. "cosine(eta_min=0.0)": the same for SCHEDULES["cosine"] and cosine()
+    _DESCRIPTIONS[schedule] = description
     return schedule
+
+
+def schedule_description(schedule) -> str | None:
+    """What ``schedule`` computes, for a schedule made here ("constant", "cosine(eta_min=0.0)", ...), else None."""
+    try:
+        return _DESCRIPTIONS.get(schedule)
+    except TypeError:  # (an object that cannot be weakly referenced: none made here)
+        return None
+
+
+_described(constant, "constant")
 
 
 def step_decay(every: int = 10, factor: float = 0.5) -> Callable[[float, int, int], float]:

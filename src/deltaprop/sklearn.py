@@ -580,7 +580,8 @@ class _DeltapropMLP(BaseEstimator):
                 # adam's: learning_rate_init, but a partial_fit goes on at its optimiser's (set_params changes it not,
                 # as scikit-learn keeps the optimiser it made at the first call)
                 learning_rate=self._learning_rate if self.solver != "adam" else (
-                    None if incremental and self._optimiser_state is not None else self.learning_rate_init),
+                    None if incremental and getattr(self._optimiser_state, "learning_rate", None) is not None
+                    else self.learning_rate_init),  # (a state pickled before it kept its rate: learning_rate_init)
                 schedule=schedule,
                 # as scikit-learn: the solver's own settings apply, the others' are ignored (fit refuses them)
                 **{k: v for k, v in solver_options.items() if k in settings_of(self.solver)},
@@ -645,7 +646,7 @@ class _DeltapropMLP(BaseEstimator):
         try:
             parts = train_test_split(*arrays, random_state=rs, test_size=self.validation_fraction, stratify=stratify)
         except ValueError as exc:
-            raise ValueError(f"validation_fraction: {self.validation_fraction} of {len(X)} examples cannot be held out ({exc})") from None
+            raise ValueError(f"validation_fraction: {self.validation_fraction} of {X.shape[0]} examples cannot be held out ({exc})") from None
         X_tr, X_val, T_tr, T_val, y_tr, y_val = parts[:6]
         w_tr, w_val = (parts[6], parts[7]) if sample_weight is not None else (None, None)
         if X_val.shape[0] < 2:

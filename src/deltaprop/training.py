@@ -38,8 +38,8 @@ from .checks import boolean, integer, real
 from .fastpath import Workspace
 from .files import writable_path
 from .network import Network, aligned_zeros, check_network, joined, parameter_name, views_of, weights_fit_dtype
-from .optimisers import (LBFGS, OPTIMISERS, apply_update, default_learning_rate, full_batch_optimisers, get_optimiser,
-                         get_schedule, is_elementwise, is_registry_optimiser, settings_of)
+from .optimisers import (LBFGS, OPTIMISERS, SCHEDULES, apply_update, default_learning_rate, full_batch_optimisers, get_optimiser,
+                         get_schedule, is_elementwise, is_registry_optimiser, schedule_description, settings_of)
 
 __all__ = ["fit", "History", "Run", "DivergenceError", "OptimiserState"]
 
@@ -108,11 +108,11 @@ class History:
 
     def keys(self) -> tuple[str, ...]:
         """Every key this history has values under: ``KEYS`` and those of fit's metrics."""
-        return self.KEYS + tuple(self.metrics)
+        return self.KEYS + tuple(getattr(self, "metrics", {}))  # (a history pickled before metrics has none)
 
     def values(self, key: str) -> list[float]:
         """The per-epoch values of ``key`` (one of :meth:`keys`)."""
-        return getattr(self, key) if key in self.KEYS else self.metrics.get(key, [])
+        return getattr(self, key) if key in self.KEYS else getattr(self, "metrics", {}).get(key, [])
 
     @classmethod
     def from_dict(cls, saved: dict, epochs: int | None = None) -> "History":
@@ -223,7 +223,10 @@ def _evaluate(net: Network, X: Array, T: Array, w: Array | None = None, metrics:
         # from the encoded targets T as predict reads outputs: each one-hot row (or 0/1) is its class
         y_true, y_pred = net.labels_of_outputs(T), net.labels_of_outputs(y)
         for name, metric in metrics.items():
-            value = metric(y_true, y_pred)
+            try:
+                value = metric(y_true, y_pred)
+            except Exception as exc:  # (which metric, said: a bare ZeroDivisionError names none)
+                raise ValueError(f"metrics[{name!r}]: {name}(y_true, y_pred) raised {type(exc).__name__}: {exc}") from exc
             if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
                 raise ValueError(f"metrics[{name!r}]: expected a finite number from {name}(y_true, y_pred); got {value!r:.60}")
             values[f"val_{name}"] = float(value)
@@ -271,8 +274,7 @@ def _checked_metrics(metrics, validation: bool) -> dict:
 def _schedule_name(schedule) -> str:
     """What a checkpoint records of fit's schedule function: a registry schedule's or a schedule maker's description
     ("cosine(eta_min=0.0)", for "cosine" and cosine() alike), else "function" (one of the caller's, not compared)."""
-    description = getattr(schedule, "description", None)
-    return description if isinstance(description, str) else "function"
+    return schedule_description(schedule) or "function"
 
 
 def _refuse_same_outputs(checkpoint, resume, callbacks: list) -> None:
@@ -791,11 +793,12 @@ def _check_resumed_schedule(ck, learning_rate: float | None, shuffle: bool, sche
                          f"(leave learning_rate out to take the checkpoint's); {again}")
     if ck.shuffle is not None and ck.shuffle != shuffle and not full_batch:  # (gd never shuffles)
         raise ValueError(f"shuffle: the checkpoint's run was trained with shuffle={ck.shuffle}; got {shuffle}; {again}")
-    if ck.schedule is not None and ck.schedule != schedule_name:
+    saved = schedule_description(SCHEDULES[ck.schedule]) if ck.schedule in SCHEDULES else ck.schedule  # (files naming it "cosine")
+    if saved not in (None, "function") and saved != schedule_name:  # ("function": the caller's, which nothing can compare)
         def said(name):
             return "a schedule function of its own" if name == "function" else name
 
-        raise ValueError(f"schedule: the checkpoint's run was trained with {said(ck.schedule)}; got {said(schedule_name)}; {again}")
+        raise ValueError(f"schedule: the checkpoint's run was trained with {said(saved)}; got {said(schedule_name)}; {again}")
 
 
 INTERRUPTED = "interrupted"
@@ -988,11 +991,12 @@ def _save_checkpoint(run: Run, epochs_done: int) -> None:
 def _record_epoch(run: Run, epoch: int, loss: float, correct: int | None, eta, seconds: float, notify, seen: int | None = None) -> None:
     """Append this epoch's entries to the history; ``seen`` examples (all by default) gave loss and accuracy."""
     h, net = run.history, run.net
+    if run.val_data is not None:  # (first: a metric that raises leaves the history's lists as long as each other)
+        vl, va, measured = _evaluate(net, *run.val_data, run.val_weights, run.metrics)
     h.loss.append(loss)
     if correct is not None:
         h.accuracy.append(correct / (seen or run.n_train))
     if run.val_data is not None:
-        vl, va, measured = _evaluate(net, *run.val_data, run.val_weights, run.metrics)
         h.val_loss.append(vl)
         if va is not None:
             h.val_accuracy.append(va)
