@@ -446,3 +446,11 @@ def test_markdown_names_an_entry_right_after_those_shown_without_an_ellipsis(cap
     text = capsys.readouterr().out
     assert r"x = \begin{bmatrix}0.1 \\ 0.9\;(\text{entry } 2)\end{bmatrix}" in text
     assert "(entries are numbered from 1)" in text
+
+
+def test_explain_takes_a_row_of_a_sparse_X():
+    import scipy.sparse as sp
+
+    net = Network([3, 2, 2], seed=0)
+    row = sp.csr_matrix(np.array([[0.0, 0.5, 0.0]]))
+    assert explain(net, row, 1).layers[0].a.tolist() == explain(net, [0.0, 0.5, 0.0], 1).layers[0].a.tolist()

@@ -179,7 +179,7 @@ class Explanation:
 
 def _check_example(net: Network, x, t) -> tuple[Array, Array]:
     """x as (1, N_0) and t as encoded (1, N_L), in the network's dtype."""
-    x = np.asarray(x)
+    x = np.asarray(x.toarray() if hasattr(x, "toarray") else x)  # (a row of a SciPy sparse X: one example, dense)
     if x.dtype.kind not in "biuf":
         raise TypeError(f"x: expected numbers; got an array of dtype {x.dtype}")
     if x.ndim == 2 and x.shape[0] == 1:
