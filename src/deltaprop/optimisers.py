@@ -403,7 +403,8 @@ def constant(eta0: float, epoch: int, n_epochs: int) -> float:
 
 #: What each schedule made here computes, e.g. "cosine(eta_min=0.0)": the same for SCHEDULES["cosine"] and cosine(),
 #: which checkpoints record (a resumed run must have the same). Held by the function itself, weakly, not as an
-#: attribute, which functools.wraps would copy onto a wrapper that computes something else.
+#: attribute, which functools.wraps would copy onto a wrapper that computes something else. (A copy made by
+#: cloudpickle, in a joblib worker, is not described: recorded as "function", its resume not compared.)
 _DESCRIPTIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -416,7 +417,7 @@ def schedule_description(schedule) -> str | None:
     """What ``schedule`` computes, for a schedule made here ("constant", "cosine(eta_min=0.0)", ...), else None."""
     try:
         return _DESCRIPTIONS.get(schedule)
-    except TypeError:  # (an object that cannot be weakly referenced: none made here)
+    except Exception:  # (one that cannot be weakly referenced or hashed, or compares oddly: none made here)
         return None
 
 

@@ -106,13 +106,16 @@ class History:
     #: The quantities every run may record (fit's ``metrics`` add their own keys, in ``metrics``).
     KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "time")
 
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update({"metrics": {}} | state)  # (a history pickled before metrics has none)
+
     def keys(self) -> tuple[str, ...]:
         """Every key this history has values under: ``KEYS`` and those of fit's metrics."""
-        return self.KEYS + tuple(getattr(self, "metrics", {}))  # (a history pickled before metrics has none)
+        return self.KEYS + tuple(self.metrics)
 
     def values(self, key: str) -> list[float]:
         """The per-epoch values of ``key`` (one of :meth:`keys`)."""
-        return getattr(self, key) if key in self.KEYS else getattr(self, "metrics", {}).get(key, [])
+        return getattr(self, key) if key in self.KEYS else self.metrics.get(key, [])
 
     @classmethod
     def from_dict(cls, saved: dict, epochs: int | None = None) -> "History":
