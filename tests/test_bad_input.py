@@ -339,6 +339,30 @@ def test_cli_unknown_arguments_are_said_by_the_command_with_a_hint_for_evaluates
     assert capsys.readouterr().err.splitlines()[-1] == "deltaprop explain: error: unrecognized arguments: --bogus"
 
 
+@pytest.mark.parametrize("argv, meant", [
+    (["train", "--optimiser", "adma"], "adam"),
+    (["train", "--optimiser", "SGD"], "sgd"),
+    (["trian"], "train"),
+    (["train", "--schedule", "cosin"], "cosine"),
+    (["train", "--data", "fashion_mnist"], "fashion-mnist"),
+    (["train", "--activation", "rleu", "--limit", "50"], "relu"),
+    (["train", "--loss", "cross-entropy", "--limit", "50"], "cross_entropy"),
+])
+def test_cli_names_the_choice_meant_for_a_misspelt_one(argv, meant, capsys):
+    try:
+        cli_main(argv)
+    except SystemExit:
+        pass
+    assert capsys.readouterr().err.splitlines()[-1].endswith(f"; did you mean {meant!r}?")
+
+
+def test_no_choice_is_suggested_for_a_name_close_to_none():
+    with pytest.raises(ValueError, match=r"unknown optimiser 'xyz'; expected one of \[.*\]$"):
+        dp.Network([2, 2], seed=0).fit(np.zeros((2, 2)), [0, 1], optimiser="xyz")
+    with pytest.raises(ValueError, match=r"unknown optimiser 'adma'; expected one of \[.*\]; did you mean 'adam'\?$"):
+        dp.Network([2, 2], seed=0).fit(np.zeros((2, 2)), [0, 1], optimiser="adma")
+
+
 def test_cli_train_options_without_the_command_train(capsys):
     # `deltaprop --epochs 0` is `deltaprop train --epochs 0`: train's own error, not "invalid choice"
     with pytest.raises(SystemExit):

@@ -204,9 +204,10 @@ def get_activation(name: str | Activation, *, argument: str = "activation", hidd
 
 
 def names_hint(name: str, known: list, aliases: dict) -> str:
-    """What an unknown-name message adds: the aliases of the known names, and the name meant where
-    only its case differs ("Logistic")."""
+    """What an unknown-name message adds: the aliases of the known names, and the name meant where it is
+    close to one ("Logistic", "rleu")."""
+    from .checks import did_you_mean
+
     others = [f"{alias!r} (= {key!r})" for alias, key in aliases.items() if key in known]
     hint = f", or {', '.join(others)}" if others else ""
-    meant = [n for n in [*known, *(a for a, key in aliases.items() if key in known)] if n.lower() == name.lower()]
-    return hint + (f"; did you mean {meant[0]!r}?" if meant else "")
+    return hint + did_you_mean(name, [*known, *(a for a, key in aliases.items() if key in known)])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 
-__all__ = ["real", "integer", "boolean", "seed"]
+__all__ = ["real", "integer", "boolean", "seed", "did_you_mean"]
 
 
 def real(name: str, value, low: float | None = None, high: float | None = None, *,
@@ -43,6 +43,23 @@ def boolean(name: str, value) -> bool:
     if not isinstance(value, bool) and type(value).__name__ != "bool_":
         raise TypeError(f"{name}: expected True or False; got {value!r}")
     return bool(value)
+
+
+def did_you_mean(name, candidates) -> str:
+    """"; did you mean 'adam'?" for a name close to one of ``candidates`` (in another case, with '_' for '-',
+    or one or two letters off), else "": what an unknown-name message ends with."""
+    if not isinstance(name, str) or not name:
+        return ""
+    import difflib
+
+    def plain(text: str) -> str:
+        return text.lower().replace("_", "-")
+
+    candidates = [c for c in candidates if isinstance(c, str) and c != name]
+    same = [c for c in candidates if plain(c) == plain(name)]
+    close = same or [next(c for c in candidates if plain(c) == match)
+                     for match in difflib.get_close_matches(plain(name), [plain(c) for c in candidates], n=1, cutoff=0.75)]
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def seed(name: str, value):

@@ -27,8 +27,23 @@ class UsageError(Exception):
     """A user mistake the CLI reports in one line (exit status 2)."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser (its subcommands' too), whose "invalid choice" says the choice meant where one is close."""
+
+    def error(self, message: str):
+        import re
+
+        from deltaprop.checks import did_you_mean
+
+        given = re.search(r"invalid choice: '(.*?)' \(choose from (.*)\)", message)
+        if given:  # (choices quoted, as Python 3.11 lists them, or bare)
+            choices = [quoted or bare for quoted, bare in re.findall(r"'([^']*)'|([^\s,]+)", given.group(2))]
+            message += did_you_mean(given.group(1), choices)
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="deltaprop",
         description="Train feedforward networks by backpropagation, and see how it works.",
         epilog="example: deltaprop train --data digits --layers 64 --epochs 20",

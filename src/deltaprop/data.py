@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import did_you_mean
 from .files import existing_file
 from .network import as_numbers
 
@@ -1169,6 +1170,7 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
                        feature_names=feature_names or names)
     raise FileNotFoundError(
         f"data: {str(data)!r} is neither a known data set {list(NAMED)} nor an existing file or directory"
+        f"{did_you_mean(str(data), NAMED)}"
     )
 
 

@@ -63,7 +63,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import kernels
-from .checks import boolean, integer, real
+from .checks import boolean, did_you_mean, integer, real
 
 __all__ = [
     "GD",
@@ -350,7 +350,8 @@ def get_optimiser(optimiser: str | object, *, argument: str = "optimiser", **opt
     """Return an optimiser object from a name (with options) or pass an object through."""
     if isinstance(optimiser, str):
         if optimiser not in OPTIMISERS:
-            raise ValueError(f"{argument}: unknown optimiser {optimiser!r}; expected one of {sorted(OPTIMISERS)}")
+            raise ValueError(f"{argument}: unknown optimiser {optimiser!r}; expected one of {sorted(OPTIMISERS)}"
+                             f"{did_you_mean(optimiser, OPTIMISERS)}")
         return OPTIMISERS[optimiser](**options)
     if not (hasattr(optimiser, "init") and hasattr(optimiser, "update")) and not isinstance(optimiser, LBFGS):
         raise TypeError(
@@ -472,5 +473,6 @@ def get_schedule(schedule, *, argument: str = "schedule") -> Callable[[float, in
             pass
         return schedule
     if not isinstance(schedule, str) or schedule not in SCHEDULES:
-        raise ValueError(f"{argument}: unknown schedule {schedule!r}; expected one of {sorted(SCHEDULES)}")
+        raise ValueError(f"{argument}: unknown schedule {schedule!r}; expected one of {sorted(SCHEDULES)}"
+                         f"{did_you_mean(schedule, SCHEDULES)}")
     return SCHEDULES[schedule]
