@@ -1188,6 +1188,14 @@ def test_a_regressions_targets_are_standardised_and_predict_gives_them_back_in_t
     code, out, _ = _run(["evaluate", "p.safetensors", "--json"], capsys)
     result = json.loads(out)
     assert code == 0 and result["score_kind"] == "R^2" and result["score"] == pytest.approx(summary["test_score"], abs=1e-6)
+    # with the errors in the targets' units: R^2 = 1 - MSE / var(t) on the same test rows
+    from deltaprop.data import load_dataset
+
+    test = load_dataset("p.csv", label="price", task="regression", test_fraction=0.2, seed=0)
+    assert 1 - result["rmse"] ** 2 / np.var(test.y_test) == pytest.approx(result["score"], abs=1e-4)
+    assert 0 < result["mae"] <= result["rmse"] < 5  # (prices of std 20)
+    code, out, _ = _run(["evaluate", "p.safetensors"], capsys)
+    assert code == 0 and f"RMSE {result['rmse']:.4g}, MAE {result['mae']:.4g} (in the targets' units)" in out
     code, out, _ = _run(["info", "p.safetensors"], capsys)
     assert code == 0 and "format_version 2" in out and "targets: trained as (t - 9" in out
     code, _, err = _run(["train", "--data", "p.csv", "--label", "price", "--loss", "poisson", "--scale-target", "standard"], capsys)

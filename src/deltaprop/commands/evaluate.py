@@ -170,10 +170,16 @@ def run(args) -> int:
         what = "accuracy" if net.is_classifier else "R^2"  # (multi-label: exact-match accuracy, as Network.score)
         result = {"model": args.model, "data": dataset.name, "n_examples": len(X), "score": score, "score_kind": what,
                   "loss": net.loss_function.name}
+        errors = ""
+        if not net.is_classifier:  # the errors in the targets' own units (the network's outputs unscaled)
+            error = (np.asarray(saved.unscale_targets(net.predict(X)), dtype=np.float64).reshape(len(X), -1)
+                     - np.asarray(y, dtype=np.float64).reshape(len(X), -1))
+            result |= {"rmse": float(np.sqrt(np.mean(error**2))), "mae": float(np.mean(np.abs(error)))}
+            errors = f", RMSE {result['rmse']:.4g}, MAE {result['mae']:.4g} (in the targets' units)"
         if args.json:
             print_json(result)
         else:
-            print(f"{args.model} on {dataset.name}: {what} {score:.4f} ({len(X):,} examples)")
+            print(f"{args.model} on {dataset.name}: {what} {score:.4f}{errors} ({len(X):,} examples)")
         return 0
     names = saved.class_names or dataset.class_names
     report = classification_report(y, net.predict(X), net.classes_, names)
