@@ -93,12 +93,13 @@ class SavedModel:
             return y
         return self.target_scaling.scaled64(y)
 
-    def unscale_targets(self, y: Array) -> Array:
+    def unscale_targets(self, y: Array, dtype=None) -> Array:
         """The network's outputs y back in the targets' units, y / factor + shift (computed in float64, given in
-        y's dtype), or y itself without ``target_scaling``."""
+        ``dtype``, by default y's), or y itself (in ``dtype``) without ``target_scaling``."""
+        dtype = y.dtype if dtype is None else np.dtype(dtype)
         if self.target_scaling is None or self.target_scaling.method == "none" or self.network.is_classifier:
-            return y
-        return self.target_scaling.unscaled64(y).astype(y.dtype)
+            return y.astype(dtype, copy=False)
+        return self.target_scaling.unscaled64(y).astype(dtype, copy=False)
 
     def predict_proba(self, X) -> Array:
         """Class probabilities, shape (n, n_classes), for raw inputs X of shape (n, N_0)."""

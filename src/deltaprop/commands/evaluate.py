@@ -171,8 +171,9 @@ def run(args) -> int:
         result = {"model": args.model, "data": dataset.name, "n_examples": len(X), "score": score, "score_kind": what,
                   "loss": net.loss_function.name}
         errors = ""
-        if not net.is_classifier:  # the errors in the targets' own units (the network's outputs unscaled)
-            error = (np.asarray(saved.unscale_targets(net.predict(X)), dtype=np.float64).reshape(len(X), -1)
+        if not net.is_classifier:  # the errors in the targets' own units (the outputs unscaled in float64: targets
+            # of 1e8 are 8 apart in float32, which would swamp the errors)
+            error = (saved.unscale_targets(net.predict(X), np.float64).reshape(len(X), -1)
                      - np.asarray(y, dtype=np.float64).reshape(len(X), -1))
             result |= {"rmse": float(np.sqrt(np.mean(error**2))), "mae": float(np.mean(np.abs(error)))}
             errors = f", RMSE {result['rmse']:.4g}, MAE {result['mae']:.4g} (in the targets' units)"
