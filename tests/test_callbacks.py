@@ -114,6 +114,8 @@ def test_a_callback_that_sets_no_learning_rate_is_told_so(value):
 def test_outputs_of_fit_and_its_callbacks_need_files_of_their_own(tmp_path):
     X, y = problem()
     net = Network([4, 8, 2], seed=0)
+    with pytest.raises(IsADirectoryError, match=r"^ModelCheckpoint path: expected a file name; got '.*/1/', a directory's name"):
+        net.fit(X, y, epochs=1, callbacks=[ModelCheckpoint(str(tmp_path / "{epoch}") + "/")])  # (was "path: ...")
     same = tmp_path / "run.out"
     for kwargs, words in [
         (dict(callbacks=[ModelCheckpoint(same), CSVLogger(same)]), r"callbacks\[0\] \(ModelCheckpoint path\): .* is also the file of callbacks\[1\] \(CSVLogger path\)"),

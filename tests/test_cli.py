@@ -1548,13 +1548,18 @@ def test_evaluate_without_data_refuses_another_limit_than_trainings(tmp_path, mo
     assert code == 1 and "held out of its first 40 rows (--limit)" in err
 
 
-def test_evaluate_given_data_then_model_says_which_goes_where(capsys):
+def test_evaluate_given_data_then_model_says_which_goes_where(tmp_path, monkeypatch, capsys):
+    from deltaprop import Network
     from deltaprop.cli import main
+    from deltaprop.io import save_model
 
+    monkeypatch.chdir(tmp_path)
+    save_model(Network([3, 2], seed=0), "old.npz")  # (a model file by its bytes, whatever its name: earlier trains took any)
+    (tmp_path / "t.csv").write_text("a,b,c,label\n1,2,3,0\n")
     with pytest.raises(SystemExit):
-        main(["evaluate", "t.csv", "m.safetensors"])
-    assert capsys.readouterr().err.splitlines()[-1] == ("deltaprop evaluate: error: unrecognized arguments: m.safetensors; evaluate "
-                                                        "takes the model first and its data as --data: evaluate m.safetensors --data t.csv")
+        main(["evaluate", "t.csv", "old.npz"])
+    assert capsys.readouterr().err.splitlines()[-1] == ("deltaprop evaluate: error: unrecognized arguments: old.npz; evaluate "
+                                                        "takes the model first and its data as --data: evaluate old.npz --data t.csv")
 
 
 def test_evaluate_measures_a_float32_regressions_errors_on_large_targets_in_float64(tmp_path, monkeypatch, capsys):

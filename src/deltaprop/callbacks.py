@@ -258,7 +258,7 @@ class ModelCheckpoint(Callback):
         from .io import model_metadata
 
         # before training, not after its first epoch: the path, the network and the save options
-        writable_path(self.path.format(epoch=run.first_epoch + 1), "path")
+        writable_path(self.path.format(epoch=run.first_epoch + 1), "ModelCheckpoint path")
         try:
             model_metadata(run.net, argument="ModelCheckpoint", **self.save_options)
         except (ValueError, TypeError) as exc:
@@ -359,7 +359,7 @@ class CSVLogger(Callback):
     def on_train_begin(self, run) -> None:
         from .files import writable_path
 
-        writable_path(self.path, "path")  # before training, not after its first epoch
+        writable_path(self.path, "CSVLogger path")  # before training, not after its first epoch
         # A resumed run starts with the history of the epochs before it: keep their rows.
         h = run.history
         self.rows = [{"epoch": e + 1, **{k: h.values(k)[e] for k in h.keys() if len(h.values(k)) > e}} for e in range(h.epochs)]

@@ -80,8 +80,10 @@ def _name_the_argument(exc: Exception, command: argparse.ArgumentParser, args) -
 def _refuse_empty_values(command: argparse.ArgumentParser | None, args) -> None:
     """An empty value ("--out $MODEL" with MODEL unset) is a mistake, not "left out": refused (exit 2), but for
     the flags the command's module lists in ``EMPTY_MEANS`` (train's --layers '': no hidden layer)."""
-    meaningful = getattr(sys.modules.get(getattr(args, "run", None).__module__, None), "EMPTY_MEANS", ()) if command else ()
-    for action in command._actions if command is not None else ():
+    if command is None:
+        return
+    meaningful = getattr(sys.modules.get(args.run.__module__), "EMPTY_MEANS", ())
+    for action in command._actions:
         if any(flag in meaningful for flag in action.option_strings):
             continue
         value = getattr(args, action.dest, None)
@@ -127,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         command = parser.commands.get(args.command, parser)
         hint = ""
         if args.command == "evaluate" and not extras[0].startswith("-"):
-            model_first = Path(extras[0]).suffix.lower() in (".safetensors", ".st")  # (evaluate DATA MODEL)
+            from deltaprop.commands._common import file_kind
+
+            model_first = file_kind(extras[0]) == "model"  # (evaluate DATA MODEL: told by the file's first bytes)
             hint = (f"; evaluate takes the model first and its data as --data: evaluate {extras[0]} --data {args.model}"
                     if model_first else f"; evaluate takes its data as --data {extras[0]}")
         command.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
