@@ -57,6 +57,17 @@ def test_cli(capsys):
     assert "f: expected an element-wise activation" in capsys.readouterr().err
 
 
+def test_precision_rounds_every_number_shown(capsys):
+    r = chain_rule("sigmoid", 0.5)
+    assert main(["chain", "--precision", "4"]) == 0
+    out = capsys.readouterr().out
+    assert f"x = f(w) = {r.x:.4g}\n" in out and f"so dz/dw = f'(y) f'(x) f'(w) = f'(f(f(w))) f'(f(w)) f'(w) = {r.dz_dw:.4g}\n" in out
+    assert repr(r.x) not in out
+    assert f"x = {r.x:.3g}" in r.to_markdown(precision=3)
+    assert main(["chain", "--precision", "0"]) == 1
+    assert "--precision: expected an integer >= 1 (leave it out for exact values); got 0" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(f="softmax"), "f: expected an element-wise"),
     (dict(f="nope"), "f: unknown activation"),

@@ -18,6 +18,7 @@ from numbers import Real
 import numpy as np
 
 from .activations import get_activation, hidden_activations
+from .checks import integer
 
 __all__ = ["chain_rule", "ChainRule"]
 
@@ -71,9 +72,10 @@ class ChainRule:
         """|chain rule - finite difference|."""
         return abs(self.dz_dw - self.finite_difference)
 
-    def to_text(self) -> str:
-        """The forward and backward steps with their numbers, one per line."""
-        r = repr
+    def to_text(self, precision: int | None = None) -> str:
+        """The forward and backward steps with their numbers, one per line (exact, or to ``precision`` significant
+        digits)."""
+        r = _formatter(precision)
         lines = [
             f"Chain rule: w -> x -> y -> z with x = f(w), y = f(x), z = f(y), f = {self.f}",
             "",
@@ -97,9 +99,9 @@ class ChainRule:
         ]
         return "\n".join(lines) + "\n"
 
-    def to_markdown(self) -> str:
-        """The same steps as Markdown with LaTeX."""
-        r = repr
+    def to_markdown(self, precision: int | None = None) -> str:
+        """The same steps as Markdown with LaTeX (exact, or to ``precision`` significant digits)."""
+        r = _formatter(precision)
         return "\n".join([
             f"# Chain rule, $f$ = {self.f}",
             "",
@@ -115,6 +117,14 @@ class ChainRule:
             "",
             *[line for note in self.notes for line in (f"Note: {note}", "")],
         ])
+
+
+def _formatter(precision: int | None):
+    """repr (every digit: the exact float), or ``precision`` significant digits."""
+    if precision is None:
+        return repr
+    precision = integer("precision", precision)
+    return lambda v: f"{v:.{precision}g}"
 
 
 def _scalar(f, v: float) -> float:

@@ -35,6 +35,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--eps", type=float, default=1e-6,
                         help="finite-difference step, relative to |w| where |w| > 1: step = eps max(1, |w|) (default 1e-6)")
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
+    parser.add_argument("--precision", type=int, help="significant digits (default: exact values)")
     parser.add_argument("--debug", dest="sub_debug", action="store_true", help="show the full traceback on errors")
     parser.set_defaults(run=run)
     return parser
@@ -49,6 +50,8 @@ def run(args) -> int:
     except ValueError:  # (the registry's message lists softmax too, which --f refuses as not element-wise)
         raise ValueError(f"--f: unknown activation {args.f!r}; expected one of the element-wise activations "
                          f"{list(hidden_activations())}") from None
+    if args.precision is not None and args.precision < 1:  # (the library's words say None, which is no flag's value)
+        raise ValueError(f"--precision: expected an integer >= 1 (leave it out for exact values); got {args.precision}")
     result = chain_rule(args.f, args.w, eps=args.eps)
-    sys.stdout.write(result.to_markdown() if args.format == "markdown" else result.to_text())
+    sys.stdout.write(result.to_markdown(args.precision) if args.format == "markdown" else result.to_text(args.precision))
     return 0
