@@ -1562,6 +1562,30 @@ def test_evaluate_given_data_then_model_says_which_goes_where(tmp_path, monkeypa
                                                         "takes the model first and its data as --data: evaluate old.npz --data t.csv")
 
 
+@pytest.mark.parametrize("argv, hint", [
+    (["train", "--optimzer", "sgd"], "unrecognized arguments: --optimzer sgd; did you mean '--optimizer'?"),
+    (["train", "--Layers=5"], "unrecognized arguments: --Layers=5; did you mean '--layers'?"),
+    (["train", "--seeed", "1", "--lyers", "4"], "unrecognized arguments: --seeed 1 --lyers 4; did you mean '--seed'?"),
+    (["explain", "--precison", "3"], "unrecognized arguments: --precison 3; did you mean '--precision'?"),
+    (["train", "--zzz", "1"], "unrecognized arguments: --zzz 1"),  # (nothing close: no guess)
+])
+def test_a_misspelt_flag_is_told_the_flag_it_is_closest_to(argv, hint, capsys):
+    from deltaprop.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"deltaprop {argv[0]}: error: {hint}"
+
+
+def test_python_dash_m_deltaprop_runs_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "deltaprop", "trian"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2 and "did you mean 'train'?" in done.stderr, done.stderr
+
+
 def test_evaluate_measures_a_float32_regressions_errors_on_large_targets_in_float64(tmp_path, monkeypatch, capsys):
     # From a review: targets near 1e8 are 8 apart in float32; unscaled in float32, the outputs' rounding made the
     # RMSE five times what a float64 model of the same fit gave

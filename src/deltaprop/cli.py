@@ -134,6 +134,12 @@ def main(argv: list[str] | None = None) -> int:
             model_first = file_kind(extras[0]) == "model"  # (evaluate DATA MODEL: told by the file's first bytes)
             hint = (f"; evaluate takes the model first and its data as --data: evaluate {extras[0]} --data {args.model}"
                     if model_first else f"; evaluate takes its data as --data {extras[0]}")
+        else:  # a misspelt flag (--optimizer, --epoch): the command's own flag it is closest to
+            from deltaprop.checks import did_you_mean
+
+            flags = [flag for action in command._actions for flag in action.option_strings]
+            hints = (did_you_mean(extra.split("=")[0], flags) for extra in extras if extra.startswith("-"))
+            hint = next((h for h in hints if h), "")
         command.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
     _refuse_empty_values(parser.commands.get(args.command), args)
     debug = args.debug or getattr(args, "sub_debug", False)
