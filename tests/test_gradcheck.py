@@ -207,3 +207,64 @@ def test_truncation_error_of_the_second_pass_excuses_no_wrong_gradient():
     net = TenPercentOff([4, 8, 3], activation="tanh", output="softmax", loss="cross_entropy", seed=2, dtype="float64")
     result = dp.gradcheck(net, X, T, eps=1e-4)
     assert not result.passed() and "W^1" not in result.within_noise
+
+
+# From a teacher's review: the README's XOR with activation="relu" failed the check at b^1 (65%) with no
+# reason given. Zero biases and the input (0, 0) put every hidden unit at z^1 = 0, relu's kink: backprop
+# takes relu'(0) = 0 (as PyTorch does), while a finite difference straddling the kink averages 0 and 1.
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+XOR_T = np.array([[0], [1], [1], [0]], dtype=float)
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_finite_differences_across_a_kink_are_left_out_and_said(activation):
+    net = Network([2, 3, 1], activation=activation, loss="quadratic", output="sigmoid", seed=0, dtype="float64")
+    result = dp.gradcheck(net, XOR_X, XOR_T)
+    assert result.at_kink == {"b^1": (3, 3)} and result.passed(), str(result)
+    text = str(result)
+    assert result.weight_errors[0] > 0  # (W^1 is checked: moving W^1 leaves z^1 of the input (0, 0) at 0)
+    assert "b at a kink" in text and "b^1 (3 of 3 entries)" in text and "kink of its activation" in text
+    assert "passed: every error below 1e-06" in text
+    net.biases[0][...] = [0.0, 0.3, -0.2]  # one unit still at the kink for (0, 0): only its bias is left out
+    result = dp.gradcheck(net, XOR_X, XOR_T)
+    assert result.at_kink == {"b^1": (1, 3)} and result.passed() and result.bias_errors[0] > 0
+    assert "b^1 (1 of 3 entries)" in str(result)
+
+
+def test_entries_clear_of_a_kink_are_still_checked_and_a_wrong_one_fails():
+    class WrongSecondBias(Network):
+        def _backward(self, fp, T, w, fused):
+            grads = super()._backward(fp, T, w, fused)
+            grads.db[0][1] *= 1.01  # a unit clear of the kink
+            return grads
+
+    net = WrongSecondBias([2, 3, 1], activation="relu", loss="quadratic", output="sigmoid", seed=0, dtype="float64")
+    net.biases[0][...] = [0.0, 0.3, -0.2]
+    result = dp.gradcheck(net, XOR_X, XOR_T)
+    assert result.at_kink == {"b^1": (1, 3)} and not result.passed() and result.failures() == ["b^1"]
+    assert str(result).endswith("FAILED: b^1 at or above 1e-06")
+    smooth = Network([2, 3, 1], activation="tanh", loss="quadratic", output="sigmoid", seed=0, dtype="float64")
+    assert dp.gradcheck(smooth, XOR_X, XOR_T).at_kink == {}  # (no kink, nothing left out, even at z = 0)
+
+
+def test_the_cost_beside_the_kinks_is_network_loss_bit_for_bit():
+    from deltaprop.gradcheck import _cost_and_sides
+
+    rng = np.random.default_rng(0)
+    X, T, w = rng.normal(size=(6, 3)), np.eye(2)[[0, 1, 1, 0, 1, 0]], rng.random(6) + 0.5
+    net = Network([3, 4, 5, 2], activation=["relu", "tanh"], seed=0, dtype="float64", l2=0.01)
+    cost, sides = _cost_and_sides(net, X, T, net._normalised_weights(w, 6))
+    assert cost == net.loss(X, T, sample_weight=w) and len(sides) == 1 and sides[0].shape == (6, 4)
+
+
+def test_the_printout_says_pass_or_fail_at_its_tolerance_and_a_float32_networks_copy():
+    net = Network([2, 3, 1], activation="sigmoid", loss="quadratic", output="sigmoid", seed=0, dtype="float32")
+    result = dp.gradcheck(net, XOR_X, XOR_T)
+    assert result.dtype == "float32" and "checked on a float64 copy of this float32 network" in str(result)
+    assert str(result).endswith("passed: every error below 1e-06")
+    strict = dp.gradcheck(net, XOR_X, XOR_T, tolerance=1e-12)  # (errors of about 1e-9 to 1e-8)
+    assert not strict.passed() and strict.passed(1e-6) and "FAILED: W^1" in str(strict)
+    assert "float64 copy" not in str(dp.gradcheck(net.astype(np.float64), XOR_X, XOR_T))
+    with pytest.raises(ValueError, match=r"tolerance: expected the largest relative error that passes"):
+        dp.gradcheck(net, XOR_X, XOR_T, tolerance=0)
