@@ -454,3 +454,25 @@ def test_explain_takes_a_row_of_a_sparse_X():
     net = Network([3, 2, 2], seed=0)
     row = sp.csr_matrix(np.array([[0.0, 0.5, 0.0]]))
     assert explain(net, row, 1).layers[0].a.tolist() == explain(net, [0.0, 0.5, 0.0], 1).layers[0].a.tolist()
+
+
+def test_a_fitted_classifiers_class_label_is_one_of_its_classes_as_predict_gives_them():
+    # From a teacher's review: t = 2 picked the third output unit (class 5) of a network trained on the labels
+    # 0, 2, 5, and t = 5 was refused as "a class label must be in 0..2".
+    X = np.random.default_rng(0).random((30, 2))
+    net = Network([2, 3, 3], activation="tanh", seed=0, dtype="float64")
+    net.fit(X, np.array([0, 2, 5] * 10), epochs=2)
+    assert explain(net, X[1], 2).t.tolist() == [0, 1, 0] and explain(net, X[1], 5).t.tolist() == [0, 0, 1]
+    assert explain(net, X[1], np.int64(0)).t.tolist() == [1, 0, 0]
+    with pytest.raises(ValueError, match=r"^t: expected a class label, one of the network's classes \[0, 2, 5\], or an "
+                                         r"encoded target of 3 values; got 1$"):
+        explain(net, X[1], 1)
+    assert explain(net, X[1], [0, 0, 1]).t.tolist() == [0, 0, 1]  # (an encoded target as before)
+    words = Network([2, 3, 3], activation="tanh", seed=0, dtype="float64")
+    words.fit(X, np.array(["ant", "bee", "cat"] * 10), epochs=2)
+    assert explain(words, X[1], "cat").t.tolist() == [0, 0, 1]
+    binary = Network([2, 3, 1], activation="tanh", output="sigmoid", loss="binary_cross_entropy", seed=0, dtype="float64")
+    binary.fit(X, np.array([3, 7] * 15), epochs=2)
+    assert explain(binary, X[1], 7).t.tolist() == [1] and explain(binary, X[1], 3).t.tolist() == [0]
+    fresh = Network([2, 3, 3], activation="tanh", seed=0, dtype="float64")  # (no classes yet: an output's index)
+    assert explain(fresh, X[1], 2).t.tolist() == [0, 0, 1]

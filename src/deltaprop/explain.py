@@ -187,7 +187,14 @@ def _check_example(net: Network, x, t) -> tuple[Array, Array]:
     if x.shape != (net.sizes[0],):
         raise ValueError(f"x: expected one example of {net.sizes[0]} values (N_0 = {net.sizes[0]}); got shape {x.shape}")
     NL = net.sizes[-1]
-    if isinstance(t, Integral) and not isinstance(t, bool) and NL > 1:
+    if net.classes_ is not None and not net.multilabel_ and np.ndim(t) == 0 and not isinstance(t, (bool, np.bool_)):
+        # a class label of a network trained on labels: one of net.classes_, as predict() gives them
+        try:
+            t = net.encode_targets(np.array([t]))[0]
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"t: expected a class label, one of the network's classes {net.classes_.tolist()!r:.80}, "
+                            f"or an encoded target of {NL} values; got {t!r:.40}") from None
+    elif isinstance(t, Integral) and not isinstance(t, bool) and NL > 1:
         if not 0 <= t < NL:
             raise ValueError(f"t: a class label must be in 0..{NL - 1} (N_L = {NL}); got {t}")
         onehot = np.zeros(NL)
@@ -220,8 +227,9 @@ def explain(net: Network, x, t, *, eta: float = 0.5, fused: bool = False) -> Exp
     ----------
     net : Network (not changed; the update is applied to a copy).
     x : array of shape (N_0,) (or (1, N_0)), the input.
-    t : array of shape (N_L,), the encoded target (one-hot for classes), or an
-        integer class label 0..N_L-1 when N_L > 1.
+    t : array of shape (N_L,), the encoded target (one-hot for classes), or a class
+        label: one of ``net.classes_`` once the network has been fitted on labels (as
+        ``predict`` gives them), before that an integer 0..N_L-1 when N_L > 1.
     eta : float > 0, the learning rate of the update shown.
     fused : bool, default False
         False shows the lecture's literal delta^L = sigma'(z^L) (.) nabla C(y);

@@ -43,7 +43,8 @@ def draw_network(
     ----------
     net : Network.
     x : array of shape (N_0,), one input.
-    t : array of shape (N_L,) or an integer class label; needed for the backward panel.
+    t : array of shape (N_L,) or a class label (as :func:`deltaprop.explain.explain` takes it); needed for the
+        backward panel.
     path : str or os.PathLike, optional; where to write the PNG (atomically).
     panels : sequence from ("forward", "backward"); default both, side by side.
     max_nodes : int >= 2, the most units drawn per layer.

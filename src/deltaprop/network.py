@@ -97,8 +97,9 @@ class Gradients:
     Attributes
     ----------
     delta : list of L arrays; ``delta[l - 1]`` is delta^l = dc/dz^l for each
-        example, shape (n, N_l) (scaled by the example's weight when
-        ``sample_weight`` was given).
+        example, shape (n, N_l) (with ``sample_weight``, times the example's weight
+        normalised to a mean of 1 over the batch, w_n n / sum_m w_m: the weights 2, 2, 2, 2
+        leave it as it is).
     dW : list of L arrays; ``dW[l - 1]`` = dC/dW^l, shape (N_l, N_{l-1}).
     db : list of L arrays; ``db[l - 1]`` = dC/db^l, shape (N_l,).
     """
@@ -642,7 +643,11 @@ class Network:
         Returns
         -------
         Gradients: ``delta``, ``dW`` and ``db`` in the order and shapes of
-        ``weights`` and ``biases``; the exact gradient of :meth:`loss`.
+        ``weights`` and ``biases``: the gradient of :meth:`loss` at ``fp``. It is exact
+        but for two cases: ``fused=False`` where the output saturates (sigma'(z^L) rounds
+        to 0 while y - t does not; see :meth:`output_delta`), and a forward pass run with
+        ``training=True``, whose dropout masks it applies (the gradient of that step's
+        thinned network, not of :meth:`loss`).
         """
         n = fp.a[0].shape[0]
         T = self.check_T(T, n)
