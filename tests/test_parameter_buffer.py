@@ -197,3 +197,55 @@ def test_pickled_and_deep_copied_networks_and_estimators_keep_one_buffer():
     before = held.copy()
     est.partial_fit(X, y)
     assert est.weights_[0] is held and not np.array_equal(held, before), "the arrays a user holds are the ones trained"
+
+
+# From an adversarial review: a read-only W^l or b^l (np.load(mmap_mode="r"), np.broadcast_to) gave a 1,380-character
+# Numba error half-way through the first update, with W^1, b^1 and W^2 updated and b^2 not; and a callback that
+# replaced W^1 (a Keras-style max-norm constraint) froze it, the updates going to the array it had replaced.
+
+@pytest.mark.parametrize("optimiser", ["adam", "sgd", "gd", "lbfgs"])
+def test_read_only_parameters_are_trained_as_copies_and_left_as_given(optimiser):
+    X = np.random.default_rng(0).random((50, 3))
+    y = np.arange(50) % 2
+    net = Network([3, 4, 2], seed=0)
+    mine = net.biases[1].copy()
+    mine.flags.writeable = False
+    net.biases[1] = mine
+    view = net.weights[0]
+    view.flags.writeable = False  # (a read-only view of a writable buffer)
+    kept = mine.copy()
+    net.fit(X, y, epochs=3, optimiser=optimiser)
+    assert net.history.epochs == 3 and all(p.flags.writeable for p in net.parameters())
+    assert_packed(net)
+    assert np.array_equal(mine, kept) and not np.array_equal(net.biases[1], kept)  # (b^2 trained, the array given not)
+
+
+def test_a_callback_that_replaces_a_parameter_has_its_values_trained_on():
+    from deltaprop import Callback
+
+    X = np.random.default_rng(0).random((50, 3))
+    y = np.arange(50) % 2
+
+    class MaxNorm(Callback):  # Keras's max-norm constraint, written by replacing W^1
+        def __init__(self):
+            self.seen = []
+
+        def on_epoch_end(self, run, epoch, logs):
+            W = run.net.weights[0]
+            run.net.weights[0] = W / max(1.0, float(np.linalg.norm(W)))
+            self.seen.append(run.net.weights[0].copy())
+
+    net = Network([3, 4, 2], seed=0)
+    cb = MaxNorm()
+    net.fit(X, y, epochs=4, learning_rate=0.1, callbacks=[cb])
+    assert all(not np.array_equal(a, b) for a, b in zip(cb.seen, cb.seen[1:]))  # (W^1 still trains: it was frozen)
+    np.testing.assert_array_equal(net.weights[0], cb.seen[-1])  # (the constrained values are the network's)
+    assert_packed(net)
+
+    class Widen(Callback):
+        def on_batch_end(self, run, batch, loss):
+            run.net.biases[1] = np.zeros(5)
+
+    with pytest.raises(ValueError, match=r"^run\.net\.biases\[1\] \(b\^2\): a callback replaced it by a ndarray of shape "
+                                         r"\(5,\); expected an array of numbers of shape \(2,\)$"):
+        Network([3, 4, 2], seed=0).fit(X, y, epochs=1, callbacks=[Widen()])

@@ -512,7 +512,7 @@ class Network:
         """
         params = self.parameters()
         whole = joined(params)
-        if whole is None or whole.dtype != self.dtype:
+        if whole is None or whole.dtype != self.dtype or not all(p.flags.writeable for p in [whole, *params]):
             shapes = [np.shape(p) for p in params]
             whole = aligned_zeros(buffer_size(shapes, self.dtype), self.dtype)
             views = views_of(whole, shapes)
@@ -525,7 +525,8 @@ class Network:
         """Check every W^l and b^l before training or saving: an entry of ``weights`` or ``biases``
         replaced by an array of another shape, or holding NaN or infinities, is refused (ValueError
         naming it: ``weights[l-1]`` is W^l); one of another dtype is copied back into the network's
-        dtype (with every other entry, into a new :meth:`parameter_buffer`), so that float32 stays float32.
+        dtype (with every other entry, into a new :meth:`parameter_buffer`), so that float32 stays float32,
+        and so is a read-only one (training writes the copy; the array given is left as it is).
         """
         for l in range(1, self.n_layers + 1):
             for name, entries, shape in (("weights", self.weights, (self.sizes[l], self.sizes[l - 1])),
@@ -540,8 +541,8 @@ class Network:
                     beyond = np.isfinite(p).all()
                     raise ValueError(f"{what}: holds " + (f"values beyond the range of {self.dtype.name}" if beyond
                                                           else "NaN or infinite values"))
-        if any(p.dtype != self.dtype for p in self.parameters()):
-            self.parameter_buffer()
+        if any(p.dtype != self.dtype or not p.flags.writeable for p in self.parameters()):
+            self.parameter_buffer()  # (a read-only array, from np.load(mmap_mode="r") say: training writes a copy)
 
     def __setstate__(self, state: dict) -> None:
         # pickle and deepcopy copy each view on its own: make W^l and b^l views of one buffer again

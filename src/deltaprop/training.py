@@ -1056,6 +1056,29 @@ def _scheduled(schedule, eta0: float, epoch: int, n_epochs: int) -> float:
     return float(eta)
 
 
+def _keep_parameters(net: Network, params: list[Array]) -> None:
+    """After the callbacks: where one replaced W^l or b^l (``run.net.weights[0] = W / norm``, a max-norm
+    constraint), its values go into the array that training updates, ``params`` (the optimiser's state and the
+    parameter buffer belong to it), and the network's entry becomes that array again. Without this the forward
+    pass would read the new array while the updates went to the old one: a layer silently frozen."""
+    current = net.parameters()
+    if len(current) == len(params) and all(c is p for c, p in zip(current, params)):
+        return
+    if len(current) != len(params):
+        raise ValueError(f"run.net: a callback changed the number of layers' parameters from {len(params)} to "
+                         f"{len(current)}; change W^l and b^l, not the list of layers")
+    for k, (c, p) in enumerate(zip(current, params)):
+        if c is p:
+            continue
+        (entries, symbol), l = (("weights", "W") if k % 2 == 0 else ("biases", "b")), k // 2 + 1
+        if not isinstance(c, np.ndarray) or c.shape != p.shape or c.dtype.kind not in "biuf":
+            got = f"{type(c).__name__} of shape {np.shape(c)}"
+            raise ValueError(f"run.net.{entries}[{l - 1}] ({symbol}^{l}): a callback replaced it by a {got}; expected "
+                             f"an array of numbers of shape {p.shape}")
+        p[...] = c
+    net.weights, net.biases = params[0::2], params[1::2]
+
+
 def _fit_steps(run: Run, X, T, w, schedule, full_batch: bool, tol: float, shuffle: bool, fused: bool, notify) -> None:
     """Mini-batch (or whole-set) steps theta <- update(theta, grad C(theta))."""
     net, optimiser, states = run.net, run.optimiser, run.states
@@ -1080,6 +1103,7 @@ def _fit_steps(run: Run, X, T, w, schedule, full_batch: bool, tol: float, shuffl
             return
         run.epoch = epoch
         notify("on_epoch_begin", epoch)
+        _keep_parameters(net, params)
         start = time.perf_counter()
         run.eta0 = _base_rate(run.eta0)
         eta = _scheduled(schedule, run.eta0, epoch, run.epochs)
@@ -1127,6 +1151,7 @@ def _fit_steps(run: Run, X, T, w, schedule, full_batch: bool, tol: float, shuffl
                 clip_gradient(flat_grads, run.clip_norm)
             apply_update(optimiser, params, flat_grads, states, eta, run.step, whole)
             notify("on_batch_end", batch, batch_loss)
+            _keep_parameters(net, params)
             if run.stop:
                 break
         if run.stop and run.stop_reason == INTERRUPTED:
@@ -1140,6 +1165,7 @@ def _fit_steps(run: Run, X, T, w, schedule, full_batch: bool, tol: float, shuffl
             raise DivergenceError(f"the parameters became infinite or NaN in epoch {epoch + 1}", eta, epoch + 1)
         seen = hi  # fewer than n when a callback stopped the epoch early
         _record_epoch(run, epoch, total / seen, correct if classify else None, eta, time.perf_counter() - start, notify, seen)
+        _keep_parameters(net, params)
         interrupted = run.stop and run.stop_reason == INTERRUPTED  # Ctrl-C during the epoch's callbacks
         if full_batch:
             run.last_change = largest_change
