@@ -144,7 +144,7 @@ def test_early_stopping_needs_validation_data():
     with pytest.raises(ValueError, match="EarlyStopping.*validation"):
         Network([4, 2], seed=0).fit(X, y, epochs=2, callbacks=[EarlyStopping()])
     with pytest.raises(ValueError, match="patience"):
-        EarlyStopping(patience=0)
+        EarlyStopping(patience=-1)  # (0 is Keras's default, taken as 1: see test_bad_input)
 
 
 def test_early_stopping_on_an_accuracy_maximises_it():

@@ -548,6 +548,12 @@ def test_r2_score_as_scikit_learn_for_several_outputs_and_a_constant_target(rng)
     constant = dp.Network([3, 1], output="identity", loss="quadratic", seed=0, dtype="float64")
     constant.fit(X, np.full(30, 2.0), epochs=1)
     assert constant.score(X, np.full(30, 2.0)) == 0.0  # ss_tot = 0 and imperfect predictions: 0, as r2_score
+    constant.weights[0][...], constant.biases[0][...] = 0.0, 2.0  # predicts the constant exactly: 1, as r2_score
+    assert constant.score(X, np.full(30, 2.0)) == 1.0 == r2_score(np.full(30, 2.0), constant.predict(X))
+    # From an adversarial review: a NaN target made ss_tot NaN, and the score read 0.0 (r2_score refuses it)
+    for bad in (np.nan, np.inf):
+        with pytest.raises(ValueError, match=r"^y: expected finite targets; got NaN or infinity \(first in row 3\)$"):
+            net.score(X, np.where(np.arange(30)[:, None] == 3, bad, Y))
 
 
 def test_a_later_fit_on_one_hot_targets_keeps_the_class_labels(rng):

@@ -121,7 +121,8 @@ class EarlyStopping(Callback):
 
     Parameters
     ----------
-    patience : int >= 1, epochs without improvement to wait.
+    patience : int >= 0, epochs without improvement to wait; 0 stops at the first one, as 1 does
+        (Keras's default is 0, with the same meaning).
     min_delta : float >= 0, the smallest change that counts as improvement.
     restore_best : bool, put back the parameters of the best epoch when training ends
         (not when it raises, as on divergence: the error says which parameters the network keeps).
@@ -138,7 +139,7 @@ class EarlyStopping(Callback):
 
     def __init__(self, patience: int = 5, min_delta: float = 0.0, restore_best: bool = True, monitor: str = "val_loss",
                  mode: str = "auto") -> None:
-        self.patience = integer("patience", patience)
+        self.patience = integer("patience", patience, minimum=0)
         self.min_delta = real("min_delta", min_delta, 0)
         self.restore_best = boolean("restore_best", restore_best)
         self.monitor = _monitor_name(monitor)
@@ -154,7 +155,7 @@ class EarlyStopping(Callback):
             self._observe(float(value), epoch)
         if self.best_epoch is not None and self.best_epoch == run.history.epochs - 1 and self.restore_best:
             self._best_params = [p.copy() for p in run.net.parameters()]  # the checkpoint's are the best epoch's
-        if self.wait >= self.patience:  # the run resumed had already stopped here
+        if self.wait >= max(self.patience, 1):  # the run resumed had already stopped here
             self._stop(run)
 
     def checkpoint_arrays(self, run, epochs_done: int) -> dict:
@@ -198,13 +199,13 @@ class EarlyStopping(Callback):
                     self._before_cut = previous
                 self._best_params = [p.copy() for p in run.net.parameters()]
             return
-        if self.wait >= self.patience:
+        if self.wait >= max(self.patience, 1):
             self._stop(run)
 
     def _stop(self, run) -> None:
         run.stop = True
         best = "" if self.best_epoch is None else f" (best {self.best:.4g} in epoch {self.best_epoch + 1})"
-        run.stop_reason = f"early stopping: {self.monitor} did not improve for {self.patience} epochs{best}"
+        run.stop_reason = f"early stopping: {self.monitor} did not improve for {max(self.patience, 1)} epoch{'s' if self.patience > 1 else ''}{best}"
 
     def on_train_end(self, run) -> None:
         if getattr(run, "error", None) is not None:
@@ -400,7 +401,7 @@ class ProgressBar(Callback):
 
     def __init__(self, stream=None, plain: bool | None = None) -> None:
         self.stream = stream or sys.stdout
-        self.plain = plain
+        self.plain = None if plain is None else boolean("plain", plain)
 
     def on_train_begin(self, run) -> None:
         from rich.console import Console

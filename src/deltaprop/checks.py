@@ -40,7 +40,9 @@ def integer(name: str, value, minimum: int = 1) -> int:
 
 def boolean(name: str, value) -> bool:
     """``value`` as a bool, or TypeError: True or False (NumPy's too), not a truthy string or number."""
-    if not isinstance(value, bool) and type(value).__name__ != "bool_":
+    import numpy as np
+
+    if not isinstance(value, (bool, np.bool_)):  # (np.bool_'s type name is "bool" in NumPy 2: no test by name)
         raise TypeError(f"{name}: expected True or False; got {value!r}")
     return bool(value)
 

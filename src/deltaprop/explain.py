@@ -26,6 +26,7 @@ from numbers import Integral
 import numpy as np
 
 from ._callable_module import make_callable
+from .checks import boolean
 from .network import Network, check_network
 
 __all__ = ["explain", "Explanation", "LayerTrace", "format_number"]
@@ -243,6 +244,7 @@ def explain(net: Network, x, t, *, eta: float = 0.5, fused: bool = False) -> Exp
     says so and shows y - t; dropout is not applied, and the printout says that too.
     """
     check_network(net)
+    fused = boolean("fused", fused)
     if isinstance(eta, bool) or not isinstance(eta, (int, float, np.floating)) or not np.isfinite(eta) or eta <= 0:
         raise ValueError(f"eta: expected a finite number > 0; got {eta!r}")
     X, T = _check_example(net, x, t)

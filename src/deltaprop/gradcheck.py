@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._callable_module import make_callable
-from .checks import real
+from .checks import boolean, real
 from .network import Network, check_network
 
 __all__ = ["gradcheck", "GradcheckResult", "numerical_gradient", "relative_error", "entry_error"]
@@ -261,6 +261,7 @@ def gradcheck(net: Network, X, T, *, eps: float = 1e-6, sample_weight=None, fuse
     GradcheckResult with the relative error per layer, over each array and of its worst entry.
     """
     check_network(net)
+    fused = boolean("fused", fused)
     eps = real("eps", eps, 0, 1, low_open=True, high_open=True, what="a finite-difference step")
     atol = real("atol", atol, 0, what="an absolute tolerance")
     tolerance = real("tolerance", tolerance, 0, low_open=True, what="the largest relative error that passes")

@@ -78,8 +78,11 @@ class GradientFlow(Callback):
                 raise ValueError("X: GradientFlow needs examples: pass GradientFlow(X, y), or give fit validation data")
             X, T = run.val_data
         else:
-            X = net.check_X(self.X, argument="X")
-            T = net.encode_targets(self.y)  # fit has set the classes by now
+            try:  # (named as GradientFlow's: "X: expected 3 features" read as if fit's own X were wrong)
+                X = net.check_X(self.X, argument="X")
+                T = net.encode_targets(self.y)  # fit has set the classes by now
+            except (ValueError, TypeError) as exc:
+                raise type(exc)(f"GradientFlow's {exc}") from None
         if X.shape[0] > self.n_examples:  # (X.shape: fit's validation X may be a SciPy sparse matrix)
             keep = np.sort(np.random.default_rng(self.seed).choice(X.shape[0], self.n_examples, replace=False))
             X, T = X[keep], T[keep]

@@ -38,7 +38,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS, Activation, get_activation
 from .activations import hidden_activations as hidden_activation_names
-from .checks import integer, real
+from .checks import boolean, integer, real
 from .checks import seed as check_seed
 from .initialisers import INITIALISERS, get_initialiser
 from .losses import LOSSES, Loss, get_loss
@@ -333,6 +333,8 @@ class Network:
         self.activations: list[Activation] = self.hidden_activations + [self.output_activation]
 
         self.l2 = real("l2", l2, 0, what="a finite number")
+        if isinstance(dropout, np.ndarray) and dropout.ndim == 0:  # np.array(0.5): one value (as _as_list reads it)
+            dropout = dropout.item()
         if L == 1 and isinstance(dropout, Real) and dropout != 0:
             raise ValueError(f"dropout: applies to the hidden layers 1..L-1, and sizes {self.sizes} has none; got {dropout!r}")
         self.dropout = [
@@ -569,7 +571,9 @@ class Network:
         ForwardPass with ``z`` (L arrays (n, N_l)) and ``a`` (L + 1 arrays, ``a[0]`` = X), all in the
         network's dtype.
         """
-        return self._forward(self.check_X(X), training, rng or self.rng)
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng: expected a numpy Generator (np.random.default_rng(seed)) or None; got {rng!r:.60}")
+        return self._forward(self.check_X(X), boolean("training", training), rng or self.rng)
 
     def _forward(self, X: Array, training: bool, rng: np.random.Generator) -> ForwardPass:
         # X already checked: shape (n, N_0), the network's dtype.
@@ -650,10 +654,26 @@ class Network:
         ``training=True``, whose dropout masks it applies (the gradient of that step's
         thinned network, not of :meth:`loss`).
         """
+        self._check_forward_pass(fp)
+        fused = boolean("fused", fused)
         n = fp.a[0].shape[0]
         T = self.check_T(T, n)
         w = None if sample_weight is None else self._normalised_weights(sample_weight, n)
         return self._backward(fp, T, w, fused)
+
+    def _check_forward_pass(self, fp) -> None:
+        """``fp`` as backward needs it: a ForwardPass of this network's layers and dtype, else an error naming fp."""
+        if not isinstance(fp, ForwardPass):
+            hint = " (backward takes what forward gives: fp = net.forward(X), then net.backward(fp, T))" if isinstance(
+                fp, np.ndarray) else ""
+            raise TypeError(f"fp: expected the ForwardPass of net.forward on the batch; got {type(fp).__name__}{hint}")
+        widths = [z.shape[1] if getattr(z, "ndim", 0) == 2 else None for z in fp.z]
+        if widths != self.sizes[1:] or len(fp.a) != self.n_layers + 1 or fp.a[0].shape[1:] != (self.sizes[0],):
+            raise ValueError(f"fp: a forward pass of another network (layer widths {widths}); expected one of this "
+                             f"network's, N_1..N_L = {self.sizes[1:]}")
+        if any(z.dtype != self.dtype for z in fp.z):
+            raise ValueError(f"fp: a forward pass in {fp.z[0].dtype}, of another network; expected one of this "
+                             f"{self.dtype.name} network's")
 
     def _backward(self, fp: ForwardPass, T: Array, w: Array | None, fused: bool) -> Gradients:
         # T checked, w normalised to mean 1 (or None).
@@ -951,10 +971,14 @@ class Network:
         if y.dtype.kind not in "biuf":
             raise TypeError(f"y: expected numeric targets; got dtype {y.dtype}")
         y = y.reshape(pred.shape).astype(np.float64)
+        if not np.isfinite(y).all():  # (a NaN target made ss_tot NaN, which then read as R^2 = 0)
+            row = int(np.flatnonzero(~np.isfinite(y).all(axis=1))[0])
+            raise ValueError(f"y: expected finite targets; got NaN or infinity (first in row {row})")
         ss_res = ((y - pred) ** 2).sum(axis=0)
         ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), 0.0)
+            # a constant target (ss_tot = 0): 1 if predicted exactly, else 0, as scikit-learn's r2_score
+            r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), np.where(ss_res == 0, 1.0, 0.0))
         return float(np.mean(r2))
 
     # ------------------------------------------------------------------ training

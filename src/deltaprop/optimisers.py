@@ -353,6 +353,9 @@ def get_optimiser(optimiser: str | object, *, argument: str = "optimiser", **opt
             raise ValueError(f"{argument}: unknown optimiser {optimiser!r}; expected one of {sorted(OPTIMISERS)}"
                              f"{did_you_mean(optimiser, OPTIMISERS)}")
         return OPTIMISERS[optimiser](**options)
+    if isinstance(optimiser, type):  # (the class has init and update too, unbound: it failed at its first init)
+        raise TypeError(f"{argument}: expected a name {sorted(OPTIMISERS)} or an optimiser object; got the class "
+                        f"{optimiser.__name__}: make one, {optimiser.__name__}(...)")
     if not (hasattr(optimiser, "init") and hasattr(optimiser, "update")) and not isinstance(optimiser, LBFGS):
         raise TypeError(
             f"{argument} must be a name {sorted(OPTIMISERS)} or an object with init(param) and "

@@ -38,6 +38,7 @@ Where deltaprop differs:
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -369,6 +370,13 @@ class _DeltapropMLP(BaseEstimator):
         return [int(s) for s in sizes]
 
     def _check_params(self) -> None:
+        import collections.abc
+
+        for name in ("hidden_layer_sizes", "activation", "dropout"):  # (per-layer lists; deepcopy failed on a generator)
+            value = getattr(self, name)
+            if isinstance(value, collections.abc.Iterator):
+                raise TypeError(f"{name}: got a one-pass {type(value).__name__}, which the first fit would use up "
+                                f"({value!r:.60}); give a list or tuple")
         self._hidden_sizes()
         _check_choice("solver", self.solver, SOLVERS)
         _check_number("alpha", self.alpha, 0)
@@ -644,7 +652,8 @@ class _DeltapropMLP(BaseEstimator):
         stratify = y_labels if isinstance(self, ClassifierMixin) and self.n_outputs_ == 1 else None
         arrays = [X, T, y_labels] + ([] if sample_weight is None else [sample_weight])
         try:
-            parts = train_test_split(*arrays, random_state=rs, test_size=self.validation_fraction, stratify=stratify)
+            fraction = float(self.validation_fraction) if isinstance(self.validation_fraction, Real) else self.validation_fraction
+            parts = train_test_split(*arrays, random_state=rs, test_size=fraction, stratify=stratify)
         except ValueError as exc:
             raise ValueError(f"validation_fraction: {self.validation_fraction} of {X.shape[0]} examples cannot be held out ({exc})") from None
         X_tr, X_val, T_tr, T_val, y_tr, y_val = parts[:6]
@@ -953,9 +962,16 @@ class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
             unknown = [k for k in per_class if k not in classes]
             if unknown:  # a misspelt class would silently keep weight 1 (scikit-learn refuses it too)
                 raise ValueError(f"class_weight: {unknown} are not classes; the classes are {self.classes_.tolist()}")
+            for label, weight in per_class.items():  # (else float() failed bare, or "2" passed as 2.0)
+                if isinstance(weight, bool) or not isinstance(weight, Real) or not (math.isfinite(weight) and weight >= 0):
+                    raise ValueError(f"class_weight: expected a finite number >= 0 for each class; got {weight!r:.40} "
+                                     f"for class {label!r}")
         else:
             raise ValueError(f"class_weight: expected None, 'balanced' or a dict {{class: weight}}; got {self.class_weight!r}")
         w = np.array([float(per_class.get(label, 1.0)) for label in y])
+        if not w.any():
+            raise ValueError(f"class_weight: gives every example weight 0 (got {self.class_weight!r:.80}); expected a "
+                             f"weight > 0 for at least one class present in y")
         return _checked_sample_weight(w if sample_weight is None else w * sample_weight, len(y))
 
     def _output_and_loss(self, n_outputs: int):

@@ -539,7 +539,7 @@ def fit(
         if lbfgs:
             raise ValueError(f"clip_norm: 'lbfgs' chooses its own step length by a line search; got clip_norm={clip_norm:g}. "
                              f"Use 'gd', 'sgd' or 'adam' to clip gradients, or leave clip_norm out")
-    shuffle, fused = boolean("shuffle", shuffle), boolean("fused", fused)
+    shuffle, fused, catch_interrupt = boolean("shuffle", shuffle), boolean("fused", fused), boolean("catch_interrupt", catch_interrupt)
     if isinstance(verbose, str) or not isinstance(verbose, Integral):  # verbose=1 as in Keras and scikit-learn
         raise TypeError(f"verbose: expected True, False or an integer; got {verbose!r}")
     verbose = bool(verbose)
@@ -711,11 +711,15 @@ def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_
     step = 0
     if optimiser_state is not None and not isinstance(optimiser, LBFGS):
         optimiser = _continued_optimiser(optimiser_state, optimiser, recorded.optimiser, explicit_options or {})
-        if [tuple(np.shape(a) for a in s) for s in optimiser_state.states] != [tuple(a.shape for a in s) for s in states]:
+        states = _initial_states(optimiser, net)
+        given = [tuple(np.shape(a) for a in s) for s in optimiser_state.states]
+        wanted = [tuple(a.shape for a in s) for s in states]
+        # (an SGD state without momentum holds no arrays: a momentum given now starts its velocity at 0, as
+        # PyTorch's momentum buffer starts on its first step; one set to 0 now drops the velocity kept)
+        if len(given) != len(wanted) or any(g and w and g != w for g, w in zip(given, wanted)):
             raise ValueError("optimiser_state: expected the state of this network's optimiser (one entry per W^l and b^l); "
                              "its shapes differ: it belongs to another network")
         step = optimiser_state.step
-        states = _initial_states(optimiser, net)
         _copy_states(states, optimiser_state.states)
     history = History()
     run = Run(net, optimiser, states, history, epochs, learning_rate, n, batch_size, rng, val_data=val, step=step)
