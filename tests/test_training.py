@@ -883,3 +883,19 @@ def test_tiny_or_huge_sample_weights_keep_their_ratios_in_training():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # (no overflow warning for weights near float64's largest)
         np.testing.assert_allclose(net._normalised_weights(np.full(3, 1e308), 3), 1.0)
+
+
+def test_lbfgs_on_float32_data_measures_its_cost_in_float64():
+    # From a regression review: targets near 1e7, float32 X. A line search's trial step made 0.5 (y - t)^2 overflow
+    # float32; that inf ended L-BFGS as "converged" after 2 iterations with R^2 = -27, and no warning.
+    from sklearn.preprocessing import StandardScaler
+
+    from deltaprop.sklearn import DeltapropRegressor
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    t = 1e7 + 1e6 * y
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (200 iterations without converging: scikit-learn's warning)
+        est = DeltapropRegressor(solver="lbfgs", random_state=0).fit(X, t)
+    assert est.network_.dtype == np.float32 and est.n_iter_ > 50 and est.score(X, t) > 0.9, est.network_.history.stop_reason

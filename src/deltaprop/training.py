@@ -1208,6 +1208,7 @@ def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
             offset += size
 
     state = {"epoch": 0, "start": time.perf_counter(), "begun": False}
+    T64, w64 = T.astype(np.float64), None if w is None else w.astype(np.float64)
 
     def cost_and_gradient(theta: Array) -> tuple[float, Array]:
         if not state["begun"]:  # the first evaluation of an iteration (an "epoch": one pass over all examples or more)
@@ -1217,7 +1218,10 @@ def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
         unpack(theta)
         fp = net._forward(X, False, run.rng)
         g = net._backward(fp, T, w, fused)
-        c = net.cost_of(fp.output, T, w, z=fp.z[net.n_layers - 1]) + net.penalty()
+        # C(theta) in float64, as SciPy's theta is: in float32 a cost 0.5 (y - t)^2 overflows at |y - t| > 1.8e19,
+        # where a line search's trial step can go, and that inf ended the search as "converged" (R^2 = -27
+        # for targets near 1e7; scikit-learn's loss is float64 too)
+        c = net.cost_of(fp.output.astype(np.float64), T64, w64, z=fp.z[net.n_layers - 1].astype(np.float64)) + net.penalty()
         flat = np.concatenate([x.ravel() for dW, db in zip(g.dW, g.db) for x in (dW, db)]).astype(np.float64)
         return c, flat
 
