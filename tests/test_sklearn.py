@@ -180,6 +180,40 @@ def test_dataframe_records_feature_names(iris):
         est.predict(df.rename(columns={"sepal_l": "other"}))
 
 
+def test_a_dataframes_column_names_go_into_the_model_file_of_the_network(tmp_path, capsys):
+    # From a regression review: save_model(est.network_) wrote no names, so `deltaprop predict` took a CSV whose
+    # columns came in another order by position (201.9 became 168.6), and ModelCheckpoint wrote none either
+    import pandas as pd
+
+    from deltaprop.cli import main
+    from deltaprop.io import load_model, save_model
+
+    X, y = datasets.load_diabetes(return_X_y=True, as_frame=True)
+    X, y = X[:120], y[:120]
+    saved_each_epoch = deltaprop.ModelCheckpoint(tmp_path / "each.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = DeltapropRegressor(max_iter=20, random_state=0, learning_rate_init=0.05, callbacks=[saved_each_epoch]).fit(X, y)
+    save_model(est.network_, tmp_path / "est.safetensors")
+    for name in ("est", "each"):
+        assert load_model(tmp_path / f"{name}.safetensors").feature_names == list(X.columns)
+    reversed_ = X[X.columns[::-1]]
+    reversed_.assign(target=y).to_csv(tmp_path / "rev.csv", index=False)
+    assert main(["predict", str(tmp_path / "est.safetensors"), str(tmp_path / "rev.csv"), "--label", "target"]) == 0
+    predicted = np.array(capsys.readouterr().out.split(), dtype=float)
+    np.testing.assert_allclose(predicted, est.predict(X), rtol=1e-6)
+    loaded = load_model(tmp_path / "est.safetensors")
+    np.testing.assert_allclose(loaded.predict(reversed_).ravel(), est.predict(X), rtol=1e-6)
+    save_model(loaded.network, tmp_path / "again.safetensors")  # (a loaded model's names are kept when saved again)
+    assert load_model(tmp_path / "again.safetensors").feature_names == list(X.columns)
+    plain = DeltapropRegressor(max_iter=2, random_state=0).fit(X.to_numpy(), y)  # (no names: none recorded)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert plain.network_.feature_names_in_ is None
+        est.fit(X.to_numpy(), y)  # (a later fit without names drops them, as feature_names_in_ goes)
+    assert est.network_.feature_names_in_ is None
+
+
 def test_sparse_input_equals_dense():
     X, y = datasets.make_classification(n_samples=150, n_features=30, n_informative=5, random_state=0)
     X[np.abs(X) < 1] = 0

@@ -260,6 +260,9 @@ def model_metadata(net: Network, *, scaling=None, training=None, class_names=Non
     """
     check_network(net, argument)
     check_storable(net, argument, "a model file")
+    if feature_names is None:  # (the network's own: a scikit-learn estimator's DataFrame columns, a loaded model's)
+        feature_names = getattr(net, "feature_names_in_", None)
+        feature_names = None if feature_names is None else [str(name) for name in feature_names]
     net.check_parameters(argument)  # (load_model refuses NaN, and tensors of another dtype than the network's)
     if training is not None and not isinstance(training, dict):
         raise TypeError(f"training: expected a dict (a JSON-ready summary); got {type(training).__name__}")
@@ -320,7 +323,8 @@ def save_model(
     class_names : names of the classes, in the order of ``net.classes_``.
     image_shape : (height, width) when the inputs are images.
     feature_names : N_0 distinct names of the inputs (a CSV header's columns, in the network's order),
-        by which ``deltaprop predict`` and ``evaluate`` match a file's columns.
+        by which ``deltaprop predict`` and ``evaluate`` match a file's columns; default: the network's
+        ``feature_names_in_`` (a scikit-learn estimator's DataFrame columns), if any.
     target_scaling : for a regression, the scaling of the targets the network was trained on
         (``SavedModel.predict`` undoes it), of N_L values or one.
 
@@ -655,6 +659,8 @@ def _parse_model(path: Path, raw: bytes) -> SavedModel:
     training = model.get("training")
     if training is not None and not isinstance(training, dict):
         raise ValueError(f"model file {path}: training summary {training!r:.80}; expected a JSON object")
+    feature_names = _feature_names(path, model.get("feature_names"), net.sizes[0])
+    net.feature_names_in_ = None if feature_names is None else np.asarray(feature_names, dtype=object)  # (saved again)
     return SavedModel(
         network=net,
         scaling=_scaling(path, model.get("scaling"), net.sizes[0]),
@@ -662,6 +668,6 @@ def _parse_model(path: Path, raw: bytes) -> SavedModel:
         class_names=_class_names(path, model.get("class_names"), net.classes_),
         image_shape=_image_shape(path, model.get("image_shape"), net.sizes[0]),
         format_version=version,
-        feature_names=_feature_names(path, model.get("feature_names"), net.sizes[0]),
+        feature_names=feature_names,
         target_scaling=_target_scaling(path, model.get("target_scaling"), net),
     )

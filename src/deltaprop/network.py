@@ -363,6 +363,9 @@ class Network:
         #: The seed of fit's validation_fraction split, drawn at the first fit that holds examples out:
         #: every later fit of this network holds out the same examples of the same data.
         self.validation_seed: int | None = None
+        #: The names of the inputs (N_0 strings), which model files record (see deltaprop.io.save_model): set by
+        #: the scikit-learn estimators from a DataFrame's columns, and by load_model from the file; else None.
+        self.feature_names_in_: Array | None = None
 
     # ------------------------------------------------------------------ checks
 

@@ -541,6 +541,10 @@ class _DeltapropMLP(BaseEstimator):
             dtype = np.dtype(self.dtype) if self.dtype is not None else X.dtype
             self._initialise(X.shape[1], T.shape[1], dtype, np.random.default_rng(rs.randint(np.iinfo(np.int32).max)))
         net = self._network
+        # a DataFrame's column names go with the network, into its model files (save_model, ModelCheckpoint), by which
+        # predict and evaluate match a CSV's columns; without them a file's columns in another order went by position
+        names = getattr(self, "feature_names_in_", None)
+        net.feature_names_in_ = None if names is None else np.asarray(names, dtype=object)
         if sample_weight is not None:  # beyond the dtype's range: named by its index in the user's array, before the split
             net._normalised_weights(sample_weight, len(sample_weight))
         settings = (self.solver, self.momentum, self.nesterovs_momentum, self.beta_1, self.beta_2, self.epsilon)
