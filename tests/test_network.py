@@ -644,3 +644,43 @@ def test_an_unknown_hidden_activation_lists_only_those_a_hidden_layer_takes():
     assert "'sigmoid'" in str(info.value) and "softmax" not in str(info.value)
     with pytest.raises(ValueError, match=r"output: unknown activation 'sofmax'; expected one of .*'softmax'"):
         dp.Network([2, 3, 2], output="sofmax")
+
+
+def test_fit_takes_every_class_label_for_data_that_lack_some():
+    # From a regression review: labels 1..3 with class 3 absent from the training rows became classes [0, 1, 2]:
+    # a class 0 that does not exist, and label 3 never learnable, with no word said
+    X = np.random.default_rng(0).random((40, 4))
+    y = np.array([1, 2] * 20)
+    silent = dp.Network([4, 8, 3], seed=0)
+    with pytest.warns(UserWarning, match=r"^y: the labels \[1, 2\] for N_L = 3 output units are taken as output indices "
+                                         r"0..2, a class 0 without examples; if the classes are others \(1..3, say\), "
+                                         r"give fit classes=\[...\]$"):
+        silent.fit(X, y, epochs=1)
+    assert silent.classes_.tolist() == [0, 1, 2]
+    net = dp.Network([4, 8, 3], seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net.fit(X, y, epochs=2, classes=[3, 1, 2])
+        dp.Network([4, 8, 3], seed=0).fit(X, np.array([0, 1] * 20), epochs=1)  # (0 among them: indices, no warning)
+    assert net.classes_.tolist() == [1, 2, 3] and net.predict(X).dtype.kind == "i"
+    net.fit(X, np.array([3] * 40), epochs=1)  # (a later fit: its labels among the classes)
+    with pytest.raises(ValueError, match=r"^classes: the network's output units already have the classes \[1, 2, 3\]; "
+                                         r"got \[0, 1, 2\]"):
+        net.fit(X, y, epochs=1, classes=[0, 1, 2])
+    for bad, words in [([1, 2], "expected 3 distinct labels"), ([1, 1, 2], "expected 3 distinct labels"),
+                       ([[1, 2, 3]], "expected 3 distinct labels")]:
+        with pytest.raises(ValueError, match=rf"^classes: {words}, one per class of the N_L = 3 output units"):
+            dp.Network([4, 8, 3], seed=0).fit(X, y, epochs=1, classes=bad)
+    with pytest.raises(ValueError, match=r"^classes: names the classes of labels y of shape \(n,\); got y of shape \(40, 3\)"):
+        dp.Network([4, 8, 3], seed=0).fit(X, np.eye(3)[y], epochs=1, classes=[1, 2, 3])
+    binary = dp.Network([4, 8, 1], output="sigmoid", loss="binary_cross_entropy", seed=0)
+    binary.fit(X, np.array(["no"] * 40), epochs=1, classes=["yes", "no"])
+    assert binary.classes_.tolist() == ["no", "yes"]
+
+
+def test_real_valued_targets_for_a_classifier_hint_at_the_quadratic_loss():
+    X = np.random.default_rng(0).random((20, 4))
+    with pytest.raises(ValueError, match=r"\(real-valued targets for a regression\? make the network with loss='quadratic'\)$"):
+        dp.Network([4, 5, 1]).fit(X, X[:, 0], epochs=1)
+    with pytest.raises(ValueError, match=r"for real-valued targets \(regression\) make the network with loss='quadratic'$"):
+        dp.Network([4, 5, 2]).fit(X, X[:, :2], epochs=1)

@@ -791,10 +791,13 @@ class Network:
 
     # ------------------------------------------------------------------ targets
 
-    def encode_targets(self, y, *, remember: bool = False) -> Array:
+    def encode_targets(self, y, *, remember: bool = False, classes=None) -> Array:
         """Turn labels or targets y into T of shape (n, N_L), in the network's dtype.
 
-        - 1-D labels (any type) with N_L > 1: one-hot over the classes (sorted);
+        - 1-D labels (any type) with N_L > 1: one-hot over the classes (sorted): those of
+          y, or ``classes`` where given; where y shows fewer classes than N_L, whole
+          numbers in 0..N_L-1 are taken as output indices (as Keras and PyTorch take labels),
+          with a warning where 0 is not among them (labels 1..N_L with one missing, say);
         - 1-D labels with binary cross-entropy and N_L = 1: 0/1 for the two classes;
         - 1-D real targets with N_L = 1, or 2-D of shape (n, N_L): used as given
           (one-hot, multi-label indicators or real-valued targets).
@@ -802,13 +805,35 @@ class Network:
         ``remember=True`` (used by ``fit``) stores the classes in ``classes_`` when the
         network has none yet; otherwise (and in every later fit, which keeps the output
         units' classes) labels must be among the known classes. Refused labels change nothing.
+        ``classes`` (with ``remember``): every class label, one per output unit (two for a single
+        sigmoid unit), for data that lack some; a network that has classes must have these.
         """
         before = (self.classes_, self.multilabel_)
         try:
+            if classes is not None:
+                self._take_classes(classes, np.asarray(y), remember)
             return self._encode_targets(np.asarray(y), remember)
         except BaseException:
             self.classes_, self.multilabel_ = before  # (what remember=True sets on the way)
             raise
+
+    def _take_classes(self, classes, y: Array, remember: bool) -> None:
+        """Set ``classes_`` from fit's ``classes`` (checked), or check them against the network's own."""
+        NL = self.sizes[-1]
+        given = np.asarray(classes)
+        n_expected = 2 if NL == 1 else NL
+        if not remember or y.ndim != 1 or not (NL > 1 or self.loss_function.classification):
+            raise ValueError(f"classes: names the classes of labels y of shape (n,); got y of shape {y.shape}"
+                             + ("" if remember else " (classes are given to fit)"))
+        if given.ndim != 1 or len(_sorted_labels(given)) != len(given) or len(given) != n_expected:
+            raise ValueError(f"classes: expected {n_expected} distinct labels, one per class of the N_L = {NL} output "
+                             f"unit{'s' if NL > 1 else ''}; got {given.tolist()!r:.80}")
+        given = _sorted_labels(given)
+        if self.classes_ is None:
+            self.classes_ = given
+        elif len(self.classes_) != len(given) or not np.array_equal(self.classes_, given):
+            raise ValueError(f"classes: the network's output units already have the classes {self.classes_.tolist()!r:.80}; "
+                             f"got {given.tolist()!r:.80} (make a new Network for other classes)")
 
     def _encode_targets(self, y: Array, remember: bool) -> Array:
         NL = self.sizes[-1]
@@ -822,7 +847,9 @@ class Network:
                 raise TypeError(f"y: expected numeric targets; got dtype {y.dtype}")
             if remember and self.loss_function.classification:
                 if not np.isin(y, (0, 1)).all():
-                    raise ValueError("y: expected one-hot or 0/1 indicator targets for a classification loss")
+                    raise ValueError(f"y: expected one-hot or 0/1 indicator targets for the classification loss "
+                                     f"{self.loss_function.name}; for real-valued targets (regression) make the network "
+                                     f"with loss='quadratic'")
                 if self.output_activation.name == "softmax" and NL > 1:
                     ones = y.sum(axis=1)
                     bad = np.flatnonzero(ones != 1)[:5]
@@ -851,13 +878,22 @@ class Network:
             classes = _sorted_labels(y)
             n_expected = 2 if NL == 1 else NL
             if len(classes) > n_expected:
+                regression = (" (real-valued targets for a regression? make the network with loss='quadratic')"
+                              if y.dtype.kind == "f" else "")
                 raise ValueError(
                     f"y: the network has N_L = {NL} output units, room for {n_expected} classes; "
-                    f"got {len(classes)} classes {classes[:10].tolist()}"
+                    f"got {len(classes)} classes {classes[:10].tolist()}{regression}"
                 )
             if NL > 1 and len(classes) < NL:
                 # fewer classes than outputs: assume labels 0..N_L-1 when they are integers in range
                 if y.dtype.kind in "iu" and classes.min() >= 0 and classes.max() < NL:
+                    if classes.min() > 0:  # (labels 1..N_L with one absent would silently become 0..N_L-1)
+                        import warnings
+
+                        # (stacklevel: the caller of Network.fit, through training.fit, _setup and encode_targets)
+                        warnings.warn(f"y: the labels {classes.tolist()!r:.60} for N_L = {NL} output units are taken as "
+                                      f"output indices 0..{NL - 1}, a class 0 without examples; if the classes are others "
+                                      f"(1..{NL}, say), give fit classes=[...]", UserWarning, stacklevel=6)
                     classes = np.arange(NL)
                 else:
                     raise ValueError(f"y: {len(classes)} classes {classes.tolist()} for N_L = {NL} output units")

@@ -92,7 +92,9 @@ class _EncodedNetwork(Network):
     #: The targets the estimator encoded for the fit in progress (training and validation), used as given.
     own_targets: tuple = ()
 
-    def encode_targets(self, y, *, remember: bool = False):
+    def encode_targets(self, y, *, remember: bool = False, classes=None):
+        if classes is not None:  # (the estimator's own fit and partial_fit(classes=) set them)
+            raise ValueError("classes: an estimator's network takes its classes from the estimator's fit or partial_fit")
         binarizer = self.label_binarizer
         # labels of the user's (a callback's), of one label per example; multi-label y is an indicator matrix, T as it is
         if binarizer is not None and not binarizer.y_type_.startswith("multilabel") and not any(y is t for t in self.own_targets):
@@ -1201,7 +1203,8 @@ DeltapropRegressor.__doc__ = (
     a drop-in replacement for ``sklearn.neural_network.MLPRegressor``.
 
     The output layer is the identity with the quadratic cost 1/2 ||y - t||^2,
-    summed over the K outputs. ``loss_``, ``loss_curve_``, ``best_loss_`` and
+    summed over the K outputs (with ``loss="poisson"``, y = e^z with half the
+    Poisson deviance). ``loss_``, ``loss_curve_``, ``best_loss_`` and
     ``validation_loss_curve_`` are scikit-learn's: that cost divided by K, plus
     the L2 term, so that ``tol`` stops multi-output training where
     scikit-learn's does (the gradient is the same in both); ``verbose`` prints

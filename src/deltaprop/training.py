@@ -357,6 +357,7 @@ def fit(
     resume=None,
     catch_interrupt: bool = True,
     checkpoint_info: dict | None = None,
+    classes=None,
 ) -> History:
     """Train ``net`` on (X, y) by backpropagation.
 
@@ -443,6 +444,10 @@ def fit(
     checkpoint_info : dict of JSON values, optional. The caller's own record
         of the run, stored in every checkpoint (``Checkpoint.info``); fit
         neither reads nor checks it.
+    classes : array of shape (N_L,) (2 for one sigmoid output), optional: every class
+        label, for labels y that lack some (scikit-learn's ``partial_fit(classes=)``).
+        Without it a new network's classes are y's; whole-number labels that show
+        fewer classes than N_L are taken as output indices 0..N_L-1.
 
     Returns
     -------
@@ -596,7 +601,7 @@ def fit(
         run, X, T, w = _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_weight,
                               validation_data, validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume,
                               checkpoint_info, clip_norm, explicit,
-                              Recorded(requested, learning_rate_given, shuffle, _schedule_name(schedule), metrics))
+                              Recorded(requested, learning_rate_given, shuffle, _schedule_name(schedule), metrics), classes)
         net.history = run.history
         run.callbacks = callbacks
         if not isinstance(run.optimiser, LBFGS):  # a schedule that fails at epoch 4 is refused now, not then
@@ -650,10 +655,10 @@ def fit(
 
 def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_weight, validation_data,
            validation_fraction, optimiser_state, checkpoint, checkpoint_every, resume, checkpoint_info=None, clip_norm=None,
-           explicit_options=None, recorded: Recorded | None = None):
+           explicit_options=None, recorded: Recorded | None = None, classes=None):
     """Targets, weights, validation data, optimiser state and the Run; raises before any parameter changes."""
     n = X.shape[0]
-    T = net.encode_targets(y, remember=True)
+    T = net.encode_targets(y, remember=True, classes=classes)
     w = None if sample_weight is None else net._normalised_weights(sample_weight, n)
     full_batch = bool(getattr(optimiser, "full_batch", False))  # (gd and lbfgs: every step sees every example)
 
