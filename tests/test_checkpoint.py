@@ -872,3 +872,73 @@ def test_a_registry_subclass_with_a_learning_rate_field_checkpoints_and_resumes(
     assert history.learning_rate == [0.05, 0.05]
     resumed = dp.Network([4, 5, 3], seed=0).fit(X, y, optimiser=MySGD(), epochs=3, batch_size=10, resume=tmp_path / "c.ckpt")
     assert resumed.learning_rate == [0.05] * 3
+
+
+# ---------------------------------------------------------------------- from a review of file handling (session 20)
+
+
+def test_a_checkpoint_that_cannot_be_read_is_said_so_not_missing(tmp_path, monkeypatch):
+    # safe_open said "No such file or directory" of a file without read permission
+    import builtins
+
+    import deltaprop.checkpoint as checkpoint_module
+
+    path = tmp_path / "r.ckpt"
+    dp.Network([3, 2], seed=0).fit(np.eye(3), [0, 1, 0], epochs=1, checkpoint=path)
+
+    def denied(name, *args, **kwargs):
+        if str(name) == str(path):
+            raise PermissionError(13, "Permission denied", str(name))
+        return builtins.open(name, *args, **kwargs)
+
+    monkeypatch.setattr(checkpoint_module, "open", denied, raising=False)
+    with pytest.raises(PermissionError, match="Permission denied"):
+        load_checkpoint(path)
+
+
+def test_a_checkpoint_of_a_network_with_its_own_initialiser_can_be_looked_at(tmp_path, capsys):
+    from deltaprop.cli import main
+
+    def small(rng, n_out, n_in, dtype):
+        return (rng.standard_normal((n_out, n_in)) * 0.01).astype(dtype)
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 5)).astype("float32"), rng.integers(0, 3, 60)
+    net = dp.Network([5, 4, 3], init=[small, "glorot_uniform"], seed=0)
+    net.fit(X, y, epochs=2, checkpoint=tmp_path / "own.ckpt")
+    again = load_checkpoint(tmp_path / "own.ckpt").network()  # ("init (layer 1): unknown initialiser 'small'")
+    for p, q in zip(net.parameters(), again.parameters()):
+        np.testing.assert_array_equal(p, q)
+    assert main(["info", str(tmp_path / "own.ckpt")]) == 0 and "progress: 2 epochs done" in capsys.readouterr().out
+
+
+def test_nan_in_the_best_weights_a_checkpoint_keeps_is_refused_on_resume(tmp_path):
+    import struct
+
+    from deltaprop.callbacks import EarlyStopping
+
+    X = np.random.default_rng(0).normal(size=(80, 4))
+    y = np.random.default_rng(1).integers(0, 2, 80)  # (random labels: val_loss is best early, then overfits)
+
+    class StopAt(Callback):
+        def on_epoch_end(self, run, epoch, logs):
+            run.stop = run.stop or epoch == 12
+
+    def net():
+        return dp.Network([4, 32, 2], seed=0, dtype="float64")
+
+    path = tmp_path / "es.ckpt"
+    net().fit(X, y, epochs=40, learning_rate=0.3, validation_fraction=0.3, checkpoint=path,
+              callbacks=[EarlyStopping(patience=50), StopAt()])
+    raw = bytearray(path.read_bytes())
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    kept = [k for k in header if k.startswith("callback.EarlyStopping") and k.endswith("theta.0")]
+    assert kept, "the checkpoint keeps no best weights apart from its last epoch's: the test needs another epoch"
+    lo, _ = header[kept[0]]["data_offsets"]
+    raw[8 + n + lo : 8 + n + lo + 8] = np.array([np.nan]).tobytes()
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"^EarlyStopping: the weights of the best epoch \(\d+\) that the checkpoint keeps "
+                                         r"hold NaN or infinite values \(a corrupt file\)$"):
+        net().fit(X, y, epochs=40, learning_rate=0.3, validation_fraction=0.3, resume=path,
+                  callbacks=[EarlyStopping(patience=50)])

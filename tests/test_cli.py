@@ -1603,3 +1603,23 @@ def test_evaluate_measures_a_float32_regressions_errors_on_large_targets_in_floa
         results[dtype] = json.loads(out)
     assert results["float32"]["score"] == pytest.approx(results["float64"]["score"], abs=0.02)
     assert results["float32"]["rmse"] == pytest.approx(results["float64"]["rmse"], rel=0.2)
+
+
+def test_info_shows_a_files_control_characters_as_escapes(tmp_path, capsys):
+    # From a review of file handling: info, the command for looking at a file someone else made, printed its class
+    # names, input names and training notes raw, and a terminal acted on their escape sequences
+    from deltaprop import Network
+    from deltaprop.io import save_model
+
+    trap = "\x1b[31mRED\x1b[0m\x1b]0;title\x07"
+    net = Network([3, 4, 3], seed=0)
+    net.fit(np.eye(3), ["a", "b", "c"], epochs=1)
+    save_model(net, tmp_path / "m.safetensors", class_names=["a" + trap, "b", "c"], feature_names=["f" + trap, "g", "h"],
+               training={"data": "x" + trap, "epochs": 1})
+    from deltaprop.cli import main
+
+    assert main(["info", str(tmp_path / "m.safetensors")]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    escaped = trap.encode("unicode_escape").decode("ascii")
+    assert f"input columns: f{escaped}, g, h" in out and f"classes (3): a{escaped}, b, c" in out and f"data: x{escaped}" in out

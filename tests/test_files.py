@@ -163,3 +163,15 @@ def test_a_name_too_long_for_the_file_system_names_the_argument(tmp_path):
         writable_path(tmp_path / ("m" * 300), "--out")
     with pytest.raises(OSError, match=r"^model file .*: cannot read it: File name too long$"):
         existing_file(tmp_path / ("m" * 300), "model file")
+
+
+def test_a_full_disk_is_said_with_the_argument_and_the_file(tmp_path, monkeypatch):
+    # A write() on a full disk raises an OSError without a file name: it was passed on as "[Errno 28] No space left
+    # on device", naming neither the file nor which of --out, --checkpoint, --log it was
+    def full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError, match=rf"^--checkpoint: cannot write {re.escape(str(tmp_path / 'r.ckpt'))}: No space left on device$"):
+        write_atomically(tmp_path / "r.ckpt", b"data", "--checkpoint")
+    assert os.listdir(tmp_path) == []  # (the temporary file is gone too)

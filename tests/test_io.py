@@ -1,6 +1,7 @@
 """Model files: the round trip, metadata, atomic writes and clear errors for bad files."""
 
 import json
+import re
 import struct
 
 import numpy as np
@@ -539,3 +540,61 @@ def test_a_model_file_whose_activation_is_one_name_keeps_its_initialisers(tmp_pa
     rewrite_header(path, lambda h: h["__metadata__"].update(
         model=json.dumps(json.loads(h["__metadata__"]["model"]) | {"activation": "relu"})))
     assert load_model(path).network.init_names == ["lecun_normal"] * 3
+
+
+# ---------------------------------------------------------------------- from a review of file handling (session 20)
+
+
+@pytest.mark.parametrize("dtype", ["|S200000000", "<U50000000"])
+def test_a_tiny_file_cannot_make_its_class_labels_megabytes_wide(tmp_path, dtype):
+    # A 757-byte file whose labels claimed dtype |S200000000 loaded to 1 GB, and each predicted label took 200 MB
+    import tracemalloc
+
+    path = save_model(trained(labels=np.array(["ant", "bee", "cow"]))[0], tmp_path / "m.safetensors")
+    rewrite_header(path, change_model(lambda m: m["classes"].update(dtype=dtype)))
+    assert path.stat().st_size < 4096
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=rf"^model file {path}: classes of dtype '{re.escape(dtype)}': [\d,]+ characters "
+                                             r"wide, for labels of at most 3; expected a width up to 1024"):
+            load_model(path)
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak < 32 * 2**20
+    for width in ("<U3", "<U1024"):  # the longest label's width, or one made wider on purpose up to 1024: read
+        rewrite_header(path, change_model(lambda m, w=width: m["classes"].update(dtype=w)))
+        assert load_model(path).network.classes_.dtype == np.dtype(width)
+
+
+def test_an_integer_of_thousands_of_digits_in_a_header_is_a_corrupt_file_named(tmp_path):
+    # Python's int() limit (4300 digits) raised a ValueError that named no file and suggested a setting
+    path = good_file(tmp_path)
+    rewrite_header(path, lambda header: header["__metadata__"].update(model=header["__metadata__"]["model"].replace(
+        '"l2": 0.0', '"l2": ' + "9" * 5000)))
+    with pytest.raises(ValueError, match=rf"^model file {path}: corrupt model metadata"):
+        load_model(path)
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = raw[8 : 8 + n].replace(b'"data_offsets": [0,', b'"data_offsets": [' + b"1" * 5000 + b",", 1)
+    path.write_bytes(struct.pack("<Q", len(header)) + header + raw[8 + n :])
+    with pytest.raises(ValueError, match=rf"^model file {path}: corrupt header, not valid JSON"):
+        load_model(path)
+
+
+def test_a_large_file_that_is_no_model_is_told_from_its_first_bytes_without_reading_it_whole(tmp_path, monkeypatch):
+    # A 1 GB CSV given as a model was read whole (5 s, 1.1 GB) before its first bytes said what it was
+    big = tmp_path / "data.csv"
+    with open(big, "wb") as f:
+        f.write(b"a,b,c\n1,2,3\n4,5,6\n7,8,9\n")
+        f.truncate(200 * 2**20)  # (sparse: 200 MB on paper)
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=rf"^model file {big}: not a safetensors file; it starts like text"):
+            load_model(big)
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak < 2**20, peak

@@ -179,6 +179,9 @@ class EarlyStopping(Callback):
         epoch = arrays.get("epoch", np.zeros(0))
         if (self.restore_best and epoch.size == 1 and epoch.dtype.kind in "iu" and int(epoch.reshape(-1)[0]) == self.best_epoch
                 and all(a is not None and (a.shape, a.dtype) == shape for a, shape in zip(kept, shapes))):
+            if not all(np.isfinite(a).all() for a in kept):  # (a corrupt file: training would end on them)
+                raise ValueError(f"EarlyStopping: the weights of the best epoch ({self.best_epoch + 1}) that the checkpoint "
+                                 f"keeps hold NaN or infinite values (a corrupt file)")
             self._best_params = kept
             return True
         return False

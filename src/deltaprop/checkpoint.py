@@ -84,7 +84,9 @@ class Checkpoint:
         """The network of the checkpoint: its architecture (``Network(**config)``), its parameters, classes and
         (where the run held out a validation_fraction) the seed of that split, so that its next fit with a
         validation_fraction holds out the same examples. To go on with the run itself, use ``fit(resume=...)``."""
-        net = Network(**self.config)
+        from .io import known_initialisers  # (an initialiser of one's own is only its name here)
+
+        net = Network(**(self.config | {"init": known_initialisers(self.config)}))
         for p, saved in zip(net.parameters(), self.params):
             p[...] = saved
         net.classes_ = None if self.classes is None else np.asarray(self.classes)
@@ -303,6 +305,8 @@ def load_checkpoint(path) -> Checkpoint:
     from safetensors import SafetensorError, safe_open
 
     path = str(existing_file(path, "checkpoint"))
+    with open(path, "rb"):  # (a file without read permission: PermissionError, where safe_open said "No such file")
+        pass
     try:
         with safe_open(path, framework="np") as f:
             meta = json.loads((f.metadata() or {}).get("deltaprop", "null"))

@@ -173,7 +173,8 @@ def write_atomically(path, data: bytes | str, argument: str = "path") -> Path:
     except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.filename is not None:  # (one of ours has no filename)
+        # the system's errors, with or without a file name (a full disk's write() has none), named by the argument
+        if isinstance(exc, OSError) and exc.errno is not None and exc.strerror:
             raise type(exc)(f"{argument}: cannot write {path}: {exc.strerror}") from None
         raise
     return path

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import struct
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -190,6 +191,11 @@ def classes_to_json(classes) -> dict:
     return {"values": values, "dtype": classes.dtype.str, "kind": kind, **extra}
 
 
+#: The widest text dtype of class labels a file may store beyond its longest label's (NumPy gives labels the
+#: longest one's width; an array made wider on purpose keeps its width up to this).
+MAX_LABEL_WIDTH = 1024
+
+
 def classes_from_json(classes, n_outputs: int) -> Array:
     """The class labels written by :func:`classes_to_json`, checked: one per output unit (two for a single
     output unit, as predict() reads them), of the stored dtype, distinct and sorted. ValueError if not."""
@@ -211,6 +217,12 @@ def classes_from_json(classes, n_outputs: int) -> Array:
     if not (kind in _JSON_TYPES and all(isinstance(v, _JSON_TYPES[kind]) and (kind in "bO" or not isinstance(v, bool))
                                         and (not as_bytes or isinstance(v, str)) for v in values)):
         raise ValueError(f"classes {values!r:.80} of dtype {classes['dtype']!r:.40}; expected labels of that dtype")
+    if kind in "SU":  # a few bytes of JSON must not make each label (and each predicted one) megabytes wide
+        width = dtype.itemsize // (4 if kind == "U" else 1)
+        longest = max((len(v) for v in values), default=0)
+        if width > max(longest, MAX_LABEL_WIDTH):
+            raise ValueError(f"classes of dtype {classes['dtype']!r:.40}: {width:,} characters wide, for labels of at most "
+                             f"{longest}; expected a width up to {MAX_LABEL_WIDTH} or the longest label's")
     try:
         if kind == "O":
             array = np.empty(len(values), dtype=object)
@@ -366,19 +378,22 @@ def looks_like(raw: bytes) -> str | None:
     return None
 
 
-def _read_header(path: Path, raw: bytes) -> tuple[dict, int]:
-    """Parse and check the safetensors header: (header dict, offset of the data)."""
-    if len(raw) < 8:
-        raise ValueError(f"model file {path}: truncated ({len(raw)} bytes); expected a safetensors file")
+def _read_header(path: Path, raw: bytes, size: int | None = None) -> tuple[dict, int]:
+    """Parse and check the safetensors header: (header dict, offset of the data). ``raw`` is the file, or its
+    first bytes when they already show it is not a model file of ``size`` bytes (see :func:`load_model`)."""
+    size = len(raw) if size is None else size
+    if size < 8:
+        raise ValueError(f"model file {path}: truncated ({size} bytes); expected a safetensors file")
     (n,) = struct.unpack("<Q", raw[:8])
-    what = looks_like(raw[:16]) if n > MAX_HEADER_BYTES or 8 + n > len(raw) else None
+    what = looks_like(raw[:16]) if n > MAX_HEADER_BYTES or 8 + n > size else None
     if what is not None:
         raise ValueError(f"model file {path}: not a safetensors file; it starts like {what}")
-    if n > MAX_HEADER_BYTES or 8 + n > len(raw):
-        raise ValueError(f"model file {path}: truncated or not a safetensors file (header says {n:,} bytes, the file has {len(raw) - 8:,} after the length)")
+    if n > MAX_HEADER_BYTES or 8 + n > size:
+        raise ValueError(f"model file {path}: truncated or not a safetensors file (header says {n:,} bytes, the file has {size - 8:,} after the length)")
     try:
         header = json.loads(raw[8 : 8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # (RecursionError: nested too deep)
+    # (RecursionError: nested too deep; ValueError: also an integer of more than 4300 digits)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ValueError(f"model file {path}: corrupt header, not valid JSON ({str(exc):.100})") from None
     if not isinstance(header, dict):
         raise ValueError(f"model file {path}: corrupt header; expected a JSON object")
@@ -415,7 +430,7 @@ def _metadata(path: Path, header: dict) -> tuple[int, dict]:
         )
     try:
         model = json.loads(meta.get("model", ""))
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # (ValueError: JSON's, or an integer of more than 4300 digits)
         raise ValueError(f"model file {path}: corrupt model metadata ({str(exc):.100})") from None
     if not isinstance(model, dict):
         raise ValueError(f"model file {path}: corrupt model metadata; expected a JSON object")
@@ -488,11 +503,11 @@ def _tensor_layout(path: Path, header: dict, data_size: int, sizes: list[int], d
     return layout
 
 
-def _build_network(path: Path, model: dict) -> Network:
-    # The initialisers the network was made with, where the registry has them all (config() names them; one of the
-    # user's own is only a name here, and the weights that follow are the file's anyway)
-    # (one name per layer; a name the registry lacks, or a field of another shape, is never refused: the weights
-    # that follow are the file's, whatever made them)
+def known_initialisers(model: dict) -> list | None:
+    """The ``init`` of a file's network config (``Network.config()``, one name per layer 1..L) for rebuilding it:
+    a name the registry lacks (an initialiser of the user's own, only a name in a file) becomes its layer's
+    default, and a field of another shape None. Never refused: the weights that follow are the file's, whatever
+    made them."""
     init = model.get("init")
     if isinstance(init, list) and any(isinstance(n, str) and n in INITIALISERS for n in init):
         try:
@@ -507,6 +522,11 @@ def _build_network(path: Path, model: dict) -> Network:
                 else [n if isinstance(n, str) and n in INITIALISERS else d for n, d in zip(init, defaults)])
     else:
         init = None
+    return init
+
+
+def _build_network(path: Path, model: dict) -> Network:
+    init = known_initialisers(model)
     try:
         net = Network(
             model["sizes"],
@@ -641,16 +661,20 @@ def load_model(path) -> SavedModel:
     FileNotFoundError, or ValueError naming the file and what is wrong.
     """
     path = existing_file(path, "model file")
-    raw = path.read_bytes()
+    with open(path, "rb") as f:
+        size, raw = os.fstat(f.fileno()).st_size, f.read(16)
+        n = struct.unpack("<Q", raw[:8])[0] if len(raw) >= 8 else None
+        if n is not None and n <= MAX_HEADER_BYTES and 8 + n <= size:
+            raw += f.read()  # (only then: a 1 GB CSV is not read whole to say that it is no model file)
     try:
-        return _parse_model(path, raw)
+        return _parse_model(path, raw, size)
     except (KeyError, TypeError, AttributeError, IndexError, OverflowError) as exc:
         # a header that parses as JSON but holds the wrong kinds of values
         raise ValueError(f"model file {path}: corrupt metadata ({type(exc).__name__}: {exc})") from None
 
 
-def _parse_model(path: Path, raw: bytes) -> SavedModel:
-    header, start = _read_header(path, raw)
+def _parse_model(path: Path, raw: bytes, size: int) -> SavedModel:
+    header, start = _read_header(path, raw, size)  # (raises where raw is only the first bytes: no model file)
     version, model = _metadata(path, header)
     sizes, dtype = _architecture(path, model)
     layout = _tensor_layout(path, header, len(raw) - start, sizes, dtype)

@@ -19,6 +19,12 @@ SUMMARY_KEYS = ("data", "task", "n_train", "n_test", "epochs", "optimiser", "lea
                 "final_loss", "final_val_accuracy", "test_accuracy", "test_score", "stop_reason")
 
 
+def _say(line: str = "") -> None:
+    """Print one line of what a file says, its control characters (ESC, BEL, ...) as escapes: the file may be
+    someone else's, and a terminal acts on them (colours, a window title, a line rewritten or hidden)."""
+    print("".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(line)))
+
+
 def add_parser(subparsers):
     parser = new_parser(
         subparsers,
@@ -38,12 +44,12 @@ def add_parser(subparsers):
 
 def _print_layers(net) -> None:
     width = max(10, *(len(a.name) for a in net.activations))  # (an activation's name may be longer than the heading)
-    print(f"{'layer':>5}  {'units':>6}  {'activation':<{width}}  {'dropout':>7}  {'parameters':>10}")
+    _say(f"{'layer':>5}  {'units':>6}  {'activation':<{width}}  {'dropout':>7}  {'parameters':>10}")
     for l in range(1, net.n_layers + 1):
         n_params = net.sizes[l] * (net.sizes[l - 1] + 1)
-        print(f"{l:>5}  {net.sizes[l]:>6}  {net.activations[l - 1].name:<{width}}  {net.dropout[l - 1]:>7g}  {n_params:>10,}")
-    print(f"total parameters: {net.n_parameters:,}")
-    print(f"loss: {net.loss_function.name}, l2: {net.l2:g}")
+        _say(f"{l:>5}  {net.sizes[l]:>6}  {net.activations[l - 1].name:<{width}}  {net.dropout[l - 1]:>7g}  {n_params:>10,}")
+    _say(f"total parameters: {net.n_parameters:,}")
+    _say(f"loss: {net.loss_function.name}, l2: {net.l2:g}")
 
 
 def _labels(classes) -> list:
@@ -73,28 +79,28 @@ def run(args) -> int:
                     "target_scaling": None if saved.target_scaling is None else saved.target_scaling.to_dict(),
                     "training": training})
         return 0
-    print(f"{args.model}: deltaprop model (format_version {saved.format_version}), {net.dtype.name}")
-    print(f"input: N_0 = {net.sizes[0]}" + (f" ({saved.image_shape[0]}x{saved.image_shape[1]} images)" if saved.image_shape else "")
+    _say(f"{args.model}: deltaprop model (format_version {saved.format_version}), {net.dtype.name}")
+    _say(f"input: N_0 = {net.sizes[0]}" + (f" ({saved.image_shape[0]}x{saved.image_shape[1]} images)" if saved.image_shape else "")
           + f", scaling {saved.scaling.method}")
     if saved.target_scaling is not None:
         t = saved.target_scaling
         shown = lambda v: f"{float(v):.6g}" if np.ndim(v) == 0 else "[" + ", ".join(f"{x:.6g}" for x in np.ravel(v)) + "]"  # noqa: E731
-        print(f"targets: trained as (t - {shown(t.shift)}) * {shown(t.factor)}; predictions are given in the targets' units")
+        _say(f"targets: trained as (t - {shown(t.shift)}) * {shown(t.factor)}; predictions are given in the targets' units")
     if saved.feature_names:
         shown = ", ".join(saved.feature_names[:20]) + (f", ... ({len(saved.feature_names)} in all)" if len(saved.feature_names) > 20 else "")
-        print(f"input columns: {shown}")
+        _say(f"input columns: {shown}")
     _print_layers(net)
     if net.classes_ is not None:
         names = saved.class_names or _labels(net.classes_)
-        print(f"classes ({len(names)}): {', '.join(map(str, names))}")
+        _say(f"classes ({len(names)}): {', '.join(map(str, names))}")
     if training:
-        print("training:")
+        _say("training:")
         for key in SUMMARY_KEYS:
             if training.get(key) is not None:
                 value = training[key]
                 if isinstance(value, float):  # 4 decimals for scores and seconds; a learning rate such as 1e-05 in full
                     value = f"{value:.6g}" if key == "learning_rate" else f"{value:.4f}"
-                print(f"  {key}: {value}")
+                _say(f"  {key}: {value}")
     return 0
 
 
@@ -103,10 +109,9 @@ def describe_checkpoint(args) -> int:
     import numpy as np
 
     from deltaprop.checkpoint import describe_data, load_checkpoint
-    from deltaprop.network import Network
 
     ck = load_checkpoint(args.model)
-    net = Network(**ck.config)
+    net = ck.network()  # (an initialiser of the user's own is only a name in the file)
     optimiser = ck.optimiser["name"]
     flags = ck.info or {}
     last = {key: values[-1] for key, values in ck.history.items() if isinstance(values, list) and values}
@@ -135,32 +140,32 @@ def describe_checkpoint(args) -> int:
     if args.json:
         print_json(summary)
         return 0
-    print(f"{args.model}: deltaprop training checkpoint (continue it with `deltaprop train --resume {args.model}`), "
+    _say(f"{args.model}: deltaprop training checkpoint (continue it with `deltaprop train --resume {args.model}`), "
           f"{net.dtype.name}")
-    print(f"network: {net}")
+    _say(f"network: {net}")
     _print_layers(net)
     if ck.classes is not None:
-        print(f"classes ({len(ck.classes)}): {', '.join(map(str, summary['classes']))}")
+        _say(f"classes ({len(ck.classes)}): {', '.join(map(str, summary['classes']))}")
     total = f" of {flags['epochs']}" if flags.get("epochs") else ""
-    print(f"progress: {ck.epochs_done}{total} epochs done ({ck.step:,} steps)")
+    _say(f"progress: {ck.epochs_done}{total} epochs done ({ck.step:,} steps)")
     options = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary["optimiser_options"].items())
     rate = "" if ck.eta0 is None else f", learning rate {ck.eta0:g}"
-    print(f"optimiser: {optimiser}{rate}" + (f" ({options})" if options else ""))
+    _say(f"optimiser: {optimiser}{rate}" + (f" ({options})" if options else ""))
     if summary["batch_size"] is not None:
-        print(f"batch size: {summary['batch_size']}")
+        _say(f"batch size: {summary['batch_size']}")
     if ck.validation_fraction is not None:
-        print(f"validation fraction: {ck.validation_fraction:g}")
+        _say(f"validation fraction: {ck.validation_fraction:g}")
     if ck.data is not None:
-        print(f"data: {flags.get('data') or 'training data'} ({describe_data(ck.data)})")
+        _say(f"data: {flags.get('data') or 'training data'} ({describe_data(ck.data)})")
     shown = {k: v for k, v in flags.items() if k not in ("data", "epochs") and v is not None}
     if shown:
-        print("flags: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in shown.items()))
+        _say("flags: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in shown.items()))
     for key, arrays in ck.callback_arrays.items():
         epoch = arrays.get("epoch")
         what = (f"the weights of epoch {int(epoch.reshape(-1)[0]) + 1}" if key.startswith("EarlyStopping.") and epoch is not None
                 and epoch.size == 1 and epoch.dtype.kind in "iu" else f"{len(arrays)} array{'s' if len(arrays) != 1 else ''}")
-        print(f"kept by {key}: {what}")
+        _say(f"kept by {key}: {what}")
     if last:
-        print("last epoch: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in last.items()
+        _say("last epoch: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in last.items()
                                          if k != "time"))
     return 0
