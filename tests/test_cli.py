@@ -1623,3 +1623,16 @@ def test_info_shows_a_files_control_characters_as_escapes(tmp_path, capsys):
     assert "\x1b" not in out and "\x07" not in out
     escaped = trap.encode("unicode_escape").decode("ascii")
     assert f"input columns: f{escaped}, g, h" in out and f"classes (3): a{escaped}, b, c" in out and f"data: x{escaped}" in out
+
+
+def test_a_checkpoint_of_an_earlier_run_is_said_before_it_is_replaced(tmp_path, monkeypatch, capsys):
+    # From a review of file handling: --checkpoint r.ckpt without --resume replaced an earlier run's state unsaid
+    monkeypatch.chdir(tmp_path)
+    run = ["train", "--epochs", "1", "--layers", "4", "--quiet", "--checkpoint", "r.ckpt"]
+    code, _, err = _run(run, capsys)
+    assert code == 0 and "holds the state of an earlier run" not in err
+    code, _, err = _run(run, capsys)
+    assert code == 0 and ("deltaprop train: note: --checkpoint r.ckpt holds the state of an earlier run, which this run "
+                          "replaces; to continue that run instead, give --resume r.ckpt") in err
+    code, _, err = _run(["train", "--epochs", "2", "--quiet", "--resume", "r.ckpt", "--checkpoint", "r.ckpt"], capsys)
+    assert code == 0 and "holds the state" not in err  # (continued: nothing lost)

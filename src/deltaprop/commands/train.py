@@ -637,6 +637,20 @@ def _check_resumed_flags(args, resume, net) -> None:
         refuse("--task", "real-valued targets (a regression)", "classification")
 
 
+def _note_replaced_checkpoint(args) -> None:
+    """A --checkpoint file that holds another run's state, not resumed (--resume left out): said before it is
+    replaced, as the run it kept is lost with it (PyTorch Lightning warns likewise)."""
+    from deltaprop.files import same_file
+
+    if not args.checkpoint or (args.resume and same_file(args.checkpoint, args.resume)) or not Path(args.checkpoint).is_file():
+        return
+    from ._common import file_kind
+
+    if file_kind(args.checkpoint) == "checkpoint":
+        print(f"deltaprop train: note: --checkpoint {args.checkpoint} holds the state of an earlier run, which this run "
+              f"replaces; to continue that run instead, give --resume {args.checkpoint}", file=sys.stderr)
+
+
 def _check_distinct_files(args, default_checkpoint: str | None) -> None:
     """Refuse an output that is the file of an input (--data, --resume) or of another output: writing it would
     destroy the one or replace the other. --checkpoint may be the --resume file: the run goes on in it."""
@@ -734,6 +748,7 @@ def run(args) -> int:
     # (after it: `--out t.csv` with --data t.csv is said as the file it would destroy)
     check_output_suffix(args.out, "--out", MODEL_SUFFIXES, "a model file")
     check_output_suffix(args.checkpoint, "--checkpoint", None, "a training checkpoint")  # (it has no suffix of its own)
+    _note_replaced_checkpoint(args)
     if args.plot:
         plot_directory(args.plot)  # now, so that the pictures after training have a place
     # evaluate without --data re-derives the held-out rows from this file: the file as read lets it see a change.
