@@ -476,3 +476,48 @@ def test_a_fitted_classifiers_class_label_is_one_of_its_classes_as_predict_gives
     assert explain(binary, X[1], 7).t.tolist() == [1] and explain(binary, X[1], 3).t.tolist() == [0]
     fresh = Network([2, 3, 3], activation="tanh", seed=0, dtype="float64")  # (no classes yet: an output's index)
     assert explain(fresh, X[1], 2).t.tolist() == [0, 0, 1]
+
+
+def test_cli_explains_a_trained_model_on_its_own_scaling_and_classes(tmp_path, capsys):
+    # From a teacher's review: explain could only build a new network; a trained model's pass could not be shown
+    from deltaprop.data import Scaling
+    from deltaprop.io import save_model
+
+    rng = np.random.default_rng(0)
+    raw = rng.normal(loc=5.0, scale=3.0, size=(40, 3))
+    scaling = Scaling.fit(raw, "standard")
+    net = Network([3, 4, 3], activation="tanh", seed=0, dtype="float64")
+    net.fit(scaling.apply(raw).astype(np.float64), np.array(["ant", "bee", "cow"] * 13 + ["ant"]), epochs=3)
+    path = save_model(net, tmp_path / "m.safetensors", scaling=scaling)
+    assert main(["explain", "--model", str(path), "--x", "4,5,6", "--t", "bee", "--max-units", "10"]) == 0
+    text = capsys.readouterr().out
+    x = scaling.apply(np.array([[4.0, 5.0, 6.0]]))[0]  # (the model's scaling, as predict applies it)
+    check_against_network(text, net, x, [0, 1, 0], eta=0.5)
+    assert "x is --x, standardised: each column minus its mean" in text and "as the model was trained" in text
+    assert main(["explain", "--model", str(path), "--x", "4,5,6", "--t", "0,0,1", "--max-units", "10"]) == 0
+    check_against_network(capsys.readouterr().out, net, x, [0, 0, 1], eta=0.5)  # (an encoded target, as given)
+    for args, message in [
+        (["--x", "4,5,6", "--t", "bee", "--layers", "3"], "--layers: the network is --model {path}'s; leave --layers out"),
+        (["--x", "4,5,6", "--t", "emu"], "--t: expected one of the model's classes ant, bee, cow, or the 3 values of an "
+                                         "encoded target; got 'emu'"),
+        (["--x", "4,5", "--t", "bee"], "--x: expected N_0 = 3 input values for --model {path}; got 2"),
+        (["--x", "4,5,6"], "--model: give the example to explain: --x and --t (its input and target), or --example"),
+        (["--example", "digits:3"], "--example: expected N_0 = 3 input values for --model {path}; got 64"),
+    ]:
+        assert main(["explain", "--model", str(path), *args]) == 1
+        assert message.format(path=path) in capsys.readouterr().err
+
+
+def test_cli_explains_a_trained_digits_model_on_a_digit(tmp_path, capsys):
+    model = tmp_path / "d.safetensors"
+    assert main(["train", "--data", "digits", "--layers", "8", "--epochs", "2", "--quiet", "--out", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["explain", "--model", str(model), "--example", "digits:7", "--max-units", "70"]) == 0
+    text = capsys.readouterr().out
+    from deltaprop.io import load_model
+    from sklearn.datasets import load_digits
+
+    saved = load_model(model)
+    X, y = load_digits(return_X_y=True)
+    check_against_network(text, saved.network, saved.scale(X[7:8])[0], np.eye(10)[y[7]], eta=0.5)
+    assert f"x is example 7 of digits, scaled to [0, 1]" in text and f"Its class is {y[7]}." in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,6 +19,7 @@ examples:
   deltaprop explain --x -0.5,0.2 --t 0,1 --output softmax   # negative numbers; softmax brings cross_entropy
   deltaprop explain --example digits:7 --layers 8 --loss cross_entropy --picture pass.png
   deltaprop explain --format markdown --out notes.md   # Markdown with LaTeX, for slides
+  deltaprop explain --model m.safetensors --example digits:7   # a trained model (train --out) on a real example
 """
 
 #: Library argument names in error messages, and the flags that set them here (see cli.main).
@@ -65,9 +67,22 @@ def parse_sizes(text: str, argument: str = "--layers") -> list[int]:
     return sizes
 
 
+class Example(NamedTuple):
+    """An example of a data set for explain: x (N_0,), t (one-hot over the data's classes, or [y]), the class's
+    position among them (None for a real-valued target), the printout's sentence on it, the label itself (None for
+    a real-valued target) and where it comes from ("example 7 of digits")."""
+
+    x: np.ndarray
+    t: np.ndarray
+    position: int | None
+    note: str
+    label: object
+    where: str
+
+
 def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
-                 task: str = "auto", max_units: int | None = None) -> tuple[np.ndarray, np.ndarray, int | None, str]:
-    """'digits:7' -> (x, one-hot t, class index, how x was scaled) of example 7 of a data set.
+                 task: str = "auto", max_units: int | None = None) -> Example:
+    """'digits:7' -> the :class:`Example` of row 7 of a data set: x, one-hot t, class index, how x was scaled.
 
     ``label`` names the label column (CSV) or array (NumPy) of a data file; None takes the default.
     ``scale`` is train's --scale: "auto" (images to [0, 1], tables standardised), "unit", "standard" or "none";
@@ -130,7 +145,7 @@ def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
         raise ValueError(f"--example: index must be in 0..{len(X) - 1} for {name!r}; got {index}")
     note = f"x is {where}, " + ("as stored (--scale none)." if how is None else f"{how}; --scale none shows it unscaled.")
     if y.dtype.kind == "f":  # real-valued targets (load_dataset made whole numbers classes): one output
-        return X[index], np.array([y[index]], dtype=np.float64), None, note
+        return Example(X[index], np.array([y[index]], dtype=np.float64), None, note, None, where)
     classes = np.unique(y)
     t = (classes == y[index]).astype(np.float64)
     position = int(np.searchsorted(classes, y[index]))
@@ -144,7 +159,7 @@ def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
                  f"sorted order), beyond the first {max_units} shown.")
     else:
         note += f"; t is its one-hot vector over the {len(t)} class{'' if len(t) == 1 else 'es'}."
-    return X[index], t, position, note
+    return Example(X[index], t, position, note, y[index], where)
 
 
 def _scaling_words(scaling, fitted_on: str) -> str | None:
@@ -187,11 +202,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                       help="what an --example's labels are, as train's --task: auto (the default): whole numbers and text "
                       "are classes (one-hot t, one output each), other numbers (and counts for the poisson loss) "
                       "regression targets (t = [y], one output); regression: every number an amount")
+    data.add_argument("--model", metavar="FILE",
+                      help="explain a trained model (a file of `deltaprop train --out`, or save_model's) instead of a new "
+                      "network: its example as --x (in the data's units: the model's own scaling is applied) and --t "
+                      "(one of its classes, or the target's values), or from --example")
     data.add_argument("--label", help="the label of a data file given to --example: column of a CSV (default 'label'), "
                       "array of a .npz (default 'y') or column number of a plain .npy (default -1)")
     net = parser.add_argument_group("the network")
-    net.add_argument("--layers", default="2", help="hidden layer sizes, comma-separated; 'none' for none (default 2)")
-    net.add_argument("--activation", default="sigmoid", help="sigma of the hidden layers (default sigmoid; the lecture's sigma is any activation)")
+    net.add_argument("--layers", help="hidden layer sizes, comma-separated; 'none' for none (default 2)")
+    net.add_argument("--activation", help="sigma of the hidden layers (default sigmoid; the lecture's sigma is any activation)")
     brings_loss = ", ".join(f"{l.fused_output}: {n}" for n, l in LOSSES.items() if l.fused_output)
     brings_output = ", ".join(f"{n}: {l.outputs[0]}" for n, l in LOSSES.items() if l.outputs)
     net.add_argument("--output", help=f"sigma of layer L: {', '.join(output_activations())}. Without --loss it brings "
@@ -200,8 +219,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     net.add_argument("--loss", help=f"the cost C: {', '.join(LOSSES)}. Without --output it brings its own output "
                      f"({brings_output}); quadratic takes the "
                      "sigmoid (identity for an --example's real-valued target). Default quadratic")
-    net.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the initial weights (default 0)")
-    net.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    net.add_argument("--seed", type=int_at_least(0), help="seed of the initial weights (default 0)")
+    net.add_argument("--dtype", choices=("float32", "float64"), help="the network's float type (default float32)")
     net.add_argument("--eta", type=float, default=0.5, help="learning rate of the update shown (default 0.5)")
     net.add_argument("--fused", action="store_true", help="take delta^L = y - t where exact, as training does")
     out = parser.add_argument_group("output")
@@ -218,7 +237,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from deltaprop.explain import explain
     from deltaprop.files import refuse_same_files, writable_path
     from deltaprop.network import Network
 
@@ -227,7 +245,7 @@ def run(args) -> int:
             writable_path(path, flag)  # before the work, so that nothing is printed and then lost
     # one file for both: the picture would replace the text; an --example file written over: its data lost
     refuse_same_files([("--out", args.out), ("--picture", args.picture)],
-                      [("--example", args.example.partition(":")[0] if args.example else None)])
+                      [("--example", args.example.partition(":")[0] if args.example else None), ("--model", args.model)])
     check_output_suffix(args.picture, "--picture", (".png",), "a PNG picture")  # (always PNG: _figures.save_png)
     if args.precision is not None and args.precision < 1:  # (the library's words say None, which is no flag's value)
         raise ValueError(f"--precision: expected an integer >= 1 (leave it out for exact values); got {args.precision}")
@@ -240,14 +258,21 @@ def run(args) -> int:
             if given:
                 raise ValueError(f"{flag}: applies to the data of --example; give --example too (got {flag} "
                                  f"{getattr(args, flag[2:])})")
+    if args.model:
+        net, x, t, scaled = _model_example(args)
+        _explain_and_write(args, net, x, t, scaled)
+        return 0
+    for name, default in ARCHITECTURE_DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
     real_target, scaled = False, None
     if args.example:
         # counts for the poisson loss are amounts, as train takes them
         amounts = _amount_loss(args) is not None and args.task == "auto"
         try:
-            x, t, class_index, scaled = load_example(args.example, args.label, scale=args.scale,
-                                                     task="regression" if amounts else args.task,
-                                                     max_units=args.max_units)
+            x, t, class_index, scaled, _, _ = load_example(args.example, args.label, scale=args.scale,
+                                                           task="regression" if amounts else args.task,
+                                                           max_units=args.max_units)
         except ValueError as exc:  # (--task was ours, from the loss, not the user's)
             if not (amounts and "regression needs numeric targets" in str(exc)):
                 raise
@@ -275,6 +300,84 @@ def run(args) -> int:
     sizes = [len(x), *parse_sizes(args.layers), len(t)]
     check_memory(sizes, args.dtype, "--layers")
     net = Network(sizes, activation=args.activation, output=output, loss=loss, seed=args.seed, dtype=args.dtype)
+    _explain_and_write(args, net, x, t, scaled)
+    return 0
+
+
+#: The new network's settings where their flags are left out (None there: --model's network has its own).
+ARCHITECTURE_DEFAULTS = {"layers": "2", "activation": "sigmoid", "seed": 0, "dtype": "float32"}
+
+
+def _model_example(args):
+    """--model's network, and the example in its terms: x scaled as the model was trained (from --x, or the raw
+    row of --example), t the class label (--t naming one of its classes, or --example's label) or target values
+    (scaled as its targets were). Returns (net, x, t, a sentence on where x and t come from)."""
+    from deltaprop.io import load_model
+
+    from ._common import file_kind
+
+    for flag in ("--layers", "--activation", "--output", "--loss", "--seed", "--dtype"):
+        if getattr(args, flag[2:]) is not None:
+            raise ValueError(f"{flag}: the network is --model {args.model}'s; leave {flag} out")
+    if args.scale != "auto":
+        raise ValueError(f"--scale: --model {args.model} scales its inputs as it was trained; leave --scale out")
+    if not args.example and (args.x is None or args.t is None):
+        raise ValueError(f"--model: give the example to explain: --x and --t (its input and target), or --example NAME[:INDEX]")
+    try:
+        saved = load_model(args.model)
+    except (OSError, ValueError) as exc:
+        kind = file_kind(args.model)
+        if kind in ("data", "checkpoint"):
+            made = "train --out" if kind == "data" else "train --resume ... --out from it"
+            raise ValueError(f"--model: expected a model file (`deltaprop {made}`); {args.model} is "
+                             f"{'data' if kind == 'data' else 'a training checkpoint'}") from None
+        raise type(exc)(f"--model: {exc}") from None
+    net = saved.network
+    classifier = net.classes_ is not None and not net.multilabel_
+    label = None
+    if args.example:  # (its raw row: the model's own scaling below)
+        task = "regression" if args.task == "auto" and not classifier else args.task  # (the model's kind of target)
+        example = load_example(args.example, args.label, scale="none", task=task)
+        x, label, where = example.x, example.label, f"x is {example.where}"
+        if classifier and label is None:
+            raise ValueError(f"--example: {args.example} has a real-valued target, and --model {args.model} is a classifier")
+        t = label if classifier else example.t
+    else:
+        x, where = parse_floats(args.x, "--x"), "x is --x"
+        t = _model_target(args.t, saved) if classifier else parse_floats(args.t, "--t")
+    if x.shape != (net.sizes[0],):
+        flag = "--example" if args.example else "--x"
+        raise ValueError(f"{flag}: expected N_0 = {net.sizes[0]} input values for --model {args.model}; got {x.size}")
+    with flag_names({"X": "--x" if not args.example else "--example"}):
+        x = saved.scale(x[None, :])[0]
+    how = _scaling_words(saved.scaling, "the model's training data")
+    note = f"{where}, " + ("as given (the model has no input scaling)." if how is None else f"{how}, as the model was trained.")
+    if label is not None and classifier:
+        note += f" Its class is {label!r}." if isinstance(label, str) else f" Its class is {label}."
+    if not classifier and saved.target_scaling is not None and saved.target_scaling.method != "none":
+        t = saved.scale_targets(np.asarray(t, dtype=np.float64)[None, :])[0]
+        note += " t is scaled as the model's targets were in training."
+    return net, x, t, note
+
+
+def _model_target(text: str, saved):
+    """--t for a classifier model: one of its classes (as written, or by its class name), else (comma-separated)
+    the encoded target's values."""
+    net = saved.network
+    given = text.strip()
+    for k, label in enumerate(net.classes_.tolist()):
+        if given == str(label) or (saved.class_names is not None and given == saved.class_names[k]):
+            return net.classes_[k]
+    if "," not in given:  # (one value: meant as a class)
+        names = [str(c) for c in (saved.class_names or net.classes_.tolist())]
+        raise ValueError(f"--t: expected one of the model's classes {', '.join(names)[:200]}, or the {net.sizes[-1]} values "
+                         f"of an encoded target; got {text!r}")
+    return parse_floats(text, "--t")
+
+
+def _explain_and_write(args, net, x, t, scaled) -> None:
+    from deltaprop.explain import explain
+
     with flag_names({"t": "--example"} if args.example else {}):  # its label, not a --t, is the target
         ex = explain(net, x, t, eta=args.eta, fused=args.fused)
     if scaled:
@@ -296,4 +399,3 @@ def run(args) -> int:
 
         draw_network(net, x, t, args.picture, fused=args.fused)
         print(f"wrote {args.picture}", file=sys.stderr if not args.out else sys.stdout)
-    return 0
