@@ -114,7 +114,8 @@ def test_the_step_is_printed_as_eps_times_max_1_w(capsys):
     r = chain_rule("identity", 3.0)
     assert r.eps == 3e-6 and r.eps_given == 1e-6
     assert "(step = eps * max(1, |w|) = 1e-06 * 3 = 3e-06)" in r.to_text()
-    assert r"step $h = \epsilon \max(1, |w|) = 1e-06 \cdot 3 = 3e-06$" in r.to_markdown()
+    # (in LaTeX math, as powers of ten: "1e-06" there renders as "1e - 06")
+    assert r"step $h = \epsilon \max(1, |w|) = 1 \times 10^{-6} \cdot 3 = 3 \times 10^{-6}$" in r.to_markdown()
     with pytest.raises(SystemExit):
         main(["chain", "--help"])
     assert "sigmoid, tanh, relu, leaky_relu, identity, exp" in " ".join(capsys.readouterr().out.split())

@@ -521,3 +521,19 @@ def test_cli_explains_a_trained_digits_model_on_a_digit(tmp_path, capsys):
     X, y = load_digits(return_X_y=True)
     check_against_network(text, saved.network, saved.scale(X[7:8])[0], np.eye(10)[y[7]], eta=0.5)
     assert f"x is example 7 of digits, scaled to [0, 1]" in text and f"Its class is {y[7]}." in text
+
+
+def test_markdown_writes_powers_of_ten_and_no_number_shows_a_minus_zero():
+    # From a teacher's review: "1e-06" inside $...$ rendered as "1e - 06", and nabla C(y) showed [-0.0, -4.12, -0.0]
+    from deltaprop.explain import format_number, latex_number
+
+    assert latex_number("1e-06") == r"1 \times 10^{-6}" and latex_number("8.5e+37") == r"8.5 \times 10^{37}"
+    assert latex_number("-2.5e-07") == r"-2.5 \times 10^{-7}" and latex_number("0.25") == "0.25"
+    assert format_number(-0.0, np.dtype(np.float32)) == format_number(0.0, np.dtype(np.float32)) == "0.0"
+    assert format_number(-0.0, np.dtype(np.float64), precision=3) == "0"
+    net = Network([2, 3], output="softmax", loss="cross_entropy", seed=0, dtype="float64")
+    net.weights[0][...] = [[1e-7, 0], [0, 0], [0, 0]]
+    ex = explain(net, [1.0, 0.0], [0, 1, 0])
+    assert "-0.0" not in ex.to_text() and "-0.0" not in ex.to_markdown()
+    md = ex.to_markdown()
+    assert r"\times 10^{-" in md and not re.search(r"\de-\d", md)

@@ -62,10 +62,12 @@ class ChainRule:
         return f"step = eps * max(1, |w|) = {self.eps_given:g} * {max(1.0, abs(self.w)):g} = {self.eps:g}"
 
     def _step_latex(self) -> str:
+        from .explain import latex_number
+
         if self.eps_given is None:
-            return f"step $h = {self.eps:g}$"
-        return (f"step $h = \\epsilon \\max(1, |w|) = {self.eps_given:g} \\cdot {max(1.0, abs(self.w)):g} "
-                f"= {self.eps:g}$")
+            return f"step $h = {latex_number(f'{self.eps:g}')}$"
+        return (f"step $h = \\epsilon \\max(1, |w|) = {latex_number(f'{self.eps_given:g}')} \\cdot "
+                f"{latex_number(f'{max(1.0, abs(self.w)):g}')} = {latex_number(f'{self.eps:g}')}$")
 
     @property
     def abs_error(self) -> float:
@@ -101,7 +103,13 @@ class ChainRule:
 
     def to_markdown(self, precision: int | None = None) -> str:
         """The same steps as Markdown with LaTeX (exact, or to ``precision`` significant digits)."""
-        r = _formatter(precision)
+        from .explain import latex_number  # ("1e-06" in LaTeX math renders as "1e - 06")
+
+        digits = _formatter(precision)
+
+        def r(value) -> str:
+            return latex_number(digits(value))
+
         return "\n".join([
             f"# Chain rule, $f$ = {self.f}",
             "",
@@ -113,7 +121,7 @@ class ChainRule:
             f"({r(self.df_y)})({r(self.df_x)})({r(self.df_w)}) = {r(self.dz_dw)}$$",
             "",
             f"Central finite difference with {self._step_latex()}: ${r(self.finite_difference)}$ "
-            f"(difference ${self.abs_error:.3g}$).",
+            f"(difference ${latex_number(f'{self.abs_error:.3g}')}$).",
             "",
             *[line for note in self.notes for line in (f"Note: {note}", "")],
         ])

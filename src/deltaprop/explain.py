@@ -81,11 +81,26 @@ class LayerTrace:
 
 def format_number(value, dtype: np.dtype, precision: int | None = None) -> str:
     """``value`` as text: the shortest string that reads back to the same ``dtype`` value
-    (``precision=None``), or rounded to ``precision`` significant digits."""
+    (``precision=None``), or rounded to ``precision`` significant digits. A zero is shown without
+    its sign (-t/y gives -0.0 where t = 0: a sign that means nothing to a reader, and equal to 0.0)."""
     v = dtype.type(value)
+    if v == 0:
+        v = dtype.type(0)
     if precision is None:
         return str(v)
     return f"{float(v):.{precision}g}"
+
+
+def latex_number(text: str) -> str:
+    """A number's text for LaTeX math: e-notation ("1e-06", "8.5e+37"), which renders there as
+    "1e - 06", as 1 \\times 10^{-6} and 8.5 \\times 10^{37}; other text as it is."""
+    import re
+
+    m = re.fullmatch(r"(-?\d+(?:\.\d*)?)e([+-])(\d+)", text)
+    if m is None:
+        return text
+    mantissa, sign, exponent = m.groups()
+    return f"{mantissa} \\times 10^{{{'-' if sign == '-' else ''}{int(exponent)}}}"
 
 
 @dataclass
@@ -533,7 +548,10 @@ def _markdown_legend(ex: Explanation) -> str:
 
 def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
     b = _TextBuilder(ex, max_units, precision)  # validates the options and formats numbers
-    k, num = b.k, b.num
+    k = b.k
+
+    def num(x) -> str:
+        return latex_number(b.num(x))
 
     def col(v: Array) -> str:
         i = _largest_beyond(v, k)  # (an entry that outweighs those shown: named, as the text names it)
