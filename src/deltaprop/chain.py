@@ -192,16 +192,22 @@ def _notes(act, r: ChainRule) -> list[str]:
     if kink is not None:
         # w, x, y with the values the finite difference moves them to: a kink inside that range is straddled
         lo, hi = r.w - r.eps, r.w + r.eps
-        at = []
+        at, near = [], []
         for name, value in (("w", r.w), ("x", r.x), ("y", r.y)):
             # (a range that stays on one side, [0, 0] for relu of w < 0 included, has one slope throughout)
-            if min(lo, hi) < kink < max(lo, hi) or (value == kink and lo != hi):
+            if value == kink and lo != hi:
                 at.append(f"{name} = {value!r}")
+            elif min(lo, hi) < kink < max(lo, hi):
+                near.append(f"{name} = {value!r}")
             lo, hi = _scalar(act, lo), _scalar(act, hi)
         if at:
-            notes.append(f"{', '.join(at)}: at (or within the step of) {act.name}'s kink at {kink:g}, where it has no "
-                         f"derivative; the chain rule takes f'({kink:g}) = {_slope(act, kink):g} (as backprop does), while "
-                         "the finite difference mixes the slopes of both sides, so the two may disagree.")
+            notes.append(f"{', '.join(at)}: at {act.name}'s kink at {kink:g}, where it has no derivative; the chain rule "
+                         f"takes f'({kink:g}) = {_slope(act, kink):g} (as backprop does), while the finite difference "
+                         "mixes the slopes of both sides, so the two may disagree.")
+        if near:
+            notes.append(f"{', '.join(near)}: within the finite difference's step of {act.name}'s kink at {kink:g}; the "
+                         "chain rule's slope is exact there, while the finite difference crosses the kink and mixes "
+                         "the slopes of both sides, so the two may disagree.")
     values = {"x": r.x, "y": r.y, "z": r.z, "f'(w)": r.df_w, "f'(x)": r.df_x, "f'(y)": r.df_y, "dz/dw": r.dz_dw,
               "the finite difference": r.finite_difference}
     bad = [f"{name} = {value!r}" for name, value in values.items() if not np.isfinite(value)]
