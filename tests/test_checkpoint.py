@@ -942,3 +942,11 @@ def test_nan_in_the_best_weights_a_checkpoint_keeps_is_refused_on_resume(tmp_pat
                                          r"hold NaN or infinite values \(a corrupt file\)$"):
         net().fit(X, y, epochs=40, learning_rate=0.3, validation_fraction=0.3, resume=path,
                   callbacks=[EarlyStopping(patience=50)])
+
+
+def test_a_model_file_given_as_a_checkpoint_is_said_to_be_one(tmp_path):
+    net = dp.Network([3, 2], seed=0)
+    dp.save_model(net, tmp_path / "m.safetensors")
+    with pytest.raises(ValueError, match=r"is not a deltaprop training checkpoint; it is a model file \(deltaprop.load_model "
+                                         r"reads it"):
+        load_checkpoint(tmp_path / "m.safetensors")

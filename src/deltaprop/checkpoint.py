@@ -309,12 +309,17 @@ def load_checkpoint(path) -> Checkpoint:
         pass
     try:
         with safe_open(path, framework="np") as f:
-            meta = json.loads((f.metadata() or {}).get("deltaprop", "null"))
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
+            metadata = f.metadata() or {}
+            meta = json.loads(metadata.get("deltaprop", "null"))
+            ours = isinstance(meta, dict) and meta.get("format") == FORMAT
+            tensors = {k: f.get_tensor(k) for k in f.keys()} if ours else {}  # (another file's tensors: not read)
     except (SafetensorError, OSError, ValueError, json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(f"checkpoint: {path} is not a readable safetensors file ({str(exc):.100})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"checkpoint: {path} is not a deltaprop training checkpoint")
+    if not ours:
+        model = metadata.get("format") == "deltaprop"  # (io's model files)
+        raise ValueError(f"checkpoint: {path} is not a deltaprop training checkpoint" + (
+            "; it is a model file (deltaprop.load_model reads it, and a new fit continues from its network; a run "
+            "resumes only from the file of fit's checkpoint= or train --checkpoint)" if model else ""))
     version = meta.get("format_version")
     if version not in READS_VERSIONS:
         raise ValueError(
