@@ -1611,10 +1611,11 @@ def test_info_shows_a_files_control_characters_as_escapes(tmp_path, capsys):
     from deltaprop import Network
     from deltaprop.io import save_model
 
-    trap = "\x1b[31mRED\x1b[0m\x1b]0;title\x07"
+    trap = "\x1b[31mRED\x1b[0m\x1b]0;title\x07\u202e"
+    plain = "café 日本\u3000語 می\u200cخواهم prix\xa0€ 👩\u200d💻"  # (text of every kind: printed as it is)
     net = Network([3, 4, 3], seed=0)
     net.fit(np.eye(3), ["a", "b", "c"], epochs=1)
-    save_model(net, tmp_path / "m.safetensors", class_names=["a" + trap, "b", "c"], feature_names=["f" + trap, "g", "h"],
+    save_model(net, tmp_path / "m.safetensors", class_names=["a" + trap, "b", plain], feature_names=["f" + trap, "g", "h"],
                training={"data": "x" + trap, "epochs": 1})
     from deltaprop.cli import main
 
@@ -1622,7 +1623,8 @@ def test_info_shows_a_files_control_characters_as_escapes(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out
     escaped = trap.encode("unicode_escape").decode("ascii")
-    assert f"input columns: f{escaped}, g, h" in out and f"classes (3): a{escaped}, b, c" in out and f"data: x{escaped}" in out
+    assert "\u202e" not in out and escaped.endswith("\\u202e")
+    assert f"input columns: f{escaped}, g, h" in out and f"classes (3): a{escaped}, b, {plain}" in out and f"data: x{escaped}" in out
 
 
 def test_a_checkpoint_of_an_earlier_run_is_said_before_it_is_replaced(tmp_path, monkeypatch, capsys):
@@ -1636,3 +1638,5 @@ def test_a_checkpoint_of_an_earlier_run_is_said_before_it_is_replaced(tmp_path, 
                           "replaces; to continue that run instead, give --resume r.ckpt") in err
     code, _, err = _run(["train", "--epochs", "2", "--quiet", "--resume", "r.ckpt", "--checkpoint", "r.ckpt"], capsys)
     assert code == 0 and "holds the state" not in err  # (continued: nothing lost)
+    code, _, err = _run([*run, "--data", "nope.csv"], capsys)
+    assert code == 1 and "holds the state" not in err  # (a run that fails on its data replaces nothing)

@@ -474,6 +474,10 @@ def test_a_fitted_classifiers_class_label_is_one_of_its_classes_as_predict_gives
     binary = Network([2, 3, 1], activation="tanh", output="sigmoid", loss="binary_cross_entropy", seed=0, dtype="float64")
     binary.fit(X, np.array([3, 7] * 15), epochs=2)
     assert explain(binary, X[1], 7).t.tolist() == [1] and explain(binary, X[1], 3).t.tolist() == [0]
+    assert explain(binary, X[1], 0.7).t.tolist() == [0.7]  # (one output: a number not among its classes is a target)
+    zero_one = Network([2, 3, 1], activation="tanh", output="sigmoid", loss="binary_cross_entropy", seed=0, dtype="float64")
+    zero_one.fit(X, np.array([0, 1] * 15), epochs=2)
+    assert explain(zero_one, X[1], 0.7).t.tolist() == [0.7] and explain(zero_one, X[1], 1).t.tolist() == [1]
     fresh = Network([2, 3, 3], activation="tanh", seed=0, dtype="float64")  # (no classes yet: an output's index)
     assert explain(fresh, X[1], 2).t.tolist() == [0, 0, 1]
 

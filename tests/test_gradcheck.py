@@ -268,3 +268,12 @@ def test_the_printout_says_pass_or_fail_at_its_tolerance_and_a_float32_networks_
     assert "float64 copy" not in str(dp.gradcheck(net.astype(np.float64), XOR_X, XOR_T))
     with pytest.raises(ValueError, match=r"tolerance: expected the largest relative error that passes"):
         dp.gradcheck(net, XOR_X, XOR_T, tolerance=0)
+
+
+def test_a_check_of_nothing_says_so_rather_than_passed():
+    # From a review: a relu output at z = 0 for the one example put every array at a kink, and the printout said "passed"
+    net = Network([2, 1], activation="relu", output="relu", loss="quadratic", seed=0, dtype="float64")
+    result = dp.gradcheck(net, np.zeros((1, 2)), np.ones((1, 1)))
+    assert result.at_kink == {"b^1": (1, 1)} and result.unresolved == ["W^1"] and str(result).endswith(
+        "nothing was checked: every array is below what finite differences resolve, or at a kink (try other examples, "
+        "or more of them)")

@@ -669,7 +669,7 @@ def test_fit_takes_every_class_label_for_data_that_lack_some():
         net.fit(X, y, epochs=1, classes=[0, 1, 2])
     for bad, words in [([1, 2], "expected 3 distinct labels"), ([1, 1, 2], "expected 3 distinct labels"),
                        ([[1, 2, 3]], "expected 3 distinct labels")]:
-        with pytest.raises(ValueError, match=rf"^classes: {words}, one per class of the N_L = 3 output units"):
+        with pytest.raises(ValueError, match=rf"^classes: {words} \(finite numbers, or text\), one per class of the N_L = 3 output units"):
             dp.Network([4, 8, 3], seed=0).fit(X, y, epochs=1, classes=bad)
     with pytest.raises(ValueError, match=r"^classes: names the classes of labels y of shape \(n,\); got y of shape \(40, 3\)"):
         dp.Network([4, 8, 3], seed=0).fit(X, np.eye(3)[y], epochs=1, classes=[1, 2, 3])
@@ -684,3 +684,48 @@ def test_real_valued_targets_for_a_classifier_hint_at_the_quadratic_loss():
         dp.Network([4, 5, 1]).fit(X, X[:, 0], epochs=1)
     with pytest.raises(ValueError, match=r"for real-valued targets \(regression\) make the network with loss='quadratic'$"):
         dp.Network([4, 5, 2]).fit(X, X[:, :2], epochs=1)
+
+
+def test_a_resumed_run_encodes_its_labels_with_the_classes_of_the_run_it_continues(tmp_path):
+    # From a review: a run started with classes=[1, 2, 3] and resumed without them was encoded with the index
+    # assumption (label k -> output k) while its classes_ became the checkpoint's: it learned shifted labels
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 2))
+    y = np.where(X[:, 0] > 0.5, 1, 2)
+    dp.Network([2, 8, 3], seed=0).fit(X, y, epochs=1, classes=[1, 2, 3], checkpoint=tmp_path / "c.ckpt", learning_rate=0.5)
+    net = dp.Network([2, 8, 3], seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (nor the index warning: the checkpoint's classes are used)
+        net.fit(X, y, epochs=30, resume=tmp_path / "c.ckpt", learning_rate=0.5)
+    whole = dp.Network([2, 8, 3], seed=0)
+    whole.fit(X, y, epochs=30, classes=[1, 2, 3], learning_rate=0.5)
+    assert net.classes_.tolist() == [1, 2, 3]
+    for p, q in zip(net.parameters(), whole.parameters()):
+        np.testing.assert_array_equal(p, q)  # (as the run never interrupted)
+    with pytest.raises(ValueError, match=r"^classes: the network's output units already have the classes \[1, 2, 3\]"):
+        dp.Network([2, 8, 3], seed=0).fit(X, y, epochs=31, resume=tmp_path / "c.ckpt", classes=[0, 1, 2])
+
+
+def test_fit_classes_are_checked_as_class_labels():
+    X = np.random.default_rng(0).random((40, 4))
+    y = np.array([1, 2] * 20)
+    for bad in ([1.0, 2.0, np.nan], [1, None, 2]):
+        with pytest.raises(ValueError, match=r"^classes: expected 3 distinct labels \(finite numbers, or text\)"):
+            dp.Network([4, 8, 3], seed=0).fit(X, y, epochs=1, classes=bad)
+    net = dp.Network([4, 8, 3], seed=0)
+    net.fit(X, y, epochs=1, classes={3, 1, 2})  # (a set, as scikit-learn's partial_fit takes one)
+    assert net.classes_.tolist() == [1, 2, 3]
+    with pytest.raises(ValueError, match=r"^classes: the network has one output unit with the quadratic loss, a regression"):
+        dp.Network([4, 1], output="identity", loss="quadratic").fit(X, X[:, 0], epochs=1, classes=[0, 1])
+
+
+def test_a_network_pickled_before_feature_names_were_kept_has_none():
+    import pickle
+
+    net = dp.Network([3, 2], seed=0)
+    state = net.__dict__.copy()
+    del state["feature_names_in_"], state["validation_seed"]
+    old = dp.Network.__new__(dp.Network)
+    old.__setstate__(state)
+    assert old.feature_names_in_ is None and old.validation_seed is None
+    assert pickle.loads(pickle.dumps(old)).feature_names_in_ is None

@@ -899,3 +899,48 @@ def test_lbfgs_on_float32_data_measures_its_cost_in_float64():
         warnings.simplefilter("ignore")  # (200 iterations without converging: scikit-learn's warning)
         est = DeltapropRegressor(solver="lbfgs", random_state=0).fit(X, t)
     assert est.network_.dtype == np.float32 and est.n_iter_ > 50 and est.score(X, t) > 0.9, est.network_.history.stop_reason
+
+
+def test_lbfgs_on_float32_runs_in_float64_for_targets_far_from_zero():
+    # From a review of the fix above: the cost was float64 but the gradient float32, whose inf at a trial step
+    # ended the search as "converged" again for targets near 1e10
+    from sklearn.preprocessing import StandardScaler
+
+    from deltaprop.sklearn import DeltapropRegressor
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    t = 1e10 + 1e9 * y
+    scores = {}
+    for dtype in (np.float32, np.float64):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = DeltapropRegressor(solver="lbfgs", random_state=0, activation="relu").fit(X.astype(dtype), t)
+        scores[dtype] = (est.n_iter_, round(est.score(X.astype(dtype), t), 2), est.network_.dtype)
+    assert scores[np.float32] == (scores[np.float64][0], scores[np.float64][1], np.float32), scores
+
+
+def test_a_callback_that_changes_parameters_during_lbfgs_is_refused():
+    # L-BFGS keeps theta itself: a max-norm callback's change was lost at its next step, unsaid
+    class MaxNorm(Callback):
+        def on_epoch_end(self, run, epoch, logs):
+            run.net.weights[0] *= 0.5
+
+    X, y = load_iris(return_X_y=True)
+    net = dp.Network([4, 5, 3], seed=0)
+    with pytest.raises(ValueError, match=r"^callbacks: on_epoch_end changed W\^1 during L-BFGS, which keeps theta itself"):
+        net.fit(X, y, optimiser="lbfgs", epochs=5, callbacks=[MaxNorm()])
+
+
+def test_a_read_only_parameter_set_in_on_train_begin_is_trained_as_a_copy():
+    class ReadOnly(Callback):
+        def on_train_begin(self, run):
+            W = run.net.weights[0].copy()
+            W.flags.writeable = False
+            run.net.weights[0] = W
+
+    X, y = load_iris(return_X_y=True)
+    for optimiser in ("sgd", "adam", "lbfgs"):
+        net = dp.Network([4, 5, 3], seed=0)
+        net.fit(X, y, optimiser=optimiser, epochs=2, callbacks=[ReadOnly()])
+        assert net.history.epochs == 2 and net.weights[0].flags.writeable

@@ -193,6 +193,12 @@ class Explanation:
 # ---------------------------------------------------------------------- computing
 
 
+def _comparable(label, classes) -> bool:
+    """Whether ``label`` is of the kind of ``classes`` (text with text, numbers with numbers)."""
+    text = isinstance(label, (str, np.str_, bytes, np.bytes_))
+    return text == (classes.dtype.kind in "USO" and all(isinstance(c, (str, bytes)) for c in classes.tolist()))
+
+
 def _check_example(net: Network, x, t) -> tuple[Array, Array]:
     """x as (1, N_0) and t as encoded (1, N_L), in the network's dtype."""
     x = np.asarray(x.toarray() if hasattr(x, "toarray") else x)  # (a row of a SciPy sparse X: one example, dense)
@@ -203,13 +209,15 @@ def _check_example(net: Network, x, t) -> tuple[Array, Array]:
     if x.shape != (net.sizes[0],):
         raise ValueError(f"x: expected one example of {net.sizes[0]} values (N_0 = {net.sizes[0]}); got shape {x.shape}")
     NL = net.sizes[-1]
-    if net.classes_ is not None and not net.multilabel_ and np.ndim(t) == 0 and not isinstance(t, (bool, np.bool_)):
-        # a class label of a network trained on labels: one of net.classes_, as predict() gives them
-        try:
-            t = net.encode_targets(np.array([t]))[0]
-        except (ValueError, TypeError) as exc:
-            raise type(exc)(f"t: expected a class label, one of the network's classes {net.classes_.tolist()!r:.80}, "
-                            f"or an encoded target of {NL} values; got {t!r:.40}") from None
+    labelled = net.classes_ is not None and not net.multilabel_ and np.ndim(t) == 0 and not isinstance(t, (bool, np.bool_))
+    known = labelled and bool(np.isin(np.asarray(t), net.classes_).all()) if labelled and _comparable(t, net.classes_) else False
+    if known:  # a class label of a network trained on labels: one of net.classes_, as predict() gives them
+        t = net.encode_targets(np.array([t]))[0]
+    elif labelled and NL > 1:
+        raise ValueError(f"t: expected a class label, one of the network's classes {net.classes_.tolist()!r:.80}, "
+                         f"or an encoded target of {NL} values; got {t!r:.40}")
+    elif labelled:
+        pass  # (one output unit: a number not among its two classes is the target value y is compared with)
     elif isinstance(t, Integral) and not isinstance(t, bool) and NL > 1:
         if not 0 <= t < NL:
             raise ValueError(f"t: a class label must be in 0..{NL - 1} (N_L = {NL}); got {t}")

@@ -121,8 +121,15 @@ class GradcheckResult:
                         f"activation (relu's at 0: a unit with z^l = 0), where sigma' has no value to check (backprop "
                         f"takes one side's slope, finite differences average both): left out of the errors")
         failed = self.failures()
-        rows.append(f"passed: every error below {self.tolerance:g}" + (" or marked" if self.within_noise else "") if not failed
-                    else f"FAILED: {', '.join(failed)} at or above {self.tolerance:g}")
+        names = [f"{kind}^{l}" for l in range(1, len(self.weight_errors) + 1) for kind in "Wb"]
+        unchecked = set(self.unresolved) | {name for name, (left_out, of) in self.at_kink.items() if left_out == of}
+        if failed:
+            rows.append(f"FAILED: {', '.join(failed)} at or above {self.tolerance:g}")
+        elif unchecked >= set(names):
+            rows.append("nothing was checked: every array is below what finite differences resolve, or at a kink "
+                        "(try other examples, or more of them)")
+        else:
+            rows.append(f"passed: every error below {self.tolerance:g}" + (" or marked" if self.within_noise else ""))
         return "\n".join(rows)
 
 

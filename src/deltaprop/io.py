@@ -191,8 +191,8 @@ def classes_to_json(classes) -> dict:
     return {"values": values, "dtype": classes.dtype.str, "kind": kind, **extra}
 
 
-#: The widest text dtype of class labels a file may store beyond its longest label's (NumPy gives labels the
-#: longest one's width; an array made wider on purpose keeps its width up to this).
+#: The widest text dtype of class labels read as stored beyond its longest label's (NumPy gives labels the longest
+#: one's width; an array made wider on purpose keeps its width up to this, and a wider one is narrowed on reading).
 MAX_LABEL_WIDTH = 1024
 
 
@@ -217,12 +217,11 @@ def classes_from_json(classes, n_outputs: int) -> Array:
     if not (kind in _JSON_TYPES and all(isinstance(v, _JSON_TYPES[kind]) and (kind in "bO" or not isinstance(v, bool))
                                         and (not as_bytes or isinstance(v, str)) for v in values)):
         raise ValueError(f"classes {values!r:.80} of dtype {classes['dtype']!r:.40}; expected labels of that dtype")
-    if kind in "SU":  # a few bytes of JSON must not make each label (and each predicted one) megabytes wide
-        width = dtype.itemsize // (4 if kind == "U" else 1)
+    if kind in "SU":  # a few bytes of JSON must not make each label (and each predicted one) megabytes wide:
+        # a width beyond MAX_LABEL_WIDTH and the longest label's is narrowed to that label's (the labels are the same)
         longest = max((len(v) for v in values), default=0)
-        if width > max(longest, MAX_LABEL_WIDTH):
-            raise ValueError(f"classes of dtype {classes['dtype']!r:.40}: {width:,} characters wide, for labels of at most "
-                             f"{longest}; expected a width up to {MAX_LABEL_WIDTH} or the longest label's")
+        if dtype.itemsize // (4 if kind == "U" else 1) > max(longest, MAX_LABEL_WIDTH):
+            dtype = np.dtype((dtype.type, max(longest, 1)))
     try:
         if kind == "O":
             array = np.empty(len(values), dtype=object)

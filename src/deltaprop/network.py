@@ -126,6 +126,19 @@ def buffer_size(shapes: Sequence[tuple], dtype) -> int:
     return sum(_padded(int(np.prod(shape, dtype=np.int64)), itemsize) for shape in shapes)
 
 
+def _callers_level() -> int:
+    """The ``stacklevel`` of a warning raised by the function that calls this one that names the first line outside
+    deltaprop: the user's, however many of deltaprop's functions are between (Network.fit, training.fit, ...)."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _sorted_labels(y: Array) -> Array:
     """The distinct labels of y in order, or TypeError naming y when they cannot be ordered (None among
     them, text mixed with numbers)."""
@@ -552,6 +565,8 @@ class Network:
     def __setstate__(self, state: dict) -> None:
         # pickle and deepcopy copy each view on its own: make W^l and b^l views of one buffer again
         self.__dict__.update(state)
+        for name in ("validation_seed", "feature_names_in_"):  # (networks pickled before these were kept)
+            self.__dict__.setdefault(name, None)
         self.parameter_buffer()
 
     def __repr__(self) -> str:
@@ -820,14 +835,23 @@ class Network:
     def _take_classes(self, classes, y: Array, remember: bool) -> None:
         """Set ``classes_`` from fit's ``classes`` (checked), or check them against the network's own."""
         NL = self.sizes[-1]
-        given = np.asarray(classes)
+        if not remember:
+            raise ValueError("classes: are given to fit (encode_targets(remember=True))")
+        if not (NL > 1 or self.loss_function.classification):
+            raise ValueError(f"classes: the network has one output unit with the {self.loss_function.name} loss, a "
+                             f"regression; classes need a classifier (N_L > 1, or a sigmoid with binary_cross_entropy)")
+        if y.ndim != 1:
+            raise ValueError(f"classes: names the classes of labels y of shape (n,); got y of shape {y.shape}")
+        given = np.asarray(sorted(classes, key=str) if isinstance(classes, (set, frozenset)) else classes)
         n_expected = 2 if NL == 1 else NL
-        if not remember or y.ndim != 1 or not (NL > 1 or self.loss_function.classification):
-            raise ValueError(f"classes: names the classes of labels y of shape (n,); got y of shape {y.shape}"
-                             + ("" if remember else " (classes are given to fit)"))
-        if given.ndim != 1 or len(_sorted_labels(given)) != len(given) or len(given) != n_expected:
-            raise ValueError(f"classes: expected {n_expected} distinct labels, one per class of the N_L = {NL} output "
-                             f"unit{'s' if NL > 1 else ''}; got {given.tolist()!r:.80}")
+        try:
+            distinct = len(_sorted_labels(given)) if given.ndim == 1 else -1
+        except TypeError:  # (None among them, text with numbers: "y: ..." would blame the labels)
+            distinct = -1
+        finite = given.dtype.kind != "f" or bool(np.isfinite(given).all())
+        if given.ndim != 1 or distinct != len(given) or len(given) != n_expected or not finite:
+            raise ValueError(f"classes: expected {n_expected} distinct labels (finite numbers, or text), one per class of "
+                             f"the N_L = {NL} output unit{'s' if NL > 1 else ''}; got {given.tolist()!r:.80}")
         given = _sorted_labels(given)
         if self.classes_ is None:
             self.classes_ = given
@@ -890,10 +914,9 @@ class Network:
                     if classes.min() > 0:  # (labels 1..N_L with one absent would silently become 0..N_L-1)
                         import warnings
 
-                        # (stacklevel: the caller of Network.fit, through training.fit, _setup and encode_targets)
                         warnings.warn(f"y: the labels {classes.tolist()!r:.60} for N_L = {NL} output units are taken as "
                                       f"output indices 0..{NL - 1}, a class 0 without examples; if the classes are others "
-                                      f"(1..{NL}, say), give fit classes=[...]", UserWarning, stacklevel=6)
+                                      f"(1..{NL}, say), give fit classes=[...]", UserWarning, stacklevel=_callers_level())
                     classes = np.arange(NL)
                 else:
                     raise ValueError(f"y: {len(classes)} classes {classes.tolist()} for N_L = {NL} output units")

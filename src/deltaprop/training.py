@@ -658,10 +658,6 @@ def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_
            explicit_options=None, recorded: Recorded | None = None, classes=None):
     """Targets, weights, validation data, optimiser state and the Run; raises before any parameter changes."""
     n = X.shape[0]
-    T = net.encode_targets(y, remember=True, classes=classes)
-    w = None if sample_weight is None else net._normalised_weights(sample_weight, n)
-    full_batch = bool(getattr(optimiser, "full_batch", False))  # (gd and lbfgs: every step sees every example)
-
     ck = fingerprint = None
     if resume is not None:
         ck = _resumed_checkpoint(resume)
@@ -670,6 +666,12 @@ def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_
                       for key in sorted(set(ck.config) | set(net.config())) if ck.config.get(key) != net.config().get(key)]
             raise ValueError(f"resume: the checkpoint's network differs from this one in {'; '.join(differ)}; a resumed "
                              f"run needs the network of the run it continues")
+        # the labels are encoded with the classes of the run continued (fit's `classes`, if given, must be they)
+        net.classes_ = None if ck.classes is None else np.asarray(ck.classes)
+        net.multilabel_ = ck.multilabel
+    T = net.encode_targets(y, remember=True, classes=classes)
+    w = None if sample_weight is None else net._normalised_weights(sample_weight, n)
+    full_batch = bool(getattr(optimiser, "full_batch", False))  # (gd and lbfgs: every step sees every example)
     split_seed = None
     val = val_weights = None
     if validation_data is not None:
@@ -1065,6 +1067,18 @@ def _scheduled(schedule, eta0: float, epoch: int, n_epochs: int) -> float:
     return float(eta)
 
 
+def _unchanged_by(net: Network, call, event: str) -> None:
+    """``call()`` (callbacks), refusing a change it makes to W^l or b^l: L-BFGS keeps theta itself (SciPy's vector),
+    so such a change (a max-norm constraint) would be lost at its next evaluation, unsaid."""
+    before = [(p, p.copy()) for p in net.parameters()]
+    call()
+    for k, ((p, values), now) in enumerate(zip(before, net.parameters())):
+        if now is not p or not np.array_equal(now, values, equal_nan=True):
+            raise ValueError(f"callbacks: {event} changed {parameter_name(k)} during L-BFGS, which keeps theta itself "
+                             f"(SciPy's vector): the change would be lost at its next step. Constrain parameters with a "
+                             f"mini-batch optimiser (sgd, adam), whose steps start from the network's")
+
+
 def _keep_parameters(net: Network, params: list[Array]) -> None:
     """After the callbacks: where one replaced W^l or b^l (``run.net.weights[0] = W / norm``, a max-norm
     constraint), its values go into the array that training updates, ``params`` (the optimiser's state and the
@@ -1091,6 +1105,7 @@ def _keep_parameters(net: Network, params: list[Array]) -> None:
 def _fit_steps(run: Run, X, T, w, schedule, full_batch: bool, tol: float, shuffle: bool, fused: bool, notify) -> None:
     """Mini-batch (or whole-set) steps theta <- update(theta, grad C(theta))."""
     net, optimiser, states = run.net, run.optimiser, run.states
+    net.check_parameters("run.net")  # (again: an on_train_begin may have replaced W^l, by a read-only array say)
     params = net.parameters()
     n, bs = run.n_train, run.batch_size
     classify = net.is_classifier
@@ -1198,11 +1213,21 @@ def _fit_steps(run: Run, X, T, w, schedule, full_batch: bool, tol: float, shuffl
 
 
 def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
-    """Whole-set L-BFGS through SciPy, using deltaprop's exact gradient of C(theta)."""
+    """Whole-set L-BFGS through SciPy, using deltaprop's exact gradient of C(theta).
+
+    It runs in float64, as SciPy's theta is: a float32 network's cost and gradient overflow where a line search's
+    trial step can go (|y - t| beyond 1.8e19 squares to inf), and a non-finite value there ended the search as
+    "converged" (R^2 = -27 for targets near 1e7 to 1e10). A float32 network gets the float64 parameters rounded
+    after every iteration (what the callbacks see) and at the end.
+    """
     from scipy.optimize import minimize
 
     net = run.net
-    params = net.parameters()
+    net.check_parameters("run.net")  # (again: an on_train_begin may have replaced W^l, by a read-only array say)
+    work = net if net.dtype == np.float64 else net.astype(np.float64)  # (a float64 twin of a float32 network)
+    X64, T64 = (a if a.dtype == np.float64 else a.astype(np.float64) for a in (X, T))
+    w64 = None if w is None else w.astype(np.float64)
+    params = work.parameters()
     shapes = [p.shape for p in params]
     sizes = [p.size for p in params]
 
@@ -1211,23 +1236,22 @@ def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
         for p, size, shape in zip(params, sizes, shapes):
             p[...] = theta[offset : offset + size].reshape(shape)
             offset += size
+        if work is not net:
+            for p, q in zip(net.parameters(), params):
+                p[...] = q  # (rounded to the network's dtype)
 
     state = {"epoch": 0, "start": time.perf_counter(), "begun": False}
-    T64, w64 = T.astype(np.float64), None if w is None else w.astype(np.float64)
 
     def cost_and_gradient(theta: Array) -> tuple[float, Array]:
         if not state["begun"]:  # the first evaluation of an iteration (an "epoch": one pass over all examples or more)
             state["begun"] = True
             run.epoch = state["epoch"]
-            notify("on_epoch_begin", state["epoch"])
+            _unchanged_by(net, lambda: notify("on_epoch_begin", state["epoch"]), "on_epoch_begin")
         unpack(theta)
-        fp = net._forward(X, False, run.rng)
-        g = net._backward(fp, T, w, fused)
-        # C(theta) in float64, as SciPy's theta is: in float32 a cost 0.5 (y - t)^2 overflows at |y - t| > 1.8e19,
-        # where a line search's trial step can go, and that inf ended the search as "converged" (R^2 = -27
-        # for targets near 1e7; scikit-learn's loss is float64 too)
-        c = net.cost_of(fp.output.astype(np.float64), T64, w64, z=fp.z[net.n_layers - 1].astype(np.float64)) + net.penalty()
-        flat = np.concatenate([x.ravel() for dW, db in zip(g.dW, g.db) for x in (dW, db)]).astype(np.float64)
+        fp = work._forward(X64, False, run.rng)
+        g = work._backward(fp, T64, w64, fused)
+        c = work.cost_of(fp.output, T64, w64, z=fp.z[work.n_layers - 1]) + work.penalty()
+        flat = np.concatenate([x.ravel() for dW, db in zip(g.dW, g.db) for x in (dW, db)])
         return c, flat
 
     def after_iteration(intermediate_result) -> None:
@@ -1238,7 +1262,8 @@ def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
         fp = net._forward(X, False, run.rng)
         correct = net.count_correct(fp.output, T) if net.is_classifier else None
         now = time.perf_counter()
-        _record_epoch(run, epoch, float(intermediate_result.fun), correct, None, now - state["start"], notify)
+        _unchanged_by(net, lambda: _record_epoch(run, epoch, float(intermediate_result.fun), correct, None,
+                                                 now - state["start"], notify), "on_epoch_end")
         state["epoch"], state["start"], state["begun"] = epoch + 1, now, False
         if run.stop:
             raise StopIteration

@@ -19,10 +19,18 @@ SUMMARY_KEYS = ("data", "task", "n_train", "n_test", "epochs", "optimiser", "lea
                 "final_loss", "final_val_accuracy", "test_accuracy", "test_score", "stop_reason")
 
 
+#: Characters that reorder the text shown around them (bidirectional overrides and isolates): escaped too.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _say(line: str = "") -> None:
-    """Print one line of what a file says, its control characters (ESC, BEL, ...) as escapes: the file may be
-    someone else's, and a terminal acts on them (colours, a window title, a line rewritten or hidden)."""
-    print("".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(line)))
+    """Print one line of what a file says, its control characters (ESC, BEL, ..., and the bidirectional overrides)
+    as escapes: the file may be someone else's, and a terminal acts on them (colours, a window title, a line
+    rewritten or hidden). Other text (spaces of every kind, joiners, any script) is printed as it is."""
+    import unicodedata
+
+    print("".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS
+                  else c for c in str(line)))
 
 
 def add_parser(subparsers):

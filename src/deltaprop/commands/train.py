@@ -748,7 +748,6 @@ def run(args) -> int:
     # (after it: `--out t.csv` with --data t.csv is said as the file it would destroy)
     check_output_suffix(args.out, "--out", MODEL_SUFFIXES, "a model file")
     check_output_suffix(args.checkpoint, "--checkpoint", None, "a training checkpoint")  # (it has no suffix of its own)
-    _note_replaced_checkpoint(args)
     if args.plot:
         plot_directory(args.plot)  # now, so that the pictures after training have a place
     # evaluate without --data re-derives the held-out rows from this file: the file as read lets it see a change.
@@ -806,6 +805,7 @@ def run(args) -> int:
               f"({args.validation_fraction:.0%} held out for validation), {len(data.X_test):,} for testing")
     checkpoint_flag = ("--checkpoint" if args.checkpoint else "--resume" if args.resume
                        else f"--checkpoint (default {default_checkpoint}, written if training is interrupted)")
+    _note_replaced_checkpoint(args)  # (now that the data are read: a run that fails on them replaces nothing)
     with flag_names({**FLAGS, "checkpoint": checkpoint_flag}), _divergence_names_lr():
         history = net.fit(
             data.X_train, data.y_train,
