@@ -1640,3 +1640,15 @@ def test_a_checkpoint_of_an_earlier_run_is_said_before_it_is_replaced(tmp_path, 
     assert code == 0 and "holds the state" not in err  # (continued: nothing lost)
     code, _, err = _run([*run, "--data", "nope.csv"], capsys)
     assert code == 1 and "holds the state" not in err  # (a run that fails on its data replaces nothing)
+
+
+def test_info_escapes_a_lone_surrogate_rather_than_failing(tmp_path, capsys):
+    from deltaprop import Network
+    from deltaprop.cli import main
+    from deltaprop.io import save_model
+
+    net = Network([3, 4, 3], seed=0)
+    net.fit(np.eye(3), ["a", "b", "c"], epochs=1)
+    save_model(net, tmp_path / "m.safetensors", class_names=["a\ud800", "b", "c"])
+    assert main(["info", str(tmp_path / "m.safetensors")]) == 0
+    assert "classes (3): a\\ud800, b, c" in capsys.readouterr().out

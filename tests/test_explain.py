@@ -506,7 +506,7 @@ def test_cli_explains_a_trained_model_on_its_own_scaling_and_classes(tmp_path, c
                                          "encoded target; got 'emu'"),
         (["--x", "4,5", "--t", "bee"], "--x: expected N_0 = 3 input values for --model {path}; got 2"),
         (["--x", "4,5,6"], "--model: give the example to explain: --x and --t (its input and target), or --example"),
-        (["--example", "digits:3"], "--example: expected N_0 = 3 input values for --model {path}; got 64"),
+        (["--example", "digits:3"], "--example: expected N_0 = 3 input values for the model; digits has 64"),
     ]:
         assert main(["explain", "--model", str(path), *args]) == 1
         assert message.format(path=path) in capsys.readouterr().err
@@ -541,3 +541,59 @@ def test_markdown_writes_powers_of_ten_and_no_number_shows_a_minus_zero():
     assert "-0.0" not in ex.to_text() and "-0.0" not in ex.to_markdown()
     md = ex.to_markdown()
     assert r"\times 10^{-" in md and not re.search(r"\de-\d", md)
+
+
+def test_cli_explain_model_reads_an_example_as_evaluate_does(tmp_path, monkeypatch, capsys):
+    # From a review of explain --model: a CSV whose columns came in another order was taken by position, raw values
+    # were rounded to float32 before the model's scaling (a column near 1e6 was 8% off), a one-output model took no
+    # number as --t, and the class sentence read "np.str_('bee')"
+    from deltaprop.io import load_model
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    a, big, c = rng.normal(size=60), 1e6 + rng.normal(scale=0.3, size=60), rng.normal(size=60)
+    label = np.where(a + (big - 1e6) > 0, "bee", "ant")
+    rows = "".join(f"{x},{y!r},{z},{w}\n" for x, y, z, w in zip(a.tolist(), big.tolist(), c.tolist(), label))
+    (tmp_path / "t.csv").write_text("a,big,c,label\n" + rows)
+    reordered = "".join(f"{w},{z},{x},{y!r}\n" for x, y, z, w in zip(a.tolist(), big.tolist(), c.tolist(), label))
+    (tmp_path / "r.csv").write_text("label,c,a,big\n" + reordered)
+    assert main(["train", "--data", "t.csv", "--layers", "4", "--epochs", "3", "--quiet", "--out", "m.safetensors"]) == 0
+    saved = load_model("m.safetensors")
+    x = saved.scale(np.array([[a[0], big[0], c[0]]]))[0]  # (as predict takes row 0)
+    for data in ("t.csv", "r.csv"):
+        capsys.readouterr()
+        assert main(["explain", "--model", "m.safetensors", "--example", f"{data}:0", "--max-units", "10"]) == 0
+        text = capsys.readouterr().out
+        check_against_network(text, saved.network, x, [1, 0] if label[0] == "ant" else [0, 1], eta=0.5)
+        assert f"Its class is '{label[0]}'." in text and "np.str_" not in text
+    binary = Network([3, 2, 1], output="sigmoid", loss="binary_cross_entropy", seed=0, dtype="float64")
+    binary.fit(np.eye(3), ["no", "yes", "no"], epochs=1)
+    from deltaprop.io import save_model
+
+    save_model(binary, "b.safetensors")
+    assert main(["explain", "--model", "b.safetensors", "--x", "1,0,0", "--t", "0.7", "--max-units", "10"]) == 0
+    check_against_network(capsys.readouterr().out, binary, [1.0, 0.0, 0.0], [0.7], eta=0.5)
+    assert main(["explain", "--model", "b.safetensors", "--x", "1,0,0", "--t", "yes", "--max-units", "10"]) == 0
+    check_against_network(capsys.readouterr().out, binary, [1.0, 0.0, 0.0], [1.0], eta=0.5)
+    with pytest.raises(ValueError, match=r"^t: expected a class label, one of the network's classes \['no', 'yes'\], or an "
+                                         r"encoded target of 1 value; got 'maybe'$"):
+        explain(binary, [1, 0, 0], "maybe")
+
+
+def test_cli_explain_model_says_a_regression_model_meets_text_labels(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    (tmp_path / "reg.csv").write_text("a,b,y\n" + "".join(f"{p},{q},{p + q}\n" for p, q in X.tolist()))
+    (tmp_path / "txt.csv").write_text("a,b,y\n" + "".join(f"{p},{q},{'ab'[i % 2]}\n" for i, (p, q) in enumerate(X.tolist())))
+    assert main(["train", "--data", "reg.csv", "--label", "y", "--layers", "3", "--epochs", "2", "--quiet", "--out", "r.st"]) == 0
+    assert main(["explain", "--model", "r.st", "--example", "txt.csv:0", "--label", "y"]) == 1
+    assert ("--example: the labels of txt.csv are text, and --model r.st is a regression (its targets are numbers)"
+            in capsys.readouterr().err)
+
+
+def test_markdown_costs_are_powers_of_ten_too():
+    net = Network([2, 1], output="identity", loss="quadratic", seed=0, dtype="float64")
+    net.weights[0][...] = [[1.0, 0.0]]
+    ex = explain(net, [1.0, 0.0], [1.0 + 1e-4])  # (a cost of 5e-09)
+    md = ex.to_markdown()
+    assert re.search(r"C\(\\theta\) = [\d.]+ \\times 10\^\{-9\}", md) and not re.search(r"\de-\d", md)

@@ -944,3 +944,18 @@ def test_a_read_only_parameter_set_in_on_train_begin_is_trained_as_a_copy():
         net = dp.Network([4, 5, 3], seed=0)
         net.fit(X, y, optimiser=optimiser, epochs=2, callbacks=[ReadOnly()])
         assert net.history.epochs == 2 and net.weights[0].flags.writeable
+
+
+def test_lbfgs_follows_a_callbacks_change_of_l2_in_float32_too():
+    # The float64 twin L-BFGS runs on was copied once: a callback's run.net.l2 = 1.0 was ignored for float32 only
+    class StrongL2(Callback):
+        def on_epoch_begin(self, run, epoch):
+            run.net.l2 = 1.0
+
+    X, y = load_iris(return_X_y=True)
+    norms = {}
+    for dtype in ("float32", "float64"):
+        net = dp.Network([4, 5, 3], seed=0, dtype=dtype)
+        net.fit(X, y, optimiser="lbfgs", epochs=30, callbacks=[StrongL2()])
+        norms[dtype] = float(np.linalg.norm(net.weights[0]))
+    assert norms["float32"] == pytest.approx(norms["float64"], rel=1e-3) and norms["float64"] < 1.0, norms

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -213,9 +213,9 @@ def _check_example(net: Network, x, t) -> tuple[Array, Array]:
     known = labelled and bool(np.isin(np.asarray(t), net.classes_).all()) if labelled and _comparable(t, net.classes_) else False
     if known:  # a class label of a network trained on labels: one of net.classes_, as predict() gives them
         t = net.encode_targets(np.array([t]))[0]
-    elif labelled and NL > 1:
+    elif labelled and (NL > 1 or not isinstance(t, Real) or isinstance(t, bool)):
         raise ValueError(f"t: expected a class label, one of the network's classes {net.classes_.tolist()!r:.80}, "
-                         f"or an encoded target of {NL} values; got {t!r:.40}")
+                         f"or an encoded target of {NL} value{'s' if NL > 1 else ''}; got {t!r:.40}")
     elif labelled:
         pass  # (one output unit: a number not among its two classes is the target value y is compared with)
     elif isinstance(t, Integral) and not isinstance(t, bool) and NL > 1:
@@ -561,6 +561,9 @@ def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
     def num(x) -> str:
         return latex_number(b.num(x))
 
+    def cost(c: float) -> str:
+        return latex_number(b.num_cost(c))
+
     def col(v: Array) -> str:
         i = _largest_beyond(v, k)  # (an entry that outweighs those shown: named, as the text names it)
         entries = [num(x) for x in v[:k]] + ([r"\vdots"] if len(v) > k and i != k else [])
@@ -605,7 +608,7 @@ def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
             f"$$z^{{{l}}} = W^{{{l}}} {prev} + b^{{{l}}} = {col(tr.z)}, \\quad a^{{{l}}} = \\sigma(z^{{{l}}}) = {col(tr.a)}$$",
             "",
         ]
-    out += [f"$$y = a^{{{L}}} = {col(ex.y)}, \\quad C(\\theta) = {b.num_cost(ex.cost_before)}$$", "", "## Backward direction", ""]
+    out += [f"$$y = a^{{{L}}} = {col(ex.y)}, \\quad C(\\theta) = {cost(ex.cost_before)}$$", "", "## Backward direction", ""]
     out += [f"$$\\nabla C(y) = {col(ex.grad_y)}$$", ""]
     for tr in reversed(ex.layers):
         l = tr.l
@@ -653,8 +656,8 @@ def _markdown(ex: Explanation, max_units: int, precision: int | None) -> str:
         l = tr.l
         out += [f"$$W^{{{l}}} \\leftarrow {mat(tr.W_after)}, \\quad b^{{{l}}} \\leftarrow {col(tr.b_after)}$$", ""]
     change = ex.cost_after - ex.cost_before
-    out += [f"Cost before: ${b.num_cost(ex.cost_before)}$; after: ${b.num_cost(ex.cost_after)}$ "
-            f"(change ${'+' if change >= 0 else ''}{b.num_cost(change)}$).", ""]
+    out += [f"Cost before: ${cost(ex.cost_before)}$; after: ${cost(ex.cost_after)}$ "
+            f"(change ${'+' if change >= 0 else ''}{cost(change)}$).", ""]
     return "\n".join(out)
 
 

@@ -1218,7 +1218,8 @@ def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
     It runs in float64, as SciPy's theta is: a float32 network's cost and gradient overflow where a line search's
     trial step can go (|y - t| beyond 1.8e19 squares to inf), and a non-finite value there ended the search as
     "converged" (R^2 = -27 for targets near 1e7 to 1e10). A float32 network gets the float64 parameters rounded
-    after every iteration (what the callbacks see) and at the end.
+    after every iteration (what the callbacks see) and at the end. The price: a float64 copy of a float32 X
+    (twice its memory more) and float64 products, as scikit-learn's L-BFGS with float64 targets pays in part.
     """
     from scipy.optimize import minimize
 
@@ -1248,6 +1249,7 @@ def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
             run.epoch = state["epoch"]
             _unchanged_by(net, lambda: notify("on_epoch_begin", state["epoch"]), "on_epoch_begin")
         unpack(theta)
+        work.l2 = net.l2  # (a callback may change lambda: the twin follows, as the network itself would)
         fp = work._forward(X64, False, run.rng)
         g = work._backward(fp, T64, w64, fused)
         c = work.cost_of(fp.output, T64, w64, z=fp.z[work.n_layers - 1]) + work.penalty()

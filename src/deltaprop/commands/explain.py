@@ -81,7 +81,7 @@ class Example(NamedTuple):
 
 
 def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
-                 task: str = "auto", max_units: int | None = None) -> Example:
+                 task: str = "auto", max_units: int | None = None, model=None) -> Example:
     """'digits:7' -> the :class:`Example` of row 7 of a data set: x, one-hot t, class index, how x was scaled.
 
     ``label`` names the label column (CSV) or array (NumPy) of a data file; None takes the default.
@@ -90,6 +90,8 @@ def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
     give t = [y], one output, and no class index. The last item is a sentence for the printout, which states
     the example's class (its label, and its name where the data name their classes); where the printout shows
     only the first ``max_units`` entries of t and its 1 is beyond them, it says which entry holds it.
+    ``model`` (a SavedModel, for explain --model): x as that model takes its inputs, as ``deltaprop evaluate``
+    reads them (a table's columns matched to its input names, its own scaling from the raw values), not ``scale``.
     """
     name, _, index_text = spec.partition(":")
     from ._common import check_label
@@ -112,7 +114,12 @@ def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
 
             bunch = load_iris()
             raw, y, names = bunch.data, bunch.target, [str(n) for n in bunch.target_names]
-        if scale == "auto" and name == "digits":
+        if model is not None:  # (the raw values, float64, into the model's own scaling, as predict takes them)
+            if raw.shape[1] != model.network.sizes[0]:
+                raise ValueError(f"--example: expected N_0 = {model.network.sizes[0]} input values for the model; "
+                                 f"{name} has {raw.shape[1]}")
+            X, how = np.asarray(model.scale(raw), dtype=np.float64), None
+        elif scale == "auto" and name == "digits":
             X, how = raw / 16.0, "its pixels 0..16 divided by 16 (to [0, 1])"
         elif scale == "auto":
             X = (raw - raw.min(axis=0)) / (raw.max(axis=0) - raw.min(axis=0))
@@ -128,8 +135,9 @@ def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
         # The first EXAMPLE_ROWS rows (or up to INDEX): the scaling is fitted on them, and they hold every class
         # of the usual data sets.
         limit = max(index + 1, EXAMPLE_ROWS)
+        as_model = {} if model is None else {"scaling": model.scaling, "feature_names": model.feature_names}
         try:
-            data = load_dataset(name, label=label, limit=limit, scale=scale, task=task)
+            data = load_dataset(name, label=label, limit=limit, scale=scale, task=task, **as_model)
         except (ValueError, OSError) as exc:
             raise type(exc)(f"--example: {exc}") from None
         X, y = np.asarray(data.X_train, dtype=np.float64), np.asarray(data.y_train)
@@ -335,25 +343,37 @@ def _model_example(args):
     net = saved.network
     classifier = net.classes_ is not None and not net.multilabel_
     label = None
-    if args.example:  # (its raw row: the model's own scaling below)
+    if args.example:  # (read as evaluate reads data for a model: its input names, its own scaling)
         task = "regression" if args.task == "auto" and not classifier else args.task  # (the model's kind of target)
-        example = load_example(args.example, args.label, scale="none", task=task)
-        x, label, where = example.x, example.label, f"x is {example.where}"
+        try:
+            with flag_names({"X": "--example"}):
+                example = load_example(args.example, args.label, task=task, model=saved)
+        except ValueError as exc:
+            if not classifier and "regression needs numeric targets" in str(exc):  # (the task was ours: the model's)
+                raise ValueError(f"--example: the labels of {args.example.partition(':')[0]} are text, and --model "
+                                 f"{args.model} is a regression (its targets are numbers)") from None
+            raise
+        x, label, where, width = example.x, example.label, f"x is {example.where}", example.x.size
         if classifier and label is None:
             raise ValueError(f"--example: {args.example} has a real-valued target, and --model {args.model} is a classifier")
         t = label if classifier else example.t
     else:
         x, where = parse_floats(args.x, "--x"), "x is --x"
         t = _model_target(args.t, saved) if classifier else parse_floats(args.t, "--t")
-    if x.shape != (net.sizes[0],):
+        width = x.size
+    if width != net.sizes[0]:
         flag = "--example" if args.example else "--x"
-        raise ValueError(f"{flag}: expected N_0 = {net.sizes[0]} input values for --model {args.model}; got {x.size}")
-    with flag_names({"X": "--x" if not args.example else "--example"}):
-        x = saved.scale(x[None, :])[0]
+        raise ValueError(f"{flag}: expected N_0 = {net.sizes[0]} input values for --model {args.model}; got {width}")
+    if not args.example:
+        with flag_names({"X": "--x"}):
+            x = saved.scale(x[None, :])[0]  # (float64 raw values into the model's scaling, as predict takes them)
     how = _scaling_words(saved.scaling, "the model's training data")
     note = f"{where}, " + ("as given (the model has no input scaling)." if how is None else f"{how}, as the model was trained.")
     if label is not None and classifier:
-        note += f" Its class is {label!r}." if isinstance(label, str) else f" Its class is {label}."
+        label = label.item() if isinstance(label, np.generic) else label
+        position = int(np.searchsorted(net.classes_, label))
+        name = f" ({saved.class_names[position]})" if saved.class_names and position < len(saved.class_names) else ""
+        note += f" Its class is {label!r}{name}." if isinstance(label, str) else f" Its class is {label}{name}."
     if not classifier and saved.target_scaling is not None and saved.target_scaling.method != "none":
         t = saved.scale_targets(np.asarray(t, dtype=np.float64)[None, :])[0]
         note += " t is scaled as the model's targets were in training."
@@ -365,14 +385,15 @@ def _model_target(text: str, saved):
     the encoded target's values."""
     net = saved.network
     given = text.strip()
-    for k, label in enumerate(net.classes_.tolist()):
-        if given == str(label) or (saved.class_names is not None and given == saved.class_names[k]):
-            return net.classes_[k]
-    if "," not in given:  # (one value: meant as a class)
-        names = [str(c) for c in (saved.class_names or net.classes_.tolist())]
+    labels = [v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in net.classes_.tolist()]
+    for names in (labels, saved.class_names or []):  # (a label first: a class name may be another class's label)
+        if given in names:
+            return net.classes_[names.index(given)]
+    if "," not in given and net.sizes[-1] > 1:  # (one value for several outputs: meant as a class)
+        names = saved.class_names or labels
         raise ValueError(f"--t: expected one of the model's classes {', '.join(names)[:200]}, or the {net.sizes[-1]} values "
                          f"of an encoded target; got {text!r}")
-    return parse_floats(text, "--t")
+    return parse_floats(text, "--t")  # (one output unit: a number that is no class is the target value)
 
 
 def _explain_and_write(args, net, x, t, scaled) -> None:

@@ -29,8 +29,9 @@ def _say(line: str = "") -> None:
     rewritten or hidden). Other text (spaces of every kind, joiners, any script) is printed as it is."""
     import unicodedata
 
-    print("".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS
-                  else c for c in str(line)))
+    # (Cs: a lone surrogate, which no terminal's encoding can print)
+    print("".join(c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                  if unicodedata.category(c) in ("Cc", "Cs") or c in _BIDI_CONTROLS else c for c in str(line)))
 
 
 def add_parser(subparsers):
