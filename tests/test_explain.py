@@ -504,9 +504,9 @@ def test_cli_explains_a_trained_model_on_its_own_scaling_and_classes(tmp_path, c
         (["--x", "4,5,6", "--t", "bee", "--layers", "3"], "--layers: the network is --model {path}'s; leave --layers out"),
         (["--x", "4,5,6", "--t", "emu"], "--t: expected one of the model's classes ant, bee, cow, or the 3 values of an "
                                          "encoded target; got 'emu'"),
-        (["--x", "4,5", "--t", "bee"], "--x: expected N_0 = 3 input values for --model {path}; got 2"),
+        (["--x", "4,5", "--t", "bee"], "--x: got 2 values; the model expects N_0 = 3"),
         (["--x", "4,5,6"], "--model: give the example to explain: --x and --t (its input and target), or --example"),
-        (["--example", "digits:3"], "--example: expected N_0 = 3 input values for the model; digits has 64"),
+        (["--example", "digits:3"], "--example: digits has 64 features per example; the model expects N_0 = 3"),
     ]:
         assert main(["explain", "--model", str(path), *args]) == 1
         assert message.format(path=path) in capsys.readouterr().err
@@ -597,3 +597,42 @@ def test_markdown_costs_are_powers_of_ten_too():
     ex = explain(net, [1.0, 0.0], [1.0 + 1e-4])  # (a cost of 5e-09)
     md = ex.to_markdown()
     assert re.search(r"C\(\\theta\) = [\d.]+ \\times 10\^\{-9\}", md) and not re.search(r"\de-\d", md)
+
+
+def test_cli_explain_model_examples_are_checked_as_evaluate_checks_data(tmp_path, monkeypatch, capsys):
+    # From a third review of explain --model: a one-output model took a label that is none of its classes as class 1's
+    # encoding and name; --example ignored the label column the model was trained with; a class name's escape
+    # sequence reached the terminal; a per-column unit scaling crashed; widths were said three ways
+    from deltaprop.data import Scaling
+    from deltaprop.io import save_model
+
+    monkeypatch.chdir(tmp_path)
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    binary = Network([3, 2, 1], output="sigmoid", loss="binary_cross_entropy", seed=0)  # (float32: a CSV's rows as read)
+    binary.fit(X, np.array([1, 4] * 20), epochs=1)
+    save_model(binary, "b.st", class_names=["low", "high\x1b]0;pwned\x07"], feature_names=["a", "b", "c"],
+               training={"label": "y"})
+    (tmp_path / "d.csv").write_text("a,b,c,y\n" + "".join(f"{p},{q},{r},{lab}\n" for (p, q, r), lab in
+                                                         zip(X.tolist(), [0, 4] * 20)))
+    assert main(["explain", "--model", "b.st", "--example", "d.csv:0"]) == 1  # (label 0: none of the classes 1, 4)
+    assert "--example: the label 0 of row 0 of d.csv is not among the classes of --model b.st: 1, 4" in capsys.readouterr().err
+    assert main(["explain", "--model", "b.st", "--example", "d.csv:1", "--max-units", "5"]) == 0  # (column y, as trained)
+    out = capsys.readouterr().out
+    assert "Its class is 4 (high\\x1b]0;pwned\\x07)." in out and "\x1b" not in out
+    check_against_network(out, binary, X[1], [1.0], eta=0.5)
+    assert main(["explain", "--model", "b.st", "--x", "1,2,3", "--t", "4.0", "--max-units", "5"]) == 0  # (class 4)
+    check_against_network(capsys.readouterr().out, binary, [1.0, 2.0, 3.0], [1.0], eta=0.5)
+    assert main(["explain", "--model", "b.st", "--x", "1,2,3", "--t", "maybe"]) == 1
+    assert "--t: expected one of the model's classes low, high\\x1b]0;pwned\\x07, or the value of an encoded target" in \
+        capsys.readouterr().err
+    assert explain(binary, [1, 2, 3], np.array(0.7)).t.tolist() == [np.float32(0.7)]
+    per_column = Network([3, 2, 2], seed=0, dtype="float64")
+    per_column.fit(X, np.array([0, 1] * 20), epochs=1)
+    save_model(per_column, "u.st", scaling=Scaling("unit", X.min(axis=0), 1 / (X.max(axis=0) - X.min(axis=0))))
+    assert main(["explain", "--model", "u.st", "--x", "1,2,3", "--t", "1", "--max-units", "5"]) == 0
+    assert "scaled to [0, 1]: each column by its smallest and largest value over the model's training data" in \
+        capsys.readouterr().out
+    save_model(per_column, "s.st", scaling=Scaling.fit(X, "standard"))
+    (tmp_path / "w.csv").write_text("a,b,label\n" + "".join(f"{p},{q},1\n" for p, q, _ in X.tolist()))
+    assert main(["explain", "--model", "s.st", "--example", "w.csv:0"]) == 1
+    assert "--example: w.csv has 2 features per example; the model expects N_0 = 3" in capsys.readouterr().err

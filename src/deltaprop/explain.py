@@ -209,6 +209,8 @@ def _check_example(net: Network, x, t) -> tuple[Array, Array]:
     if x.shape != (net.sizes[0],):
         raise ValueError(f"x: expected one example of {net.sizes[0]} values (N_0 = {net.sizes[0]}); got shape {x.shape}")
     NL = net.sizes[-1]
+    if isinstance(t, np.ndarray) and t.ndim == 0:  # np.array(0.7): the number it holds
+        t = t.item()
     labelled = net.classes_ is not None and not net.multilabel_ and np.ndim(t) == 0 and not isinstance(t, (bool, np.bool_))
     known = labelled and bool(np.isin(np.asarray(t), net.classes_).all()) if labelled and _comparable(t, net.classes_) else False
     if known:  # a class label of a network trained on labels: one of net.classes_, as predict() gives them

@@ -232,6 +232,21 @@ def file_fingerprint(path) -> dict:
     return {"size": size, "crc32": crc}
 
 
+#: Characters that reorder the text shown around them (bidirectional overrides and isolates): escaped too.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def shown_safely(text: str) -> str:
+    """``text`` from a file (class names, column names), its control characters (ESC, BEL, ...), bidirectional
+    overrides and lone surrogates as escapes: the file may be someone else's, and a terminal acts on them
+    (colours, a window title, a line rewritten or hidden), or cannot encode them. Other text (spaces of every
+    kind, joiners, any script) as it is."""
+    import unicodedata
+
+    return "".join(c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   if unicodedata.category(c) in ("Cc", "Cs") or c in _BIDI_CONTROLS else c for c in text)
+
+
 def file_kind(path) -> str | None:
     """"model" (a deltaprop model file), "checkpoint" (a deltaprop training checkpoint), "data" (a
     .csv/.npy/.npz/IDX/gzip file, by its name or first bytes) or None (anything else, or unreadable).

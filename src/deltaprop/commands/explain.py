@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from ._common import check_memory, check_output_suffix, flag_names, int_at_least
+from ._common import check_memory, check_output_suffix, flag_names, int_at_least, shown_safely
 from .train import FEW_PER_CLASS, _amount_loss
 
 EXAMPLES = """\
@@ -116,8 +117,8 @@ def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
             raw, y, names = bunch.data, bunch.target, [str(n) for n in bunch.target_names]
         if model is not None:  # (the raw values, float64, into the model's own scaling, as predict takes them)
             if raw.shape[1] != model.network.sizes[0]:
-                raise ValueError(f"--example: expected N_0 = {model.network.sizes[0]} input values for the model; "
-                                 f"{name} has {raw.shape[1]}")
+                raise ValueError(f"--example: {name} has {raw.shape[1]} features per example; the model expects "
+                                 f"N_0 = {model.network.sizes[0]}")
             X, how = np.asarray(model.scale(raw), dtype=np.float64), None
         elif scale == "auto" and name == "digits":
             X, how = raw / 16.0, "its pixels 0..16 divided by 16 (to [0, 1])"
@@ -139,12 +140,18 @@ def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
         try:
             data = load_dataset(name, label=label, limit=limit, scale=scale, task=task, **as_model)
         except (ValueError, OSError) as exc:
+            import re
+
+            width = re.search(r"as the scaling was fitted on; got shape \(\d+, (\d+)\)", str(exc)) if model else None
+            if width:  # (the model's per-column scaling met another width first: said as evaluate says it)
+                raise ValueError(f"--example: {Path(name).name} has {width[1]} features per example; the model expects "
+                                 f"N_0 = {model.network.sizes[0]}") from None
             raise type(exc)(f"--example: {exc}") from None
         X, y = np.asarray(data.X_train, dtype=np.float64), np.asarray(data.y_train)
         names = data.class_names
         how = _scaling_words(data.scaling, f"its first {len(X):,} rows" if len(X) >= limit else f"its {len(X):,} rows")
         where = f"row {index} of {data.name}"
-        if task == "auto" and y.dtype.kind in "iu" and len(y) < FEW_PER_CLASS * len(np.unique(y)):
+        if model is None and task == "auto" and y.dtype.kind in "iu" and len(y) < FEW_PER_CLASS * len(np.unique(y)):
             classes = len(np.unique(y))  # (as train says it: whole-number prices or counts are classes for --task auto)
             print(f"deltaprop explain: note: the labels of {data.name} are whole numbers with {classes:,} values, taken "
                   f"as {classes:,} classes ({len(y) / classes:.1f} examples per class in the {len(y):,} rows read); if "
@@ -174,9 +181,11 @@ def _scaling_words(scaling, fitted_on: str) -> str | None:
     """How ``scaling`` (a deltaprop.data.Scaling fitted on what ``fitted_on`` says) maps a raw value; None for none."""
     if scaling.method == "standard":
         return f"standardised: each column minus its mean, over its standard deviation, over {fitted_on}"
-    if scaling.method == "unit":
+    if scaling.method == "unit" and np.ndim(scaling.shift) == 0 and np.ndim(scaling.factor) == 0:
         low, span = float(scaling.shift), 1 / float(scaling.factor)
-        return f"scaled to [0, 1] as (value - {low:g}) / {span:g}"
+        return f"scaled to [0, 1] as (value {'-' if low >= 0 else '+'} {abs(low):g}) / {span:g}"
+    if scaling.method == "unit":  # (a range per column)
+        return f"scaled to [0, 1]: each column by its smallest and largest value over {fitted_on}"
     return None
 
 
@@ -345,9 +354,11 @@ def _model_example(args):
     label = None
     if args.example:  # (read as evaluate reads data for a model: its input names, its own scaling)
         task = "regression" if args.task == "auto" and not classifier else args.task  # (the model's kind of target)
+        column = args.label
+        if column is None and saved.feature_names is not None:  # (a CSV model's label column, as evaluate takes it)
+            column = saved.training.get("label")
         try:
-            with flag_names({"X": "--example"}):
-                example = load_example(args.example, args.label, task=task, model=saved)
+            example = load_example(args.example, column, task=task, model=saved)
         except ValueError as exc:
             if not classifier and "regression needs numeric targets" in str(exc):  # (the task was ours: the model's)
                 raise ValueError(f"--example: the labels of {args.example.partition(':')[0]} are text, and --model "
@@ -356,14 +367,18 @@ def _model_example(args):
         x, label, where, width = example.x, example.label, f"x is {example.where}", example.x.size
         if classifier and label is None:
             raise ValueError(f"--example: {args.example} has a real-valued target, and --model {args.model} is a classifier")
+        if classifier and not np.isin(np.asarray([label]), net.classes_).all():
+            label = label.item() if isinstance(label, np.generic) else label
+            raise ValueError(f"--example: the label {label!r} of {example.where} is not among the classes of --model "
+                             f"{args.model}: {shown_safely(', '.join(map(str, net.classes_.tolist())))[:200]}")
         t = label if classifier else example.t
     else:
         x, where = parse_floats(args.x, "--x"), "x is --x"
         t = _model_target(args.t, saved) if classifier else parse_floats(args.t, "--t")
         width = x.size
     if width != net.sizes[0]:
-        flag = "--example" if args.example else "--x"
-        raise ValueError(f"{flag}: expected N_0 = {net.sizes[0]} input values for --model {args.model}; got {width}")
+        got = f"{args.example.partition(':')[0]} has {width} features per example" if args.example else f"got {width} values"
+        raise ValueError(f"{'--example' if args.example else '--x'}: {got}; the model expects N_0 = {net.sizes[0]}")
     if not args.example:
         with flag_names({"X": "--x"}):
             x = saved.scale(x[None, :])[0]  # (float64 raw values into the model's scaling, as predict takes them)
@@ -373,7 +388,7 @@ def _model_example(args):
         label = label.item() if isinstance(label, np.generic) else label
         position = int(np.searchsorted(net.classes_, label))
         name = f" ({saved.class_names[position]})" if saved.class_names and position < len(saved.class_names) else ""
-        note += f" Its class is {label!r}{name}." if isinstance(label, str) else f" Its class is {label}{name}."
+        note += shown_safely(f" Its class is {label!r}{name}." if isinstance(label, str) else f" Its class is {label}{name}.")
     if not classifier and saved.target_scaling is not None and saved.target_scaling.method != "none":
         t = saved.scale_targets(np.asarray(t, dtype=np.float64)[None, :])[0]
         note += " t is scaled as the model's targets were in training."
@@ -389,9 +404,16 @@ def _model_target(text: str, saved):
     for names in (labels, saved.class_names or []):  # (a label first: a class name may be another class's label)
         if given in names:
             return net.classes_[names.index(given)]
-    if "," not in given and net.sizes[-1] > 1:  # (one value for several outputs: meant as a class)
+    try:
+        number = float(given)
+    except ValueError:
+        number = None
+    if number is not None and net.classes_.dtype.kind in "iuf" and number in net.classes_.tolist():  # (4.0 for class 4)
+        return net.classes_[net.classes_.tolist().index(number)]
+    if "," not in given and (net.sizes[-1] > 1 or number is None):  # (meant as a class)
         names = saved.class_names or labels
-        raise ValueError(f"--t: expected one of the model's classes {', '.join(names)[:200]}, or the {net.sizes[-1]} values "
+        values = f"the {net.sizes[-1]} values" if net.sizes[-1] > 1 else "the value"
+        raise ValueError(f"--t: expected one of the model's classes {shown_safely(', '.join(names))[:200]}, or {values} "
                          f"of an encoded target; got {text!r}")
     return parse_floats(text, "--t")  # (one output unit: a number that is no class is the target value)
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from deltaprop.optimisers import full_batch_optimisers
 
-from ._common import file_kind, new_parser, print_json
+from ._common import file_kind, new_parser, print_json, shown_safely
 
 EXAMPLES = """\
 examples:
@@ -19,19 +19,9 @@ SUMMARY_KEYS = ("data", "task", "n_train", "n_test", "epochs", "optimiser", "lea
                 "final_loss", "final_val_accuracy", "test_accuracy", "test_score", "stop_reason")
 
 
-#: Characters that reorder the text shown around them (bidirectional overrides and isolates): escaped too.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
 def _say(line: str = "") -> None:
-    """Print one line of what a file says, its control characters (ESC, BEL, ..., and the bidirectional overrides)
-    as escapes: the file may be someone else's, and a terminal acts on them (colours, a window title, a line
-    rewritten or hidden). Other text (spaces of every kind, joiners, any script) is printed as it is."""
-    import unicodedata
-
-    # (Cs: a lone surrogate, which no terminal's encoding can print)
-    print("".join(c.encode("unicode_escape", "backslashreplace").decode("ascii")
-                  if unicodedata.category(c) in ("Cc", "Cs") or c in _BIDI_CONTROLS else c for c in str(line)))
+    """Print one line of what a file says, shown safely (see ``_common.shown_safely``)."""
+    print(shown_safely(str(line)))
 
 
 def add_parser(subparsers):
