@@ -212,7 +212,7 @@ def _check_example(net: Network, x, t) -> tuple[Array, Array]:
     if isinstance(t, np.ndarray) and t.ndim == 0:  # np.array(0.7): the number it holds
         t = t.item()
     labelled = net.classes_ is not None and not net.multilabel_ and np.ndim(t) == 0 and not isinstance(t, (bool, np.bool_))
-    known = labelled and bool(np.isin(np.asarray(t), net.classes_).all()) if labelled and _comparable(t, net.classes_) else False
+    known = labelled and _comparable(t, net.classes_) and bool(np.isin(np.asarray(t), net.classes_).all())
     if known:  # a class label of a network trained on labels: one of net.classes_, as predict() gives them
         t = net.encode_targets(np.array([t]))[0]
     elif labelled and (NL > 1 or not isinstance(t, Real) or isinstance(t, bool)):
