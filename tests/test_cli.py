@@ -1652,3 +1652,18 @@ def test_info_escapes_a_lone_surrogate_rather_than_failing(tmp_path, capsys):
     save_model(net, tmp_path / "m.safetensors", class_names=["a\ud800", "b", "c"])
     assert main(["info", str(tmp_path / "m.safetensors")]) == 0
     assert "classes (3): a\\ud800, b, c" in capsys.readouterr().out
+
+
+def test_train_no_timings_writes_the_same_model_file_twice(tmp_path, monkeypatch, capsys):
+    # From a review of file handling: the parameters of two identical runs were identical, the files not
+    monkeypatch.chdir(tmp_path)
+    for name in ("a.st", "b.st"):
+        assert _run(["train", "--layers", "8", "--epochs", "2", "--seed", "5", "--quiet", "--no-timings", "--out", name],
+                    capsys)[0] == 0
+    assert (tmp_path / "a.st").read_bytes() == (tmp_path / "b.st").read_bytes()
+    from deltaprop.io import load_model
+
+    training = load_model(tmp_path / "a.st").training
+    assert "seconds" not in training and "time" not in training["history"] and training["history"]["loss"]
+    assert _run(["train", "--layers", "8", "--epochs", "2", "--seed", "5", "--quiet", "--out", "c.st"], capsys)[0] == 0
+    assert "seconds" in load_model(tmp_path / "c.st").training  # (kept without the flag)

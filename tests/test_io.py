@@ -607,3 +607,33 @@ def test_a_large_file_that_is_no_model_is_told_from_its_first_bytes_without_read
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     assert peak < 2**20, peak
+
+
+def test_a_model_file_is_the_same_bytes_for_the_same_network_in_any_process(tmp_path):
+    # safetensors' own save wrote the metadata keys in a Rust HashMap's order, which changes from process to process:
+    # a content-hashing pipeline (DVC, Make) saw every identical model file as changed
+    import subprocess
+    import sys
+
+    from safetensors import safe_open
+    from safetensors.numpy import load_file
+
+    script = ("import sys, numpy as np, deltaprop as dp\n"
+              "net = dp.Network([5, 7, 3], ['tanh'], seed=0, dtype=sys.argv[2])\n"
+              "net.fit(np.random.default_rng(0).normal(size=(30, 5)), np.arange(30) % 3, epochs=2)\n"
+              "dp.save_model(net, sys.argv[1], class_names=['ant', 'bee', 'caf\\u00e9'], feature_names=list('abcde'))\n")
+    for dtype in ("float32", "float64"):
+        paths = [tmp_path / f"{dtype}-{k}.safetensors" for k in range(3)]
+        for path in paths:
+            subprocess.run([sys.executable, "-c", script, str(path), dtype], check=True)
+        assert paths[0].read_bytes() == paths[1].read_bytes() == paths[2].read_bytes()
+        saved = load_model(paths[0])  # (and read by deltaprop and by safetensors itself)
+        arrays = load_file(paths[0])
+        for l in range(1, 3):
+            np.testing.assert_array_equal(arrays[f"W{l}"], saved.network.weights[l - 1])
+            np.testing.assert_array_equal(arrays[f"b{l}"], saved.network.biases[l - 1])
+        with safe_open(paths[0], "np") as f:
+            assert f.metadata()["format"] == "deltaprop" and json.loads(f.metadata()["model"])["class_names"][2] == "café"
+        assert (len(paths[0].read_bytes()) - 8 - struct.unpack("<Q", paths[0].read_bytes()[:8])[0]) == sum(
+            a.nbytes for a in arrays.values())
+        assert struct.unpack("<Q", paths[0].read_bytes()[:8])[0] % 8 == 0  # (the header padded, as safetensors pads it)

@@ -339,10 +339,9 @@ def save_model(
     target_scaling : for a regression, the scaling of the targets the network was trained on
         (``SavedModel.predict`` undoes it), of N_L values or one.
 
-    Returns the path. A crash mid-save leaves any earlier file at ``path`` intact.
+    Returns the path. A crash mid-save leaves any earlier file at ``path`` intact. The same network and
+    options give the same bytes (see :func:`safetensors_bytes`).
     """
-    from safetensors.numpy import save
-
     model = model_metadata(net, scaling=scaling, training=training, class_names=class_names, image_shape=image_shape,
                            feature_names=feature_names, target_scaling=target_scaling)
     path = output_path(path)
@@ -352,7 +351,31 @@ def save_model(
         tensors[f"b{l}"] = np.ascontiguousarray(net.biases[l - 1])
     version = TARGET_SCALING_VERSION if model["target_scaling"] is not None else 1
     metadata = {"format": "deltaprop", "format_version": str(version), "model": json.dumps(model, allow_nan=False)}
-    return write_atomically(path, save(tensors, metadata=metadata))
+    return write_atomically(path, safetensors_bytes(tensors, metadata))
+
+
+#: The safetensors dtype codes of the arrays a model file holds.
+_SAFETENSORS_DTYPES = {np.dtype(np.float32): "F32", np.dtype(np.float64): "F64"}
+
+
+def safetensors_bytes(tensors: dict[str, Array], metadata: dict[str, str]) -> bytes:
+    """``tensors`` (float32 or float64 arrays) and ``metadata`` in the safetensors format: an 8-byte little-endian
+    header length, the JSON header (padded with spaces to a multiple of 8 bytes), then the tensors' little-endian
+    bytes in the order of their names. The header's keys are sorted, so that the same content always gives the
+    same bytes: safetensors' own ``save`` writes the metadata keys in a Rust HashMap's order, which changes from
+    process to process (a content-hashing pipeline saw every identical model file as changed)."""
+    header, chunks, offset = {}, [], 0
+    for name in sorted(tensors):
+        array = np.ascontiguousarray(tensors[name])
+        data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+        header[name] = {"dtype": _SAFETENSORS_DTYPES[array.dtype], "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    header["__metadata__"] = metadata
+    text = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + b"".join(chunks)
 
 
 def looks_like(raw: bytes) -> str | None:

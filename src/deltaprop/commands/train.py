@@ -140,6 +140,9 @@ def add_parser(subparsers):
     opt.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the initial weights, shuffling, dropout and validation split")
     out = parser.add_argument_group("output")
     out.add_argument("--out", default=None, metavar="MODEL", help="save the trained model here (a name ending in .safetensors or .st)")
+    out.add_argument("--no-timings", action="store_true",
+                     help="leave the run's times (seconds, each epoch's time) out of --out's training summary, so that "
+                     "two runs with the same data, flags and --seed write the same bytes (for content-hashing pipelines)")
     out.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="N",
                      help="also save the model to --out every N epochs")
     out.add_argument("--checkpoint", default=None, metavar="PATH",
@@ -869,7 +872,11 @@ def run(args) -> int:
 
     written = []
     if args.out:
-        save_options["training"] = save_options["training"] | summary | {"history": history.as_dict()}
+        recorded = summary | {"history": history.as_dict()}
+        if args.no_timings:  # (the only part of the file that two identical runs write differently)
+            recorded = {k: v for k, v in recorded.items() if k != "seconds"}
+            recorded["history"] = {k: v for k, v in recorded["history"].items() if k != "time"}
+        save_options["training"] = save_options["training"] | recorded
         written.append(str(save_model(net, args.out, **save_options)))
     if args.plot:
         from deltaprop.plots import plot_training
