@@ -215,7 +215,7 @@ def _check_example(net: Network, x, t) -> tuple[Array, Array]:
     known = labelled and _comparable(t, net.classes_) and bool(np.isin(np.asarray(t), net.classes_).all())
     if known:  # a class label of a network trained on labels: one of net.classes_, as predict() gives them
         t = net.encode_targets(np.array([t]))[0]
-    elif labelled and (NL > 1 or not isinstance(t, Real) or isinstance(t, bool)):
+    elif labelled and (NL > 1 or not isinstance(t, Real)):  # (labelled: t is no bool)
         raise ValueError(f"t: expected a class label, one of the network's classes {net.classes_.tolist()!r:.80}, "
                          f"or an encoded target of {NL} value{'s' if NL > 1 else ''}; got {t!r:.40}")
     elif labelled:

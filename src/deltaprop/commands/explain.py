@@ -140,8 +140,6 @@ def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
         try:
             data = load_dataset(name, label=label, limit=limit, scale=scale, task=task, **as_model)
         except (ValueError, OSError) as exc:
-            import re
-
             width = re.search(r"as the scaling was fitted on; got shape \(\d+, (\d+)\)", str(exc)) if model else None
             if width:  # (the model's per-column scaling met another width first: said as evaluate says it)
                 raise ValueError(f"--example: {Path(name).name} has {width[1]} features per example; the model expects "
