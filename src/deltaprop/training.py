@@ -1254,6 +1254,7 @@ def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
         g = work._backward(fp, T64, w64, fused)
         c = work.cost_of(fp.output, T64, w64, z=fp.z[work.n_layers - 1]) + work.penalty()
         flat = np.concatenate([x.ravel() for dW, db in zip(g.dW, g.db) for x in (dW, db)])
+        state["evaluated"] = (theta.copy(), fp.output)  # (the iteration's end is usually this point: see below)
         return c, flat
 
     def after_iteration(intermediate_result) -> None:
@@ -1261,8 +1262,13 @@ def _fit_lbfgs(run: Run, X, T, w, tol, fused: bool, notify) -> None:
         if math.isfinite(intermediate_result.fun):
             state["finite"] = intermediate_result.x.copy()  # (what a divergence puts back)
         unpack(intermediate_result.x)
-        fp = net._forward(X, False, run.rng)
-        correct = net.count_correct(fp.output, T) if net.is_classifier else None
+        correct = None
+        if net.is_classifier:
+            theta, output = state["evaluated"]
+            if work is not net or not np.array_equal(theta, intermediate_result.x):
+                output = net._forward(X, False, run.rng).output  # (a float32 network's rounded parameters, or
+                # a point other than the last evaluated: the same outputs would otherwise cost no second forward pass)
+            correct = net.count_correct(output, T)
         now = time.perf_counter()
         _unchanged_by(net, lambda: _record_epoch(run, epoch, float(intermediate_result.fun), correct, None,
                                                  now - state["start"], notify), "on_epoch_end")
