@@ -1507,10 +1507,10 @@ def test_evaluate_without_data_refuses_a_training_file_that_changed(tmp_path, mo
     (["train", "--out", "m.ckpt"], "--out: expected a file name for a model file, ending in .safetensors or .st; got m.ckpt"),
     (["train", "--checkpoint", "run.npz"], "--checkpoint: expected a file name for a training checkpoint, not a data "
      "file's; got run.npz (ending in .npz): give another name"),
-    (["explain", "--picture", "p.jpg"], "--picture: expected a file name for a PNG picture, ending in .png; got p.jpg "
-     "(suffix .jpg): give a name such as p.png"),
-    (["cost", "--widths", "2", "--plot", "c.txt"], "--plot: expected a file name for a PNG picture, ending in .png; "
-     "got c.txt (suffix .txt)"),
+    (["explain", "--picture", "p.jpg"], "--picture: expected a file name for a picture, ending in .png or .svg or "
+     ".pdf; got p.jpg (suffix .jpg): give a name such as p.png"),
+    (["cost", "--widths", "2", "--plot", "c.txt"], "--plot: expected a file name for a picture, ending in .png or .svg "
+     "or .pdf; got c.txt (suffix .txt)"),
     # Before: a file named tdir (or one inside an existing tdir/) written, exit 0
     (["train", "--out", "tdir/"], "--out: expected a file name; got 'tdir/', a directory"),
     (["train", "--checkpoint", "new/"], "--checkpoint: expected a file name; got 'new/', a directory"),

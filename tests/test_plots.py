@@ -84,3 +84,34 @@ def test_confusion_figure_of_many_classes_writes_a_legible_subset_of_names():
     assert 10 <= len(names) <= 30 and names[:2] == ["class 0", "class 4"]
     assert [t.get_text() for t in ax.get_yticklabels()] == names
     assert len(ax.texts) == 0  # no counts past 20 classes
+
+
+def test_every_picture_function_writes_the_format_its_name_ends_with(tmp_path):
+    # From a teacher's review: draw_network(..., "net.svg") wrote PNG bytes under an SVG name (a broken slide)
+    from deltaprop.cost import measure_cost
+    from deltaprop.gradflow import GradientFlow
+    from deltaprop.netplot import draw_network
+    from deltaprop.plots import plot_confusion, plot_first_layer, plot_history
+
+    net = Network([4, 3, 2], seed=0, dtype="float64")
+    X, y = np.random.default_rng(0).random((6, 4)), np.arange(6) % 2
+    flow = GradientFlow(X, y)
+    net.fit(X, y, epochs=2, callbacks=[flow])
+    writers = {
+        "history": lambda path: plot_history(history(), path),
+        "confusion": lambda path: plot_confusion([[1, 0], [0, 1]], ["a", "b"], path),
+        "first_layer": lambda path: plot_first_layer(net, (2, 2), path),
+        "network": lambda path: draw_network(net, X[0], 1, path),
+        "gradient_flow": lambda path: flow.plot(path),
+        "cost": lambda path: measure_cost([2, 3], budget_s=0.05, n_examples=4).plot(path),
+    }
+    signatures = {".png": PNG_SIGNATURE, ".svg": b"<?xml", ".pdf": b"%PDF", ".PDF": b"%PDF"}
+    for name, write in writers.items():
+        for suffix, signature in signatures.items() if name == "network" else [(".svg", b"<?xml")]:  # (time)
+            write(tmp_path / f"{name}{suffix}")
+            assert (tmp_path / f"{name}{suffix}").read_bytes().startswith(signature), (name, suffix)
+        for wrong in (f"{name}.jpg", name):  # (refused before the drawing)
+            with pytest.raises(ValueError, match=rf"path: expected a file name ending \.png, \.svg or \.pdf \(the "
+                                                 rf"format written\); got '.*{wrong}'"):
+                write(tmp_path / wrong)
+            assert not (tmp_path / wrong).exists()

@@ -23,7 +23,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._figures import new_figure, save_png
+from ._figures import figure_path, new_figure, save_figure
 from .checks import seed as check_seed
 from .gradcheck import numerical_gradient
 from .network import Network
@@ -104,7 +104,8 @@ class CostResult:
         return "\n".join(lines) + "\n"
 
     def plot(self, path):
-        """Both timings against P on log-log axes, to a PNG at ``path``; returns the Figure."""
+        """Both timings against P on log-log axes, to ``path`` (.png, .svg or .pdf); returns the Figure."""
+        path = figure_path(path)  # (before the drawing)
         fig = new_figure(7.5, 5)
         ax = fig.subplots()
         P = np.array([r.P for r in self.rows], dtype=float)
@@ -126,7 +127,7 @@ class CostResult:
         ax.legend(fontsize=8)
         ax.set_title("Backpropagation costs a few forward passes; naive differentiation costs 2P", fontsize=10)
         fig.tight_layout()
-        save_png(fig, path)
+        save_figure(fig, path)
         return fig
 
 

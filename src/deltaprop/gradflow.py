@@ -24,7 +24,7 @@ from numbers import Integral
 
 import numpy as np
 
-from ._figures import new_figure, save_png
+from ._figures import figure_path, new_figure, save_figure
 from .callbacks import Callback
 
 __all__ = ["GradientFlow"]
@@ -125,11 +125,12 @@ class GradientFlow(Callback):
         return "\n".join(rows)
 
     def plot(self, path, title: str | None = None):
-        """Draw ||delta^l|| and ||dC/dW^l|| against the epoch, one line per layer l, to a PNG at ``path``.
+        """Draw ||delta^l|| and ||dC/dW^l|| against the epoch, one line per layer l, to ``path`` (.png, .svg or .pdf).
 
         Returns the matplotlib Figure.
         """
         self._check_recorded()
+        path = figure_path(path)  # (before the drawing)
         import matplotlib
         from matplotlib.ticker import MaxNLocator
 
@@ -153,5 +154,5 @@ class GradientFlow(Callback):
         axes[1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
         fig.suptitle(title or "Gradient flow per layer l = 1..L (smaller: that layer learns more slowly)", fontsize=10)
         fig.tight_layout(rect=(0, 0, 1, 0.94))
-        save_png(fig, path)
+        save_figure(fig, path)
         return fig

@@ -15,7 +15,7 @@ from numbers import Integral
 
 import numpy as np
 
-from ._figures import new_figure, save_png
+from ._figures import figure_path, new_figure, save_figure
 from .files import check_path
 from .network import Network
 
@@ -37,7 +37,7 @@ def draw_network(
     fused: bool = False,
     annotate: bool | None = None,
 ):
-    """Draw ``net`` on the example x (and target t) and optionally save it as a PNG.
+    """Draw ``net`` on the example x (and target t) and optionally save it (.png, .svg or .pdf).
 
     Parameters
     ----------
@@ -45,7 +45,7 @@ def draw_network(
     x : array of shape (N_0,), one input.
     t : array of shape (N_L,) or a class label (as :func:`deltaprop.explain.explain` takes it); needed for the
         backward panel.
-    path : str or os.PathLike, optional; where to write the PNG (atomically).
+    path : str or os.PathLike, optional; where to write the picture (atomically; .png, .svg or .pdf).
     panels : sequence from ("forward", "backward"); default both, side by side.
     max_nodes : int >= 2, the most units drawn per layer.
     fused : bool, passed to :func:`deltaprop.explain.explain` (how delta^L is computed).
@@ -58,7 +58,7 @@ def draw_network(
     from .explain import _check_example, explain
 
     if path is not None:
-        path = check_path(path, "path")  # before the drawing, not after it
+        path = figure_path(path)  # before the drawing, not after it
     panels = tuple([panels] if isinstance(panels, str) else panels)
     if not panels or any(p not in PANELS for p in panels):
         raise ValueError(f"panels: expected a non-empty selection from {PANELS}; got {panels!r}")
@@ -96,7 +96,7 @@ def draw_network(
                  f"the exact delta^L is y - t (fused=True draws it)", ha="center", fontsize=8, color="0.3")
     fig.tight_layout(rect=(0, 0.04 if saturated else 0, 1, 0.95))
     if path is not None:
-        save_png(fig, path)
+        save_figure(fig, path)
     return fig
 
 

@@ -1,7 +1,7 @@
 """Pictures of a training run (matplotlib, Agg, no display needed): curves, confusion matrix, W^1.
 
 Each ``*_figure`` function returns a matplotlib Figure; each ``plot_*``
-function writes it as a PNG (atomically) and returns the path.
+function writes it (atomically) as PNG, SVG or PDF, as the name's suffix says, and returns the path.
 :func:`plot_training` writes all that apply into a directory.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._figures import new_figure, save_png
+from ._figures import figure_path, new_figure, save_figure
 from .checks import integer
 
 __all__ = [
@@ -142,18 +142,21 @@ def first_layer_figure(net, image_shape, max_units: int = 64, title: str | None 
 
 
 def plot_history(history, path, title: str | None = None) -> Path:
-    """Write :func:`history_figure` as a PNG to ``path``."""
-    return save_png(history_figure(history, title), path)
+    """Write :func:`history_figure` to ``path`` (.png, .svg or .pdf)."""
+    path = figure_path(path)  # (before the drawing)
+    return save_figure(history_figure(history, title), path)
 
 
 def plot_confusion(cm, class_names, path, title: str | None = None) -> Path:
-    """Write :func:`confusion_figure` as a PNG to ``path``."""
-    return save_png(confusion_figure(cm, class_names, title), path)
+    """Write :func:`confusion_figure` to ``path`` (.png, .svg or .pdf)."""
+    path = figure_path(path)
+    return save_figure(confusion_figure(cm, class_names, title), path)
 
 
 def plot_first_layer(net, image_shape, path, max_units: int = 64) -> Path:
-    """Write :func:`first_layer_figure` as a PNG to ``path``."""
-    return save_png(first_layer_figure(net, image_shape, max_units), path)
+    """Write :func:`first_layer_figure` to ``path`` (.png, .svg or .pdf)."""
+    path = figure_path(path)
+    return save_figure(first_layer_figure(net, image_shape, max_units), path)
 
 
 def plot_training(directory, *, history=None, net=None, cm=None, class_names=None, image_shape=None) -> list[Path]:

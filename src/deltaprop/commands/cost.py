@@ -36,19 +36,20 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="seconds: skip naive runs predicted to take longer (default 2)")
     parser.add_argument("--examples", type=int, default=32, help="batch size the cost is measured on (default 32)")
     parser.add_argument("--seed", type=int_at_least(0), default=0)
-    parser.add_argument("--plot", metavar="PNG", help="write the log-log plot of time against P to this PNG file (a name ending in .png)")
+    parser.add_argument("--plot", metavar="FILE", help="write the log-log plot of time against P to this picture (a name ending in .png, .svg or .pdf)")
     parser.add_argument("--debug", dest="sub_debug", action="store_true", help="show the full traceback on errors")
     parser.set_defaults(run=run)
     return parser
 
 
 def run(args) -> int:
+    from deltaprop._figures import FORMATS
     from deltaprop.cost import measure_cost
     from deltaprop.files import writable_path
 
     if args.plot:  # before the measurements, not after them
         writable_path(args.plot, "--plot")
-        check_output_suffix(args.plot, "--plot", (".png",), "a PNG picture")  # (always PNG: _figures.save_png)
+        check_output_suffix(args.plot, "--plot", tuple(FORMATS), "a picture")  # (the format its suffix names)
     try:
         widths = [int(w) for w in args.widths.split(",")]
     except ValueError:

@@ -245,13 +245,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     out.add_argument("--max-units", type=int, default=6, help="units shown per layer (default 6)")
     out.add_argument("--precision", type=int, help="significant digits (default: exact values)")
     out.add_argument("--out", metavar="PATH", help="write to this file instead of standard output")
-    out.add_argument("--picture", metavar="PNG", help="also draw the network's forward and backward pass to this PNG file (a name ending in .png)")
+    out.add_argument("--picture", metavar="FILE", help="also draw the network's forward and backward pass to this picture (a name ending in .png, .svg or .pdf)")
     parser.add_argument("--debug", dest="sub_debug", action="store_true", help="show the full traceback on errors")
     parser.set_defaults(run=run)
     return parser
 
 
 def run(args) -> int:
+    from deltaprop._figures import FORMATS
     from deltaprop.files import refuse_same_files, writable_path
     from deltaprop.network import Network
 
@@ -261,7 +262,7 @@ def run(args) -> int:
     # one file for both: the picture would replace the text; an --example file written over: its data lost
     refuse_same_files([("--out", args.out), ("--picture", args.picture)],
                       [("--example", args.example.partition(":")[0] if args.example else None), ("--model", args.model)])
-    check_output_suffix(args.picture, "--picture", (".png",), "a PNG picture")  # (always PNG: _figures.save_png)
+    check_output_suffix(args.picture, "--picture", tuple(FORMATS), "a picture")  # (the format its suffix names)
     if args.precision is not None and args.precision < 1:  # (the library's words say None, which is no flag's value)
         raise ValueError(f"--precision: expected an integer >= 1 (leave it out for exact values); got {args.precision}")
     if args.example and (args.x or args.t):
