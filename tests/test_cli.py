@@ -1667,3 +1667,39 @@ def test_train_no_timings_writes_the_same_model_file_twice(tmp_path, monkeypatch
     assert "seconds" not in training and "time" not in training["history"] and training["history"]["loss"]
     assert _run(["train", "--layers", "8", "--epochs", "2", "--seed", "5", "--quiet", "--out", "c.st"], capsys)[0] == 0
     assert "seconds" in load_model(tmp_path / "c.st").training  # (kept without the flag)
+
+
+def test_train_evaluate_and_explain_take_scikit_learns_bundled_tables_by_name(tmp_path, monkeypatch, capsys):
+    # Before: "--data: 'iris' is neither a known data set ['digits', 'fashion-mnist', 'mnist'] ...", though explain
+    # took --example iris:100
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(["train", "--data", "iris", "--layers", "8", "--epochs", "2", "--quiet", "--out", "i.st"], capsys)
+    assert code == 0, err
+    saved = load_model("i.st")
+    assert saved.class_names == ["setosa", "versicolor", "virginica"] and saved.training["data"] == "iris"
+    assert saved.feature_names[0] == "sepal length (cm)" and saved.scaling.method == "standard"
+    code, out, err = _run(["evaluate", "i.st", "--json"], capsys)  # no --data: the test part of iris, as trained
+    result = json.loads(out)
+    assert code == 0 and result["data"] == "iris" and result["n_examples"] == 30, err
+    assert [p["name"] for p in result["per_class"]] == ["setosa", "versicolor", "virginica"]
+    assert [p["support"] for p in result["per_class"]] == [10, 10, 10]
+    code, out, _ = _run(["explain", "--example", "breast_cancer:0"], capsys)  # (scikit-learn's row 0: malignant)
+    assert code == 0 and "x is example 0 of breast_cancer, standardised" in out and "Its class is 0 (malignant)" in out
+    code, out, _ = _run(["explain", "--model", "i.st", "--example", "iris:100"], capsys)
+    assert code == 0 and "Its class is 2 (virginica)" in out
+    code, _, err = _run(["train", "--data", "wine", "--label", "colour"], capsys)
+    assert code == 1 and "--label: names the label column of a .csv/.npy/.npz file; 'wine' is a built-in" in err
+
+
+def test_train_plot_draws_the_decision_regions_of_a_set_in_the_plane(tmp_path, monkeypatch, capsys):
+    # New: TensorFlow Playground's picture, decision.png, for a classifier of two inputs
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(["train", "--data", "moons", "--layers", "4", "--activation", "tanh", "--epochs", "2",
+                           "--json", "--plot", "p"], capsys)
+    summary = json.loads(out)
+    assert code == 0 and summary["data"] == "moons" and summary["n_train"] == 400 and summary["n_test"] == 100, err
+    assert sorted(Path(f).name for f in summary["files"]) == ["confusion.png", "decision.png", "history.png"]
+    assert (tmp_path / "p" / "decision.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    code, _, err = _run(["train", "--data", "moons", "--epochs", "1", "--quiet", "--plot", "p", "--out", "p/decision.png"],
+                        capsys)
+    assert code == 1 and "--out: p/decision.png is also the file of --plot" in err, err

@@ -1013,3 +1013,81 @@ def test_a_missing_value_among_numeric_text_labels_of_a_numpy_file_is_refused(tm
         load_table(tmp_path / "na.npz")
     np.savez(tmp_path / "words.npz", X=X, y=np.array(["cat", "dog", "NA", "cat"]))  # among words: a class
     assert load_table(tmp_path / "words.npz")[1].tolist() == ["cat", "dog", "NA", "cat"]
+
+
+# ---------------------------------------------------------------------- named sets held in memory
+
+
+@pytest.mark.parametrize("name, n, classes", [("iris", 150, ["setosa", "versicolor", "virginica"]),
+                                               ("wine", 178, ["class_0", "class_1", "class_2"]),
+                                               ("breast_cancer", 569, ["malignant", "benign"])])
+def test_scikit_learns_bundled_tables_are_named_sets_with_their_names_and_a_fixed_split(name, n, classes):
+    # Before: load_dataset("iris") was refused ("'iris' is neither a known data set [...]")
+    from sklearn import datasets
+
+    bunch = getattr(datasets, f"load_{name}")()
+    data = load_dataset(name, seed=7)  # (seed splits tables; a named set keeps its own test rows)
+    assert data.name == name and data.class_names == classes == list(bunch.target_names)
+    assert data.feature_names == list(bunch.feature_names) and data.image_shape is None
+    assert len(data.X_train) + len(data.X_test) == n and data.X_train.dtype == np.float32
+    # 20% of each class held out
+    counts = np.bincount(bunch.target)
+    np.testing.assert_array_equal(np.bincount(data.y_test), np.round(counts * 0.2).astype(int))
+    # standardised on the training rows, which are rows of scikit-learn's set
+    assert data.scaling.method == "standard"
+    np.testing.assert_allclose(data.X_train.mean(axis=0), 0, atol=1e-5)
+    raw = data.scaling.unscaled64(data.X_train)  # (back through float32: within its rounding of each column's scale)
+    nearest = np.abs((raw[:, None, :] - bunch.data[None, :, :]) / bunch.data.std(axis=0)).max(axis=2).min(axis=1)
+    assert nearest.max() < 1e-5
+    again = load_dataset(name, scaling=data.scaling)  # as evaluate reads it: the same test rows
+    np.testing.assert_array_equal(again.X_test, data.X_test)
+    np.testing.assert_array_equal(again.y_test, data.y_test)
+    limited = load_dataset(name, limit=5)
+    assert len(limited.X_train) == len(limited.X_test) == 5
+
+
+@pytest.mark.parametrize("name", ["xor", "circles", "moons", "spiral"])
+def test_the_plane_sets_are_500_points_of_two_classes_the_same_every_time(name):
+    data, again = load_dataset(name), load_dataset(name, seed=3)
+    assert data.X_train.shape == (400, 2) and data.X_test.shape == (100, 2)
+    np.testing.assert_array_equal(data.X_train, again.X_train)
+    assert np.bincount(data.y_train).tolist() in ([200, 200], [210, 190]) and set(data.y_test) == {0, 1}
+    assert data.class_names is None and data.feature_names is None  # (classes 0 and 1, coordinates x_1, x_2)
+    assert data.source.startswith(f"deltaprop.data: {name}, 500 points")
+
+
+def test_the_plane_sets_are_drawn_as_documented(monkeypatch):
+    from sklearn.datasets import make_circles, make_moons
+
+    from deltaprop import data as data_module
+
+    X, y = data_module._plane_points("xor")
+    assert np.abs(X).min() >= data_module.XOR_MARGIN and np.abs(X).max() <= 1
+    np.testing.assert_array_equal(y, X[:, 0] * X[:, 1] > 0)
+    monkeypatch.setattr(data_module, "PLANE_NOISE", dict.fromkeys(data_module.PLANE_NOISE, 0.0))
+    # without noise, the very points of scikit-learn's make_moons and make_circles (in another order)
+    for name, theirs in (("moons", make_moons(500, shuffle=False)), ("circles", make_circles(500, shuffle=False, factor=0.5))):
+        X, y = data_module._plane_points(name)
+        mine = sorted(zip(y.tolist(), np.round(X, 9).tolist()))
+        assert mine == sorted(zip(theirs[1].tolist(), np.round(theirs[0], 9).tolist())), name
+    # spiral: radius r from 0 to 1, at angle 1.75 pi r, the second arm turned by pi
+    X, y = data_module._plane_points("spiral")
+    r = np.hypot(X[:, 0], X[:, 1])
+    angle = data_module.SPIRAL_TURN * r + np.pi * y
+    np.testing.assert_allclose(X, r[:, None] * np.column_stack([np.cos(angle), np.sin(angle)]), atol=1e-12)
+    assert r.max() < 1 and np.bincount(y).tolist() == [250, 250]
+
+
+def test_one_list_of_named_sets_serves_every_command():
+    from deltaprop.cli import build_parser
+    from deltaprop.commands.explain import BUILTIN_EXAMPLES
+    from deltaprop.data import IDX_SETS, NAMED, NAMED_SETS
+
+    assert NAMED == tuple(NAMED_SETS) and set(BUILTIN_EXAMPLES) == set(NAMED) - set(IDX_SETS)
+    assert {"iris", "wine", "breast_cancer", "xor", "circles", "moons", "spiral"} <= set(NAMED)
+    parser = build_parser()
+    for command in ("train", "evaluate"):
+        text = " ".join(parser._subparsers._group_actions[0].choices[command].format_help().split())
+        assert all(name in text for name in NAMED), command
+    with pytest.raises(FileNotFoundError, match="did you mean 'breast_cancer'"):
+        load_dataset("breast-cancer")

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgba
 
 from deltaprop import Network
 from deltaprop.plots import confusion_figure, first_layer_figure, history_figure, plot_training
@@ -115,3 +116,128 @@ def test_every_picture_function_writes_the_format_its_name_ends_with(tmp_path):
                                                  rf"format written\); got '.*{wrong}'"):
                 write(tmp_path / wrong)
             assert not (tmp_path / wrong).exists()
+
+
+# ---------------------------------------------------------------------- decision regions (two inputs)
+
+
+def _lattice(ax, image):
+    """The lattice points of the plane's image (n_pixels, 2), row by row, from its extent (pixel centres)."""
+    rows, cols = image.get_array().shape
+    x0, x1, y0, y1 = image.get_extent()
+    xs = x0 + (np.arange(cols) + 0.5) * (x1 - x0) / cols
+    ys = y0 + (np.arange(rows) + 0.5) * (y1 - y0) / rows
+    return np.column_stack([np.tile(xs, rows), np.repeat(ys, cols)])
+
+
+def _moons_net():
+    from deltaprop.data import load_dataset
+
+    data = load_dataset("moons")
+    net = Network([2, 6, 2], activation="tanh", seed=0)
+    net.fit(data.X_train, data.y_train, epochs=30, learning_rate=0.02)
+    return data, net
+
+
+def test_decision_figure_shades_the_plane_by_the_networks_own_predictions():
+    # New: TensorFlow Playground's view. The plane is drawn in the data's units; the network sees them scaled.
+    from deltaprop.plots import decision_figure
+
+    data, net = _moons_net()
+    X, X_test = data.scaling.unscaled64(data.X_train), data.scaling.unscaled64(data.X_test)
+    fig = decision_figure(net, X, data.y_train, X_test=X_test, y_test=data.y_test, scaling=data.scaling, grid=60)
+    ax = fig.axes[0]
+    image = ax.images[0]
+    assert image.get_array().shape == (60, 60)
+    G = _lattice(ax, image)
+    assert G[:, 0].min() < X[:, 0].min() and G[:, 1].max() > X[:, 1].max()  # the whole data, in its own units
+    predicted = net.predict(data.scaling.apply(G))
+    P1 = np.asarray(image.get_array()).ravel()
+    np.testing.assert_array_equal(P1 > 0.5, predicted == 1)
+    np.testing.assert_allclose(P1, net.predict_proba(data.scaling.apply(G))[:, 1], atol=1e-6)
+    assert image.norm.vmin == 0 and image.norm.vmax == 1 and image.cmap(0.5)[:3] == (1.0, 1.0, 1.0)  # white at 1/2
+    assert 0 < P1.mean() < 1 and (P1 > 0.5).any() and (P1 < 0.5).any()
+    assert ax.get_xlabel() == "$x_1$" and ax.get_ylabel() == "$x_2$"
+    train_points, test_points = ax.collections[-2:]  # (after the boundary's contour)
+    np.testing.assert_allclose(train_points.get_offsets(), X)
+    np.testing.assert_allclose(test_points.get_offsets(), X_test)
+    orange, blue = (np.array(to_rgba(c)) for c in ("#f59322", "#0877bd"))
+    np.testing.assert_allclose(train_points.get_facecolors(), [blue if t else orange for t in data.y_train])
+    accuracy = net.score(data.X_train, data.y_train)
+    assert f"training accuracy {accuracy:.3f}" in ax.get_title() and "test " in ax.get_title()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1", "test point"]
+    # one map per unit of layer 1: a^1_i = tanh(W^1 x + b^1)_i over the same lattice
+    units = [a for a in fig.axes if a.get_title().startswith("$a^1_")]
+    assert len(units) == 6
+    a1 = np.tanh(data.scaling.apply(G).astype(np.float64) @ net.weights[0].T.astype(np.float64) + net.biases[0])
+    np.testing.assert_allclose(np.asarray(units[2].images[0].get_array()).ravel(), a1[:, 2], atol=1e-5)
+    assert len(decision_figure(net, X, data.y_train, scaling=data.scaling, grid=20, hidden_units=False).axes) == 2
+
+
+def test_decision_figure_of_three_classes_colours_each_region_and_names_the_axes():
+    from deltaprop.plots import decision_figure
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [4.0, 0.0], [2.0, 3.0]])
+    y = np.repeat(np.array(["a", "b", "c"]), 30)
+    X = centres[np.repeat(np.arange(3), 30)] + rng.normal(scale=0.7, size=(90, 2))
+    net = Network([2, 20, 3], seed=0, dtype="float64")  # (more than 16 units: no maps of them)
+    net.fit(X, y, epochs=40, learning_rate=0.05)
+    fig = decision_figure(net, X, y, grid=50, class_names=["alpha", "beta", "gamma"], feature_names=["width", "height"])
+    ax = fig.axes[0]
+    assert len(fig.axes) == 1 and ax.get_xlabel() == "width" and ax.get_ylabel() == "height"
+    index = np.asarray(ax.images[0].get_array()).ravel()
+    np.testing.assert_array_equal(index, np.searchsorted(net.classes_, net.predict(_lattice(ax, ax.images[0]))))
+    assert set(index.tolist()) == {0, 1, 2}
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class alpha", "class beta", "class gamma"]
+    np.testing.assert_allclose(ax.collections[-1].get_offsets(), X)
+
+
+def test_decision_figure_refuses_what_it_cannot_draw():
+    from deltaprop.plots import decision_figure
+
+    X, y = np.random.default_rng(0).random((8, 2)), np.arange(8) % 2
+    two = Network([2, 3, 2], seed=0)
+    two.fit(X, y, epochs=1)
+    regression = Network([2, 3, 1], seed=0, loss="quadratic")
+    regression.fit(X, X[:, 0], epochs=1)
+    cases = [
+        (lambda: decision_figure(Network([3, 2], seed=0), X, y), ValueError, "net: expected a network of two inputs"),
+        (lambda: decision_figure(regression, X, y), ValueError, "net: expected a classifier"),
+        (lambda: decision_figure(two, X[:, :1], y), ValueError, r"X: expected points in the plane, shape \(n, 2\)"),
+        (lambda: decision_figure(two, X, y[:3]), ValueError, r"y: expected one label per point, shape \(8,\)"),
+        (lambda: decision_figure(two, X, y + 5), ValueError, r"y: expected labels among the network's classes \[0, 1\]"),
+        (lambda: decision_figure(two, X, y, X_test=X), ValueError, "X_test, y_test: give both"),
+        (lambda: decision_figure(two, X, y, grid=1), ValueError, "grid: expected an integer >= 2"),
+        (lambda: decision_figure(two, X, y, class_names=["a"]), ValueError, "class_names: expected one name per class"),
+        (lambda: decision_figure(two, X, y, hidden_units="no"), TypeError, "hidden_units: expected True or False"),
+    ]
+    for call, error, message in cases:
+        with pytest.raises(error, match=message):
+            call()
+
+
+def test_plot_training_draws_decision_regions_for_two_inputs_only(tmp_path):
+    from deltaprop.data import load_dataset
+
+    data, net = _moons_net()
+    written = plot_training(tmp_path / "p", net=net, data=data, class_names=[0, 1])
+    assert [p.name for p in written] == ["decision.png"] and written[0].read_bytes().startswith(PNG_SIGNATURE)
+    iris = load_dataset("iris")
+    assert plot_training(tmp_path / "q", net=Network([4, 3, 3], seed=0), data=iris) == []
+
+
+def test_decision_frames_write_the_regions_every_n_epochs(tmp_path):
+    from deltaprop.data import load_dataset
+    from deltaprop.plots import DecisionFrames
+
+    data = load_dataset("xor", limit=40)
+    net = Network([2, 4, 2], activation="tanh", seed=0)
+    frames = DecisionFrames(tmp_path / "frames", data.scaling.unscaled64(data.X_train), data.y_train, every=2,
+                            scaling=data.scaling, grid=20, suffix=".svg")
+    net.fit(data.X_train, data.y_train, epochs=5, callbacks=[frames])
+    assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == ["decision-0000.svg", "decision-0002.svg",
+                                                                        "decision-0004.svg"]
+    assert frames.written[-1].read_bytes().startswith(b"<?xml") and b"Epoch 4:" in frames.written[-1].read_bytes()
+    with pytest.raises(ValueError, match="suffix: expected a file name ending"):
+        DecisionFrames(tmp_path, data.X_train, data.y_train, suffix=".gif")

@@ -9,6 +9,22 @@ Named data sets
 ``digits``
     scikit-learn's bundled 8x8 handwritten digits (1,797 images), split once
     with a fixed seed into 1,437 training and 360 test examples.
+``iris`` / ``wine`` / ``breast_cancer``
+    scikit-learn's bundled tables: 150 flowers of 3 species (4 measurements),
+    178 wines of 3 cultivars (13 measurements), 569 tumours, malignant or
+    benign (30 measurements); their class and column names are scikit-learn's.
+    20% of each class is held out for testing, always the same rows.
+``xor`` / ``circles`` / ``moons`` / ``spiral``
+    TensorFlow Playground's two-class pictures in the plane (two features),
+    500 points each, generated here from a fixed seed (the same points every
+    time, whatever ``seed``), 20% of each class held out for testing, classes
+    0 and 1: ``xor`` (uniform in [-1, 1]^2, at least 0.05 from either axis,
+    class 1 where x_1 x_2 > 0), ``circles`` (scikit-learn's make_circles:
+    radius 1 for class 0, 0.5 for class 1, Gaussian noise 0.1), ``moons``
+    (scikit-learn's make_moons: two interleaved half circles of radius 1,
+    Gaussian noise 0.2) and ``spiral`` (two interleaved arms of 7/8 of a turn
+    from the centre to radius 1, Gaussian noise 0.04). The tables and these are
+    standardised by ``scale="auto"``.
 ``fashion-mnist`` / ``mnist``
     The four IDX files (``train-images-idx3-ubyte[.gz]`` and so on) in a
     directory: the one given by ``path=``, ``$DELTAPROP_DATA/<name>``,
@@ -42,7 +58,7 @@ from .files import existing_file
 from .network import as_numbers
 
 __all__ = ["Dataset", "Scaling", "read_idx", "load_dataset", "load_idx_directory", "load_table", "read_inputs", "NAMED", "TASKS", "SCALINGS",
-           "align_columns"]
+           "align_columns", "NAMED_SETS", "named_arrays"]
 
 Array = np.ndarray
 
@@ -51,7 +67,27 @@ IDX_DTYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 SYSTEM_DATA_DIR = Path("/usr/share/datasets")
-NAMED = ("digits", "fashion-mnist", "mnist")
+#: The data sets known by name, the one list of them (``load_dataset``, every command's --data, explain's
+#: --example): name -> what it is.
+NAMED_SETS = {
+    "digits": "scikit-learn's 8x8 handwritten digits, 1,797 images, classes 0-9",
+    "fashion-mnist": "Zalando's 28x28 clothing images, 70,000, 10 classes (IDX files on this machine)",
+    "mnist": "28x28 handwritten digits, 70,000, classes 0-9 (IDX files on this machine)",
+    "iris": "scikit-learn's 150 irises, 4 measurements, 3 species",
+    "wine": "scikit-learn's 178 wines, 13 measurements, 3 cultivars",
+    "breast_cancer": "scikit-learn's 569 tumours, 30 measurements, malignant or benign",
+    "xor": "500 points in the plane, class 1 where x_1 x_2 > 0 (TensorFlow Playground's)",
+    "circles": "500 points in the plane, a circle (class 1) inside a ring (class 0)",
+    "moons": "500 points in the plane, two interleaved half circles",
+    "spiral": "500 points in the plane, two interleaved spiral arms",
+}
+NAMED = tuple(NAMED_SETS)
+#: The named sets read from IDX files on disk (found as _named_idx_directory says); the others are held in memory
+#: (bundled with scikit-learn or generated here) and read by :func:`named_arrays`.
+IDX_SETS = ("fashion-mnist", "mnist")
+IN_MEMORY = tuple(name for name in NAMED if name not in IDX_SETS)
+#: The named sets of two features: points in the plane, whose classes plots.decision_figure draws.
+PLANE_SETS = ("xor", "circles", "moons", "spiral")
 #: What the labels are taken for (``load_dataset(task=...)``): "auto" reads them as they come
 #: (whole numbers and text are classes, other numbers real-valued targets).
 TASKS = ("auto", "classification", "regression")
@@ -1106,11 +1142,13 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
 
     Parameters
     ----------
-    data : "digits", "fashion-mnist", "mnist", a directory of IDX files, or a
-        .csv / .npy / .npz file.
+    data : a named set (``NAMED``: digits, fashion-mnist, mnist, iris, wine,
+        breast_cancer, xor, circles, moons, spiral), a directory of IDX
+        files, or a .csv / .npy / .npz file.
     path : directory to look in first for a named IDX data set.
     label : the label column/array of a table (see :func:`load_table`).
-    scale : "auto" (images to [0, 1], tables standardised), "unit", "standard" or "none".
+    scale : "auto" (images to [0, 1], tables and the named sets of measurements or points standardised),
+        "unit", "standard" or "none".
     limit : keep only the first ``limit`` training (and test) examples.
     scaling : use this (e.g. a saved model's) instead of fitting one.
     test_fraction : float in [0, 1); a table (which has no test part) holds
@@ -1142,9 +1180,9 @@ def load_dataset(data: str | os.PathLike = "digits", *, path=None, label=None, s
         raise ValueError(f"task: expected one of {', '.join(map(repr, TASKS))}; got {task!r}")
     if not isinstance(data, (str, os.PathLike)):
         raise TypeError(f"data: expected a data set name {list(NAMED)} or a path; got {type(data).__name__}")
-    if data == "digits":
-        return _with_task(_load_digits(scale, limit, scaling), task)
-    if data in ("fashion-mnist", "mnist"):
+    if data in IN_MEMORY:
+        return _with_task(_load_in_memory(str(data), scale, limit, scaling), task)
+    if data in IDX_SETS:
         dataset = load_idx_directory(_named_idx_directory(str(data), path), name=str(data), scale=scale, limit=limit, scaling=scaling)
         return _with_task(dataset, task)
     p = Path(data)
@@ -1195,24 +1233,129 @@ def _digits_arrays() -> tuple[Array, Array]:
     return bunch.data, bunch.target.astype(np.int64)
 
 
-def _load_digits(scale: str, limit: int | None, scaling: Scaling | None) -> Dataset:
-    X, y = _digits_arrays()  # X: (1797, 64), values 0..16
-    perm = np.random.default_rng(0).permutation(len(X))  # a fixed split, the same in train and evaluate
-    n_test = 360
-    test, train = np.sort(perm[:n_test]), np.sort(perm[n_test:])
+@dataclass
+class NamedArrays:
+    """A named set held in memory, whole and unscaled: what :func:`load_dataset` splits and scales.
+
+    ``X`` float64 (n, N_0) in the data's own units; ``y`` int64 (n,), classes 0..K-1; ``class_names`` K names
+    (None where the labels are their own names: digits 0-9, the plane's classes 0 and 1); ``feature_names`` N_0
+    names or None; ``train``/``test`` the sorted rows of the fixed split; ``scale`` the method of ``scale="auto"``
+    and ``value_range`` the range it scales from (digits' pixels 0..16), else None.
+    """
+
+    name: str
+    X: Array
+    y: Array
+    train: Array
+    test: Array
+    source: str
+    scale: str = "standard"
+    value_range: tuple[float, float] | None = None
+    class_names: list[str] | None = None
+    feature_names: list[str] | None = None
+    image_shape: tuple[int, int] | None = None
+
+
+#: Points per data set in the plane, as TensorFlow Playground draws (its NUM_SAMPLES_CLASSIFY).
+PLANE_POINTS = 500
+#: The seed of every data set generated here: the same points every time, in train and in evaluate.
+PLANE_SEED = 0
+#: Their noise: the standard deviation of the Gaussian added to each coordinate (xor has none: its margin shows).
+PLANE_NOISE = {"xor": 0.0, "circles": 0.1, "moons": 0.2, "spiral": 0.04}
+#: xor's margin: no point within this distance of either axis, so that the classes do not touch.
+XOR_MARGIN = 0.05
+#: The angle each spiral arm turns through from the centre to radius 1: 7/8 of a turn, as in TensorFlow Playground.
+SPIRAL_TURN = 1.75 * np.pi
+
+
+def _plane_points(name: str, n: int = PLANE_POINTS, seed: int = PLANE_SEED) -> tuple[Array, Array]:
+    """X (n, 2) float64 and y (n,) int64 in {0, 1} of one of PLANE_SETS, shuffled, from ``seed`` alone."""
+    rng = np.random.default_rng(seed)
+    noise = PLANE_NOISE[name]
+    n1 = n // 2  # class 1 (the inner circle, the lower moon, the second arm); class 0 the rest
+    n0 = n - n1
+    if name == "xor":
+        # |x_i| uniform in [margin, 1], each sign at random: the four quadrants, apart by 2 * margin
+        X = rng.uniform(XOR_MARGIN, 1.0, (n, 2)) * rng.choice([-1.0, 1.0], (n, 2))
+        y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)  # class 1 in quadrants I and III: XOR of the signs, negated
+    else:
+        if name == "circles":  # scikit-learn's make_circles(factor=0.5): radius 1 (class 0) and 0.5 (class 1)
+            a0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
+            a1 = np.linspace(0, 2 * np.pi, n1, endpoint=False)
+            X0 = np.column_stack([np.cos(a0), np.sin(a0)])
+            X1 = 0.5 * np.column_stack([np.cos(a1), np.sin(a1)])
+        elif name == "moons":  # scikit-learn's make_moons: the upper half circle, and the lower one moved by (1, -0.5)
+            a0, a1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
+            X0 = np.column_stack([np.cos(a0), np.sin(a0)])
+            X1 = np.column_stack([1 - np.cos(a1), 1 - np.sin(a1) - 0.5])
+        else:  # spiral: r = s, angle = SPIRAL_TURN * s (+ pi for the second arm), s from 0 to 1 along the arm
+            s0, s1 = np.arange(n0) / n0, np.arange(n1) / n1
+            X0 = s0[:, None] * np.column_stack([np.cos(SPIRAL_TURN * s0), np.sin(SPIRAL_TURN * s0)])
+            X1 = s1[:, None] * np.column_stack([np.cos(SPIRAL_TURN * s1 + np.pi), np.sin(SPIRAL_TURN * s1 + np.pi)])
+        X = np.vstack([X0, X1])
+        y = np.repeat(np.array([0, 1], dtype=np.int64), [n0, n1])
+        order = rng.permutation(n)  # (not sorted by class: an example's index tells nothing of its class)
+        X, y = X[order], y[order]
+    if noise:
+        X = X + rng.normal(scale=noise, size=X.shape)
+    return X, y
+
+
+def _sklearn_bunch(name: str):
+    """scikit-learn's bundled table ``name`` (iris, wine, breast_cancer) as a Bunch."""
+    from sklearn import datasets
+
+    return getattr(datasets, f"load_{name}")()
+
+
+def named_arrays(name: str) -> NamedArrays:
+    """The whole of the named set ``name`` (one of ``IN_MEMORY``), unscaled, with its fixed test rows.
+
+    digits keeps the test rows it always had (360 chosen from seed 0); the other sets hold out 20% of each
+    class, chosen from seed 0 (see :func:`_test_split`): the same rows in train, evaluate and explain.
+    """
+    if name not in IN_MEMORY:
+        raise ValueError(f"name: expected one of the data sets held in memory {list(IN_MEMORY)}; got {name!r}"
+                         f"{did_you_mean(str(name), IN_MEMORY)}")
+    if name == "digits":
+        X, y = _digits_arrays()  # X: (1797, 64), values 0..16
+        perm = np.random.default_rng(0).permutation(len(X))  # a fixed split, the same in train and evaluate
+        n_test = 360
+        return NamedArrays(name, X, y, np.sort(perm[n_test:]), np.sort(perm[:n_test]), "sklearn.datasets.load_digits",
+                           scale="unit", value_range=(0.0, 16.0), image_shape=(8, 8))
+    if name in PLANE_SETS:
+        X, y = _plane_points(name)
+        source = f"deltaprop.data: {name}, {len(X)} points, noise {PLANE_NOISE[name]:g}, seed {PLANE_SEED}"
+        class_names = feature_names = None  # (classes 0 and 1, coordinates x_1 and x_2)
+    else:
+        bunch = _sklearn_bunch(name)
+        X, y = np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target, dtype=np.int64)
+        source = f"sklearn.datasets.load_{name}"
+        class_names, feature_names = [str(c) for c in bunch.target_names], [str(f) for f in bunch.feature_names]
+    train, test = _test_split(y, 0.2, 0)
+    return NamedArrays(name, X, y, train, test, source, class_names=class_names, feature_names=feature_names)
+
+
+def _load_in_memory(name: str, scale: str, limit: int | None, scaling: Scaling | None) -> Dataset:
+    """load_dataset of a named set held in memory: its fixed split, the first ``limit`` rows of each part, scaled
+    by ``scaling`` or by one fitted on the training part (``scale="auto"``: the set's own method)."""
+    raw = named_arrays(name)
+    train, test = raw.train, raw.test
     if limit is not None:
         train, test = train[:limit], test[:limit]
     if scaling is None:
-        scaling = Scaling.fit(X[train], "unit" if scale == "auto" else scale, (0.0, 16.0))
+        scaling = Scaling.fit(raw.X[train], raw.scale if scale == "auto" else scale, raw.value_range)
     return Dataset(
-        name="digits",
-        X_train=scaling.apply(X[train], owned=True),
-        y_train=y[train],
-        X_test=scaling.apply(X[test], owned=True),
-        y_test=y[test],
+        name=name,
+        X_train=scaling.apply(raw.X[train], owned=True),
+        y_train=raw.y[train],
+        X_test=scaling.apply(raw.X[test], owned=True),
+        y_test=raw.y[test],
         scaling=scaling,
-        image_shape=(8, 8),
-        source="sklearn.datasets.load_digits",
+        image_shape=raw.image_shape,
+        class_names=raw.class_names,
+        source=raw.source,
+        feature_names=raw.feature_names,
     )
 
 

@@ -67,8 +67,10 @@ positive_int = int_at_least(1)
 
 def add_data_arguments(parser: argparse.ArgumentParser, default: str | None, limit: str) -> None:
     """--data, --label and --limit; ``limit`` is the command's help of --limit (what the first N are)."""
+    from deltaprop.data import NAMED
+
     parser.add_argument("--data", default=default, metavar="NAME|PATH",
-                        help="digits, fashion-mnist, mnist, a directory of IDX files, or a .csv/.npy/.npz file"
+                        help=f"a named data set ({', '.join(NAMED)}), a directory of IDX files, or a .csv/.npy/.npz file"
                         + ("" if default else " (default: the data set the model was trained on)"))
     parser.add_argument("--label", default=None,
                         help="label column of a CSV (default 'label'), array of a .npz (default 'y'), "

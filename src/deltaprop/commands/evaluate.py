@@ -35,7 +35,7 @@ def add_parser(subparsers):
     )
     parser.add_argument("model", metavar="MODEL", help="a model file written by `deltaprop train --out`")
     add_data_arguments(parser, default=None,
-                       limit="evaluate on the first N examples only: of digits, fashion-mnist, mnist or an IDX directory "
+                       limit="evaluate on the first N examples only: of a named data set or an IDX directory "
                        "the first N test examples; of a .csv/.npy/.npz file given with --data its first N rows; of the "
                        "table the model was trained on (no --data), only the --limit of its training, the default (another "
                        "would mix trained rows into the test rows)")

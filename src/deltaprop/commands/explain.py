@@ -10,6 +10,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from deltaprop.data import IN_MEMORY
+
 from ._common import check_memory, check_output_suffix, flag_names, int_at_least, shown_safely
 from .train import FEW_PER_CLASS, _amount_loss
 
@@ -28,8 +30,9 @@ FLAGS = {"x": "--x", "t": "--t", "eta": "--eta", "max_units": "--max-units", "pr
          "activation": "--activation", "output": "--output", "loss": "--loss", "seed": "--seed", "dtype": "--dtype",
          "scale": "--scale", "task": "--task"}
 
-#: Data sets that --example reads without downloading anything.
-BUILTIN_EXAMPLES = ("digits", "iris")
+#: Data sets that --example reads whole from memory, indexed in their own order (deltaprop.data's named sets that
+#: are no IDX files: digits, iris, ..., spiral); the others it reads through load_dataset.
+BUILTIN_EXAMPLES = IN_MEMORY
 
 #: Rows of a data file that --example reads (more when INDEX is further on): its scaling is fitted on them,
 #: so that it is the same for every INDEX below this.
@@ -103,18 +106,10 @@ def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
     except ValueError:
         raise ValueError(f"--example: expected NAME[:INDEX] such as digits:7; got {spec!r}") from None
     if name in BUILTIN_EXAMPLES:
-        from deltaprop.data import Scaling
+        from deltaprop.data import Scaling, named_arrays
 
-        if name == "digits":
-            from sklearn.datasets import load_digits
-
-            raw, y = load_digits(return_X_y=True)
-            names = None  # (its labels 0-9 are its digits)
-        else:
-            from sklearn.datasets import load_iris
-
-            bunch = load_iris()
-            raw, y, names = bunch.data, bunch.target, [str(n) for n in bunch.target_names]
+        whole = named_arrays(name)  # (the whole set in its own order: INDEX is a row of scikit-learn's)
+        raw, y, names = whole.X, whole.y, whole.class_names  # (no names: the labels are their own, digits' 0-9)
         if model is not None:  # (the raw values, float64, into the model's own scaling, as predict takes them)
             if raw.shape[1] != model.network.sizes[0]:
                 raise ValueError(f"--example: {name} has {raw.shape[1]} features per example; the model expects "
@@ -122,11 +117,8 @@ def load_example(spec: str, label: str | None = None, *, scale: str = "auto",
             X, how = np.asarray(model.scale(raw), dtype=np.float64), None
         elif scale == "auto" and name == "digits":
             X, how = raw / 16.0, "its pixels 0..16 divided by 16 (to [0, 1])"
-        elif scale == "auto":
-            X = (raw - raw.min(axis=0)) / (raw.max(axis=0) - raw.min(axis=0))
-            how = f"each column scaled to [0, 1] by its smallest and largest value over the {len(raw)} examples"
-        else:
-            scaling = Scaling.fit(raw, scale)
+        else:  # (auto: the set's own method, as train's; fitted on the whole set, which INDEX counts in)
+            scaling = Scaling.fit(raw, whole.scale if scale == "auto" else scale, whole.value_range)
             X, how = scaling.apply(raw).astype(np.float64), _scaling_words(scaling, f"its {len(raw)} examples")
         if task == "regression":  # the class numbers as amounts: one output
             y = y.astype(np.float64)
@@ -189,7 +181,7 @@ def _scaling_words(scaling, fitted_on: str) -> str | None:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from deltaprop.activations import output_activations
-    from deltaprop.data import SCALINGS, TASKS
+    from deltaprop.data import NAMED, SCALINGS, TASKS
     from deltaprop.losses import LOSSES
 
     parser = subparsers.add_parser(
@@ -206,13 +198,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     data.add_argument("--x", help="the input x, comma-separated, e.g. -0.5,0.2 (default 0.05,0.1)")
     data.add_argument("--t", help="the target t, comma-separated, e.g. 0,1 (default 0.01,0.99)")
     data.add_argument("--example", metavar="NAME[:INDEX]",
-                      help=f"take x and t from a data set instead: {', '.join(BUILTIN_EXAMPLES)}, or (through "
-                      "deltaprop.data) fashion-mnist, mnist or a data file; INDEX counts from 0 (the first example), its default. x is scaled as "
+                      help=f"take x and t from a data set instead: {', '.join(BUILTIN_EXAMPLES)} (INDEX counts in the "
+                      f"whole set), or {', '.join(n for n in NAMED if n not in BUILTIN_EXAMPLES)} (INDEX counts in its "
+                      "training part) or a data file; INDEX counts from 0 (the first example), its default. x is scaled as "
                       "--scale says, and the printout says how")
     data.add_argument("--scale", choices=("auto", *SCALINGS), default="auto",
                       help="scaling of an --example's inputs, as train's: auto (the default) = digits' pixels divided by "
-                      "16, iris' columns to [0, 1] by their range, other images to [0, 1], a data file's columns "
-                      f"standardised over its first {EXAMPLE_ROWS} rows; none: x as stored")
+                      "16, the columns of the other named sets held in memory (iris, ..., spiral) standardised over the "
+                      f"whole set, other images to [0, 1], a data file's columns standardised over its first {EXAMPLE_ROWS} "
+                      "rows; none: x as stored")
     data.add_argument("--task", choices=TASKS, default="auto",
                       help="what an --example's labels are, as train's --task: auto (the default): whole numbers and text "
                       "are classes (one-hot t, one output each), other numbers (and counts for the poisson loss) "

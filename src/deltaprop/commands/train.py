@@ -21,6 +21,7 @@ examples:
   deltaprop train                                   # digits, one hidden layer of 128 ReLU units
   deltaprop train --data fashion-mnist --layers 256,128 --epochs 5 --out m.safetensors
   deltaprop train --data table.csv --label species --layers 32 --early-stopping 5 --plot plots/
+  deltaprop train --data spiral --layers 8,8 --activation tanh --epochs 300 --plot plots/   # plots/decision.png
   deltaprop train --activation sigmoid --optimiser sgd --lr 0.5 --schedule cosine --json
   deltaprop train --data fashion-mnist --epochs 30 --checkpoint run.ckpt   # Ctrl-C, then:
   deltaprop train --data fashion-mnist --epochs 30 --resume run.ckpt
@@ -86,7 +87,7 @@ def add_parser(subparsers):
     )
     record_given(parser)  # args.given: the flags given, to tell `--seed 0` from no --seed when resuming
     add_data_arguments(parser, default="digits",
-                       limit="use only the first N examples (quick runs): of digits, fashion-mnist, mnist or an IDX "
+                       limit="use only the first N examples (quick runs): of a named data set or an IDX "
                        "directory the first N training and the first N test examples; of a .csv/.npy/.npz file the "
                        "first N rows, of which 20%% are then held out for testing")
     parser.add_argument("--scale", choices=["auto", *SCALINGS], default="auto",
@@ -157,7 +158,9 @@ def add_parser(subparsers):
     out.add_argument("--plot", default=None, metavar="DIR",
                      help="write pictures here: history.png; for a classifier also confusion.png (the test set's "
                      "confusion matrix); for images (digits, fashion-mnist, mnist, an IDX directory) also "
-                     "first_layer.png (the first layer's weights). DIR is a directory, made if missing, not a .png file")
+                     "first_layer.png (the first layer's weights); for a classifier of two inputs (xor, circles, moons, "
+                     "spiral, a table of two columns) also decision.png (the predicted class over the input plane, with "
+                     "the points). DIR is a directory, made if missing, not a .png file")
     out.add_argument("--gradient-flow", action="store_true",
                      help="record per-layer gradient norms and write gradient_flow.png (into --plot DIR, else .)")
     out.add_argument("--quiet", action="store_true", help="no progress and no summary (errors, warnings, notes and --json still print)")
@@ -669,7 +672,8 @@ def _check_distinct_files(args, default_checkpoint: str | None) -> None:
     elif default_checkpoint is not None:  # where Ctrl-C saves the run
         outputs.append((f"--checkpoint (default {default_checkpoint})", default_checkpoint))
     if args.plot:
-        outputs += [("--plot", Path(args.plot) / name) for name in ("history.png", "confusion.png", "first_layer.png")]
+        outputs += [("--plot", Path(args.plot) / name)
+                    for name in ("history.png", "confusion.png", "first_layer.png", "decision.png")]
     if args.gradient_flow:
         outputs.append(("--gradient-flow", Path(args.plot or ".") / "gradient_flow.png"))
     data = None if args.data in NAMED else args.data
@@ -883,7 +887,8 @@ def run(args) -> int:
 
         cm = report["confusion_matrix"] if report else None
         names = names or (net.classes_.tolist() if report else None)
-        written += [str(p) for p in plot_training(args.plot, history=history, net=net, cm=cm, class_names=names, image_shape=data.image_shape)]
+        written += [str(p) for p in plot_training(args.plot, history=history, net=net, cm=cm, class_names=names,
+                                                  image_shape=data.image_shape, data=data)]
     if args.log:
         written.append(args.log)
     if flow is not None:
