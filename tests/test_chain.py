@@ -116,7 +116,8 @@ def test_the_step_is_printed_as_eps_times_max_1_w(capsys):
     # Before: "(eps = 3e-06)" though --eps was 1e-6: that was the step eps max(1, |w|)
     r = chain_rule("identity", 3.0)
     assert r.eps == 3e-6 and r.eps_given == 1e-6
-    assert "(step = eps * max(1, |w|) = 1e-06 * 3 = 3e-06)" in r.to_text()
+    # (on a line of its own since a teacher's review: beside the estimate the line ran to 110 columns)
+    assert "\n  step = eps * max(1, |w|) = 1e-06 * 3 = 3e-06\n  (z(w + step) - z(w - step)) / (2 step) = " in r.to_text()
     # (in LaTeX math, as powers of ten: "1e-06" there renders as "1e - 06")
     assert r"step $h = \epsilon \max(1, |w|) = 1 \times 10^{-6} \cdot 3 = 3 \times 10^{-6}$" in r.to_markdown()
     with pytest.raises(SystemExit):
@@ -124,3 +125,34 @@ def test_the_step_is_printed_as_eps_times_max_1_w(capsys):
     assert "sigmoid, tanh, relu, leaky_relu, identity, exp" in " ".join(capsys.readouterr().out.split())
     assert main(["chain", "--w", "-1e-3"]) == 0  # argparse's own pattern took -1e-3 for a flag
     assert "w = -0.001" in capsys.readouterr().out
+
+
+def test_inf_and_nan_in_the_markdown_are_latex_not_italic_letters():
+    # From a teacher's review: exp at w = 3 wrote "$z = inf$" and "$nan$", italic letters in LaTeX
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        md = chain_rule("exp", 3.0).to_markdown()
+    assert r"z = \infty$$" in md and r"(\infty)(528491311.4854943)" in md
+    assert r": $\text{NaN}$ (difference $\text{NaN}$)." in md
+    assert "= inf" not in md.split("Note:")[0] and "$nan$" not in md
+
+
+def test_the_printout_keeps_to_80_columns_without_losing_a_digit():
+    # From a teacher's review: the finite-difference line ran to 110 columns, the long products to 88
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        cases = [chain_rule("sigmoid", 0.5), chain_rule("tanh", -1.2), chain_rule("exp", 3.0),
+                 chain_rule("leaky_relu", -1e-7), chain_rule("relu", 0.0)]
+    for r in cases:
+        text = r.to_text()
+        assert max(map(len, text.splitlines())) <= 80, text
+        for value in (r.x, r.y, r.z, r.dz_dy, r.dz_dx, r.dz_dw, r.finite_difference):
+            assert repr(value) in text
+        assert all(" ".join(note.split()) in " ".join(text.split()) for note in r.notes)
+    lines = chain_rule("sigmoid", 0.5).to_text().splitlines()
+    at = lines.index("  so dz/dw = f'(y) f'(x) f'(w) = f'(f(f(w))) f'(f(w)) f'(w)")
+    assert lines[at + 1] == f"           = {chain_rule('sigmoid', 0.5).dz_dw!r}"  # (under the first "=")

@@ -1440,14 +1440,17 @@ def test_gradient_flow_prints_its_numbers_beside_the_picture(tmp_path, monkeypat
     code, out, err = _run(["train", "--layers", "8,8", "--activation", "sigmoid", "--optimiser", "gd", "--limit", "100",
                            "--epochs", "3", "--gradient-flow"], capsys)
     assert code == 0, err
-    assert "layer  mean ||delta^l||  mean ||dC/dW^l||  relative to layer L" in out and (tmp_path / "gradient_flow.png").exists()
+    # (the last record's norms and ratio, beside the mean: a teacher's review of the dead-ReLU case)
+    assert "layer  ||delta^l||  ||dC/dW^l||  vs layer L  mean ||dC/dW^l||  zero since" in out
+    assert (tmp_path / "gradient_flow.png").exists()
     lines = out.splitlines()
-    head = next(i for i, line in enumerate(lines) if line.startswith("layer  mean"))
+    head = next(i for i, line in enumerate(lines) if line.startswith("layer  ||delta"))
     assert all(len(row) == len(lines[head]) for row in lines[head + 1 : head + 4])  # (each number under its heading)
     code, out, err = _run(["train", "--layers", "8,8", "--activation", "sigmoid", "--optimiser", "gd", "--limit", "100",
                            "--epochs", "3", "--gradient-flow", "--json"], capsys)
     flow = json.loads(out)["gradient_flow"]
     assert code == 0 and len(flow["mean_delta_norm"]) == len(flow["mean_weight_grad_norm"]) == 3, err
+    assert len(flow["last_weight_grad_norm"]) == 3 and flow["zero_weight_grad_since"] == [None, None, None]
 
 
 # --- evaluate without --data checks the training file is unchanged; output file names are checked by kind ---

@@ -67,4 +67,24 @@ def test_bad_input(kwargs, match):
 def test_the_table_says_what_its_evals_columns_are():
     # From a teacher's review: "= evals" was unexplained, and backprop's 1.0 read as a free backward pass
     text = measure_cost([2, 3], budget_s=0.05, n_examples=2).to_text()
-    assert "(= evals: the time in evaluations of C(theta). Backpropagation is a forward and a backward pass" in text
+    words = " ".join(text.split())  # (the prose wrapped to 80 columns since a teacher's review)
+    assert "= evals: the time in evaluations of C(theta). Backpropagation is a forward and a backward pass" in words
+
+
+def test_the_table_keeps_to_80_columns():
+    # From a teacher's review: the table ran to 108 columns, its prose to 200, wrapping mid-word in a terminal
+    from deltaprop.cost import CostResult, CostRow
+
+    rows = [CostRow(2, 42, 106.4e-6, 118.2e-6, 0.00981, 0.0089, 2.9e-10),
+            CostRow(256, 134922, 0.05986, 0.1523, None, 16150.0, None)]
+    text = CostResult(rows, 2.0, 32).to_text()
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 80, text
+    head = next(i for i, line in enumerate(lines) if line.lstrip().startswith("P width"))
+    assert lines[head].split() == ["P", "width", "C(theta)", "backprop", "=", "evals", "naive", "=", "evals", "naive/bp",
+                                   "max", "|diff|"]
+    assert lines[head + 2].split() == ["42", "2", "106.4us", "118.2us", "1.1", "0.00981s", "92", "83", "2.9e-10"]
+    # a large network's times in ms, not "59860.0us" past its column
+    assert lines[head + 3].split() == ["134922", "256", "59.86ms", "152.30ms", "2.5", "(~1.62e+04s)", "skip"]
+    words = " ".join(text.split())
+    assert "naive/bp: the naive time over backpropagation's" in words and "C(theta): the time of one evaluation" in words

@@ -636,3 +636,22 @@ def test_cli_explain_model_examples_are_checked_as_evaluate_checks_data(tmp_path
     (tmp_path / "w.csv").write_text("a,b,label\n" + "".join(f"{p},{q},1\n" for p, q, _ in X.tolist()))
     assert main(["explain", "--model", "s.st", "--example", "w.csv:0"]) == 1
     assert "--example: w.csv has 2 features per example; the model expects N_0 = 3" in capsys.readouterr().err
+
+
+def test_inf_and_nan_in_the_markdown_are_latex_not_italic_letters():
+    # From a teacher's review: "$z = inf$" and "$nan$" render in LaTeX as the italic letters i n f and n a n
+    import re
+    import warnings
+
+    from deltaprop.explain import latex_number
+
+    assert [latex_number(t) for t in ("inf", "-inf", "nan")] == [r"\infty", r"-\infty", r"\text{NaN}"]
+    net = Network([1, 1], output="exp", loss="poisson", seed=0, dtype="float64")
+    net.weights[0][...] = 1000  # y = exp(1000) overflows
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        md = explain(net, [1.0], [2.0]).to_markdown()
+    assert r"C(\theta) = \infty" in md and r"\leftarrow \begin{bmatrix}-\infty\end{bmatrix}" in md
+    assert r"(change $\text{NaN}$)" in md
+    maths = re.findall(r"\$\$?(.*?)\$\$?", md)
+    assert maths and not any(re.search(r"(?<![a-z\\])(inf|nan)(?![a-z])", m) for m in maths)

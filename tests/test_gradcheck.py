@@ -154,7 +154,8 @@ def test_a_vanishing_gradient_is_checked_as_far_as_finite_differences_resolve_it
     deep = Network([16] + [10] * 10 + [10], activation="sigmoid", seed=0, dtype="float64")
     result = dp.gradcheck(deep, X, T)
     assert result.max_error > 1e-3 and result.passed() and "W^1" in result.within_noise
-    assert "the difference is the finite differences' rounding noise" in str(result) and "*" in str(result).splitlines()[0]
+    first_row = next(line for line in str(result).splitlines() if line.startswith("layer 1: W"))  # (under the headers)
+    assert "the difference is the finite differences' rounding noise" in str(result) and "*" in first_row
 
     class ZeroFirstLayer(Network):  # a mistake finite differences can still see (dC/dW^1 ~ 20 times the noise)
         def _backward(self, fp, T, w, fused):
@@ -277,3 +278,15 @@ def test_a_check_of_nothing_says_so_rather_than_passed():
     assert result.at_kink == {"b^1": (1, 1)} and result.unresolved == ["W^1"] and str(result).endswith(
         "nothing was checked: every array is below what finite differences resolve, or at a kink (try other examples, "
         "or more of them)")
+
+
+def test_the_printout_says_what_its_numbers_are():
+    # From a teacher's review: the first rows, "layer 1: W 7.68e-09  b 1.99e-09", did not say they are the relative
+    # error of the whole array (and the next rows that of the worst entry)
+    net = Network([2, 3, 2], seed=0, dtype="float64")
+    rows = str(dp.gradcheck(net, XOR_X, np.eye(2)[[0, 1, 1, 0]])).splitlines()
+    assert rows[:2] == ["relative errors, a = backpropagation's dC/dW^l or dC/db^l, n = the finite differences':",
+                        "whole array, ||a - n|| / (||a|| + ||n||):"]
+    assert rows[2].startswith("layer 1: W ") and rows[3].startswith("layer 2: W ")
+    assert rows[4] == "worst entry, max_k |a_k - n_k| / (max_k |a_k| + max_k |n_k|):"
+    assert rows[5].startswith("layer 1: worst entry of W ")

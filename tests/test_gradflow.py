@@ -119,3 +119,63 @@ def test_gradient_flow_takes_a_sparse_validation_X():
     flow = GradientFlow()
     net.fit(sp.csr_matrix(X[:200] / 16), y[:200], epochs=2, validation_fraction=0.25, callbacks=[flow])  # (len(X) raised)
     assert len(flow.epochs) == 3
+
+
+def dead_relu_flow(X, y) -> GradientFlow:
+    """Every unit of layer 1 dead (b^1 = -100: z^1 < 0 on every example), so every ||dC/dW^l|| is exactly 0."""
+    net = Network([64, 8, 8, 10], activation="relu", seed=0)
+    net.biases[0][:] = -100
+    flow = GradientFlow(X, y, n_examples=100)
+    net.fit(X[:200], y[:200], epochs=3, callbacks=[flow])
+    return flow
+
+
+def test_zero_gradients_are_drawn_and_summarised_without_warnings(digits, tmp_path):
+    # From a teacher's review: the dead-ReLU case drew nothing on the log axis (matplotlib warned, the legend
+    # listed layers not drawn) and the summary printed nan with a RuntimeWarning
+    import warnings
+
+    X, y = digits
+    flow = dead_relu_flow(X, y)
+    assert np.all(np.array(flow.weight_grad_norm) == 0)
+    assert flow.zero_gradient_since() == [0, 0, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no "cannot be log-scaled", no "invalid value encountered")
+        fig = flow.plot(tmp_path / "dead.png")
+        summary = flow.summary()
+    deltas, grads = fig.axes[:2]
+    assert deltas.get_yscale() == "symlog" and min(deltas.get_ylim()) < 0 < max(deltas.get_ylim())  # 0 on the axis
+    assert grads.get_yscale() == "linear" and grads.get_ylim()[0] < 0  # all 0: no logarithm to take
+    zeros = [line for line in grads.lines if line.get_marker() == "x"]  # each layer's zeros marked
+    assert len(zeros) == 3 and all(np.all(line.get_ydata() == 0) for line in zeros)
+    legend = [t.get_text() for t in grads.get_legend().get_texts()]
+    assert legend[:3] == ["layer 1", "layer 2", "layer 3 (output)"] and legend[3].startswith("exactly 0: no gradient")
+    assert "nan" not in summary
+    rows = summary.splitlines()
+    assert rows[1] == "layer  ||delta^l||  ||dC/dW^l||  vs layer L  mean ||dC/dW^l||  zero since"
+    assert rows[2].split() == ["1", "0.000e+00", "0.000e+00", "-", "0.000e+00", "epoch", "0"]
+    assert all(len(row) == len(rows[1]) for row in rows[2:5])  # (each entry under its heading)
+    assert "every layer: ||dC/dW^l|| exactly 0 in every record since the epoch shown" in " ".join(rows[5:])
+    assert max(map(len, rows)) <= 80
+
+
+def test_the_summary_reports_the_last_record_not_a_mean_an_early_blow_up_dominates():
+    # From a teacher's review (digits, relu, sgd with eta = 3): a blow-up in epoch 1, then every gradient 0; the
+    # summary's means said layer 4 learned "5.03" times as fast as layer L when none learned at all
+    flow = GradientFlow(np.zeros((1, 2)), [0])
+    flow.epochs = [0, 1, 2, 3]
+    flow.delta_norm = [np.array([0.2, 1.0]), np.array([5.0, 1.0]), np.array([0.0, 1.0]), np.array([0.0, 1.0])]
+    flow.weight_grad_norm = [np.array([0.1, 0.1]), np.array([40.0, 8.0]), np.array([0.0, 0.0]), np.array([0.0, 0.0])]
+    rows = flow.summary().splitlines()
+    assert rows[0] == "gradient flow after epoch 3 (mean: over the 4 records, epochs 0..3)"
+    assert rows[2].split() == ["1", "0.000e+00", "0.000e+00", "-", "1.003e+01", "epoch", "2"]
+    assert rows[3].split() == ["2", "1.000e+00", "0.000e+00", "-", "2.025e+00", "epoch", "2"]
+    # the ratio is of the last record: 40 / 8 early on does not make layer 1 "5 times as fast" now
+    flow.weight_grad_norm[-1] = np.array([0.5, 1.0])
+    assert flow.zero_gradient_since() == [None, None]
+    rows = flow.summary().splitlines()
+    assert rows[2].split() == ["1", "0.000e+00", "5.000e-01", "0.5", "1.015e+01", "-"] and len(rows) == 4
+    # a layer that learned again is not "zero since"; one that stopped in the last record is
+    flow.weight_grad_norm[2:] = [np.array([0.3, 0.0]), np.array([0.0, 1.0])]
+    assert flow.zero_gradient_since() == [3, None]
+    assert "layer 1: ||dC/dW^l|| exactly 0" in flow.summary()

@@ -241,3 +241,89 @@ def test_decision_frames_write_the_regions_every_n_epochs(tmp_path):
     assert frames.written[-1].read_bytes().startswith(b"<?xml") and b"Epoch 4:" in frames.written[-1].read_bytes()
     with pytest.raises(ValueError, match="suffix: expected a file name ending"):
         DecisionFrames(tmp_path, data.X_train, data.y_train, suffix=".gif")
+@pytest.mark.parametrize("units", [1, 2, 4, 9, 12])
+def test_first_layer_title_fits_a_narrow_figure_colour_key_included(units):
+    # From a teacher's review: with about 12 units or fewer the title was cut off at both edges, colour key and all
+    fig = first_layer_figure(Network([64, units, 10], seed=0), (8, 8))
+    renderer = fig.canvas.get_renderer()
+    box = fig._suptitle.get_window_extent(renderer)
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
+    lines = fig._suptitle.get_text().splitlines()
+    assert any(line.endswith("red > 0, blue < 0)") for line in lines)  # the key whole, on one line
+    assert ("1 unit;" if units == 1 else f"all {units} units;") in fig._suptitle.get_text()
+    top = max(ax.get_window_extent(renderer).y1 for ax in fig.axes)
+    assert top < box.y0  # the pictures below the title, not under it
+
+
+def test_first_layer_pictures_of_an_output_layer_are_titled_with_the_class_names(tmp_path):
+    # From a teacher's review: `train --layers none` titled each class's template "unit 1..10"
+    net = Network([4, 3], seed=0)
+    fig = first_layer_figure(net, (2, 2), class_names=["cat", "dog", "eel"])
+    assert [ax.get_title() for ax in fig.axes] == ["cat", "dog", "eel"]
+    title = " ".join(fig._suptitle.get_text().split())  # (in lines that fit the figure)
+    assert title == r"Layer 1 (output) weights $w^1_i$ as 2x2 images, one per class (all 3 units; red > 0, blue < 0)"
+    # a number alone reads as a class's name as "class 3" (digits' names are "0".."9")
+    assert [ax.get_title() for ax in first_layer_figure(net, (2, 2), class_names=[0, 1, 2]).axes] == [
+        "class 0", "class 1", "class 2"]
+    # one sigmoid unit: its output is P(second class)
+    binary = Network([4, 1], output="sigmoid", loss="binary_cross_entropy", seed=0)
+    assert [ax.get_title() for ax in first_layer_figure(binary, (2, 2), class_names=["no", "yes"]).axes] == ["yes (vs no)"]
+    # a hidden layer 1 is no class's: the names are not used
+    hidden = Network([4, 3, 2], seed=0)
+    assert [ax.get_title() for ax in first_layer_figure(hidden, (2, 2), class_names=["a", "b"]).axes] == [
+        "unit 1", "unit 2", "unit 3"]
+    with pytest.raises(ValueError, match=r"class_names: expected one name per output unit, 3; got 2"):
+        first_layer_figure(net, (2, 2), class_names=["cat", "dog"])
+    # plot_training passes its class names on (the train command's --plot)
+    from matplotlib.image import imread
+
+    from deltaprop import plots
+
+    drawn = []
+    original = plots.first_layer_figure
+    try:
+        plots.first_layer_figure = lambda *a, **k: drawn.append(k.get("class_names")) or original(*a, **k)
+        plot_training(tmp_path, net=net, cm=np.eye(3, dtype=int), class_names=["cat", "dog", "eel"], image_shape=(2, 2))
+    finally:
+        plots.first_layer_figure = original
+    assert drawn == [["cat", "dog", "eel"]] and imread(tmp_path / "first_layer.png").ndim == 3
+
+
+def test_the_confusion_matrix_says_whose_examples_it_counts(tmp_path, monkeypatch, capsys):
+    # From a teacher's review: train --plot's confusion matrix is of the test examples, and its title did not say so
+    fig = confusion_figure(np.array([[5, 1], [2, 7]]), ["cat", "dog"], examples="test")
+    assert fig.axes[0].get_title() == "Confusion matrix of the 15 test examples (accuracy 0.800)"
+    assert confusion_figure(np.eye(2, dtype=int), ["a", "b"]).axes[0].get_title() == (
+        "Confusion matrix (accuracy 1.000, 2 examples)")  # (unknown: as before)
+    from deltaprop import plots
+    from deltaprop.cli import main
+
+    titles = []
+    original = plots.confusion_figure
+
+    def drawn(*args, **kwargs):
+        fig = original(*args, **kwargs)
+        titles.append(fig.axes[0].get_title())
+        return fig
+
+    monkeypatch.setattr(plots, "confusion_figure", drawn)
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--layers", "4", "--epochs", "1", "--limit", "200", "--plot", "p", "--quiet"]) == 0
+    capsys.readouterr()
+    assert len(titles) == 1 and titles[0].startswith("Confusion matrix of the 200 test examples (accuracy ")
+
+
+def test_an_lbfgs_history_is_drawn_per_iteration():
+    # From a teacher's review: L-BFGS's history said "epoch" where its points are iterations
+    from deltaprop import Network
+
+    X, y = np.random.default_rng(0).random((30, 3)), np.arange(30) % 2
+    for optimiser, step in (("lbfgs", "iteration"), ("gd", "epoch"), ("sgd", "epoch")):
+        h = Network([3, 4, 2], seed=0).fit(X, y, optimiser=optimiser, epochs=3)
+        for recorded in (h, h.as_dict(), __import__("json").loads(__import__("json").dumps(h.as_dict()))):
+            loss_ax, acc_ax = history_figure(recorded).axes
+            assert loss_ax.get_title() == f"Loss per {step}" and acc_ax.get_title() == f"Accuracy per {step}"
+            assert loss_ax.get_xlabel() == ("L-BFGS iteration" if step == "iteration" else "epoch")
+    assert history_figure(history(), step="iteration").axes[0].get_xlabel() == "L-BFGS iteration"
+    with pytest.raises(ValueError, match=r"step: expected one of \('epoch', 'iteration'\); got 'batch'"):
+        history_figure(history(), step="batch")

@@ -12,6 +12,7 @@ everything is computed in float64.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from numbers import Real
 
@@ -95,10 +96,14 @@ class ChainRule:
             f"  so dz/dw = f'(y) f'(x) f'(w) = f'(f(f(w))) f'(f(w)) f'(w) = {r(self.dz_dw)}",
             "",
             "Check by finite differences",
-            f"  (z(w + step) - z(w - step)) / (2 step) = {r(self.finite_difference)}   ({self._step()})",
+            f"  {self._step()}",  # (its own line: beside the estimate, it ran to 110 columns)
+            f"  (z(w + step) - z(w - step)) / (2 step) = {r(self.finite_difference)}",
             f"  |chain rule - finite difference| = {self.abs_error:.3g}",
-            *[f"  note: {note}" for note in self.notes],
         ]
+        lines = [part for line in lines for part in _fit(line)]
+        lines += [part for note in self.notes
+                  for part in textwrap.wrap(f"note: {note}", WIDTH, initial_indent="  ", subsequent_indent="    ",
+                                             break_long_words=False, break_on_hyphens=False)]  # (not in "1e-07")
         return "\n".join(lines) + "\n"
 
     def to_markdown(self, precision: int | None = None) -> str:
@@ -125,6 +130,20 @@ class ChainRule:
             "",
             *[line for note in self.notes for line in (f"Note: {note}", "")],
         ])
+
+
+#: The columns a printout keeps to (a terminal's), where its numbers allow.
+WIDTH = 80
+
+
+def _fit(line: str) -> list[str]:
+    """``line`` as it is, or, where it is wider than :data:`WIDTH`, broken before its last " = " into a second
+    line whose "=" sits under the first one's: "  dz/dx = dz/dy f'(x) = a * b" over "        = c"."""
+    at = line.rfind(" = ")
+    first = line.find(" = ")
+    if len(line) <= WIDTH or at <= first:
+        return [line]
+    return [line[:at], " " * (first + 1) + line[at + 1 :]]
 
 
 def _formatter(precision: int | None):

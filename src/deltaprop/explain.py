@@ -93,9 +93,13 @@ def format_number(value, dtype: np.dtype, precision: int | None = None) -> str:
 
 def latex_number(text: str) -> str:
     """A number's text for LaTeX math: e-notation ("1e-06", "8.5e+37"), which renders there as
-    "1e - 06", as 1 \\times 10^{-6} and 8.5 \\times 10^{37}; other text as it is."""
+    "1e - 06", as 1 \\times 10^{-6} and 8.5 \\times 10^{37}; "inf" and "nan", which render as the italic
+    letters i n f, as \\infty and \\text{NaN}; other text as it is."""
     import re
 
+    special = {"inf": r"\infty", "-inf": r"-\infty", "+inf": r"+\infty", "nan": r"\text{NaN}", "-nan": r"\text{NaN}"}
+    if text.lower() in special:
+        return special[text.lower()]
     m = re.fullmatch(r"(-?\d+(?:\.\d*)?)e([+-])(\d+)", text)
     if m is None:
         return text

@@ -100,7 +100,12 @@ class GradcheckResult:
 
     def __str__(self) -> str:
         pairs = list(enumerate(zip(self.weight_errors, self.bias_errors), 1))
-        rows = [f"layer {l}: W {self._cell(f'W^{l}', w)}  b {self._cell(f'b^{l}', b)}" for l, (w, b) in pairs]
+        # (what each number is: the rows alone read as errors of something unsaid)
+        rows = ["relative errors, a = backpropagation's dC/dW^l or dC/db^l, n = the finite differences':",
+                "whole array, ||a - n|| / (||a|| + ||n||):"]
+        rows += [f"layer {l}: W {self._cell(f'W^{l}', w)}  b {self._cell(f'b^{l}', b)}" for l, (w, b) in pairs]
+        if self.weight_entry_errors:
+            rows.append("worst entry, max_k |a_k - n_k| / (max_k |a_k| + max_k |n_k|):")
         rows += [f"layer {l}: worst entry of W {self._cell(f'W^{l}', w)}  of b {self._cell(f'b^{l}', b)}"
                  for l, (w, b) in enumerate(zip(self.weight_entry_errors, self.bias_entry_errors), 1)]
         rows.append(f"max relative error {self.max_error:.2e}")

@@ -15,11 +15,14 @@ at 0, or at the epoch a resumed run starts from),
 With sigmoid on a deep network both shrink towards layer 1 (sigma' <= 1/4
 multiplies delta once per layer on the way back: the vanishing gradient);
 with ReLU and He initialisation they stay of the same order. ``plot(path)``
-draws both on a log scale, one line per layer.
+draws both on a log scale, one line per layer (exact zeros, a layer that no longer
+learns, at 0 on a symmetric-log scale); ``summary()`` prints the last record's
+numbers and since when a layer's gradient has been exactly 0.
 """
 
 from __future__ import annotations
 
+import textwrap
 from numbers import Integral
 
 import numpy as np
@@ -112,46 +115,110 @@ class GradientFlow(Callback):
         self._check_recorded()
         return np.mean(self.weight_grad_norm, axis=0)
 
+    def zero_gradient_since(self) -> list[int | None]:
+        """Per layer l = 1..L (entry l - 1): the epoch from which ||dC/dW^l|| has been exactly 0 in every record up
+        to the last, or None where the last record's is not 0.
+
+        An exact 0 is a layer that no longer learns: delta^l = 0 on every example (with ReLU: every unit of
+        layer l has z <= 0, a dead layer) or a^{l-1} = 0 (the layer below is dead), since dC/dW^l = sum over
+        the examples of delta^l (a^{l-1})^T.
+        """
+        self._check_recorded()
+        grads = np.array(self.weight_grad_norm)  # (records, L)
+        since: list[int | None] = []
+        for column in grads.T:
+            nonzero = np.flatnonzero(column != 0)
+            if nonzero.size and nonzero[-1] == len(column) - 1:
+                since.append(None)  # the last record learns
+            else:  # the first record of the run of zeros that ends the recording
+                since.append(self.epochs[nonzero[-1] + 1 if nonzero.size else 0])
+        return since
+
     def _check_recorded(self) -> None:
         if not self.epochs:
             raise ValueError("GradientFlow: nothing recorded yet; pass it to fit(..., callbacks=[flow]) first")
 
     def summary(self) -> str:
-        """One line per layer: the mean norms and their ratio to the last layer's."""
-        d, g = self.mean_delta_norm(), self.mean_weight_grad_norm()
-        rows = ["layer  mean ||delta^l||  mean ||dC/dW^l||  relative to layer L"]
-        for l in range(1, len(d) + 1):  # (each number under its heading: widths 16, 16 and 19)
-            rows.append(f"{l:>5}  {d[l - 1]:>16.3e}  {g[l - 1]:>16.3e}  {g[l - 1] / g[-1]:>19.3g}")
+        """One line per layer: the last record's norms, ||dC/dW^l|| relative to layer L's (in that record), the mean
+        ||dC/dW^l|| over all records, and the epoch since which ||dC/dW^l|| has been exactly 0.
+
+        The ratio is of the last record, not of the means: an early blow-up would dominate a mean, and a layer
+        whose gradient is 0 now learns not at all, whatever it did before. It is "-" where layer L's is 0.
+        """
+        self._check_recorded()
+        d, g = self.delta_norm[-1], self.weight_grad_norm[-1]
+        mean, since = self.mean_weight_grad_norm(), self.zero_gradient_since()
+        last, first = self.epochs[-1], self.epochs[0]
+        rows = [f"gradient flow after epoch {last} (mean: over the {len(self.epochs)} records, epochs {first}..{last})",
+                "layer  ||delta^l||  ||dC/dW^l||  vs layer L  mean ||dC/dW^l||  zero since"]
+        for l in range(1, len(d) + 1):  # (each entry under its heading: widths 11, 11, 10, 16 and 10)
+            # relative speed of learning, ||dC/dW^l|| / ||dC/dW^L||: no number when layer L's is 0 (0/0 or x/0)
+            ratio = f"{g[l - 1] / g[-1]:.3g}" if g[-1] != 0 and np.isfinite(g[-1]) else "-"
+            zero = "-" if since[l - 1] is None else f"epoch {since[l - 1]}"
+            rows.append(f"{l:>5}  {d[l - 1]:>11.3e}  {g[l - 1]:>11.3e}  {ratio:>10}  {mean[l - 1]:>16.3e}  {zero:>10}")
+        dead = [l for l, s in enumerate(since, start=1) if s is not None]
+        if dead:
+            which = "every layer" if len(dead) == len(since) else "layer" + ("s " if len(dead) > 1 else " ") + \
+                ", ".join(map(str, dead))
+            rows += textwrap.wrap(f"{which}: ||dC/dW^l|| exactly 0 in every record since the epoch shown: W^l no "
+                                  "longer changes (delta^l = 0 on every example, dead ReLUs say, or a^(l-1) = 0)", 80,
+                                  break_on_hyphens=False)
         return "\n".join(rows)
 
     def plot(self, path, title: str | None = None):
         """Draw ||delta^l|| and ||dC/dW^l|| against the epoch, one line per layer l, to ``path`` (.png, .svg or .pdf).
 
-        Returns the matplotlib Figure.
+        The y axes are logarithmic; a panel with a value of exactly 0 (a layer that passes no gradient: dead
+        ReLUs) is drawn on a symmetric-log axis instead, linear from 0 up to its smallest positive value, so
+        the zeros show (at 0, marked x) rather than vanishing off a log axis. Returns the matplotlib Figure.
         """
         self._check_recorded()
         path = figure_path(path)  # (before the drawing)
         import matplotlib
+        from matplotlib.lines import Line2D
         from matplotlib.ticker import MaxNLocator
 
         deltas, grads = np.array(self.delta_norm), np.array(self.weight_grad_norm)
         L = deltas.shape[1]
+        epochs = np.array(self.epochs)
         fig = new_figure(11, 4.2)
         axes = fig.subplots(1, 2)
         colours = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, L))
+        any_zero = False
         for ax, values, label in (
             (axes[0], deltas, r"mean $\Vert\delta^l\Vert_2$ (backpropagated error)"),
             (axes[1], grads, r"$\Vert\partial C / \partial W^l\Vert_F$ (speed of learning)"),
         ):
             for l in range(1, L + 1):
                 name = f"layer {l}" + (" (output)" if l == L else "")
-                ax.plot(self.epochs, values[:, l - 1], marker="o", markersize=3, color=colours[l - 1], label=name)
-            ax.set_yscale("log")
+                ax.plot(epochs, values[:, l - 1], marker="o", markersize=3, color=colours[l - 1], label=name)
+                zero = values[:, l - 1] == 0
+                if zero.any():  # (marked apart: several layers at 0 lie on one another)
+                    ax.plot(epochs[zero], values[zero, l - 1], "x", markersize=7, color=colours[l - 1])
+            if (values == 0).any():
+                any_zero = True
+                positive = values[values > 0]
+                if positive.size:
+                    # linear in [0, linthresh], logarithmic above: 0 gets a place, the smallest positive value its
+                    # decade; the top a decade mark above the largest (a tick beside the highest line)
+                    linthresh = 10.0 ** np.floor(np.log10(positive.min()))
+                    ax.set_yscale("symlog", linthresh=linthresh, linscale=0.5)
+                    top = positive.max()
+                    ax.set_ylim(-0.1 * linthresh, max(10.0 ** np.ceil(np.log10(top)), 1.3 * top))
+                else:  # every value 0: nothing to take logarithms of
+                    ax.set_ylim(-0.1, 1)
+                ax.axhline(0, color="0.6", linewidth=0.8, zorder=0)
+            else:
+                ax.set_yscale("log")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel("epoch (first point: before training)")
             ax.set_ylabel(label)
             ax.grid(True, which="both", alpha=0.3)
-        axes[1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+        handles, labels = axes[1].get_legend_handles_labels()
+        if any_zero:
+            handles.append(Line2D([], [], linestyle="", marker="x", color="0.3"))
+            labels.append("exactly 0: no gradient\n(axis linear below the\nsmallest positive value)")
+        axes[1].legend(handles, labels, fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
         fig.suptitle(title or "Gradient flow per layer l = 1..L (smaller: that layer learns more slowly)", fontsize=10)
         fig.tight_layout(rect=(0, 0, 1, 0.94))
         save_figure(fig, path)

@@ -39,16 +39,34 @@ def _numbers(values) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values or []], dtype=np.float64)
 
 
-def history_figure(history, title: str | None = None):
+#: What one point of a history is: ``fit`` records one per epoch, and for L-BFGS one per iteration.
+STEPS = ("epoch", "iteration")
+
+
+def _step_of(h: dict) -> str:
+    """"iteration" for an L-BFGS history, which records no learning rate (NaN, null in JSON, every entry:
+    the line search chooses each step), else "epoch"."""
+    rates = _numbers(h.get("learning_rate"))
+    return "iteration" if rates.size and np.all(np.isnan(rates)) else "epoch"
+
+
+def history_figure(history, title: str | None = None, step: str | None = None):
     """Loss (left) and accuracy (right) per epoch, training and validation.
 
     ``history`` is a :class:`deltaprop.training.History` or its ``as_dict()``.
     The accuracy panel appears only when accuracy was recorded. Entries that are
     None or NaN (a diverged epoch; JSON writes NaN as null) leave a gap.
+    ``step`` : what one point is, "epoch" or "iteration" (L-BFGS records one per iteration, each of which may
+    evaluate the cost several times); by default "iteration" where the history's learning rates are all NaN
+    (L-BFGS has none), else "epoch".
     """
     h = _history_dict(history)
     if not h.get("loss"):
         raise ValueError("history: expected at least one recorded epoch; got none")
+    if step is None:
+        step = _step_of(h)
+    elif step not in STEPS:
+        raise ValueError(f"step: expected one of {STEPS}; got {step!r}")
     has_acc = bool(h.get("accuracy") or h.get("val_accuracy"))
     fig = new_figure(11 if has_acc else 6, 4.2)
     panels = [("loss", "cost C (mean per example)", "Loss")] + ([("accuracy", "accuracy", "Accuracy")] if has_acc else [])
@@ -58,9 +76,9 @@ def history_figure(history, title: str | None = None):
             values = _numbers(h.get(prefix + key))
             if values.size:
                 ax.plot(range(1, len(values) + 1), values, style, markersize=3, label=label)
-        ax.set_xlabel("epoch")
+        ax.set_xlabel("L-BFGS iteration" if step == "iteration" else "epoch")
         ax.set_ylabel(ylabel)
-        ax.set_title(f"{name} per epoch")
+        ax.set_title(f"{name} per {step}")
         ax.grid(True, alpha=0.3)
         ax.legend()
         losses = _numbers(h["loss"])
@@ -76,11 +94,12 @@ def history_figure(history, title: str | None = None):
 MAX_TICKS = 30
 
 
-def confusion_figure(cm, class_names, title: str | None = None):
+def confusion_figure(cm, class_names, title: str | None = None, examples: str | None = None):
     """The confusion matrix: rows are true classes, columns predicted, cells the counts.
 
     cm : int array of shape (k, k); class_names : k labels. Past :data:`MAX_TICKS`
     classes only every step-th name is written, and past 20 the counts are left out.
+    examples : which examples cm counts, for the title ("test": "of the 360 test examples"); None says nothing.
     """
     cm = np.asarray(cm)
     k = len(class_names)
@@ -107,17 +126,22 @@ def confusion_figure(cm, class_names, title: str | None = None):
             for j in range(k):
                 ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=9, color="white" if cm[i, j] > threshold else "black")
     accuracy = np.trace(cm) / max(cm.sum(), 1)
-    ax.set_title(title or f"Confusion matrix (accuracy {accuracy:.3f}, {cm.sum()} examples)")
+    default = (f"Confusion matrix of the {cm.sum()} {examples} examples (accuracy {accuracy:.3f})" if examples
+               else f"Confusion matrix (accuracy {accuracy:.3f}, {cm.sum()} examples)")
+    ax.set_title(title or default)
     fig.tight_layout()
     return fig
 
 
-def first_layer_figure(net, image_shape, max_units: int = 64, title: str | None = None):
+def first_layer_figure(net, image_shape, max_units: int = 64, title: str | None = None, class_names=None):
     """The weights of the first ``max_units`` units of layer 1, each row w^1_i shown as an image.
 
     image_shape : (height, width) with height * width = N_0. Each unit has its
     own symmetric colour scale (red > 0, blue < 0), so the pattern it responds
     to is visible whatever its norm.
+    class_names : optional names of the network's classes (in ``net.classes_`` order). Used only where layer 1
+    is the output layer (no hidden layer): each unit is then a class's template and its picture is titled
+    with that class's name (one name per unit; or two for a single sigmoid unit, which is P(second class)).
     """
     W = np.asarray(net.weights[0])  # W^1: (N_1, N_0)
     max_units = integer("max_units", max_units)
@@ -128,49 +152,97 @@ def first_layer_figure(net, image_shape, max_units: int = 64, title: str | None 
     h, w = integer("image_shape height", h), integer("image_shape width", w)
     if h * w != W.shape[1]:
         raise ValueError(f"image_shape: expected height * width = N_0 = {W.shape[1]}; got {tuple(image_shape)}")
+    output_layer = len(net.weights) == 1
+    names = None
+    if class_names is not None and output_layer:
+        # (a number alone, digits' "3", reads as a class's name as "class 3")
+        given = [f"class {c}" if str(c).lstrip("-").isdigit() else str(c) for c in class_names]
+        if len(given) == W.shape[0]:
+            names = given
+        elif W.shape[0] == 1 and len(given) == 2:  # (one sigmoid unit: its output is P(second class))
+            names = [f"{given[1]} (vs {given[0]})"]
+        else:
+            raise ValueError(f"class_names: expected one name per output unit, {W.shape[0]}"
+                             + (" (or two for the single unit)" if W.shape[0] == 1 else "")
+                             + f"; got {len(given)}")
     n = min(W.shape[0], max_units)
     cols = math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
-    fig = new_figure(1.3 * cols + 0.5, 1.3 * rows + 0.8)
+    fig = new_figure(max(1.3 * cols + 0.5, 4.0), 1.3 * rows + 0.8)  # (at least 4 inches: room for the title)
     for i in range(n):
         ax = fig.add_subplot(rows, cols, i + 1)
         limit = float(np.abs(W[i]).max()) or 1.0
         ax.imshow(W[i].reshape(h, w), cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"unit {i + 1}", fontsize=7)
-    shown = f"first {n} of {W.shape[0]}" if n < W.shape[0] else f"all {n}"
-    fig.suptitle(title or f"Layer 1 weights $w^1_i$ as {h}x{w} images ({shown} units; red > 0, blue < 0)")
+        ax.set_title(names[i] if names else f"unit {i + 1}", fontsize=7)
+    shown = f"first {n} of {W.shape[0]} units" if n < W.shape[0] else ("1 unit" if n == 1 else f"all {n} units")
+    which = "Layer 1 (output) weights $w^1_i$" if output_layer else "Layer 1 weights $w^1_i$"
+    per_class = ", one per class" if names and len(class_names) == W.shape[0] else ""
+    text = title or f"{which} as {h}x{w} images{per_class} ({shown}; red > 0, blue < 0)"
+    suptitle = fig.suptitle(text, fontsize=10)
     fig.tight_layout()
+    _fit_title(fig, suptitle, text)
     return fig
 
 
-def plot_history(history, path, title: str | None = None) -> Path:
+def _fit_title(fig, suptitle, text: str) -> None:
+    """Break ``text`` into lines until the figure's title fits its width (a narrow figure clipped it at both
+    edges), then lay the figure out again below it. Breaks first before the last "(", then after the commas
+    before it, so that a colour key such as "(... red > 0, blue < 0)" stays on a line of its own."""
+    import textwrap
+
+    renderer = fig.canvas.get_renderer()
+    limit = 0.96 * fig.bbox.width
+
+    def fits() -> bool:
+        return suptitle.get_window_extent(renderer).width <= limit
+
+    if fits():
+        return
+    at = text.rfind(" (")  # (the last parenthesis: the key)
+    head, key = (text, "") if at < 0 else (text[:at], "\n" + text[at + 1 :])
+    first = head + key
+    for candidate in (first, head.replace(", ", ",\n") + key, head.replace(", ", ",\n") + key.replace("; ", ";\n")):
+        suptitle.set_text(candidate)
+        if fits():
+            break
+    else:  # each of those lines wrapped in turn, narrower until it fits
+        parts = first.splitlines()
+        width = max(map(len, parts))
+        while not fits() and width > 10:
+            width = int(width * 0.85)
+            suptitle.set_text("\n".join(line for part in parts for line in textwrap.wrap(part, width)))
+    fig.tight_layout()  # (room for the lines the title now takes)
+
+
+def plot_history(history, path, title: str | None = None, step: str | None = None) -> Path:
     """Write :func:`history_figure` to ``path`` (.png, .svg or .pdf)."""
     path = figure_path(path)  # (before the drawing)
-    return save_figure(history_figure(history, title), path)
+    return save_figure(history_figure(history, title, step), path)
 
 
-def plot_confusion(cm, class_names, path, title: str | None = None) -> Path:
+def plot_confusion(cm, class_names, path, title: str | None = None, examples: str | None = None) -> Path:
     """Write :func:`confusion_figure` to ``path`` (.png, .svg or .pdf)."""
     path = figure_path(path)
-    return save_figure(confusion_figure(cm, class_names, title), path)
+    return save_figure(confusion_figure(cm, class_names, title, examples), path)
 
 
-def plot_first_layer(net, image_shape, path, max_units: int = 64) -> Path:
+def plot_first_layer(net, image_shape, path, max_units: int = 64, class_names=None) -> Path:
     """Write :func:`first_layer_figure` to ``path`` (.png, .svg or .pdf)."""
     path = figure_path(path)
-    return save_figure(first_layer_figure(net, image_shape, max_units), path)
+    return save_figure(first_layer_figure(net, image_shape, max_units, class_names=class_names), path)
 
 
 def plot_training(directory, *, history=None, net=None, cm=None, class_names=None, image_shape=None,
-                  data=None) -> list[Path]:
+                  data=None, cm_examples: str | None = None) -> list[Path]:
     """Write every picture the arguments allow into ``directory`` (created if needed).
 
     ``history.png`` from ``history``; ``confusion.png`` from ``cm`` and
-    ``class_names``; ``first_layer.png`` from ``net`` when ``image_shape``
-    is given; ``decision.png`` (:func:`decision_figure`) from a classifier
-    ``net`` of two inputs and ``data``, the :class:`deltaprop.data.Dataset`
+    ``class_names`` (``cm_examples``: which examples cm counts, "test" say, for its title);
+    ``first_layer.png`` from ``net`` when ``image_shape`` is given (its units titled with
+    ``class_names`` where layer 1 is the output layer); ``decision.png`` (:func:`decision_figure`)
+    from a classifier ``net`` of two inputs and ``data``, the :class:`deltaprop.data.Dataset`
     it was trained on (its points drawn in their own units, unscaled by
     ``data.scaling``; ``class_names`` in the order of ``net.classes_``).
     Returns the paths written.
@@ -181,9 +253,9 @@ def plot_training(directory, *, history=None, net=None, cm=None, class_names=Non
     if history is not None:
         written.append(plot_history(history, directory / "history.png"))
     if cm is not None and class_names is not None:
-        written.append(plot_confusion(cm, class_names, directory / "confusion.png"))
-    if net is not None and image_shape is not None:
-        written.append(plot_first_layer(net, image_shape, directory / "first_layer.png"))
+        written.append(plot_confusion(cm, class_names, directory / "confusion.png", examples=cm_examples))
+    if net is not None and image_shape is not None:  # (the class names title layer 1's units where it is the output)
+        written.append(plot_first_layer(net, image_shape, directory / "first_layer.png", class_names=class_names))
     if (net is not None and data is not None and net.sizes[0] == data.n_features == 2 and net.is_classifier
             and not getattr(net, "multilabel_", False)):
         raw = data.scaling.unscaled64  # (the points as the data gave them: x = x' / factor + shift)

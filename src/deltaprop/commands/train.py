@@ -888,13 +888,17 @@ def run(args) -> int:
         cm = report["confusion_matrix"] if report else None
         names = names or (net.classes_.tolist() if report else None)
         written += [str(p) for p in plot_training(args.plot, history=history, net=net, cm=cm, class_names=names,
-                                                  image_shape=data.image_shape, data=data)]
+                                                  image_shape=data.image_shape, data=data, cm_examples="test")]
     if args.log:
         written.append(args.log)
     if flow is not None:
         # (per layer 1..L, as the printed table: --json gets the picture's numbers too)
         summary["gradient_flow"] = {"mean_delta_norm": [float(v) for v in flow.mean_delta_norm()],
-                                    "mean_weight_grad_norm": [float(v) for v in flow.mean_weight_grad_norm()]}
+                                    "mean_weight_grad_norm": [float(v) for v in flow.mean_weight_grad_norm()],
+                                    # the last record (epoch flow.epochs[-1]), and since when each ||dC/dW^l|| is 0
+                                    "last_delta_norm": [float(v) for v in flow.delta_norm[-1]],
+                                    "last_weight_grad_norm": [float(v) for v in flow.weight_grad_norm[-1]],
+                                    "zero_weight_grad_since": flow.zero_gradient_since()}
         directory = Path(args.plot or ".")
         directory.mkdir(parents=True, exist_ok=True)
         flow.plot(directory / "gradient_flow.png")
