@@ -56,21 +56,21 @@ def test_a_directorys_name_or_an_empty_name_is_no_file_name(tmp_path, monkeypatc
 
 @pytest.mark.parametrize("name", ["out/", "out/.", "sub/.."])
 def test_the_library_savers_refuse_a_directorys_name_too(tmp_path, monkeypatch, name):
-    """save_model, save_png and ModelCheckpoint made a Path of the name first, which drops the '/' of "out/"."""
+    """save_model, save_figure and ModelCheckpoint made a Path of the name first, which drops the '/' of "out/"."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     import deltaprop as dp
-    from deltaprop._figures import save_png
+    from deltaprop._figures import save_figure
     from deltaprop.callbacks import ModelCheckpoint
     from deltaprop.io import save_model
 
     monkeypatch.chdir(tmp_path)
     net = dp.Network([2, 2], seed=0)
     fig = plt.figure()
-    for save in (lambda: save_model(net, name), lambda: save_png(fig, name),
+    for save in (lambda: save_model(net, name), lambda: save_figure(fig, name),
                  lambda: net.fit(np.zeros((4, 2)), [0, 1, 0, 1], epochs=1, callbacks=[ModelCheckpoint(name)])):
         with pytest.raises(IsADirectoryError, match=rf"path: expected a file name; got '{re.escape(name)}', a directory's name"):
             save()
