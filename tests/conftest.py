@@ -9,8 +9,10 @@ sys.path.insert(0, os.path.dirname(__file__))  # for tests/reference.py
 from deltaprop.activations import ACTIVATIONS, hidden_activations, output_activations  # noqa: E402
 from deltaprop.losses import LOSSES  # noqa: E402
 
-# Read from the registries, so that an entry added there is gradient-checked, fast-path-checked and trained by the
-# tests that take these lists, with no second edit here.
+# Read from the registries, so that an entry added there is gradient-checked, checked against the oracle and trained by
+# the tests that take these lists, with no second edit here; the oracle (tests/reference.py) needs its formula written
+# out independently, and raises KeyError until it has it. (test_fastpath checks the compiled hidden activations,
+# kernels.HIDDEN_KINDS, and that any other falls back to the reference path.)
 HIDDEN = [n for n in hidden_activations() if n != "exp"]  # (exp: test_an_exp_hidden_layer_..., its own range)
 # outputs tried with a loss that takes any (the quadratic cost): all but those with a kink (relu-like: finite
 # differences would straddle it by chance)

@@ -471,7 +471,8 @@ def set_tensor(name, value):
     (lambda m: m.update(format_version=3, classes=[2, 1, 0]), None, "classes: expected distinct labels in sorted order"),
     (lambda m: m.update(format_version=3, classes=[[0], 1, 2]), None, "classes: expected 3 labels"),
     (lambda m: m["config"].update(evil=1), None, r"config: unknown settings \['evil'\]"),
-    (lambda m: m["config"].update(activation=["nope"]), None, "activation .*'nope'"),
+    # (a name this deltaprop lacks is no corruption: test_a_checkpoint_naming_an_activation_this_deltaprop_lacks_...)
+    (lambda m: m["config"].update(activation=[5]), None, "activation .*got int 5"),
     (lambda m: m.update(config=[6, 5, 3]), None, "config: expected an object of Network settings"),
     (lambda m: m.update(rng_state="x"), None, "rng_state: expected a bit generator's state"),
     (lambda m: m["rng_state"].update(state={"state": "x"}), None, "rng_state: not a state of a PCG64 bit generator"),
@@ -950,3 +951,149 @@ def test_a_model_file_given_as_a_checkpoint_is_said_to_be_one(tmp_path):
     with pytest.raises(ValueError, match=r"is not a deltaprop training checkpoint; it is a model file \(deltaprop.load_model "
                                          r"reads it"):
         load_checkpoint(tmp_path / "m.safetensors")
+
+
+# ---------------------------------------------------------------------- from a review of extending the registries (session 21)
+
+
+class Adagrad:
+    """A registry optimiser that is a plain class, not a @dataclass: its setting is no field."""
+
+    name, learning_rate, elementwise = "adagrad_plain", 0.1, True
+
+    def __init__(self, epsilon=1e-10):
+        self.epsilon = epsilon
+
+    def init(self, param):
+        return (np.zeros_like(param),)
+
+    def update(self, param, grad, state, eta, step):
+        (G,) = state
+        G += grad * grad  # G <- G + g^2;  theta <- theta - eta g / (sqrt(G) + eps)
+        param -= param.dtype.type(eta) * grad / (np.sqrt(G) + param.dtype.type(self.epsilon))
+
+
+@pytest.fixture
+def adagrad_registered():
+    dp.optimisers.OPTIMISERS["adagrad_plain"] = Adagrad
+    yield Adagrad
+    del dp.optimisers.OPTIMISERS["adagrad_plain"]
+
+
+def _xor_data():
+    X = np.random.default_rng(0).standard_normal((60, 5))
+    return X, (X[:, 0] * X[:, 1] > 0).astype(int)
+
+
+def _flat(net):
+    return np.concatenate([p.ravel() for p in net.parameters()])
+
+
+def test_a_registry_optimiser_that_is_no_dataclass_resumes_with_the_object_passed(tmp_path, adagrad_registered):
+    # Before: its checkpoint recorded options {} as a registry optimiser's, and resuming rebuilt Adagrad() by name:
+    # epsilon 1e-10 instead of the run's 1.0, silently, so the resumed run differed from the uninterrupted one.
+    X, y = _xor_data()
+
+    def net():
+        return dp.Network([5, 8, 2], seed=0, dtype="float64")
+
+    whole = net()
+    whole.fit(X, y, optimiser=Adagrad(epsilon=1.0), epochs=4, batch_size=20)
+    net().fit(X, y, optimiser=Adagrad(epsilon=1.0), epochs=2, batch_size=20, checkpoint=tmp_path / "a.ckpt")
+    resumed = net()
+    resumed.fit(X, y, optimiser=Adagrad(epsilon=1.0), epochs=4, batch_size=20, resume=tmp_path / "a.ckpt")
+    np.testing.assert_array_equal(_flat(resumed), _flat(whole))
+    assert load_checkpoint(tmp_path / "a.ckpt").optimiser == {"name": "adagrad_plain", "options": {}, "own": True}
+    # its settings are not in the checkpoint: the object is asked for, not guessed
+    with pytest.raises(ValueError, match="optimiser: the checkpoint's run used an optimiser of its own named 'adagrad_plain', "
+                                         "whose settings a checkpoint does not record; pass that optimiser object"):
+        net().fit(X, y, epochs=4, batch_size=20, resume=tmp_path / "a.ckpt")
+    # by name (as the command line gives it, always with its defaults), the run given by name resumes exactly
+    whole = net()
+    whole.fit(X, y, optimiser="adagrad_plain", epochs=4, batch_size=20)
+    net().fit(X, y, optimiser="adagrad_plain", epochs=2, batch_size=20, checkpoint=tmp_path / "n.ckpt")
+    resumed = net()
+    resumed.fit(X, y, optimiser="adagrad_plain", epochs=4, batch_size=20, resume=tmp_path / "n.ckpt")
+    np.testing.assert_array_equal(_flat(resumed), _flat(whole))
+
+
+def test_a_registry_optimiser_that_is_no_dataclass_continues_its_optimiser_state_with_its_settings(adagrad_registered):
+    # Before: fit(optimiser_state=...) with the optimiser left out (or named) went on with Adagrad(), epsilon 1e-10
+    X, y = _xor_data()
+    net = dp.Network([5, 8, 2], seed=0, dtype="float64")
+    state = net.fit(X, y, optimiser=Adagrad(epsilon=1.0), epochs=1, batch_size=20).optimiser_state
+    for optimiser in (None, "adagrad_plain"):
+        continued = dp.Network([5, 8, 2], seed=0, dtype="float64").fit(X, y, optimiser=optimiser, optimiser_state=state,
+                                                                        epochs=1, batch_size=20)
+        assert continued.optimiser_state.optimiser.epsilon == 1.0
+
+
+def test_an_optimiser_without_a_name_resumes_with_the_same_object(tmp_path):
+    # Before: its checkpoint named it by its class, SignSGD, and resuming compared that with its missing name (None)
+    class SignSGD:  # the protocol: init and update; name is optional
+        def init(self, param):
+            return ()
+
+        def update(self, param, grad, state, eta, step):
+            param -= param.dtype.type(eta) * np.sign(grad)
+
+    X, y = _xor_data()
+    opt = SignSGD()
+    whole = dp.Network([5, 4, 2], seed=0)
+    whole.fit(X, y, optimiser=opt, epochs=4, batch_size=20)
+    dp.Network([5, 4, 2], seed=0).fit(X, y, optimiser=opt, epochs=2, batch_size=20, checkpoint=tmp_path / "s.ckpt")
+    assert load_checkpoint(tmp_path / "s.ckpt").optimiser["name"] == "SignSGD"
+    resumed = dp.Network([5, 4, 2], seed=0)
+    resumed.fit(X, y, optimiser=opt, epochs=4, batch_size=20, resume=tmp_path / "s.ckpt")
+    np.testing.assert_array_equal(_flat(resumed), _flat(whole))
+    with pytest.raises(ValueError, match="resume: the checkpoint was trained with optimiser 'SignSGD'; got 'adam'"):
+        dp.Network([5, 4, 2], seed=0).fit(X, y, optimiser=dp.Adam(), epochs=4, batch_size=20, resume=tmp_path / "s.ckpt")
+
+
+@pytest.fixture
+def inverse_time():
+    def schedule(eta0, epoch, n_epochs):
+        return eta0 / (1 + epoch)  # eta = eta0 / (1 + epoch)
+
+    dp.optimisers.SCHEDULES["inverse_time"] = schedule
+    yield schedule
+    del dp.optimisers.SCHEDULES["inverse_time"]
+
+
+def test_a_schedule_added_to_the_registry_is_recorded_by_its_key_and_compared_on_resume(tmp_path, inverse_time):
+    # Before: it was recorded as "function" (one of the caller's) and a resumed run with another schedule went on
+    from deltaprop.training import _schedule_name
+
+    assert _schedule_name(inverse_time) == "inverse_time"
+    X, y = _xor_data()
+    given = dict(optimiser="sgd", batch_size=20)
+    dp.Network([5, 4, 2], seed=0).fit(X, y, schedule="inverse_time", epochs=2, checkpoint=tmp_path / "i.ckpt", **given)
+    assert load_checkpoint(tmp_path / "i.ckpt").schedule == "inverse_time"
+    for other, said in (("cosine", r"cosine\(eta_min=0.0\)"), ("constant", "constant"),
+                        (lambda eta0, epoch, n: eta0, "a schedule function of its own")):
+        with pytest.raises(ValueError, match=rf"schedule: the checkpoint's run was trained with the schedule "
+                                             rf"SCHEDULES\['inverse_time'\]; got {said}; a resumed run needs"):
+            dp.Network([5, 4, 2], seed=0).fit(X, y, schedule=other, epochs=4, resume=tmp_path / "i.ckpt", **given)
+    history = dp.Network([5, 4, 2], seed=0).fit(X, y, schedule="inverse_time", epochs=4, resume=tmp_path / "i.ckpt", **given)
+    assert history.learning_rate == pytest.approx([0.01, 0.005, 0.01 / 3, 0.0025])
+    # the other way round: a registry name is named as such, not as "a schedule function of its own"
+    dp.Network([5, 4, 2], seed=0).fit(X, y, epochs=2, checkpoint=tmp_path / "c.ckpt", **given)
+    with pytest.raises(ValueError, match=r"trained with constant; got the schedule SCHEDULES\['inverse_time'\];"):
+        dp.Network([5, 4, 2], seed=0).fit(X, y, schedule="inverse_time", epochs=4, resume=tmp_path / "c.ckpt", **given)
+
+
+def test_a_checkpoint_naming_an_activation_this_deltaprop_lacks_says_how_to_load_it(tmp_path, monkeypatch):
+    # Before: "checkpoint: ... is corrupt (activation (layer 1): unknown activation 'swish'; ...)"
+    from deltaprop.activations import ACTIVATIONS, Activation
+
+    swish = Activation("swish", lambda z: z / (1 + np.exp(-z)), lambda z, a: a + (1 - a) / (1 + np.exp(-z)))
+    X, y = _xor_data()
+    with monkeypatch.context() as m:
+        m.setitem(ACTIVATIONS, "swish", swish)  # registered where the checkpoint is written
+        dp.Network([5, 4, 2], activation="swish", seed=0).fit(X, y, epochs=1, checkpoint=tmp_path / "s.ckpt")
+    with pytest.raises(ValueError, match=r"^checkpoint: .*s\.ckpt: it uses activation 'swish' \(layer 1\), which this "
+                                         r"deltaprop lacks: .*ACTIVATIONS\['swish'\] = Activation\('swish', \.\.\.\), then "
+                                         r"call load_checkpoint or fit\(resume=\.\.\.\)$"):
+        load_checkpoint(tmp_path / "s.ckpt")
+    monkeypatch.setitem(ACTIVATIONS, "swish", swish)
+    assert load_checkpoint(tmp_path / "s.ckpt").network().activations[0] is swish

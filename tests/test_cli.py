@@ -1706,3 +1706,56 @@ def test_train_plot_draws_the_decision_regions_of_a_set_in_the_plane(tmp_path, m
     code, _, err = _run(["train", "--data", "moons", "--epochs", "1", "--quiet", "--plot", "p", "--out", "p/decision.png"],
                         capsys)
     assert code == 1 and "--out: p/decision.png is also the file of --plot" in err, err
+
+
+# ---------------------------------------------------------------------- from a review of extending the registries (session 21)
+
+
+def test_an_optimiser_class_without_a_learning_rate_gets_the_protocols_default_in_the_help(monkeypatch, capsys):
+    # Before: every command failed with AttributeError: type object 'SignSGD' has no attribute 'learning_rate'
+    from dataclasses import dataclass
+
+    from deltaprop.cli import main
+    from deltaprop.optimisers import OPTIMISERS
+
+    @dataclass
+    class SignSGD:  # the protocol: learning_rate is optional ("0.01 otherwise")
+        name = "signsgd"
+
+        def init(self, param):
+            return ()
+
+        def update(self, param, grad, state, eta, step):
+            param -= param.dtype.type(eta) * np.sign(grad)
+
+    monkeypatch.setitem(OPTIMISERS, "signsgd", SignSGD)
+    for command in ("info", "train"):
+        with pytest.raises(SystemExit) as exit_:
+            main([command, "--help"])
+        assert exit_.value.code == 0
+    assert "signsgd 0.01;" in " ".join(capsys.readouterr().out.split())
+
+
+def test_two_classes_take_one_output_unit_with_any_loss_of_an_element_wise_output(tmp_path, monkeypatch, capsys):
+    # Before: only the loss named binary_cross_entropy (or --output sigmoid alone) gave one unit; a sigmoid-output
+    # loss added to LOSSES got two
+    from deltaprop.losses import LOSSES, Loss
+
+    bce = LOSSES["binary_cross_entropy"]
+    mine = Loss("my_binary_cross_entropy", bce.cost, bce.grad, outputs=("sigmoid",), targets_at_least=0.0,
+                targets_at_most=1.0, classification=True)
+    monkeypatch.setitem(LOSSES, "my_binary_cross_entropy", mine)
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    Path("b.csv").write_text("a,b,t\n" + "".join(f"{x[0]!r},{x[1]!r},{int(x[0] > x[1])}\n" for x in X.tolist()))
+    units = {}
+    for loss in ("binary_cross_entropy", "my_binary_cross_entropy", "cross_entropy", "quadratic"):
+        code, _, err = _run(["train", "--data", "b.csv", "--label", "t", "--task", "classification", "--loss", loss,
+                             "--epochs", "1", "--quiet", "--json", "--out", f"{loss}.safetensors"], capsys)
+        assert code == 0, err
+        units[loss] = load_model(f"{loss}.safetensors").network.sizes[-1]
+    assert units == {"binary_cross_entropy": 1, "my_binary_cross_entropy": 1, "cross_entropy": 2, "quadratic": 2}
+    code, _, err = _run(["train", "--data", "b.csv", "--label", "t", "--output", "sigmoid", "--epochs", "1", "--quiet",
+                         "--json", "--out", "s.safetensors"], capsys)
+    assert code == 0 and load_model("s.safetensors").network.sizes[-1] == 1, err  # (its loss: binary_cross_entropy)

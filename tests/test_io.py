@@ -640,3 +640,40 @@ def test_a_model_file_is_the_same_bytes_for_the_same_network_in_any_process(tmp_
         assert (len(paths[0].read_bytes()) - 8 - struct.unpack("<Q", paths[0].read_bytes()[:8])[0]) == sum(
             a.nbytes for a in arrays.values())
         assert struct.unpack("<Q", paths[0].read_bytes()[:8])[0] % 8 == 0  # (the header padded, as safetensors pads it)
+
+
+# ---------------------------------------------------------------------- from a review of extending the registries (session 21)
+
+
+def test_a_file_naming_an_activation_or_loss_this_deltaprop_lacks_says_how_to_load_it(tmp_path, capsys):
+    # Before: "bad architecture in metadata: activation (layer 1): unknown activation 'swish'", as for a corrupt file
+    from deltaprop.activations import ACTIVATIONS, Activation
+    from deltaprop.cli import main
+    from deltaprop.losses import LOSSES, Loss
+
+    swish = Activation("swish", lambda z: z / (1 + np.exp(-z)), lambda z, a: a + (1 - a) / (1 + np.exp(-z)))
+    half = Loss("half_quadratic", lambda y, t: 0.25 * np.sum((y - t) ** 2, axis=1), lambda y, t: 0.5 * (y - t))
+    ACTIVATIONS["swish"], LOSSES["half_quadratic"] = swish, half
+    try:  # registered in Python before saving, as the protocol has it
+        save_model(Network([3, 4, 2], activation="swish", seed=0), tmp_path / "sw.safetensors")
+        save_model(Network([3, 4, 1], activation="tanh", output="identity", loss="half_quadratic", seed=0), tmp_path / "hq.safetensors")
+    finally:
+        del ACTIVATIONS["swish"], LOSSES["half_quadratic"]
+    for file, what, name, where, registry, make in (
+            ("sw", "activation", "swish", " (layer 1)", r"deltaprop\.activations\.ACTIVATIONS", "Activation"),
+            ("hq", "loss", "half_quadratic", "", r"deltaprop\.losses\.LOSSES", "Loss")):
+        words = (rf"it uses {what} '{name}'{re.escape(where)}, which this deltaprop lacks: a newer deltaprop's, or one registered "
+                 rf"in Python before the file was saved\. To load it, register the same {what} under that name first, "
+                 rf"{registry}\['{name}'\] = {make}\('{name}', \.\.\.\), then call load_model")
+        with pytest.raises(ValueError, match=rf"^model file .*{file}\.safetensors: {words}$"):
+            load_model(tmp_path / f"{file}.safetensors")
+        np.save(tmp_path / "x.npy", np.zeros((2, 3)))
+        for argv in (["info", str(tmp_path / f"{file}.safetensors")],
+                     ["predict", str(tmp_path / f"{file}.safetensors"), str(tmp_path / "x.npy")]):
+            assert main(argv) != 0
+            assert re.search(words, capsys.readouterr().err)
+    ACTIVATIONS["swish"] = swish  # registered again, as the message says: it loads
+    try:
+        assert load_model(tmp_path / "sw.safetensors").network.activations[0] is swish
+    finally:
+        del ACTIVATIONS["swish"]

@@ -729,3 +729,79 @@ def test_a_network_pickled_before_feature_names_were_kept_has_none():
     old.__setstate__(state)
     assert old.feature_names_in_ is None and old.validation_seed is None
     assert pickle.loads(pickle.dumps(old)).feature_names_in_ is None
+
+
+# ---------------------------------------------------------------------- from a review of extending the registries (session 21)
+
+
+def _registries():
+    from deltaprop.activations import ACTIVATIONS
+    from deltaprop.initialisers import INITIALISERS
+    from deltaprop.losses import LOSSES
+    from deltaprop.optimisers import OPTIMISERS, SCHEDULES
+
+    return [("ACTIVATIONS", ACTIVATIONS, "leaky_relu"), ("LOSSES", LOSSES, "quadratic"), ("INITIALISERS", INITIALISERS, "he_normal"),
+            ("OPTIMISERS", OPTIMISERS, "adam"), ("SCHEDULES", SCHEDULES, "cosine")]
+
+
+@pytest.mark.parametrize("title, registry, name", _registries())
+def test_deltaprops_own_registry_entries_cannot_be_replaced_or_removed(title, registry, name):
+    # Before: ACTIVATIONS["leaky_relu"] = Activation(...) (slope 0.2) trained through the compiled kernel's 0.01 while
+    # forward, gradcheck and predict took 0.2, and a model file, which names only "leaky_relu", came back with 0.01
+    # in the next process. deltaprop's entries stay; one of the user's goes under a name of its own.
+    entry, other = registry[name], object()
+    words = rf"^{title}\['{name}'\] is deltaprop's own entry, which model files and checkpoints store by its name .*" \
+            rf"register yours under a new name: {title}\['my_{name}'\] = "
+    for change in (lambda: registry.__setitem__(name, other), lambda: registry.update({name: other}),
+                   lambda: registry.update(**{name: other}), lambda: registry.__ior__({name: other})):
+        with pytest.raises(ValueError, match=words):
+            change()
+    for remove in (lambda: registry.__delitem__(name), lambda: registry.pop(name), lambda: registry.clear()):
+        with pytest.raises(ValueError, match="cannot be removed"):
+            remove()
+    assert registry[name] is entry
+    registry[name] = entry  # (the same object: nothing changes)
+    registry.setdefault(name, other)
+    assert registry[name] is entry
+    # an entry added later may be replaced and removed (a notebook cell run again)
+    registry["mine_added"] = other
+    registry["mine_added"] = entry
+    assert registry.pop("mine_added") is entry and "mine_added" not in registry
+
+
+def test_the_leaky_relu_slope_is_a_constant_the_compiled_path_shares():
+    # Before: activations.LEAKY_SLOPE = 0.2 changed forward/gradcheck/predict but not the fast path (a copy made at
+    # import) nor a model file read back in another process
+    import deltaprop.activations as activations
+
+    with pytest.raises(AttributeError, match=r"LEAKY_SLOPE is a constant \(0.01\).*register an activation of your own "
+                                             r"under a new name"):
+        activations.LEAKY_SLOPE = 0.2
+    activations.LEAKY_SLOPE = 0.01  # (its own value: nothing changes, as monkeypatch's undo does)
+    assert activations.LEAKY_SLOPE == 0.01
+    z = np.array([[-2.0, 3.0]])
+    np.testing.assert_array_equal(activations.ACTIVATIONS["leaky_relu"](z), [[-0.02, 3.0]])
+
+
+def test_a_misspelt_default_initialiser_of_an_activation_names_its_init_and_the_name_meant():
+    # Before: "init (layer 1): unknown initialiser 'he_norm'", an argument the user never gave, and no did-you-mean
+    from deltaprop.activations import Activation
+
+    swish = Activation("swish", lambda z: z / (1 + np.exp(-z)), lambda z, a: a + (1 - a) / (1 + np.exp(-z)), init="he_norm")
+    with pytest.raises(ValueError, match=r"^Activation 'swish' init \(the default initialiser of layer 1\): unknown "
+                                         r"initialiser 'he_norm'; expected one of \[.*\]; did you mean 'he_normal'\?$"):
+        dp.Network([4, 8, 2], activation=swish)
+    with pytest.raises(ValueError, match=r"^init \(layer 2\): unknown initialiser 'glorot_unifrom'; .*did you mean "
+                                         r"'glorot_uniform'\?$"):
+        dp.Network([4, 8, 2], init=["he_normal", "glorot_unifrom"])
+
+
+def test_the_oracle_refuses_an_activation_or_loss_it_has_no_formula_for():
+    # Before: reference.cost gave binary cross-entropy for any loss it did not know
+    import reference
+
+    y, t, z = np.array([0.3, 0.6]), np.array([0.0, 1.0]), np.array([0.5, -1.0])
+    for call in (lambda: reference.cost("huber", y, t), lambda: reference.grad_cost("huber", y, t),
+                 lambda: reference.sigma("swish", z), lambda: reference.jacobian("swish", z)):
+        with pytest.raises(KeyError, match="tests/reference.py has no formula for the (loss 'huber'|activation 'swish')"):
+            call()

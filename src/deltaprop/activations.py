@@ -27,18 +27,30 @@ Every activation is one :class:`Activation` entry in ``ACTIVATIONS`` and provide
     the z at which sigma is not differentiable (ReLU's 0), or ``None``;
     finite differences straddling it are not a test of sigma'.
 
-Adding an activation is one entry in ``ACTIVATIONS``: its function and its
-derivative side by side. (``deltaprop.kernels`` has compiled loops for some
+Adding an activation is one entry in ``ACTIVATIONS`` (under a new name:
+deltaprop's own entries cannot be replaced, see ``deltaprop.registry``): its
+function and its derivative side by side. The tests check it against the test
+oracle, which needs its formula written out again, independently, in
+``tests/reference.py``. (``deltaprop.kernels`` has compiled loops for some
 hidden activations, by name; any other takes the NumPy path through these
 functions.)
+
+``LEAKY_SLOPE``, leaky_relu's slope for z < 0, is a constant: the compiled
+loops and the registry's function share it, and model files name only
+"leaky_relu". Setting it raises; a leaky ReLU of another slope is an
+activation of your own under a new name.
 """
 
 from __future__ import annotations
 
+import sys
+import types
 from dataclasses import dataclass, fields
 from typing import Callable
 
 import numpy as np
+
+from .registry import Registry
 
 __all__ = ["Activation", "ACTIVATIONS", "get_activation", "hidden_activations", "output_activations"]
 
@@ -140,9 +152,26 @@ def _softmax_vjp(z: Array, a: Array, g: Array) -> Array:
     return a * (g - np.sum(a * g, axis=1, keepdims=True))
 
 
+#: leaky_relu's slope for z < 0: a constant, which the compiled loops (deltaprop.fastpath) share (see the module docstring)
 LEAKY_SLOPE = 0.01
 
-ACTIVATIONS: dict[str, Activation] = {
+
+class _ActivationsModule(types.ModuleType):
+    """This module, which refuses a new LEAKY_SLOPE: the compiled loops and model files would keep 0.01."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "LEAKY_SLOPE" and value != LEAKY_SLOPE:
+            raise AttributeError(
+                f"LEAKY_SLOPE is a constant ({LEAKY_SLOPE}): deltaprop's leaky_relu, which the compiled training step "
+                f"computes and model files store by name, has this slope; got LEAKY_SLOPE = {value!r}. For another slope "
+                f"register an activation of your own under a new name: ACTIVATIONS['my_leaky_relu'] = "
+                f"Activation('my_leaky_relu', forward, derivative, init='he_normal', kink=0.0)")
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _ActivationsModule
+
+ACTIVATIONS: dict[str, Activation] = Registry("ACTIVATIONS", {
     a.name: a
     for a in [
         # sigma(z) = 1 / (1 + e^-z),              sigma'(z) = sigma(z) (1 - sigma(z))
@@ -166,7 +195,7 @@ ACTIVATIONS: dict[str, Activation] = {
         # sigma(z)_i = e^{z_i} / sum_j e^{z_j},   J = diag(a) - a a^T (not element-wise)
         Activation("softmax", _softmax, None, vjp_override=_softmax_vjp),
     ]
-}
+}, "Activation({name!r}, forward, derivative)")
 
 
 def hidden_activations() -> tuple[str, ...]:

@@ -185,13 +185,13 @@ def _state_from_json(value):
 
 def _optimiser_description(optimiser) -> dict:
     """The optimiser's name and settings; one of the user's own (not of the registry's class for its name,
-    a subclass included) as ``own``, its settings left out: a resumed run takes the object passed to it."""
-    from .optimisers import is_registry_optimiser
+    a subclass included), or of a registry class that is no dataclass (its settings unknown to us), as ``own``,
+    its settings left out: a resumed run takes the object passed to it (see ``optimisers.records_settings``)."""
+    from .optimisers import optimiser_name, records_settings
 
-    name = getattr(optimiser, "name", type(optimiser).__name__)
-    if not is_registry_optimiser(optimiser):
-        return {"name": name, "options": {}, "own": True}
-    return {"name": name, "options": dataclasses.asdict(optimiser) if dataclasses.is_dataclass(optimiser) else {}}
+    if not records_settings(optimiser):
+        return {"name": optimiser_name(optimiser), "options": {}, "own": True}
+    return {"name": optimiser_name(optimiser), "options": dataclasses.asdict(optimiser)}
 
 
 #: Tensors of callbacks are named "callback.<ClassName>.<occurrence>.<name>".
@@ -329,6 +329,11 @@ def load_checkpoint(path) -> Checkpoint:
     missing = [key for key in REQUIRED_KEYS if key not in meta]
     if missing:
         raise ValueError(f"checkpoint: {path} is incomplete (missing {', '.join(map(repr, missing))})")
+    from .io import lacking_names
+
+    lacking = lacking_names(meta["config"], "load_checkpoint or fit(resume=...)") if isinstance(meta["config"], dict) else None
+    if lacking is not None:  # (not "corrupt": the file names an activation or loss registered where it was written)
+        raise ValueError(f"checkpoint: {path}: {lacking}")
     try:
         return _checked(meta, tensors, version)
     except (ValueError, TypeError, KeyError, OverflowError) as exc:

@@ -29,7 +29,8 @@ checks them against the reference in float64):
   delta^l is linear in delta^L, so dW^l and db^l come out already averaged,
   without a pass over the parameters to scale them.
 
-Hidden activations other than the built-in ones fall back to the reference
+Hidden activations other than those ``kernels.HIDDEN_KINDS`` names (deltaprop's
+own entries, which cannot be replaced: see ``deltaprop.registry``) fall back to the reference
 path (:meth:`Workspace.for_network` returns None), as does everything where
 Numba is missing; any output activation and loss work, through the
 registry's functions on the (small) output layer.
@@ -42,7 +43,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import kernels
-from .activations import ACTIVATIONS, LEAKY_SLOPE
+from .activations import ACTIVATIONS, LEAKY_SLOPE  # (a constant: the activations module refuses another)
 from .losses import LOSSES
 from .network import Network, aligned_zeros, buffer_size, views_of
 

@@ -5,7 +5,8 @@ The protocol
 An initialiser is a function ``init(rng, n_out, n_in, dtype) -> W`` returning
 the weight matrix W^l of a layer, of the lecture's shape (N_l, N_{l-1}) =
 (n_out, n_in) and the given dtype, drawn from the ``numpy.random.Generator``
-``rng``. Biases start at zero.
+``rng``. Biases start at zero. Adding one is one entry in ``INITIALISERS`` under a new
+name (deltaprop's own cannot be replaced, see ``deltaprop.registry``).
 
 The default follows the layer's activation (``Activation.init``): Glorot for
 sigmoid and tanh (keeps the variance of z^l near that of a^{l-1} when sigma
@@ -19,12 +20,15 @@ from typing import Callable
 
 import numpy as np
 
+from .checks import did_you_mean
+from .registry import Registry
+
 __all__ = ["INITIALISERS", "get_initialiser"]
 
 Initialiser = Callable[[np.random.Generator, int, int, np.dtype], np.ndarray]
 
 
-INITIALISERS: dict[str, Initialiser] = {
+INITIALISERS: dict[str, Initialiser] = Registry("INITIALISERS", {
     # U(-sqrt(6 / (N_in + N_out)), +sqrt(...)): Glorot & Bengio 2010
     "glorot_uniform": lambda rng, o, i, dt: rng.uniform(-1, 1, size=(o, i)).astype(dt)
     * dt.type(np.sqrt(6.0 / (i + o))),
@@ -38,7 +42,7 @@ INITIALISERS: dict[str, Initialiser] = {
     "lecun_normal": lambda rng, o, i, dt: (rng.standard_normal((o, i)) * np.sqrt(1.0 / i)).astype(dt),
     # N(0, 1): Nielsen's network.py, which saturates sigmoid units in wide layers
     "standard_normal": lambda rng, o, i, dt: rng.standard_normal((o, i)).astype(dt),
-}
+}, "a function (rng, n_out, n_in, dtype) -> W")
 
 
 def get_initialiser(name: str, *, argument: str = "init") -> Initialiser:
@@ -51,5 +55,6 @@ def get_initialiser(name: str, *, argument: str = "init") -> Initialiser:
     if callable(name):
         return name
     if not isinstance(name, str) or name not in INITIALISERS:
-        raise ValueError(f"{argument}: unknown initialiser {name!r}; expected one of {sorted(INITIALISERS)}")
+        raise ValueError(f"{argument}: unknown initialiser {name!r}; expected one of {sorted(INITIALISERS)}"
+                         f"{did_you_mean(name, INITIALISERS)}")
     return INITIALISERS[name]

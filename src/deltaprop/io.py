@@ -547,7 +547,32 @@ def known_initialisers(model: dict) -> list | None:
     return init
 
 
+def lacking_names(model: dict, reader: str = "load_model") -> str | None:
+    """What a file's network config (``Network.config()``) names that this deltaprop's registries lack, in words
+    that say how to load it with ``reader`` (an activation or loss of a newer deltaprop, or one a user registered
+    before saving), or None. Initialisers are never refused (see :func:`known_initialisers`); a value that is no name is left to
+    ``Network``, which calls it corrupt."""
+    from .activations import ALIASES as ACTIVATION_ALIASES, ACTIVATIONS
+    from .losses import ALIASES as LOSS_ALIASES, LOSSES
+
+    hidden = model.get("activation")
+    hidden = [hidden] if isinstance(hidden, str) else hidden if isinstance(hidden, list) else []
+    named = [*(("activation", f" (layer {l})", a) for l, a in enumerate(hidden, start=1)),
+             ("activation", " (output layer)", model.get("output")), ("loss", "", model.get("loss"))]
+    for what, where, name in named:
+        registry, aliases, title, make = ((ACTIVATIONS, ACTIVATION_ALIASES, "deltaprop.activations.ACTIVATIONS", "Activation")
+                                          if what == "activation" else (LOSSES, LOSS_ALIASES, "deltaprop.losses.LOSSES", "Loss"))
+        if isinstance(name, str) and name and aliases.get(name, name) not in registry:
+            return (f"it uses {what} {name!r}{where}, which this deltaprop lacks: a newer deltaprop's, or one registered "
+                    f"in Python before the file was saved. To load it, register the same {what} under that name first, "
+                    f"{title}[{name!r}] = {make}({name!r}, ...), then call {reader}")
+    return None
+
+
 def _build_network(path: Path, model: dict) -> Network:
+    lacking = lacking_names(model) if isinstance(model, dict) else None  # (not "bad architecture": a file of another's)
+    if lacking is not None:
+        raise ValueError(f"model file {path}: {lacking}")
     init = known_initialisers(model)
     try:
         net = Network(

@@ -36,7 +36,10 @@ outputs y = a^L and targets t, both of shape (n_examples, N_L):
     the per-example cost written out, as plain text and as LaTeX, for
     ``deltaprop explain`` (``None``: it names the loss instead).
 
-Adding a loss is one entry in ``LOSSES``: its cost and gradient side by side.
+Adding a loss is one entry in ``LOSSES`` (under a new name: deltaprop's own
+entries cannot be replaced, see ``deltaprop.registry``): its cost and gradient
+side by side. The tests check it against the test oracle, which needs its cost
+and gradient written out again, independently, in ``tests/reference.py``.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ from typing import Callable
 
 import numpy as np
 from scipy.special import xlogy
+
+from .registry import Registry
 
 __all__ = ["Loss", "LOSSES", "get_loss"]
 
@@ -131,7 +136,7 @@ class Loss:
         return self  # frozen: as Activation.__deepcopy__, a loss of the user's own stays itself
 
 
-LOSSES: dict[str, Loss] = {
+LOSSES: dict[str, Loss] = Registry("LOSSES", {
     l.name: l
     for l in [
         # c = 1/2 ||y - t||^2 (the lecture's),      dc/dy = y - t
@@ -187,7 +192,7 @@ LOSSES: dict[str, Loss] = {
             latex=r"C = -\sum_i \big[t_i \log y_i + (1 - t_i)\log(1 - y_i)\big]",
         ),
     ]
-}
+}, "Loss({name!r}, cost, grad)")
 
 #: Other names users of peer tools type for the same losses.
 ALIASES = {

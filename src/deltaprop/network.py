@@ -362,7 +362,11 @@ class Network:
         self.weights: list[Array] = []
         self.biases: list[Array] = []
         for l in range(1, L + 1):
-            initialise = get_initialiser(inits[l - 1], argument=f"init (layer {l})")
+            # (init left out: the name is the activation's default, Activation.init, which the message names)
+            act = self.activations[l - 1]
+            argument = (f"init (layer {l})" if init is not None
+                        else f"Activation {act.name!r} init (the default initialiser of layer {l})")
+            initialise = get_initialiser(inits[l - 1], argument=argument)
             W = initialise(self.rng, self.sizes[l], self.sizes[l - 1], self.dtype)  # W^l
             shape = (self.sizes[l], self.sizes[l - 1])
             if np.shape(W) != shape:  # an initialiser of one's own may get the lecture's shape backwards

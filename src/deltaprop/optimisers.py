@@ -16,7 +16,8 @@ and may declare
 
 ``name``
     the key of its entry in ``OPTIMISERS`` (checkpoints record it; a resumed
-    run must use the same).
+    run must use the same). Without one, its class's name stands in
+    (:func:`optimiser_name`).
 ``learning_rate = eta``
     its default learning rate (``fit``'s when none is given; 0.01 otherwise).
 ``full_batch = True``
@@ -39,17 +40,24 @@ applies the same ``update`` to every W^l and b^l in one place
 (:func:`apply_update`). The lecture's rule is :class:`GD`:
 theta <- theta - eta grad C(theta).
 
-Adding an optimiser is one class here and its entry in ``OPTIMISERS``: ``fit`` passes it the
+Adding an optimiser is one class here and its entry in ``OPTIMISERS``, under a new name (deltaprop's
+own entries cannot be replaced, see ``deltaprop.registry``): ``fit`` passes it the
 options among its own keyword arguments (``training.FIT_SETTINGS``: momentum, nesterov, beta_1,
 beta_2, epsilon, rho, weight_decay) that the class has as fields (:func:`settings_of`; one it lacks is
 refused), the command line offers it by name, and checkpoints store its fields. A setting of
 another name is set on the object: ``fit(optimiser=MyOptimiser(decay=0.5))``.
 
+The class must be a ``@dataclass`` whose fields are all its settings for a checkpoint to record them and a
+resumed run to rebuild it from them (:func:`records_settings`). A registry class that is not one is
+checkpointed as an optimiser of the user's own: a resumed run continues with the object passed to it
+(the name alone gives its defaults), since a rebuild from the name would silently drop the settings of
+the object the run was given.
+
 :class:`LBFGS` is the one exception to the protocol: it has no per-array ``update`` but hands the
 whole flattened theta and the exact gradient to SciPy (``training.fit`` runs it apart).
 
 A schedule is a function ``schedule(eta0, epoch, n_epochs) -> eta`` for
-epoch = 0, 1, ...
+epoch = 0, 1, ...; one added to ``SCHEDULES`` is recorded in checkpoints by its key there.
 """
 
 from __future__ import annotations
@@ -64,6 +72,7 @@ import numpy as np
 
 from . import kernels
 from .checks import boolean, did_you_mean, integer, real
+from .registry import Registry
 
 __all__ = [
     "GD",
@@ -78,10 +87,13 @@ __all__ = [
     "default_learning_rate",
     "settings_of",
     "is_registry_optimiser",
+    "records_settings",
+    "optimiser_name",
     "apply_update",
     "is_elementwise",
     "SCHEDULES",
     "get_schedule",
+    "schedule_name",
     "constant",
     "step_decay",
     "cosine",
@@ -318,7 +330,9 @@ class LBFGS:
         self.max_fun = integer("max_fun", self.max_fun)
 
 
-OPTIMISERS: dict[str, Callable[..., object]] = {cls.name: cls for cls in (GD, SGD, Adam, AdamW, RMSprop, LBFGS)}
+OPTIMISERS: dict[str, Callable[..., object]] = Registry(
+    "OPTIMISERS", {cls.name: cls for cls in (GD, SGD, Adam, AdamW, RMSprop, LBFGS)},
+    "MyOptimiser (a @dataclass with name = {name!r})")
 
 
 def full_batch_optimisers() -> tuple[str, ...]:
@@ -330,6 +344,20 @@ def is_registry_optimiser(optimiser) -> bool:
     """Whether ``optimiser`` is an object of the very class ``OPTIMISERS`` holds under its name (a subclass
     of the user's, whose settings and update may differ, is not: checkpoints keep it as the user's own)."""
     return type(optimiser) is OPTIMISERS.get(getattr(optimiser, "name", None))
+
+
+def records_settings(optimiser) -> bool:
+    """Whether a checkpoint records ``optimiser``'s settings and a resumed run rebuilds it from them: an object of
+    the registry's class for its name (:func:`is_registry_optimiser`) that is a dataclass, its fields its settings.
+    Any other is kept as the user's own: a resumed run takes the object passed to it."""
+    return is_registry_optimiser(optimiser) and is_dataclass(optimiser)
+
+
+def optimiser_name(optimiser) -> str:
+    """The name of an optimiser object, as checkpoints record it and messages give it: its ``name``, or its
+    class's name where it has none (the protocol makes ``name`` optional)."""
+    name = getattr(optimiser, "name", None)
+    return name if isinstance(name, str) and name else type(optimiser).__name__
 
 
 def default_learning_rate(optimiser: str | object) -> float | None:
@@ -453,12 +481,22 @@ def exponential(gamma: float = 0.95) -> Callable[[float, int, int], float]:
 #: The functions that make a schedule, and the name of the schedule each makes with its defaults.
 _SCHEDULE_MAKERS = {step_decay: "step", cosine: "cosine", exponential: "exponential"}
 
-SCHEDULES: dict[str, Callable[[float, int, int], float]] = {
+SCHEDULES: dict[str, Callable[[float, int, int], float]] = Registry("SCHEDULES", {
     "constant": constant,
     "step": step_decay(),
     "cosine": cosine(),
     "exponential": exponential(),
-}
+}, "a function (eta0, epoch, n_epochs) -> eta")
+
+
+def schedule_name(schedule) -> str | None:
+    """What checkpoints record of a schedule function: what it computes where it was made here
+    (:func:`schedule_description`: "cosine(eta_min=0.0)" for SCHEDULES["cosine"] and cosine() alike), else its
+    key in ``SCHEDULES`` (one added there), else None (one of the caller's own)."""
+    description = schedule_description(schedule)
+    if description is not None:
+        return description
+    return next((key for key, registered in SCHEDULES.items() if registered is schedule), None)
 
 
 def get_schedule(schedule, *, argument: str = "schedule") -> Callable[[float, int, int], float]:

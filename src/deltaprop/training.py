@@ -38,8 +38,9 @@ from .checks import boolean, integer, real
 from .fastpath import Workspace
 from .files import writable_path
 from .network import Network, aligned_zeros, check_network, joined, parameter_name, views_of, weights_fit_dtype
-from .optimisers import (LBFGS, OPTIMISERS, SCHEDULES, apply_update, default_learning_rate, full_batch_optimisers, get_optimiser,
-                         get_schedule, is_elementwise, is_registry_optimiser, schedule_description, settings_of)
+from .optimisers import (LBFGS, OPTIMISERS, SCHEDULES, apply_update, constant, default_learning_rate, full_batch_optimisers,
+                         get_optimiser, get_schedule, is_elementwise, is_registry_optimiser, optimiser_name, records_settings,
+                         schedule_description, settings_of)
 
 __all__ = ["fit", "History", "Run", "DivergenceError", "OptimiserState"]
 
@@ -276,8 +277,11 @@ def _checked_metrics(metrics, validation: bool) -> dict:
 
 def _schedule_name(schedule) -> str:
     """What a checkpoint records of fit's schedule function: a registry schedule's or a schedule maker's description
-    ("cosine(eta_min=0.0)", for "cosine" and cosine() alike), else "function" (one of the caller's, not compared)."""
-    return schedule_description(schedule) or "function"
+    ("cosine(eta_min=0.0)", for "cosine" and cosine() alike), else its key in SCHEDULES (one added there), else
+    "function" (one of the caller's, not compared)."""
+    from .optimisers import schedule_name  # (here: schedule_name is a parameter's name in this module too)
+
+    return schedule_name(schedule) or "function"
 
 
 def _refuse_same_outputs(checkpoint, resume, callbacks: list) -> None:
@@ -469,13 +473,14 @@ def fit(
     resume_path = resume
     if optimiser is None:  # the state's (or checkpoint's) optimiser by its registry name: settings given here apply to it
         saved = None if optimiser_state is None else optimiser_state.optimiser
-        optimiser = "adam" if saved is None else (saved.name if is_registry_optimiser(saved) else saved)
+        # (one whose settings are not its fields goes on as the object itself: its name would give its defaults)
+        optimiser = "adam" if saved is None else (saved.name if records_settings(saved) else saved)
         if resume is not None:
             resume = _resumed_checkpoint(resume)  # (read once: _setup takes it as it is)
             name = resume.optimiser["name"]
             if resume.optimiser.get("own", name not in OPTIMISERS):
-                raise ValueError(f"optimiser: the checkpoint's run used an optimiser of its own named {name!r}; pass "
-                                 f"that optimiser object to resume it")
+                raise ValueError(f"optimiser: the checkpoint's run used an optimiser of its own named {name!r}, whose "
+                                 f"settings a checkpoint does not record; pass that optimiser object to resume it")
             optimiser = name
     requested = optimiser  # (a name or an object, as given: optimiser_state is checked against it)
     explicit = {}  # the optimiser's settings the caller chose: a resumed run refuses others than its checkpoint's
@@ -537,7 +542,7 @@ def fit(
         tol = real("tol", tol, 0)
         if not lbfgs and not getattr(optimiser, "full_batch", False):
             raise ValueError(f"tol: only the whole-set optimisers ({', '.join(full_batch_optimisers())}) stop on tol; got "
-                             f"tol={tol:g} with optimiser {getattr(optimiser, 'name', type(optimiser).__name__)!r}. To stop "
+                             f"tol={tol:g} with optimiser {optimiser_name(optimiser)!r}. To stop "
                              f"when the cost no longer improves, use callbacks=[EarlyStopping(monitor='loss', min_delta=...)]")
     if clip_norm is not None:
         clip_norm = real("clip_norm", clip_norm, 0, low_open=True, what="a finite number")
@@ -756,7 +761,7 @@ def _continued_optimiser(state: OptimiserState, optimiser, requested, explicit: 
     """The optimiser that continues ``state``: of the same kind as the state's, with its settings except
     those given to fit (``explicit``); an object given to fit is used as it is."""
     saved = state.optimiser
-    name, saved_name = getattr(optimiser, "name", type(optimiser).__name__), getattr(saved, "name", type(saved).__name__)
+    name, saved_name = optimiser_name(optimiser), optimiser_name(saved)
     if name != saved_name or type(optimiser) is not type(saved):
         also = repr(saved_name) if is_registry_optimiser(saved) else f"a {type(saved).__name__} object"
         raise ValueError(f"optimiser_state: it is the state of optimiser {saved_name!r} ({type(saved).__name__}); got "
@@ -764,6 +769,8 @@ def _continued_optimiser(state: OptimiserState, optimiser, requested, explicit: 
                          f"to continue that run, or leave optimiser_state out to start {name!r} afresh")
     if isinstance(requested, str) and dataclasses.is_dataclass(saved):  # the state's settings, but those given here
         return dataclasses.replace(saved, **explicit)
+    if isinstance(requested, str):  # (no dataclass: its settings are the state's object's, which the name would drop)
+        return saved
     return optimiser
 
 
@@ -807,10 +814,15 @@ def _check_resumed_schedule(ck, learning_rate: float | None, shuffle: bool, sche
                          f"(leave learning_rate out to take the checkpoint's); {again}")
     if ck.shuffle is not None and ck.shuffle != shuffle and not full_batch:  # (gd never shuffles)
         raise ValueError(f"shuffle: the checkpoint's run was trained with shuffle={ck.shuffle}; got {shuffle}; {again}")
-    saved = schedule_description(SCHEDULES[ck.schedule]) if ck.schedule in SCHEDULES else ck.schedule  # (files naming it "cosine")
+    # (files naming it "cosine"; one added to SCHEDULES is recorded by its key)
+    saved = (schedule_description(SCHEDULES[ck.schedule]) or ck.schedule) if ck.schedule in SCHEDULES else ck.schedule
     if saved not in (None, "function") and saved != schedule_name:  # ("function": the caller's, which nothing can compare)
         def said(name):
-            return "a schedule function of its own" if name == "function" else name
+            if name == "function":
+                return "a schedule function of its own"
+            if "(" in name or name == schedule_description(constant):  # what a schedule made here computes
+                return name
+            return f"the schedule SCHEDULES[{name!r}]"  # one added to the registry, by its key
 
         raise ValueError(f"schedule: the checkpoint's run was trained with {said(saved)}; got {said(schedule_name)}; {again}")
 
@@ -914,12 +926,13 @@ def _restore(run: Run, ck, full_batch: bool = False, recorded: Recorded | None =
         raise ValueError(f"epochs: the checkpoint's run has done {ck.epochs_done} epochs; got {run.epochs}. "
                          f"epochs is the run's total: give {ck.epochs_done} or more")
     saved_name = ck.optimiser["name"]
-    if saved_name != getattr(run.optimiser, "name", None):
-        raise ValueError(f"resume: the checkpoint was trained with optimiser {saved_name!r}; got {getattr(run.optimiser, 'name', run.optimiser)!r}")
+    if saved_name != optimiser_name(run.optimiser):
+        raise ValueError(f"resume: the checkpoint was trained with optimiser {saved_name!r}; got {optimiser_name(run.optimiser)!r}")
     # A registry optimiser gets the checkpoint's settings back (those given to this fit must be the same); an
-    # object of the user's own (not of a registry class, its settings unknown to us) is the one passed to this fit.
+    # object of the user's own (not of a registry class, its settings unknown to us) is the one passed to this fit,
+    # as is one of a registry class that is no dataclass (records_settings: its settings are not recorded either).
     own = ck.optimiser.get("own", saved_name not in OPTIMISERS)
-    if own and is_registry_optimiser(run.optimiser):
+    if own and records_settings(run.optimiser):
         raise ValueError(f"resume: the checkpoint's run used an optimiser of its own named {saved_name!r}; "
                          f"pass that optimiser object, not the registry's {saved_name!r}")
     if not own and not is_registry_optimiser(run.optimiser):
@@ -931,7 +944,10 @@ def _restore(run: Run, ck, full_batch: bool = False, recorded: Recorded | None =
             if saved != value:
                 raise ValueError(f"{key}: the checkpoint's run was trained with {key}={saved!r}; got {value!r}; "
                                  f"a resumed run needs the options and data of the run it continues")
-    optimiser = run.optimiser if own else get_optimiser(saved_name, **ck.optimiser["options"])
+    # (a checkpoint written before records_settings recorded a registry class that is no dataclass as not own:
+    # its options {} would rebuild the defaults, so the object passed goes on there too)
+    rebuilt = not own and records_settings(run.optimiser)
+    optimiser = get_optimiser(saved_name, **ck.optimiser["options"]) if rebuilt else run.optimiser
     if [tuple(np.shape(a) for a in s) for s in ck.optimiser_states] != [tuple(a.shape for a in s) for s in run.states]:
         raise ValueError("resume: the checkpoint's optimiser state does not fit this optimiser")
     _check_resumed_options(ck, run.batch_size_given, run.validation_fraction, full_batch, run.data_fingerprint, run.clip_norm)

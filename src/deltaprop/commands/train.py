@@ -75,7 +75,7 @@ def add_parser(subparsers):
     from deltaprop.activations import ACTIVATIONS, hidden_activations
     from deltaprop.data import SCALINGS, TASKS
     from deltaprop.losses import LOSSES
-    from deltaprop.optimisers import OPTIMISERS, SCHEDULES, SGD, AdamW
+    from deltaprop.optimisers import OPTIMISERS, SCHEDULES, SGD, AdamW, default_learning_rate
 
     parser = new_parser(
         subparsers,
@@ -115,7 +115,8 @@ def add_parser(subparsers):
                      help=f"{', '.join(OPTIMISERS)}; among them gd: the lecture's whole-set gradient descent; sgd: "
                      "mini-batches with momentum; adamw: adam with decoupled weight decay; lbfgs: SciPy's L-BFGS on "
                      "the whole set, with no learning rate")
-    rates = ", ".join(f"{n} {c.learning_rate:g}" for n, c in OPTIMISERS.items() if c.learning_rate is not None)
+    # (the protocol makes learning_rate optional: the default fit uses, 0.01, for one that declares none)
+    rates = ", ".join(f"{n} {default_learning_rate(c):g}" for n, c in OPTIMISERS.items() if default_learning_rate(c) is not None)
     opt.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,
                      help=f"learning rate eta, a number > 0 (default: {rates}; lbfgs takes none)")
     opt.add_argument("--schedule", choices=sorted(SCHEDULES), default="constant",
@@ -416,6 +417,23 @@ class _BatchSize:
         self.value = run.batch_size
 
 
+def _one_unit_for_two_classes(output: str | None, loss: str | None) -> bool:
+    """Whether two classes take one output unit, y = P(the second class): where the loss is a classification loss
+    whose output activation is element-wise (each unit a probability of its own: binary_cross_entropy's sigmoid),
+    that output as --output gives it or else as the loss declares it (its fused_output, else the first of its
+    outputs), and the loss as --loss gives it or else the one --output implies. Neither given: softmax with
+    cross_entropy, a unit per class."""
+    from deltaprop.activations import get_activation
+    from deltaprop.losses import get_loss
+    from deltaprop.network import default_loss_for_output
+
+    if loss is None and output is None:
+        return False
+    entry = get_loss(loss if loss is not None else default_loss_for_output(get_activation(output).name))
+    output = output or entry.fused_output or (entry.outputs[0] if entry.outputs else None)
+    return entry.classification and output is not None and get_activation(output).elementwise
+
+
 def _build_network(args, data):
     from deltaprop.network import Network
 
@@ -441,8 +459,7 @@ def _build_network(args, data):
         _check_classes(args, data)
         _warn_if_sparse_classes(args, data)
         classes = data.n_classes
-        binary = loss == "binary_cross_entropy" or (args.output == "sigmoid" and loss is None)
-        n_out = 1 if binary and classes == 2 else classes
+        n_out = 1 if classes == 2 and _one_unit_for_two_classes(args.output, loss) else classes
     check_memory([data.n_features, *hidden, n_out], args.dtype, "--layers")
     with flag_names(FLAGS):
         return Network(
