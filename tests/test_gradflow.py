@@ -179,3 +179,14 @@ def test_the_summary_reports_the_last_record_not_a_mean_an_early_blow_up_dominat
     flow.weight_grad_norm[2:] = [np.array([0.3, 0.0]), np.array([0.0, 1.0])]
     assert flow.zero_gradient_since() == [3, None]
     assert "layer 1: ||dC/dW^l|| exactly 0" in flow.summary()
+
+
+def test_a_panel_with_an_exact_zero_and_an_infinite_record_is_drawn(tmp_path):
+    # From a review of the symlog axis: its limits came from the largest positive value, inf, and plot raised
+    # "Axis limits cannot be NaN or Inf" for a blown-up run (the log axis before drew it)
+    flow = GradientFlow(np.zeros((1, 2)), [0])
+    flow.epochs = [0, 1, 2, 3]
+    flow.delta_norm = [np.array([1.0, 2.0])] * 4
+    flow.weight_grad_norm = [np.array([1.0, 2.0]), np.array([0.0, 1.0]), np.array([0.0, np.inf]), np.array([0.0, np.nan])]
+    grads = flow.plot(tmp_path / "g.png").axes[1]
+    assert grads.get_yscale() == "symlog" and np.isfinite(grads.get_ylim()).all() and grads.get_ylim()[1] >= 2

@@ -89,7 +89,7 @@ def test_confusion_figure_of_many_classes_writes_a_legible_subset_of_names():
 
 def test_every_picture_function_writes_the_format_its_name_ends_with(tmp_path):
     # From a teacher's review: draw_network(..., "net.svg") wrote PNG bytes under an SVG name (a broken slide)
-    from deltaprop.cost import measure_cost
+    from deltaprop.cost import CostResult, CostRow
     from deltaprop.gradflow import GradientFlow
     from deltaprop.netplot import draw_network
     from deltaprop.plots import plot_confusion, plot_first_layer, plot_history
@@ -98,17 +98,19 @@ def test_every_picture_function_writes_the_format_its_name_ends_with(tmp_path):
     X, y = np.random.default_rng(0).random((6, 4)), np.arange(6) % 2
     flow = GradientFlow(X, y)
     net.fit(X, y, epochs=2, callbacks=[flow])
+    cost = CostResult([CostRow(2, 22, 1e-5, 3e-5, 5e-4, 4.4e-4, 1e-9), CostRow(3, 40, 1e-5, 3e-5, None, 8e-4, None)],
+                      budget_s=0.05, n_examples=4)  # (as measure_cost gives, without the measuring)
     writers = {
         "history": lambda path: plot_history(history(), path),
         "confusion": lambda path: plot_confusion([[1, 0], [0, 1]], ["a", "b"], path),
         "first_layer": lambda path: plot_first_layer(net, (2, 2), path),
         "network": lambda path: draw_network(net, X[0], 1, path),
         "gradient_flow": lambda path: flow.plot(path),
-        "cost": lambda path: measure_cost([2, 3], budget_s=0.05, n_examples=4).plot(path),
+        "cost": lambda path: cost.plot(path),
     }
     signatures = {".png": PNG_SIGNATURE, ".svg": b"<?xml", ".pdf": b"%PDF", ".PDF": b"%PDF"}
     for name, write in writers.items():
-        for suffix, signature in signatures.items() if name == "network" else [(".svg", b"<?xml")]:  # (time)
+        for suffix, signature in signatures.items() if name == "history" else [(".svg", b"<?xml")]:  # (time)
             write(tmp_path / f"{name}{suffix}")
             assert (tmp_path / f"{name}{suffix}").read_bytes().startswith(signature), (name, suffix)
         for wrong in (f"{name}.jpg", name):  # (refused before the drawing)
@@ -193,6 +195,30 @@ def test_decision_figure_of_three_classes_colours_each_region_and_names_the_axes
     np.testing.assert_allclose(ax.collections[-1].get_offsets(), X)
 
 
+def test_decision_figure_of_a_quadratic_cost_and_of_an_estimator_agrees_with_their_predictions():
+    # From a review: the score of a cost without probabilities (two outputs, quadratic) and of the scikit-learn
+    # estimator (AttributeError: no is_classifier) were unguarded
+    from deltaprop.plots import decision_figure
+    from deltaprop.sklearn import DeltapropClassifier
+
+    data, _ = _moons_net()
+    quadratic = Network([2, 6, 2], activation="tanh", output="sigmoid", loss="quadratic", seed=0)
+    quadratic.fit(data.X_train, data.y_train, epochs=20, learning_rate=0.05)
+    names = np.array(["left", "right"])[data.y_train]
+    estimator = DeltapropClassifier(hidden_layer_sizes=(6,), activation="tanh", max_iter=20, random_state=0)
+    estimator.fit(data.X_train, names)
+    for net, labels, predict in ((quadratic, data.y_train, lambda G: quadratic.predict(G) == 1),
+                                 (estimator, names, lambda G: estimator.predict(G) == "right")):
+        ax = decision_figure(net, data.X_train, labels, grid=40, hidden_units=False).axes[0]
+        P1 = np.asarray(ax.images[0].get_array()).ravel()
+        G = _lattice(ax, ax.images[0]).astype(np.float32)
+        assert 0 < (P1 > 0.5).mean() < 1
+        np.testing.assert_array_equal(P1 > 0.5, predict(G))
+    with pytest.raises(TypeError, match="net: expected a deltaprop Network or a fitted DeltapropClassifier; got "
+                                        "DeltapropClassifier"):
+        decision_figure(DeltapropClassifier(), data.X_train, data.y_train)
+
+
 def test_decision_figure_refuses_what_it_cannot_draw():
     from deltaprop.plots import decision_figure
 
@@ -217,12 +243,22 @@ def test_decision_figure_refuses_what_it_cannot_draw():
             call()
 
 
-def test_plot_training_draws_decision_regions_for_two_inputs_only(tmp_path):
+def test_plot_training_draws_decision_regions_for_two_inputs_only(tmp_path, monkeypatch):
     from deltaprop.data import load_dataset
 
+    import deltaprop.plots
+
     data, net = _moons_net()
+    drawn = {}
+    real = deltaprop.plots.plot_decision
+    monkeypatch.setattr(deltaprop.plots, "plot_decision", lambda *a, **k: drawn.update(args=a, options=k) or real(*a, **k))
     written = plot_training(tmp_path / "p", net=net, data=data, class_names=[0, 1])
     assert [p.name for p in written] == ["decision.png"] and written[0].read_bytes().startswith(PNG_SIGNATURE)
+    # (from a review: the points in the data's own units, which the scaling maps to the network's inputs; the
+    # scaled points would have been scaled twice on the grid, and no test looked)
+    np.testing.assert_array_equal(drawn["args"][1], data.scaling.unscaled64(data.X_train))
+    np.testing.assert_array_equal(drawn["options"]["X_test"], data.scaling.unscaled64(data.X_test))
+    assert drawn["options"]["scaling"] is data.scaling
     iris = load_dataset("iris")
     assert plot_training(tmp_path / "q", net=Network([4, 3, 3], seed=0), data=iris) == []
 
@@ -234,13 +270,15 @@ def test_decision_frames_write_the_regions_every_n_epochs(tmp_path):
     data = load_dataset("xor", limit=40)
     net = Network([2, 4, 2], activation="tanh", seed=0)
     frames = DecisionFrames(tmp_path / "frames", data.scaling.unscaled64(data.X_train), data.y_train, every=2,
-                            scaling=data.scaling, grid=20, suffix=".svg")
+                            scaling=data.scaling, grid=8, suffix=".svg")
     net.fit(data.X_train, data.y_train, epochs=5, callbacks=[frames])
     assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == ["decision-0000.svg", "decision-0002.svg",
                                                                         "decision-0004.svg"]
     assert frames.written[-1].read_bytes().startswith(b"<?xml") and b"Epoch 4:" in frames.written[-1].read_bytes()
     with pytest.raises(ValueError, match="suffix: expected a file name ending"):
         DecisionFrames(tmp_path, data.X_train, data.y_train, suffix=".gif")
+
+
 @pytest.mark.parametrize("units", [1, 2, 4, 9, 12])
 def test_first_layer_title_fits_a_narrow_figure_colour_key_included(units):
     # From a teacher's review: with about 12 units or fewer the title was cut off at both edges, colour key and all

@@ -46,6 +46,7 @@ from __future__ import annotations
 import sys
 import types
 from dataclasses import dataclass, fields
+from numbers import Real
 from typing import Callable
 
 import numpy as np
@@ -160,7 +161,7 @@ class _ActivationsModule(types.ModuleType):
     """This module, which refuses a new LEAKY_SLOPE: the compiled loops and model files would keep 0.01."""
 
     def __setattr__(self, name: str, value) -> None:
-        if name == "LEAKY_SLOPE" and value != LEAKY_SLOPE:
+        if name == "LEAKY_SLOPE" and not (isinstance(value, Real) and value == LEAKY_SLOPE):  # (an array: refused too)
             raise AttributeError(
                 f"LEAKY_SLOPE is a constant ({LEAKY_SLOPE}): deltaprop's leaky_relu, which the compiled training step "
                 f"computes and model files store by name, has this slope; got LEAKY_SLOPE = {value!r}. For another slope "

@@ -1239,7 +1239,8 @@ class NamedArrays:
 
     ``X`` float64 (n, N_0) in the data's own units; ``y`` int64 (n,), classes 0..K-1; ``class_names`` K names
     (None where the labels are their own names: digits 0-9, the plane's classes 0 and 1); ``feature_names`` N_0
-    names or None; ``train``/``test`` the sorted rows of the fixed split; ``scale`` the method of ``scale="auto"``
+    names or None; ``train``/``test`` the rows of the fixed split (sorted for digits, as they always were; the
+    others in an order of seed 0, so that the first N mix the classes); ``scale`` the method of ``scale="auto"``
     and ``value_range`` the range it scales from (digits' pixels 0..16), else None.
     """
 
@@ -1333,6 +1334,10 @@ def named_arrays(name: str) -> NamedArrays:
         source = f"sklearn.datasets.load_{name}"
         class_names, feature_names = [str(c) for c in bunch.target_names], [str(f) for f in bunch.feature_names]
     train, test = _test_split(y, 0.2, 0)
+    # each part in an order of seed 0, not the file's: iris and wine are stored sorted by class, so that the
+    # first N rows (--limit N) would have been of one or two classes
+    order = np.random.default_rng(0)
+    train, test = order.permutation(train), order.permutation(test)
     return NamedArrays(name, X, y, train, test, source, class_names=class_names, feature_names=feature_names)
 
 

@@ -197,7 +197,7 @@ class GradientFlow(Callback):
                     ax.plot(epochs[zero], values[zero, l - 1], "x", markersize=7, color=colours[l - 1])
             if (values == 0).any():
                 any_zero = True
-                positive = values[values > 0]
+                positive = values[np.isfinite(values) & (values > 0)]  # (an inf, a blown-up record, sets no limit)
                 if positive.size:
                     # linear in [0, linthresh], logarithmic above: 0 gets a place, the smallest positive value its
                     # decade; the top a decade mark above the largest (a tick beside the highest line)

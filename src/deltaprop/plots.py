@@ -322,7 +322,8 @@ def decision_figure(net, X, y, *, X_test=None, y_test=None, scaling=None, grid: 
                     feature_names=None, hidden_units: bool = True, title: str | None = None):
     """The predicted class over the input plane of a classifier of two inputs, with the points on top.
 
-    TensorFlow Playground's view. ``X`` (n, 2) and ``y`` (n,): the training points, in the units to draw
+    TensorFlow Playground's view. ``net``: a Network, or a fitted :class:`deltaprop.sklearn.DeltapropClassifier`
+    (its ``network_``). ``X`` (n, 2) and ``y`` (n,): the training points, in the units to draw
     (the data as the user gave them), coloured by their true class; ``X_test``/``y_test`` likewise, outlined
     in black. ``scaling`` (a :class:`deltaprop.data.Scaling`, or None for none) maps those units to the
     network's inputs: each point of a ``grid`` x ``grid`` lattice over the points' range is scaled by it and
@@ -340,6 +341,11 @@ def decision_figure(net, X, y, *, X_test=None, y_test=None, scaling=None, grid: 
     """
     from matplotlib.lines import Line2D
 
+    from .network import Network
+
+    net = getattr(net, "network_", net)  # (a fitted DeltapropClassifier: its network, which takes X as given)
+    if not isinstance(net, Network):
+        raise TypeError(f"net: expected a deltaprop Network or a fitted DeltapropClassifier; got {type(net).__name__}")
     if not net.is_classifier or getattr(net, "multilabel_", False):
         raise ValueError(f"net: expected a classifier of single labels (decision regions are classes); got {net!r}")
     if net.sizes[0] != 2:

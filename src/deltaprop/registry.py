@@ -64,8 +64,11 @@ class Registry(dict):
         return self[key]
 
     def update(self, *args, **kwargs) -> None:
-        for key, value in dict(*args, **kwargs).items():
-            self[key] = value
+        entries = dict(*args, **kwargs)
+        for key, value in entries.items():  # (all checked first: a refused update changes nothing)
+            if key in self and self[key] is not value:
+                self._refuse(key, "replaced")
+        super().update(entries)
 
     def __ior__(self, other):
         self.update(other)
