@@ -8,6 +8,7 @@ import pytest
 from sklearn.datasets import load_digits, load_iris
 
 import deltaprop as dp
+from deltaprop.fastpath import Workspace
 from deltaprop.callbacks import Callback
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
@@ -418,8 +419,8 @@ def test_lbfgs_refuses_dropout_and_takes_the_fused_setting(monkeypatch):
     with pytest.raises(ValueError, match=r"optimiser: 'lbfgs' needs a cost .* \(dropout=\[0.5\]\)"):
         dp.Network([4, 8, 3], dropout=0.5).fit(X, y, optimiser="lbfgs", epochs=3)
     seen = []
-    backward = dp.Network._backward
-    monkeypatch.setattr(dp.Network, "_backward", lambda self, fp, T, w, fused: seen.append(fused) or backward(self, fp, T, w, fused))
+    step = Workspace.step
+    monkeypatch.setattr(Workspace, "step", lambda self, *a, **k: seen.append(self.fused) or step(self, *a, **k))
     dp.Network([4, 8, 3], seed=0).fit(X, y, optimiser="lbfgs", epochs=3, fused=False)
     assert seen and not any(seen)  # the literal delta^L = sigma'(z^L) (.) nabla C(y) on every evaluation
 
@@ -962,15 +963,17 @@ def test_lbfgs_follows_a_callbacks_change_of_l2_in_float32_too():
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_lbfgs_records_each_iterations_accuracy_without_a_second_forward_pass(dtype, digits, monkeypatch):
+def test_lbfgs_evaluates_with_the_compiled_step_and_takes_its_accuracy_without_a_second_forward_pass(dtype, digits,
+                                                                                                   monkeypatch):
     # The iteration's end is the point last evaluated, whose outputs the cost already has: a float64 network's
     # accuracy costs no forward pass of its own (one per iteration made L-BFGS a third slower than scikit-learn's)
     X, y = digits
     net = dp.Network([64, 16, 10], activation="tanh", seed=0, dtype=dtype)
     passes, evaluations, accuracies = [], [], []
-    forward, backward = dp.Network._forward, dp.Network._backward
+    forward, backward, step = dp.Network._forward, dp.Network._backward, Workspace.step
     monkeypatch.setattr(dp.Network, "_forward", lambda self, *a: passes.append(self.dtype) or forward(self, *a))
-    monkeypatch.setattr(dp.Network, "_backward", lambda self, *a: evaluations.append(1) or backward(self, *a))
+    monkeypatch.setattr(dp.Network, "_backward", lambda self, *a: evaluations.append("literal") or backward(self, *a))
+    monkeypatch.setattr(Workspace, "step", lambda self, *a, **k: evaluations.append("compiled") or step(self, *a, **k))
 
     class Accuracy(Callback):
         def on_epoch_end(self, run, epoch, logs):
@@ -978,10 +981,31 @@ def test_lbfgs_records_each_iterations_accuracy_without_a_second_forward_pass(dt
 
     history = net.fit(X[:600], y[:600], optimiser="lbfgs", epochs=8, callbacks=[Accuracy()])
     assert history.epochs == 8 and len(evaluations) >= history.epochs + 1  # (theta_0, then one or more an iteration)
-    # one forward pass a cost evaluation, and one an iteration for a float32 network's rounded parameters
-    assert len(passes) == len(evaluations) + (history.epochs if dtype == "float32" else 0), (passes, history.epochs)
+    # the compiled step for every cost evaluation (its buffers allocated once: the literal path allocated every
+    # array at every evaluation, a third of the time), and a forward pass of the network itself only once an
+    # iteration for a float32 network's rounded parameters
+    assert set(evaluations) == {"compiled"}, evaluations
+    assert len(passes) == (history.epochs if dtype == "float32" else 0), (passes, history.epochs)
     monkeypatch.undo()
     for accuracy, parameters in accuracies:  # each the accuracy of that iteration's parameters
         for p, q in zip(net.parameters(), parameters):
             p[...] = q
         assert accuracy == net.score(X[:600], y[:600])
+
+
+def test_lbfgs_takes_the_same_steps_on_the_compiled_and_the_literal_path(digits, monkeypatch):
+    # The compiled step's cost and gradient are the literal Network.forward/backward's (to rounding), so L-BFGS
+    # follows the same path on both; the literal one is what runs without Numba or for an activation of one's own
+    X, y = digits
+    runs = {}
+    for path in ("compiled", "literal"):
+        if path == "literal":
+            monkeypatch.setattr(Workspace, "for_network", classmethod(lambda cls, *a, **k: None))
+        net = dp.Network([64, 16, 10], activation="relu", seed=0, dtype="float64", l2=1e-3)
+        history = net.fit(X[:600], y[:600], optimiser="lbfgs", epochs=10, sample_weight=np.arange(600) % 3 + 1.0)
+        runs[path] = (history, net.parameters())
+    (compiled, theta), (literal, theta_literal) = runs["compiled"], runs["literal"]
+    assert compiled.epochs == literal.epochs == 10 and compiled.accuracy == literal.accuracy
+    np.testing.assert_allclose(compiled.loss, literal.loss, rtol=1e-10)
+    for p, q in zip(theta, theta_literal):
+        np.testing.assert_allclose(p, q, rtol=1e-7, atol=1e-9)
