@@ -29,6 +29,7 @@ per-example products over the batch. ``delta`` holds the per-example deltas.
 
 from __future__ import annotations
 
+import math
 import contextlib
 from dataclasses import dataclass, field
 from numbers import Integral, Number, Real
@@ -123,7 +124,7 @@ def _padded(size: int, itemsize: int) -> int:
 def buffer_size(shapes: Sequence[tuple], dtype) -> int:
     """The length of a 1-D buffer of ``dtype`` that holds arrays of these shapes, each aligned."""
     itemsize = np.dtype(dtype).itemsize
-    return sum(_padded(int(np.prod(shape, dtype=np.int64)), itemsize) for shape in shapes)
+    return sum(_padded(math.prod(shape), itemsize) for shape in shapes)
 
 
 def _callers_level() -> int:
@@ -198,7 +199,7 @@ def views_of(buffer: Array, shapes: Sequence[tuple]) -> list[Array]:
     another, each starting at a multiple of ``ALIGNMENT_BYTES`` from the buffer's start."""
     views, offset = [], 0
     for shape in shapes:
-        size = int(np.prod(shape, dtype=np.int64))
+        size = math.prod(shape)
         views.append(buffer[offset : offset + size].reshape(shape))
         offset += _padded(size, buffer.itemsize)
     if offset != buffer.size:

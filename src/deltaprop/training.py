@@ -719,11 +719,12 @@ def _setup(net, X, y, rng, optimiser, learning_rate, epochs, batch_size, sample_
 
     requested_batch_size = batch_size
     batch_size = n if full_batch else min(batch_size, n)
+    continued = optimiser_state is not None and not isinstance(optimiser, LBFGS)
+    if continued:  # (first: its optimiser's states, not a fresh one's made in vain, at every partial_fit call)
+        optimiser = _continued_optimiser(optimiser_state, optimiser, recorded.optimiser, explicit_options or {})
     states = [] if isinstance(optimiser, LBFGS) else _initial_states(optimiser, net)
     step = 0
-    if optimiser_state is not None and not isinstance(optimiser, LBFGS):
-        optimiser = _continued_optimiser(optimiser_state, optimiser, recorded.optimiser, explicit_options or {})
-        states = _initial_states(optimiser, net)
+    if continued:
         given = [tuple(np.shape(a) for a in s) for s in optimiser_state.states]
         wanted = [tuple(a.shape for a in s) for s in states]
         # (an SGD state without momentum holds no arrays: a momentum given now starts its velocity at 0, as
