@@ -1180,3 +1180,17 @@ def test_a_classifier_from_scikit_learns_weights_takes_its_steps(iris, solver, o
         assert ours.n_iter_ == theirs.n_iter_ and ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
         for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("labels", [[0, 1, 2, 1, 0], [3, 7, 7, 3], ["b", "a", "c", "a"], ["no", "yes", "yes"],
+                                    [True, False, True], [1.0, 2.0, 1.0, -4.0], np.array([2, 9, 4], dtype=np.uint8)])
+def test_single_labels_are_encoded_as_label_binarizers_transform_gives_them(labels):
+    # The direct lookup that spares partial_fit five target-type checks per call gives the transform's numbers
+    from sklearn.preprocessing import LabelBinarizer
+
+    y = np.asarray(labels)
+    est = DeltapropClassifier(hidden_layer_sizes=(2,), max_iter=1, random_state=0).fit(np.ones((len(y), 1)), y)
+    expected = LabelBinarizer().fit(y).transform(y).astype(np.float64)
+    got = est._encode(y[::-1])
+    np.testing.assert_array_equal(got, expected[::-1])
+    assert got.dtype == np.float64 and got.shape == expected.shape

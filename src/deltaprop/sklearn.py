@@ -943,7 +943,20 @@ class DeltapropClassifier(ClassifierMixin, _DeltapropMLP):
         return X, self._encode(y), y
 
     def _encode(self, y):
-        return self._binarizer.transform(y).astype(np.float64)
+        """t of shape (n, K) float64 for labels y (n,), as LabelBinarizer's transform gives it: one-hot among
+        ``classes_``, one column 1[y = classes_[1]] for two classes. Single labels are looked up directly: the
+        transform checks y's type five times over, a third of a small partial_fit call."""
+        classes = self.classes_
+        if self._binarizer.y_type_.startswith("multilabel") or len(classes) < 2 or np.ndim(y) != 1:
+            return self._binarizer.transform(y).astype(np.float64)
+        index = np.minimum(np.searchsorted(classes, y), len(classes) - 1)  # (classes_ sorted, as np.unique gives)
+        if not np.all(classes[index] == y):  # (a label not among them: the transform's own handling)
+            return self._binarizer.transform(y).astype(np.float64)
+        if len(classes) == 2:
+            return (index == 1).astype(np.float64)[:, None]
+        T = np.zeros((len(y), len(classes)))
+        T[np.arange(len(y)), index] = 1.0
+        return T
 
     def _weights_with_classes(self, sample_weight, y, incremental):
         if self.class_weight is None:
