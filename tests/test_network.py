@@ -823,5 +823,9 @@ def test_the_poisson_losses_x_log_y_is_scipys_xlogy_and_importing_deltaprop_leav
         got = _xlogy(x, y)
         assert got.dtype == dtype
         np.testing.assert_array_equal(got, xlogy(x, y).astype(dtype))
+    # (a review: t as a list or a number, which the callables took before, raised AttributeError)
+    poisson = dp.losses.LOSSES["poisson"].cost
+    np.testing.assert_allclose(poisson(np.array([[1.0, 0.5]]), 2.0), poisson(np.array([[1.0, 0.5]]), np.full((1, 2), 2.0)))
+    np.testing.assert_allclose(poisson(np.array([[1.0, 0.5]]), [[2.0, 0.0]]), [2.0 * np.log(2.0) - 2.0 + 1.5])
     code = "import sys, deltaprop, deltaprop.cli; print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"

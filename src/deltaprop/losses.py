@@ -59,6 +59,7 @@ Array = np.ndarray
 def _xlogy(x: Array, y: Array) -> Array:
     # x log y element-wise, 0 where x = 0 (its limit, as the Poisson deviance takes t log t at t = 0); SciPy's
     # xlogy, whose import cost a third of deltaprop's
+    x = np.asarray(x)  # (the loss's callables take t as a list or a number too)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(x == 0, x.dtype.type(0), x * np.log(y))
 
