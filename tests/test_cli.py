@@ -1708,6 +1708,30 @@ def test_train_plot_draws_the_decision_regions_of_a_set_in_the_plane(tmp_path, m
     assert code == 1 and "--out: p/decision.png is also the file of --plot" in err, err
 
 
+def test_evaluate_plot_draws_the_decision_regions_of_the_examples_it_evaluates(tmp_path, monkeypatch, capsys):
+    # Left out at first: train --plot drew decision.png for two inputs, evaluate --plot only the confusion matrix
+    import deltaprop.plots
+    from deltaprop.data import load_dataset
+
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(["train", "--data", "moons", "--layers", "4", "--activation", "tanh", "--epochs", "2", "--quiet",
+                         "--out", "m.st"], capsys)
+    assert code == 0, err
+    drawn = {}
+    real = deltaprop.plots.plot_decision
+    monkeypatch.setattr(deltaprop.plots, "plot_decision", lambda *a, **k: drawn.update(args=a, options=k) or real(*a, **k))
+    code, out, err = _run(["evaluate", "m.st", "--plot", "p", "--json"], capsys)
+    result = json.loads(out)
+    assert code == 0 and sorted(Path(f).name for f in result["files"]) == ["confusion.png", "decision.png"], err
+    assert (tmp_path / "p" / "decision.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    moons = load_dataset("moons")  # the model's test rows, drawn in the data's own units, scaled for the network
+    np.testing.assert_allclose(drawn["args"][1], moons.scaling.unscaled64(moons.X_test), rtol=1e-6)
+    np.testing.assert_array_equal(drawn["args"][2], moons.y_test)
+    assert f"accuracy {result['accuracy']:.3f} on the 100 examples of moons" in drawn["options"]["title"]
+    code, _, err = _run(["evaluate", "m.st", "--plot", "p", "--data", "p/decision.png"], capsys)
+    assert code == 1 and "--plot: p/decision.png is the file given as --data, which writing it would destroy" in err, err
+
+
 # ---------------------------------------------------------------------- from a review of extending the registries (session 21)
 
 

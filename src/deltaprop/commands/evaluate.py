@@ -40,7 +40,9 @@ def add_parser(subparsers):
                        "table the model was trained on (no --data), only the --limit of its training, the default (another "
                        "would mix trained rows into the test rows)")
     parser.add_argument("--plot", default=None, metavar="DIR",
-                        help="write confusion.png (the confusion matrix) here; for a classifier, not a regression model")
+                        help="write confusion.png (the confusion matrix) here, and for a model of two inputs decision.png "
+                        "(its predicted class over the input plane, with the examples evaluated); for a classifier, not a "
+                        "regression model")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(run=run)
     return parser
@@ -161,7 +163,8 @@ def run(args) -> int:
 
         from deltaprop.files import refuse_same_files
 
-        refuse_same_files([("--plot", Path(args.plot) / "confusion.png")], [("MODEL", args.model), ("--data", args.data)])
+        pictures = ["confusion.png"] + (["decision.png"] if net.sizes[0] == 2 else [])
+        refuse_same_files([("--plot", Path(args.plot) / p) for p in pictures], [("MODEL", args.model), ("--data", args.data)])
         plot_directory(args.plot)
     X, y, dataset = evaluation_data(saved, args.data, args.label, args.limit)
     if not net.is_classifier or net.multilabel_:
@@ -190,8 +193,17 @@ def run(args) -> int:
 
         from deltaprop.plots import plot_confusion
 
-        result["files"] = [str(plot_confusion(report["confusion_matrix"], [p["name"] for p in report["per_class"]],
-                                              Path(args.plot) / "confusion.png"))]
+        shown = [p["name"] for p in report["per_class"]]  # (the class names, in the order of net.classes_)
+        result["files"] = [str(plot_confusion(report["confusion_matrix"], shown, Path(args.plot) / "confusion.png"))]
+        if net.sizes[0] == 2:  # points in the plane: the picture train --plot draws, of the examples evaluated
+            from deltaprop.plots import plot_decision
+
+            title = (f"Predicted class of the {'-'.join(map(str, net.sizes))} network\naccuracy "
+                     f"{report['accuracy']:.3f} on the {len(X):,} examples of {dataset.name}")
+            picture = plot_decision(net, dataset.scaling.unscaled64(X), y, Path(args.plot) / "decision.png",
+                                    scaling=dataset.scaling, class_names=shown, feature_names=dataset.feature_names,
+                                    title=title)
+            result["files"].append(str(picture))
     if args.json:
         print_json(result)
         return 0
