@@ -38,7 +38,7 @@ from .checks import boolean, integer, real
 from .fastpath import Workspace
 from .files import writable_path
 from .network import Network, aligned_zeros, check_network, joined, parameter_name, views_of, weights_fit_dtype
-from .optimisers import (LBFGS, OPTIMISERS, SCHEDULES, apply_update, constant, default_learning_rate, full_batch_optimisers,
+from .optimisers import (LBFGS, OPTIMISERS, SCHEDULES, apply_update, default_learning_rate, full_batch_optimisers,
                          get_optimiser, get_schedule, is_elementwise, is_registry_optimiser, optimiser_name, records_settings,
                          schedule_description, settings_of)
 
@@ -821,9 +821,9 @@ def _check_resumed_schedule(ck, learning_rate: float | None, shuffle: bool, sche
         def said(name):
             if name == "function":
                 return "a schedule function of its own"
-            if "(" in name or name == schedule_description(constant):  # what a schedule made here computes
-                return name
-            return f"the schedule SCHEDULES[{name!r}]"  # one added to the registry, by its key
+            if name in SCHEDULES and schedule_description(SCHEDULES[name]) is None:  # one added to the registry
+                return f"the schedule SCHEDULES[{name!r}]"
+            return name  # what a schedule made here computes
 
         raise ValueError(f"schedule: the checkpoint's run was trained with {said(saved)}; got {said(schedule_name)}; {again}")
 
